@@ -1,0 +1,50 @@
+# Frontline: `make run` serves the embedded help desk, `make test` runs everything.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+HTMX := node_modules/htmx.org/dist/htmx.min.js
+
+.PHONY: run test test-sqlite test-postgres lint bench system-deps messages
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(BIN)/.test-installed: $(BIN)/.installed requirements-test.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.lock
+	@touch $@
+
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+run: $(BIN)/.installed $(HTMX)
+	$(BIN)/frontline migrate --noinput
+	$(BIN)/frontline demo --if-empty
+	$(BIN)/frontline serve --host $(HOST) --port $(PORT)
+
+system-deps:
+	scripts/system-deps
+
+lint: $(BIN)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: $(BIN)/.test-installed $(HTMX)
+	$(BIN)/pytest
+
+test-postgres: $(BIN)/.test-installed $(HTMX)
+	scripts/with-postgres $(BIN)/pytest
+
+test: system-deps lint test-sqlite test-postgres
+
+bench: $(BIN)/.test-installed $(HTMX)
+	$(BIN)/python -m bench.run
+
+messages: $(BIN)/.installed
+	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete
+	cd frontline && ../$(BIN)/frontline compilemessages

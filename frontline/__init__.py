@@ -1,0 +1,1 @@
+"""Frontline: an open-source help desk."""

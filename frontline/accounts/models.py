@@ -1,0 +1,109 @@
+"""People and the groups they belong to: users with roles, organisations, teams.
+
+People are deactivated, never deleted: tickets and messages point at users with
+``PROTECT``, so history keeps its authors.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    email_domain = models.CharField(
+        _("email domain"),
+        max_length=200,
+        blank=True,
+        help_text=_("Mail from verified addresses at this domain belongs to this organisation."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FrontlineUserManager(UserManager["User"]):
+    def agents(self) -> models.QuerySet[User]:
+        return self.filter(role__in=STAFF_ROLES, is_active=True)
+
+
+class User(AbstractUser):
+    """Anyone who signs in: customers on the portal, staff in the desk."""
+
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.CUSTOMER, db_index=True
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    is_org_manager = models.BooleanField(
+        _("organisation manager"),
+        default=False,
+        help_text=_("Sees every ticket of the organisation on the portal."),
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
+
+    objects = FrontlineUserManager()
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Agents, supervisors and admins work in the desk."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def sees_all_tickets(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+class Team(models.Model):
+    class Tier(models.IntegerChoices):
+        FIRST = 1, _("First line")
+        SECOND = 2, _("Second line")
+        SPECIALISTS = 3, _("Specialists")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.FIRST)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier", "name"]
+        verbose_name = _("team")
+
+    def __str__(self) -> str:
+        return self.name

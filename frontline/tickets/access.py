@@ -1,0 +1,52 @@
+"""The one place that decides who may see a ticket or an attachment.
+
+Views fetch objects only through these functions. Each raises ``Http404`` for
+what the user may not see, so a stranger cannot even learn that it exists.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from frontline.accounts.models import User
+
+from .models import Attachment, Ticket, TicketQuerySet
+
+
+def visible_tickets(user: User) -> TicketQuerySet:
+    """Tickets ``user`` may see, in the desk for staff and on the portal for customers."""
+    if not user.is_authenticated or not user.is_active:
+        return Ticket.objects.none()
+    if user.is_staff_member:
+        return Ticket.objects.for_agent(user)
+    return Ticket.objects.for_requester(user)
+
+
+def access_ticket_for_requester(user: User, number: int) -> Ticket:
+    """A ticket as its requester (or their organisation's manager) sees it on the portal."""
+    if not user.is_authenticated or not user.is_active:
+        raise Http404
+    return get_object_or_404(Ticket.objects.for_requester(user).with_list_relations(), pk=number)
+
+
+def access_ticket_for_agent(user: User, number: int) -> Ticket:
+    """A ticket as a staff member sees it in the desk: supervisors see all, agents
+    their teams', their own and the not yet routed."""
+    if not user.is_authenticated or not user.is_staff_member:
+        raise Http404
+    return get_object_or_404(
+        Ticket.objects.for_agent(user).with_list_relations().select_related("handoff_by"),
+        pk=number,
+    )
+
+
+def access_attachment(user: User, attachment_id: int) -> Attachment:
+    """An attachment, only if its ticket is visible to ``user``; files of internal
+    notes only to staff."""
+    attachment = get_object_or_404(Attachment.objects.select_related("ticket"), pk=attachment_id)
+    if not visible_tickets(user).filter(pk=attachment.ticket_id).exists():
+        raise Http404
+    if attachment.is_internal and not user.is_staff_member:
+        raise Http404
+    return attachment

@@ -1,0 +1,449 @@
+"""Every change to a ticket, one function per act.
+
+Views, the API, mail handlers and commands call these and nothing else to change
+a ticket. Each runs in a transaction, takes an explicit actor (``by``), writes
+the change and a :class:`TicketEvent` row, and returns what it changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from frontline.accounts.models import Team, User
+
+from .forms import normalise_field_values
+from .models import (
+    OPEN_STATUSES,
+    STATUS_TRANSITIONS,
+    Attachment,
+    Category,
+    Channel,
+    EventKind,
+    FieldType,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
+from .uploads import check_uploads, safe_filename, sniff_content_type
+
+# Until SLA policies (business hours) take over, a ticket's deadline is a plain
+# resolution target per priority, so every open ticket has one.
+RESOLUTION_TARGET = {
+    Priority.URGENT: datetime.timedelta(hours=4),
+    Priority.HIGH: datetime.timedelta(days=1),
+    Priority.NORMAL: datetime.timedelta(days=3),
+    Priority.LOW: datetime.timedelta(days=7),
+}
+
+
+class TicketClosed(ValidationError):
+    """A requester wrote to a ticket that is closed for longer than the reopen window."""
+
+
+def _record(ticket: Ticket, kind: str, by: User | None, now: datetime.datetime, **data: Any) -> None:
+    TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, data=data, created_at=now)
+
+
+def _require_staff(by: User) -> None:
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff may do this.")
+
+
+def _store_files(
+    ticket: Ticket, message: Message | None, files: Iterable[Any], *, by: User, internal: bool
+) -> list[Attachment]:
+    stored = []
+    for f in files:
+        f.seek(0)
+        head = f.read(2048)
+        f.seek(0)
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            is_internal=internal,
+            filename=safe_filename(f.name or "file"),
+            size=f.size or 0,
+            content_type=sniff_content_type(head),
+            uploaded_by=by,
+        )
+        attachment.file.save(attachment.filename, f, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def open_ticket(
+    *,
+    requester: User,
+    subject: str,
+    body: str,
+    by: User,
+    category: Category | None = None,
+    fields: dict[str, Any] | None = None,
+    channel: str = Channel.WEB,
+    files: Sequence[Any] = (),
+    priority: int | None = None,
+) -> Ticket:
+    """Register a request as a ticket with its first message.
+
+    Required form fields of the category must be answered (``ValidationError``
+    otherwise); file answers are stored as attachments. The team and priority
+    come from the category. Writes a CREATED event.
+    """
+    subject = " ".join(subject.split())[:300]
+    if not subject:
+        raise ValidationError({"subject": _("A subject is required.")})
+    if not body.strip():
+        raise ValidationError({"body": _("Describe the request.")})
+    specs = list(category.fields.all()) if category else []
+    values = normalise_field_values(specs, fields or {})
+    field_files = [
+        (spec.key, values[spec.key])
+        for spec in specs
+        if spec.field_type == FieldType.FILE and spec.key in values
+    ]
+    check_uploads([*files, *(f for _, f in field_files)])
+    now = timezone.now()
+    if priority is None:
+        priority = category.default_priority if category else Priority.NORMAL
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            subject=subject,
+            requester=requester,
+            organisation_id=requester.organisation_id,
+            channel=channel,
+            category=category,
+            priority=priority,
+            team=category.default_team if category else None,
+            fields={k: v for k, v in values.items() if k not in dict(field_files)},
+            created_at=now,
+            updated_at=now,
+            due_at=now + RESOLUTION_TARGET[Priority(priority)],
+        )
+        message = Message.objects.create(
+            ticket=ticket, kind=MessageKind.REPLY, author=by, channel=channel, body=body,
+            created_at=now,
+        )
+        _store_files(ticket, message, files, by=by, internal=False)
+        for key, f in field_files:
+            (attachment,) = _store_files(ticket, None, [f], by=by, internal=False)
+            ticket.fields[key] = {"attachment": attachment.pk, "name": attachment.filename}
+        if field_files:
+            ticket.save(update_fields=["fields"])
+        _record(ticket, EventKind.CREATED, by, now, channel=channel)
+    return ticket
+
+
+def _touch(ticket: Ticket, now: datetime.datetime, *fields: str) -> None:
+    ticket.updated_at = now
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def _set_status(ticket: Ticket, status: str, by: User | None, now: datetime.datetime) -> list[str]:
+    """Move to ``status``, keep the timestamps that go with it, and record it."""
+    old = ticket.status
+    ticket.status = status
+    changed = ["status"]
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+        changed.append("resolved_at")
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        changed.append("closed_at")
+    elif old in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        changed += ["resolved_at", "closed_at"]
+    _record(ticket, EventKind.STATUS, by, now, old=old, new=status)
+    return changed
+
+
+def add_reply(
+    ticket: Ticket,
+    *,
+    body: str,
+    by: User,
+    files: Sequence[Any] = (),
+    channel: str = Channel.WEB,
+) -> Message:
+    """A public message on the ticket, from staff or from the customer.
+
+    From staff: counts as the first response if it is one; a new ticket becomes
+    open. From the customer: a ticket waiting for them or resolved reopens; a
+    closed one reopens within the reopen window and raises ``TicketClosed``
+    after it.
+    """
+    if not body.strip():
+        raise ValidationError({"body": _("Write a message.")})
+    check_uploads(list(files))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        changed: list[str] = []
+        if by.is_staff_member:
+            _require_staff(by)
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                changed.append("first_response_at")
+            if ticket.status == Status.NEW:
+                changed += _set_status(ticket, Status.OPEN, by, now)
+        else:
+            if ticket.status == Status.CLOSED and not ticket.requester_may_reopen(now):
+                raise TicketClosed(
+                    _("This request was closed. Please open a new one; we will link them.")
+                )
+            if ticket.status in (Status.RESOLVED, Status.CLOSED):
+                changed += _set_status(ticket, Status.OPEN, by, now)
+                _record(ticket, EventKind.REOPENED, by, now, reason="customer reply")
+            elif ticket.status == Status.WAITING_CUSTOMER:
+                changed += _set_status(ticket, Status.OPEN, by, now)
+        message = Message.objects.create(
+            ticket=ticket, kind=MessageKind.REPLY, author=by, channel=channel, body=body,
+            created_at=now,
+        )
+        _store_files(ticket, message, files, by=by, internal=False)
+        _record(ticket, EventKind.REPLY, by, now, message=message.pk)
+        _touch(ticket, now, *changed)
+    return message
+
+
+def add_note(ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()) -> Message:
+    """An internal note: staff only, never shown to the customer anywhere."""
+    _require_staff(by)
+    if not body.strip():
+        raise ValidationError({"body": _("Write a note.")})
+    check_uploads(list(files))
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            ticket=ticket, kind=MessageKind.NOTE, author=by, body=body, created_at=now
+        )
+        _store_files(ticket, message, files, by=by, internal=True)
+        _record(ticket, EventKind.NOTE, by, now, message=message.pk)
+        _touch(ticket, now)
+    return message
+
+
+def request_information(
+    ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()
+) -> Message:
+    """Ask the customer for something: a public reply, then waiting for the customer."""
+    _require_staff(by)
+    with transaction.atomic():
+        message = add_reply(ticket, body=body, by=by, files=files)
+        ticket.refresh_from_db()
+        if ticket.status != Status.WAITING_CUSTOMER:
+            change_status(ticket, status=Status.WAITING_CUSTOMER, by=by)
+    return message
+
+
+def change_status(ticket: Ticket, *, status: str, by: User, reason: str = "") -> Ticket:
+    """Staff move a ticket along ``STATUS_TRANSITIONS``; anything else is refused.
+
+    Closing is not among the manual moves: a resolved ticket closes when the
+    customer confirms or after the quiet period.
+    """
+    _require_staff(by)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if status == ticket.status:
+            return ticket
+        if status not in STATUS_TRANSITIONS[ticket.status]:
+            raise ValidationError(
+                _("A ticket cannot go from “%(old)s” to “%(new)s”.")
+                % {"old": ticket.get_status_display(), "new": Status(status).label}
+            )
+        reopened = ticket.status in (Status.RESOLVED, Status.CLOSED)
+        changed = _set_status(ticket, status, by, now)
+        if reopened:
+            _record(ticket, EventKind.REOPENED, by, now, reason=reason)
+        _touch(ticket, now, *changed)
+    return ticket
+
+
+def change_priority(ticket: Ticket, *, priority: int, by: User, reason: str = "") -> Ticket:
+    _require_staff(by)
+    priority = Priority(int(priority))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.priority == priority:
+            return ticket
+        _record(ticket, EventKind.PRIORITY, by, now, old=ticket.priority, new=int(priority),
+                reason=reason)
+        ticket.priority = priority
+        _touch(ticket, now, "priority")
+    return ticket
+
+
+def change_category(ticket: Ticket, *, category: Category | None, by: User) -> Ticket:
+    _require_staff(by)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.category_id == (category.pk if category else None):
+            return ticket
+        _record(
+            ticket,
+            EventKind.CATEGORY,
+            by,
+            now,
+            old=str(ticket.category) if ticket.category_id else None,
+            new=str(category) if category else None,
+        )
+        ticket.category = category
+        _touch(ticket, now, "category")
+    return ticket
+
+
+def set_tags(ticket: Ticket, *, names: Iterable[str], by: User) -> Ticket:
+    _require_staff(by)
+    wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
+    now = timezone.now()
+    with transaction.atomic():
+        old = sorted(ticket.tags.values_list("name", flat=True))
+        if old == wanted:
+            return ticket
+        tags = [Tag.objects.get_or_create(name=n)[0] for n in wanted]
+        ticket.tags.set(tags)
+        _record(ticket, EventKind.TAGS, by, now, old=old, new=wanted)
+        _touch(ticket, now)
+    return ticket
+
+
+def assign_ticket(
+    ticket: Ticket,
+    *,
+    by: User,
+    assignee: User | None = None,
+    team: Team | None = None,
+    note: str = "",
+) -> Ticket:
+    """Give the ticket to a person and/or a team.
+
+    Handing it to anyone but yourself, or to another team, is a delegation and
+    takes a handoff note, which the next person sees at the top of the ticket.
+    An assignee outside the ticket's team brings the ticket to their team.
+    A new ticket that gets an assignee becomes open.
+    """
+    _require_staff(by)
+    note = note.strip()
+    if assignee is not None and not (assignee.is_active and assignee.is_staff_member):
+        raise ValidationError({"assignee": _("Tickets go to active staff only.")})
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        new_team = team if team is not None else ticket.team
+        if assignee is not None:
+            member_of = set(assignee.teams.values_list("id", flat=True))
+            if new_team is None or new_team.pk not in member_of:
+                if team is not None:
+                    raise ValidationError(
+                        {"assignee": _("%(name)s is not in %(team)s.")
+                         % {"name": assignee.display_name, "team": team.name}}
+                    )
+                new_team = assignee.teams.order_by("tier", "name").first() or new_team
+        team_changed = (new_team.pk if new_team else None) != ticket.team_id
+        assignee_changed = (assignee.pk if assignee else None) != ticket.assignee_id
+        if not team_changed and not assignee_changed:
+            return ticket
+        delegating = team_changed or (assignee is not None and assignee.pk != by.pk)
+        if delegating and not note:
+            raise ValidationError({"note": _("Write a handoff note for the next person.")})
+        changed: list[str] = []
+        if team_changed:
+            _record(
+                ticket, EventKind.TEAM, by, now,
+                old=ticket.team.name if ticket.team_id else None,
+                new=new_team.name if new_team else None,
+                note=note,
+            )
+            ticket.team = new_team
+            changed.append("team")
+        if assignee_changed:
+            _record(
+                ticket, EventKind.ASSIGNEE, by, now,
+                old=ticket.assignee.display_name if ticket.assignee_id else None,
+                new=assignee.display_name if assignee else None,
+                note=note,
+            )
+            ticket.assignee = assignee
+            changed.append("assignee")
+        if note:
+            ticket.handoff_note, ticket.handoff_by, ticket.handoff_at = note, by, now
+            changed += ["handoff_note", "handoff_by", "handoff_at"]
+        if assignee is not None and ticket.status == Status.NEW:
+            changed += _set_status(ticket, Status.OPEN, by, now)
+        _touch(ticket, now, *changed)
+    return ticket
+
+
+def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
+    """The customer says the solution worked: a resolved ticket closes."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status != Status.RESOLVED:
+            raise ValidationError(_("Only a resolved request can be confirmed."))
+        _record(ticket, EventKind.CONFIRMED, by, now)
+        changed = _set_status(ticket, Status.CLOSED, by, now)
+        _touch(ticket, now, *changed)
+    return ticket
+
+
+def close_quiet_resolved(*, now: datetime.datetime | None = None) -> int:
+    """Close resolved tickets the customer left quiet for the configured period.
+
+    Only resolved tickets: nothing closes an unresolved ticket by timeout. Each
+    ticket is claimed with a conditional update, so a customer reply arriving
+    at the same moment wins and the ticket stays open. Returns how many closed.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.FRONTLINE["RESOLVED_QUIET_DAYS"])
+    ids = list(
+        Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff)
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    closed = 0
+    for pk in ids:
+        with transaction.atomic():
+            claimed = Ticket.objects.filter(pk=pk, status=Status.RESOLVED).update(
+                status=Status.CLOSED, closed_at=now, updated_at=now
+            )
+            if claimed:
+                ticket = Ticket(pk=pk)
+                _record(ticket, EventKind.STATUS, None, now, old=Status.RESOLVED,
+                        new=Status.CLOSED, reason="quiet period")
+                closed += 1
+    return closed
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "TicketClosed",
+    "add_note",
+    "add_reply",
+    "assign_ticket",
+    "change_category",
+    "change_priority",
+    "change_status",
+    "close_quiet_resolved",
+    "confirm_solved",
+    "open_ticket",
+    "request_information",
+    "set_tags",
+]

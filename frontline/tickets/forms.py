@@ -1,0 +1,143 @@
+"""Forms built from a category's fields, and the small forms shared by portal and desk.
+
+Forms validate input; they never create tickets or send mail (actions do).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Category, FieldType, FormField
+from .uploads import check_uploads
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()\-.]{5,30}$", gettext_lazy("Enter a phone number, e.g. +44 20 7946 0958.")
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Zero or more files, each checked against the upload limits."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            files = [single(d, initial) for d in data if d]
+        else:
+            files = [single(data, initial)] if data else []
+        check_uploads(files)
+        return files
+
+
+class SingleFileField(forms.FileField):
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        value = super().clean(data, initial)
+        if value:
+            check_uploads([value])
+        return value
+
+
+def _form_field(spec: FormField) -> forms.Field:
+    common: dict[str, Any] = {
+        "label": spec.label,
+        "required": spec.required,
+        "help_text": spec.help_text,
+    }
+    match spec.field_type:
+        case FieldType.LONG_TEXT:
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
+        case FieldType.CHOICE:
+            choices = [("", "—")] + [(c, c) for c in spec.choice_list]
+            return forms.ChoiceField(choices=choices, **common)
+        case FieldType.NUMBER:
+            return forms.DecimalField(max_digits=20, decimal_places=6, **common)
+        case FieldType.DATE:
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        case FieldType.EMAIL:
+            return forms.EmailField(**common)
+        case FieldType.PHONE:
+            return forms.CharField(max_length=40, validators=[phone_validator], **common)
+        case FieldType.FILE:
+            return SingleFileField(**common)
+        case FieldType.CHECKBOX:
+            return forms.BooleanField(**common)
+        case _:
+            return forms.CharField(max_length=500, **common)
+
+
+class RequestForm(forms.Form):
+    """A new request: subject, description, files, plus the category's own fields.
+
+    The category's fields are prefixed ``f_`` so they never clash with ours.
+    """
+
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
+    body = forms.CharField(
+        label=gettext_lazy("Describe the problem"), widget=forms.Textarea(attrs={"rows": 6})
+    )
+    attachments = MultipleFileField(label=gettext_lazy("Attach files"))
+
+    def __init__(self, *args: Any, category: Category, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.specs = list(category.fields.all())
+        for spec in self.specs:
+            self.fields[f"f_{spec.key}"] = _form_field(spec)
+
+    def field_values(self) -> dict[str, Any]:
+        """The category's answers, keyed by field key, ready for ``open_ticket``."""
+        return {spec.key: self.cleaned_data.get(f"f_{spec.key}") for spec in self.specs}
+
+
+def normalise_field_values(specs: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready values for the ticket; refuses a missing required answer.
+
+    Files are left as they are: the action stores them and keeps a reference.
+    """
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for spec in specs:
+        value = values.get(spec.key)
+        empty = value in (None, "", [], False) if spec.field_type == FieldType.CHECKBOX else (
+            value in (None, "", [])
+        )
+        if spec.required and empty:
+            errors[spec.key] = _("“%(label)s” is required.") % {"label": spec.label}
+            continue
+        if empty:
+            continue
+        if isinstance(value, Decimal):
+            value = format(value.normalize(), "f")
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        out[spec.key] = value
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=gettext_lazy("Message"), widget=forms.Textarea(attrs={"rows": 5}))
+    attachments = MultipleFileField(label=gettext_lazy("Attach files"))
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("Write a message."))
+        return body

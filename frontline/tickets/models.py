@@ -1,0 +1,373 @@
+"""Tickets and what hangs off them: messages, attachments, events, categories, forms.
+
+Every change to a ticket is made by a function in ``actions.py``; the models
+here hold data, facts about one object, and the reusable queries.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from frontline.accounts.models import Organisation, Team
+
+if TYPE_CHECKING:
+    from frontline.accounts.models import User
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_CUSTOMER = "waiting_customer", _("Waiting for customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", _("Waiting for third party")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY)
+WAITING_STATUSES = (Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY)
+
+# Which status a ticket may move to from each status, when staff change it by
+# hand. Customers move tickets only through replies and confirmations.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset(
+        {Status.OPEN, Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY, Status.RESOLVED}
+    ),
+    Status.OPEN: frozenset({Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY, Status.RESOLVED}),
+    Status.WAITING_CUSTOMER: frozenset({Status.OPEN, Status.WAITING_THIRD_PARTY, Status.RESOLVED}),
+    Status.WAITING_THIRD_PARTY: frozenset({Status.OPEN, Status.WAITING_CUSTOMER, Status.RESOLVED}),
+    # Closing is the customer's confirmation or the quiet period, not a button.
+    Status.RESOLVED: frozenset({Status.OPEN}),
+    Status.CLOSED: frozenset({Status.OPEN}),
+}
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=50, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """What a request is about. Carries the form the portal shows for it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    default_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    default_priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    CHOICE = "choice", _("Choice")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    FILE = "file", _("File")
+    CHECKBOX = "checkbox", _("Checkbox")
+
+
+class FormField(models.Model):
+    """One question on a category's form, defined by admins without code."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="fields")
+    key = models.SlugField(_("key"), max_length=50)
+    label = models.CharField(_("label"), max_length=200)
+    field_type = models.CharField(
+        _("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT
+    )
+    required = models.BooleanField(_("required"), default=False)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("One choice per line."))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "key"], name="formfield_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.label}"
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def open(self) -> TicketQuerySet:
+        return self.filter(is_open=True)
+
+    def waiting(self) -> TicketQuerySet:
+        return self.filter(status__in=WAITING_STATUSES)
+
+    def for_requester(self, user: User) -> TicketQuerySet:
+        """What a customer may see: their own tickets, and their organisation's if they
+        manage it."""
+        if user.is_org_manager and user.organisation_id:
+            return self.filter(Q(requester=user) | Q(organisation_id=user.organisation_id))
+        return self.filter(requester=user)
+
+    def for_agent(self, user: User) -> TicketQuerySet:
+        """What a staff member may see: everything for supervisors and admins; for
+        agents, their teams' tickets, tickets assigned to them, and tickets with no
+        team yet."""
+        if not user.is_active or not user.is_staff_member:
+            return self.none()
+        if user.sees_all_tickets:
+            return self
+        team_ids = list(user.teams.values_list("id", flat=True))
+        return self.filter(Q(team_id__in=team_ids) | Q(assignee=user) | Q(team__isnull=True))
+
+    def with_list_relations(self) -> TicketQuerySet:
+        return self.select_related("requester", "organisation", "team", "assignee", "category")
+
+
+class Ticket(models.Model):
+    subject = models.CharField(_("subject"), max_length=300)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    fields = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    is_open = models.GeneratedField(
+        expression=Case(
+            When(status__in=OPEN_STATUSES, then=Value(True)),
+            default=Value(False),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    handoff_note = models.TextField(blank=True)
+    handoff_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handoff_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("due"))
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["is_open", "due_at"], name="t_open_due"),
+            models.Index(fields=["is_open", "-priority", "due_at"], name="t_open_prio"),
+            models.Index(fields=["is_open", "-updated_at"], name="t_open_upd"),
+            models.Index(fields=["assignee", "is_open", "due_at"], name="t_asg_due"),
+            models.Index(fields=["assignee", "is_open", "-priority", "due_at"], name="t_asg_prio"),
+            models.Index(fields=["assignee", "is_open", "-updated_at"], name="t_asg_upd"),
+            models.Index(fields=["team", "is_open", "due_at"], name="t_team_due"),
+            models.Index(fields=["team", "is_open", "-priority", "due_at"], name="t_team_prio"),
+            models.Index(fields=["team", "is_open", "-updated_at"], name="t_team_upd"),
+            models.Index(fields=["status", "due_at"], name="t_status_due"),
+            models.Index(fields=["status", "-resolved_at"], name="t_status_resolved"),
+            models.Index(fields=["requester", "-updated_at"], name="t_requester_upd"),
+            models.Index(fields=["organisation", "-updated_at"], name="t_org_upd"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        return self.pk
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at < timezone.now()
+
+    @property
+    def stage(self) -> str:
+        """Where the ticket is in the support line, as the customer sees it."""
+        if self.team_id is None:
+            return str(_("Registered"))
+        return str(self.team.get_tier_display())
+
+    def requester_may_reopen(self, now=None) -> bool:
+        if self.status == Status.RESOLVED:
+            return True
+        if self.status != Status.CLOSED or self.closed_at is None:
+            return False
+        now = now or timezone.now()
+        window = settings.FRONTLINE["REQUESTER_REOPEN_DAYS"]
+        return (now - self.closed_at).days < window
+
+
+class MessageKind(models.TextChoices):
+    REPLY = "reply", _("Public reply")
+    NOTE = "note", _("Internal note")
+    SYSTEM = "system", _("System event")
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def public(self) -> MessageQuerySet:
+        """Messages a customer may read. Internal notes never are."""
+        return self.exclude(kind=MessageKind.NOTE)
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="m_ticket_created")]
+
+    @property
+    def is_note(self) -> bool:
+        return self.kind == MessageKind.NOTE
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is ours, never the uploader's: no path tricks, no collisions.
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    is_internal = models.BooleanField(default=False)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS = "status", _("Status changed")
+    PRIORITY = "priority", _("Priority changed")
+    TEAM = "team", _("Team changed")
+    ASSIGNEE = "assignee", _("Assignee changed")
+    CATEGORY = "category", _("Category changed")
+    FIELDS = "fields", _("Fields changed")
+    TAGS = "tags", _("Tags changed")
+    REPLY = "reply", _("Public reply")
+    NOTE = "note", _("Internal note")
+    CONFIRMED = "confirmed", _("Customer confirmed the solution")
+    REOPENED = "reopened", _("Reopened")
+
+
+# Events a customer may see on the portal timeline. Notes are never among them.
+PUBLIC_EVENT_KINDS = (
+    EventKind.CREATED,
+    EventKind.STATUS,
+    EventKind.TEAM,
+    EventKind.ASSIGNEE,
+    EventKind.CONFIRMED,
+    EventKind.REOPENED,
+)
+
+
+class TicketEvent(models.Model):
+    """One row for every change to a ticket, kept forever: the audit log and timeline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="e_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id}"

@@ -1,0 +1,88 @@
+"""Checks on uploaded files: size limits, content sniffing, safe download headers.
+
+Pure functions over bytes and names; no database access.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Protocol
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# Types a browser may show inline. Everything else, SVG and HTML above all, is
+# served as a download so it can never run script in our origin.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+class UploadLike(Protocol):
+    name: str | None
+    size: int | None
+
+    def read(self, size: int = -1) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0) -> int: ...
+
+
+def max_upload_bytes() -> int:
+    return settings.FRONTLINE["MAX_UPLOAD_BYTES"]
+
+
+def check_uploads(files: list[UploadLike]) -> None:
+    """Refuse too many files or a file over the size limit, with a message that says which."""
+    limit = max_upload_bytes()
+    if len(files) > settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]:
+        raise ValidationError(
+            _("At most %(count)d files per message.")
+            % {"count": settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]},
+            code="too_many_files",
+        )
+    for f in files:
+        if (f.size or 0) > limit:
+            raise ValidationError(
+                _("“%(name)s” is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "name": safe_filename(f.name or ""),
+                    "size": round((f.size or 0) / 1048576, 1),
+                    "limit": round(limit / 1048576, 1),
+                },
+                code="file_too_large",
+            )
+
+
+def sniff_content_type(head: bytes) -> str:
+    """The type the bytes say they are, never the one the uploader claimed."""
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    stripped = head.lstrip().lower()
+    if stripped.startswith((b"<svg", b"<?xml")) and b"<svg" in stripped:
+        return "image/svg+xml"
+    if stripped.startswith((b"<!doctype html", b"<html", b"<script")):
+        return "text/html"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A multi-byte character may be cut at the end of the sample.
+        try:
+            head[:-4].decode("utf-8")
+        except UnicodeDecodeError:
+            return "application/octet-stream"
+    return "text/plain"
+
+
+def safe_filename(name: str) -> str:
+    """A display name with no path, no control characters and a sane length."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip().strip(".") or "file"
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 190] + dot + ext[:9]) if dot and len(ext) < 10 else name[:200]
+    return name
+
+
+def is_inline_type(content_type: str) -> bool:
+    return content_type in INLINE_TYPES

@@ -1,0 +1,125 @@
+"""Shared test set-up: fast hashing, files in a temporary folder, and the personas.
+
+Personas (used across the suite, permission tests fall out of them):
+
+- ``alice``: agent in First line;  ``bob``: agent in Second line
+- ``sam``: supervisor;  ``ada``: admin
+- ``carol``: customer at Acme;  ``erin``: another customer at Acme
+- ``maria``: Acme's organisation manager;  ``dan``: customer at Globex
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from frontline.accounts.models import Organisation, Role, Team, User
+from frontline.tickets import actions
+from frontline.tickets.models import Category, FieldType, FormField, Ticket
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.LANGUAGE_CODE = "en"
+
+
+@dataclass
+class Personas:
+    acme: Organisation
+    globex: Organisation
+    first_line: Team
+    second_line: Team
+    alice: User
+    bob: User
+    sam: User
+    ada: User
+    carol: User
+    erin: User
+    maria: User
+    dan: User
+    hardware: Category
+    billing: Category
+
+
+def make_user(username: str, role: str, **extra) -> User:
+    first, _, last = extra.pop("name", username.capitalize()).partition(" ")
+    user = User.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        role=role,
+        first_name=first,
+        last_name=last,
+        **extra,
+    )
+    return user
+
+
+@pytest.fixture
+def people(db) -> Personas:
+    acme = Organisation.objects.create(name="Acme", email_domain="acme.test")
+    globex = Organisation.objects.create(name="Globex", email_domain="globex.test")
+    first_line = Team.objects.create(name="First line", tier=Team.Tier.FIRST)
+    second_line = Team.objects.create(name="Second line", tier=Team.Tier.SECOND)
+    alice = make_user("alice", Role.AGENT, name="Alice Agent")
+    bob = make_user("bob", Role.AGENT, name="Bob Builder")
+    first_line.members.add(alice)
+    second_line.members.add(bob)
+    hardware = Category.objects.create(name="Hardware", default_team=first_line)
+    FormField.objects.create(
+        category=hardware, key="serial", label="Serial number", required=True, position=1
+    )
+    FormField.objects.create(
+        category=hardware,
+        key="model",
+        label="Model",
+        field_type=FieldType.CHOICE,
+        choices="Laptop\nDesktop\nPrinter",
+        position=2,
+    )
+    FormField.objects.create(
+        category=hardware, key="photo", label="Photo", field_type=FieldType.FILE, position=3
+    )
+    billing = Category.objects.create(name="Billing", default_team=first_line)
+    return Personas(
+        acme=acme,
+        globex=globex,
+        first_line=first_line,
+        second_line=second_line,
+        alice=alice,
+        bob=bob,
+        sam=make_user("sam", Role.SUPERVISOR, name="Sam Supervisor"),
+        ada=make_user("ada", Role.ADMIN, name="Ada Admin", is_staff=True, is_superuser=True),
+        carol=make_user("carol", Role.CUSTOMER, name="Carol Customer", organisation=acme),
+        erin=make_user("erin", Role.CUSTOMER, name="Erin Employee", organisation=acme),
+        maria=make_user(
+            "maria", Role.CUSTOMER, name="Maria Manager", organisation=acme, is_org_manager=True
+        ),
+        dan=make_user("dan", Role.CUSTOMER, name="Dan Other", organisation=globex),
+        hardware=hardware,
+        billing=billing,
+    )
+
+
+@pytest.fixture
+def ticket(people) -> Ticket:
+    """Carol's billing question, in First line's queue, unassigned."""
+    return actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Invoice 2024-17 charged twice",
+        body="I was charged twice for the March invoice.",
+        category=people.billing,
+    )
+
+
+def login(client, user: User):
+    client.force_login(user)
+    return client
