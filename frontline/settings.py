@@ -149,6 +149,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _HTMX_DIST = BASE_DIR.parent / "node_modules" / "htmx.org" / "dist"
 if _HTMX_DIST.exists():

@@ -1,2 +1,21 @@
+from django.urls import path
+
+from . import views
+
 app_name = "desk"
-urlpatterns = []
+urlpatterns = [
+    path("", views.queue_home, name="queue"),
+    path("q/<slug:name>/", views.queue, name="queue_page"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/reply/", views.reply, name="reply"),
+    path("tickets/<int:number>/note/", views.note, name="note"),
+    path("tickets/<int:number>/request-info/", views.request_info, name="request_info"),
+    path("tickets/<int:number>/assign/", views.assign, name="assign"),
+    path("tickets/<int:number>/status/", views.status, name="status"),
+    path("tickets/<int:number>/priority/", views.priority, name="priority"),
+    path("tickets/<int:number>/category/", views.category, name="category"),
+    path("tickets/<int:number>/tags/", views.tags, name="tags"),
+    path("tickets/<int:number>/presence/", views.presence, name="presence"),
+    path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+]

@@ -1,2 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "portal"
-urlpatterns = []
+urlpatterns = [
+    path("", views.requests, name="requests"),
+    path("signup/", views.signup, name="signup"),
+    path("new/", views.choose_category, name="choose_category"),
+    path("new/<int:category_id>/", views.new_request, name="new_request"),
+    path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/reply/", views.reply, name="reply"),
+    path("tickets/<int:number>/solved/", views.solved, name="solved"),
+    path("tickets/<int:number>/not-solved/", views.not_solved, name="not_solved"),
+    path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+]

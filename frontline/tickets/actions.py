@@ -52,7 +52,9 @@ class TicketClosed(ValidationError):
     """A requester wrote to a ticket that is closed for longer than the reopen window."""
 
 
-def _record(ticket: Ticket, kind: str, by: User | None, now: datetime.datetime, **data: Any) -> None:
+def _record(
+    ticket: Ticket, kind: str, by: User | None, now: datetime.datetime, **data: Any
+) -> None:
     TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, data=data, created_at=now)
 
 
@@ -133,7 +135,11 @@ def open_ticket(
             due_at=now + RESOLUTION_TARGET[Priority(priority)],
         )
         message = Message.objects.create(
-            ticket=ticket, kind=MessageKind.REPLY, author=by, channel=channel, body=body,
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            author=by,
+            channel=channel,
+            body=body,
             created_at=now,
         )
         _store_files(ticket, message, files, by=by, internal=False)
@@ -210,7 +216,11 @@ def add_reply(
             elif ticket.status == Status.WAITING_CUSTOMER:
                 changed += _set_status(ticket, Status.OPEN, by, now)
         message = Message.objects.create(
-            ticket=ticket, kind=MessageKind.REPLY, author=by, channel=channel, body=body,
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            author=by,
+            channel=channel,
+            body=body,
             created_at=now,
         )
         _store_files(ticket, message, files, by=by, internal=False)
@@ -282,8 +292,15 @@ def change_priority(ticket: Ticket, *, priority: int, by: User, reason: str = ""
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.priority == priority:
             return ticket
-        _record(ticket, EventKind.PRIORITY, by, now, old=ticket.priority, new=int(priority),
-                reason=reason)
+        _record(
+            ticket,
+            EventKind.PRIORITY,
+            by,
+            now,
+            old=ticket.priority,
+            new=int(priority),
+            reason=reason,
+        )
         ticket.priority = priority
         _touch(ticket, now, "priority")
     return ticket
@@ -352,8 +369,10 @@ def assign_ticket(
             if new_team is None or new_team.pk not in member_of:
                 if team is not None:
                     raise ValidationError(
-                        {"assignee": _("%(name)s is not in %(team)s.")
-                         % {"name": assignee.display_name, "team": team.name}}
+                        {
+                            "assignee": _("%(name)s is not in %(team)s.")
+                            % {"name": assignee.display_name, "team": team.name}
+                        }
                     )
                 new_team = assignee.teams.order_by("tier", "name").first() or new_team
         team_changed = (new_team.pk if new_team else None) != ticket.team_id
@@ -366,7 +385,10 @@ def assign_ticket(
         changed: list[str] = []
         if team_changed:
             _record(
-                ticket, EventKind.TEAM, by, now,
+                ticket,
+                EventKind.TEAM,
+                by,
+                now,
                 old=ticket.team.name if ticket.team_id else None,
                 new=new_team.name if new_team else None,
                 note=note,
@@ -375,7 +397,10 @@ def assign_ticket(
             changed.append("team")
         if assignee_changed:
             _record(
-                ticket, EventKind.ASSIGNEE, by, now,
+                ticket,
+                EventKind.ASSIGNEE,
+                by,
+                now,
                 old=ticket.assignee.display_name if ticket.assignee_id else None,
                 new=assignee.display_name if assignee else None,
                 note=note,
@@ -426,8 +451,15 @@ def close_quiet_resolved(*, now: datetime.datetime | None = None) -> int:
             )
             if claimed:
                 ticket = Ticket(pk=pk)
-                _record(ticket, EventKind.STATUS, None, now, old=Status.RESOLVED,
-                        new=Status.CLOSED, reason="quiet period")
+                _record(
+                    ticket,
+                    EventKind.STATUS,
+                    None,
+                    now,
+                    old=Status.RESOLVED,
+                    new=Status.CLOSED,
+                    reason="quiet period",
+                )
                 closed += 1
     return closed
 

@@ -114,8 +114,10 @@ def normalise_field_values(specs: list[FormField], values: dict[str, Any]) -> di
     out: dict[str, Any] = {}
     for spec in specs:
         value = values.get(spec.key)
-        empty = value in (None, "", [], False) if spec.field_type == FieldType.CHECKBOX else (
-            value in (None, "", [])
+        empty = (
+            value in (None, "", [], False)
+            if spec.field_type == FieldType.CHECKBOX
+            else (value in (None, "", []))
         )
         if spec.required and empty:
             errors[spec.key] = _("“%(label)s” is required.") % {"label": spec.label}

@@ -295,6 +295,9 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="m_ticket_created")]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id}"
+
     @property
     def is_note(self) -> bool:
         return self.kind == MessageKind.NOTE

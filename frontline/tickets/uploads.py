@@ -80,7 +80,7 @@ def safe_filename(name: str) -> str:
     name = name.strip().strip(".") or "file"
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 190] + dot + ext[:9]) if dot and len(ext) < 10 else name[:200]
+        name = (stem[:190] + dot + ext[:9]) if dot and len(ext) < 10 else name[:200]
     return name
 
 

@@ -1,0 +1,109 @@
+"""Forms of the agent workspace. They validate; actions do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from frontline.accounts.models import Organisation, Team, User
+from frontline.tickets.models import Category, Channel, Priority, Status
+
+
+def _staff() -> Any:
+    return User.objects.agents().order_by("first_name", "last_name")
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", _("Any status")), *Status.choices], required=False)
+    priority = forms.TypedChoiceField(
+        choices=[("", _("Any priority")), *Priority.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.filter(is_active=True), required=False, empty_label=_("Any team")
+    )
+    assignee = forms.ModelChoiceField(_staff(), required=False, empty_label=_("Anyone"))
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, empty_label=_("Any category")
+    )
+    organisation = forms.ModelChoiceField(
+        Organisation.objects.all(), required=False, empty_label=_("Any organisation")
+    )
+    channel = forms.ChoiceField(choices=[("", _("Any channel")), *Channel.choices], required=False)
+    tag = forms.SlugField(
+        required=False, allow_unicode=True, widget=forms.TextInput(attrs={"placeholder": _("tag")})
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        _staff(), required=False, label=_("Assignee"), empty_label=_("Nobody")
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.filter(is_active=True),
+        required=False,
+        label=_("Team"),
+        empty_label=_("Keep team"),
+    )
+    note = forms.CharField(
+        label=_("Handoff note"),
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": _(
+                    "What has been done, what is left, what the customer already told us."
+                ),
+            }
+        ),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
+    reason = forms.CharField(required=False, max_length=300, label=_("Reason"))
+
+
+class CategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, label=_("Category"), empty_label=_("None")
+    )
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        required=False, max_length=500, label=_("Tags"), help_text=_("Separated by commas.")
+    )
+
+    def tag_names(self) -> list[str]:
+        return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+class BulkForm(forms.Form):
+    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("Tickets"))
+    assignee = forms.ModelChoiceField(_staff(), required=False, label=_("Assign to"))
+    status = forms.ChoiceField(
+        choices=[("", "—"), *Status.choices], required=False, label=_("Status")
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", "—"), *Priority.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label=_("Priority"),
+    )
+    note = forms.CharField(required=False, label=_("Handoff note"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any number is accepted here; the view keeps only the visible tickets.
+        values = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
+        self.fields["tickets"].choices = [(v, v) for v in values]

@@ -1,0 +1,287 @@
+"""The agent workspace: queues, the ticket page, and one POST endpoint per act."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from frontline.tickets import actions
+from frontline.tickets.access import access_attachment, access_ticket_for_agent, visible_tickets
+from frontline.tickets.downloads import attachment_response
+from frontline.tickets.forms import ReplyForm
+from frontline.tickets.models import Ticket
+from frontline.tickets.queues import (
+    COUNT_CAP,
+    QUEUES,
+    SORTS,
+    apply_filters,
+    capped_count,
+    page_of,
+    queue_tickets,
+    resolved_ordering,
+)
+from frontline.tickets.timeline import describe_event, form_answers, ticket_timeline
+
+from .forms import (
+    AssignForm,
+    BulkForm,
+    CategoryForm,
+    PriorityForm,
+    QueueFilterForm,
+    StatusForm,
+    TagsForm,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    """The desk exists only for staff; to anyone else it is not there."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff_member:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_required
+def queue_home(request: HttpRequest) -> HttpResponse:
+    default = "open" if request.user.sees_all_tickets else "team"
+    return redirect("desk:queue_page", name=default)
+
+
+@staff_required
+def queue(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in QUEUES:
+        raise Http404
+    user = request.user
+    sort = request.GET.get("sort", "due")
+    if sort not in SORTS:
+        sort = "due"
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    filters = QueueFilterForm(request.GET)
+    base = visible_tickets(user)
+    qs = queue_tickets(user, name, base=base)
+    if filters.is_valid():
+        qs = apply_filters(qs, filters.cleaned_data)
+    qs = qs.with_list_relations().order_by(*resolved_ordering(name, sort))
+    tickets, has_next = page_of(qs, page)
+    counts = {key: capped_count(queue_tickets(user, key, base=base)) for key in QUEUES}
+    return render(
+        request,
+        "desk/queue.html",
+        {
+            "queues": [(q, counts[q.name]) for q in QUEUES.values()],
+            "current": QUEUES[name],
+            "count_cap": COUNT_CAP,
+            "tickets": tickets,
+            "filters": filters,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
+            "page": page,
+            "has_next": has_next,
+            "bulk": BulkForm(),
+            "statuses": StatusForm().fields["status"].choices,
+            "priorities": PriorityForm().fields["priority"].choices,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or "/desk/"
+    if not back.startswith("/desk/"):
+        back = "/desk/"
+    if not form.is_valid():
+        messages.error(request, _("Choose tickets and what to change."))
+        return redirect(back)
+    data = form.cleaned_data
+    tickets = visible_tickets(request.user).filter(pk__in=data["tickets"])
+    done, refused = 0, []
+    for ticket in tickets:
+        try:
+            if data["assignee"]:
+                actions.assign_ticket(
+                    ticket, by=request.user, assignee=data["assignee"], note=data["note"]
+                )
+            if data["status"]:
+                actions.change_status(ticket, status=data["status"], by=request.user)
+            if data["priority"]:
+                actions.change_priority(ticket, priority=data["priority"], by=request.user)
+            done += 1
+        except ValidationError as exc:
+            refused.append(f"{ticket.reference}: {' '.join(exc.messages)}")
+    if done:
+        messages.success(request, _("%(count)d tickets updated.") % {"count": done})
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any):
+    user = request.user
+    entries = ticket_timeline(ticket, for_customer=False)
+    for entry in entries:
+        if entry.event:
+            entry.event.text = describe_event(entry.event, for_customer=False)
+    others = list(
+        visible_tickets(user)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-updated_at")
+        .only("id", "subject", "status", "updated_at")[:5]
+    )
+    context = {
+        "ticket": ticket,
+        "entries": entries,
+        "answers": form_answers(ticket),
+        "others": others,
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(initial={"assignee": ticket.assignee_id}),
+        "status_form": StatusForm(initial={"status": ticket.status}),
+        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+        "category_form": CategoryForm(initial={"category": ticket.category_id}),
+        "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
+        "error": forms.get("error"),
+    }
+    return render(request, "desk/ticket.html", context, status=status)
+
+
+@staff_required
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    return _ticket_page(request, ticket)
+
+
+def _reply_like(act: Callable[..., Any], done: str) -> View:
+    @staff_required
+    @require_POST
+    def view(request: HttpRequest, number: int) -> HttpResponse:
+        ticket = access_ticket_for_agent(request.user, number)
+        form = ReplyForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                act(
+                    ticket,
+                    body=form.cleaned_data["body"],
+                    by=request.user,
+                    files=form.cleaned_data["attachments"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, done)
+                return redirect("desk:ticket", number=ticket.pk)
+        return _ticket_page(request, ticket, status=400, reply_form=form)
+
+    return view
+
+
+reply = _reply_like(actions.add_reply, _("Reply sent to the customer."))
+note = _reply_like(actions.add_note, _("Internal note added."))
+request_info = _reply_like(actions.request_information, _("Asked the customer for information."))
+
+
+def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
+    """A POST endpoint for one change on the ticket page: validate, act, go back."""
+
+    @staff_required
+    @require_POST
+    def view(request: HttpRequest, number: int) -> HttpResponse:
+        ticket = access_ticket_for_agent(request.user, number)
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                apply(ticket, form, request.user)
+            except ValidationError as exc:
+                return _ticket_page(
+                    request,
+                    ticket,
+                    status=400,
+                    error=" ".join(exc.messages),
+                    assign_form=form if form_class is AssignForm else None,
+                )
+            return redirect("desk:ticket", number=ticket.pk)
+        return _ticket_page(
+            request,
+            ticket,
+            status=400,
+            error=_("Check the form."),
+            assign_form=form if form_class is AssignForm else None,
+        )
+
+    return view
+
+
+assign = _change(
+    AssignForm,
+    lambda t, f, by: actions.assign_ticket(
+        t,
+        by=by,
+        assignee=f.cleaned_data["assignee"],
+        team=f.cleaned_data["team"],
+        note=f.cleaned_data["note"],
+    ),
+)
+status = _change(
+    StatusForm, lambda t, f, by: actions.change_status(t, status=f.cleaned_data["status"], by=by)
+)
+priority = _change(
+    PriorityForm,
+    lambda t, f, by: actions.change_priority(
+        t, priority=f.cleaned_data["priority"], by=by, reason=f.cleaned_data["reason"]
+    ),
+)
+category = _change(
+    CategoryForm,
+    lambda t, f, by: actions.change_category(t, category=f.cleaned_data["category"], by=by),
+)
+tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(), by=by))
+
+
+@staff_required
+@require_POST
+def presence(request: HttpRequest, number: int) -> HttpResponse:
+    """Who else is on this ticket right now, and whether they are typing.
+
+    Each open ticket page pings every few seconds; entries expire on their own.
+    Kept in the shared cache, not the database.
+    """
+    ticket = access_ticket_for_agent(request.user, number)
+    key = f"presence:ticket:{ticket.pk}"
+    now = time.time()
+    ttl = settings.FRONTLINE["PRESENCE_SECONDS"]
+    present = {k: v for k, v in (cache.get(key) or {}).items() if now - v["at"] < ttl}
+    present[request.user.pk] = {
+        "name": request.user.display_name,
+        "typing": request.POST.get("typing") == "1",
+        "at": now,
+    }
+    cache.set(key, present, ttl * 2)
+    others = [v for k, v in present.items() if k != request.user.pk]
+    return render(request, "desk/_presence.html", {"others": others})
+
+
+@staff_required
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    return attachment_response(access_attachment(request.user, attachment_id))

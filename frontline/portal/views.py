@@ -1,0 +1,198 @@
+"""The customer portal: sign-up, new requests by category, my requests, replies."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from frontline.accounts.actions import register_customer
+from frontline.tickets import actions
+from frontline.tickets.access import access_attachment, access_ticket_for_requester
+from frontline.tickets.downloads import attachment_response
+from frontline.tickets.forms import ReplyForm, RequestForm
+from frontline.tickets.models import Category, Channel, Status, Ticket
+from frontline.tickets.queues import page_of
+from frontline.tickets.timeline import describe_event, form_answers, ticket_timeline
+
+from .forms import NotSolvedForm, SignupForm
+
+
+def _customer(request: HttpRequest) -> None:
+    # Staff use the desk; the portal is the customer's side.
+    if request.user.is_staff_member:
+        raise Http404
+
+
+@login_not_required
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = register_customer(
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+                password=form.cleaned_data["password"],
+                language=get_language() or "",
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error("password", exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("portal:requests")
+    return render(request, "portal/signup.html", {"form": form})
+
+
+def requests(request: HttpRequest) -> HttpResponse:
+    _customer(request)
+    user = request.user
+    scope = request.GET.get("scope", "mine")
+    qs = Ticket.objects.for_requester(user)
+    if scope != "org" or not user.is_org_manager:
+        scope = "mine"
+        qs = qs.filter(requester=user)
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    tickets, has_next = page_of(
+        qs.select_related("team", "assignee", "requester", "category").order_by("-updated_at"),
+        page,
+    )
+    return render(
+        request,
+        "portal/requests.html",
+        {"tickets": tickets, "scope": scope, "page": page, "has_next": has_next},
+    )
+
+
+def choose_category(request: HttpRequest) -> HttpResponse:
+    _customer(request)
+    categories = Category.objects.filter(is_active=True)
+    return render(request, "portal/choose_category.html", {"categories": categories})
+
+
+def new_request(request: HttpRequest, category_id: int) -> HttpResponse:
+    _customer(request)
+    category = get_object_or_404(Category, pk=category_id, is_active=True)
+    form = RequestForm(request.POST or None, request.FILES or None, category=category)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = actions.open_ticket(
+                requester=request.user,
+                by=request.user,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                category=category,
+                fields=form.field_values(),
+                files=form.cleaned_data["attachments"],
+                channel=Channel.WEB,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for key, errors in exc.message_dict.items():
+                    name = key if key in form.fields else f"f_{key}"
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Your request %(ref)s is registered. We will answer here and by email.")
+                % {"ref": ticket.reference},
+            )
+            return redirect("portal:ticket", number=ticket.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "portal/new_request.html", {"form": form, "category": category}, status=status
+    )
+
+
+def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms):
+    entries = ticket_timeline(ticket, for_customer=True)
+    for entry in entries:
+        if entry.event:
+            entry.event.text = describe_event(entry.event, for_customer=True)
+    return render(
+        request,
+        "portal/ticket.html",
+        {
+            "ticket": ticket,
+            "entries": entries,
+            "answers": form_answers(ticket),
+            "reply_form": forms.get("reply_form") or ReplyForm(),
+            "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
+            "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
+            "error": forms.get("error"),
+        },
+        status=status,
+    )
+
+
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    _customer(request)
+    return _ticket_page(request, access_ticket_for_requester(request.user, number))
+
+
+@require_POST
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.add_reply(
+                ticket,
+                body=form.cleaned_data["body"],
+                by=request.user,
+                files=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Your message is added to the request."))
+            return redirect("portal:ticket", number=ticket.pk)
+    return _ticket_page(request, ticket, status=400, reply_form=form)
+
+
+@require_POST
+def solved(request: HttpRequest, number: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    try:
+        actions.confirm_solved(ticket, by=request.user)
+    except ValidationError as exc:
+        return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
+    messages.success(request, _("Thank you! The request is closed."))
+    return redirect("portal:ticket", number=ticket.pk)
+
+
+@require_POST
+def not_solved(request: HttpRequest, number: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    form = NotSolvedForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.add_reply(ticket, body=form.cleaned_data["body"], by=request.user)
+        except ValidationError as exc:
+            return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
+        messages.success(request, _("The request is open again; we are on it."))
+        return redirect("portal:ticket", number=ticket.pk)
+    return _ticket_page(request, ticket, status=400, not_solved_form=form)
+
+
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    return attachment_response(access_attachment(request.user, attachment_id))

@@ -1,0 +1,114 @@
+"""A ticket's story in time order: messages and events, as staff or as the customer sees it.
+
+A constant number of queries whatever the length of the story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from .models import (
+    PUBLIC_EVENT_KINDS,
+    Attachment,
+    EventKind,
+    FieldType,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+
+# The newest entries shown on one page; older ones behind "show all".
+TIMELINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    message: Message | None = None
+    event: TicketEvent | None = None
+
+    @property
+    def is_note(self) -> bool:
+        return self.message is not None and self.message.kind == MessageKind.NOTE
+
+
+def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
+    """One line for the timeline. Handoff notes are internal: never shown to customers."""
+    d: dict[str, Any] = event.data
+    match event.kind:
+        case EventKind.CREATED:
+            return _("Request registered")
+        case EventKind.STATUS:
+            return _("Status: %(old)s → %(new)s") % {
+                "old": Status(d["old"]).label,
+                "new": Status(d["new"]).label,
+            }
+        case EventKind.PRIORITY:
+            return _("Priority: %(old)s → %(new)s") % {
+                "old": Priority(d["old"]).label,
+                "new": Priority(d["new"]).label,
+            }
+        case EventKind.TEAM:
+            return _("Team: %(new)s") % {"new": d.get("new") or "—"}
+        case EventKind.ASSIGNEE:
+            return _("Assigned to %(new)s") % {"new": d.get("new") or "—"}
+        case EventKind.CATEGORY:
+            return _("Category: %(new)s") % {"new": d.get("new") or "—"}
+        case EventKind.TAGS:
+            return _("Tags: %(new)s") % {"new": ", ".join(d.get("new", [])) or "—"}
+        case EventKind.CONFIRMED:
+            return _("The customer confirmed the solution")
+        case EventKind.REOPENED:
+            return _("Reopened")
+    return event.get_kind_display()
+
+
+def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
+    """Messages and change events merged by time; internal notes and internal events
+    left out for the customer."""
+    messages = (
+        Message.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.filter(is_internal=False)
+                if for_customer
+                else Attachment.objects.all(),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+    events = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .exclude(kind__in=(EventKind.REPLY, EventKind.NOTE))
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+    if for_customer:
+        messages = messages.exclude(kind=MessageKind.NOTE)
+        events = events.filter(kind__in=PUBLIC_EVENT_KINDS)
+    entries = [Entry(at=m.created_at, message=m) for m in messages[:TIMELINE_LIMIT]]
+    entries += [Entry(at=e.created_at, event=e) for e in events[:TIMELINE_LIMIT]]
+    entries.sort(key=lambda e: (e.at, 0 if e.event else 1))
+    return entries[-TIMELINE_LIMIT:]
+
+
+def form_answers(ticket: Ticket) -> list[tuple[str, Any, bool]]:
+    """(label, value, is_file) for each answered question of the ticket's category form,
+    in form order. File answers are ``{"attachment": id, "name": ...}``."""
+    if not ticket.category_id:
+        return []
+    return [
+        (spec.label, ticket.fields[spec.key], spec.field_type == FieldType.FILE)
+        for spec in ticket.category.fields.all()
+        if spec.key in ticket.fields
+    ]
