@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -84,6 +85,11 @@ class User(AbstractUser):
     def is_staff_member(self) -> bool:
         """Agents, supervisors and admins work in the desk."""
         return self.role in STAFF_ROLES
+
+    @cached_property
+    def team_ids(self) -> list[int]:
+        """Ids of the teams this person is in, read once per request."""
+        return list(self.teams.values_list("id", flat=True))
 
     @property
     def sees_all_tickets(self) -> bool:

@@ -158,8 +158,7 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         if user.sees_all_tickets:
             return self
-        team_ids = list(user.teams.values_list("id", flat=True))
-        return self.filter(Q(team_id__in=team_ids) | Q(assignee=user) | Q(team__isnull=True))
+        return self.filter(Q(team_id__in=user.team_ids) | Q(assignee=user) | Q(team__isnull=True))
 
     def with_list_relations(self) -> TicketQuerySet:
         return self.select_related("requester", "organisation", "team", "assignee", "category")

@@ -31,15 +31,11 @@ class Queue:
     condition: Callable[[User], Q]
 
 
-def _my_team_ids(user: User) -> list[int]:
-    return [t.pk for t in user.teams.all()]
-
-
 QUEUES: dict[str, Queue] = {
     q.name: q
     for q in (
         Queue("mine", _("Mine"), lambda u: Q(assignee=u, is_open=True)),
-        Queue("team", _("My teams"), lambda u: Q(team_id__in=_my_team_ids(u), is_open=True)),
+        Queue("team", _("My teams"), lambda u: Q(team_id__in=u.team_ids, is_open=True)),
         Queue("unassigned", _("Unassigned"), lambda u: Q(assignee__isnull=True, is_open=True)),
         Queue("open", _("All open"), lambda u: Q(is_open=True)),
         Queue("waiting", _("Waiting"), lambda u: Q(status__in=WAITING_STATUSES)),
