@@ -221,6 +221,10 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
                     error=" ".join(exc.messages),
                     assign_form=form if form_class is AssignForm else None,
                 )
+            if not visible_tickets(request.user).filter(pk=ticket.pk).exists():
+                # Handed to a team this agent is not in: back to the queue.
+                messages.success(request, _("%(ref)s was handed over.") % {"ref": ticket.reference})
+                return redirect("desk:queue")
             return redirect("desk:ticket", number=ticket.pk)
         return _ticket_page(
             request,
