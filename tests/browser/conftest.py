@@ -39,3 +39,18 @@ def browser(collected_static):
 @pytest.fixture
 def site(live_server, transactional_db):
     return live_server.url
+
+
+@pytest.fixture
+def new_page(browser, site):
+    """Pages in fresh browser contexts (separate sign-ins), closed before the server stops."""
+    contexts = []
+
+    def make():
+        context = browser.new_context()
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

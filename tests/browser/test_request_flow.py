@@ -22,13 +22,12 @@ def sign_in(page, site, username):
     page.click("button[type=submit]")
 
 
-def test_request_to_delegated_reply_in_the_browser(browser, site, people, tmp_path):
+def test_request_to_delegated_reply_in_the_browser(new_page, site, people, tmp_path):
     photo = tmp_path / "broken-screen.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 128)
 
     # The customer files a request; the form refuses it until the required field is there.
-    customer = browser.new_context()
-    page = customer.new_page()
+    page = new_page()
     sign_in(page, site, "carol")
     expect(page).to_have_url(f"{site}/portal/")
     page.click("text=New request")
@@ -48,14 +47,13 @@ def test_request_to_delegated_reply_in_the_browser(browser, site, people, tmp_pa
     assert ticket.attachments.filter(filename="broken-screen.png").exists()
 
     # The agent finds it unassigned, writes a note and a reply, and delegates it.
-    desk = browser.new_context()
-    agent = desk.new_page()
+    agent = new_page()
     sign_in(agent, site, "alice")
     agent.goto(f"{site}/desk/q/unassigned/")
     agent.click(f"text={ticket.subject}")
     expect(agent.locator("h1")).to_contain_text(ticket.subject)
     # A supervisor opens the same ticket; the agent sees who else is there.
-    supervisor = browser.new_context().new_page()
+    supervisor = new_page()
     sign_in(supervisor, site, "sam")
     supervisor.goto(f"{site}/desk/tickets/{ticket.pk}/")
     expect(agent.locator("#presence")).to_contain_text("Sam Supervisor is viewing", timeout=15000)
@@ -87,7 +85,7 @@ def test_request_to_delegated_reply_in_the_browser(browser, site, people, tmp_pa
     assert NOTE not in body and HANDOFF not in body
 
     # The second-line colleague opens it and reads the handoff note first.
-    second = browser.new_context().new_page()
+    second = new_page()
     sign_in(second, site, "bob")
     second.goto(f"{site}/desk/tickets/{ticket.pk}/")
     expect(second.locator(".handoff")).to_contain_text(HANDOFF)
