@@ -1,0 +1,77 @@
+"""Back office: people, organisations and teams, configured by admins without code."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Organisation, Team, User
+
+
+@admin.register(User)
+class FrontlineUserAdmin(UserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "organisation",
+        "is_active",
+    )
+    list_filter = ("role", "is_active", "is_org_manager", "organisation")
+    search_fields = ("username", "email", "first_name", "last_name")
+    list_select_related = ("organisation",)
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (
+            _("Help desk"),
+            {
+                "fields": (
+                    "role",
+                    "organisation",
+                    "is_org_manager",
+                    "phone",
+                    "language",
+                    "email_verified_at",
+                )
+            },
+        ),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        (
+            _("Help desk"),
+            {
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "role",
+                    "organisation",
+                    "is_org_manager",
+                )
+            },
+        ),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        # People are deactivated, never deleted: their tickets keep their authors.
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "email_domain", "created_at")
+    search_fields = ("name", "email_domain")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "tier", "is_active")
+    list_filter = ("tier", "is_active")
+    filter_horizontal = ("members",)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "members":
+            kwargs["queryset"] = User.objects.agents()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
