@@ -69,7 +69,12 @@ class StatusForm(forms.Form):
 
 class PriorityForm(forms.Form):
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
-    reason = forms.CharField(required=False, max_length=300, label=_("Reason"))
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label=_("Reason"),
+        widget=forms.TextInput(attrs={"placeholder": _("Reason (optional)")}),
+    )
 
 
 class CategoryForm(forms.Form):
