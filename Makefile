@@ -1,5 +1,5 @@
 # Frontline: `make run` serves the embedded help desk, `make test` runs everything.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+PYTHON ?= $(shell scripts/find-python)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
