@@ -16,26 +16,42 @@ def _staff() -> Any:
 
 
 class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", _("Any status")), *Status.choices], required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *Status.choices], required=False
+    )
     priority = forms.TypedChoiceField(
+        label=_("Priority"),
         choices=[("", _("Any priority")), *Priority.choices],
         coerce=int,
         required=False,
         empty_value=None,
     )
     team = forms.ModelChoiceField(
-        Team.objects.filter(is_active=True), required=False, empty_label=_("Any team")
+        Team.objects.filter(is_active=True),
+        label=_("Team"),
+        required=False,
+        empty_label=_("Any team"),
     )
-    assignee = forms.ModelChoiceField(_staff(), required=False, empty_label=_("Anyone"))
+    assignee = forms.ModelChoiceField(
+        _staff(), label=_("Assignee"), required=False, empty_label=_("Anyone")
+    )
     category = forms.ModelChoiceField(
-        Category.objects.all(), required=False, empty_label=_("Any category")
+        Category.objects.all(), label=_("Category"), required=False, empty_label=_("Any category")
     )
     organisation = forms.ModelChoiceField(
-        Organisation.objects.all(), required=False, empty_label=_("Any organisation")
+        Organisation.objects.all(),
+        label=_("Organisation"),
+        required=False,
+        empty_label=_("Any organisation"),
     )
-    channel = forms.ChoiceField(choices=[("", _("Any channel")), *Channel.choices], required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", _("Any channel")), *Channel.choices], required=False
+    )
     tag = forms.SlugField(
-        required=False, allow_unicode=True, widget=forms.TextInput(attrs={"placeholder": _("tag")})
+        label=_("Tag"),
+        required=False,
+        allow_unicode=True,
+        widget=forms.TextInput(attrs={"placeholder": _("tag")}),
     )
 
 
@@ -94,7 +110,9 @@ class TagsForm(forms.Form):
 
 class BulkForm(forms.Form):
     tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("Tickets"))
-    assignee = forms.ModelChoiceField(_staff(), required=False, label=_("Assign to"))
+    assignee = forms.ModelChoiceField(
+        _staff(), required=False, label=_("Assign to"), empty_label="—"
+    )
     status = forms.ChoiceField(
         choices=[("", "—"), *Status.choices], required=False, label=_("Status")
     )

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from frontline.tickets import actions
@@ -131,7 +132,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             refused.append(f"{ticket.reference}: {' '.join(exc.messages)}")
     if done:
-        messages.success(request, _("%(count)d tickets updated.") % {"count": done})
+        messages.success(
+            request,
+            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", done)
+            % {"count": done},
+        )
     for line in refused:
         messages.error(request, line)
     return redirect(back)

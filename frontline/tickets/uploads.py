@@ -12,6 +12,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # Types a browser may show inline. Everything else, SVG and HTML above all, is
 # served as a download so it can never run script in our origin.
@@ -35,7 +36,11 @@ def check_uploads(files: list[UploadLike]) -> None:
     limit = max_upload_bytes()
     if len(files) > settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]:
         raise ValidationError(
-            _("At most %(count)d files per message.")
+            ngettext(
+                "At most %(count)d file per message.",
+                "At most %(count)d files per message.",
+                settings.FRONTLINE["MAX_FILES_PER_MESSAGE"],
+            )
             % {"count": settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]},
             code="too_many_files",
         )
