@@ -46,5 +46,5 @@ bench: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/python -m bench.run
 
 messages: $(BIN)/.installed
-	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete
+	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*'
 	cd frontline && ../$(BIN)/frontline compilemessages
