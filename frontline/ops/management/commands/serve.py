@@ -17,6 +17,7 @@ runtime) sees one process to restart.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -214,10 +215,8 @@ class Command(BaseCommand):
     def _signal_children(self, sig: int) -> None:
         for proc in self.children.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(sig)
-                except ProcessLookupError:
-                    pass
 
     def _wait_for_stop_or_exit(self) -> tuple[str, int] | None:
         """Block until a stop signal (None) or until a child exits (its name and status)."""
