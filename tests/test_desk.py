@@ -217,3 +217,28 @@ def test_ticket_page_queries_do_not_grow_with_messages(
         assert client.get(f"/portal/tickets/{ticket.pk}/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/portal/").status_code == 200
+
+
+def test_staff_correct_form_answers_and_the_change_is_recorded(client, people):
+    t = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Laptop",
+        body="b",
+        category=people.hardware,
+        fields={"serial": "SN-1", "model": "Laptop"},
+    )
+    login(client, people.alice)
+    r = client.post(f"/desk/tickets/{t.pk}/fields/", {"f_serial": "", "f_model": "Desktop"})
+    assert r.status_code == 400  # the serial number is still required
+    t.refresh_from_db()
+    assert t.fields["model"] == "Laptop"
+    r = client.post(f"/desk/tickets/{t.pk}/fields/", {"f_serial": "SN-2", "f_model": "Desktop"})
+    assert r.status_code == 302
+    t.refresh_from_db()
+    assert t.fields == {"serial": "SN-2", "model": "Desktop"}
+    event = t.events.get(kind="fields")
+    assert event.data["changes"]["serial"] == {"old": "SN-1", "new": "SN-2"}
+    assert event.actor == people.alice
+    page = client.get(f"/desk/tickets/{t.pk}/").content.decode()
+    assert "Form answers changed: model, serial" in page

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_agent, visible_tickets
 from frontline.tickets.downloads import attachment_response
-from frontline.tickets.forms import ReplyForm
+from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
 from frontline.tickets.models import Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
@@ -166,6 +166,16 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
         "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "category_form": CategoryForm(initial={"category": ticket.category_id}),
+        "fields_form": forms.get("fields_form")
+        or (
+            CategoryFieldsForm(
+                category=ticket.category,
+                include_files=False,
+                initial={f"f_{k}": v for k, v in ticket.fields.items()},
+            )
+            if ticket.category_id
+            else None
+        ),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "error": forms.get("error"),
     }
@@ -266,6 +276,22 @@ category = _change(
     lambda t, f, by: actions.change_category(t, category=f.cleaned_data["category"], by=by),
 )
 tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(), by=by))
+
+
+@staff_required
+@require_POST
+def fields(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    if ticket.category_id is None:
+        raise Http404
+    form = CategoryFieldsForm(request.POST, category=ticket.category, include_files=False)
+    if form.is_valid():
+        try:
+            actions.update_field_values(ticket, values=form.field_values(), by=request.user)
+        except ValidationError as exc:
+            return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
+        return redirect("desk:ticket", number=ticket.pk)
+    return _ticket_page(request, ticket, status=400, error=_("Check the form."), fields_form=form)
 
 
 @staff_required

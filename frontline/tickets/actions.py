@@ -326,6 +326,35 @@ def change_category(ticket: Ticket, *, category: Category | None, by: User) -> T
     return ticket
 
 
+def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> Ticket:
+    """Staff correct or complete the answers of the ticket's form (not file answers).
+
+    Required questions stay required. Records the changed keys with old and new
+    values in a FIELDS event.
+    """
+    _require_staff(by)
+    if ticket.category_id is None:
+        raise ValidationError(_("This ticket has no category, so no form to edit."))
+    specs = [s for s in ticket.category.fields.all() if s.field_type != FieldType.FILE]
+    clean = normalise_field_values(specs, values)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        keys = {s.key for s in specs}
+        new = {k: v for k, v in ticket.fields.items() if k not in keys} | clean
+        changes = {
+            k: {"old": ticket.fields.get(k), "new": new.get(k)}
+            for k in sorted(keys)
+            if ticket.fields.get(k) != new.get(k)
+        }
+        if not changes:
+            return ticket
+        ticket.fields = new
+        _record(ticket, EventKind.FIELDS, by, now, changes=changes)
+        _touch(ticket, now, "fields")
+    return ticket
+
+
 def set_tags(ticket: Ticket, *, names: Iterable[str], by: User) -> Ticket:
     _require_staff(by)
     wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
@@ -478,4 +507,5 @@ __all__ = [
     "open_ticket",
     "request_information",
     "set_tags",
+    "update_field_values",
 ]

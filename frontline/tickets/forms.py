@@ -81,28 +81,39 @@ def _form_field(spec: FormField) -> forms.Field:
             return forms.CharField(max_length=500, **common)
 
 
-class RequestForm(forms.Form):
-    """A new request: subject, description, files, plus the category's own fields.
+class CategoryFieldsForm(forms.Form):
+    """The questions of a category's form, as form fields prefixed ``f_``.
 
-    The category's fields are prefixed ``f_`` so they never clash with ours.
+    With ``include_files=False`` file questions are left out (answers are edited
+    in the desk; files are added as attachments there).
     """
+
+    def __init__(
+        self, *args: Any, category: Category, include_files: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.specs = [
+            spec
+            for spec in category.fields.all()
+            if include_files or spec.field_type != FieldType.FILE
+        ]
+        for spec in self.specs:
+            self.fields[f"f_{spec.key}"] = _form_field(spec)
+
+    def field_values(self) -> dict[str, Any]:
+        """The category's answers, keyed by field key, ready for the actions."""
+        return {spec.key: self.cleaned_data.get(f"f_{spec.key}") for spec in self.specs}
+
+
+class RequestForm(CategoryFieldsForm):
+    """A new request: subject, description, files, plus the category's own fields."""
 
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
     body = forms.CharField(
         label=gettext_lazy("Describe the problem"), widget=forms.Textarea(attrs={"rows": 6})
     )
     attachments = MultipleFileField(label=gettext_lazy("Attach files"))
-
-    def __init__(self, *args: Any, category: Category, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.category = category
-        self.specs = list(category.fields.all())
-        for spec in self.specs:
-            self.fields[f"f_{spec.key}"] = _form_field(spec)
-
-    def field_values(self) -> dict[str, Any]:
-        """The category's answers, keyed by field key, ready for ``open_ticket``."""
-        return {spec.key: self.cleaned_data.get(f"f_{spec.key}") for spec in self.specs}
 
 
 def normalise_field_values(specs: list[FormField], values: dict[str, Any]) -> dict[str, Any]:

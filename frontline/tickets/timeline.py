@@ -62,6 +62,8 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("Assigned to %(new)s") % {"new": d.get("new") or "—"}
         case EventKind.CATEGORY:
             return _("Category: %(new)s") % {"new": d.get("new") or "—"}
+        case EventKind.FIELDS:
+            return _("Form answers changed: %(keys)s") % {"keys": ", ".join(d.get("changes", {}))}
         case EventKind.TAGS:
             return _("Tags: %(new)s") % {"new": ", ".join(d.get("new", [])) or "—"}
         case EventKind.CONFIRMED:
