@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team, User
+from frontline.lib.widgets import FastSelect
 from frontline.tickets.models import Category, Channel, Priority, Status
 
 
@@ -15,7 +16,20 @@ def _staff() -> Any:
     return User.objects.agents().order_by("first_name", "last_name")
 
 
-class QueueFilterForm(forms.Form):
+class FastSelectsMixin:
+    """Render this form's drop-downs with :class:`FastSelect`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                widget = FastSelect(attrs=field.widget.attrs)
+                widget.choices = field.widget.choices
+                widget.is_required = field.widget.is_required
+                field.widget = widget
+
+
+class QueueFilterForm(FastSelectsMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status")), *Status.choices], required=False
     )
@@ -55,7 +69,7 @@ class QueueFilterForm(forms.Form):
     )
 
 
-class AssignForm(forms.Form):
+class AssignForm(FastSelectsMixin, forms.Form):
     assignee = forms.ModelChoiceField(
         _staff(), required=False, label=_("Assignee"), empty_label=_("Nobody")
     )
@@ -79,11 +93,11 @@ class AssignForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class StatusForm(FastSelectsMixin, forms.Form):
     status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(FastSelectsMixin, forms.Form):
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
     reason = forms.CharField(
         required=False,
@@ -93,7 +107,7 @@ class PriorityForm(forms.Form):
     )
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(FastSelectsMixin, forms.Form):
     category = forms.ModelChoiceField(
         Category.objects.all(), required=False, label=_("Category"), empty_label=_("None")
     )
@@ -108,7 +122,7 @@ class TagsForm(forms.Form):
         return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
 
-class BulkForm(forms.Form):
+class BulkForm(FastSelectsMixin, forms.Form):
     tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("Tickets"))
     assignee = forms.ModelChoiceField(
         _staff(), required=False, label=_("Assign to"), empty_label="—"

@@ -82,7 +82,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     qs = queue_tickets(user, name, base=base)
     if filters.is_valid():
         qs = apply_filters(qs, filters.cleaned_data)
-    qs = qs.with_list_relations().order_by(*resolved_ordering(name, sort))
+    qs = qs.order_by(*resolved_ordering(name, sort))
     tickets, has_next = page_of(qs, page)
     counts = {key: capped_count(queue_tickets(user, key, base=base)) for key in QUEUES}
     return render(
