@@ -115,6 +115,11 @@ class RequestForm(CategoryFieldsForm):
     )
     attachments = MultipleFileField(label=gettext_lazy("Attach files"))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The category's questions between the description and the files.
+        self.order_fields(["subject", "body", *(f"f_{s.key}" for s in self.specs)])
+
 
 def normalise_field_values(specs: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
     """JSON-ready values for the ticket; refuses a missing required answer.
