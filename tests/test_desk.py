@@ -61,7 +61,7 @@ def test_filters_and_sorts(client, people):
     assert page.index(urgent.subject) < page.index(high.subject) < page.index(low.subject)
     page = client.get(f"/desk/q/open/?priority={Priority.HIGH}").content.decode()
     assert high.subject in page and low.subject not in page
-    page = client.get(f"/desk/q/open/?organisation={people.globex.pk}").content.decode()
+    page = client.get("/desk/q/open/?organisation=glob").content.decode()
     assert {t.subject for t in (low, high, urgent) if t.subject in page} == {
         t.subject for t in (low, high, urgent) if t.organisation_id == people.globex.pk
     }
@@ -242,3 +242,18 @@ def test_staff_correct_form_answers_and_the_change_is_recorded(client, people):
     assert event.actor == people.alice
     page = client.get(f"/desk/tickets/{t.pk}/").content.decode()
     assert "Form answers changed: model, serial" in page
+
+
+def test_queue_shows_time_left_and_overdue(client, people):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    (t,) = open_many(people, 1)  # normal priority: due in three days
+    login(client, people.alice)
+    row = client.get("/desk/q/open/").content.decode()
+    assert "in 2\xa0days" in row or "in 3\xa0days" in row
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=4)):
+        page = client.get("/desk/q/open/").content.decode()
+    assert 'class="overdue"' in page and "overdue</time>" in page

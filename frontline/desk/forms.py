@@ -52,12 +52,25 @@ class QueueFilterForm(FastSelectsMixin, forms.Form):
     category = forms.ModelChoiceField(
         Category.objects.all(), label=_("Category"), required=False, empty_label=_("Any category")
     )
-    organisation = forms.ModelChoiceField(
-        Organisation.objects.all(),
+    organisation = forms.CharField(
         label=_("Organisation"),
         required=False,
-        empty_label=_("Any organisation"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Organisation")}),
     )
+
+    def clean_organisation(self) -> list[int] | None:
+        """A name (or part of one) to the ids of at most 50 matching organisations.
+
+        A text box, not a list: a help desk may serve thousands of organisations.
+        """
+        name = self.cleaned_data["organisation"].strip()
+        if not name:
+            return None
+        return list(
+            Organisation.objects.filter(name__icontains=name).values_list("id", flat=True)[:50]
+        )
+
     channel = forms.ChoiceField(
         label=_("Channel"), choices=[("", _("Any channel")), *Channel.choices], required=False
     )

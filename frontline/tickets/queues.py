@@ -74,7 +74,7 @@ FILTER_FIELDS = {
     "team": "team_id",
     "assignee": "assignee_id",
     "category": "category_id",
-    "organisation": "organisation_id",
+    "organisation": "organisation_id__in",
     "channel": "channel",
     "tag": "tags__name",
 }
