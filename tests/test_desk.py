@@ -250,7 +250,7 @@ def test_queue_shows_time_left_and_overdue(client, people):
     import time_machine
     from django.utils import timezone
 
-    (t,) = open_many(people, 1)  # normal priority: due in three days
+    open_many(people, 1)  # normal priority: due in three days
     login(client, people.alice)
     row = client.get("/desk/q/open/").content.decode()
     assert "in 2\xa0days" in row or "in 3\xa0days" in row
