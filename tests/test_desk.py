@@ -257,3 +257,10 @@ def test_queue_shows_time_left_and_overdue(client, people):
     with time_machine.travel(timezone.now() + datetime.timedelta(days=4)):
         page = client.get("/desk/q/open/").content.decode()
     assert 'class="overdue"' in page and "overdue</time>" in page
+
+
+def test_page_numbers_are_bounded(client, people):
+    open_many(people, 2)
+    login(client, people.sam)
+    for page in ("999999999999", "-5", "abc"):
+        assert client.get(f"/desk/q/open/?page={page}").status_code == 200

@@ -20,6 +20,8 @@ from frontline.accounts.models import User
 from .models import WAITING_STATUSES, Status, Ticket, TicketQuerySet
 
 PAGE_SIZE = 50
+# Deep offsets cost a scan of everything before them; past this, filter or sort instead.
+MAX_PAGE = 200
 COUNT_CAP = 1000
 RECENTLY_RESOLVED_DAYS = 7
 
@@ -99,7 +101,7 @@ def page_of(qs: TicketQuerySet, page: int) -> tuple[list[Ticket], bool]:
     an index), then those rows with their related objects. Joined in one query,
     SQLite's planner may start from the users table and sort the whole queue.
     """
-    start = (max(page, 1) - 1) * PAGE_SIZE
+    start = (min(max(page, 1), MAX_PAGE) - 1) * PAGE_SIZE
     ids = list(qs.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
