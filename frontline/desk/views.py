@@ -24,6 +24,7 @@ from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
 from frontline.tickets.models import Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
+    MAX_PAGE,
     QUEUES,
     SORTS,
     apply_filters,
@@ -74,7 +75,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     if sort not in SORTS:
         sort = "due"
     try:
-        page = max(int(request.GET.get("page", "1")), 1)
+        page = min(max(int(request.GET.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
     filters = QueueFilterForm(request.GET)
