@@ -1,0 +1,846 @@
+"""Build the benchmark database: the real schema, bulk-loaded with plausible data.
+
+    python -m bench.generate [--tickets 1000000] [--db var/bench/bench.sqlite3] [--force]
+
+The schema comes from ``frontline migrate`` run against a fresh file; the rows
+are then written with the plain ``sqlite3`` module (``executemany``, one big
+transaction, no journal) in primary-key order. Secondary indexes of the big
+tables are dropped for the load and created again from their original SQL
+afterwards, which is many times faster than maintaining 20 indexes row by row.
+
+What gets made, for N tickets (default one million):
+
+- 1 supervisor, 40 agents in 4 teams (a few agents sit in two teams),
+  200 organisations with 2,000 customers (one manager per organisation);
+- 12 categories (two with form fields), 12 tags;
+- N tickets created over three years, ids in creation order: about 90% closed,
+  4% resolved and 6% new/open/waiting (recent tickets are more often still
+  open), random priorities, a team for nearly all, an assignee for most;
+- about 5 messages per ticket (customer replies, agent replies, internal
+  notes; bodies of a few hundred characters) and about 3 events per ticket.
+  Messages and events get ids in global time order, as in a live system,
+  so one ticket's messages are spread over the table rather than adjacent.
+
+The database is built under a temporary name and renamed when complete; a
+``bench_meta`` table records its size and generation time, so a second run with
+the same size reuses it. ``ANALYZE`` runs at the end; the file is left in WAL
+mode, as the application uses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import heapq
+import itertools
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import default_db_path, default_tickets
+
+# Bump when the shape of the generated data changes: older databases are rebuilt.
+DATA_VERSION = 1
+SEED = 20_260_101
+YEARS = 3
+
+N_ORGS = 200
+N_CUSTOMERS = 2_000
+TEAMS = [  # name, tier, agents
+    ("First line", 1, 16),
+    ("Billing", 1, 8),
+    ("Second line", 2, 10),
+    ("Specialists", 3, 6),
+]
+CATEGORIES = [  # name, default team index, default priority
+    ("Hardware", 0, 2),
+    ("Software", 0, 2),
+    ("Access and accounts", 0, 2),
+    ("Network", 2, 3),
+    ("Email", 0, 2),
+    ("Printing", 0, 1),
+    ("Invoices", 1, 2),
+    ("Payments", 1, 3),
+    ("Contracts", 1, 2),
+    ("Security incident", 3, 4),
+    ("Data request", 3, 2),
+    ("Other", None, 2),
+]
+TAGS = [
+    "vip",
+    "outage",
+    "follow-up",
+    "refund",
+    "bug",
+    "feature-request",
+    "onboarding",
+    "hardware-swap",
+    "escalated",
+    "duplicate",
+    "security",
+    "training",
+]
+STATUS_OPEN = ("new", "open", "waiting_customer", "waiting_third_party")
+# Resolution targets by priority, as in frontline.tickets.actions.RESOLUTION_TARGET.
+TARGET_SECONDS = {4: 4 * 3600, 3: 86400, 2: 3 * 86400, 1: 7 * 86400}
+
+BIG_TABLES = ("tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_ticket_tags")
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+# Never ``is_open``: it is a generated column.
+TICKET_COLUMNS = tuple(
+    words(
+        "id subject channel fields status priority handoff_note handoff_at created_at "
+        "updated_at first_response_at resolved_at closed_at due_at assignee_id category_id "
+        "handoff_by_id organisation_id requester_id team_id"
+    )
+)
+MESSAGE_COLUMNS = ("id", "kind", "channel", "body", "created_at", "author_id", "ticket_id")
+EVENT_COLUMNS = ("id", "kind", "data", "created_at", "actor_id", "ticket_id")
+BATCH_TICKETS = 20_000
+
+
+# Naive UTC, as Django stores datetimes in SQLite.
+EPOCH = dt.datetime.fromtimestamp(0, dt.UTC).replace(tzinfo=None)
+
+FIRST_NAMES = words(
+    "Ada Alan Alice Amir Ana Anders Anna Aylin Ben Bianca Boris Carla Chen Chloe Dan "
+    "Daria David Elena Emil Emma Erik Eva Farah Felix Grace Hana Hugo Ines Ivan Jan Jana "
+    "Jonas Julia Kai Karim Kate Lars Lea Leo Lina Luca Maria Mark Marta Max Mei Mia Nadia "
+    "Nina Noah Olga Omar Paul Petra Priya Rafael Rosa Sam Sara Sofia Tom Uma Vera Wei "
+    "Yara Yusuf Zoe"
+)
+LAST_NAMES = words(
+    "Adams Bauer Becker Brown Costa Dubois Evans Fischer Garcia Gomez Hansen Ivanova "
+    "Jansen Kim Kowalski Larsen Lee Lopez Martin Meyer Moreau Nakamura Novak Olsen Petrov "
+    "Rossi Santos Schmidt Silva Smith Tanaka Wagner Wang Weber Wilson Wong Yilmaz Zhang"
+)
+ORG_WORDS = words(
+    "Acme Globex Initech Umbrella Stark Wayne Tyrell Cyberdyne Soylent Hooli Vandelay "
+    "Wonka Oscorp Aperture Massive Dynamic Northwind Contoso Fabrikam Tailspin Litware "
+    "Adatum Proseware Wingtip Lucerne Margie Fourth Coffee Alpine Blue Yonder"
+)
+ORG_SUFFIXES = ["Ltd", "GmbH", "Inc", "SA", "BV", "AB", "Group", "Labs", "Partners", "Trading"]
+
+SUBJECT_PROBLEMS = [
+    "cannot log in to",
+    "error when opening",
+    "slow response from",
+    "no access to",
+    "question about",
+    "request for",
+    "problem with",
+    "crash in",
+    "wrong totals in",
+    "cannot print from",
+    "password reset for",
+    "update needed for",
+    "missing data in",
+    "timeout on",
+    "duplicate charge on",
+    "how do I configure",
+    "licence renewal for",
+]
+SUBJECT_OBJECTS = [
+    "the VPN",
+    "my laptop",
+    "the invoice portal",
+    "Outlook",
+    "the shared drive",
+    "the CRM",
+    "the printer on floor 3",
+    "payroll export",
+    "my mailbox",
+    "the Wi-Fi",
+    "the mobile app",
+    "the March invoice",
+    "our contract",
+    "the API token",
+    "Teams",
+    "the monitoring dashboard",
+    "the docking station",
+    "the backup job",
+    "SSO",
+]
+SENTENCES = [
+    "Since this morning the page only shows a spinner and never finishes loading.",
+    "I have already restarted the computer twice and cleared the browser cache.",
+    "The error message says that the session has expired, although I just signed in.",
+    "Could you please check whether anything changed on your side last night?",
+    "Several colleagues in our office see exactly the same behaviour.",
+    "This blocks the month-end closing, so an answer today would help a lot.",
+    "Attached you will find the screenshot and the exact time it happened.",
+    "We were charged twice for the same period according to the statement.",
+    "The device was delivered last week and has not worked properly since then.",
+    "Thanks for the quick answer, the workaround does the job for now.",
+    "I tried the steps from the knowledge base article but nothing changed.",
+    "Please let me know if you need the serial number or the order reference.",
+    "The report shows different totals from the ones in the export file.",
+    "We need access for a new team member who starts on Monday.",
+    "It happens only on the second floor; on the first floor the connection is fine.",
+    "I reset the password as described, but the new one is not accepted either.",
+    "Thank you for looking into this, we appreciate the help.",
+    "I have checked the logs and see repeated authentication failures from your host.",
+    "The vendor confirmed the fault and will ship a replacement unit.",
+    "I have escalated this to the second line with the details collected so far.",
+    "Could you confirm whether the problem is solved after the update?",
+    "The configuration has been corrected and the service restarted.",
+    "We have applied the credit note; it will appear on the next invoice.",
+    "Please try again now and tell us whether the issue persists.",
+    "I am waiting for the supplier to answer and will update this ticket then.",
+    "The account was locked after too many attempts; it is unlocked again.",
+    "Our records show the licence expired on the first of the month.",
+    "I have scheduled a technician visit for Thursday morning.",
+    "The change was rolled out to all users in your organisation.",
+    "Note: the customer called again, very unhappy about the delay.",
+    "Internal: do not promise a date before the supplier confirms the shipment.",
+    "Checked with the network team, the firewall rule was missing.",
+    "Reproduced on a test machine; it looks like a regression in the last release.",
+    "The customer asked for a call back before noon.",
+    "Everything works again, many thanks for your help!",
+    "Unfortunately the problem came back after a few hours.",
+    "We would also like to know whether this affects the other sites.",
+    "For reference, the order number is 48213 and the contract ends in June.",
+    "Our accounting team needs the corrected invoice for the audit.",
+    "Kind regards, and have a nice day.",
+]
+
+
+def ts_str(seconds: float) -> str:
+    """Seconds since the epoch as Django's SQLite datetime text (naive UTC)."""
+    return (EPOCH + dt.timedelta(seconds=seconds)).isoformat(" ", "microseconds")
+
+
+@dataclass
+class People:
+    supervisor: int
+    agents_by_team: list[list[int]]
+    agent_names: dict[int, str]
+    customer_ids: list[int]
+    customer_weights: list[float]
+    customer_org: dict[int, int | None]
+    team_names: list[str]
+    team_ids: list[int]
+    category_ids: list[int]
+    tag_ids: list[int]
+    cum_customer_weights: list[float] = field(default_factory=list)
+
+
+def log(msg: str) -> None:
+    print(f"[bench.generate] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- schema
+
+
+def django_env(db_path: Path) -> dict[str, str]:
+    """Environment that points ``frontline`` at ``db_path`` (never at the real database)."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = f"sqlite:///{db_path}"
+    env["FRONTLINE_VAR"] = str(db_path.parent)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
+    return env
+
+
+def migrate(db_path: Path) -> None:
+    """Create or update the schema with the project's own migrations."""
+    cmd = [sys.executable, "-m", "frontline.manage", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(cmd, env=django_env(db_path), check=True, cwd=db_path.parent)  # noqa: S603
+
+
+def applied_migrations(db_path: Path) -> int:
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute("SELECT count(*) FROM django_migrations").fetchone()[0]
+    finally:
+        con.close()
+
+
+def read_meta(db_path: Path) -> dict[str, str] | None:
+    """The ``bench_meta`` row of a complete benchmark database, or None."""
+    if not db_path.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT key, value FROM bench_meta").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return dict(rows)
+
+
+# ---------------------------------------------------------------- small tables
+
+
+def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> People:
+    start = now - YEARS * 365 * 86400
+    joined = ts_str(start - 86400 * 30)
+    pw = "!" + "x" * 40  # an unusable password: force_login is the only way in
+
+    orgs = []
+    names: set[str] = set()
+    while len(orgs) < N_ORGS:
+        name = f"{rng.choice(ORG_WORDS)} {rng.choice(ORG_WORDS)} {rng.choice(ORG_SUFFIXES)}"
+        if name in names:
+            continue
+        names.add(name)
+        domain = name.lower().replace(" ", "-") + ".test"
+        orgs.append((len(orgs) + 1, name, domain, "", joined))
+    con.executemany("INSERT INTO accounts_organisation VALUES (?,?,?,?,?)", orgs)
+
+    users = []
+    uid = itertools.count(1)
+
+    def user(username: str, role: str, org: int | None = None, manager: bool = False) -> int:
+        pk = next(uid)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        users.append(
+            (
+                pk,
+                pw,
+                None,
+                0,
+                username,
+                first,
+                last,
+                f"{username}@example.test",
+                0,
+                1,
+                joined,
+                role,
+                int(manager),
+                "",
+                "",
+                joined,
+                org,
+            )
+        )
+        return pk
+
+    supervisor = user("supervisor", "supervisor")
+    agent_names: dict[int, str] = {}
+    agents_by_team: list[list[int]] = []
+    n = 0
+    for _name, _tier, count in TEAMS:
+        members = []
+        for _ in range(count):
+            n += 1
+            pk = user(f"agent{n:02d}", "agent")
+            members.append(pk)
+        agents_by_team.append(members)
+    customer_ids, customer_org = [], {}
+    for i in range(N_CUSTOMERS):
+        org = (i % N_ORGS) + 1 if i < N_CUSTOMERS * 0.95 else None
+        manager = org is not None and i < N_ORGS  # the first contact of each organisation
+        pk = user(f"customer{i + 1:04d}", "customer", org, manager)
+        customer_ids.append(pk)
+        customer_org[pk] = org
+    cols = (
+        "id, password, last_login, is_superuser, username, first_name, last_name, email, "
+        "is_staff, is_active, date_joined, role, is_org_manager, phone, language, "
+        "email_verified_at, organisation_id"
+    )
+    con.executemany(f"INSERT INTO accounts_user ({cols}) VALUES ({','.join('?' * 17)})", users)  # noqa: S608
+    for row in users:
+        agent_names[row[0]] = f"{row[5]} {row[6]}"
+
+    team_ids = list(range(1, len(TEAMS) + 1))
+    con.executemany(
+        "INSERT INTO accounts_team (id, name, tier, is_active) VALUES (?,?,?,1)",
+        [(tid, name, tier) for tid, (name, tier, _c) in zip(team_ids, TEAMS, strict=True)],
+    )
+    memberships = [
+        (t, a) for t, members in zip(team_ids, agents_by_team, strict=True) for a in members
+    ]
+    # A few first-line agents also work in second line, and a specialist helps billing.
+    memberships += [(3, a) for a in agents_by_team[0][:3]] + [(2, agents_by_team[3][0])]
+    con.executemany(
+        "INSERT INTO accounts_team_members (team_id, user_id) VALUES (?,?)", memberships
+    )
+    for team, agent in memberships[-4:]:
+        agents_by_team[team - 1].append(agent)
+
+    cats = [
+        (
+            i + 1,
+            name,
+            f"Requests about {name.lower()}.",
+            prio,
+            1,
+            i,
+            None if team is None else team_ids[team],
+        )
+        for i, (name, team, prio) in enumerate(CATEGORIES)
+    ]
+    con.executemany(
+        "INSERT INTO tickets_category (id, name, description, default_priority, is_active, "
+        "position, default_team_id) VALUES (?,?,?,?,?,?,?)",
+        cats,
+    )
+    con.executemany(
+        "INSERT INTO tickets_formfield (category_id, key, label, field_type, required, "
+        "help_text, choices, position) VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (1, "serial", "Serial number", "text", 1, "", "", 1),
+            (1, "model", "Model", "choice", 0, "", "Laptop\nDesktop\nPrinter", 2),
+            (7, "invoice", "Invoice number", "text", 1, "", "", 1),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO tickets_tag (id, name) VALUES (?,?)", [(i + 1, t) for i, t in enumerate(TAGS)]
+    )
+
+    # A few customers write a lot, most write a little (Pareto-like weights).
+    weights = [rng.paretovariate(1.5) for _ in customer_ids]
+    return People(
+        supervisor=supervisor,
+        agents_by_team=agents_by_team,
+        agent_names=agent_names,
+        customer_ids=customer_ids,
+        customer_weights=weights,
+        customer_org=customer_org,
+        team_names=[t[0] for t in TEAMS],
+        team_ids=team_ids,
+        category_ids=[c[0] for c in cats],
+        tag_ids=list(range(1, len(TAGS) + 1)),
+        cum_customer_weights=list(itertools.accumulate(weights)),
+    )
+
+
+# ---------------------------------------------------------------- tickets
+
+
+def pick_status(rng: random.Random, recent: bool) -> str:
+    """About 6% new/open/waiting, 4% resolved, 90% closed overall; the newest tenth
+    of the tickets is much more often still in progress."""
+    r = rng.random()
+    if recent:  # 30% in progress, 10% resolved
+        bands = (
+            (0.05, "new"),
+            (0.20, "open"),
+            (0.27, "waiting_customer"),
+            (0.30, "waiting_third_party"),
+            (0.40, "resolved"),
+        )
+    else:  # 3.3% in progress, 3.3% resolved
+        bands = (
+            (0.005, "new"),
+            (0.020, "open"),
+            (0.028, "waiting_customer"),
+            (0.033, "waiting_third_party"),
+            (0.066, "resolved"),
+        )
+    for limit, status in bands:
+        if r < limit:
+            return status
+    return "closed"
+
+
+def message_count(rng: random.Random, status: str) -> int:
+    if status == "new":
+        return 1 if rng.random() < 0.8 else 2
+    # 2..10, mean about 5.
+    return rng.choices(range(2, 11), weights=(10, 16, 20, 18, 13, 9, 6, 4, 4))[0]
+
+
+def body(rng: random.Random) -> str:
+    return " ".join(rng.choices(SENTENCES, k=rng.randint(2, 6)))
+
+
+def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: float) -> dict:
+    """Insert everything; returns counts."""
+    people = load_people(con, rng, now)
+    start = now - YEARS * 365 * 86400
+    span = now - start
+    step = span / n_tickets
+    recent_from = int(n_tickets * 0.9)
+    channels = ("web", "email", "phone", "chat", "api")
+    channel_weights = (50, 35, 10, 4, 1)
+    priorities = (1, 2, 3, 4)
+    priority_weights = (20, 55, 20, 5)
+    cat_weights = (12, 14, 12, 6, 10, 6, 10, 8, 4, 2, 3, 13)
+    subjects = [f"{p.capitalize()} {o}" for p in SUBJECT_PROBLEMS for o in SUBJECT_OBJECTS]
+    tag_ids = people.tag_ids
+    team_index = {tid: i for i, tid in enumerate(people.team_ids)}
+    cust_ids, cum_w = people.customer_ids, people.cum_customer_weights
+    cat_team = {
+        c: (None if t is None else people.team_ids[t])
+        for c, (_, t, _p) in zip(people.category_ids, CATEGORIES, strict=True)
+    }
+    cat_prio = {c: p for c, (_, _t, p) in zip(people.category_ids, CATEGORIES, strict=True)}
+
+    # Messages and events wait in a heap until the clock (the creation time of the
+    # ticket being generated) passes them, so their ids follow global time order.
+    pending: list[tuple] = []
+    seq = itertools.count()
+    msg_id = itertools.count(1)
+    evt_id = itertools.count(1)
+    tickets: list[tuple] = []
+    messages: list[tuple] = []
+    events: list[tuple] = []
+    ticket_tags: list[tuple] = []
+    counts = {"tickets": 0, "messages": 0, "events": 0, "ticket_tags": 0}
+    t_start = time.monotonic()
+
+    ticket_sql = (
+        f"INSERT INTO tickets_ticket ({', '.join(TICKET_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({','.join('?' * len(TICKET_COLUMNS))})"
+    )
+    message_sql = (
+        f"INSERT INTO tickets_message ({', '.join(MESSAGE_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})"
+    )
+    event_sql = (
+        f"INSERT INTO tickets_ticketevent ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({','.join('?' * len(EVENT_COLUMNS))})"
+    )
+
+    def flush() -> None:
+        con.executemany(ticket_sql, tickets)
+        con.executemany(message_sql, messages)
+        con.executemany(event_sql, events)
+        con.executemany(
+            "INSERT INTO tickets_ticket_tags (ticket_id, tag_id) VALUES (?,?)", ticket_tags
+        )
+        counts["tickets"] += len(tickets)
+        counts["messages"] += len(messages)
+        counts["events"] += len(events)
+        counts["ticket_tags"] += len(ticket_tags)
+        tickets.clear()
+        messages.clear()
+        events.clear()
+        ticket_tags.clear()
+
+    def release(until: float) -> None:
+        while pending and pending[0][0] <= until:
+            item = heapq.heappop(pending)
+            if item[2] == "m":
+                _t, _s, _k, kind, channel, text, author, ticket = item
+                messages.append((next(msg_id), kind, channel, text, ts_str(_t), author, ticket))
+            else:
+                _t, _s, _k, kind, data, actor, ticket = item
+                events.append((next(evt_id), kind, data, ts_str(_t), actor, ticket))
+
+    def msg(t: float, kind: str, channel: str, author: int, ticket: int) -> None:
+        heapq.heappush(pending, (t, next(seq), "m", kind, channel, body(rng), author, ticket))
+
+    def evt(t: float, kind: str, data: dict, actor: int | None, ticket: int) -> None:
+        heapq.heappush(pending, (t, next(seq), "e", kind, json.dumps(data), actor, ticket))
+
+    for pk in range(1, n_tickets + 1):
+        created = start + (pk - 1 + rng.random()) * step
+        release(created)
+        status = pick_status(rng, pk > recent_from)
+        requester = cust_ids[rng.choices(range(len(cust_ids)), cum_weights=cum_w)[0]]
+        org = people.customer_org[requester]
+        channel = rng.choices(channels, channel_weights)[0]
+        category = rng.choices(people.category_ids, cat_weights)[0]
+        priority = (
+            cat_prio[category]
+            if rng.random() < 0.5
+            else rng.choices(priorities, priority_weights)[0]
+        )
+        team = cat_team[category]
+        if team is None and (status != "new" or rng.random() < 0.5):
+            team = people.team_ids[0]  # "Other" goes to first line once triaged
+        fields = "{}"
+        if category == 1:
+            fields = json.dumps(
+                {
+                    "serial": f"SN{rng.randrange(10**6):06d}",
+                    "model": rng.choice(["Laptop", "Desktop", "Printer"]),
+                }
+            )
+        elif category == 7:
+            fields = json.dumps({"invoice": f"INV-{rng.randrange(10**5):05d}"})
+
+        # The conversation: customer first, then agent and customer in turns,
+        # with internal notes now and then; it ends with an agent reply when the
+        # ticket waits for the customer, is resolved or closed.
+        n_msgs = message_count(rng, status)
+        escalated = status != "new" and team is not None and rng.random() < 0.12
+        handoff = (None, None, "")
+        if escalated:
+            new_team = people.team_ids[2] if team_index[team] < 2 else people.team_ids[3]
+        else:
+            new_team = team
+        assignee = None
+        if status != "new" and new_team is not None:
+            assigned = rng.random() < (0.88 if status == "open" else 0.97)
+            if assigned:
+                assignee = (
+                    people.supervisor
+                    if rng.random() < 0.003
+                    else rng.choice(people.agents_by_team[team_index[new_team]])
+                )
+        helper = assignee or (
+            rng.choice(people.agents_by_team[team_index[new_team]])
+            if new_team
+            else people.supervisor
+        )
+        gaps = [rng.expovariate(1 / 14400)] + [rng.expovariate(1 / 86400) for _ in range(n_msgs)]
+        total = sum(gaps) + (rng.uniform(0, 7 * 86400) if status == "closed" else 0)
+        room = now - 60 - created
+        scale = 1.0 if total <= room else room / total * rng.uniform(0.5, 1.0)
+        t = created
+        msg(t, "reply", channel, requester, pk)
+        evt(t, "created", {"channel": channel}, requester, pk)
+        first_response = last_agent_reply = None
+        turn_agent = True
+        for i in range(1, n_msgs):
+            t += gaps[i - 1] * scale
+            last = i == n_msgs - 1
+            must_be_agent = last and status in ("waiting_customer", "resolved", "closed")
+            if turn_agent or must_be_agent:
+                if rng.random() < 0.2 and not must_be_agent:
+                    msg(t, "note", "web", helper, pk)
+                else:
+                    msg(t, "reply", "web", helper, pk)
+                    first_response = first_response or t
+                    last_agent_reply = t
+                    turn_agent = False
+            else:
+                msg(t, "reply", channel, requester, pk)
+                turn_agent = True
+        updated = t
+        if assignee is not None:
+            at = created + min(gaps[0] * scale * 0.5, (updated - created) / 2)
+            evt(
+                at,
+                "assignee",
+                {"old": None, "new": people.agent_names[assignee], "note": ""},
+                assignee,
+                pk,
+            )
+        if escalated:
+            at = created + (updated - created) * rng.uniform(0.2, 0.6)
+            note = "Escalating: " + body(rng)
+            old_name, new_name = (
+                people.team_names[team_index[team]],
+                people.team_names[team_index[new_team]],
+            )
+            by = rng.choice(people.agents_by_team[team_index[team]])
+            evt(at, "team", {"old": old_name, "new": new_name, "note": note}, by, pk)
+            handoff = (ts_str(at), by, note)
+        resolved_at = closed_at = None
+        if status in ("resolved", "closed"):
+            resolved_at = last_agent_reply or updated
+            if status == "resolved":  # closed tickets keep one status event: the closing
+                evt(resolved_at, "status", {"old": "open", "new": "resolved"}, helper, pk)
+            updated = resolved_at
+            if status == "closed":
+                closed_at = min(resolved_at + gaps[-1] * scale + 60, now - 1)
+                evt(
+                    closed_at,
+                    "status",
+                    {"old": "resolved", "new": "closed", "reason": "quiet period"},
+                    None,
+                    pk,
+                )
+                updated = closed_at
+        elif status != "new":
+            evt(
+                created + (updated - created) * 0.5 + 1,
+                "status",
+                {"old": "new", "new": status},
+                helper,
+                pk,
+            )
+        due = created + TARGET_SECONDS[priority] * rng.uniform(1.0, 1.5)
+        if status in STATUS_OPEN and rng.random() < 0.5:
+            due = max(due, now + rng.uniform(-86400, 5 * 86400))  # deadlines moved on
+        tickets.append(
+            (
+                pk,
+                rng.choice(subjects),
+                channel,
+                fields,
+                status,
+                priority,
+                handoff[2],
+                handoff[0],
+                ts_str(created),
+                ts_str(updated),
+                None if first_response is None else ts_str(first_response),
+                None if resolved_at is None else ts_str(resolved_at),
+                None if closed_at is None else ts_str(closed_at),
+                ts_str(due),
+                assignee,
+                category,
+                handoff[1],
+                org,
+                requester,
+                new_team,
+            )
+        )
+        if rng.random() < 0.25:
+            for tag in sorted(rng.sample(tag_ids, rng.choice((1, 1, 2)))):
+                ticket_tags.append((pk, tag))
+        if pk % BATCH_TICKETS == 0:
+            flush()
+            if pk % (BATCH_TICKETS * 10) == 0 or pk == n_tickets:
+                elapsed = time.monotonic() - t_start
+                log(
+                    f"{pk:>9,} tickets, {counts['messages']:>10,} messages, "
+                    f"{counts['events']:>9,} events  ({elapsed:.0f} s, "
+                    f"{pk / elapsed:,.0f} tickets/s)"
+                )
+    release(float("inf"))
+    flush()
+    return counts
+
+
+# ---------------------------------------------------------------- build
+
+
+def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
+    """Make a complete benchmark database at ``db_path`` (replacing any there)."""
+    t0 = time.monotonic()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(db_path.name + ".building")
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+        p.unlink(missing_ok=True)
+    log(f"migrating a new schema into {tmp}")
+    migrate(tmp)
+    t_migrate = time.monotonic() - t0
+
+    con = sqlite3.connect(tmp, isolation_level=None)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA locking_mode=EXCLUSIVE")
+    con.execute("PRAGMA temp_store=MEMORY")
+    con.execute("PRAGMA cache_size=-2000000")  # 2 GB page cache for the load
+    marks = ",".join("?" * len(BIG_TABLES))
+    indexes = con.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "  # noqa: S608
+        f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
+        BIG_TABLES,
+    ).fetchall()
+    for name, _sql in indexes:
+        con.execute(f'DROP INDEX "{name}"')
+    con.execute("BEGIN")
+    rng = random.Random(seed)
+    now = float(int(time.time()) // 60 * 60)
+    log(f"loading {n_tickets:,} tickets")
+    counts = generate(con, n_tickets, rng, now)
+    con.execute("COMMIT")
+    t_load = time.monotonic() - t0 - t_migrate
+    log(f"rows loaded in {t_load:.0f} s; creating {len(indexes)} indexes")
+    t_i = time.monotonic()
+    for name, sql in indexes:
+        t_one = time.monotonic()
+        con.execute(sql)
+        if time.monotonic() - t_one > 5:
+            log(f"  index {name}: {time.monotonic() - t_one:.0f} s")
+    log(f"indexes created in {time.monotonic() - t_i:.0f} s")
+    log("ANALYZE")
+    con.execute("ANALYZE")
+    elapsed = time.monotonic() - t0
+    meta = {
+        "data_version": str(DATA_VERSION),
+        "tickets": str(counts["tickets"]),
+        "messages": str(counts["messages"]),
+        "events": str(counts["events"]),
+        "ticket_tags": str(counts["ticket_tags"]),
+        "users": str(con.execute("SELECT count(*) FROM accounts_user").fetchone()[0]),
+        "organisations": str(N_ORGS),
+        "seed": str(seed),
+        "data_now": ts_str(now),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generation_seconds": f"{elapsed:.0f}",
+        "load_seconds": f"{t_load:.0f}",
+    }
+    con.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    con.executemany("INSERT INTO bench_meta VALUES (?, ?)", meta.items())
+    con.execute("PRAGMA locking_mode=NORMAL")
+    con.execute("PRAGMA journal_mode=WAL")  # persistent; the application uses WAL
+    con.close()
+    for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        p.unlink(missing_ok=True)
+    tmp.rename(db_path)
+    size = db_path.stat().st_size
+    log(
+        f"done in {elapsed:.0f} s ({elapsed / 60:.1f} min): {counts['tickets']:,} tickets, "
+        f"{counts['messages']:,} messages, {counts['events']:,} events, "
+        f"{size / 2**30:.2f} GiB at {db_path}"
+    )
+    return meta
+
+
+def ensure(db_path: Path, n_tickets: int, *, force: bool = False) -> tuple[dict[str, str], bool]:
+    """Reuse the database at ``db_path`` if it holds ``n_tickets``, else build it.
+    Returns its ``bench_meta`` and whether it was reused.
+
+    A reused database is migrated again, so new migrations apply to it (and it is
+    analysed again if any did: new indexes need statistics like the old ones).
+    """
+    meta = read_meta(db_path)
+    if (
+        not force
+        and meta
+        and meta.get("tickets") == str(n_tickets)
+        and meta.get("data_version") == str(DATA_VERSION)
+    ):
+        log(
+            f"reusing {db_path} ({int(meta['tickets']):,} tickets, generated "
+            f"{meta['generated_at']} in {meta['generation_seconds']} s)"
+        )
+        before = applied_migrations(db_path)
+        migrate(db_path)
+        if applied_migrations(db_path) != before:
+            log("new migrations applied; ANALYZE")
+            con = sqlite3.connect(db_path)
+            con.execute("ANALYZE")
+            con.close()
+        return meta, True
+    if meta:
+        log(
+            f"{db_path} holds {meta.get('tickets')} tickets (data v{meta.get('data_version')}); "
+            f"rebuilding for {n_tickets:,}"
+        )
+    return build(db_path, n_tickets), False
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=default_tickets(),
+        help="tickets to generate (default: $BENCH_TICKETS or 1,000,000)",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="database file (default: $BENCH_DB, else var/bench/bench.sqlite3 for 1,000,000 "
+        "tickets and var/bench/bench-N.sqlite3 for other sizes)",
+    )
+    parser.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    db_path = (args.db or default_db_path(args.tickets)).expanduser().resolve()
+    ensure(db_path, args.tickets, force=args.force)
+
+
+if __name__ == "__main__":
+    main()

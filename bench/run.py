@@ -1,0 +1,668 @@
+"""Time the desk and portal pages against the benchmark database (``make bench``).
+
+    python -m bench.run [--tickets N] [--db PATH] [--requests 50] [--only REGEX] [--no-docs]
+
+Makes sure the benchmark database exists (``bench.generate``; reused when it
+already holds N tickets), points Django at it, signs in with
+``Client.force_login`` and times ``client.get`` in process: the full Django
+request/response cycle (middleware, session, view, queries, template), without
+HTTP or a WSGI server. As in production with SQLite (``CONN_MAX_AGE = 0``),
+the database connection is closed after every request and opened by the next
+one; that cost is inside the timings.
+
+Pages: the desk ticket page for random tickets, the first page of every desk
+queue in each sort order, for the supervisor and for an agent, and the portal's
+request list and ticket page for a customer. Only 200 responses are timed; any
+other status is reported as an error. The SQL query count per page comes from
+separate, untimed requests (capturing SQL costs time on SQLite).
+
+Prints a table of p50/p95/max per page and writes it, with the data size,
+machine and generation time, into ``docs/benchmarks.md`` (between the
+``bench:results`` markers) and ``var/bench/results.json``. Each page's SQL is
+also re-run alone, to split SQL time from Python time, and statements taking
+5 ms or more are listed with their ``EXPLAIN QUERY PLAN`` (in full with
+``--explain``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import REPO_DIR, default_db_path, default_tickets
+from bench import generate as gen
+
+DOCS = REPO_DIR / "docs" / "benchmarks.md"
+START = "<!-- bench:results:start (written by `make bench`; edit outside these markers) -->"
+END = "<!-- bench:results:end -->"
+QUEUE_NAMES = ("mine", "team", "unassigned", "open", "waiting", "resolved")
+SORTS = ((None, "default"), ("priority", "priority"), ("updated", "updated"))
+GOAL_TICKET_MS = 30.0
+GOAL_QUEUE_MS = 50.0
+SLOW_SQL_MS = 5.0  # statements at least this slow are listed with their plans
+
+
+def log(msg: str) -> None:
+    print(f"[bench.run] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- Django set-up
+
+
+def setup_django(db_path: Path) -> None:
+    """Point Django at the benchmark database; refuses if settings are already loaded."""
+    if "django.conf" in sys.modules:
+        from django.conf import settings
+
+        if settings.configured:
+            raise RuntimeError("Django settings are already configured; run bench.run alone.")
+    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ["FRONTLINE_VAR"] = str(db_path.parent)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "frontline.settings"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")  # no 404 warnings in the middle of the table
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    name = Path(settings.DATABASES["default"]["NAME"]).resolve()
+    if name != db_path.resolve():
+        raise RuntimeError(f"Django uses {name}, not the benchmark database {db_path}")
+    # The test client talks to "testserver"; allow it without setup_test_environment(),
+    # which would also instrument template rendering and skew the timings.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Page:
+    label: str  # what the table shows
+    who: str  # which persona requests it
+    urls: list[str]  # cycled through; one per timed request
+    group: str  # "ticket", "queue" or "portal": which goal applies
+    times_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    queries: list[int] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)  # the statements of one request
+    sql_ms: float | None = None  # those statements re-run on a plain connection
+
+    def stats(self) -> dict[str, Any]:
+        t = sorted(self.times_ms)
+        return {
+            "page": self.label,
+            "user": self.who,
+            "group": self.group,
+            "n": len(t),
+            "p50_ms": round(percentile(t, 50), 2) if t else None,
+            "p95_ms": round(percentile(t, 95), 2) if t else None,
+            "max_ms": round(t[-1], 2) if t else None,
+            "queries": [min(self.queries), max(self.queries)] if self.queries else None,
+            "sql_ms": None if self.sql_ms is None else round(self.sql_ms, 1),
+            "errors": self.errors,
+        }
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    k = (len(sorted_values) - 1) * pct / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+class Runner:
+    def __init__(self, *, warmup: int, reconnect: bool, budget_s: float) -> None:
+        from django.db import connection
+        from django.test import Client
+
+        self.connection = connection
+        self.client_class = Client
+        self.clients: dict[str, Any] = {}
+        self.warmup = warmup
+        self.reconnect = reconnect
+        self.budget_s = budget_s
+
+    def login(self, who: str, user: Any) -> None:
+        client = self.client_class(raise_request_exception=True)
+        client.force_login(user)
+        self.clients[who] = client
+
+    def get(self, who: str, url: str) -> tuple[int | str, float]:
+        """One request; the status (or exception name) and the wall time in ms."""
+        client = self.clients[who]
+        t0 = time.perf_counter()
+        try:
+            status: int | str = client.get(url).status_code
+        except Exception as exc:  # a view still being written must not stop the run
+            status = type(exc).__name__
+        if self.reconnect:
+            self.connection.close()  # what request_finished does with CONN_MAX_AGE = 0
+        return status, (time.perf_counter() - t0) * 1000
+
+    def count_queries(self, page: Page, samples: int = 5) -> None:
+        from django.test.utils import CaptureQueriesContext
+
+        for url in sorted(set(page.urls))[:samples]:
+            with CaptureQueriesContext(self.connection) as ctx:
+                status, _ms = self.get(page.who, url)
+            if status == 200:
+                page.queries.append(len(ctx.captured_queries))
+                if not page.sql:
+                    page.sql = [q["sql"] for q in ctx.captured_queries]
+
+    def measure(self, pages: list[Page], counts: list[int]) -> None:
+        """``counts[i]`` timed requests of ``pages[i]``, in rounds: one request of each
+        page per round, so a burst of load elsewhere on the machine spreads over all
+        pages instead of spoiling one. A page whose requests have used up the time
+        budget stops after 10 samples (the n column shows it)."""
+        for page in pages:
+            for i in range(self.warmup):
+                self.get(page.who, page.urls[i % len(page.urls)])
+        spent = [0.0] * len(pages)
+        for i in range(max(counts, default=0)):
+            for k, page in enumerate(pages):
+                if i >= counts[k] or (i >= 10 and spent[k] > self.budget_s * 1000):
+                    continue
+                status, ms = self.get(page.who, page.urls[i % len(page.urls)])
+                spent[k] += ms
+                if status == 200:
+                    page.times_ms.append(ms)
+                else:
+                    page.errors[str(status)] = page.errors.get(str(status), 0) + 1
+            if (i + 1) % 25 == 0:
+                log(f"round {i + 1} of {max(counts)}")
+        for page in pages:
+            self.count_queries(page)
+
+
+# ---------------------------------------------------------------- what to request
+
+
+@dataclass
+class Personas:
+    supervisor: Any
+    agent: Any
+    customer: Any
+    manager: Any
+
+
+def choose_personas() -> Personas:
+    """The supervisor; a one-team first-line agent with a median open workload; the
+    customer with the median number of tickets; the manager of the biggest organisation."""
+    from django.db.models import Count, Q
+
+    from frontline.accounts.models import Role, User
+
+    supervisor = User.objects.get(username="supervisor")
+    agents = list(
+        User.objects.filter(role=Role.AGENT, teams__name="First line")
+        .annotate(
+            n_teams=Count("teams", distinct=True),
+            n_open=Count("assigned_tickets", filter=Q(assigned_tickets__is_open=True)),
+        )
+        .filter(n_teams=1)
+        .order_by("n_open", "id")
+    )
+    agent = agents[len(agents) // 2]
+    customers = list(
+        User.objects.filter(role=Role.CUSTOMER, is_org_manager=False)
+        .annotate(n=Count("requested_tickets"))
+        .order_by("n", "id")
+    )
+    customer = customers[len(customers) // 2]
+    manager = (
+        User.objects.filter(role=Role.CUSTOMER, is_org_manager=True)
+        .annotate(n=Count("organisation__tickets"))
+        .order_by("-n", "id")
+        .first()
+    )
+    return Personas(supervisor, agent, customer, manager)
+
+
+def sample_ids(qs: Any, k: int, rng: random.Random, max_id: int) -> list[int]:
+    """``k`` random ticket ids from ``qs`` (probing random ids, so no full scan)."""
+    found: list[int] = []
+    seen: set[int] = set()
+    for _ in range(200):
+        probe = [rng.randint(1, max_id) for _ in range(k * 4)]
+        for pk in qs.filter(pk__in=probe).values_list("pk", flat=True):
+            if pk not in seen:
+                seen.add(pk)
+                found.append(pk)
+        if len(found) >= k:
+            break
+    rng.shuffle(found)
+    return found[:k]
+
+
+def build_pages(p: Personas, n_ticket_pages: int, rng: random.Random) -> list[Page]:
+    from frontline.tickets.access import visible_tickets
+    from frontline.tickets.models import Ticket
+
+    max_id = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
+    open_ids = list(Ticket.objects.filter(is_open=True).values_list("pk", flat=True))
+    rng.shuffle(open_ids)
+    agent_ids = sample_ids(visible_tickets(p.agent), n_ticket_pages, rng, max_id)
+    customer_ids = list(Ticket.objects.filter(requester=p.customer).values_list("pk", flat=True))
+    rng.shuffle(customer_ids)
+
+    def tickets(ids: list[int], prefix: str) -> list[str]:
+        return [f"{prefix}{pk}/" for pk in ids]
+
+    pages = [
+        Page(
+            "desk ticket page, random ticket",
+            "supervisor",
+            tickets(
+                sample_ids(Ticket.objects.all(), n_ticket_pages, rng, max_id), "/desk/tickets/"
+            ),
+            "ticket",
+        ),
+        Page(
+            "desk ticket page, open ticket",
+            "supervisor",
+            tickets(open_ids[: n_ticket_pages // 2], "/desk/tickets/"),
+            "ticket",
+        ),
+        Page(
+            "desk ticket page, random visible ticket",
+            "agent",
+            tickets(agent_ids, "/desk/tickets/"),
+            "ticket",
+        ),
+    ]
+    for who in ("supervisor", "agent"):
+        for name in QUEUE_NAMES:
+            for sort, label in SORTS:
+                url = f"/desk/q/{name}/" + (f"?sort={sort}" if sort else "")
+                pages.append(Page(f"queue `{name}`, sort {label}", who, [url], "queue"))
+    pages += [
+        Page("portal request list", "customer", ["/portal/"], "portal"),
+        Page("portal request list, organisation", "manager", ["/portal/?scope=org"], "portal"),
+        Page(
+            "portal ticket page",
+            "customer",
+            tickets(customer_ids[:n_ticket_pages], "/portal/tickets/"),
+            "portal",
+        ),
+    ]
+    return pages
+
+
+# ---------------------------------------------------------------- SQL time and plans
+
+
+def short_sql(sql: str) -> str:
+    """The statement without its column list: ``SELECT … FROM ... WHERE ... ORDER BY ...``."""
+    match = re.match(r"(?is)\s*SELECT\s+(DISTINCT\s+)?.*?\s(FROM\s.*)", sql)
+    if not match:
+        return sql
+    return f"SELECT {match.group(1) or ''}… {match.group(2)}"
+
+
+def time_sql(db_path: Path, pages: list[Page], repeat: int = 3) -> list[dict[str, Any]]:
+    """Re-run each page's captured SELECTs on a plain read-only connection (best of
+    ``repeat``, rows fetched); set ``Page.sql_ms``; return every distinct statement
+    with its time and ``EXPLAIN QUERY PLAN``, slowest first.
+
+    The captured SQL has its parameters inlined; with this schema (no partial
+    indexes, no LIKE) SQLite plans it as it plans the bound statement.
+    """
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    seen: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        total = 0.0
+        for sql in page.sql:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            if sql not in seen:
+                best = float("inf")
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    con.execute(sql).fetchall()
+                    best = min(best, (time.perf_counter() - t0) * 1000)
+                plan = [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql)]
+                seen[sql] = {"ms": best, "sql": sql, "plan": plan, "pages": set()}
+            seen[sql]["pages"].add(f"{page.label} ({page.who})")
+            total += seen[sql]["ms"]
+        if page.sql:
+            page.sql_ms = total
+    con.close()
+    out = sorted(seen.values(), key=lambda v: -v["ms"])
+    for item in out:
+        item["pages"] = sorted(item["pages"])
+        item["ms"] = round(item["ms"], 2)
+    return out
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def fmt_ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = "| page | user | n | p50 ms | p95 ms | max ms | queries | SQL ms | errors |"
+    lines = [head, "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    for r in rows:
+        q = r["queries"]
+        queries = "—" if not q else (str(q[0]) if q[0] == q[1] else f"{q[0]}-{q[1]}")
+        errors = ", ".join(f"{k} x{v}" for k, v in r["errors"].items()) or ""
+        if errors:
+            errors = "**ERROR** " + errors
+        lines.append(
+            f"| {r['page']} | {r['user']} | {r['n']} | {fmt_ms(r['p50_ms'])} | "
+            f"{fmt_ms(r['p95_ms'])} | {fmt_ms(r['max_ms'])} | {queries} | "
+            f"{fmt_ms(r['sql_ms'])} | {errors} |"
+        )
+    return "\n".join(lines)
+
+
+def goals(rows: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for group, goal, what in (
+        ("ticket", GOAL_TICKET_MS, "ticket page"),
+        ("queue", GOAL_QUEUE_MS, "queue pages"),
+    ):
+        mine = [r for r in rows if r["group"] == group]
+        timed = [r for r in mine if r["p95_ms"] is not None]
+        failed = [r for r in mine if r["errors"]]
+        if not mine:
+            out.append(f"- {what}: not measured in this run")
+            continue
+        if not timed:
+            out.append(f"- {what}: not measured (errors)")
+            continue
+        worst = max(timed, key=lambda r: r["p95_ms"])
+        verdict = "met" if worst["p95_ms"] < goal and not failed else "**not met**"
+        note = f"; {len(failed)} page(s) with errors" if failed else ""
+        out.append(
+            f"- {what} p95 under {goal:.0f} ms: {verdict} (worst: {worst['page']}, "
+            f"{worst['user']}, p95 {worst['p95_ms']:.1f} ms{note})"
+        )
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 2**20:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}"
+
+
+def slow_sql_lines(slow: list[dict[str, Any]], *, full: bool = False) -> list[str]:
+    lines = []
+    for item in slow:
+        where = "; ".join(item["pages"][:3]) + (" ..." if len(item["pages"]) > 3 else "")
+        lines += [
+            f"-- {item['ms']:.1f} ms, on: {where}",
+            item["sql"] if full else short_sql(item["sql"]),
+        ]
+        lines += [f"     {step}" for step in item["plan"]]
+        lines.append("")
+    return lines
+
+
+def git_head() -> str:
+    """The commit measured, with ``+changes`` if the work tree differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        cmd = ["git", "-C", str(REPO_DIR), *args]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+        return result.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "frontline")
+    return head + (" +changes" if dirty else "")
+
+
+def results_block(
+    meta: dict[str, str],
+    rows: list[dict[str, Any]],
+    slow: list[dict[str, Any]],
+    ctx: dict[str, Any],
+    reused: bool,
+) -> str:
+    gen_s = int(meta["generation_seconds"])
+    lines = [
+        START,
+        "",
+        f"Measured {ctx['date']} with `{ctx['command']}`.",
+        "",
+        f"- Machine: {ctx['machine']}",
+        f"- Software: Python {ctx['python']}, Django {ctx['django']}, SQLite {ctx['sqlite']}; "
+        f"code at `{ctx['git']}`",
+        f"- Load average (1 min) around the measurement: {ctx['load']}",
+        f"- Data: {int(meta['tickets']):,} tickets (ANALYZEd), {int(meta['messages']):,} messages, "
+        f"{int(meta['events']):,} events, {int(meta['users']):,} users "
+        f"({ctx['db_size_gib']:.2f} GiB database file)",
+        f"- Generation: {gen_s // 60} min {gen_s % 60} s on this machine "
+        f"(generated {meta['generated_at']}" + ("; reused by this run" if reused else "") + ")",
+        f"- Requests: {ctx['requests']} per queue page after {ctx['warmup']} warm-ups, "
+        "in rounds (one request of every page per round); "
+        f"ticket pages: one request for each of up to {ctx['ticket_pages']} different tickets; "
+        f"connection {'re-opened every request (as CONN_MAX_AGE=0)' if ctx['reconnect'] else 'kept open'}",  # noqa: E501
+        f"- Personas: agent `{ctx['agent']}`, customer `{ctx['customer']}` "
+        f"({ctx['customer_tickets']} tickets), manager `{ctx['manager']}` "
+        f"({ctx['manager_tickets']} organisation tickets)",
+        "",
+        "Goals at this size:",
+        "",
+        *goals(rows),
+        "",
+        "Server time in milliseconds (wall time of `Client.get`, in process). *queries*: SQL "
+        "statements per request; *SQL ms*: those statements re-run alone on a plain "
+        "connection (rows fetched, best of 3), so the rest of the time is Python: "
+        "middleware, view, ORM, templates.",
+        "",
+        table(rows),
+        "",
+    ]
+    if slow:
+        lines += [
+            f"Statements taking {SLOW_SQL_MS:.0f} ms or more, with `EXPLAIN QUERY PLAN` "
+            "(column lists elided):",
+            "",
+            "```",
+            *slow_sql_lines(slow),
+            "```",
+            "",
+        ]
+    else:
+        lines += [f"No statement took {SLOW_SQL_MS:.0f} ms or more.", ""]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+DOC_TEMPLATE = """# Benchmarks
+
+How fast the desk and the portal answer on SQLite with a million tickets.
+
+## How to run it
+
+    make bench
+
+(the same as `.venv/bin/python -m bench.run`). The first run generates the
+benchmark database under `var/bench/` (`bench.generate`; set `BENCH_TICKETS` or
+`BENCH_DB`, or pass `--tickets N` / `--db PATH` to `python -m bench.run`); later
+runs reuse it. Nothing it writes is tracked by git.
+
+{results}
+"""
+
+
+def write_docs(block: str) -> None:
+    if DOCS.exists():
+        text = DOCS.read_text()
+        if START in text and END in text:
+            before = text[: text.index(START)]
+            after = text[text.index(END) + len(END) :]
+            DOCS.write_text(before + block + after)
+            return
+        DOCS.write_text(text.rstrip() + "\n\n" + block + "\n")
+        return
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(DOC_TEMPLATE.format(results=block))
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=default_tickets(),
+        help="size of the database (default: $BENCH_TICKETS or 1,000,000)",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="database file (default: $BENCH_DB, else var/bench/bench.sqlite3 for 1,000,000 "
+        "tickets and var/bench/bench-N.sqlite3 for other sizes)",
+    )
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument(
+        "--ticket-pages", type=int, default=200, help="different tickets for the ticket pages"
+    )
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--keep-connection",
+        action="store_true",
+        help="do not close the database connection after each request",
+    )
+    parser.add_argument(
+        "--page-budget",
+        type=float,
+        default=30.0,
+        help="seconds of timed requests per page before it stops at fewer samples (min. 10)",
+    )
+    parser.add_argument("--only", help="regular expression: only pages whose label matches")
+    parser.add_argument(
+        "--explain", action="store_true", help="print the slow statements in full, not elided"
+    )
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args_given = sys.argv[1:] if argv is None else argv
+    db_path = (args.db or default_db_path(args.tickets)).expanduser().resolve()
+    meta, reused = gen.ensure(db_path, args.tickets)
+    setup_django(db_path)
+
+    import django
+
+    rng = random.Random(1)
+    personas = choose_personas()
+    pages = build_pages(personas, args.ticket_pages, rng)
+    if args.only:
+        pages = [p for p in pages if re.search(args.only, f"{p.label} {p.who}")]
+    runner = Runner(
+        warmup=args.warmup, reconnect=not args.keep_connection, budget_s=args.page_budget
+    )
+    for who in ("supervisor", "agent", "customer", "manager"):
+        runner.login(who, getattr(personas, who))
+    log(
+        f"agent {personas.agent.username}, customer {personas.customer.username}, "
+        f"manager {personas.manager.username}; {len(pages)} pages"
+    )
+
+    t0 = time.monotonic()
+    load_before = os.getloadavg()[0]
+    # Pages of many tickets: each ticket once. One URL: ``--requests`` times.
+    runner.measure(pages, [len(p.urls) if len(p.urls) > 1 else args.requests for p in pages])
+    load_after = os.getloadavg()[0]
+    log(
+        f"measured in {time.monotonic() - t0:.0f} s (load average {load_before:.2f} before, "
+        f"{load_after:.2f} after); re-running the SQL alone"
+    )
+    statements = time_sql(db_path, pages)
+    slow = [s for s in statements if s["ms"] >= SLOW_SQL_MS]
+    rows = [page.stats() for page in pages]
+
+    from frontline.tickets.models import Ticket
+
+    ctx = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(["python -m bench.run", *args_given]) if args_given else "make bench",
+        "machine": machine(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "db_size_gib": db_path.stat().st_size / 2**30,
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "ticket_pages": args.ticket_pages,
+        "reconnect": not args.keep_connection,
+        "load": f"{load_before:.2f} before, {load_after:.2f} after",
+        "git": git_head(),
+        "agent": personas.agent.username,
+        "customer": personas.customer.username,
+        "customer_tickets": Ticket.objects.filter(requester=personas.customer).count(),
+        "manager": personas.manager.username,
+        "manager_tickets": Ticket.objects.filter(
+            organisation_id=personas.manager.organisation_id
+        ).count(),
+    }
+    print()
+    print(table(rows))
+    print()
+    print("\n".join(goals(rows)))
+
+    if slow:
+        print(f"\nStatements taking {SLOW_SQL_MS:.0f} ms or more:\n")
+        print("\n".join(slow_sql_lines(slow, full=args.explain)))
+
+    out = db_path.parent / "results.json"
+    out.write_text(
+        json.dumps(
+            {"meta": meta, "context": ctx, "rows": rows, "statements": statements},
+            indent=2,
+            default=str,
+        )
+    )
+    if not args.no_docs and not args.only:
+        write_docs(results_block(meta, rows, slow, ctx, reused))
+        log(f"wrote {DOCS.relative_to(REPO_DIR)} and {out}")
+    failed = any(r["errors"] for r in rows)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
