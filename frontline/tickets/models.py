@@ -158,7 +158,8 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         if user.sees_all_tickets:
             return self
-        return self.filter(Q(team_id__in=user.team_ids) | Q(assignee=user) | Q(team__isnull=True))
+        # Assignee first: SQLite then answers that branch from the index alone.
+        return self.filter(Q(assignee=user) | Q(team_id__in=user.team_ids) | Q(team__isnull=True))
 
     def with_list_relations(self) -> TicketQuerySet:
         return self.select_related("requester", "organisation", "team", "assignee", "category")
