@@ -404,3 +404,19 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
     assert not survivors, output
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_redis_url_switches_the_shared_cache_to_redis(monkeypatch):
+    import importlib
+
+    import frontline.settings as s
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/0")
+    try:
+        reloaded = importlib.reload(s)
+        backend = reloaded.CACHES["default"]["BACKEND"]
+        assert backend == "django.core.cache.backends.redis.RedisCache"
+        importlib.import_module("redis")  # the client it needs is installed
+    finally:
+        monkeypatch.delenv("REDIS_URL")
+        importlib.reload(s)
