@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "frontline.accounts",
     "frontline.tickets",
+    "frontline.routing",
     "frontline.desk",
     "frontline.portal",
     "frontline.ops",

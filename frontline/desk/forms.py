@@ -157,3 +157,11 @@ class BulkForm(FastSelectsMixin, forms.Form):
         # Any number is accepted here; the view keeps only the visible tickets.
         values = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         self.fields["tickets"].choices = [(v, v) for v in values]
+
+
+class EscalateForm(forms.Form):
+    note = forms.CharField(
+        label=_("Handoff note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the next line needs to know; the customer is not asked again."),
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("tickets/<int:number>/priority/", views.priority, name="priority"),
     path("tickets/<int:number>/category/", views.category, name="category"),
     path("tickets/<int:number>/tags/", views.tags, name="tags"),
+    path("tickets/<int:number>/escalate/", views.escalate, name="escalate"),
     path("tickets/<int:number>/fields/", views.fields, name="fields"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from frontline.routing.actions import escalate_ticket, next_line
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_agent, visible_tickets
 from frontline.tickets.downloads import attachment_response
@@ -39,6 +40,7 @@ from .forms import (
     AssignForm,
     BulkForm,
     CategoryForm,
+    EscalateForm,
     PriorityForm,
     QueueFilterForm,
     StatusForm,
@@ -177,6 +179,8 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
             if ticket.category_id
             else None
         ),
+        "next_line": next_line(ticket.team),
+        "escalate_form": EscalateForm(),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "error": forms.get("error"),
     }
@@ -275,6 +279,9 @@ priority = _change(
 category = _change(
     CategoryForm,
     lambda t, f, by: actions.change_category(t, category=f.cleaned_data["category"], by=by),
+)
+escalate = _change(
+    EscalateForm, lambda t, f, by: escalate_ticket(t, by=by, note=f.cleaned_data["note"])
 )
 tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(), by=by))
 

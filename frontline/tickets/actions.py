@@ -149,6 +149,8 @@ def open_ticket(
         if field_files:
             ticket.save(update_fields=["fields"])
         _record(ticket, EventKind.CREATED, by, now, channel=channel)
+        if ticket.team_id is not None:
+            _offer_to_team(ticket)
     return ticket
 
 
@@ -373,19 +375,24 @@ def set_tags(ticket: Ticket, *, names: Iterable[str], by: User) -> Ticket:
 def assign_ticket(
     ticket: Ticket,
     *,
-    by: User,
+    by: User | None,
     assignee: User | None = None,
     team: Team | None = None,
     note: str = "",
+    reason: str = "",
 ) -> Ticket:
     """Give the ticket to a person and/or a team.
 
     Handing it to anyone but yourself, or to another team, is a delegation and
     takes a handoff note, which the next person sees at the top of the ticket.
     An assignee outside the ticket's team brings the ticket to their team.
-    A new ticket that gets an assignee becomes open.
+    A new ticket that gets an assignee becomes open. ``by=None`` is the system
+    (automatic assignment, with ``reason`` saying which rule): no note needed.
+    A ticket that lands on a team with nobody assigned is offered to the team's
+    assignment strategy after commit.
     """
-    _require_staff(by)
+    if by is not None:
+        _require_staff(by)
     note = note.strip()
     if assignee is not None and not (assignee.is_active and assignee.is_staff_member):
         raise ValidationError({"assignee": _("Tickets go to active staff only.")})
@@ -408,8 +415,8 @@ def assign_ticket(
         assignee_changed = (assignee.pk if assignee else None) != ticket.assignee_id
         if not team_changed and not assignee_changed:
             return ticket
-        delegating = team_changed or (assignee is not None and assignee.pk != by.pk)
-        if delegating and not note:
+        delegating = team_changed or (assignee is not None and (by is None or assignee.pk != by.pk))
+        if delegating and not note and by is not None:
             raise ValidationError({"note": _("Write a handoff note for the next person.")})
         changed: list[str] = []
         if team_changed:
@@ -433,6 +440,7 @@ def assign_ticket(
                 old=ticket.assignee.display_name if ticket.assignee_id else None,
                 new=assignee.display_name if assignee else None,
                 note=note,
+                **({"reason": reason} if reason else {}),
             )
             ticket.assignee = assignee
             changed.append("assignee")
@@ -442,7 +450,16 @@ def assign_ticket(
         if assignee is not None and ticket.status == Status.NEW:
             changed += _set_status(ticket, Status.OPEN, by, now)
         _touch(ticket, now, *changed)
+        if ticket.assignee_id is None and ticket.team_id is not None:
+            _offer_to_team(ticket)
     return ticket
+
+
+def _offer_to_team(ticket: Ticket) -> None:
+    """After commit, let the team's assignment strategy pick someone (a background task)."""
+    from frontline.routing.tasks import auto_assign
+
+    transaction.on_commit(lambda: auto_assign.enqueue(ticket.pk))
 
 
 def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:

@@ -1,0 +1,14 @@
+"""Background work of routing. Tasks take ids and call one action."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from . import actions
+
+
+@task
+def auto_assign(ticket_id: int) -> int | None:
+    """Offer a ticket to its team's assignment strategy; returns the assignee's id."""
+    user = actions.assign_automatically(ticket_id)
+    return user.pk if user else None
