@@ -17,6 +17,7 @@ urlpatterns = [
     path("tickets/<int:number>/category/", views.category, name="category"),
     path("tickets/<int:number>/tags/", views.tags, name="tags"),
     path("tickets/<int:number>/escalate/", views.escalate, name="escalate"),
+    path("tickets/<int:number>/rules/", views.rules, name="rules"),
     path("tickets/<int:number>/fields/", views.fields, name="fields"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),

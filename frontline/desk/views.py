@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.routing.actions import escalate_ticket, next_line
+from frontline.routing.actions import dry_run, escalate_ticket, next_line
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_agent, visible_tickets
 from frontline.tickets.downloads import attachment_response
@@ -300,6 +300,13 @@ def fields(request: HttpRequest, number: int) -> HttpResponse:
             return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
         return redirect("desk:ticket", number=ticket.pk)
     return _ticket_page(request, ticket, status=400, error=_("Check the form."), fields_form=form)
+
+
+@staff_required
+def rules(request: HttpRequest, number: int) -> HttpResponse:
+    """Dry run: which triage rules this ticket matches now, and why. Changes nothing."""
+    ticket = access_ticket_for_agent(request.user, number)
+    return render(request, "desk/rules.html", {"ticket": ticket, "verdicts": dry_run(ticket)})
 
 
 @staff_required

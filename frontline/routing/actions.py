@@ -1,4 +1,4 @@
-"""Routing acts: automatic assignment and escalation to the next line."""
+"""Routing acts: triage rules, automatic assignment, escalation to the next line."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
 from frontline.tickets import actions as ticket_actions
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import Category, EventKind, Message, Priority, Ticket, TicketEvent
 
+from . import rules
 from .assignment import pick_assignee
-from .models import AgentStatus, TeamRouting
+from .models import AgentStatus, RuleAction, TeamRouting, TriageRule
 
 
 def assign_automatically(ticket_id: int) -> User | None:
@@ -54,3 +55,106 @@ def escalate_ticket(ticket: Ticket, *, by: User, note: str) -> Ticket:
     if target is None:
         raise ValidationError(_("This ticket is already with the last line of support."))
     return ticket_actions.assign_ticket(current, by=by, team=target, assignee=None, note=note)
+
+
+def _rules() -> list[rules.Rule]:
+    return [
+        rules.Rule(
+            id=r.pk,
+            name=r.name,
+            match_all=r.match_all,
+            stop=r.stop,
+            conditions=tuple(
+                rules.Condition(field=c.field, operator=c.operator, value=c.value, key=c.key)
+                for c in r.conditions.all()
+            ),
+            actions=tuple((a.kind, a.value.strip()) for a in r.actions.all()),
+        )
+        for r in TriageRule.objects.filter(is_active=True).prefetch_related("conditions", "actions")
+    ]
+
+
+def ticket_facts(ticket: Ticket) -> rules.Facts:
+    """What the rules see of a ticket: its channel, category, sender, words and answers."""
+    first = Message.objects.filter(ticket=ticket).order_by("created_at", "id").first()
+    requester = ticket.requester
+    return rules.Facts(
+        channel=ticket.channel,
+        category=ticket.category.name if ticket.category_id else "",
+        organisation=ticket.organisation.name if ticket.organisation_id else "",
+        sender_domain=requester.email.rpartition("@")[2].lower(),
+        language=requester.language,
+        subject=ticket.subject,
+        body=first.body if first else "",
+        fields={k: "" if v is None else str(v) for k, v in ticket.fields.items()},
+        local_time=timezone.localtime(ticket.created_at).time(),
+    )
+
+
+def dry_run(ticket: Ticket) -> list[rules.Verdict]:
+    """Which rules would match this ticket now, and why. Changes nothing."""
+    return rules.evaluate(_rules(), ticket_facts(ticket))
+
+
+def apply_rules(ticket_id: int) -> list[str]:
+    """Run the triage rules on a ticket and carry out the matched rules' actions.
+
+    Each action goes through the ticket actions as the system (``by=None``),
+    and each matched rule leaves a RULE event naming it. Returns the names of
+    the rules applied.
+    """
+    ticket = Ticket.objects.select_related("category", "organisation", "requester").get(
+        pk=ticket_id
+    )
+    verdicts = rules.evaluate(_rules(), ticket_facts(ticket))
+    applied: list[str] = []
+    with transaction.atomic():
+        for verdict in verdicts:
+            if not verdict.matched:
+                continue
+            for kind, value in verdict.rule.actions:
+                _carry_out(ticket, kind, value, rule=verdict.rule.name)
+                ticket.refresh_from_db()
+            TicketEvent.objects.create(
+                ticket=ticket,
+                kind=EventKind.RULE,
+                data={
+                    "rule": verdict.rule.name,
+                    "actions": [list(a) for a in verdict.rule.actions],
+                },
+            )
+            applied.append(verdict.rule.name)
+    return applied
+
+
+def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
+    reason = f"rule: {rule}"
+    if kind == RuleAction.Kind.SET_TEAM:
+        team = Team.objects.filter(name=value, is_active=True).first()
+        if team:
+            ticket_actions.assign_ticket(ticket, by=None, team=team, reason=reason)
+    elif kind == RuleAction.Kind.SET_CATEGORY:
+        category = Category.objects.filter(name=value).first()
+        if category:
+            ticket_actions.change_category(ticket, category=category, by=None)
+    elif kind == RuleAction.Kind.SET_PRIORITY:
+        if value.upper() in Priority.names:
+            ticket_actions.change_priority(
+                ticket, priority=Priority[value.upper()], by=None, reason=reason
+            )
+    elif kind == RuleAction.Kind.ADD_TAGS:
+        names = {t.name for t in ticket.tags.all()} | {v for v in value.split(",") if v.strip()}
+        ticket_actions.set_tags(ticket, names=names, by=None)
+    elif kind == RuleAction.Kind.ASSIGN:
+        agent = User.objects.agents().filter(username=value).first()
+        if agent:
+            ticket_actions.assign_ticket(ticket, by=None, assignee=agent, reason=reason)
+    elif kind == RuleAction.Kind.ADD_NOTE:
+        ticket_actions.add_note(ticket, body=value, by=None)
+
+
+def triage_and_assign(ticket_id: int) -> None:
+    """What happens to every new ticket after it is stored: the rules, then the
+    team's assignment strategy."""
+    apply_rules(ticket_id)
+    assign_automatically(ticket_id)

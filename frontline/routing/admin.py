@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AgentStatus, TeamRouting
+from .models import AgentStatus, RuleAction, RuleCondition, TeamRouting, TriageRule
 
 
 @admin.register(TeamRouting)
@@ -13,3 +13,20 @@ class AgentStatusAdmin(admin.ModelAdmin):
     list_display = ("user", "availability", "off_until", "capacity", "last_assigned_at")
     list_filter = ("availability",)
     readonly_fields = ("last_assigned_at",)
+
+
+class ConditionInline(admin.TabularInline):
+    model = RuleCondition
+    extra = 1
+
+
+class ActionInline(admin.TabularInline):
+    model = RuleAction
+    extra = 1
+
+
+@admin.register(TriageRule)
+class TriageRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "position", "is_active", "match_all", "stop")
+    list_editable = ("position", "is_active")
+    inlines = [ConditionInline, ActionInline]

@@ -66,3 +66,110 @@ class AgentStatus(models.Model):
         if self.availability == Availability.OFF:
             return self.off_until is not None and day >= self.off_until
         return True
+
+
+class TriageRule(models.Model):
+    """A rule admins write in the admin: conditions on a new ticket, actions to take."""
+
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    match_all = models.BooleanField(
+        _("all conditions must hold"), default=True, help_text=_("Off: any one is enough.")
+    )
+    stop = models.BooleanField(
+        _("stop after this rule"), default=False, help_text=_("Later rules are not applied.")
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("triage rule")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleCondition(models.Model):
+    class Field(models.TextChoices):
+        CHANNEL = "channel", _("Channel")
+        CATEGORY = "category", _("Category")
+        ORGANISATION = "organisation", _("Organisation")
+        SENDER_DOMAIN = "sender_domain", _("Sender's email domain")
+        LANGUAGE = "language", _("Language")
+        SUBJECT = "subject", _("Subject")
+        BODY = "body", _("First message")
+        TEXT = "text", _("Subject or first message")
+        FORM_FIELD = "form_field", _("Form field (give its key)")
+        TIME_OF_DAY = "time_of_day", _("Time of day (HH:MM-HH:MM)")
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", _("is")
+        NOT_EQUALS = "not_equals", _("is not")
+        CONTAINS = "contains", _("contains")
+        NOT_CONTAINS = "not_contains", _("does not contain")
+        REGEX = "regex", _("matches the regular expression")
+        ONE_OF = "one_of", _("is one of (comma-separated)")
+        BETWEEN = "between", _("is between")
+
+    rule = models.ForeignKey(TriageRule, on_delete=models.CASCADE, related_name="conditions")
+    field = models.CharField(max_length=20, choices=Field.choices)
+    key = models.SlugField(_("form field key"), max_length=50, blank=True)
+    operator = models.CharField(max_length=20, choices=Operator.choices)
+    value = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} {self.get_operator_display()} {self.value}"
+
+    def clean(self) -> None:
+        import re
+
+        from django.core.exceptions import ValidationError
+
+        if self.operator == self.Operator.REGEX:
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValidationError({"value": str(exc)}) from exc
+        if (self.operator == self.Operator.BETWEEN) != (self.field == self.Field.TIME_OF_DAY):
+            raise ValidationError(_("Times of day are compared with “is between” only."))
+        if self.field == self.Field.FORM_FIELD and not self.key:
+            raise ValidationError({"key": _("Give the form field's key.")})
+
+
+class RuleAction(models.Model):
+    class Kind(models.TextChoices):
+        SET_TEAM = "set_team", _("Send to team (name)")
+        SET_CATEGORY = "set_category", _("Set category (name)")
+        SET_PRIORITY = "set_priority", _("Set priority (low, normal, high, urgent)")
+        ADD_TAGS = "add_tags", _("Add tags (comma-separated)")
+        ASSIGN = "assign", _("Assign to (username)")
+        ADD_NOTE = "add_note", _("Add an internal note (text)")
+
+    rule = models.ForeignKey(TriageRule, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=2000)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from frontline.accounts.models import User
+        from frontline.tickets.models import Category, Priority
+
+        value = self.value.strip()
+        missing = {
+            self.Kind.SET_TEAM: lambda: not Team.objects.filter(name=value).exists(),
+            self.Kind.SET_CATEGORY: lambda: not Category.objects.filter(name=value).exists(),
+            self.Kind.ASSIGN: lambda: not User.objects.agents().filter(username=value).exists(),
+            self.Kind.SET_PRIORITY: lambda: value.upper() not in Priority.names,
+        }.get(self.kind)
+        if missing and missing():
+            raise ValidationError({"value": _("No such team, category, agent or priority.")})

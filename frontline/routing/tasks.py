@@ -12,3 +12,9 @@ def auto_assign(ticket_id: int) -> int | None:
     """Offer a ticket to its team's assignment strategy; returns the assignee's id."""
     user = actions.assign_automatically(ticket_id)
     return user.pk if user else None
+
+
+@task
+def triage(ticket_id: int) -> None:
+    """A new ticket: run the triage rules, then the team's assignment strategy."""
+    actions.triage_and_assign(ticket_id)

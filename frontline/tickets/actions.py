@@ -63,6 +63,12 @@ def _require_staff(by: User) -> None:
         raise PermissionDenied("Only staff may do this.")
 
 
+def _require_staff_or_system(by: User | None) -> None:
+    """``by=None`` is Frontline itself (triage rules, automatic assignment)."""
+    if by is not None:
+        _require_staff(by)
+
+
 def _store_files(
     ticket: Ticket, message: Message | None, files: Iterable[Any], *, by: User, internal: bool
 ) -> list[Attachment]:
@@ -149,9 +155,18 @@ def open_ticket(
         if field_files:
             ticket.save(update_fields=["fields"])
         _record(ticket, EventKind.CREATED, by, now, channel=channel)
-        if ticket.team_id is not None:
-            _offer_to_team(ticket)
+        _triage(ticket)
     return ticket
+
+
+def _triage(ticket: Ticket) -> None:
+    """After commit: triage rules, then the team's assignment strategy (a background task).
+
+    The ticket is stored first; a failing rule never loses a request.
+    """
+    from frontline.routing.tasks import triage
+
+    transaction.on_commit(lambda: triage.enqueue(ticket.pk))
 
 
 def _touch(ticket: Ticket, now: datetime.datetime, *fields: str) -> None:
@@ -231,9 +246,9 @@ def add_reply(
     return message
 
 
-def add_note(ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()) -> Message:
+def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any] = ()) -> Message:
     """An internal note: staff only, never shown to the customer anywhere."""
-    _require_staff(by)
+    _require_staff_or_system(by)
     if not body.strip():
         raise ValidationError({"body": _("Write a note.")})
     check_uploads(list(files))
@@ -286,8 +301,8 @@ def change_status(ticket: Ticket, *, status: str, by: User, reason: str = "") ->
     return ticket
 
 
-def change_priority(ticket: Ticket, *, priority: int, by: User, reason: str = "") -> Ticket:
-    _require_staff(by)
+def change_priority(ticket: Ticket, *, priority: int, by: User | None, reason: str = "") -> Ticket:
+    _require_staff_or_system(by)
     priority = Priority(int(priority))
     now = timezone.now()
     with transaction.atomic():
@@ -308,8 +323,8 @@ def change_priority(ticket: Ticket, *, priority: int, by: User, reason: str = ""
     return ticket
 
 
-def change_category(ticket: Ticket, *, category: Category | None, by: User) -> Ticket:
-    _require_staff(by)
+def change_category(ticket: Ticket, *, category: Category | None, by: User | None) -> Ticket:
+    _require_staff_or_system(by)
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -357,8 +372,8 @@ def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> 
     return ticket
 
 
-def set_tags(ticket: Ticket, *, names: Iterable[str], by: User) -> Ticket:
-    _require_staff(by)
+def set_tags(ticket: Ticket, *, names: Iterable[str], by: User | None) -> Ticket:
+    _require_staff_or_system(by)
     wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
     now = timezone.now()
     with transaction.atomic():

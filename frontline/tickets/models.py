@@ -344,6 +344,7 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Internal note")
     CONFIRMED = "confirmed", _("Customer confirmed the solution")
     REOPENED = "reopened", _("Reopened")
+    RULE = "rule", _("Triage rule applied")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.

@@ -66,6 +66,8 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("Form answers changed: %(keys)s") % {"keys": ", ".join(d.get("changes", {}))}
         case EventKind.TAGS:
             return _("Tags: %(new)s") % {"new": ", ".join(d.get("new", [])) or "—"}
+        case EventKind.RULE:
+            return _("Triage rule “%(name)s” applied") % {"name": d.get("rule", "")}
         case EventKind.CONFIRMED:
             return _("The customer confirmed the solution")
         case EventKind.REOPENED:
