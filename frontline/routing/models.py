@@ -84,6 +84,7 @@ class TriageRule(models.Model):
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("triage rule")
+        verbose_name_plural = _("triage rules")
 
     def __str__(self) -> str:
         return self.name
