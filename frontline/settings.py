@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "frontline.accounts",
     "frontline.tickets",
     "frontline.routing",
+    "frontline.sla",
     "frontline.desk",
     "frontline.portal",
     "frontline.ops",

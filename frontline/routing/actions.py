@@ -155,6 +155,10 @@ def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
 
 def triage_and_assign(ticket_id: int) -> None:
     """What happens to every new ticket after it is stored: the rules, then the
-    team's assignment strategy."""
+    team's assignment strategy, then the SLA deadlines (the rules may have set
+    the priority)."""
     apply_rules(ticket_id)
     assign_automatically(ticket_id)
+    from frontline.sla.actions import recompute_deadlines
+
+    recompute_deadlines(ticket_id)

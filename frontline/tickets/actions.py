@@ -190,7 +190,15 @@ def _set_status(ticket: Ticket, status: str, by: User | None, now: datetime.date
         ticket.closed_at = None
         changed += ["resolved_at", "closed_at"]
     _record(ticket, EventKind.STATUS, by, now, old=old, new=status)
+    _deadlines_changed(ticket)
     return changed
+
+
+def _deadlines_changed(ticket: Ticket) -> None:
+    """After commit, let the SLA clock recompute the ticket's deadlines (a background task)."""
+    from frontline.sla.tasks import recompute
+
+    transaction.on_commit(lambda: recompute.enqueue(ticket.pk))
 
 
 def add_reply(
@@ -320,6 +328,7 @@ def change_priority(ticket: Ticket, *, priority: int, by: User | None, reason: s
         )
         ticket.priority = priority
         _touch(ticket, now, "priority")
+        _deadlines_changed(ticket)
     return ticket
 
 

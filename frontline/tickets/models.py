@@ -211,6 +211,11 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("due"))
+    # Set by the SLA clock (frontline.sla) when a policy applies.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -229,6 +234,8 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-resolved_at"], name="t_status_resolved"),
             models.Index(fields=["requester", "-updated_at"], name="t_requester_upd"),
             models.Index(fields=["organisation", "-updated_at"], name="t_org_upd"),
+            models.Index(fields=["is_open", "sla_warned_at", "sla_warn_at"], name="t_sla_warn"),
+            models.Index(fields=["is_open", "sla_breached_at", "due_at"], name="t_sla_breach"),
         ]
 
     def __str__(self) -> str:
@@ -345,6 +352,8 @@ class EventKind(models.TextChoices):
     CONFIRMED = "confirmed", _("Customer confirmed the solution")
     REOPENED = "reopened", _("Reopened")
     RULE = "rule", _("Triage rule applied")
+    SLA_WARNING = "sla_warning", _("SLA deadline near")
+    SLA_BREACH = "sla_breach", _("SLA deadline missed")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.

@@ -24,6 +24,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 200
 COUNT_CAP = 1000
 RECENTLY_RESOLVED_DAYS = 7
+DUE_SOON_HOURS = 4
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ QUEUES: dict[str, Queue] = {
         Queue("mine", _("Mine"), lambda u: Q(assignee=u, is_open=True)),
         Queue("team", _("My teams"), lambda u: Q(team_id__in=u.team_ids, is_open=True)),
         Queue("unassigned", _("Unassigned"), lambda u: Q(assignee__isnull=True, is_open=True)),
+        Queue(
+            "due_soon",
+            _("Due soon"),
+            lambda u: Q(
+                is_open=True, due_at__lte=timezone.now() + datetime.timedelta(hours=DUE_SOON_HOURS)
+            ),
+        ),
         Queue("open", _("All open"), lambda u: Q(is_open=True)),
         # Waiting tickets are open ones: saying so lets the sorts use the is_open indexes.
         Queue("waiting", _("Waiting"), lambda u: Q(is_open=True, status__in=WAITING_STATUSES)),

@@ -68,6 +68,12 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("Tags: %(new)s") % {"new": ", ".join(d.get("new", [])) or "—"}
         case EventKind.RULE:
             return _("Triage rule “%(name)s” applied") % {"name": d.get("rule", "")}
+        case EventKind.SLA_WARNING:
+            return _("The deadline is near (%(percent)s%% of the time used)") % {
+                "percent": d.get("percent", "")
+            }
+        case EventKind.SLA_BREACH:
+            return _("The deadline was missed")
         case EventKind.CONFIRMED:
             return _("The customer confirmed the solution")
         case EventKind.REOPENED:

@@ -7,8 +7,9 @@ development only). Starts two children with this interpreter:
 - ``frontline db_worker`` (django-tasks-db), when the task backend is the
   database one. With another backend (Redis workers) run those workers apart.
 
-A thread in this process enqueues the housekeeping task that closes quiet
-resolved tickets every few minutes. SIGINT, SIGTERM and SIGHUP are forwarded to
+Threads in this process enqueue the periodic tasks: the SLA sweep every
+minute, and the housekeeping that closes quiet resolved tickets every few
+minutes. SIGINT, SIGTERM and SIGHUP are forwarded to
 both children as SIGTERM (a graceful stop: requests and the running task
 finish); a second signal kills them. When either child exits, the other is
 stopped too and the command fails, so a supervisor (systemd, a container
@@ -34,6 +35,7 @@ from django.tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 
 from frontline.ops.tasks import close_quiet_resolved_tickets
+from frontline.sla import tasks as sla_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +57,18 @@ def bind_address(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def run_periodically(every: float, stop: threading.Event) -> None:
-    """Enqueue the close-resolved task now and then every ``every`` seconds until ``stop``.
+def run_periodically(task: Any, every: float, stop: threading.Event) -> None:
+    """Enqueue ``task`` now and then every ``every`` seconds until ``stop``.
 
     Runs in a thread of the serve process. Several machines running ``serve``
-    each enqueue it; the action claims tickets with a conditional update, so
+    each enqueue it; the actions claim tickets with conditional updates, so
     that is harmless.
     """
     while not stop.is_set():
         try:
-            close_quiet_resolved_tickets.enqueue()
+            task.enqueue()
         except Exception:  # a locked or unreachable database must not end the loop
-            logger.exception("Could not enqueue the close-resolved task; will try again.")
+            logger.exception("Could not enqueue %s; will try again.", task.name)
         finally:
             connection.close()  # this thread's own connection
         stop.wait(every)
@@ -107,6 +109,15 @@ class Command(BaseCommand):
                 "(default: $CLOSE_RESOLVED_EVERY or 600; 0 turns it off)."
             ),
         )
+        parser.add_argument(
+            "--sla-sweep-every",
+            type=float,
+            default=float(_env_int("SLA_SWEEP_EVERY", 60)),
+            help=(
+                "Seconds between SLA sweeps for warnings and breaches "
+                "(default: $SLA_SWEEP_EVERY or 60; 0 turns it off)."
+            ),
+        )
 
     def handle(
         self,
@@ -116,6 +127,7 @@ class Command(BaseCommand):
         workers: int,
         no_worker: bool,
         close_resolved_every: float,
+        sla_sweep_every: float,
         **options: Any,
     ) -> None:
         if workers < 1:
@@ -142,13 +154,17 @@ class Command(BaseCommand):
             pids = ", ".join(f"{name} pid {p.pid}" for name, p in self.children.items())
             self.stdout.write(f"Frontline is serving on {url} ({pids}). Press Ctrl+C to stop.")
             self.stdout.flush()
-            if close_resolved_every > 0:
-                threading.Thread(
-                    target=run_periodically,
-                    args=(close_resolved_every, scheduler_stop),
-                    name="frontline-scheduler",
-                    daemon=True,
-                ).start()
+            for task, every in (
+                (close_quiet_resolved_tickets, close_resolved_every),
+                (sla_tasks.sweep, sla_sweep_every),
+            ):
+                if every > 0:
+                    threading.Thread(
+                        target=run_periodically,
+                        args=(task, every, scheduler_stop),
+                        name=f"frontline-scheduler-{task.name}",
+                        daemon=True,
+                    ).start()
             failed = self._wait_for_stop_or_exit()
         finally:
             scheduler_stop.set()
