@@ -46,7 +46,7 @@ from bench import generate as gen
 DOCS = REPO_DIR / "docs" / "benchmarks.md"
 START = "<!-- bench:results:start (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:results:end -->"
-QUEUE_NAMES = ("mine", "team", "unassigned", "open", "waiting", "resolved")
+QUEUE_NAMES = ("mine", "team", "unassigned", "open", "due_soon", "waiting", "resolved")
 SORTS = ((None, "default"), ("priority", "priority"), ("updated", "updated"))
 GOAL_TICKET_MS = 30.0
 GOAL_QUEUE_MS = 50.0
