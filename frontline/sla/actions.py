@@ -8,6 +8,7 @@ policy keep the plain deadline they were opened with.
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ from .clock import waiting_pauses
 from .models import SlaPolicy
 
 SWEEP_BATCH = 500
+logger = logging.getLogger(__name__)
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
@@ -51,8 +53,13 @@ def recompute_deadlines(ticket_id: int) -> Ticket | None:
         if policy is None:
             return ticket
         start = ticket.created_at
-        years = range(start.year, start.year + 3)
-        schedule = policy.calendar.schedule(years=years)
+        try:
+            schedule = policy.calendar.schedule(years=range(start.year, start.year + 3))
+        except ValueError:
+            # A calendar with no working time (saved around the admin's checks):
+            # keep the deadline the ticket has rather than fail the task forever.
+            logger.exception("SLA calendar %s cannot be used", policy.calendar_id)
+            return ticket
         events = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.STATUS).order_by(
             "created_at", "id"
         )

@@ -97,7 +97,9 @@ class SlaPolicy(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT)
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
-    warn_percent = models.PositiveSmallIntegerField(_("warn at (percent of the time used)"), default=80)
+    warn_percent = models.PositiveSmallIntegerField(
+        _("warn at (percent of the time used)"), default=80
+    )
     raise_priority_on_breach = models.BooleanField(_("raise priority on breach"), default=True)
     move_to_team_on_breach = models.ForeignKey(
         Team,
