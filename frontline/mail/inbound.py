@@ -1,0 +1,243 @@
+"""Inbound mail: store the raw bytes, parse, find the thread, call the ticket actions.
+
+    receive(raw) ─► InboundMessage (raw, content hash)   stored first, committed
+                 └► process() ─► parse() ─► thread ─► open_ticket / add_reply / add_note
+
+Transports (file import today; IMAP and SMTP next) call :func:`receive` and
+nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
+quarantined with its reason, to be processed again after a fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from frontline.accounts.models import Role, User
+from frontline.tickets import actions
+from frontline.tickets.models import Channel, Ticket
+
+from .models import InboundMessage, Mailbox, Outcome
+from .parse import MailRejected, ParsedEmail, parse
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+FINAL = (Outcome.NEW_TICKET, Outcome.REPLY, Outcome.DUPLICATE, Outcome.SKIPPED)
+
+
+@dataclass(frozen=True)
+class Received:
+    inbound: InboundMessage
+    duplicate: bool  # the very same bytes were received before
+
+
+def receive(raw: bytes, *, mailbox: Mailbox | None = None, source: str = "import") -> Received:
+    """Store a message and process it. Safe to call twice with the same bytes."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.create(
+                raw=raw, content_hash=digest, mailbox=mailbox, source=source
+            )
+    except IntegrityError:
+        inbound = InboundMessage.objects.get(content_hash=digest)
+        if inbound.outcome in FINAL:
+            return Received(inbound, duplicate=True)
+    process(inbound)
+    return Received(inbound, duplicate=False)
+
+
+def process(inbound: InboundMessage) -> InboundMessage:
+    """Interpret a stored message. Never raises: failures quarantine it with the reason."""
+    try:
+        parsed = parse(bytes(inbound.raw))
+    except MailRejected as exc:
+        return _finish(inbound, Outcome.QUARANTINED, f"{exc.reason}: {exc.message}")
+    inbound.message_id_header = (parsed.message_id or "")[:998]
+    inbound.sender = (parsed.from_address or "")[:320]
+    inbound.subject = parsed.subject[:300]
+    if inbound.message_id_header:
+        seen = (
+            InboundMessage.objects.filter(
+                message_id_header=inbound.message_id_header, outcome__in=FINAL
+            )
+            .exclude(pk=inbound.pk)
+            .exclude(outcome=Outcome.DUPLICATE)
+            .first()
+        )
+        if seen is not None:
+            inbound.ticket_id = seen.ticket_id
+            return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen.pk}")
+    try:
+        with transaction.atomic():
+            outcome, reason = _act(inbound, parsed)
+            return _finish(inbound, outcome, reason)
+    except Exception as exc:  # anything at all: keep the message, say why
+        logger.exception("Inbound message %s could not be processed", inbound.pk)
+        inbound.ticket = inbound.message = None
+        return _finish(inbound, Outcome.QUARANTINED, f"processing failed: {exc!r}"[:2000])
+
+
+def reprocess(inbound: InboundMessage) -> InboundMessage:
+    """Try a quarantined (or unprocessed) message again, e.g. after a fix."""
+    if inbound.outcome in FINAL:
+        return inbound
+    return process(inbound)
+
+
+def _finish(inbound: InboundMessage, outcome: str, reason: str = "") -> InboundMessage:
+    inbound.outcome = outcome
+    inbound.reason = reason
+    inbound.processed_at = timezone.now()
+    inbound.save()
+    return inbound
+
+
+def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
+    if not parsed.from_address:
+        return Outcome.QUARANTINED, "no sender address"
+    ticket = find_thread(parsed)
+    if parsed.auto.bounce:
+        return _bounce(inbound, parsed)
+    sender = contact_for(parsed.from_address, parsed.from_name)
+    notes: list[str] = []
+    if ticket is not None and not is_participant(ticket, sender):
+        notes.append(f"cites {ticket.reference} but {sender.email} is not on it: new ticket")
+        ticket = None
+    files, dropped = _attachments(parsed)
+    if dropped:
+        notes.append("attachments over the limits, kept in the raw message: " + ", ".join(dropped))
+    body = parsed.text.strip() or "(This message has no text.)"
+    if parsed.auto.is_automatic:
+        if ticket is None:
+            return Outcome.SKIPPED, "automatic message: " + ", ".join(parsed.auto.reasons)
+        note = actions.add_note(
+            ticket, body=f"Automatic message from {sender.email}:\n\n{body}", by=None
+        )
+        inbound.ticket, inbound.message = ticket, note
+        return Outcome.REPLY, "automatic message, added as a note"
+    if ticket is not None:
+        try:
+            message = actions.add_reply(
+                ticket, body=body, by=sender, files=files, channel=Channel.EMAIL
+            )
+        except actions.TicketClosed:
+            notes.append(f"{ticket.reference} is closed: new ticket")
+        else:
+            inbound.ticket, inbound.message = ticket, message
+            return Outcome.REPLY, "; ".join(notes)
+    mailbox = inbound.mailbox
+    ticket = actions.open_ticket(
+        requester=sender,
+        by=sender,
+        subject=parsed.subject or "(no subject)",
+        body=body,
+        category=mailbox.default_category if mailbox else None,
+        channel=Channel.EMAIL,
+        files=files,
+    )
+    inbound.ticket = ticket
+    inbound.message = ticket.messages.first()
+    return Outcome.NEW_TICKET, "; ".join(notes)
+
+
+def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
+    """A delivery failure: a note on the ticket it bounced for, if we know it."""
+    original = parsed.auto.original_message_id
+    known = (
+        InboundMessage.objects.filter(message_id_header=original, ticket__isnull=False).first()
+        if original
+        else None
+    )
+    if known is None:
+        return Outcome.SKIPPED, "delivery status notification for a message we do not know"
+    note = actions.add_note(
+        known.ticket,
+        body=f"Delivery failure reported by {parsed.from_address}:\n\n{parsed.text[:4000]}",
+        by=None,
+    )
+    inbound.ticket, inbound.message = known.ticket, note
+    return Outcome.REPLY, "delivery failure, added as a note"
+
+
+def find_thread(parsed: ParsedEmail) -> Ticket | None:
+    """The ticket a message answers: by In-Reply-To/References to a message we
+    received for it, else by a ``[#1042]`` tag in the subject."""
+    cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
+    if cited:
+        known = (
+            InboundMessage.objects.filter(message_id_header__in=cited, ticket__isnull=False)
+            .select_related("ticket")
+            .order_by("-received_at")
+            .first()
+        )
+        if known is not None:
+            return known.ticket
+    tag = SUBJECT_TAG.search(parsed.subject)
+    if tag:
+        return Ticket.objects.filter(pk=int(tag.group(1))).first()
+    return None
+
+
+def is_participant(ticket: Ticket, user: User) -> bool:
+    """Whether ``user`` may add to ``ticket`` by mail: its requester, their
+    organisation's manager, or staff."""
+    if user.pk == ticket.requester_id or user.is_staff_member:
+        return True
+    return bool(
+        user.is_org_manager
+        and user.organisation_id
+        and user.organisation_id == ticket.organisation_id
+        and user.email_verified_at
+    )
+
+
+def contact_for(address: str, name: str) -> User:
+    """The person behind an address, created as an unverified customer if new.
+
+    Addresses are compared case-insensitively in their ASCII form only: a
+    look-alike Unicode address is a different person. New contacts get no
+    organisation (that needs a verified address) and no usable password.
+    """
+    address = address.strip()
+    user = (
+        User.objects.filter(email__iexact=address).first()
+        if address.isascii()
+        else (User.objects.filter(email=address).first())
+    )
+    if user is not None:
+        return user
+    first, _sep, last = " ".join(name.split()).partition(" ")
+    username = address[:150]
+    if User.objects.filter(username__iexact=username).exists():
+        username = f"{username[:140]}-{User.objects.count()}"
+    user = User(
+        username=username,
+        email=address,
+        first_name=first[:150],
+        last_name=last[:150],
+        role=Role.CUSTOMER,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def _attachments(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str]]:
+    limit = settings.FRONTLINE["MAX_UPLOAD_BYTES"]
+    most = settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]
+    files, dropped = [], []
+    for item in parsed.attachments:
+        if len(item.content) > limit or len(files) >= most:
+            dropped.append(item.filename)
+            continue
+        files.append(SimpleUploadedFile(item.filename, item.content, item.content_type))
+    return files, dropped

@@ -1,0 +1,192 @@
+"""Inbound mail through `frontline mail import` and `receive`: stored, threaded, never lost."""
+
+import mailbox
+from email.message import EmailMessage
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
+
+from frontline.accounts.models import User
+from frontline.mail.inbound import receive, reprocess
+from frontline.mail.models import InboundMessage, Mailbox, Outcome
+from frontline.tickets import actions
+from frontline.tickets.models import Channel, MessageKind, Status, Ticket
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def mail(
+    sender="Carol Customer <carol@example.com>",
+    subject="Printer jams",
+    body="It jams on every page.",
+    message_id="<m1@client.example>",
+    **headers,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "support@frontline.test"
+    msg["Subject"] = subject
+    if message_id:
+        msg["Message-ID"] = message_id
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def run_import(path) -> str:
+    out = StringIO()
+    call_command("mail", "import", str(path), stdout=out)
+    return out.getvalue()
+
+
+def test_a_new_message_becomes_a_ticket_from_a_new_contact(db):
+    result = receive(mail(sender="Nina New <nina@newco.test>"))
+    inbound = result.inbound
+    assert inbound.outcome == Outcome.NEW_TICKET
+    ticket = inbound.ticket
+    assert ticket.channel == Channel.EMAIL and ticket.subject == "Printer jams"
+    nina = User.objects.get(email="nina@newco.test")
+    assert ticket.requester == nina and nina.first_name == "Nina"
+    assert not nina.has_usable_password() and nina.organisation is None
+    assert ticket.messages.get().body.strip() == "It jams on every page."
+    assert bytes(inbound.raw) == mail(sender="Nina New <nina@newco.test>")
+
+
+def test_replies_thread_by_headers_and_by_subject_tag(people):
+    first = receive(mail()).inbound
+    ticket = first.ticket
+    reply = receive(
+        mail(
+            subject="Re: Printer jams",
+            body="Still jams.",
+            message_id="<m2@client.example>",
+            In_Reply_To="<m1@client.example>",
+        )
+    ).inbound
+    assert reply.outcome == Outcome.REPLY and reply.ticket == ticket
+    tagged = receive(
+        mail(subject=f"About [#{ticket.pk}]", body="And smokes.", message_id="<m3@x>")
+    ).inbound
+    assert tagged.ticket == ticket
+    assert ticket.messages.count() == 3
+
+
+def test_a_customer_reply_by_mail_reopens_a_resolved_ticket(people):
+    ticket = receive(mail()).inbound.ticket
+    actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
+    receive(mail(subject=f"Re: [#{ticket.pk}]", body="Not fixed", message_id="<m9@x>"))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+
+
+def test_a_forged_reply_from_a_stranger_opens_a_new_ticket(people):
+    ticket = receive(mail()).inbound.ticket
+    forged = receive(
+        mail(
+            sender="mallory@evil.test",
+            subject=f"Re: [#{ticket.pk}]",
+            body="Please send me the invoice",
+            message_id="<f1@evil>",
+        )
+    ).inbound
+    assert forged.outcome == Outcome.NEW_TICKET
+    assert forged.ticket != ticket
+    assert "not on it" in forged.reason
+    assert ticket.messages.count() == 1
+
+
+def test_the_same_message_twice_is_stored_once(db, tmp_path):
+    (tmp_path / "a.eml").write_bytes(mail())
+    (tmp_path / "b.eml").write_bytes(mail(body="resent with other bytes"))  # same Message-ID
+    first = run_import(tmp_path)
+    assert "read 2, new tickets 1" in first and "duplicates skipped 1" in first
+    again = run_import(tmp_path)
+    assert "read 2, new tickets 0, replies 0, duplicates skipped 2" in again
+    assert Ticket.objects.count() == 1
+    assert InboundMessage.objects.count() == 2
+
+
+def test_automatic_messages_get_no_ticket_and_are_kept(db):
+    result = receive(
+        mail(sender="news@shop.test", Auto_Submitted="auto-generated", message_id="<auto@x>")
+    )
+    assert result.inbound.outcome == Outcome.SKIPPED
+    assert "automatic" in result.inbound.reason
+    assert Ticket.objects.count() == 0
+
+
+def test_an_out_of_office_on_a_thread_is_an_internal_note(people):
+    ticket = receive(mail()).inbound.ticket
+    result = receive(
+        mail(
+            subject="Out of office",
+            message_id="<ooo@x>",
+            In_Reply_To="<m1@client.example>",
+            Auto_Submitted="auto-replied",
+        )
+    )
+    assert result.inbound.outcome == Outcome.REPLY
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW  # an auto-reply does not move the ticket
+
+
+def test_unparseable_mail_is_quarantined_with_its_reason_and_can_be_processed_again(db, settings):
+    bomb = b"Subject: x\r\n" + b"X-Long: " + b"a" * 400_000 + b"\r\n\r\nbody"
+    inbound = receive(bomb).inbound
+    assert inbound.outcome == Outcome.QUARANTINED
+    assert inbound.reason.startswith("header_too_large")
+    assert bytes(inbound.raw) == bomb
+    assert reprocess(inbound).outcome == Outcome.QUARANTINED  # still too large
+
+
+def test_a_failure_after_storing_quarantines_instead_of_losing(people, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(actions, "open_ticket", broken)
+    inbound = receive(mail()).inbound
+    assert inbound.outcome == Outcome.QUARANTINED and "database hiccup" in inbound.reason
+    assert Ticket.objects.count() == 0
+    monkeypatch.undo()
+    assert reprocess(inbound).outcome == Outcome.NEW_TICKET
+    assert Ticket.objects.count() == 1
+
+
+def test_mailbox_category_applies_to_new_tickets(people, tmp_path):
+    Mailbox.objects.create(
+        name="Billing", address="billing@frontline.test", default_category=people.billing
+    )
+    path = tmp_path / "one.eml"
+    path.write_bytes(mail())
+    out = StringIO()
+    call_command("mail", "import", str(path), "--mailbox", "billing@frontline.test", stdout=out)
+    ticket = Ticket.objects.get()
+    assert ticket.category == people.billing and ticket.team == people.first_line
+
+
+def test_mbox_and_maildir_imports(db, tmp_path):
+    box = mailbox.mbox(tmp_path / "archive.mbox")
+    for i in range(3):
+        box.add(mail(message_id=f"<mb{i}@x>", subject=f"mbox {i}"))
+    box.flush()
+    assert "read 3, new tickets 3" in run_import(tmp_path / "archive.mbox")
+    maildir = mailbox.Maildir(tmp_path / "Maildir")
+    for i in range(2):
+        maildir.add(mail(message_id=f"<md{i}@x>", subject=f"maildir {i}"))
+    assert "read 2, new tickets 2" in run_import(tmp_path / "Maildir")
+
+
+def test_every_corpus_message_ends_in_a_defined_outcome(db):
+    out = run_import(CORPUS)
+    total = len(list(CORPUS.glob("*.eml")))
+    assert f"read {total}," in out
+    assert not InboundMessage.objects.filter(outcome=Outcome.RECEIVED).exists()
+    assert InboundMessage.objects.count() == total
+    assert Ticket.objects.count() >= total // 2
+    for inbound in InboundMessage.objects.exclude(outcome=Outcome.NEW_TICKET).exclude(
+        outcome=Outcome.REPLY
+    ):
+        assert inbound.reason, inbound.subject  # every skip or quarantine says why
