@@ -28,6 +28,9 @@ def _test_settings(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.LANGUAGE_CODE = "en"
+    from django.core.cache import cache
+
+    cache.clear()  # locmem keeps entries per process; user ids repeat between tests
 
 
 @dataclass

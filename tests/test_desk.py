@@ -266,3 +266,21 @@ def test_page_numbers_are_bounded(client, people):
     assert "Page 200" in far and 'rel="next"' not in far
     for page in ("-5", "abc"):
         assert "Page 1<" in client.get(f"/desk/q/open/?page={page}").content.decode()
+
+
+def test_queue_counts_are_kept_for_a_few_seconds(client, people):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    open_many(people, 2)
+    login(client, people.sam)
+    marker = 'data-queue="unassigned">Unassigned\n          <span class="count">{}</span>'
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert marker.format(2) in client.get("/desk/q/open/").content.decode()
+        open_many(people, 1)
+        assert marker.format(2) in client.get("/desk/q/open/").content.decode()
+    with time_machine.travel(start + datetime.timedelta(seconds=16), tick=False):
+        assert marker.format(3) in client.get("/desk/q/open/").content.decode()

@@ -29,8 +29,8 @@ from frontline.tickets.queues import (
     QUEUES,
     SORTS,
     apply_filters,
-    capped_count,
     page_of,
+    queue_counts,
     queue_tickets,
     resolved_ordering,
 )
@@ -87,7 +87,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         qs = apply_filters(qs, filters.cleaned_data)
     qs = qs.order_by(*resolved_ordering(name, sort))
     tickets, has_next = page_of(qs, page)
-    counts = {key: capped_count(queue_tickets(user, key, base=base)) for key in QUEUES}
+    counts = queue_counts(user, base=base)
     return render(
         request,
         "desk/queue.html",
