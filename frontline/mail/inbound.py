@@ -30,6 +30,7 @@ from .parse import MailRejected, ParsedEmail, parse
 logger = logging.getLogger(__name__)
 
 SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+REPLY_TOKEN = re.compile(r"\+t-([0-9a-f]{20})@", re.IGNORECASE)
 FINAL = (Outcome.NEW_TICKET, Outcome.REPLY, Outcome.DUPLICATE, Outcome.SKIPPED)
 
 
@@ -169,8 +170,15 @@ def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
 
 
 def find_thread(parsed: ParsedEmail) -> Ticket | None:
-    """The ticket a message answers: by In-Reply-To/References to a message we
-    received for it, else by a ``[#1042]`` tag in the subject."""
+    """The ticket a message answers: first by the ticket's token in the address it
+    was sent to (``support+t-<token>@…``), then by In-Reply-To/References to a
+    message we received for it, else by a ``[#1042]`` tag in the subject."""
+    for address in (*parsed.to, *parsed.cc):
+        token = REPLY_TOKEN.search(address)
+        if token:
+            ticket = Ticket.objects.filter(reply_token=token.group(1).lower()).first()
+            if ticket is not None:
+                return ticket
     cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
     if cited:
         known = (

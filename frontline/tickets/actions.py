@@ -8,6 +8,7 @@ the change and a :class:`TicketEvent` row, and returns what it changed.
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -139,6 +140,7 @@ def open_ticket(
             created_at=now,
             updated_at=now,
             due_at=now + RESOLUTION_TARGET[Priority(priority)],
+            reply_token=secrets.token_hex(10),
         )
         message = Message.objects.create(
             ticket=ticket,

@@ -211,6 +211,8 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("due"))
+    # Unguessable: mail to support+t-<token>@… lands on this ticket.
+    reply_token = models.CharField(max_length=32, null=True, blank=True, unique=True)
     # Set by the SLA clock (frontline.sla) when a policy applies.
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     sla_warn_at = models.DateTimeField(null=True, blank=True)

@@ -190,3 +190,30 @@ def test_every_corpus_message_ends_in_a_defined_outcome(db):
         outcome=Outcome.REPLY
     ):
         assert inbound.reason, inbound.subject  # every skip or quarantine says why
+
+
+def test_the_reply_address_token_finds_the_ticket_before_anything_else(people):
+    ticket = receive(mail()).inbound.ticket
+    other = receive(mail(subject="Another", message_id="<other@x>")).inbound.ticket
+    assert ticket.reply_token and len(ticket.reply_token) == 20
+    # Tagged with the other ticket's number and citing nothing: the token wins.
+    msg = mail(subject=f"Re: [#{other.pk}]", body="for the first", message_id="<t1@x>")
+    msg = msg.replace(
+        b"To: support@frontline.test", f"To: support+t-{ticket.reply_token}@frontline.test".encode()
+    )
+    inbound = receive(msg).inbound
+    assert inbound.outcome == Outcome.REPLY and inbound.ticket == ticket
+    # A made-up token finds nothing and falls back to the subject tag.
+    guess = mail(subject=f"Re: [#{other.pk}]", message_id="<t2@x>").replace(
+        b"To: support@frontline.test", b"To: support+t-00000000000000000000@frontline.test"
+    )
+    assert receive(guess).inbound.ticket == other
+
+
+def test_the_token_does_not_let_a_stranger_in(people):
+    ticket = receive(mail()).inbound.ticket
+    msg = mail(sender="mallory@evil.test", message_id="<t3@x>").replace(
+        b"To: support@frontline.test", f"To: support+t-{ticket.reply_token}@frontline.test".encode()
+    )
+    inbound = receive(msg).inbound
+    assert inbound.outcome == Outcome.NEW_TICKET and inbound.ticket != ticket
