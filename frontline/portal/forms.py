@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from frontline.tickets.forms import PhoneField
+
 
 class SignupForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
@@ -15,4 +17,17 @@ class SignupForm(forms.Form):
 class NotSolvedForm(forms.Form):
     body = forms.CharField(
         label=_("What is still not working?"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class CallbackForm(forms.Form):
+    phone = PhoneField(label=_("Phone number"))
+    preferred_time = forms.CharField(
+        label=_("When is a good time?"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. today after 14:00")}),
+    )
+    reason = forms.CharField(
+        label=_("What is it about?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

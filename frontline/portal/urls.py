@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.requests, name="requests"),
     path("signup/", views.signup, name="signup"),
     path("new/", views.choose_category, name="choose_category"),
+    path("callback/", views.callback, name="callback"),
     path("new/<int:category_id>/", views.new_request, name="new_request"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),

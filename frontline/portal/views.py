@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.actions import register_customer
+from frontline.routing.actions import request_callback
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
 from frontline.tickets.downloads import attachment_response
@@ -21,7 +22,7 @@ from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import describe_event, form_answers, ticket_timeline
 
-from .forms import NotSolvedForm, SignupForm
+from .forms import CallbackForm, NotSolvedForm, SignupForm
 
 
 def _customer(request: HttpRequest) -> None:
@@ -195,3 +196,23 @@ def not_solved(request: HttpRequest, number: int) -> HttpResponse:
 
 def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
     return attachment_response(access_attachment(request.user, attachment_id))
+
+
+def callback(request: HttpRequest) -> HttpResponse:
+    """ "Call me back": a number, a good time and a reason; a person calls."""
+    _customer(request)
+    form = CallbackForm(request.POST or None, initial={"phone": request.user.phone})
+    if request.method == "POST" and form.is_valid():
+        ticket = request_callback(
+            requester=request.user,
+            phone=form.cleaned_data["phone"],
+            preferred_time=form.cleaned_data["preferred_time"],
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(
+            request,
+            _("We will call you back soon. Your request is %(ref)s.") % {"ref": ticket.reference},
+        )
+        return redirect("portal:ticket", number=ticket.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/callback.html", {"form": form}, status=status)

@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
 from frontline.tickets import actions as ticket_actions
-from frontline.tickets.models import Category, EventKind, Message, Priority, Ticket, TicketEvent
+from frontline.tickets.models import (
+    Category,
+    Channel,
+    EventKind,
+    Message,
+    Priority,
+    Ticket,
+    TicketEvent,
+)
 
 from . import rules
 from .assignment import pick_assignee
@@ -162,3 +170,29 @@ def triage_and_assign(ticket_id: int) -> None:
     from frontline.sla.actions import recompute_deadlines
 
     recompute_deadlines(ticket_id)
+
+
+def request_callback(*, requester: User, phone: str, preferred_time: str, reason: str) -> Ticket:
+    """A customer asks to be called back: a high-priority ticket in the callback queue.
+
+    ``phone`` is already normalised (E.164). The number is kept on the person
+    if they had none. The callback SLA is whatever policy matches the
+    ``callback`` channel (the default one answers within 5 business minutes).
+    """
+    first_line = " ".join(reason.split())[:80]
+    body = _("Please call me on %(phone)s.") % {"phone": phone}
+    if preferred_time.strip():
+        body += "\n" + _("Best time: %(when)s") % {"when": preferred_time.strip()}
+    body += "\n\n" + reason.strip()
+    with transaction.atomic():
+        if not requester.phone:
+            requester.phone = phone
+            requester.save(update_fields=["phone"])
+        return ticket_actions.open_ticket(
+            requester=requester,
+            by=requester,
+            subject=_("Call back: %(reason)s") % {"reason": first_line},
+            body=body,
+            channel=Channel.CALLBACK,
+            priority=Priority.HIGH,
+        )

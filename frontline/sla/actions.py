@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
-    """The first active policy, in order, for the ticket's priority (or for any)."""
+    """The first active policy, in order, for the ticket's priority and channel
+    (a policy with neither set applies to every ticket)."""
     for policy in SlaPolicy.objects.filter(is_active=True).select_related("calendar"):
-        if policy.priority in (None, ticket.priority):
+        if policy.priority in (None, ticket.priority) and policy.channel in ("", ticket.channel):
             return policy
     return None
 

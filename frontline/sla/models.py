@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Team
 from frontline.lib.business_hours import Schedule, holiday_dates
-from frontline.tickets.models import Priority
+from frontline.tickets.models import Channel, Priority
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS_HELP = _("Working hours, e.g. “09:00-13:00, 14:00-18:00”; empty for a day off.")
@@ -93,6 +93,13 @@ class SlaPolicy(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty: tickets of any priority."),
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Empty: tickets from any channel."),
     )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT)
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))

@@ -11,16 +11,37 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from frontline.lib.phones import normalise_phone
 
 from .models import Category, FieldType, FormField
 from .uploads import check_uploads
 
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()\-.]{5,30}$", gettext_lazy("Enter a phone number, e.g. +44 20 7946 0958.")
-)
+
+class PhoneField(forms.CharField):
+    """A phone number, cleaned to E.164 (``+442079460958``)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy(
+            "Enter a phone number with its country code, e.g. +44 20 7946 0958."
+        )
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+        self.widget.input_type = "tel"
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return normalise_phone(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -72,7 +93,7 @@ def _form_field(spec: FormField) -> forms.Field:
         case FieldType.EMAIL:
             return forms.EmailField(**common)
         case FieldType.PHONE:
-            return forms.CharField(max_length=40, validators=[phone_validator], **common)
+            return PhoneField(**common)
         case FieldType.FILE:
             return SingleFileField(**common)
         case FieldType.CHECKBOX:

@@ -61,6 +61,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     CHAT = "chat", _("Chat")
     API = "api", _("API")
+    CALLBACK = "callback", _("Callback request")
 
 
 class Tag(models.Model):
@@ -236,6 +237,7 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-resolved_at"], name="t_status_resolved"),
             models.Index(fields=["requester", "-updated_at"], name="t_requester_upd"),
             models.Index(fields=["organisation", "-updated_at"], name="t_org_upd"),
+            models.Index(fields=["channel", "is_open", "due_at"], name="t_channel_due"),
             models.Index(fields=["is_open", "sla_warned_at", "sla_warn_at"], name="t_sla_warn"),
             models.Index(fields=["is_open", "sla_breached_at", "due_at"], name="t_sla_breach"),
         ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import User
 
-from .models import WAITING_STATUSES, Status, Ticket, TicketQuerySet
+from .models import WAITING_STATUSES, Channel, Status, Ticket, TicketQuerySet
 
 PAGE_SIZE = 50
 # Deep offsets cost a scan of everything before them; past this, filter or sort instead.
@@ -50,6 +50,7 @@ QUEUES: dict[str, Queue] = {
             ),
         ),
         Queue("open", _("All open"), lambda u: Q(is_open=True)),
+        Queue("callbacks", _("Callbacks"), lambda u: Q(is_open=True, channel=Channel.CALLBACK)),
         # Waiting tickets are open ones: saying so lets the sorts use the is_open indexes.
         Queue("waiting", _("Waiting"), lambda u: Q(is_open=True, status__in=WAITING_STATUSES)),
         Queue(
