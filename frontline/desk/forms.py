@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
-from frontline.tickets.models import Category, Channel, Priority, Status
+from frontline.tickets.forms import PhoneField, SingleFileField
+from frontline.tickets.models import CallDetails, Category, Channel, Priority, Status
 
 
 def _staff() -> Any:
@@ -165,3 +166,11 @@ class EscalateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the next line needs to know; the customer is not asked again."),
     )
+
+
+class CallForm(FastSelectsMixin, forms.Form):
+    direction = forms.ChoiceField(choices=CallDetails.Direction.choices, label=_("Direction"))
+    phone = PhoneField(label=_("Number"), required=False)
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=600, initial=0)
+    summary = forms.CharField(label=_("What was said"), widget=forms.Textarea(attrs={"rows": 3}))
+    recording = SingleFileField(label=_("Recording"), required=False)

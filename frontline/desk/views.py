@@ -39,6 +39,7 @@ from frontline.tickets.timeline import describe_event, form_answers, ticket_time
 from .forms import (
     AssignForm,
     BulkForm,
+    CallForm,
     CategoryForm,
     EscalateForm,
     PriorityForm,
@@ -181,6 +182,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
         ),
         "next_line": next_line(ticket.team),
         "escalate_form": EscalateForm(),
+        "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "error": forms.get("error"),
     }
@@ -307,6 +309,29 @@ def rules(request: HttpRequest, number: int) -> HttpResponse:
     """Dry run: which triage rules this ticket matches now, and why. Changes nothing."""
     ticket = access_ticket_for_agent(request.user, number)
     return render(request, "desk/rules.html", {"ticket": ticket, "verdicts": dry_run(ticket)})
+
+
+@staff_required
+@require_POST
+def call(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    form = CallForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        actions.log_call(
+            ticket,
+            by=request.user,
+            direction=data["direction"],
+            phone=data["phone"],
+            duration_seconds=data["minutes"] * 60,
+            summary=data["summary"],
+            files=[data["recording"]] if data["recording"] else [],
+        )
+        messages.success(request, _("Call logged."))
+        return redirect("desk:ticket", number=ticket.pk)
+    return _ticket_page(
+        request, ticket, status=400, error=_("Check the call form."), call_form=form
+    )
 
 
 @staff_required

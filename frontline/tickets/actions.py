@@ -25,6 +25,7 @@ from .models import (
     OPEN_STATUSES,
     STATUS_TRANSITIONS,
     Attachment,
+    CallDetails,
     Category,
     Channel,
     EventKind,
@@ -269,6 +270,44 @@ def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any]
         )
         _store_files(ticket, message, files, by=by, internal=True)
         _record(ticket, EventKind.NOTE, by, now, message=message.pk)
+        _touch(ticket, now)
+    return message
+
+
+def log_call(
+    ticket: Ticket,
+    *,
+    by: User,
+    direction: str,
+    phone: str,
+    duration_seconds: int,
+    summary: str,
+    files: Sequence[Any] = (),
+) -> Message:
+    """A phone call on the ticket, logged by staff: internal, like a note, with the
+    direction, number and length; a recording goes in as an internal attachment."""
+    _require_staff(by)
+    if not summary.strip():
+        raise ValidationError({"summary": _("Say what the call was about.")})
+    check_uploads(list(files))
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            ticket=ticket,
+            kind=MessageKind.CALL,
+            author=by,
+            channel=Channel.PHONE,
+            body=summary,
+            created_at=now,
+        )
+        CallDetails.objects.create(
+            message=message,
+            direction=direction,
+            phone=phone,
+            duration_seconds=max(int(duration_seconds), 0),
+        )
+        _store_files(ticket, message, files, by=by, internal=True)
+        _record(ticket, EventKind.CALL, by, now, message=message.pk, direction=direction)
         _touch(ticket, now)
     return message
 
@@ -547,6 +586,7 @@ __all__ = [
     "change_status",
     "close_quiet_resolved",
     "confirm_solved",
+    "log_call",
     "open_ticket",
     "request_information",
     "set_tags",

@@ -277,13 +277,18 @@ class Ticket(models.Model):
 class MessageKind(models.TextChoices):
     REPLY = "reply", _("Public reply")
     NOTE = "note", _("Internal note")
+    CALL = "call", _("Phone call")
     SYSTEM = "system", _("System event")
+
+
+# Messages only staff ever see: never on the portal, in mail to customers or the API.
+INTERNAL_KINDS = (MessageKind.NOTE, MessageKind.CALL)
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
     def public(self) -> MessageQuerySet:
-        """Messages a customer may read. Internal notes never are."""
-        return self.exclude(kind=MessageKind.NOTE)
+        """Messages a customer may read. Internal notes and call logs never are."""
+        return self.exclude(kind__in=INTERNAL_KINDS)
 
 
 class Message(models.Model):
@@ -310,8 +315,28 @@ class Message(models.Model):
         return f"{self.get_kind_display()} on #{self.ticket_id}"
 
     @property
-    def is_note(self) -> bool:
-        return self.kind == MessageKind.NOTE
+    def is_internal(self) -> bool:
+        return self.kind in INTERNAL_KINDS
+
+
+class CallDetails(models.Model):
+    """The facts of a logged phone call; its summary is the message body."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="call")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.phone}"
+
+    @property
+    def minutes(self) -> int:
+        return round(self.duration_seconds / 60)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -355,6 +380,7 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Internal note")
     CONFIRMED = "confirmed", _("Customer confirmed the solution")
     REOPENED = "reopened", _("Reopened")
+    CALL = "call", _("Phone call")
     RULE = "rule", _("Triage rule applied")
     SLA_WARNING = "sla_warning", _("SLA deadline near")
     SLA_BREACH = "sla_breach", _("SLA deadline missed")

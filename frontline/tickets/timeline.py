@@ -13,12 +13,12 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from .models import (
+    INTERNAL_KINDS,
     PUBLIC_EVENT_KINDS,
     Attachment,
     EventKind,
     FieldType,
     Message,
-    MessageKind,
     Priority,
     Status,
     Ticket,
@@ -36,8 +36,8 @@ class Entry:
     event: TicketEvent | None = None
 
     @property
-    def is_note(self) -> bool:
-        return self.message is not None and self.message.kind == MessageKind.NOTE
+    def is_internal(self) -> bool:
+        return self.message is not None and self.message.is_internal
 
 
 def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
@@ -86,7 +86,7 @@ def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
     left out for the customer."""
     messages = (
         Message.objects.filter(ticket=ticket)
-        .select_related("author")
+        .select_related("author", "call")
         .prefetch_related(
             Prefetch(
                 "attachments",
@@ -99,12 +99,12 @@ def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
     )
     events = (
         TicketEvent.objects.filter(ticket=ticket)
-        .exclude(kind__in=(EventKind.REPLY, EventKind.NOTE))
+        .exclude(kind__in=(EventKind.REPLY, EventKind.NOTE, EventKind.CALL))
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
     if for_customer:
-        messages = messages.exclude(kind=MessageKind.NOTE)
+        messages = messages.exclude(kind__in=INTERNAL_KINDS)
         events = events.filter(kind__in=PUBLIC_EVENT_KINDS)
     entries = [Entry(at=m.created_at, message=m) for m in messages[:TIMELINE_LIMIT]]
     entries += [Entry(at=e.created_at, event=e) for e in events[:TIMELINE_LIMIT]]
