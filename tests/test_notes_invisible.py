@@ -58,4 +58,5 @@ def test_customers_cannot_write_notes_through_the_action(people, ticket):
     with pytest.raises(PermissionDenied):
         actions.add_note(ticket, body="sneaky", by=people.carol)
     assert ticket.messages.filter(kind="note").count() == 0
+    ticket.refresh_from_db()
     assert ticket.status == Status.NEW

@@ -139,3 +139,23 @@ def test_sign_in_with_username_and_password(client, people):
     response = client.post("/login/", {"username": "carol", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/").headers["Location"] == "/portal/"
+
+
+def test_answers_survive_admins_changing_or_removing_questions(client, people):
+    t = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Laptop",
+        body="b",
+        category=people.hardware,
+        fields={"serial": "SN-12345", "model": "Laptop"},
+    )
+    people.hardware.fields.filter(key="serial").update(field_type="file")
+    people.hardware.fields.filter(key="model").delete()
+    login(client, people.carol)
+    page = client.get(f"/portal/tickets/{t.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "SN-12345" in text and "Laptop" in text  # the removed question, under its key
+    login(client, people.alice)
+    assert client.get(f"/desk/tickets/{t.pk}/").status_code == 200

@@ -115,6 +115,8 @@ def test_sweep_warns_once_and_acts_on_a_breach_once(
     people, policy, django_capture_on_commit_callbacks
 ):
     t = open_at(at(30, 9), people, django_capture_on_commit_callbacks)  # warn 11:00, due 13:00
+    with time_machine.travel(at(30, 9, 30), tick=False):
+        actions.add_reply(t, body="Looking into it", by=people.alice)  # first response in time
     assert sweep(now=at(30, 10, 59)) == (0, 0)
     assert sweep(now=at(30, 11, 1)) == (1, 0)
     assert sweep(now=at(30, 11, 2)) == (0, 0)
@@ -146,3 +148,30 @@ def test_due_soon_queue_lists_what_is_about_to_be_late(
     with time_machine.travel(at(30, 11), tick=False):
         page = client.get("/desk/q/due_soon/").content.decode()
     assert f">{t.reference}<" in page and f">{later.reference}<" not in page
+
+
+def test_an_unanswered_ticket_breaches_its_first_response_target_once(
+    people, policy, django_capture_on_commit_callbacks
+):
+    t = open_at(at(30, 9), people, django_capture_on_commit_callbacks)  # answer by 10:00
+    assert sweep(now=at(30, 9, 59)) == (0, 0)
+    assert sweep(now=at(30, 10, 1)) == (0, 1)
+    assert sweep(now=at(30, 10, 2)) == (0, 0)
+    event = t.events.get(kind=EventKind.SLA_BREACH)
+    assert event.data["target"] == "first_response"
+
+
+def test_resolved_time_does_not_count_and_a_reopened_ticket_starts_again(
+    people, policy, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    t = open_at(at(30, 9), people, capture)  # due 13:00
+    with time_machine.travel(at(30, 10), tick=False), capture(execute=True):
+        actions.add_reply(t, body="Fixed", by=people.alice)
+        actions.change_status(t, status=Status.RESOLVED, by=people.alice)
+    with time_machine.travel(at(3, 10), tick=False), capture(execute=True):  # Thursday
+        actions.add_reply(t, body="Broken again", by=people.carol)
+    t.refresh_from_db()
+    assert t.status == Status.OPEN
+    assert t.due_at == at(3, 13)  # three business hours were left when it was resolved
+    assert sweep(now=at(3, 10, 1)) == (0, 0)

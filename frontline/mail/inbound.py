@@ -105,12 +105,12 @@ def _finish(inbound: InboundMessage, outcome: str, reason: str = "") -> InboundM
 def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     if not parsed.from_address:
         return Outcome.QUARANTINED, "no sender address"
-    ticket = find_thread(parsed)
+    ticket, via_token = find_thread(parsed)
     if parsed.auto.bounce:
         return _bounce(inbound, parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
     notes: list[str] = []
-    if ticket is not None and not is_participant(ticket, sender):
+    if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
         notes.append(f"cites {ticket.reference} but {sender.email} is not on it: new ticket")
         ticket = None
     files, dropped = _attachments(parsed)
@@ -169,16 +169,17 @@ def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     return Outcome.REPLY, "delivery failure, added as a note"
 
 
-def find_thread(parsed: ParsedEmail) -> Ticket | None:
-    """The ticket a message answers: first by the ticket's token in the address it
-    was sent to (``support+t-<token>@…``), then by In-Reply-To/References to a
-    message we received for it, else by a ``[#1042]`` tag in the subject."""
+def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
+    """The ticket a message answers, and whether the unguessable reply token found
+    it: first the token in the address it was sent to (``support+t-<token>@…``),
+    then In-Reply-To/References to a message we received for it, else a
+    ``[#1042]`` tag in the subject (both of which anyone can forge)."""
     for address in (*parsed.to, *parsed.cc):
         token = REPLY_TOKEN.search(address)
         if token:
             ticket = Ticket.objects.filter(reply_token=token.group(1).lower()).first()
             if ticket is not None:
-                return ticket
+                return ticket, True
     cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
     if cited:
         known = (
@@ -188,17 +189,22 @@ def find_thread(parsed: ParsedEmail) -> Ticket | None:
             .first()
         )
         if known is not None:
-            return known.ticket
+            return known.ticket, False
     tag = SUBJECT_TAG.search(parsed.subject)
     if tag:
-        return Ticket.objects.filter(pk=int(tag.group(1))).first()
-    return None
+        return Ticket.objects.filter(pk=int(tag.group(1))).first(), False
+    return None, False
 
 
-def is_participant(ticket: Ticket, user: User) -> bool:
-    """Whether ``user`` may add to ``ticket`` by mail: its requester, their
-    organisation's manager, or staff."""
-    if user.pk == ticket.requester_id or user.is_staff_member:
+def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bool:
+    """Whether ``user`` may add to ``ticket`` by mail: its requester or their
+    organisation's (verified) manager; staff only through the ticket's reply
+    token and only on a ticket they may see, since a From header is easy to forge."""
+    if user.is_staff_member:
+        return via_token and Ticket.objects.for_agent(user).filter(pk=ticket.pk).exists()
+    if not user.is_active:
+        return False
+    if user.pk == ticket.requester_id:
         return True
     return bool(
         user.is_org_manager
@@ -216,13 +222,16 @@ def contact_for(address: str, name: str) -> User:
     organisation (that needs a verified address) and no usable password.
     """
     address = address.strip()
-    user = (
-        User.objects.filter(email__iexact=address).first()
+    same = (
+        User.objects.filter(email__iexact=address)
         if address.isascii()
-        else (User.objects.filter(email=address).first())
+        else User.objects.filter(email=address)
     )
-    if user is not None:
-        return user
+    for user in same.order_by("id"):
+        # An account someone opened on the portal with this address and never
+        # verified proves nothing: mail from the address does not go to it.
+        if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
+            return user
     first, _sep, last = " ".join(name.split()).partition(" ")
     username = address[:150]
     if User.objects.filter(username__iexact=username).exists():

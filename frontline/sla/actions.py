@@ -81,13 +81,23 @@ def recompute_deadlines(ticket_id: int) -> Ticket | None:
         if first != ticket.first_response_due_at:
             ticket.first_response_due_at = first
             changed.append("first_response_due_at")
+        now = timezone.now()
+        # A deadline that moved into the future (the clock stood still) may warn
+        # and breach again.
+        if ticket.sla_breached_at and ticket.due_at > now:
+            ticket.sla_breached_at = None
+            changed.append("sla_breached_at")
+        if ticket.sla_warned_at and ticket.sla_warn_at and ticket.sla_warn_at > now:
+            ticket.sla_warned_at = None
+            changed.append("sla_warned_at")
         if changed:
             ticket.save(update_fields=changed)
     return ticket
 
 
 def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
-    """Warn about tickets near their deadline and act on tickets past it.
+    """Warn about tickets near their deadline and act on tickets past it (the
+    resolution deadline, and the first-response one while nobody has answered).
 
     Each warning and each breach happens once per ticket: the ticket is claimed
     with a conditional update before anything is written, so two sweeps at once
@@ -101,7 +111,7 @@ def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     ).exclude(status__in=WAITING_STATUSES)
     for pk in list(near.values_list("pk", flat=True)[:SWEEP_BATCH]):
         with transaction.atomic():
-            if Ticket.objects.filter(pk=pk, sla_warned_at__isnull=True).update(sla_warned_at=now):
+            if near.filter(pk=pk).update(sla_warned_at=now):
                 ticket = Ticket.objects.get(pk=pk)
                 policy = policy_for(ticket)
                 TicketEvent.objects.create(
@@ -119,15 +129,33 @@ def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     ).exclude(status__in=WAITING_STATUSES)
     for pk in list(late.values_list("pk", flat=True)[:SWEEP_BATCH]):
         with transaction.atomic():
-            if not Ticket.objects.filter(pk=pk, sla_breached_at__isnull=True).update(
-                sla_breached_at=now
-            ):
+            # The claim repeats the whole condition: the ticket may have moved on.
+            if not late.filter(pk=pk).update(sla_breached_at=now):
                 continue
             ticket = Ticket.objects.get(pk=pk)
             TicketEvent.objects.create(
                 ticket=ticket,
                 kind=EventKind.SLA_BREACH,
                 data={"due": ticket.due_at.isoformat()},
+                created_at=now,
+            )
+            breached += 1
+            _escalate_on_breach(ticket)
+    unanswered = Ticket.objects.filter(
+        is_open=True,
+        first_response_at__isnull=True,
+        sla_first_breached_at__isnull=True,
+        first_response_due_at__lte=now,
+    )
+    for pk in list(unanswered.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        with transaction.atomic():
+            if not unanswered.filter(pk=pk).update(sla_first_breached_at=now):
+                continue
+            ticket = Ticket.objects.get(pk=pk)
+            TicketEvent.objects.create(
+                ticket=ticket,
+                kind=EventKind.SLA_BREACH,
+                data={"due": ticket.first_response_due_at.isoformat(), "target": "first_response"},
                 created_at=now,
             )
             breached += 1

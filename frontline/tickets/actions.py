@@ -234,6 +234,8 @@ def add_reply(
             if ticket.status == Status.NEW:
                 changed += _set_status(ticket, Status.OPEN, by, now)
         else:
+            if not by.is_active:
+                raise PermissionDenied("Deactivated people cannot write.")
             if ticket.status == Status.CLOSED and not ticket.requester_may_reopen(now):
                 raise TicketClosed(
                     _("This request was closed. Please open a new one; we will link them.")
@@ -292,6 +294,7 @@ def log_call(
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         message = Message.objects.create(
             ticket=ticket,
             kind=MessageKind.CALL,
@@ -308,7 +311,11 @@ def log_call(
         )
         _store_files(ticket, message, files, by=by, internal=True)
         _record(ticket, EventKind.CALL, by, now, message=message.pk, direction=direction)
-        _touch(ticket, now)
+        changed = []
+        if ticket.first_response_at is None:  # a call is an answer
+            ticket.first_response_at = now
+            changed.append("first_response_at")
+        _touch(ticket, now, *changed)
     return message
 
 
@@ -557,9 +564,9 @@ def close_quiet_resolved(*, now: datetime.datetime | None = None) -> int:
     closed = 0
     for pk in ids:
         with transaction.atomic():
-            claimed = Ticket.objects.filter(pk=pk, status=Status.RESOLVED).update(
-                status=Status.CLOSED, closed_at=now, updated_at=now
-            )
+            claimed = Ticket.objects.filter(
+                pk=pk, status=Status.RESOLVED, resolved_at__lt=cutoff
+            ).update(status=Status.CLOSED, closed_at=now, updated_at=now)
             if claimed:
                 ticket = Ticket(pk=pk)
                 _record(

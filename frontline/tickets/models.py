@@ -219,6 +219,7 @@ class Ticket(models.Model):
     sla_warn_at = models.DateTimeField(null=True, blank=True)
     sla_warned_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(null=True, blank=True)
+    sla_first_breached_at = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 

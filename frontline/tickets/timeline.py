@@ -17,7 +17,6 @@ from .models import (
     PUBLIC_EVENT_KINDS,
     Attachment,
     EventKind,
-    FieldType,
     Message,
     Priority,
     Status,
@@ -113,12 +112,21 @@ def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
 
 
 def form_answers(ticket: Ticket) -> list[tuple[str, Any, bool]]:
-    """(label, value, is_file) for each answered question of the ticket's category form,
-    in form order. File answers are ``{"attachment": id, "name": ...}``."""
-    if not ticket.category_id:
+    """(label, value, is_file) for each answer on the ticket, in form order.
+
+    File answers are ``{"attachment": id, "name": ...}``. Answers to questions
+    an admin has since removed are still shown, under their key.
+    """
+    if not ticket.fields:
         return []
+    specs = list(ticket.category.fields.all()) if ticket.category_id else []
+    labels = {spec.key: spec.label for spec in specs}
+    keys = [s.key for s in specs if s.key in ticket.fields]
+    keys += [k for k in ticket.fields if k not in labels]
     return [
-        (spec.label, ticket.fields[spec.key], spec.field_type == FieldType.FILE)
-        for spec in ticket.category.fields.all()
-        if spec.key in ticket.fields
+        (labels.get(key, key), ticket.fields[key], _is_file(ticket.fields[key])) for key in keys
     ]
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, dict) and "attachment" in value

@@ -217,3 +217,36 @@ def test_the_token_does_not_let_a_stranger_in(people):
     )
     inbound = receive(msg).inbound
     assert inbound.outcome == Outcome.NEW_TICKET and inbound.ticket != ticket
+
+
+def test_signing_up_with_someone_elses_address_does_not_catch_their_mail(client, db):
+    r = client.post(
+        "/portal/signup/",
+        {"name": "Mallory", "email": "victim@corp.test", "password": "a-long-passphrase-42"},
+    )
+    assert r.status_code == 302
+    inbound = receive(mail(sender="Victim <victim@corp.test>", body="my password is hunter2"))
+    ticket = inbound.inbound.ticket
+    mallory = User.objects.get(username="victim@corp.test")
+    assert ticket.requester != mallory
+    assert client.get(f"/portal/tickets/{ticket.pk}/").status_code == 404
+
+
+def test_mail_pretending_to_be_an_agent_posts_nothing_as_them(people):
+    ticket = receive(mail()).inbound.ticket
+    forged = receive(
+        mail(
+            sender="alice@example.com",
+            subject=f"Re: [#{ticket.pk}]",
+            body="Refund approved, send your card number",
+            message_id="<spoof@x>",
+        )
+    ).inbound
+    assert forged.outcome == Outcome.NEW_TICKET and forged.ticket != ticket
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is None and ticket.messages.count() == 1
+    # Through the ticket's own reply address, a real agent's answer does land.
+    via_token = mail(sender="alice@example.com", body="On it", message_id="<ok@x>").replace(
+        b"To: support@frontline.test", f"To: support+t-{ticket.reply_token}@frontline.test".encode()
+    )
+    assert receive(via_token).inbound.ticket == ticket

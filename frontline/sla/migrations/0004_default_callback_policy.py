@@ -1,4 +1,4 @@
-"""A default for callbacks: answered within 5 business minutes (office hours, UTC).
+"""A default for callbacks: a call within 5 business minutes (office hours, UTC).
 
 Admins change the calendar and the target in the admin; nothing else gets an
 SLA until they add policies.
@@ -23,7 +23,7 @@ def create(apps, schema_editor):
             "channel": "callback",
             "calendar": calendar,
             "first_response_minutes": 5,
-            "resolution_minutes": 5,
+            "resolution_minutes": 480,
             "warn_percent": 60,
             "raise_priority_on_breach": True,
         },
