@@ -164,3 +164,11 @@ def test_admin_refuses_rules_that_cannot_work(people):
     with pytest.raises(ValidationError):
         RuleAction(rule=r, kind="set_priority", value="whenever").full_clean()
     RuleAction(rule=r, kind="set_team", value="Second line").full_clean()
+
+
+def test_triage_runs_once_per_ticket(people, billing_rule, django_capture_on_commit_callbacks):
+    from frontline.routing.actions import apply_rules
+
+    t = open_request(people, django_capture_on_commit_callbacks, "charged twice")
+    assert apply_rules(t.pk) == []  # the task ran already: nothing twice
+    assert t.messages.filter(kind=MessageKind.NOTE).count() == 1

@@ -114,6 +114,8 @@ def apply_rules(ticket_id: int) -> list[str]:
     ticket = Ticket.objects.select_related("category", "organisation", "requester").get(
         pk=ticket_id
     )
+    if TicketEvent.objects.filter(ticket=ticket, kind=EventKind.RULE).exists():
+        return []  # already triaged: a task run twice must not act twice
     verdicts = rules.evaluate(_rules(), ticket_facts(ticket))
     applied: list[str] = []
     with transaction.atomic():

@@ -434,6 +434,7 @@ def set_tags(ticket: Ticket, *, names: Iterable[str], by: User | None) -> Ticket
     wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
     now = timezone.now()
     with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         old = sorted(ticket.tags.values_list("name", flat=True))
         if old == wanted:
             return ticket
