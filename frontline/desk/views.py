@@ -125,14 +125,16 @@ def bulk(request: HttpRequest) -> HttpResponse:
     done, refused = 0, []
     for ticket in tickets:
         try:
-            if data["assignee"]:
-                actions.assign_ticket(
-                    ticket, by=request.user, assignee=data["assignee"], note=data["note"]
-                )
+            # Handing over comes last: the other changes are made while the
+            # ticket is still this agent's to change.
             if data["status"]:
                 actions.change_status(ticket, status=data["status"], by=request.user)
             if data["priority"]:
                 actions.change_priority(ticket, priority=data["priority"], by=request.user)
+            if data["assignee"]:
+                actions.assign_ticket(
+                    ticket, by=request.user, assignee=data["assignee"], note=data["note"]
+                )
             done += 1
         except ValidationError as exc:
             refused.append(f"{ticket.reference}: {' '.join(exc.messages)}")
