@@ -155,3 +155,33 @@ def test_escalation_stops_at_the_last_line(people, ticket):
     assert ticket.team == specialists
     with pytest.raises(ValidationError):
         escalate_ticket(ticket, by=people.sam, note="nowhere")
+
+
+def test_a_vip_plan_raises_new_tickets_to_its_minimum_priority(
+    people, django_capture_on_commit_callbacks
+):
+    from frontline.routing.models import ServicePlan
+    from frontline.tickets.models import Priority
+
+    vip = ServicePlan.objects.create(name="VIP", minimum_priority=Priority.HIGH)
+    vip.organisations.add(people.acme)
+    acme_ticket = new_ticket(people, django_capture_on_commit_callbacks)  # Carol is at Acme
+    with django_capture_on_commit_callbacks(execute=True):
+        globex_ticket = actions.open_ticket(
+            requester=people.dan, by=people.dan, subject="x", body="y", category=people.billing
+        )
+    acme_ticket = Ticket.objects.get(pk=acme_ticket.pk)
+    assert acme_ticket.priority == Priority.HIGH
+    event = acme_ticket.events.get(kind=EventKind.PRIORITY)
+    assert event.data["reason"] == "service plan: VIP" and event.actor is None
+    assert Ticket.objects.get(pk=globex_ticket.pk).priority == Priority.NORMAL
+    # Never lowers: an urgent ticket stays urgent.
+    with django_capture_on_commit_callbacks(execute=True):
+        urgent = actions.open_ticket(
+            requester=people.carol,
+            by=people.carol,
+            subject="down",
+            body="all down",
+            priority=Priority.URGENT,
+        )
+    assert Ticket.objects.get(pk=urgent.pk).priority == Priority.URGENT

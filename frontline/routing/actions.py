@@ -21,7 +21,7 @@ from frontline.tickets.models import (
 
 from . import rules
 from .assignment import pick_assignee
-from .models import AgentStatus, RuleAction, TeamRouting, TriageRule
+from .models import AgentStatus, RuleAction, ServicePlan, TeamRouting, TriageRule
 
 
 def assign_automatically(ticket_id: int) -> User | None:
@@ -163,10 +163,28 @@ def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
         ticket_actions.add_note(ticket, body=value, by=None)
 
 
+def apply_service_plan(ticket_id: int) -> Ticket | None:
+    """Raise a new ticket to its organisation's plan minimum (e.g. VIP: high)."""
+    ticket = Ticket.objects.get(pk=ticket_id)
+    if ticket.organisation_id is None:
+        return None
+    plan = (
+        ServicePlan.objects.filter(organisations=ticket.organisation_id)
+        .order_by("-minimum_priority")
+        .first()
+    )
+    if plan is None or ticket.priority >= plan.minimum_priority:
+        return None
+    return ticket_actions.change_priority(
+        ticket, priority=plan.minimum_priority, by=None, reason=f"service plan: {plan.name}"
+    )
+
+
 def triage_and_assign(ticket_id: int) -> None:
-    """What happens to every new ticket after it is stored: the rules, then the
-    team's assignment strategy, then the SLA deadlines (the rules may have set
-    the priority)."""
+    """What happens to every new ticket after it is stored: the service plan's
+    minimum priority, the rules, the team's assignment strategy, then the SLA
+    deadlines (plan and rules may have set the priority)."""
+    apply_service_plan(ticket_id)
     apply_rules(ticket_id)
     assign_automatically(ticket_id)
     from frontline.sla.actions import recompute_deadlines

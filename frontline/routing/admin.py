@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import AgentStatus, RuleAction, RuleCondition, TeamRouting, TriageRule
+from .models import (
+    AgentStatus,
+    RuleAction,
+    RuleCondition,
+    ServicePlan,
+    TeamRouting,
+    TriageRule,
+)
 
 
 @admin.register(TeamRouting)
@@ -30,3 +37,9 @@ class TriageRuleAdmin(admin.ModelAdmin):
     list_display = ("name", "position", "is_active", "match_all", "stop")
     list_editable = ("position", "is_active")
     inlines = [ConditionInline, ActionInline]
+
+
+@admin.register(ServicePlan)
+class ServicePlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "minimum_priority")
+    filter_horizontal = ("organisations",)

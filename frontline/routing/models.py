@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from frontline.accounts.models import Team
+from frontline.accounts.models import Organisation, Team
+from frontline.tickets.models import Priority
 
 
 class Strategy(models.TextChoices):
@@ -174,3 +175,19 @@ class RuleAction(models.Model):
         }.get(self.kind)
         if missing and missing():
             raise ValidationError({"value": _("No such team, category, agent or priority.")})
+
+
+class ServicePlan(models.Model):
+    """A contract level (e.g. VIP): tickets of its organisations get at least this priority."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    minimum_priority = models.PositiveSmallIntegerField(
+        _("minimum priority"), choices=Priority.choices, default=Priority.HIGH
+    )
+    organisations = models.ManyToManyField(Organisation, related_name="service_plans", blank=True)
+
+    class Meta:
+        verbose_name = _("service plan")
+
+    def __str__(self) -> str:
+        return self.name
