@@ -185,3 +185,46 @@ def test_a_vip_plan_raises_new_tickets_to_its_minimum_priority(
             priority=Priority.URGENT,
         )
     assert Ticket.objects.get(pk=urgent.pk).priority == Priority.URGENT
+
+
+def test_impact_and_urgency_answers_set_the_priority_from_the_matrix(
+    people, django_capture_on_commit_callbacks
+):
+    from frontline.routing.models import PriorityMatrixEntry
+    from frontline.tickets.models import FieldType, FormField, Priority
+
+    outage = people.hardware
+    for key in ("impact", "urgency"):
+        FormField.objects.create(
+            category=outage,
+            key=key,
+            label=key.title(),
+            field_type=FieldType.CHOICE,
+            choices="Everyone\nOne person",
+        )
+    PriorityMatrixEntry.objects.create(
+        impact="Everyone", urgency="Everyone", priority=Priority.URGENT
+    )
+    PriorityMatrixEntry.objects.create(
+        impact="One person", urgency="One person", priority=Priority.LOW
+    )
+
+    def open_with(impact, urgency):
+        with django_capture_on_commit_callbacks(execute=True):
+            t = actions.open_ticket(
+                requester=people.carol,
+                by=people.carol,
+                subject="x",
+                body="y",
+                category=outage,
+                fields={"serial": "S1", "impact": impact, "urgency": urgency},
+            )
+        return Ticket.objects.get(pk=t.pk)
+
+    assert open_with("Everyone", "Everyone").priority == Priority.URGENT
+    low = open_with("One person", "One person")
+    assert low.priority == Priority.LOW
+    assert low.events.get(kind=EventKind.PRIORITY).data["reason"] == (
+        "impact One person, urgency One person"
+    )
+    assert open_with("Everyone", "One person").priority == Priority.NORMAL  # no such pair

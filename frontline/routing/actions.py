@@ -21,7 +21,14 @@ from frontline.tickets.models import (
 
 from . import rules
 from .assignment import pick_assignee
-from .models import AgentStatus, RuleAction, ServicePlan, TeamRouting, TriageRule
+from .models import (
+    AgentStatus,
+    PriorityMatrixEntry,
+    RuleAction,
+    ServicePlan,
+    TeamRouting,
+    TriageRule,
+)
 
 
 def assign_automatically(ticket_id: int) -> User | None:
@@ -163,6 +170,24 @@ def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
         ticket_actions.add_note(ticket, body=value, by=None)
 
 
+def apply_priority_matrix(ticket_id: int) -> Ticket | None:
+    """Set a new ticket's priority from its impact and urgency answers, when the
+    matrix has that pair."""
+    ticket = Ticket.objects.get(pk=ticket_id)
+    impact = str(ticket.fields.get("impact", "")).strip()
+    urgency = str(ticket.fields.get("urgency", "")).strip()
+    if not impact or not urgency:
+        return None
+    entry = PriorityMatrixEntry.objects.filter(
+        impact__iexact=impact, urgency__iexact=urgency
+    ).first()
+    if entry is None or entry.priority == ticket.priority:
+        return None
+    return ticket_actions.change_priority(
+        ticket, priority=entry.priority, by=None, reason=f"impact {impact}, urgency {urgency}"
+    )
+
+
 def apply_service_plan(ticket_id: int) -> Ticket | None:
     """Raise a new ticket to its organisation's plan minimum (e.g. VIP: high)."""
     ticket = Ticket.objects.get(pk=ticket_id)
@@ -181,9 +206,10 @@ def apply_service_plan(ticket_id: int) -> Ticket | None:
 
 
 def triage_and_assign(ticket_id: int) -> None:
-    """What happens to every new ticket after it is stored: the service plan's
-    minimum priority, the rules, the team's assignment strategy, then the SLA
-    deadlines (plan and rules may have set the priority)."""
+    """What happens to every new ticket after it is stored: the priority from
+    impact and urgency, the service plan's minimum, the rules, the team's
+    assignment strategy, then the SLA deadlines (all before may set the priority)."""
+    apply_priority_matrix(ticket_id)
     apply_service_plan(ticket_id)
     apply_rules(ticket_id)
     assign_automatically(ticket_id)

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     AgentStatus,
+    PriorityMatrixEntry,
     RuleAction,
     RuleCondition,
     ServicePlan,
@@ -43,3 +44,10 @@ class TriageRuleAdmin(admin.ModelAdmin):
 class ServicePlanAdmin(admin.ModelAdmin):
     list_display = ("name", "minimum_priority")
     filter_horizontal = ("organisations",)
+
+
+@admin.register(PriorityMatrixEntry)
+class PriorityMatrixAdmin(admin.ModelAdmin):
+    list_display = ("impact", "urgency", "priority")
+    list_editable = ("priority",)
+    ordering = ("impact", "urgency")

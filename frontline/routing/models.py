@@ -191,3 +191,22 @@ class ServicePlan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PriorityMatrixEntry(models.Model):
+    """Impact and urgency → priority. Applies to tickets whose form asks both
+    (questions with the keys ``impact`` and ``urgency``)."""
+
+    impact = models.CharField(_("impact"), max_length=100)
+    urgency = models.CharField(_("urgency"), max_length=100)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    class Meta:
+        verbose_name = _("priority matrix entry")
+        verbose_name_plural = _("priority matrix")
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="matrix_unique_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.impact} / {self.urgency} → {self.get_priority_display()}"
