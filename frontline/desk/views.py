@@ -34,7 +34,7 @@ from frontline.tickets.queues import (
     queue_tickets,
     resolved_ordering,
 )
-from frontline.tickets.timeline import describe_event, form_answers, ticket_timeline
+from frontline.tickets.timeline import form_answers, ticket_timeline
 
 from .forms import (
     AssignForm,
@@ -152,9 +152,6 @@ def bulk(request: HttpRequest) -> HttpResponse:
 def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any):
     user = request.user
     entries = ticket_timeline(ticket, for_customer=False)
-    for entry in entries:
-        if entry.event:
-            entry.event.text = describe_event(entry.event, for_customer=False)
     others = list(
         visible_tickets(user)
         .filter(requester_id=ticket.requester_id)

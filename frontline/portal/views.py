@@ -20,7 +20,7 @@ from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import ReplyForm, RequestForm
 from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
-from frontline.tickets.timeline import describe_event, form_answers, ticket_timeline
+from frontline.tickets.timeline import form_answers, ticket_timeline
 
 from .forms import CallbackForm, NotSolvedForm, SignupForm
 
@@ -122,9 +122,6 @@ def new_request(request: HttpRequest, category_id: int) -> HttpResponse:
 
 def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms):
     entries = ticket_timeline(ticket, for_customer=True)
-    for entry in entries:
-        if entry.event:
-            entry.event.text = describe_event(entry.event, for_customer=True)
     return render(
         request,
         "portal/ticket.html",

@@ -33,6 +33,7 @@ class Entry:
     at: datetime
     message: Message | None = None
     event: TicketEvent | None = None
+    text: str = ""  # for events: one line saying what changed
 
     @property
     def is_internal(self) -> bool:
@@ -106,7 +107,10 @@ def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
         messages = messages.exclude(kind__in=INTERNAL_KINDS)
         events = events.filter(kind__in=PUBLIC_EVENT_KINDS)
     entries = [Entry(at=m.created_at, message=m) for m in messages[:TIMELINE_LIMIT]]
-    entries += [Entry(at=e.created_at, event=e) for e in events[:TIMELINE_LIMIT]]
+    entries += [
+        Entry(at=e.created_at, event=e, text=describe_event(e, for_customer=for_customer))
+        for e in events[:TIMELINE_LIMIT]
+    ]
     entries.sort(key=lambda e: (e.at, 0 if e.event else 1))
     return entries[-TIMELINE_LIMIT:]
 
