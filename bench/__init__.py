@@ -9,6 +9,7 @@ writes the figures into ``docs/benchmarks.md``.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -30,3 +31,20 @@ def default_tickets() -> int:
     """``BENCH_TICKETS`` if set, else one million."""
     value = os.environ.get("BENCH_TICKETS", "").replace("_", "")
     return int(value) if value else DEFAULT_TICKETS
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--tickets`` and ``--db``, shared by ``bench.generate`` and ``bench.run``."""
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=default_tickets(),
+        help="size of the database (default: $BENCH_TICKETS or 1,000,000)",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="database file (default: $BENCH_DB, else var/bench/bench.sqlite3 for 1,000,000 "
+        "tickets and var/bench/bench-N.sqlite3 for other sizes)",
+    )

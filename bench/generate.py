@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import default_db_path, default_tickets
+from bench import add_database_arguments, default_db_path
 
 # Bump when the shape of the generated data changes: older databases are rebuilt.
 DATA_VERSION = 1
@@ -819,19 +819,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--tickets",
-        type=int,
-        default=default_tickets(),
-        help="tickets to generate (default: $BENCH_TICKETS or 1,000,000)",
-    )
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="database file (default: $BENCH_DB, else var/bench/bench.sqlite3 for 1,000,000 "
-        "tickets and var/bench/bench-N.sqlite3 for other sizes)",
-    )
+    add_database_arguments(parser)
     parser.add_argument("--force", action="store_true", help="rebuild even if it exists")
     return parser.parse_args(argv)
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import REPO_DIR, default_db_path, default_tickets
+from bench import REPO_DIR, add_database_arguments, default_db_path
 from bench import generate as gen
 
 DOCS = REPO_DIR / "docs" / "benchmarks.md"
@@ -541,19 +541,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--tickets",
-        type=int,
-        default=default_tickets(),
-        help="size of the database (default: $BENCH_TICKETS or 1,000,000)",
-    )
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="database file (default: $BENCH_DB, else var/bench/bench.sqlite3 for 1,000,000 "
-        "tickets and var/bench/bench-N.sqlite3 for other sizes)",
-    )
+    add_database_arguments(parser)
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
     parser.add_argument(
         "--ticket-pages", type=int, default=200, help="different tickets for the ticket pages"

@@ -36,12 +36,3 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
     with transaction.atomic():
         user.save()
     return user
-
-
-def deactivate_user(user: User, *, by: User) -> User:
-    """People leave; their tickets and messages stay. They are deactivated, never deleted."""
-    if not by.sees_all_tickets:
-        raise ValidationError(_("Only supervisors and admins deactivate people."))
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    return user

@@ -141,9 +141,6 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
     def open(self) -> TicketQuerySet:
         return self.filter(is_open=True)
 
-    def waiting(self) -> TicketQuerySet:
-        return self.filter(status__in=WAITING_STATUSES)
-
     def for_requester(self, user: User) -> TicketQuerySet:
         """What a customer may see: their own tickets, and their organisation's if they
         manage it."""
@@ -245,10 +242,6 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
-
-    @property
-    def number(self) -> int:
-        return self.pk
 
     @property
     def reference(self) -> str:

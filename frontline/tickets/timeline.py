@@ -13,7 +13,6 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from .models import (
-    INTERNAL_KINDS,
     PUBLIC_EVENT_KINDS,
     Attachment,
     EventKind,
@@ -34,10 +33,6 @@ class Entry:
     message: Message | None = None
     event: TicketEvent | None = None
     text: str = ""  # for events: one line saying what changed
-
-    @property
-    def is_internal(self) -> bool:
-        return self.message is not None and self.message.is_internal
 
 
 def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
@@ -104,7 +99,7 @@ def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
         .order_by("-created_at", "-id")
     )
     if for_customer:
-        messages = messages.exclude(kind__in=INTERNAL_KINDS)
+        messages = messages.public()
         events = events.filter(kind__in=PUBLIC_EVENT_KINDS)
     entries = [Entry(at=m.created_at, message=m) for m in messages[:TIMELINE_LIMIT]]
     entries += [

@@ -21,7 +21,7 @@ def due(ticket: Ticket) -> SafeString | str:
         return "—"
     now = timezone.now()
     stamp = ticket.due_at.isoformat()
-    if ticket.due_at < now:
+    if ticket.is_overdue:
         text = _("%(ago)s overdue") % {"ago": timesince(ticket.due_at, now)}
         return format_html('<time class="overdue" datetime="{}">{}</time>', stamp, text)
     text = _("in %(left)s") % {"left": timeuntil(ticket.due_at, now)}
