@@ -190,7 +190,43 @@ FRONTLINE = {
     "REQUESTER_REOPEN_DAYS": env_int("REQUESTER_REOPEN_DAYS", 14),
     # Seconds an agent counts as "on the ticket" after the last presence ping.
     "PRESENCE_SECONDS": env_int("PRESENCE_SECONDS", 20),
+    # The name of the service in mail and page titles.
+    "SITE_NAME": os.environ.get("SITE_NAME", "Frontline Support"),
+    # Attempts to send one message before it is marked failed on its ticket.
+    "MAIL_MAX_ATTEMPTS": env_int("MAIL_MAX_ATTEMPTS", 5),
+    # Automatic replies ("we received your request") per address and hour.
+    "AUTO_REPLIES_PER_HOUR": env_int("AUTO_REPLIES_PER_HOUR", 5),
+    # Days an address confirmation or password link stays valid.
+    "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
 }
+
+# Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox
+# (the embedded default sends nothing over the network).
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if os.environ.get("EMAIL_HOST"):
+    _email_port = env_int("EMAIL_PORT", 587)
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": _email_port,
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", _email_port == 587),
+                "use_ssl": env_bool("EMAIL_USE_SSL", _email_port == 465),
+                "timeout": env_int("EMAIL_TIMEOUT", 30),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "outbox")},
+        }
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

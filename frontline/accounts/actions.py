@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Role, User
+from .models import Organisation, Role, User
 
 
 def register_customer(*, email: str, name: str, password: str, language: str = "") -> User:
     """A customer signs up on the portal.
 
     The address is not verified yet (``email_verified_at`` stays empty), so the
-    account is never matched to an organisation by its domain until it is.
+    account is never matched to an organisation by its domain until it is; a
+    link to verify it is mailed after commit.
     """
     email = User.objects.normalize_email(email.strip())
     if (
@@ -35,4 +43,87 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
     user.set_password(password)
     with transaction.atomic():
         user.save()
+        request_email_verification(user)
     return user
+
+
+_VERIFY_SALT = "frontline.accounts.verify-email"
+
+
+def email_verification_token(user: User) -> str:
+    """A signed, expiring token for ``user``'s current address: changing the
+    address makes old links useless."""
+    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=_VERIFY_SALT)
+
+
+def user_for_verification_token(token: str) -> User | None:
+    """The person a verification link was made for, if it is genuine, unexpired and
+    their address has not changed since."""
+    max_age = datetime.timedelta(days=settings.FRONTLINE["ACCOUNT_LINK_DAYS"])
+    try:
+        data = signing.loads(token, salt=_VERIFY_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get("e"):
+        return None
+    return user
+
+
+def request_email_verification(user: User) -> None:
+    """After commit, mail ``user`` a link that confirms their address."""
+    from frontline.mail.models import Notice
+    from frontline.mail.outbound import send_account_mail
+
+    path = reverse("portal:verify_email", args=[email_verification_token(user)])
+    link = settings.SITE_URL.rstrip("/") + path
+    transaction.on_commit(lambda: send_account_mail(Notice.VERIFY_EMAIL, user, link=link))
+
+
+def verify_email(user: User) -> User:
+    """The person proved they read mail at their address (a verification link, or a
+    password set through a mailed link).
+
+    Only now does the address count: the person joins the organisation whose
+    mail domain it is (if they have none), and requests that came by mail from
+    the same address before, kept under a separate contact until now, move to
+    this account so nobody has to tell their story twice.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        changed = []
+        if user.email_verified_at is None:
+            user.email_verified_at = now
+            changed.append("email_verified_at")
+        domain = user.email.rpartition("@")[2].lower()
+        if user.organisation_id is None and not user.is_staff_member and domain.isascii():
+            organisation = Organisation.objects.filter(email_domain__iexact=domain).first()
+            if organisation is not None:
+                user.organisation = organisation
+                changed.append("organisation")
+        if changed:
+            user.save(update_fields=changed)
+        if not user.is_staff_member and user.email.isascii():
+            _take_over_mail_contacts(user)
+    return user
+
+
+def _take_over_mail_contacts(user: User) -> None:
+    from frontline.tickets.models import Ticket
+
+    # Contacts made from mail have no usable password (Django marks those with "!").
+    contacts = list(
+        User.objects.filter(
+            email__iexact=user.email,
+            role=Role.CUSTOMER,
+            is_active=True,
+            email_verified_at=None,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        )
+        .exclude(pk=user.pk)
+        .values_list("pk", flat=True)
+    )
+    if contacts:
+        Ticket.objects.filter(requester__in=contacts).update(requester=user)
+        User.objects.filter(pk__in=contacts).update(is_active=False)

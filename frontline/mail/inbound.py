@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
 from frontline.tickets import actions
 from frontline.tickets.models import Channel, Ticket
 
-from .models import InboundMessage, Mailbox, Outcome
+from .models import Delivery, InboundMessage, Mailbox, OutboundMessage, Outcome
 from .parse import MailRejected, ParsedEmail, parse
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,12 @@ def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         if original
         else None
     )
+    ours = sent_for([original]) if original else None
+    if ours is not None:
+        OutboundMessage.objects.filter(pk=ours.pk).update(
+            status=Delivery.FAILED, reason=f"bounced: {parsed.subject}"[:2000]
+        )
+        known = ours
     if known is None:
         return Outcome.SKIPPED, "delivery status notification for a message we do not know"
     note = actions.add_note(
@@ -190,10 +197,24 @@ def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
         )
         if known is not None:
             return known.ticket, False
+        ours = sent_for(cited)
+        if ours is not None:
+            return ours.ticket, False
     tag = SUBJECT_TAG.search(parsed.subject)
     if tag:
         return Ticket.objects.filter(pk=int(tag.group(1))).first(), False
     return None, False
+
+
+def sent_for(message_ids: list[str]) -> OutboundMessage | None:
+    """The latest message we sent for a ticket among ``message_ids``, if any."""
+    forms = [m if m.startswith("<") else f"<{m}>" for m in message_ids]
+    return (
+        OutboundMessage.objects.filter(message_id_header__in=forms, ticket__isnull=False)
+        .select_related("ticket")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bool:
@@ -227,7 +248,8 @@ def contact_for(address: str, name: str) -> User:
         if address.isascii()
         else User.objects.filter(email=address)
     )
-    for user in same.order_by("id"):
+    # A verified account first (it took over the contacts made before it).
+    for user in same.order_by(F("email_verified_at").desc(nulls_last=True), "-is_active", "id"):
         # An account someone opened on the portal with this address and never
         # verified proves nothing: mail from the address does not go to it.
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:

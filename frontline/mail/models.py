@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -82,3 +83,109 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.subject}"
+
+
+class Notice(models.TextChoices):
+    """What an outgoing message tells its reader."""
+
+    RECEIVED = "received", _("Request received (to the customer)")
+    REPLY = "reply", _("Agent replied (to the customer)")
+    INFO_REQUESTED = "info_requested", _("Information requested (to the customer)")
+    RESOLVED = "resolved", _("Resolved (to the customer)")
+    CLOSED = "closed", _("Closed (to the customer)")
+    ASSIGNED = "assigned", _("Assigned to you (to an agent)")
+    TEAM_ASSIGNED = "team_assigned", _("Assigned to your team (to agents)")
+    CUSTOMER_REPLIED = "customer_replied", _("Customer replied (to the assignee)")
+    MENTIONED = "mentioned", _("Mentioned in a note (to an agent)")
+    SLA_WARNING = "sla_warning", _("Deadline near (to the assignee)")
+    SLA_BREACH = "sla_breach", _("Deadline missed (to supervisors)")
+    VERIFY_EMAIL = "verify_email", _("Confirm your address")
+    PASSWORD_RESET = "password_reset", _("Set or reset your password")
+
+
+# Notices sent without a person writing anything: subject to the per-address rate limit.
+AUTOMATIC_NOTICES = frozenset({Notice.RECEIVED})
+
+
+class NotificationTemplate(models.Model):
+    """An admin's own wording for a notice, in one language, overriding the built-in one.
+
+    Subject and body are Django templates with the same context as the built-in
+    ones (``ticket``, ``recipient``, ``customer_name``, ``agent_name``, ``body``,
+    ``portal_url``, ``link``).
+    """
+
+    notice = models.CharField(_("notice"), max_length=30, choices=Notice.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("Empty: every language without a template of its own."),
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("notification template")
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "language"], name="one_template_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_notice_display()} [{self.language or '*'}]"
+
+
+class Delivery(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Not sent")
+
+
+class OutboundMessage(models.Model):
+    """One message we send, written before it is sent and kept after.
+
+    The background worker sends it; a failure is retried with backoff until
+    ``MAIL_MAX_ATTEMPTS``, then the message is failed and the ticket says so.
+    Its Message-ID threads the customer's answer back to the ticket.
+    """
+
+    notice = models.CharField(max_length=30, choices=Notice.choices)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="outbound_mail"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    to_address = models.CharField(max_length=320)
+    from_header = models.CharField(max_length=400)
+    reply_to = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=400)
+    body = models.TextField()
+    message_id_header = models.CharField(_("Message-ID"), max_length=300, unique=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12, choices=Delivery.choices, default=Delivery.QUEUED, db_index=True
+    )
+    reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("sent message")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbound_due"),
+            models.Index(fields=["to_address", "notice", "created_at"], name="outbound_rate"),
+            models.Index(fields=["ticket", "created_at"], name="outbound_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_address}: {self.subject}"

@@ -12,7 +12,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from frontline.accounts.actions import register_customer
+from frontline.accounts.actions import (
+    register_customer,
+    request_email_verification,
+    user_for_verification_token,
+)
+from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.routing.actions import request_callback
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
@@ -54,6 +59,32 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("portal:requests")
     return render(request, "portal/signup.html", {"form": form})
+
+
+@login_not_required
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation mail. Opening it shows a button; pressing it
+    confirms (mail scanners that open links do not confirm anything)."""
+    user = user_for_verification_token(token)
+    if user is None:
+        return render(request, "portal/verify_email.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        verify_email_action(user)
+        messages.success(request, _("Thank you: your address is confirmed."))
+        return redirect("portal:requests" if request.user.is_authenticated else "login")
+    return render(request, "portal/verify_email.html", {"person": user})
+
+
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    _customer(request)
+    if request.user.email_verified_at is None:
+        request_email_verification(request.user)
+        messages.success(
+            request,
+            _("We sent a new link to %(email)s.") % {"email": request.user.email},
+        )
+    return redirect("portal:requests")
 
 
 def requests(request: HttpRequest) -> HttpResponse:

@@ -159,6 +159,7 @@ def open_ticket(
             ticket.save(update_fields=["fields"])
         _record(ticket, EventKind.CREATED, by, now, channel=channel)
         _triage(ticket)
+        _notify("received", ticket, message=message)
     return ticket
 
 
@@ -170,6 +171,31 @@ def _triage(ticket: Ticket) -> None:
     from frontline.routing.tasks import triage
 
     transaction.on_commit(lambda: triage.enqueue(ticket.pk))
+
+
+def _notify(
+    notice: str,
+    ticket: Ticket,
+    *,
+    by: User | None = None,
+    message: Message | None = None,
+    users: Iterable[User] = (),
+) -> None:
+    """After commit, mail whoever should hear of this (a background task).
+
+    ``notice`` is one of :class:`frontline.mail.models.Notice`; the mail app
+    picks the recipients (the customers for customer notices, ``users`` for the
+    others) and never mails an internal note to a customer.
+    """
+    from frontline.mail.tasks import notify
+
+    ticket_id, message_id = ticket.pk, message.pk if message else None
+    actor_id, user_ids = (by.pk if by else None), [u.pk for u in users]
+    transaction.on_commit(
+        lambda: notify.enqueue(
+            notice, ticket_id, message_id=message_id, actor_id=actor_id, user_ids=user_ids
+        )
+    )
 
 
 def _touch(ticket: Ticket, now: datetime.datetime, *fields: str) -> None:
@@ -194,6 +220,8 @@ def _set_status(ticket: Ticket, status: str, by: User | None, now: datetime.date
         changed += ["resolved_at", "closed_at"]
     _record(ticket, EventKind.STATUS, by, now, old=old, new=status)
     _deadlines_changed(ticket)
+    if status in (Status.RESOLVED, Status.CLOSED):
+        _notify(status, ticket, by=by)
     return changed
 
 
@@ -215,10 +243,21 @@ def add_reply(
     """A public message on the ticket, from staff or from the customer.
 
     From staff: counts as the first response if it is one; a new ticket becomes
-    open. From the customer: a ticket waiting for them or resolved reopens; a
-    closed one reopens within the reopen window and raises ``TicketClosed``
-    after it.
+    open; the customers get it by mail. From the customer: a ticket waiting for
+    them or resolved reopens; a closed one reopens within the reopen window and
+    raises ``TicketClosed`` after it; the assignee is told.
     """
+    message = _add_public_message(ticket, body=body, by=by, files=files, channel=channel)
+    if by.is_staff_member:
+        _notify("reply", ticket, by=by, message=message)
+    else:
+        _notify("customer_replied", ticket, by=by, message=message)
+    return message
+
+
+def _add_public_message(
+    ticket: Ticket, *, body: str, by: User, files: Sequence[Any], channel: str
+) -> Message:
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
     check_uploads(list(files))
@@ -273,7 +312,16 @@ def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any]
         _store_files(ticket, message, files, by=by, internal=True)
         _record(ticket, EventKind.NOTE, by, now, message=message.pk)
         _touch(ticket, now)
+        mentioned = _mentioned_staff(body)
+        if mentioned:
+            _notify("mentioned", ticket, by=by, message=message, users=mentioned)
     return message
+
+
+def _mentioned_staff(body: str) -> list[User]:
+    from frontline.mail.outbound import mentioned_staff
+
+    return mentioned_staff(body)
 
 
 def log_call(
@@ -325,10 +373,11 @@ def request_information(
     """Ask the customer for something: a public reply, then waiting for the customer."""
     _require_staff(by)
     with transaction.atomic():
-        message = add_reply(ticket, body=body, by=by, files=files)
+        message = _add_public_message(ticket, body=body, by=by, files=files, channel=Channel.WEB)
         ticket.refresh_from_db()
         if ticket.status != Status.WAITING_CUSTOMER:
             change_status(ticket, status=Status.WAITING_CUSTOMER, by=by)
+        _notify("info_requested", ticket, by=by, message=message)
     return message
 
 
@@ -523,6 +572,10 @@ def assign_ticket(
         if assignee is not None and ticket.status == Status.NEW:
             changed += _set_status(ticket, Status.OPEN, by, now)
         _touch(ticket, now, *changed)
+        if assignee_changed and assignee is not None:
+            _notify("assigned", ticket, by=by, message=None, users=[assignee])
+        elif team_changed and assignee is None and new_team is not None:
+            _notify("team_assigned", ticket, by=by, users=new_team.members.filter(is_active=True))
         if ticket.assignee_id is None and ticket.team_id is not None:
             _offer_to_team(ticket)
     return ticket
@@ -579,6 +632,7 @@ def close_quiet_resolved(*, now: datetime.datetime | None = None) -> int:
                     new=Status.CLOSED,
                     reason="quiet period",
                 )
+                _notify("closed", ticket)
                 closed += 1
     return closed
 

@@ -378,6 +378,7 @@ class EventKind(models.TextChoices):
     RULE = "rule", _("Triage rule applied")
     SLA_WARNING = "sla_warning", _("SLA deadline near")
     SLA_BREACH = "sla_breach", _("SLA deadline missed")
+    MAIL_FAILED = "mail_failed", _("Mail could not be sent")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.

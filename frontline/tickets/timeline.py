@@ -69,6 +69,11 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             }
         case EventKind.SLA_BREACH:
             return _("The deadline was missed")
+        case EventKind.MAIL_FAILED:
+            return _("Mail to %(to)s could not be sent: “%(subject)s”") % {
+                "to": d.get("to", ""),
+                "subject": d.get("subject", ""),
+            }
         case EventKind.CONFIRMED:
             return _("The customer confirmed the solution")
         case EventKind.REOPENED:

@@ -34,6 +34,7 @@ from django.db import connection
 from django.tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 
+from frontline.mail import tasks as mail_tasks
 from frontline.ops.tasks import close_quiet_resolved_tickets
 from frontline.sla import tasks as sla_tasks
 
@@ -157,6 +158,7 @@ class Command(BaseCommand):
             for task, every in (
                 (close_quiet_resolved_tickets, close_resolved_every),
                 (sla_tasks.sweep, sla_sweep_every),
+                (mail_tasks.retry_due_mail, 60.0),
             ):
                 if every > 0:
                     threading.Thread(

@@ -1,0 +1,425 @@
+"""Outbound mail: who is told what, in their language, threaded, sent with retries.
+
+    ticket action ─► on_commit(notify.enqueue(notice, ticket))
+                     └► notify(): recipients, render, OutboundMessage rows (stored first)
+                        └► on_commit(deliver.enqueue(pk)) ─► SMTP, retried with backoff
+
+Every message is a row before it is sent, so a crash loses nothing: the retry
+sweep sends what is still queued. Internal notes are never mailed to
+customers: customer notices carry only public replies.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from collections.abc import Iterable
+from email.utils import formataddr, make_msgid, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.template import Context, Template
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from frontline.accounts.models import User
+from frontline.tickets.models import EventKind, Message, Ticket, TicketEvent
+
+from .models import (
+    AUTOMATIC_NOTICES,
+    Delivery,
+    InboundMessage,
+    Mailbox,
+    Notice,
+    NotificationTemplate,
+    OutboundMessage,
+    Outcome,
+)
+
+logger = logging.getLogger(__name__)
+
+CUSTOMER_NOTICES = frozenset(
+    {Notice.RECEIVED, Notice.REPLY, Notice.INFO_REQUESTED, Notice.RESOLVED, Notice.CLOSED}
+)
+# Minutes to wait before each retry: 1 min, 5 min, 30 min, 2 h, 6 h.
+BACKOFF_MINUTES = (1, 5, 30, 120, 360)
+MENTION = re.compile(r"(?<![\w.@])@([\w.+-]{1,150})")
+THREAD_IDS_KEPT = 10
+
+
+def header_text(value: str, limit: int = 250) -> str:
+    """A header value from user input: one line, no CR/LF or other control characters."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in value)
+    return " ".join(cleaned.split())[:limit]
+
+
+def bracketed(message_id: str) -> str:
+    """A Message-ID as it goes in a header: ``<id@host>`` (we store received ones bare)."""
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def mentioned_staff(body: str) -> list[User]:
+    """Active staff named as ``@username`` in a note."""
+    names = {m.rstrip(".") for m in MENTION.findall(body)}
+    if not names:
+        return []
+    query = Q()
+    for name in names:
+        query |= Q(username__iexact=name)
+    return list(User.objects.agents().filter(query))
+
+
+# -- recipients --------------------------------------------------------------
+
+
+def _our_addresses() -> set[str]:
+    return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+
+
+def recipients(
+    notice: str, ticket: Ticket | None, *, actor: User | None, users: Iterable[User] = ()
+) -> list[User]:
+    """Who hears of ``notice``: the customers of the ticket for customer notices,
+    the named people otherwise; never the person who acted, never anyone without
+    an address, deactivated, or one of our own mailboxes (that would loop)."""
+    chosen: list[User] = list(users)
+    if ticket is not None and notice in CUSTOMER_NOTICES:
+        chosen = [ticket.requester, *chosen]
+    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee_id:
+        chosen = [ticket.assignee, *chosen]
+    ours = _our_addresses()
+    seen: set[int] = set()
+    result = []
+    for user in chosen:
+        if user.pk in seen or (actor is not None and user.pk == actor.pk):
+            continue
+        seen.add(user.pk)
+        if user.is_active and user.email and user.email.lower() not in ours:
+            result.append(user)
+    return result
+
+
+# -- rendering ---------------------------------------------------------------
+
+
+def mailbox_for(ticket: Ticket | None) -> Mailbox | None:
+    """The mailbox a ticket's mail goes out from: the one it came in through, else the first."""
+    if ticket is not None:
+        came_in = (
+            InboundMessage.objects.filter(ticket=ticket, mailbox__isnull=False)
+            .order_by("received_at")
+            .values_list("mailbox_id", flat=True)
+            .first()
+        )
+        if came_in is not None:
+            return Mailbox.objects.filter(pk=came_in).first()
+    return Mailbox.objects.filter(is_active=True).order_by("pk").first()
+
+
+def _addresses(ticket: Ticket | None, sender_name: str) -> tuple[str, str]:
+    """(From, Reply-To): the mailbox's address, and for a ticket its unguessable
+    ``local+t-<token>@domain`` reply address."""
+    mailbox = mailbox_for(ticket)
+    address = mailbox.address if mailbox else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    service = mailbox.name if mailbox else settings.FRONTLINE["SITE_NAME"]
+    name = header_text(f"{sender_name} | {service}" if sender_name else service, 120)
+    reply_to = ""
+    if ticket is not None and ticket.reply_token and "@" in address:
+        local, _at, domain = address.rpartition("@")
+        reply_to = f"{local}+t-{ticket.reply_token}@{domain}"
+    return formataddr((name, address)), reply_to
+
+
+def _site_link(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _context(
+    notice: str,
+    ticket: Ticket | None,
+    recipient: User,
+    *,
+    actor: User | None,
+    message: Message | None,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "notice": notice,
+        "recipient": recipient,
+        "recipient_name": recipient.first_name or recipient.display_name,
+        "agent_name": actor.display_name if actor else "",
+        "site_name": settings.FRONTLINE["SITE_NAME"],
+        "body": message.body if message is not None else "",
+        **extra,
+    }
+    if ticket is not None:
+        context |= {
+            "ticket": ticket,
+            "customer_name": ticket.requester.first_name or ticket.requester.display_name,
+            "assignee_name": ticket.assignee.display_name if ticket.assignee_id else "",
+            "team_name": ticket.team.name if ticket.team_id else "",
+            "portal_url": _site_link(reverse("portal:ticket", args=[ticket.pk])),
+            "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
+        }
+    return context
+
+
+def render(notice: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    """Subject and body of a notice in ``language``: an admin's template if there is
+    an active one for the language (or for every language), else the built-in one."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        own = (
+            NotificationTemplate.objects.filter(
+                notice=notice, is_active=True, language__in=[language, ""]
+            )
+            .order_by("-language")
+            .first()
+        )
+        if own is not None:
+            plain = Context(context, autoescape=False)
+            subject = Template(own.subject).render(plain)
+            body = Template(own.body).render(plain)
+        else:
+            subject = render_to_string(f"mail/notices/{notice}.subject.txt", context)
+            body = render_to_string(f"mail/notices/{notice}.txt", context)
+    return header_text(subject), body.strip() + "\n"
+
+
+def _thread_ids(ticket: Ticket, to_address: str) -> list[str]:
+    """Message-IDs of the ticket's conversation with this address, oldest first:
+    what the customer sent us and what we sent them (first one and the latest)."""
+    received = InboundMessage.objects.filter(
+        ticket=ticket, outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY)
+    ).exclude(message_id_header="")
+    sent = OutboundMessage.objects.filter(ticket=ticket, to_address=to_address).exclude(
+        status=Delivery.SUPPRESSED
+    )
+    dated = [
+        *received.values_list("received_at", "message_id_header")[:THREAD_IDS_KEPT],
+        *received.order_by("-received_at").values_list("received_at", "message_id_header")[
+            :THREAD_IDS_KEPT
+        ],
+        *sent.order_by("created_at").values_list("created_at", "message_id_header")[:1],
+        *sent.order_by("-created_at").values_list("created_at", "message_id_header")[
+            :THREAD_IDS_KEPT
+        ],
+    ]
+    ids: list[str] = []
+    for _when, mid in sorted(dated):
+        mid = bracketed(mid)
+        if mid not in ids:
+            ids.append(mid)
+    return ids[:1] + ids[1:][-(THREAD_IDS_KEPT - 1) :]
+
+
+def _threading(ticket: Ticket | None, to_address: str) -> tuple[str, str]:
+    """(In-Reply-To, References): we answer the customer's latest message if they
+    wrote one, else our own latest; References carry the thread's first and latest."""
+    if ticket is None:
+        return "", ""
+    thread = _thread_ids(ticket, to_address)
+    theirs = (
+        InboundMessage.objects.filter(
+            ticket=ticket, outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY)
+        )
+        .exclude(message_id_header="")
+        .order_by("-received_at")
+        .values_list("message_id_header", flat=True)
+        .first()
+    )
+    return (bracketed(theirs) if theirs else (thread[-1] if thread else "")), " ".join(thread)
+
+
+def _over_rate_limit(address: str, now: datetime.datetime) -> bool:
+    limit = settings.FRONTLINE["AUTO_REPLIES_PER_HOUR"]
+    recent = OutboundMessage.objects.filter(
+        to_address=address,
+        notice__in=AUTOMATIC_NOTICES,
+        created_at__gte=now - datetime.timedelta(hours=1),
+    ).exclude(status=Delivery.SUPPRESSED)
+    return recent.count() >= limit
+
+
+def compose(
+    notice: str,
+    recipient: User,
+    *,
+    ticket: Ticket | None = None,
+    actor: User | None = None,
+    message: Message | None = None,
+    extra: dict[str, Any] | None = None,
+) -> OutboundMessage:
+    """Write one outgoing message (not sent yet) and queue it after commit."""
+    now = timezone.now()
+    context = _context(notice, ticket, recipient, actor=actor, message=message, extra=extra or {})
+    subject, body = render(notice, context, recipient.language)
+    if ticket is not None and ticket.reference not in subject:
+        subject = f"[{ticket.reference}] {subject}"
+    from_header, reply_to = _addresses(ticket, actor.display_name if actor else "")
+    domain = parseaddr(from_header)[1].rpartition("@")[2] or "frontline.invalid"
+    in_reply_to, references = _threading(ticket, recipient.email)
+    status, reason = Delivery.QUEUED, ""
+    if notice in AUTOMATIC_NOTICES and _over_rate_limit(recipient.email, now):
+        status, reason = Delivery.SUPPRESSED, "automatic replies to this address over the limit"
+    outbound = OutboundMessage.objects.create(
+        notice=notice,
+        ticket=ticket,
+        message=message,
+        recipient=recipient,
+        to_address=recipient.email,
+        from_header=from_header,
+        reply_to=reply_to,
+        subject=subject,
+        body=body,
+        message_id_header=make_msgid(
+            idstring=f"t{ticket.pk}" if ticket is not None else notice, domain=domain
+        ),
+        in_reply_to=in_reply_to,
+        references=references,
+        status=status,
+        reason=reason,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    if status == Delivery.QUEUED:
+        from .tasks import deliver
+
+        transaction.on_commit(lambda: deliver.enqueue(outbound.pk))
+    return outbound
+
+
+def notify(
+    notice: str,
+    ticket_id: int,
+    *,
+    message_id: int | None = None,
+    actor_id: int | None = None,
+    user_ids: Iterable[int] = (),
+) -> list[OutboundMessage]:
+    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker."""
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee", "team").filter(pk=ticket_id).first()
+    )
+    if ticket is None:
+        return []
+    message = Message.objects.filter(pk=message_id, ticket=ticket).first() if message_id else None
+    if message is not None and message.is_internal and notice in CUSTOMER_NOTICES:
+        raise ValueError("internal messages are never mailed to customers")
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    named = list(User.objects.filter(pk__in=list(user_ids))) if user_ids else []
+    with transaction.atomic():
+        return [
+            compose(notice, user, ticket=ticket, actor=actor, message=message)
+            for user in recipients(notice, ticket, actor=actor, users=named)
+        ]
+
+
+# -- sending -----------------------------------------------------------------
+
+
+def _email(outbound: OutboundMessage) -> EmailMessage:
+    headers = {
+        "Message-ID": outbound.message_id_header,
+        "X-Frontline-Ticket": str(outbound.ticket_id or ""),
+    }
+    if outbound.in_reply_to:
+        headers["In-Reply-To"] = outbound.in_reply_to
+    if outbound.references:
+        headers["References"] = outbound.references
+    if outbound.notice in AUTOMATIC_NOTICES:
+        headers["Auto-Submitted"] = "auto-replied"
+    elif outbound.notice not in (Notice.REPLY, Notice.INFO_REQUESTED):
+        headers["Auto-Submitted"] = "auto-generated"
+    return EmailMessage(
+        subject=outbound.subject,
+        body=outbound.body,
+        from_email=outbound.from_header,
+        to=[outbound.to_address],
+        reply_to=[outbound.reply_to] if outbound.reply_to else None,
+        headers=headers,
+    )
+
+
+def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> OutboundMessage | None:
+    """Send one queued message. The attempt is claimed first with a conditional
+    update (so two workers never send it twice at once, and a crash mid-send
+    retries later); a failure waits for the next backoff step, and after the
+    last attempt the message fails and its ticket records why."""
+    now = now or timezone.now()
+    attempts = settings.FRONTLINE["MAIL_MAX_ATTEMPTS"]
+    row = OutboundMessage.objects.filter(pk=outbound_id).values_list("attempts", flat=True).first()
+    if row is None:
+        return None
+    wait = BACKOFF_MINUTES[min(row, len(BACKOFF_MINUTES) - 1)]
+    claimed = (
+        OutboundMessage.objects.filter(pk=outbound_id, status=Delivery.QUEUED, attempts=row)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + datetime.timedelta(minutes=wait))
+    )
+    outbound = OutboundMessage.objects.get(pk=outbound_id)
+    if not claimed:
+        return outbound
+    try:
+        _email(outbound).send()
+    except Exception as exc:  # any transport failure: keep it and say why
+        logger.warning("Sending mail %s failed: %r", outbound.pk, exc)
+        outbound.reason = f"attempt {outbound.attempts}: {exc!r}"[:2000]
+        if outbound.attempts >= attempts:
+            outbound.status = Delivery.FAILED
+            outbound.next_attempt_at = None
+            with transaction.atomic():
+                outbound.save(update_fields=["status", "reason", "next_attempt_at"])
+                if outbound.ticket_id:
+                    TicketEvent.objects.create(
+                        ticket_id=outbound.ticket_id,
+                        kind=EventKind.MAIL_FAILED,
+                        data={"to": outbound.to_address, "subject": outbound.subject},
+                        created_at=now,
+                    )
+        else:
+            outbound.save(update_fields=["reason"])
+        return outbound
+    outbound.status = Delivery.SENT
+    outbound.sent_at = timezone.now()
+    outbound.next_attempt_at = None
+    outbound.save(update_fields=["status", "sent_at", "next_attempt_at"])
+    return outbound
+
+
+def retry_due(*, now: datetime.datetime | None = None) -> int:
+    """Queue a send for every message whose next attempt is due (retries, and
+    anything whose first send was lost in a crash). Returns how many."""
+    from .tasks import deliver as deliver_task
+
+    now = now or timezone.now()
+    due = list(
+        OutboundMessage.objects.filter(status=Delivery.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        deliver_task.enqueue(pk)
+    return len(due)
+
+
+def send_again(outbound: OutboundMessage) -> OutboundMessage:
+    """An admin sends a failed message again: it starts over with fresh attempts."""
+    OutboundMessage.objects.filter(pk=outbound.pk, status=Delivery.FAILED).update(
+        status=Delivery.QUEUED, attempts=0, next_attempt_at=timezone.now()
+    )
+    from .tasks import deliver as deliver_task
+
+    transaction.on_commit(lambda: deliver_task.enqueue(outbound.pk))
+    outbound.refresh_from_db()
+    return outbound
+
+
+def send_account_mail(notice: str, user: User, *, link: str) -> OutboundMessage:
+    """A mail about the account itself (address confirmation, password), same queue."""
+    with transaction.atomic():
+        return compose(notice, user, extra={"link": link})
