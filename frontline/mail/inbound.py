@@ -168,9 +168,13 @@ def _add_copied(
     """The people in To/Cc of a message accepted on ``ticket`` become its
     participants, except our own addresses, staff, the sender and the requester.
     Returns notes for the reason (who was left out)."""
-    ours = _our_addresses(mailbox)
+    mailboxes = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    ours = _our_addresses(mailboxes)
+    # With no mailbox configured we cannot tell our address in To from a
+    # customer's: only Cc counts then.
+    copied = (*parsed.to, *parsed.cc) if mailboxes else parsed.cc
     wanted: dict[str, str] = {}
-    for address in (*parsed.to, *parsed.cc):
+    for address in copied:
         key = address.strip().lower()
         if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
             continue
@@ -189,11 +193,9 @@ def _add_copied(
     return []
 
 
-def _our_addresses(mailbox: Mailbox | None) -> frozenset[str]:
+def _our_addresses(mailboxes: set[str]) -> frozenset[str]:
     """Every address that is Frontline itself: mailboxes and the configured senders."""
-    ours = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    if mailbox is not None:
-        ours.add(mailbox.address.lower())
+    ours = set(mailboxes)
     for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
         for _name, address in getaddresses([str(getattr(settings, name, "") or "")]):
             if address:

@@ -180,3 +180,10 @@ def test_add_participant_rules(people, ticket):
 def test_notifications_read_participants_from_the_ticket(people, ticket):
     actions.add_participant(ticket, user=people.dan, by=None)
     assert list(ticket.participants.filter(is_active=True)) == [people.dan]
+
+
+def test_without_a_mailbox_configured_only_cc_counts(people):
+    Mailbox.objects.all().delete()
+    ticket = receive(mail(Cc="paul@partner.test")).inbound.ticket
+    # support@frontline.test (To) is ours, even if nobody said so.
+    assert list(ticket.participants.values_list("email", flat=True)) == ["paul@partner.test"]
