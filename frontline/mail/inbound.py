@@ -143,7 +143,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
             notes.append(f"{ticket.reference} is closed: new ticket")
         else:
             inbound.ticket, inbound.message = ticket, message
-            notes += _add_copied(ticket, parsed, inbound.mailbox, sender)
+            notes += _add_copied(ticket, parsed, sender)
             return Outcome.REPLY, "; ".join(notes)
     mailbox = inbound.mailbox
     ticket = actions.open_ticket(
@@ -158,13 +158,11 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     )
     inbound.ticket = ticket
     inbound.message = ticket.messages.first()
-    notes += _add_copied(ticket, parsed, mailbox, sender)
+    notes += _add_copied(ticket, parsed, sender)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 
-def _add_copied(
-    ticket: Ticket, parsed: ParsedEmail, mailbox: Mailbox | None, sender: User
-) -> list[str]:
+def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
     """The people in To/Cc of a message accepted on ``ticket`` become its
     participants, except our own addresses, staff, the sender and the requester.
     Returns notes for the reason (who was left out)."""
