@@ -44,6 +44,8 @@ test: system-deps lint test-sqlite test-postgres
 
 bench: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.mail
+	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed
 	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse.py' --ignore='lib/business_hours.py'

@@ -136,6 +136,11 @@ class TagsForm(forms.Form):
         return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
 
+class ParticipantForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+
+
 class BulkForm(FastSelectsMixin, forms.Form):
     tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("Tickets"))
     assignee = forms.ModelChoiceField(

@@ -21,5 +21,12 @@ urlpatterns = [
     path("tickets/<int:number>/call/", views.call, name="call"),
     path("tickets/<int:number>/fields/", views.fields, name="fields"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
+    path("tickets/<int:number>/participants/", views.add_participant, name="add_participant"),
+    path(
+        "tickets/<int:number>/participants/<int:user_id>/remove/",
+        views.remove_participant,
+        name="remove_participant",
+    ),
+    path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -12,14 +12,20 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from frontline.mail.inbound import contact_for
 from frontline.routing.actions import dry_run, escalate_ticket, next_line
 from frontline.tickets import actions
-from frontline.tickets.access import access_attachment, access_ticket_for_agent, visible_tickets
+from frontline.tickets.access import (
+    access_attachment,
+    access_message,
+    access_ticket_for_agent,
+    visible_tickets,
+)
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
 from frontline.tickets.models import Ticket
@@ -42,6 +48,7 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    ParticipantForm,
     PriorityForm,
     QueueFilterForm,
     StatusForm,
@@ -184,6 +191,8 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
+        "participants": ticket.participations.select_related("user"),
+        "participant_form": forms.get("participant_form") or ParticipantForm(),
         "error": forms.get("error"),
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -302,6 +311,46 @@ def fields(request: HttpRequest, number: int) -> HttpResponse:
             return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
         return redirect("desk:ticket", number=ticket.pk)
     return _ticket_page(request, ticket, status=400, error=_("Check the form."), fields_form=form)
+
+
+@staff_required
+@require_POST
+def add_participant(request: HttpRequest, number: int) -> HttpResponse:
+    """Bring someone into the ticket by address; a new address becomes a contact."""
+    ticket = access_ticket_for_agent(request.user, number)
+    form = ParticipantForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(
+            request, ticket, status=400, error=_("Check the address."), participant_form=form
+        )
+    person = contact_for(form.cleaned_data["email"], form.cleaned_data["name"])
+    try:
+        actions.add_participant(ticket, user=person, by=request.user)
+    except ValidationError as exc:
+        return _ticket_page(
+            request, ticket, status=400, error=" ".join(exc.messages), participant_form=form
+        )
+    return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
+@require_POST
+def remove_participant(request: HttpRequest, number: int, user_id: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    participation = get_object_or_404(ticket.participations.select_related("user"), user_id=user_id)
+    actions.remove_participant(ticket, user=participation.user, by=request.user)
+    return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
+def message_html(request: HttpRequest, message_id: int) -> HttpResponse:
+    """One message's body again, with its remote images loaded if ``?images=1``."""
+    message = access_message(request.user, message_id)
+    return render(
+        request,
+        "desk/_message_content.html",
+        {"m": message, "images": request.GET.get("images") == "1"},
+    )
 
 
 @staff_required

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from frontline.accounts.models import Role, User
 from frontline.tickets import actions
-from frontline.tickets.models import Channel, Ticket
+from frontline.tickets.models import Channel, ParticipantSource, Ticket, TicketParticipant
 
 from .models import Delivery, InboundMessage, Mailbox, OutboundMessage, Outcome
 from .parse import MailRejected, ParsedEmail, parse
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 REPLY_TOKEN = re.compile(r"\+t-([0-9a-f]{20})@", re.IGNORECASE)
 FINAL = (Outcome.NEW_TICKET, Outcome.REPLY, Outcome.DUPLICATE, Outcome.SKIPPED)
+# Addresses copied on one message that become participants; the rest are named
+# in the reason (a message copied to a thousand addresses adds twenty people).
+MAX_NEW_PARTICIPANTS = 20
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,18 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     if ticket is not None:
         try:
             message = actions.add_reply(
-                ticket, body=body, by=sender, files=files, channel=Channel.EMAIL
+                ticket,
+                body=body,
+                body_html=parsed.html or "",
+                by=sender,
+                files=files,
+                channel=Channel.EMAIL,
             )
         except actions.TicketClosed:
             notes.append(f"{ticket.reference} is closed: new ticket")
         else:
             inbound.ticket, inbound.message = ticket, message
+            notes += _add_copied(ticket, parsed, sender)
             return Outcome.REPLY, "; ".join(notes)
     mailbox = inbound.mailbox
     ticket = actions.open_ticket(
@@ -142,13 +152,62 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         by=sender,
         subject=parsed.subject or "(no subject)",
         body=body,
+        body_html=parsed.html or "",
         category=mailbox.default_category if mailbox else None,
         channel=Channel.EMAIL,
         files=files,
     )
     inbound.ticket = ticket
     inbound.message = ticket.messages.first()
+    notes += _add_copied(ticket, parsed, sender)
     return Outcome.NEW_TICKET, "; ".join(notes)
+
+
+def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
+    """The people in To/Cc of a message accepted on ``ticket`` become its
+    participants, except our own addresses, staff, the sender and the requester.
+    Returns notes for the reason (who was left out)."""
+    mailboxes = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    ours = _our_addresses(mailboxes)
+    # With no mailbox configured we cannot tell our address in To from a
+    # customer's: only Cc counts then.
+    copied = (*parsed.to, *parsed.cc) if mailboxes else parsed.cc
+    wanted: dict[str, str] = {}
+    for address in copied:
+        key = address.strip().lower()
+        if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
+            continue
+        wanted[key] = address.strip()
+    if not wanted:
+        return []
+    addresses = list(wanted.values())
+    skipped = addresses[MAX_NEW_PARTICIPANTS:]
+    for address in addresses[:MAX_NEW_PARTICIPANTS]:
+        person = contact_for(address, parsed.recipient_names.get(address, ""))
+        if person.is_staff_member or not person.is_active or person.pk == ticket.requester_id:
+            continue
+        actions.add_participant(ticket, user=person, by=sender, how=ParticipantSource.EMAIL)
+    if skipped:
+        return [f"{len(skipped)} more copied addresses not added: " + ", ".join(skipped)[:500]]
+    return []
+
+
+def _our_addresses(mailboxes: set[str]) -> frozenset[str]:
+    """Every address that is Frontline itself: mailboxes and the configured senders."""
+    ours = set(mailboxes)
+    for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
+        for _name, address in getaddresses([str(getattr(settings, name, "") or "")]):
+            if address:
+                ours.add(address.lower())
+    return frozenset(ours)
+
+
+def _is_ours(address: str, ours: frozenset[str]) -> bool:
+    """Ours, also with a +tag (``support+t-<token>@…`` is the support mailbox)."""
+    if address in ours or REPLY_TOKEN.search(address):
+        return True
+    local, _at, domain = address.rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}" in ours
 
 
 def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
@@ -218,7 +277,8 @@ def sent_for(message_ids: list[str]) -> OutboundMessage | None:
 
 
 def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bool:
-    """Whether ``user`` may add to ``ticket`` by mail: its requester or their
+    """Whether ``user`` may add to ``ticket`` by mail: its requester, a participant
+    (copied on the ticket's mail, or added by an agent) or the requester's
     organisation's (verified) manager; staff only through the ticket's reply
     token and only on a ticket they may see, since a From header is easy to forge."""
     if user.is_staff_member:
@@ -226,6 +286,8 @@ def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bo
     if not user.is_active:
         return False
     if user.pk == ticket.requester_id:
+        return True
+    if TicketParticipant.objects.filter(ticket=ticket, user=user).exists():
         return True
     return bool(
         user.is_org_manager

@@ -84,12 +84,14 @@ def _our_addresses() -> set[str]:
 def recipients(
     notice: str, ticket: Ticket | None, *, actor: User | None, users: Iterable[User] = ()
 ) -> list[User]:
-    """Who hears of ``notice``: the customers of the ticket for customer notices,
-    the named people otherwise; never the person who acted, never anyone without
-    an address, deactivated, or one of our own mailboxes (that would loop)."""
+    """Who hears of ``notice``: the customers of the ticket for customer notices
+    (the requester and the people taking part), the named people otherwise;
+    never the person who acted, never anyone without an address, deactivated,
+    or one of our own mailboxes (that would loop)."""
     chosen: list[User] = list(users)
     if ticket is not None and notice in CUSTOMER_NOTICES:
-        chosen = [ticket.requester, *chosen]
+        copied = ticket.participants.filter(is_active=True).order_by("pk")
+        chosen = [ticket.requester, *copied, *chosen]
     elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee_id:
         chosen = [ticket.assignee, *chosen]
     ours = _our_addresses()

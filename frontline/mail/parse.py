@@ -18,7 +18,8 @@ import html as html_lib
 import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy as email_policy
 from email import utils as email_utils
@@ -29,6 +30,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
 
 import nh3
+
+from frontline.lib.email_html import ATTRIBUTES, DROPPED_CONTENT, STYLE_PROPERTIES, TAGS
 
 MiB = 1024 * 1024
 
@@ -117,6 +120,8 @@ class ParsedEmail:
     header_size: int
     size: int
     defects: tuple[str, ...] = ()
+    # Display names of the To/Cc addresses that had one.
+    recipient_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse(raw: bytes, *, limits: Limits = DEFAULT_LIMITS) -> ParsedEmail:
@@ -170,6 +175,8 @@ def _parse(raw: bytes, limits: Limits, deadline: _Deadline) -> ParsedEmail:
     if message_id is None:
         defects.add("missing_message_id")
     reply_to = _addresses(_header(msg, "Reply-To"))
+    to_pairs = _addresses(_header(msg, "To"))
+    cc_pairs = _addresses(_header(msg, "Cc"))
     auto = _auto_info(msg, from_address, attachments, text)
     deadline.check()
     return ParsedEmail(
@@ -179,8 +186,9 @@ def _parse(raw: bytes, limits: Limits, deadline: _Deadline) -> ParsedEmail:
         subject=_decode_header_text(_header(msg, "Subject")),
         from_address=from_address,
         from_name=from_name,
-        to=tuple(addr for _name, addr in _addresses(_header(msg, "To"))),
-        cc=tuple(addr for _name, addr in _addresses(_header(msg, "Cc"))),
+        to=tuple(addr for _name, addr in to_pairs),
+        cc=tuple(addr for _name, addr in cc_pairs),
+        recipient_names={addr: name for name, addr in (*to_pairs, *cc_pairs) if name},
         reply_to=reply_to[0][1] if reply_to else None,
         date=_date(_header(msg, "Date")),
         text=text,
@@ -797,13 +805,6 @@ def _strip_edges(text: str) -> str:
 
 # --- HTML --------------------------------------------------------------------
 
-_HTML_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "center", "code", "col", "colgroup",
-    "dd", "del", "div", "dl", "dt", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-    "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span", "strike",
-    "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u",
-    "ul",
-}  # fmt: skip
 # The HTML parser's "formatting elements". Rebuilding them after a block closes is
 # quadratic (160 KB of crafted HTML came out as 74 MB), so they are parsed under
 # another name, which the tree builder treats as an ordinary element.
@@ -814,32 +815,11 @@ _FORMATTING = (
 _FORMATTING_NAMES = "|".join(_FORMATTING)
 _DISGUISE = re.compile(rf"<(/?)({_FORMATTING_NAMES})(?=[\t\n\f\r />])", re.IGNORECASE | re.ASCII)
 _UNDISGUISE = re.compile(rf"<(/?)fl-({_FORMATTING_NAMES})(?=[\s/>])")
+# Only our own pass marks remote images (data-remote-src), never the sender.
 _HTML_ATTRIBUTES = {
-    "*": {"align", "bgcolor", "dir", "height", "lang", "style", "title", "valign", "width"},
-    "fl-a": {"href"},
-    "fl-font": {"color", "face", "size"},
-    "img": {"alt", "src"},
-    "ol": {"start", "type"},
-    "table": {"border", "cellpadding", "cellspacing"},
-    "td": {"colspan", "nowrap", "rowspan"},
-    "th": {"colspan", "nowrap", "rowspan"},
+    (f"fl-{tag}" if tag in _FORMATTING else tag): names - {"data-remote-src"}
+    for tag, names in ATTRIBUTES.items()
 }
-# Elements whose content is not readable text (or is executable, or embeds something).
-_DROPPED_CONTENT = {
-    "applet", "embed", "iframe", "math", "noembed", "noframes", "noscript", "object",
-    "script", "style", "svg", "template", "textarea", "title", "xmp",
-}  # fmt: skip
-# No property here can load a URL (background, list-style, content, cursor... are out).
-_STYLE_PROPERTIES = {
-    "border", "border-bottom", "border-collapse", "border-color", "border-left",
-    "border-right", "border-spacing", "border-style", "border-top", "border-width",
-    "background-color", "color", "direction", "font", "font-family", "font-size",
-    "font-style", "font-weight", "height", "letter-spacing", "line-height", "margin",
-    "margin-bottom", "margin-left", "margin-right", "margin-top", "max-width", "min-width",
-    "padding", "padding-bottom", "padding-left", "padding-right", "padding-top",
-    "text-align", "text-decoration", "text-indent", "text-transform", "vertical-align",
-    "white-space", "width",
-}  # fmt: skip
 _DATA_IMAGE = re.compile(r"data:image/(?:png|gif|jpeg|jpg|webp|bmp);base64,", re.I)
 
 
@@ -861,15 +841,15 @@ def _scheme_relative_only(url: str) -> str | None:
 
 
 _HTML_CLEANER = nh3.Cleaner(
-    tags=(_HTML_TAGS - set(_FORMATTING)) | {f"fl-{name}" for name in _FORMATTING},
-    clean_content_tags=_DROPPED_CONTENT,
+    tags=(TAGS - set(_FORMATTING)) | {f"fl-{name}" for name in _FORMATTING},
+    clean_content_tags=DROPPED_CONTENT,
     attributes=_HTML_ATTRIBUTES,
     attribute_filter=_attribute_filter,
     url_schemes={"cid", "data", "http", "https", "mailto", "tel"},
     url_relative=_scheme_relative_only,
     link_rel=None,
     set_tag_attribute_values={"fl-a": {"rel": "noopener noreferrer"}},
-    filter_style_properties=_STYLE_PROPERTIES,
+    filter_style_properties=STYLE_PROPERTIES,
     strip_comments=True,
 )
 # nh3 output quotes every attribute value with '"' and escapes '"', '<' and '>' in it.

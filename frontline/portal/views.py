@@ -160,6 +160,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
             "ticket": ticket,
             "entries": entries,
             "answers": form_answers(ticket),
+            "participants": ticket.participants.order_by("participations__created_at"),
             "reply_form": forms.get("reply_form") or ReplyForm(),
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Attachment, Ticket, TicketQuerySet
+from .models import Attachment, Message, Ticket, TicketQuerySet
 
 
 def visible_tickets(user: User) -> TicketQuerySet:
@@ -24,7 +24,8 @@ def visible_tickets(user: User) -> TicketQuerySet:
 
 
 def access_ticket_for_requester(user: User, number: int) -> Ticket:
-    """A ticket as its requester (or their organisation's manager) sees it on the portal."""
+    """A ticket as its requester, a participant, or the requester's organisation's
+    manager sees it on the portal."""
     if not user.is_authenticated or not user.is_active:
         raise Http404
     return get_object_or_404(Ticket.objects.for_requester(user).with_list_relations(), pk=number)
@@ -39,6 +40,17 @@ def access_ticket_for_agent(user: User, number: int) -> Ticket:
         Ticket.objects.for_agent(user).with_list_relations().select_related("handoff_by"),
         pk=number,
     )
+
+
+def access_message(user: User, message_id: int) -> Message:
+    """A message, only if its ticket is visible to ``user``; internal notes and
+    call logs only to staff."""
+    message = get_object_or_404(Message.objects.select_related("ticket"), pk=message_id)
+    if not visible_tickets(user).filter(pk=message.ticket_id).exists():
+        raise Http404
+    if message.is_internal and not user.is_staff_member:
+        raise Http404
+    return message
 
 
 def access_attachment(user: User, attachment_id: int) -> Attachment:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
+from frontline.lib.email_html import clean_message_html
 
 from .forms import normalise_field_values
 from .models import (
@@ -32,11 +33,13 @@ from .models import (
     FieldType,
     Message,
     MessageKind,
+    ParticipantSource,
     Priority,
     Status,
     Tag,
     Ticket,
     TicketEvent,
+    TicketParticipant,
 )
 from .uploads import check_uploads, safe_filename, sniff_content_type
 
@@ -105,12 +108,14 @@ def open_ticket(
     channel: str = Channel.WEB,
     files: Sequence[Any] = (),
     priority: int | None = None,
+    body_html: str = "",
 ) -> Ticket:
     """Register a request as a ticket with its first message.
 
     Required form fields of the category must be answered (``ValidationError``
     otherwise); file answers are stored as attachments. The team and priority
-    come from the category. Writes a CREATED event.
+    come from the category. ``body_html`` (mail) is sanitised again and kept
+    beside the text. Writes a CREATED event.
     """
     subject = " ".join(subject.split())[:300]
     if not subject:
@@ -149,6 +154,7 @@ def open_ticket(
             author=by,
             channel=channel,
             body=body,
+            body_html=clean_message_html(body_html),
             created_at=now,
         )
         _store_files(ticket, message, files, by=by, internal=False)
@@ -239,15 +245,19 @@ def add_reply(
     by: User,
     files: Sequence[Any] = (),
     channel: str = Channel.WEB,
+    body_html: str = "",
 ) -> Message:
     """A public message on the ticket, from staff or from the customer.
 
     From staff: counts as the first response if it is one; a new ticket becomes
     open; the customers get it by mail. From the customer: a ticket waiting for
     them or resolved reopens; a closed one reopens within the reopen window and
-    raises ``TicketClosed`` after it; the assignee is told.
+    raises ``TicketClosed`` after it; the assignee is told. ``body_html`` (mail)
+    is sanitised again and kept beside the text.
     """
-    message = _add_public_message(ticket, body=body, by=by, files=files, channel=channel)
+    message = _add_public_message(
+        ticket, body=body, by=by, files=files, channel=channel, body_html=body_html
+    )
     if by.is_staff_member:
         _notify("reply", ticket, by=by, message=message)
     else:
@@ -256,7 +266,13 @@ def add_reply(
 
 
 def _add_public_message(
-    ticket: Ticket, *, body: str, by: User, files: Sequence[Any], channel: str
+    ticket: Ticket,
+    *,
+    body: str,
+    by: User,
+    files: Sequence[Any],
+    channel: str,
+    body_html: str = "",
 ) -> Message:
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
@@ -290,12 +306,72 @@ def _add_public_message(
             author=by,
             channel=channel,
             body=body,
+            body_html=clean_message_html(body_html),
             created_at=now,
         )
         _store_files(ticket, message, files, by=by, internal=False)
         _record(ticket, EventKind.REPLY, by, now, message=message.pk)
         _touch(ticket, now, *changed)
     return message
+
+
+def add_participant(
+    ticket: Ticket,
+    *,
+    user: User,
+    by: User | None,
+    how: str = ParticipantSource.DESK,
+) -> bool:
+    """Bring ``user`` (a customer) into the ticket: they see it on the portal, may
+    reply by mail and are notified. Staff add people; so do the system (``by=None``)
+    and a customer who sees the ticket (the people they copy on mail). Staff
+    members and the requester are refused (they see it already): ``ValidationError``.
+    Returns False if they already take part. Writes a PARTICIPANT_ADDED event.
+    """
+    if (
+        by is not None
+        and not by.is_staff_member
+        and not Ticket.objects.for_requester(by).filter(pk=ticket.pk).exists()
+    ):
+        raise PermissionDenied("Only people on the ticket may bring others in.")
+    if user.is_staff_member or not user.is_active:
+        raise ValidationError({"user": _("Only active customers can be added to a ticket.")})
+    if user.pk == ticket.requester_id:
+        raise ValidationError({"user": _("The requester already takes part.")})
+    now = timezone.now()
+    with transaction.atomic():
+        _participant, created = TicketParticipant.objects.get_or_create(
+            ticket=ticket, user=user, defaults={"added_by": by, "how": how, "created_at": now}
+        )
+        if created:
+            _record(
+                ticket,
+                EventKind.PARTICIPANT_ADDED,
+                by,
+                now,
+                user=user.pk,
+                name=user.display_name,
+                how=how,
+            )
+    return created
+
+
+def remove_participant(ticket: Ticket, *, user: User, by: User) -> bool:
+    """Staff take ``user`` off the ticket. Returns False if they were not on it.
+    Writes a PARTICIPANT_REMOVED event."""
+    _require_staff(by)
+    with transaction.atomic():
+        deleted, _rows = TicketParticipant.objects.filter(ticket=ticket, user=user).delete()
+        if deleted:
+            _record(
+                ticket,
+                EventKind.PARTICIPANT_REMOVED,
+                by,
+                timezone.now(),
+                user=user.pk,
+                name=user.display_name,
+            )
+    return bool(deleted)
 
 
 def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any] = ()) -> Message:
@@ -641,6 +717,7 @@ __all__ = [
     "OPEN_STATUSES",
     "TicketClosed",
     "add_note",
+    "add_participant",
     "add_reply",
     "assign_ticket",
     "change_category",
@@ -650,6 +727,7 @@ __all__ = [
     "confirm_solved",
     "log_call",
     "open_ticket",
+    "remove_participant",
     "request_information",
     "set_tags",
     "update_field_values",

@@ -78,6 +78,10 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("The customer confirmed the solution")
         case EventKind.REOPENED:
             return _("Reopened")
+        case EventKind.PARTICIPANT_ADDED:
+            return _("%(name)s now takes part") % {"name": d.get("name", "")}
+        case EventKind.PARTICIPANT_REMOVED:
+            return _("%(name)s no longer takes part") % {"name": d.get("name", "")}
     return event.get_kind_display()
 
 

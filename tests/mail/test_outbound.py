@@ -376,3 +376,16 @@ def test_a_temporary_smtp_refusal_is_retried_and_then_delivered(people, smtp_ser
     row.refresh_from_db()
     assert row.status == Delivery.SENT and row.attempts == 2
     assert len(smtp_server.envelopes) == 1
+
+
+def test_people_taking_part_hear_public_replies_but_never_notes(
+    people, ticket, mailoutbox, committed
+):
+    with committed():
+        actions.add_participant(ticket, user=people.erin, by=people.alice)
+    mailoutbox.clear()
+    with committed():
+        actions.add_reply(ticket, body="Refund is on its way.", by=people.alice)
+        actions.add_note(ticket, body="Refund approved by finance.", by=people.alice)
+    assert sorted(m.to[0] for m in mailoutbox) == ["carol@example.com", "erin@example.com"]
+    assert all("Refund is on its way." in m.body for m in mailoutbox)

@@ -5,11 +5,18 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from frontline.tickets.models import Ticket
+from frontline.lib.email_html import (
+    clean_message_html,
+    has_remote_images,
+    split_quoted_html,
+    split_quoted_text,
+    with_remote_images,
+)
+from frontline.tickets.models import Message, Ticket
 
 register = template.Library()
 
@@ -26,3 +33,26 @@ def due(ticket: Ticket) -> SafeString | str:
         return format_html('<time class="overdue" datetime="{}">{}</time>', stamp, text)
     text = _("in %(left)s") % {"left": timeuntil(ticket.due_at, now)}
     return format_html('<time datetime="{}">{}</time>', stamp, text)
+
+
+@register.simple_tag
+def message_parts(message: Message, images: bool = False) -> dict[str, object]:
+    """A message's body for the desk: the sender's HTML if there is some (sanitised
+    again here; remote images only if ``images``), and the quoted history or
+    signature apart, to be folded."""
+    if message.body_html:
+        shown = (
+            with_remote_images(message.body_html)
+            if images
+            else clean_message_html(message.body_html)
+        )
+        main, folded = split_quoted_html(shown)
+        return {
+            "html": True,
+            # Sanitised by nh3 just above: nothing executable is left in them.
+            "main": mark_safe(main),  # noqa: S308
+            "folded": mark_safe(folded),  # noqa: S308
+            "remote": not images and has_remote_images(message.body_html),
+        }
+    main, folded = split_quoted_text(message.body)
+    return {"html": False, "main": main, "folded": folded, "remote": False}

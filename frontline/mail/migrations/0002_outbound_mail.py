@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mail', '0001_initial'),
-        ('tickets', '0008_mail_failed_event'),
+        ('tickets', '0008_participants_html_mail_failed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

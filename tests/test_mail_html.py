@@ -1,0 +1,159 @@
+"""Mail HTML in the desk: sanitised, remote images held back until an agent asks, quotes folded."""
+
+from email.message import EmailMessage
+
+import pytest
+
+from frontline.lib.email_html import (
+    clean_message_html,
+    split_quoted_html,
+    split_quoted_text,
+    with_remote_images,
+)
+from frontline.mail.inbound import receive
+from frontline.tickets import actions
+from tests.conftest import login
+
+HOSTILE = (
+    '<p onclick="steal()">Hello <b>team</b>'
+    "<script>alert('x')</script>"
+    '<img src="https://tracker.example/pixel.gif" alt="logo" onerror="steal()">'
+    '<a href="javascript:alert(1)">click</a>'
+    '<span style="width: expression(alert(1)); color: red">red</span>'
+    '<span style="background: url(https://tracker.example/bg.png)">bg</span>'
+    "</p>"
+    "<div>On Monday, Carol wrote:</div>"
+    "<blockquote><p>The old question</p></blockquote>"
+)
+
+
+def html_mail(html: str = HOSTILE, sender: str = "Carol Customer <carol@example.com>") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "support@frontline.test"
+    msg["Subject"] = "Formatted"
+    msg["Message-ID"] = "<html1@client.example>"
+    msg.set_content("Hello team (text part)")
+    msg.add_alternative(html, subtype="html")
+    return msg.as_bytes()
+
+
+def assert_nothing_runs(html: str) -> None:
+    lowered = html.lower()
+    for bad in ("<script", "onclick", "onerror", "javascript:", "expression(", "url("):
+        assert bad not in lowered, bad
+
+
+def test_stored_html_is_sanitised_and_holds_remote_images_back():
+    stored = clean_message_html(HOSTILE)
+    assert_nothing_runs(stored)
+    assert "<b>team</b>" in stored
+    assert 'data-remote-src="https://tracker.example/pixel.gif"' in stored
+    assert ' src="https://' not in stored
+
+
+def test_sanitising_on_the_way_in_holds_back_remote_images_whoever_calls_the_action(people):
+    # Not through the mail parser: an image with a live src handed straight to the action.
+    ticket = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="s",
+        body="text",
+        body_html='<img src="http://remote.example/a.png"><script>x()</script>',
+    )
+    stored = ticket.messages.get().body_html
+    assert stored == '<img data-remote-src="http://remote.example/a.png">'
+
+
+def test_allowing_images_gives_back_only_image_urls():
+    shown = with_remote_images(clean_message_html(HOSTILE))
+    assert_nothing_runs(shown)
+    assert ' src="https://tracker.example/pixel.gif"' in shown
+    # A held URL that is not http(s) does not come back as a src.
+    sneaky = with_remote_images('<img data-remote-src="javascript:alert(1)">')
+    assert "javascript" not in sneaky
+
+
+def test_quoted_history_and_signatures_are_split_off():
+    main, folded = split_quoted_html(clean_message_html(HOSTILE))
+    assert "Hello" in main and "old question" not in main and "Carol wrote" not in main
+    assert "old question" in folded and "Carol wrote" in folded
+    assert split_quoted_text("Thanks!\n-- \nCarol\nAcme Ltd") == ("Thanks!", "-- \nCarol\nAcme Ltd")
+    text = "Fixed.\n\nOn Mon, 1 Jan 2024, Alice <a@x> wrote:\n> Try again\n"
+    assert split_quoted_text(text)[1].startswith("On Mon")
+    # Nothing but a quote: nothing is folded away.
+    assert split_quoted_text("> only\n> quote") == ("> only\n> quote", "")
+    assert split_quoted_html("<blockquote>all quoted</blockquote>")[1] == ""
+
+
+@pytest.fixture
+def html_ticket(people):
+    ticket = receive(html_mail()).inbound.ticket
+    return actions.assign_ticket(ticket, team=people.first_line, by=None)  # bob's team is not
+
+
+def test_the_desk_shows_sanitised_html_with_images_blocked_and_quotes_folded(
+    client, people, html_ticket
+):
+    message = html_ticket.messages.get()
+    assert message.body.startswith("Hello team (text part)")  # the text stays canonical
+    assert "old question" in message.body_html  # the quote is kept
+    page = login(client, people.alice).get(f"/desk/tickets/{html_ticket.pk}/").content.decode()
+    body = page[page.index(f'id="mbody{message.pk}"') :]
+    body = body[: body.index("</article>")]
+    assert_nothing_runs(body)
+    assert "<b>team</b>" in body
+    assert "tracker.example" in body and ' src="https://tracker.example' not in body
+    assert "Show remote images" in body
+    assert '<details class="quoted"><summary>Show quoted text</summary>' in body
+    assert body.index("Show quoted text") < body.index("The old question")
+
+
+def test_show_remote_images_loads_them_for_that_message_only(client, people, html_ticket):
+    message = html_ticket.messages.get()
+    login(client, people.alice)
+    blocked = client.get(f"/desk/messages/{message.pk}/html/").content.decode()
+    assert ' src="https://tracker.example/pixel.gif"' not in blocked
+    shown = client.get(f"/desk/messages/{message.pk}/html/?images=1").content.decode()
+    assert ' src="https://tracker.example/pixel.gif"' in shown
+    assert "Show remote images" not in shown
+    assert_nothing_runs(shown)
+    # Still blocked on the page itself.
+    page = client.get(f"/desk/tickets/{html_ticket.pk}/").content.decode()
+    assert ' src="https://tracker.example/pixel.gif"' not in page
+
+
+def test_message_html_is_not_found_for_strangers_and_customers(client, people, html_ticket):
+    message = html_ticket.messages.get()
+    note = actions.add_note(html_ticket, body="internal", by=people.alice)
+    url = f"/desk/messages/{message.pk}/html/?images=1"
+    assert login(client, people.bob).get(url).status_code == 404  # another team's agent
+    assert login(client, people.sam).get(url).status_code == 200  # a supervisor sees all
+    # The requester has no desk: not their public message, not an internal note.
+    login(client, html_ticket.requester)
+    assert client.get(url).status_code == 404
+    assert client.get(f"/desk/messages/{note.pk}/html/").status_code == 404
+    assert login(client, people.alice).get("/desk/messages/999999/html/").status_code == 404
+
+
+def test_access_message_hides_internal_messages_from_customers(people, ticket):
+    from django.http import Http404
+
+    from frontline.tickets.access import access_message
+
+    note = actions.add_note(ticket, body="internal", by=people.alice)
+    reply = ticket.messages.get(kind="reply")
+    assert access_message(people.carol, reply.pk) == reply
+    with pytest.raises(Http404):
+        access_message(people.carol, note.pk)
+    with pytest.raises(Http404):
+        access_message(people.dan, reply.pk)
+
+
+def test_plain_text_messages_fold_their_quotes_too(client, people, ticket):
+    actions.add_reply(
+        ticket, body="Still broken.\n\nOn Tue, Alice wrote:\n> Try a restart", by=people.carol
+    )
+    page = login(client, people.alice).get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert "Still broken." in page
+    assert page.index("Show quoted text") < page.index("Try a restart")
