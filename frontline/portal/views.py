@@ -96,7 +96,7 @@ def requests(request: HttpRequest) -> HttpResponse:
         qs = Ticket.objects.for_requester(user).filter(organisation_id=user.organisation_id)
     else:
         scope = "mine"
-        qs = Ticket.objects.for_requester(user).filter(requester=user)
+        qs = Ticket.objects.for_requester(user, with_organisation=False)
     try:
         page = max(int(request.GET.get("page", "1")), 1)
     except ValueError:

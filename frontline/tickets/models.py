@@ -141,16 +141,17 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
     def open(self) -> TicketQuerySet:
         return self.filter(is_open=True)
 
-    def for_requester(self, user: User) -> TicketQuerySet:
+    def for_requester(self, user: User, *, with_organisation: bool = True) -> TicketQuerySet:
         """What a customer may see: their own tickets, those they take part in (CC'd),
-        and their organisation's if they manage it.
+        and their organisation's if they manage it (unless ``with_organisation``
+        is off: "my requests").
 
         The tickets they take part in are fetched first (one indexed query) and
         passed as ids: an ``OR id IN (subquery)`` would stop PostgreSQL from
         combining the indexes and scan every ticket.
         """
         seen = Q(requester=user)
-        if user.is_org_manager and user.organisation_id:
+        if with_organisation and user.is_org_manager and user.organisation_id:
             seen |= Q(organisation_id=user.organisation_id)
         taking_part = TicketParticipant.objects.filter(user=user).values_list(
             "ticket_id", flat=True

@@ -98,6 +98,8 @@ def test_participant_sees_the_ticket_and_a_stranger_still_does_not(client, peopl
     assert visible_tickets(people.dan).filter(pk=ticket.pk).exists()
     page = login(client, people.dan).get(f"/portal/tickets/{ticket.pk}/")
     assert page.status_code == 200 and "Dan Other" in page.content.decode()
+    mine = client.get("/portal/").content.decode()
+    assert f"/portal/tickets/{ticket.pk}/" in mine  # listed under "my requests" too
     # erin is in carol's organisation but no manager and not on it; bob is another team's agent.
     assert login(client, people.erin).get(f"/portal/tickets/{ticket.pk}/").status_code == 404
     assert login(client, people.bob).get(f"/desk/tickets/{ticket.pk}/").status_code == 404
