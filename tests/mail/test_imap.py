@@ -135,9 +135,7 @@ def test_the_same_message_id_with_other_bytes_makes_one_ticket(dovecot):
     assert Ticket.objects.count() == 1
 
 
-def test_a_crash_between_storing_and_flagging_loses_and_duplicates_nothing(
-    dovecot, monkeypatch
-):
+def test_a_crash_between_storing_and_flagging_loses_and_duplicates_nothing(dovecot, monkeypatch):
     box = imap_mailbox(dovecot)
     append(dovecot, mail())
     real_mark_done = imap.mark_done
