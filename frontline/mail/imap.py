@@ -150,7 +150,13 @@ def _poll_folder(client: IMAPClient, mailbox: Mailbox, result: PollResult, limit
         criteria = ["NOT", "DELETED", "UNKEYWORD", FETCHED, "UNKEYWORD", TOO_LARGE]
     else:
         criteria = ["NOT", "DELETED", "UNSEEN"]
+    if mailbox.imap_uidvalidity and mailbox.imap_uidvalidity != uidvalidity:
+        # UIDs were reset; nothing depends on them (flags and content hashes do).
+        logger.info("UIDVALIDITY of mailbox %s changed to %s", mailbox.name, uidvalidity)
     uids = sorted(client.search(criteria))[:limit]
+    moving = uids and mailbox.imap_after == ImapAfter.MOVE
+    if moving and not client.folder_exists(mailbox.imap_move_to):
+        client.create_folder(mailbox.imap_move_to)
     max_bytes = settings.FRONTLINE["MAX_MESSAGE_BYTES"]
     for start in range(0, len(uids), BATCH):
         chunk = uids[start : start + BATCH]
@@ -187,8 +193,6 @@ def mark_done(client: IMAPClient, mailbox: Mailbox, uid: int, *, keywords: bool)
     """Tell the server a committed message is ours: flag, move or delete it."""
     if mailbox.imap_after == ImapAfter.MOVE:
         target = mailbox.imap_move_to
-        if not client.folder_exists(target):
-            client.create_folder(target)
         if client.has_capability("MOVE"):
             client.move([uid], target)
             return
