@@ -182,6 +182,8 @@ if SECURE:
 FRONTLINE = {
     # Largest file one upload may carry, in bytes.
     "MAX_UPLOAD_BYTES": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+    # Largest email accepted by the IMAP and SMTP/LMTP transports, in bytes.
+    "MAX_MESSAGE_BYTES": env_int("MAX_MESSAGE_BYTES", 25 * 1024 * 1024),
     # Files per message.
     "MAX_FILES_PER_MESSAGE": env_int("MAX_FILES_PER_MESSAGE", 10),
     # A resolved ticket closes after this many days without a customer answer.

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from .inbound import reprocess
 from .models import (
@@ -12,9 +14,75 @@ from .models import (
 from .outbound import send_again
 
 
+class MailboxForm(forms.ModelForm):
+    # The stored password is never sent back to the browser; leaving the field
+    # empty keeps it.
+    imap_password = forms.CharField(
+        label=_("IMAP password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the current password."),
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = (
+            "name",
+            "address",
+            "default_category",
+            "is_active",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_username",
+            "imap_password",
+            "imap_folder",
+            "imap_poll_seconds",
+            "imap_after",
+            "imap_move_to",
+        )
+
+    def clean_imap_password(self) -> str:
+        return self.cleaned_data.get("imap_password") or (
+            self.instance.imap_password if self.instance.pk else ""
+        )
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
-    list_display = ("name", "address", "default_category", "is_active")
+    form = MailboxForm
+    list_display = (
+        "name",
+        "address",
+        "default_category",
+        "is_active",
+        "imap_host",
+        "imap_last_polled_at",
+        "imap_problem",
+    )
+    readonly_fields = ("imap_uidvalidity", "imap_last_polled_at", "imap_last_error")
+    fieldsets = (
+        (None, {"fields": ("name", "address", "default_category", "is_active")}),
+        (
+            _("IMAP (leave the host empty for mail piped in or imported)"),
+            {
+                "fields": (
+                    ("imap_host", "imap_port", "imap_security"),
+                    ("imap_username", "imap_password"),
+                    ("imap_folder", "imap_poll_seconds"),
+                    ("imap_after", "imap_move_to"),
+                    ("imap_last_polled_at", "imap_uidvalidity"),
+                    "imap_last_error",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("last IMAP error"))
+    def imap_problem(self, obj: Mailbox) -> str:
+        error = obj.imap_last_error
+        return error if len(error) <= 120 else error[:119] + "…"
 
 
 @admin.register(InboundMessage)

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from frontline.tickets.models import Category, Message, Ticket
+
+
+class ImapSecurity(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS (port 993)")
+    STARTTLS = "starttls", _("STARTTLS (port 143)")
+    NONE = "none", _("None (loopback only)")
+
+
+class ImapAfter(models.TextChoices):
+    FLAG = "flag", _("Mark as seen and flag it (stays in the folder)")
+    MOVE = "move", _("Move to another folder")
+    DELETE = "delete", _("Delete from the server")
 
 
 class Mailbox(models.Model):
@@ -24,12 +41,72 @@ class Mailbox(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    # Fetching from an IMAP server (leave the host empty for mail that is piped in
+    # through `frontline mail listen` or imported from files).
+    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(
+        _("IMAP port"), null=True, blank=True, help_text=_("Empty: 993 with SSL, else 143.")
+    )
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=ImapSecurity.choices, default=ImapSecurity.SSL
+    )
+    imap_username = models.CharField(_("IMAP user name"), max_length=255, blank=True)
+    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    imap_poll_seconds = models.PositiveIntegerField(
+        _("poll every (seconds)"), default=60, validators=[MinValueValidator(10)]
+    )
+    imap_after = models.CharField(
+        _("after fetching"), max_length=10, choices=ImapAfter.choices, default=ImapAfter.FLAG
+    )
+    imap_move_to = models.CharField(
+        _("move to folder"),
+        max_length=255,
+        blank=True,
+        help_text=_('For "move": the folder fetched messages go to (created if missing).'),
+    )
+    # What the last poll found, for the admin list.
+    imap_uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
+    imap_last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
+    imap_last_error = models.TextField(_("last error"), blank=True)
+
     class Meta:
         verbose_name = _("mailbox")
         verbose_name_plural = _("mailboxes")
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    def clean(self) -> None:
+        if not self.imap_host:
+            return
+        if self.imap_security == ImapSecurity.NONE and not is_loopback(self.imap_host):
+            raise ValidationError(
+                {"imap_security": _("Without TLS only a server on this machine (loopback).")}
+            )
+        if self.imap_after == ImapAfter.MOVE and not self.imap_move_to:
+            raise ValidationError({"imap_move_to": _("Name the folder to move messages to.")})
+        if not self.imap_username:
+            raise ValidationError({"imap_username": _("The IMAP server needs a user name.")})
+
+    @property
+    def polls_imap(self) -> bool:
+        return bool(self.is_active and self.imap_host)
+
+    def imap_due(self, now: datetime) -> bool:
+        """Whether the poll interval has passed since the last poll."""
+        last = self.imap_last_polled_at
+        return last is None or now >= last + timedelta(seconds=self.imap_poll_seconds)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (where plain-text IMAP is acceptable)."""
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Outcome(models.TextChoices):

@@ -1,15 +1,25 @@
-"""`frontline mail import PATH`: bring in .eml files, a folder of them, an mbox or a Maildir."""
+"""Inbound mail from the command line.
+
+- ``frontline mail import PATH``: .eml files, a folder of them, an mbox or a Maildir;
+- ``frontline mail poll [--mailbox NAME] [--once]``: fetch the IMAP mailboxes;
+- ``frontline mail listen [--host H] [--port P] [--lmtp]``: accept mail by SMTP or LMTP.
+"""
 
 from __future__ import annotations
 
 import mailbox as mailboxes
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
+from django.utils import timezone
 
+from frontline.mail import imap
 from frontline.mail.inbound import receive
 from frontline.mail.models import Mailbox, Outcome
 
@@ -36,8 +46,19 @@ def messages_at(path: Path) -> Iterator[tuple[str, bytes]]:
     yield path.name, path.read_bytes()
 
 
+def summary(counts: Counter[str]) -> str:
+    return (
+        f"read {counts['read']}, new tickets {counts[Outcome.NEW_TICKET]}, "
+        f"replies {counts[Outcome.REPLY]}, duplicates skipped {counts[Outcome.DUPLICATE]}, "
+        f"skipped {counts[Outcome.SKIPPED]}, quarantined {counts[Outcome.QUARANTINED]}"
+    )
+
+
 class Command(BaseCommand):
-    help = "Inbound mail. `frontline mail import PATH` imports messages from files."
+    help = (
+        "Inbound mail: `import PATH` reads files, `poll` fetches IMAP mailboxes, "
+        "`listen` accepts mail by SMTP or LMTP."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -46,8 +67,23 @@ class Command(BaseCommand):
         )
         imp.add_argument("path", type=Path)
         imp.add_argument("--mailbox", help="The address of the mailbox it was sent to.")
+        poll = sub.add_parser(
+            "poll", help="Fetch new mail from the IMAP mailboxes, each at its poll interval."
+        )
+        poll.add_argument("--mailbox", help="Only this mailbox (its name or address).")
+        poll.add_argument(
+            "--once", action="store_true", help="Poll once now, whatever the interval, and exit."
+        )
+        listen = sub.add_parser("listen", help="Accept mail for the mailboxes by SMTP or LMTP.")
+        listen.add_argument("--host", default="127.0.0.1")
+        listen.add_argument("--port", type=int, default=2525)
+        listen.add_argument("--lmtp", action="store_true", help="Speak LMTP instead of SMTP.")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "poll":
+            return self.poll(options.get("mailbox"), once=options["once"])
+        if action == "listen":
+            return self.listen(options["host"], options["port"], lmtp=options["lmtp"])
         path: Path = options["path"]
         if not path.exists():
             raise CommandError(f"{path} does not exist.")
@@ -66,10 +102,51 @@ class Command(BaseCommand):
             counts[outcome] += 1
             if outcome in (Outcome.SKIPPED, Outcome.QUARANTINED):
                 problems.append(f"  {label}: {Outcome(outcome).label.lower()}: {inbound.reason}")
-        self.stdout.write(
-            f"read {counts['read']}, new tickets {counts[Outcome.NEW_TICKET]}, "
-            f"replies {counts[Outcome.REPLY]}, duplicates skipped {counts[Outcome.DUPLICATE]}, "
-            f"skipped {counts[Outcome.SKIPPED]}, quarantined {counts[Outcome.QUARANTINED]}"
-        )
+        self.stdout.write(summary(counts))
         for line in problems:
             self.stdout.write(line)
+
+    def poll(self, name: str | None, *, once: bool) -> None:
+        boxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("name")
+        if name:
+            boxes = boxes.filter(name=name) | boxes.filter(address__iexact=name)
+            if not boxes.exists():
+                raise CommandError(f"No active IMAP mailbox named {name}.")
+        if once:
+            failed = [box.name for box in boxes if not self._poll_one(box)]
+            if failed:
+                raise CommandError(f"Polling failed for: {', '.join(failed)}.")
+            return
+        self.stdout.write("Polling the IMAP mailboxes; press Ctrl+C to stop.")
+        ids = list(boxes.values_list("pk", flat=True))
+        while True:
+            close_old_connections()
+            for box_id in imap.claim_due(timezone.now(), among=ids):
+                box = boxes.filter(pk=box_id).first()
+                if box is not None:
+                    self._poll_one(box)
+            time.sleep(1 if ids else 10)
+
+    def _poll_one(self, box: Mailbox) -> bool:
+        result = imap.poll(box)
+        if result.error and not result.counts:
+            self.stderr.write(f"{box.name}: {result.error}")
+            return False
+        self.stdout.write(f"{box.name}: {summary(result.counts)}")
+        for line in result.problems:
+            self.stdout.write(f"  {line}")
+        if result.error:
+            self.stderr.write(f"{box.name}: {result.error}")
+        return not result.error
+
+    def listen(self, host: str, port: int, *, lmtp: bool) -> None:
+        from frontline.mail.listener import serve
+
+        limit = settings.FRONTLINE["MAX_MESSAGE_BYTES"]
+        kind = "LMTP" if lmtp else "SMTP"
+        self.stdout.write(
+            f"Accepting mail by {kind} on {host}:{port} (at most {limit} bytes a message); "
+            "press Ctrl+C to stop."
+        )
+        self.stdout.flush()
+        serve(host, port, lmtp=lmtp)

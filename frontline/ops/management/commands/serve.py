@@ -8,8 +8,9 @@ development only). Starts two children with this interpreter:
   database one. With another backend (Redis workers) run those workers apart.
 
 Threads in this process enqueue the periodic tasks: the SLA sweep every
-minute, and the housekeeping that closes quiet resolved tickets every few
-minutes. SIGINT, SIGTERM and SIGHUP are forwarded to
+minute, the housekeeping that closes quiet resolved tickets every few
+minutes, and the IMAP poll, which fetches each mailbox whose own poll interval
+has passed. SIGINT, SIGTERM and SIGHUP are forwarded to
 both children as SIGTERM (a graceful stop: requests and the running task
 finish); a second signal kills them. When either child exits, the other is
 stopped too and the command fails, so a supervisor (systemd, a container
@@ -119,6 +120,16 @@ class Command(BaseCommand):
                 "(default: $SLA_SWEEP_EVERY or 60; 0 turns it off)."
             ),
         )
+        parser.add_argument(
+            "--mail-poll-every",
+            type=float,
+            default=float(_env_int("MAIL_POLL_EVERY", 15)),
+            help=(
+                "Seconds between checks for IMAP mailboxes due a poll; each mailbox is "
+                "then fetched at its own interval (default: $MAIL_POLL_EVERY or 15; "
+                "0 turns IMAP polling off)."
+            ),
+        )
 
     def handle(
         self,
@@ -129,6 +140,7 @@ class Command(BaseCommand):
         no_worker: bool,
         close_resolved_every: float,
         sla_sweep_every: float,
+        mail_poll_every: float,
         **options: Any,
     ) -> None:
         if workers < 1:
@@ -159,6 +171,7 @@ class Command(BaseCommand):
                 (close_quiet_resolved_tickets, close_resolved_every),
                 (sla_tasks.sweep, sla_sweep_every),
                 (mail_tasks.retry_due_mail, 60.0),
+                (mail_tasks.poll_due_mailboxes, mail_poll_every),
             ):
                 if every > 0:
                     threading.Thread(

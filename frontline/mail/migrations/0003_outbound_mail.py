@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0001_initial'),
+        ('mail', '0002_mailbox_imap_settings'),
         ('tickets', '0008_participants_html_mail_failed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

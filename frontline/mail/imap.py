@@ -1,0 +1,221 @@
+"""Fetching mail from IMAP mailboxes: a transport, no business rules.
+
+For each new message in the mailbox's folder, in UID order and in bounded
+batches::
+
+    fetch BODY.PEEK[] ─► receive() (raw stored, committed; then processed, committed)
+                     └► only then: flag it, move it or delete it on the server
+
+A crash anywhere loses nothing: a message is marked on the server only after its
+row is committed, and a message fetched again after a crash between the two steps
+is a duplicate to :func:`receive` (same bytes, same Message-ID), which only marks it
+this time.
+
+"New" means without our ``$FrontlineFetched`` keyword (so a person reading the
+mailbox in a mail client does not hide messages from us), or unseen on a server
+that does not allow keywords. Messages over ``FRONTLINE["MAX_MESSAGE_BYTES"]`` are
+not downloaded: they get the ``$FrontlineTooLarge`` keyword (or are marked seen),
+stay on the server, and the poll reports them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import ssl
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from .inbound import receive
+from .models import ImapAfter, ImapSecurity, Mailbox, Outcome, is_loopback
+
+logger = logging.getLogger(__name__)
+
+FETCHED = "$FrontlineFetched"
+TOO_LARGE = "$FrontlineTooLarge"
+SEEN = r"\Seen"
+BATCH = 25  # messages downloaded per FETCH
+PER_POLL = 500  # messages handled per poll; the rest wait for the next one
+TIMEOUT = 60.0  # seconds for connecting and for each command
+
+
+class ImapSetupError(Exception):
+    """The mailbox's IMAP settings cannot be used as they are."""
+
+
+@dataclass
+class PollResult:
+    """What one poll did, in the words of ``frontline mail import``'s summary."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    left_on_server: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def poll(mailbox: Mailbox, *, limit: int = PER_POLL) -> PollResult:
+    """Fetch the new messages of ``mailbox`` and mark each on the server once received.
+
+    Must run outside a transaction: every message is committed by :func:`receive`
+    before the server is told. Never raises for a server or login problem: the
+    error is returned and recorded on the mailbox (``imap_last_error``) with the
+    time of the poll and the folder's UIDVALIDITY.
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("poll() commits message by message: call it outside a transaction.")
+    result = PollResult()
+    uidvalidity = mailbox.imap_uidvalidity
+    try:
+        with connect(mailbox) as client:
+            uidvalidity = _poll_folder(client, mailbox, result, limit)
+    except (IMAPClientError, OSError, ImapSetupError) as exc:
+        result.error = _describe(exc)
+        logger.warning("IMAP poll of mailbox %s failed: %s", mailbox.name, result.error)
+    except Exception as exc:  # a bug or a lost database: record it, keep the scheduler alive
+        result.error = _describe(exc)
+        logger.exception("IMAP poll of mailbox %s failed", mailbox.name)
+    if not result.error and result.left_on_server:
+        result.error = "; ".join(result.left_on_server)[:2000]
+    mailbox.imap_last_polled_at = timezone.now()
+    mailbox.imap_last_error = result.error
+    mailbox.imap_uidvalidity = uidvalidity
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        imap_last_polled_at=mailbox.imap_last_polled_at,
+        imap_last_error=mailbox.imap_last_error,
+        imap_uidvalidity=mailbox.imap_uidvalidity,
+    )
+    return result
+
+
+def claim_due(now: datetime, *, among: list[int] | None = None) -> list[int]:
+    """Ids of active IMAP mailboxes (of ``among``, if given) whose poll interval has
+    passed, claimed for this caller by a conditional update of their last poll time
+    (a second scheduler running beside this one gets none of them)."""
+    claimed = []
+    candidates = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
+    if among is not None:
+        candidates = candidates.filter(pk__in=among)
+    for box in candidates.only("pk", "imap_last_polled_at", "imap_poll_seconds"):
+        if not box.imap_due(now):
+            continue
+        if box.imap_last_polled_at is None:
+            unchanged = Q(imap_last_polled_at__isnull=True)
+        else:
+            unchanged = Q(imap_last_polled_at=box.imap_last_polled_at)
+        if Mailbox.objects.filter(unchanged, pk=box.pk).update(imap_last_polled_at=now):
+            claimed.append(box.pk)
+    return claimed
+
+
+def connect(mailbox: Mailbox) -> IMAPClient:
+    """A logged-in client for ``mailbox`` (TLS as configured; plain text on loopback only)."""
+    host, security = mailbox.imap_host, mailbox.imap_security
+    if not host:
+        raise ImapSetupError("no IMAP host configured")
+    if security == ImapSecurity.NONE and not is_loopback(host):
+        raise ImapSetupError(f"refusing IMAP without TLS to {host}, which is not loopback")
+    port = mailbox.imap_port or (993 if security == ImapSecurity.SSL else 143)
+    context = ssl.create_default_context()
+    client = IMAPClient(
+        host,
+        port=port,
+        ssl=security == ImapSecurity.SSL,
+        ssl_context=context if security == ImapSecurity.SSL else None,
+        timeout=TIMEOUT,
+    )
+    try:
+        if security == ImapSecurity.STARTTLS:
+            client.starttls(context)
+        client.login(mailbox.imap_username, mailbox.imap_password)
+    except BaseException:
+        client.shutdown()
+        raise
+    return client
+
+
+def _poll_folder(client: IMAPClient, mailbox: Mailbox, result: PollResult, limit: int) -> int:
+    """Handle up to ``limit`` new messages of the folder; returns its UIDVALIDITY."""
+    info = client.select_folder(mailbox.imap_folder)
+    uidvalidity = int(info[b"UIDVALIDITY"])
+    keywords = b"\\*" in info.get(b"PERMANENTFLAGS", ())
+    if keywords:
+        criteria = ["NOT", "DELETED", "UNKEYWORD", FETCHED, "UNKEYWORD", TOO_LARGE]
+    else:
+        criteria = ["NOT", "DELETED", "UNSEEN"]
+    if mailbox.imap_uidvalidity and mailbox.imap_uidvalidity != uidvalidity:
+        # UIDs were reset; nothing depends on them (flags and content hashes do).
+        logger.info("UIDVALIDITY of mailbox %s changed to %s", mailbox.name, uidvalidity)
+    uids = sorted(client.search(criteria))[:limit]
+    moving = uids and mailbox.imap_after == ImapAfter.MOVE
+    if moving and not client.folder_exists(mailbox.imap_move_to):
+        client.create_folder(mailbox.imap_move_to)
+    max_bytes = settings.FRONTLINE["MAX_MESSAGE_BYTES"]
+    for start in range(0, len(uids), BATCH):
+        chunk = uids[start : start + BATCH]
+        wanted = []
+        for uid, data in sorted(client.fetch(chunk, ["RFC822.SIZE"]).items()):
+            size = int(data.get(b"RFC822.SIZE", 0))
+            if size > max_bytes:
+                client.add_flags([uid], [TOO_LARGE] if keywords else [SEEN], silent=True)
+                result.counts["rejected"] += 1
+                note = f"UID {uid}: {size} bytes, over the limit of {max_bytes}; left on the server"
+                result.problems.append(note)
+                result.left_on_server.append(note)
+            else:
+                wanted.append(uid)
+        if not wanted:
+            continue
+        bodies = client.fetch(wanted, ["BODY.PEEK[]"])
+        for uid in wanted:
+            raw = bodies.get(uid, {}).get(b"BODY[]")
+            if raw is None:  # expunged by someone else meanwhile
+                continue
+            received = receive(bytes(raw), mailbox=mailbox, source="imap")
+            result.counts["read"] += 1
+            outcome = Outcome.DUPLICATE if received.duplicate else received.inbound.outcome
+            result.counts[outcome] += 1
+            if outcome in (Outcome.SKIPPED, Outcome.QUARANTINED):
+                label = Outcome(outcome).label.lower()
+                result.problems.append(f"UID {uid}: {label}: {received.inbound.reason}")
+            mark_done(client, mailbox, uid, keywords=keywords)
+    return uidvalidity
+
+
+def mark_done(client: IMAPClient, mailbox: Mailbox, uid: int, *, keywords: bool) -> None:
+    """Tell the server a committed message is ours: flag, move or delete it."""
+    if mailbox.imap_after == ImapAfter.MOVE:
+        target = mailbox.imap_move_to
+        if client.has_capability("MOVE"):
+            client.move([uid], target)
+            return
+        client.copy([uid], target)
+        _delete(client, uid)
+    elif mailbox.imap_after == ImapAfter.DELETE:
+        _delete(client, uid)
+    else:
+        client.add_flags([uid], [SEEN, FETCHED] if keywords else [SEEN], silent=True)
+
+
+def _delete(client: IMAPClient, uid: int) -> None:
+    client.delete_messages([uid], silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge([uid])
+    else:  # plain EXPUNGE also removes what others marked deleted in this folder
+        client.expunge()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    # imaplib and imapclient carry the server's words as bytes, or as their repr
+    quoted = re.fullmatch(r"b'(.*)'|b\"(.*)\"", text, re.DOTALL)
+    if quoted:
+        text = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    return f"{exc.__class__.__name__}: {text}"[:2000]
