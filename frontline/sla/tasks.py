@@ -16,3 +16,10 @@ def recompute(ticket_id: int) -> None:
 def sweep() -> list[int]:
     """Warnings and breaches due by now; enqueued every minute by ``frontline serve``."""
     return list(actions.sweep())
+
+
+@task
+def notify(event_id: int) -> list[int]:
+    """Tell people about an SLA warning or breach event. For now this reads who
+    should be told; outbound mail renders and sends to them here."""
+    return [user.pk for user in actions.recipients_of(event_id)]
