@@ -20,12 +20,14 @@ from frontline.tickets.models import (
 )
 
 from . import rules
-from .assignment import pick_assignee
+from .assignment import pick_assignee, requirements_for
 from .models import (
     AgentStatus,
     PriorityMatrixEntry,
     RuleAction,
     ServicePlan,
+    Skill,
+    Strategy,
     TeamRouting,
     TriageRule,
 )
@@ -46,14 +48,31 @@ def assign_automatically(ticket_id: int) -> User | None:
         if routing is None:
             return None
         strategy = routing.strategy
-        assignee = pick_assignee(ticket.team, strategy=strategy)
+        needs = requirements_for(ticket.category_id) if strategy == Strategy.SKILLS else {}
+        assignee = pick_assignee(ticket.team, strategy=strategy, requirements=needs)
         if assignee is None:
+            if strategy == Strategy.SKILLS:
+                ticket_actions.add_note(ticket, body=_nobody_qualifies(ticket, needs), by=None)
             return None
         ticket_actions.assign_ticket(ticket, by=None, assignee=assignee, reason=strategy)
         AgentStatus.objects.update_or_create(
             user=assignee, defaults={"last_assigned_at": timezone.now()}
         )
     return assignee
+
+
+def _nobody_qualifies(ticket: Ticket, needs: dict[int, int]) -> str:
+    """Why the skills strategy left a ticket in the team queue, for the note."""
+    if not needs:
+        return _(
+            "Not assigned automatically: nobody in %(team)s is available and under capacity."
+        ) % {"team": ticket.team.name}
+    names = dict(Skill.objects.filter(pk__in=list(needs)).values_list("pk", "name"))
+    wanted = ", ".join(sorted(f"{names[pk]} ≥ {level}" for pk, level in needs.items()))
+    return _(
+        "Not assigned automatically: nobody in %(team)s who is available and under "
+        "capacity has the skills this category needs (%(skills)s)."
+    ) % {"team": ticket.team.name, "skills": wanted}
 
 
 def next_line(team: Team | None) -> Team | None:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
-from frontline.tickets.models import Priority
+from frontline.tickets.models import Category, Priority
+
+LEVELS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
 class Strategy(models.TextChoices):
     MANUAL = "manual", _("Manual: agents take tickets themselves")
     ROUND_ROBIN = "round_robin", _("Round robin")
     LEAST_OPEN = "least_open", _("Fewest open tickets")
+    SKILLS = "skills", _("Skills the category needs, then fewest open tickets")
 
 
 class TeamRouting(models.Model):
@@ -67,6 +71,62 @@ class AgentStatus(models.Model):
         if self.availability == Availability.OFF:
             return self.off_until is not None and day >= self.off_until
         return True
+
+
+class Skill(models.Model):
+    """Something an agent knows (a product, a language, a system), at a level 1-5."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("skill")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentSkill(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skills"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents")
+    level = models.PositiveSmallIntegerField(
+        _("level"), validators=LEVELS, help_text=_("1 (basics) to 5 (expert).")
+    )
+
+    class Meta:
+        verbose_name = _("agent skill")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="agentskill_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=5), name="agentskill_level_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.skill} {self.level}"
+
+
+class CategorySkill(models.Model):
+    """A skill the agents who take a category's tickets need (teams with the skills strategy)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="required_skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="categories")
+    minimum_level = models.PositiveSmallIntegerField(_("minimum level"), validators=LEVELS)
+
+    class Meta:
+        verbose_name = _("required skill")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "skill"], name="categoryskill_unique"),
+            models.CheckConstraint(
+                condition=models.Q(minimum_level__gte=1, minimum_level__lte=5),
+                name="categoryskill_level_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.skill} ≥ {self.minimum_level}"
 
 
 class TriageRule(models.Model):
