@@ -116,6 +116,7 @@ def ticket_facts(ticket: Ticket) -> rules.Facts:
         channel=ticket.channel,
         category=ticket.category.name if ticket.category_id else "",
         organisation=ticket.organisation.name if ticket.organisation_id else "",
+        plan=plan.name if (plan := plan_for(ticket.organisation_id)) else "",
         sender_domain=requester.email.rpartition("@")[2].lower(),
         language=requester.language,
         subject=ticket.subject,
@@ -207,16 +208,21 @@ def apply_priority_matrix(ticket_id: int) -> Ticket | None:
     )
 
 
+def plan_for(organisation_id: int | None) -> ServicePlan | None:
+    """The organisation's service plan; of several, the one with the highest minimum."""
+    if organisation_id is None:
+        return None
+    return (
+        ServicePlan.objects.filter(organisations=organisation_id)
+        .order_by("-minimum_priority", "id")
+        .first()
+    )
+
+
 def apply_service_plan(ticket_id: int) -> Ticket | None:
     """Raise a new ticket to its organisation's plan minimum (e.g. VIP: high)."""
     ticket = Ticket.objects.get(pk=ticket_id)
-    if ticket.organisation_id is None:
-        return None
-    plan = (
-        ServicePlan.objects.filter(organisations=ticket.organisation_id)
-        .order_by("-minimum_priority")
-        .first()
-    )
+    plan = plan_for(ticket.organisation_id)
     if plan is None or ticket.priority >= plan.minimum_priority:
         return None
     return ticket_actions.change_priority(

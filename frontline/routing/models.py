@@ -156,6 +156,7 @@ class RuleCondition(models.Model):
         CHANNEL = "channel", _("Channel")
         CATEGORY = "category", _("Category")
         ORGANISATION = "organisation", _("Organisation")
+        PLAN = "plan", _("Service plan (name)")
         SENDER_DOMAIN = "sender_domain", _("Sender's email domain")
         LANGUAGE = "language", _("Language")
         SUBJECT = "subject", _("Subject")
