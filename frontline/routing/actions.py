@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.models import Team, User
+from frontline.accounts.models import Role, Team, User
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import (
     Category,
@@ -243,12 +243,54 @@ def triage_and_assign(ticket_id: int) -> None:
     recompute_deadlines(ticket_id)
 
 
-def request_callback(*, requester: User, phone: str, preferred_time: str, reason: str) -> Ticket:
+def contact_for_caller(*, name: str, email: str = "", phone: str = "") -> User:
+    """The customer behind a caller or a public callback form, created if new.
+
+    With an address: the mail rule (:func:`frontline.mail.inbound.contact_for`:
+    an unverified portal account is not trusted with it). With only a number
+    (E.164): the active customer with that number, or a new contact keeping it.
+    ``ValidationError`` without either.
+    """
+    if email.strip():
+        from frontline.mail.inbound import contact_for
+
+        return contact_for(email, name)
+    if not phone:
+        raise ValidationError(_("Give a phone number or an email address."))
+    same = User.objects.filter(phone=phone, role=Role.CUSTOMER, is_active=True).order_by("id")
+    if (found := same.first()) is not None:
+        return found
+    first, _sep, last = " ".join(name.split()).partition(" ")
+    username = f"phone{phone}"
+    if User.objects.filter(username=username).exists():
+        username = f"{username}-{User.objects.count()}"
+    user = User(
+        username=username,
+        first_name=first[:150],
+        last_name=last[:150],
+        phone=phone,
+        role=Role.CUSTOMER,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def request_callback(
+    *,
+    requester: User,
+    phone: str,
+    preferred_time: str,
+    reason: str,
+    remember_phone: bool = True,
+) -> Ticket:
     """A customer asks to be called back: a high-priority ticket in the callback queue.
 
     ``phone`` is already normalised (E.164). The number is kept on the person
-    if they had none. The callback SLA is whatever policy matches the
-    ``callback`` channel (the default one answers within 5 business minutes).
+    if they had none, unless ``remember_phone`` is off (an anonymous form must
+    not write on an account it cannot prove to own). The callback SLA is
+    whatever policy matches the ``callback`` channel (the default one answers
+    within 5 business minutes).
     """
     first_line = " ".join(reason.split())[:80]
     body = _("Please call me on %(phone)s.") % {"phone": phone}
@@ -256,7 +298,7 @@ def request_callback(*, requester: User, phone: str, preferred_time: str, reason
         body += "\n" + _("Best time: %(when)s") % {"when": preferred_time.strip()}
     body += "\n\n" + reason.strip()
     with transaction.atomic():
-        if not requester.phone:
+        if remember_phone and not requester.phone:
             requester.phone = phone
             requester.save(update_fields=["phone"])
         return ticket_actions.open_ticket(
