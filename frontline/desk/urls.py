@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/note/", views.note, name="note"),

@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.routing.actions import dry_run, escalate_ticket, next_line
+from frontline.routing.actions import (
+    dry_run,
+    escalate_ticket,
+    next_line,
+    open_ticket_by_call,
+)
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_agent, visible_tickets
 from frontline.tickets.downloads import attachment_response
@@ -42,6 +47,7 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    NewCallForm,
     PriorityForm,
     QueueFilterForm,
     StatusForm,
@@ -332,6 +338,35 @@ def call(request: HttpRequest, number: int) -> HttpResponse:
     return _ticket_page(
         request, ticket, status=400, error=_("Check the call form."), call_form=form
     )
+
+
+@staff_required
+def new_call(request: HttpRequest) -> HttpResponse:
+    """Log a call from someone with no ticket yet: it opens one (channel phone)."""
+    form = NewCallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = open_ticket_by_call(
+                by=request.user,
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                subject=data["subject"],
+                body=data["body"],
+                direction=data["direction"],
+                duration_seconds=data["minutes"] * 60,
+                summary=data["summary"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("Call logged on the new ticket %(ref)s.") % {"ref": ticket.reference}
+            )
+            return redirect("desk:ticket", number=ticket.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/new_call.html", {"form": form}, status=status)
 
 
 @staff_required

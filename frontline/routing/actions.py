@@ -309,3 +309,36 @@ def request_callback(
             channel=Channel.CALLBACK,
             priority=Priority.HIGH,
         )
+
+
+def open_ticket_by_call(
+    *,
+    by: User,
+    name: str,
+    email: str,
+    phone: str,
+    subject: str,
+    body: str,
+    direction: str,
+    duration_seconds: int,
+    summary: str = "",
+) -> Ticket:
+    """A call opens a ticket for the caller (found or made by
+    :func:`contact_for_caller`): the request (``body``, public: the customer's
+    own words as the agent took them down) on a new phone ticket, and the call
+    logged on it (internal; ``summary``, or the request when empty). One
+    transaction: all or nothing. The call is the first response."""
+    with transaction.atomic():
+        requester = contact_for_caller(name=name, email=email, phone=phone)
+        ticket = ticket_actions.open_ticket(
+            requester=requester, by=by, subject=subject, body=body, channel=Channel.PHONE
+        )
+        ticket_actions.log_call(
+            ticket,
+            by=by,
+            direction=direction,
+            phone=phone,
+            duration_seconds=duration_seconds,
+            summary=summary.strip() or body,
+        )
+    return ticket
