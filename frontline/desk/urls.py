@@ -20,6 +20,7 @@ urlpatterns = [
     path("tickets/<int:number>/escalate/", views.escalate, name="escalate"),
     path("tickets/<int:number>/rules/", views.rules, name="rules"),
     path("tickets/<int:number>/call/", views.call, name="call"),
+    path("tickets/<int:number>/template/", views.reply_template, name="reply_template"),
     path("tickets/<int:number>/fields/", views.fields, name="fields"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from frontline.knowledge.actions import filled_in
+from frontline.knowledge.models import ReplyTemplate
 from frontline.routing.actions import (
     dry_run,
     escalate_ticket,
@@ -190,6 +192,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
+        "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "error": forms.get("error"),
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -338,6 +341,20 @@ def call(request: HttpRequest, number: int) -> HttpResponse:
     return _ticket_page(
         request, ticket, status=400, error=_("Check the call form."), call_form=form
     )
+
+
+@staff_required
+def reply_template(request: HttpRequest, number: int) -> HttpResponse:
+    """The reply box, filled with a template for this ticket (htmx swaps it in)."""
+    ticket = access_ticket_for_agent(request.user, number)
+    chosen = request.GET.get("template", "")
+    template = (
+        ReplyTemplate.objects.filter(pk=chosen, is_active=True).first()
+        if chosen.isdigit()
+        else None
+    )
+    body = filled_in(template, ticket, agent=request.user) if template else ""
+    return render(request, "desk/_reply_body.html", {"body": body})
 
 
 @staff_required

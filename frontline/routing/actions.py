@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Role, Team, User
+from frontline.knowledge.actions import send_template_reply
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import (
     Category,
@@ -188,6 +189,8 @@ def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
             ticket_actions.assign_ticket(ticket, by=None, assignee=agent, reason=reason)
     elif kind == RuleAction.Kind.ADD_NOTE:
         ticket_actions.add_note(ticket, body=value, by=None)
+    elif kind == RuleAction.Kind.SEND_TEMPLATE:
+        send_template_reply(ticket, name=value)
 
 
 def apply_priority_matrix(ticket_id: int) -> Ticket | None:

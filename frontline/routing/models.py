@@ -210,6 +210,7 @@ class RuleAction(models.Model):
         ADD_TAGS = "add_tags", _("Add tags (comma-separated)")
         ASSIGN = "assign", _("Assign to (username)")
         ADD_NOTE = "add_note", _("Add an internal note (text)")
+        SEND_TEMPLATE = "send_template", _("Send a template reply (template name)")
 
     rule = models.ForeignKey(TriageRule, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -225,6 +226,7 @@ class RuleAction(models.Model):
         from django.core.exceptions import ValidationError
 
         from frontline.accounts.models import User
+        from frontline.knowledge.models import ReplyTemplate
         from frontline.tickets.models import Category, Priority
 
         value = self.value.strip()
@@ -233,9 +235,14 @@ class RuleAction(models.Model):
             self.Kind.SET_CATEGORY: lambda: not Category.objects.filter(name=value).exists(),
             self.Kind.ASSIGN: lambda: not User.objects.agents().filter(username=value).exists(),
             self.Kind.SET_PRIORITY: lambda: value.upper() not in Priority.names,
+            self.Kind.SEND_TEMPLATE: lambda: (
+                not ReplyTemplate.objects.filter(name=value, is_active=True).exists()
+            ),
         }.get(self.kind)
         if missing and missing():
-            raise ValidationError({"value": _("No such team, category, agent or priority.")})
+            raise ValidationError(
+                {"value": _("No such team, category, agent, priority or active template.")}
+            )
 
 
 class ServicePlan(models.Model):
