@@ -646,6 +646,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_docs and not args.only:
         write_docs(results_block(meta, rows, slow, ctx, reused))
         log(f"wrote {DOCS.relative_to(REPO_DIR)} and {out}")
+    if not args.only:
+        from bench import routing as routing_bench
+
+        log("routing and SLA rates")
+        routing = routing_bench.rates()
+        text = routing_bench.block(
+            routing, command=ctx["command"], tickets=args.tickets, date=ctx["date"]
+        )
+        print("\n" + text)
+        if not args.no_docs:
+            routing_bench.write_docs(text)
     failed = any(r["errors"] for r in rows)
     return 1 if failed else 0
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "frontline.tickets",
     "frontline.routing",
     "frontline.sla",
+    "frontline.knowledge",
     "frontline.mail",
     "frontline.desk",
     "frontline.portal",

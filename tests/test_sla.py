@@ -21,6 +21,11 @@ def at(day, hour, minute=0):
 
 @pytest.fixture
 def policy(people):
+    return make_policy(people)
+
+
+def make_policy(people):
+    """Normal priority, Monday to Friday 9 to 5: answer in 1 hour, solve in 4, warn at half."""
     office = BusinessCalendar.objects.create(
         name="Office",
         time_zone="UTC",

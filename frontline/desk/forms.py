@@ -179,3 +179,37 @@ class CallForm(FastSelectsMixin, forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=600, initial=0)
     summary = forms.CharField(label=_("What was said"), widget=forms.Textarea(attrs={"rows": 3}))
     recording = SingleFileField(label=_("Recording"), required=False)
+
+
+class NewCallForm(FastSelectsMixin, forms.Form):
+    """A call from someone with no ticket yet: who called, what they need, the call."""
+
+    name = forms.CharField(label=_("Caller's name"), max_length=150, required=False)
+    phone = PhoneField(label=_("Number"), required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    direction = forms.ChoiceField(
+        choices=CallDetails.Direction.choices,
+        label=_("Direction"),
+        initial=CallDetails.Direction.INBOUND,
+    )
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=600, initial=0)
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    body = forms.CharField(
+        label=_("The request"),
+        help_text=_("The customer sees this as their request."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    summary = forms.CharField(
+        label=_("Call notes"),
+        required=False,
+        help_text=_("Internal, like every call log. Empty: the request above."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("phone") and not data.get("email") and not self.errors:
+            raise forms.ValidationError(
+                _("Give the caller's number or address: a known customer is found by them.")
+            )
+        return data

@@ -17,8 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from frontline.knowledge.actions import filled_in
+from frontline.knowledge.models import ReplyTemplate
 from frontline.mail.inbound import contact_for
-from frontline.routing.actions import dry_run, escalate_ticket, next_line
+from frontline.routing.actions import (
+    dry_run,
+    escalate_ticket,
+    next_line,
+    open_ticket_by_call,
+)
 from frontline.tickets import actions
 from frontline.tickets.access import (
     access_attachment,
@@ -48,6 +55,7 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    NewCallForm,
     ParticipantForm,
     PriorityForm,
     QueueFilterForm,
@@ -193,6 +201,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
+        "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "error": forms.get("error"),
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -381,6 +390,49 @@ def call(request: HttpRequest, number: int) -> HttpResponse:
     return _ticket_page(
         request, ticket, status=400, error=_("Check the call form."), call_form=form
     )
+
+
+@staff_required
+def reply_template(request: HttpRequest, number: int) -> HttpResponse:
+    """The reply box, filled with a template for this ticket (htmx swaps it in)."""
+    ticket = access_ticket_for_agent(request.user, number)
+    chosen = request.GET.get("template", "")
+    template = (
+        ReplyTemplate.objects.filter(pk=chosen, is_active=True).first()
+        if chosen.isdigit()
+        else None
+    )
+    body = filled_in(template, ticket, agent=request.user) if template else ""
+    return render(request, "desk/_reply_body.html", {"body": body})
+
+
+@staff_required
+def new_call(request: HttpRequest) -> HttpResponse:
+    """Log a call from someone with no ticket yet: it opens one (channel phone)."""
+    form = NewCallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = open_ticket_by_call(
+                by=request.user,
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                subject=data["subject"],
+                body=data["body"],
+                direction=data["direction"],
+                duration_seconds=data["minutes"] * 60,
+                summary=data["summary"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("Call logged on the new ticket %(ref)s.") % {"ref": ticket.reference}
+            )
+            return redirect("desk:ticket", number=ticket.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/new_call.html", {"form": form}, status=status)
 
 
 @staff_required

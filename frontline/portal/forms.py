@@ -31,3 +31,25 @@ class CallbackForm(forms.Form):
     reason = forms.CharField(
         label=_("What is it about?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class PublicCallbackForm(CallbackForm):
+    """The callback form for visitors who are not signed in.
+
+    ``website`` is a honeypot: hidden from people, filled in by form-filling bots.
+    """
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Email"), required=False, help_text=_("Optional: for a written answer.")
+    )
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    field_order = ["name", "phone", "email", "preferred_time", "reason"]
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))

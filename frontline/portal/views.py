@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from frontline.accounts.actions import (
     user_for_verification_token,
 )
 from frontline.accounts.actions import verify_email as verify_email_action
-from frontline.routing.actions import request_callback
+from frontline.routing.actions import contact_for_caller, request_callback
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
 from frontline.tickets.downloads import attachment_response
@@ -27,7 +28,11 @@ from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
-from .forms import CallbackForm, NotSolvedForm, SignupForm
+from .forms import CallbackForm, NotSolvedForm, PublicCallbackForm, SignupForm
+
+# Posts of the public callback form per address and hour: enough for a person
+# who mistypes, too few to fill the callback queue.
+PUBLIC_CALLBACKS_PER_HOUR = 5
 
 
 def _customer(request: HttpRequest) -> None:
@@ -245,3 +250,54 @@ def callback(request: HttpRequest) -> HttpResponse:
         return redirect("portal:ticket", number=ticket.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/callback.html", {"form": form}, status=status)
+
+
+def _over_rate_limit(request: HttpRequest) -> bool:
+    """Count this post against the sender's address; True past the hourly limit.
+
+    The address is ``REMOTE_ADDR``: behind a proxy, the proxy must set it from
+    the client's (e.g. uvicorn/gunicorn's forwarded-allow-ips), never from a header
+    the client writes.
+    """
+    key = f"public-callback:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        posts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        posts = 1
+    return posts > PUBLIC_CALLBACKS_PER_HOUR
+
+
+@login_not_required
+def public_callback(request: HttpRequest) -> HttpResponse:
+    """ "Call me back" without an account: name, number, a good time and a reason.
+
+    Guarded by CSRF, a honeypot field and a per-address hourly limit. The
+    visitor becomes a contact (found by address or number, or new).
+    """
+    if request.method == "POST" and _over_rate_limit(request):
+        return render(request, "portal/callback_limited.html", status=429)
+    form = PublicCallbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not form.is_bot:  # a bot is thanked like a person and nothing is stored
+            requester = contact_for_caller(
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+            )
+            request_callback(
+                requester=requester,
+                phone=form.cleaned_data["phone"],
+                preferred_time=form.cleaned_data["preferred_time"],
+                reason=form.cleaned_data["reason"],
+                remember_phone=False,
+            )
+        return redirect("portal:callback_sent")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/public_callback.html", {"form": form}, status=status)
+
+
+@login_not_required
+def callback_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/callback_sent.html")

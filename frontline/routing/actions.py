@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.models import Team, User
+from frontline.accounts.models import Role, Team, User
+from frontline.knowledge.actions import send_template_reply
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import (
     Category,
@@ -20,12 +21,14 @@ from frontline.tickets.models import (
 )
 
 from . import rules
-from .assignment import pick_assignee
+from .assignment import pick_assignee, requirements_for
 from .models import (
     AgentStatus,
     PriorityMatrixEntry,
     RuleAction,
     ServicePlan,
+    Skill,
+    Strategy,
     TeamRouting,
     TriageRule,
 )
@@ -46,14 +49,31 @@ def assign_automatically(ticket_id: int) -> User | None:
         if routing is None:
             return None
         strategy = routing.strategy
-        assignee = pick_assignee(ticket.team, strategy=strategy)
+        needs = requirements_for(ticket.category_id) if strategy == Strategy.SKILLS else {}
+        assignee = pick_assignee(ticket.team, strategy=strategy, requirements=needs)
         if assignee is None:
+            if strategy == Strategy.SKILLS:
+                ticket_actions.add_note(ticket, body=_nobody_qualifies(ticket, needs), by=None)
             return None
         ticket_actions.assign_ticket(ticket, by=None, assignee=assignee, reason=strategy)
         AgentStatus.objects.update_or_create(
             user=assignee, defaults={"last_assigned_at": timezone.now()}
         )
     return assignee
+
+
+def _nobody_qualifies(ticket: Ticket, needs: dict[int, int]) -> str:
+    """Why the skills strategy left a ticket in the team queue, for the note."""
+    if not needs:
+        return _(
+            "Not assigned automatically: nobody in %(team)s is available and under capacity."
+        ) % {"team": ticket.team.name}
+    names = dict(Skill.objects.filter(pk__in=list(needs)).values_list("pk", "name"))
+    wanted = ", ".join(sorted(f"{names[pk]} ≥ {level}" for pk, level in needs.items()))
+    return _(
+        "Not assigned automatically: nobody in %(team)s who is available and under "
+        "capacity has the skills this category needs (%(skills)s)."
+    ) % {"team": ticket.team.name, "skills": wanted}
 
 
 def next_line(team: Team | None) -> Team | None:
@@ -97,6 +117,7 @@ def ticket_facts(ticket: Ticket) -> rules.Facts:
         channel=ticket.channel,
         category=ticket.category.name if ticket.category_id else "",
         organisation=ticket.organisation.name if ticket.organisation_id else "",
+        plan=plan.name if (plan := plan_for(ticket.organisation_id)) else "",
         sender_domain=requester.email.rpartition("@")[2].lower(),
         language=requester.language,
         subject=ticket.subject,
@@ -168,6 +189,8 @@ def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
             ticket_actions.assign_ticket(ticket, by=None, assignee=agent, reason=reason)
     elif kind == RuleAction.Kind.ADD_NOTE:
         ticket_actions.add_note(ticket, body=value, by=None)
+    elif kind == RuleAction.Kind.SEND_TEMPLATE:
+        send_template_reply(ticket, name=value)
 
 
 def apply_priority_matrix(ticket_id: int) -> Ticket | None:
@@ -188,16 +211,21 @@ def apply_priority_matrix(ticket_id: int) -> Ticket | None:
     )
 
 
+def plan_for(organisation_id: int | None) -> ServicePlan | None:
+    """The organisation's service plan; of several, the one with the highest minimum."""
+    if organisation_id is None:
+        return None
+    return (
+        ServicePlan.objects.filter(organisations=organisation_id)
+        .order_by("-minimum_priority", "id")
+        .first()
+    )
+
+
 def apply_service_plan(ticket_id: int) -> Ticket | None:
     """Raise a new ticket to its organisation's plan minimum (e.g. VIP: high)."""
     ticket = Ticket.objects.get(pk=ticket_id)
-    if ticket.organisation_id is None:
-        return None
-    plan = (
-        ServicePlan.objects.filter(organisations=ticket.organisation_id)
-        .order_by("-minimum_priority")
-        .first()
-    )
+    plan = plan_for(ticket.organisation_id)
     if plan is None or ticket.priority >= plan.minimum_priority:
         return None
     return ticket_actions.change_priority(
@@ -218,12 +246,54 @@ def triage_and_assign(ticket_id: int) -> None:
     recompute_deadlines(ticket_id)
 
 
-def request_callback(*, requester: User, phone: str, preferred_time: str, reason: str) -> Ticket:
+def contact_for_caller(*, name: str, email: str = "", phone: str = "") -> User:
+    """The customer behind a caller or a public callback form, created if new.
+
+    With an address: the mail rule (:func:`frontline.mail.inbound.contact_for`:
+    an unverified portal account is not trusted with it). With only a number
+    (E.164): the active customer with that number, or a new contact keeping it.
+    ``ValidationError`` without either.
+    """
+    if email.strip():
+        from frontline.mail.inbound import contact_for
+
+        return contact_for(email, name)
+    if not phone:
+        raise ValidationError(_("Give a phone number or an email address."))
+    same = User.objects.filter(phone=phone, role=Role.CUSTOMER, is_active=True).order_by("id")
+    if (found := same.first()) is not None:
+        return found
+    first, _sep, last = " ".join(name.split()).partition(" ")
+    username = f"phone{phone}"
+    if User.objects.filter(username=username).exists():
+        username = f"{username}-{User.objects.count()}"
+    user = User(
+        username=username,
+        first_name=first[:150],
+        last_name=last[:150],
+        phone=phone,
+        role=Role.CUSTOMER,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def request_callback(
+    *,
+    requester: User,
+    phone: str,
+    preferred_time: str,
+    reason: str,
+    remember_phone: bool = True,
+) -> Ticket:
     """A customer asks to be called back: a high-priority ticket in the callback queue.
 
     ``phone`` is already normalised (E.164). The number is kept on the person
-    if they had none. The callback SLA is whatever policy matches the
-    ``callback`` channel (the default one answers within 5 business minutes).
+    if they had none, unless ``remember_phone`` is off (an anonymous form must
+    not write on an account it cannot prove to own). The callback SLA is
+    whatever policy matches the ``callback`` channel (the default one answers
+    within 5 business minutes).
     """
     first_line = " ".join(reason.split())[:80]
     body = _("Please call me on %(phone)s.") % {"phone": phone}
@@ -231,7 +301,7 @@ def request_callback(*, requester: User, phone: str, preferred_time: str, reason
         body += "\n" + _("Best time: %(when)s") % {"when": preferred_time.strip()}
     body += "\n\n" + reason.strip()
     with transaction.atomic():
-        if not requester.phone:
+        if remember_phone and not requester.phone:
             requester.phone = phone
             requester.save(update_fields=["phone"])
         return ticket_actions.open_ticket(
@@ -242,3 +312,36 @@ def request_callback(*, requester: User, phone: str, preferred_time: str, reason
             channel=Channel.CALLBACK,
             priority=Priority.HIGH,
         )
+
+
+def open_ticket_by_call(
+    *,
+    by: User,
+    name: str,
+    email: str,
+    phone: str,
+    subject: str,
+    body: str,
+    direction: str,
+    duration_seconds: int,
+    summary: str = "",
+) -> Ticket:
+    """A call opens a ticket for the caller (found or made by
+    :func:`contact_for_caller`): the request (``body``, public: the customer's
+    own words as the agent took them down) on a new phone ticket, and the call
+    logged on it (internal; ``summary``, or the request when empty). One
+    transaction: all or nothing. The call is the first response."""
+    with transaction.atomic():
+        requester = contact_for_caller(name=name, email=email, phone=phone)
+        ticket = ticket_actions.open_ticket(
+            requester=requester, by=by, subject=subject, body=body, channel=Channel.PHONE
+        )
+        ticket_actions.log_call(
+            ticket,
+            by=by,
+            direction=direction,
+            phone=phone,
+            duration_seconds=duration_seconds,
+            summary=summary.strip() or body,
+        )
+    return ticket

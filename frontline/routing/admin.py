@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    AgentSkill,
     AgentStatus,
+    CategorySkill,
     PriorityMatrixEntry,
     RuleAction,
     RuleCondition,
     ServicePlan,
+    Skill,
     TeamRouting,
     TriageRule,
 )
@@ -51,3 +55,24 @@ class PriorityMatrixAdmin(admin.ModelAdmin):
     list_display = ("impact", "urgency", "priority")
     list_editable = ("priority",)
     ordering = ("impact", "urgency")
+
+
+class AgentSkillInline(admin.TabularInline):
+    model = AgentSkill
+    extra = 1
+    autocomplete_fields = ("user",)
+    verbose_name_plural = _("agents with this skill")
+
+
+class CategorySkillInline(admin.TabularInline):
+    model = CategorySkill
+    extra = 1
+    verbose_name_plural = _("categories that need this skill")
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    """One page per skill: who has it at which level, which categories need it."""
+
+    search_fields = ("name",)
+    inlines = [AgentSkillInline, CategorySkillInline]

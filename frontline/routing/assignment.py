@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Count
@@ -11,7 +12,7 @@ from django.utils import timezone
 from frontline.accounts.models import STAFF_ROLES, Team, User
 from frontline.tickets.models import Ticket
 
-from .models import AgentStatus, Strategy
+from .models import AgentSkill, AgentStatus, CategorySkill, Strategy
 
 _NEVER = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
@@ -51,18 +52,56 @@ def candidates(team: Team, *, today: datetime.date) -> list[Candidate]:
     return result
 
 
-def pick_assignee(team: Team, *, strategy: str, today: datetime.date | None = None) -> User | None:
+def requirements_for(category_id: int | None) -> dict[int, int]:
+    """The skills a category's tickets need: skill id → minimum level."""
+    if category_id is None:
+        return {}
+    return dict(
+        CategorySkill.objects.filter(category_id=category_id).values_list(
+            "skill_id", "minimum_level"
+        )
+    )
+
+
+def meets(levels: Mapping[int, int], requirements: Mapping[int, int]) -> bool:
+    """Whether an agent's skill levels (skill id → level) satisfy every requirement."""
+    return all(levels.get(skill, 0) >= minimum for skill, minimum in requirements.items())
+
+
+def _qualified(pool: list[Candidate], requirements: Mapping[int, int]) -> list[Candidate]:
+    if not requirements:
+        return pool
+    levels: dict[int, dict[int, int]] = {}
+    rows = AgentSkill.objects.filter(
+        user_id__in=[c.user.pk for c in pool], skill_id__in=list(requirements)
+    ).values_list("user_id", "skill_id", "level")
+    for user_id, skill_id, level in rows:
+        levels.setdefault(user_id, {})[skill_id] = level
+    return [c for c in pool if meets(levels.get(c.user.pk, {}), requirements)]
+
+
+def pick_assignee(
+    team: Team,
+    *,
+    strategy: str,
+    today: datetime.date | None = None,
+    requirements: Mapping[int, int] | None = None,
+) -> User | None:
     """The member the strategy chooses, or None (manual, or nobody can take it).
 
     Round robin: whoever was given a ticket longest ago. Fewest open: the least
-    loaded, ties to whoever waited longest. Ties after that go to the lower id.
+    loaded, ties to whoever waited longest. Skills: among those who have every
+    required skill (``requirements``: skill id → minimum level) at its level,
+    the least loaded, as fewest open. Ties after that go to the lower id.
     """
     if strategy == Strategy.MANUAL:
         return None
     pool = candidates(team, today=today or timezone.localdate())
+    if strategy == Strategy.SKILLS:
+        pool = _qualified(pool, requirements or {})
     if not pool:
         return None
-    if strategy == Strategy.LEAST_OPEN:
+    if strategy in (Strategy.LEAST_OPEN, Strategy.SKILLS):
         chosen = min(pool, key=lambda c: (c.open_tickets, c.last_assigned_at, c.user.pk))
     else:
         chosen = min(pool, key=lambda c: (c.last_assigned_at, c.user.pk))

@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
-from frontline.tickets.models import Priority
+from frontline.tickets.models import Category, Priority
+
+LEVELS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
 class Strategy(models.TextChoices):
     MANUAL = "manual", _("Manual: agents take tickets themselves")
     ROUND_ROBIN = "round_robin", _("Round robin")
     LEAST_OPEN = "least_open", _("Fewest open tickets")
+    SKILLS = "skills", _("Skills the category needs, then fewest open tickets")
 
 
 class TeamRouting(models.Model):
@@ -69,6 +73,62 @@ class AgentStatus(models.Model):
         return True
 
 
+class Skill(models.Model):
+    """Something an agent knows (a product, a language, a system), at a level 1-5."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("skill")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentSkill(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skills"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents")
+    level = models.PositiveSmallIntegerField(
+        _("level"), validators=LEVELS, help_text=_("1 (basics) to 5 (expert).")
+    )
+
+    class Meta:
+        verbose_name = _("agent skill")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="agentskill_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=5), name="agentskill_level_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.skill} {self.level}"
+
+
+class CategorySkill(models.Model):
+    """A skill the agents who take a category's tickets need (teams with the skills strategy)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="required_skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="categories")
+    minimum_level = models.PositiveSmallIntegerField(_("minimum level"), validators=LEVELS)
+
+    class Meta:
+        verbose_name = _("required skill")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "skill"], name="categoryskill_unique"),
+            models.CheckConstraint(
+                condition=models.Q(minimum_level__gte=1, minimum_level__lte=5),
+                name="categoryskill_level_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.skill} ≥ {self.minimum_level}"
+
+
 class TriageRule(models.Model):
     """A rule admins write in the admin: conditions on a new ticket, actions to take."""
 
@@ -96,6 +156,7 @@ class RuleCondition(models.Model):
         CHANNEL = "channel", _("Channel")
         CATEGORY = "category", _("Category")
         ORGANISATION = "organisation", _("Organisation")
+        PLAN = "plan", _("Service plan (name)")
         SENDER_DOMAIN = "sender_domain", _("Sender's email domain")
         LANGUAGE = "language", _("Language")
         SUBJECT = "subject", _("Subject")
@@ -149,6 +210,7 @@ class RuleAction(models.Model):
         ADD_TAGS = "add_tags", _("Add tags (comma-separated)")
         ASSIGN = "assign", _("Assign to (username)")
         ADD_NOTE = "add_note", _("Add an internal note (text)")
+        SEND_TEMPLATE = "send_template", _("Send a template reply (template name)")
 
     rule = models.ForeignKey(TriageRule, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -164,6 +226,7 @@ class RuleAction(models.Model):
         from django.core.exceptions import ValidationError
 
         from frontline.accounts.models import User
+        from frontline.knowledge.models import ReplyTemplate
         from frontline.tickets.models import Category, Priority
 
         value = self.value.strip()
@@ -172,9 +235,14 @@ class RuleAction(models.Model):
             self.Kind.SET_CATEGORY: lambda: not Category.objects.filter(name=value).exists(),
             self.Kind.ASSIGN: lambda: not User.objects.agents().filter(username=value).exists(),
             self.Kind.SET_PRIORITY: lambda: value.upper() not in Priority.names,
+            self.Kind.SEND_TEMPLATE: lambda: (
+                not ReplyTemplate.objects.filter(name=value, is_active=True).exists()
+            ),
         }.get(self.kind)
         if missing and missing():
-            raise ValidationError({"value": _("No such team, category, agent or priority.")})
+            raise ValidationError(
+                {"value": _("No such team, category, agent, priority or active template.")}
+            )
 
 
 class ServicePlan(models.Model):

@@ -21,6 +21,7 @@ FIELDS = (
     "channel",
     "category",
     "organisation",
+    "plan",
     "sender_domain",
     "language",
     "subject",
@@ -29,6 +30,7 @@ FIELDS = (
     "form_field",
     "time_of_day",
 )
+LABELS = {"plan": "service plan", "sender_domain": "sender domain", "time_of_day": "time of day"}
 OPERATORS = ("equals", "not_equals", "contains", "not_contains", "regex", "one_of", "between")
 
 
@@ -39,6 +41,7 @@ class Facts:
     channel: str = ""
     category: str = ""
     organisation: str = ""
+    plan: str = ""  # the organisation's service plan (the highest), e.g. "VIP"
     sender_domain: str = ""
     language: str = ""
     subject: str = ""
@@ -55,7 +58,9 @@ class Condition:
     key: str = ""  # the form field's key, for field == "form_field"
 
     def describe(self) -> str:
-        subject = f"form field “{self.key}”" if self.field == "form_field" else self.field
+        subject = LABELS.get(self.field, self.field)
+        if self.field == "form_field":
+            subject = f"form field “{self.key}”"
         return f"{subject} {self.operator.replace('_', ' ')} “{self.value}”"
 
 
@@ -146,8 +151,13 @@ def check(condition: Condition, facts: Facts) -> Check:
     except (ValueError, re.error) as exc:
         return Check(condition, False, f"{condition.describe()}: cannot check ({exc})")
     shown = text if len(text) <= 60 else text[:57] + "…"
-    verdict = "yes" if passed else "no"
-    return Check(condition, passed, f"{condition.describe()}: {verdict} (was “{shown}”)")
+    if condition.field == "plan" and not text:
+        return Check(condition, passed, f"{condition.describe()}: {_yes(passed)} (no plan)")
+    return Check(condition, passed, f"{condition.describe()}: {_yes(passed)} (was “{shown}”)")
+
+
+def _yes(passed: bool) -> str:
+    return "yes" if passed else "no"
 
 
 def evaluate(rules: Sequence[Rule], facts: Facts) -> list[Verdict]:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Iterator
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from frontline.accounts.models import STAFF_ROLES, Role, User
 from frontline.lib.business_hours import add_business_time, due_with_pauses
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import (
     WAITING_STATUSES,
     EventKind,
+    Message,
+    MessageKind,
     Priority,
     Ticket,
     TicketEvent,
@@ -81,6 +86,16 @@ def recompute_deadlines(ticket_id: int) -> Ticket | None:
         if first != ticket.first_response_due_at:
             ticket.first_response_due_at = first
             changed.append("first_response_due_at")
+        waiting_since = _unanswered_since(ticket)
+        next_due = None
+        if waiting_since is not None and policy.next_response_minutes is not None:
+            target = datetime.timedelta(minutes=policy.next_response_minutes)
+            next_due = due_with_pauses(waiting_since, target, pauses, schedule)
+        if next_due != ticket.next_response_due_at:
+            # Another customer message started the clock: it may breach again.
+            ticket.next_response_due_at = next_due
+            ticket.sla_next_breached_at = None
+            changed += ["next_response_due_at", "sla_next_breached_at"]
         now = timezone.now()
         # A deadline that moved into the future (the clock stood still) may warn
         # and breach again.
@@ -95,72 +110,158 @@ def recompute_deadlines(ticket_id: int) -> Ticket | None:
     return ticket
 
 
-def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
-    """Warn about tickets near their deadline and act on tickets past it (the
-    resolution deadline, and the first-response one while nobody has answered).
+def _unanswered_since(ticket: Ticket) -> datetime.datetime | None:
+    """When the oldest customer message that no staff answer (public reply or
+    call) has followed was written. None when staff spoke last, and before the
+    first response: the first-response clock covers the opening messages."""
+    if ticket.first_response_at is None:
+        return None
+    latest = (
+        Message.objects.filter(
+            ticket=ticket,
+            kind__in=(MessageKind.REPLY, MessageKind.CALL),
+            author__isnull=False,  # the system's template replies answer nobody
+            created_at__gte=ticket.first_response_at,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "author__role")
+    )
+    since = None
+    for created_at, role in latest[:200]:
+        if role in STAFF_ROLES:
+            break
+        since = created_at
+    return since
 
-    Each warning and each breach happens once per ticket: the ticket is claimed
-    with a conditional update before anything is written, so two sweeps at once
-    (two workers) never double it. On a breach the policy may raise the priority
-    and move the ticket to another team. Returns (warnings, breaches).
+
+def _claimed(qs: QuerySet[Ticket], marker: str, now: datetime.datetime) -> Iterator[Ticket]:
+    """Tickets of ``qs`` (a batch), each claimed by setting ``marker`` with a
+    conditional update that repeats the whole condition, so two sweeps at once
+    never both act on one. What the caller does with a ticket runs inside that
+    ticket's transaction."""
+    for pk in list(qs.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        with transaction.atomic():
+            if qs.filter(pk=pk).update(**{marker: now}):
+                yield Ticket.objects.select_related("team", "assignee").get(pk=pk)
+
+
+def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Warn about tickets near their deadline and act on tickets past one: the
+    resolution deadline, the first response while nobody has answered, and the
+    next response while a customer message waits for an answer.
+
+    Each warning and each breach happens once (once per waiting customer message
+    for the next response): tickets are claimed before anything is written. A
+    resolution or first-response breach may raise the priority and move the
+    ticket to another team, as the policy says; every warning and breach is
+    told to people after commit (:func:`_notify`). Returns (warnings, breaches).
     """
     now = now or timezone.now()
     warned = breached = 0
     near = Ticket.objects.filter(
         is_open=True, sla_warned_at__isnull=True, sla_warn_at__lte=now
     ).exclude(status__in=WAITING_STATUSES)
-    for pk in list(near.values_list("pk", flat=True)[:SWEEP_BATCH]):
-        with transaction.atomic():
-            if near.filter(pk=pk).update(sla_warned_at=now):
-                ticket = Ticket.objects.get(pk=pk)
-                policy = policy_for(ticket)
-                TicketEvent.objects.create(
-                    ticket=ticket,
-                    kind=EventKind.SLA_WARNING,
-                    data={
-                        "due": ticket.due_at.isoformat(),
-                        "percent": policy.warn_percent if policy else None,
-                    },
-                    created_at=now,
-                )
-                warned += 1
+    for ticket in _claimed(near, "sla_warned_at", now):
+        policy = policy_for(ticket)
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            kind=EventKind.SLA_WARNING,
+            data={
+                "due": ticket.due_at.isoformat(),
+                "percent": policy.warn_percent if policy else None,
+            },
+            created_at=now,
+        )
+        _notify(ticket, event)
+        warned += 1
     late = Ticket.objects.filter(
         is_open=True, sla_breached_at__isnull=True, due_at__lte=now
     ).exclude(status__in=WAITING_STATUSES)
-    for pk in list(late.values_list("pk", flat=True)[:SWEEP_BATCH]):
-        with transaction.atomic():
-            # The claim repeats the whole condition: the ticket may have moved on.
-            if not late.filter(pk=pk).update(sla_breached_at=now):
-                continue
-            ticket = Ticket.objects.get(pk=pk)
-            TicketEvent.objects.create(
-                ticket=ticket,
-                kind=EventKind.SLA_BREACH,
-                data={"due": ticket.due_at.isoformat()},
-                created_at=now,
-            )
-            breached += 1
-            _escalate_on_breach(ticket)
+    for ticket in _claimed(late, "sla_breached_at", now):
+        _breach(ticket, now, due=ticket.due_at, target="resolution")
+        breached += 1
+        _escalate_on_breach(ticket)
     unanswered = Ticket.objects.filter(
         is_open=True,
         first_response_at__isnull=True,
         sla_first_breached_at__isnull=True,
         first_response_due_at__lte=now,
     )
-    for pk in list(unanswered.values_list("pk", flat=True)[:SWEEP_BATCH]):
-        with transaction.atomic():
-            if not unanswered.filter(pk=pk).update(sla_first_breached_at=now):
-                continue
-            ticket = Ticket.objects.get(pk=pk)
-            TicketEvent.objects.create(
-                ticket=ticket,
-                kind=EventKind.SLA_BREACH,
-                data={"due": ticket.first_response_due_at.isoformat(), "target": "first_response"},
-                created_at=now,
-            )
-            breached += 1
-            _escalate_on_breach(ticket)
+    for ticket in _claimed(unanswered, "sla_first_breached_at", now):
+        _breach(ticket, now, due=ticket.first_response_due_at, target="first_response")
+        breached += 1
+        _escalate_on_breach(ticket)
+    # A missed next response is told, not escalated: raising the priority at
+    # every slow answer would ratchet a long conversation up to urgent.
+    no_answer = Ticket.objects.filter(
+        is_open=True, sla_next_breached_at__isnull=True, next_response_due_at__lte=now
+    ).exclude(status__in=WAITING_STATUSES)
+    for ticket in _claimed(no_answer, "sla_next_breached_at", now):
+        _breach(ticket, now, due=ticket.next_response_due_at, target="next_response")
+        breached += 1
     return warned, breached
+
+
+def _breach(ticket: Ticket, now: datetime.datetime, *, due: datetime.datetime, target: str) -> None:
+    data = {"due": due.isoformat()}
+    if target != "resolution":
+        data["target"] = target
+    event = TicketEvent.objects.create(
+        ticket=ticket, kind=EventKind.SLA_BREACH, data=data, created_at=now
+    )
+    _notify(ticket, event)
+
+
+def recipients_for_breach(ticket: Ticket, kind: str) -> list[User]:
+    """Who is told about an SLA warning or breach (``kind`` is an event kind).
+
+    A warning goes to the assignee (nobody when unassigned: the team queue shows
+    the deadline). A breach goes to the supervisors in the ticket's team, or to
+    every active supervisor when the team has none or there is no team, so a
+    missed deadline always reaches someone who can act.
+    """
+    if kind == EventKind.SLA_WARNING:
+        assignee = ticket.assignee
+        return [assignee] if assignee is not None and assignee.is_active else []
+    supervisors = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id")
+    if ticket.team_id is not None:
+        in_team = list(supervisors.filter(teams=ticket.team_id))
+        if in_team:
+            return in_team
+    return list(supervisors)
+
+
+def _notify(ticket: Ticket, event: TicketEvent) -> None:
+    """The one hook for SLA warnings and breaches: record on the event who should
+    be told, and after commit hand it to the notification task (which mails)."""
+    from .tasks import notify
+
+    people = recipients_for_breach(ticket, event.kind)
+    event.data["notify"] = [p.pk for p in people]
+    event.save(update_fields=["data"])
+    transaction.on_commit(lambda: notify.enqueue(event.pk))
+
+
+def recipients_of(event_id: int) -> list[User]:
+    """The people an SLA warning or breach event said should be told, still active."""
+    event = TicketEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return []
+    ids = event.data.get("notify", [])
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("id"))
+
+
+def mail_recipients(event_id: int) -> list[int]:
+    """Mail the people an SLA warning or breach event names (the notification task)."""
+    from frontline.mail.outbound import notify
+
+    event = TicketEvent.objects.filter(pk=event_id).only("kind", "ticket_id").first()
+    people = recipients_of(event_id)
+    if event is None or not people:
+        return []
+    notice = "sla_warning" if event.kind == EventKind.SLA_WARNING else "sla_breach"
+    sent = notify(notice, event.ticket_id, user_ids=[p.pk for p in people])
+    return [m.pk for m in sent]
 
 
 def _escalate_on_breach(ticket: Ticket) -> None:

@@ -21,6 +21,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "priority",
         "calendar",
         "first_response_minutes",
+        "next_response_minutes",
         "resolution_minutes",
         "is_active",
         "position",

@@ -103,6 +103,12 @@ class SlaPolicy(models.Model):
     )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT)
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
+    next_response_minutes = models.PositiveIntegerField(
+        _("next response within (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("After each customer message while the ticket is open; empty for none."),
+    )
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
     warn_percent = models.PositiveSmallIntegerField(
         _("warn at (percent of the time used)"), default=80

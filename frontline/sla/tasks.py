@@ -16,3 +16,9 @@ def recompute(ticket_id: int) -> None:
 def sweep() -> list[int]:
     """Warnings and breaches due by now; enqueued every minute by ``frontline serve``."""
     return list(actions.sweep())
+
+
+@task
+def notify(event_id: int) -> list[int]:
+    """Mail the people an SLA warning or breach event names; the ids of the mails."""
+    return actions.mail_recipients(event_id)

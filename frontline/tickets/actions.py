@@ -238,27 +238,41 @@ def _deadlines_changed(ticket: Ticket) -> None:
     transaction.on_commit(lambda: recompute.enqueue(ticket.pk))
 
 
+def _answered(ticket: Ticket) -> list[str]:
+    """Staff answered the customer (a public reply or a call): the next-response
+    clock stops until the customer writes again."""
+    if ticket.next_response_due_at is None:
+        return []
+    ticket.next_response_due_at = None
+    return ["next_response_due_at"]
+
+
 def add_reply(
     ticket: Ticket,
     *,
     body: str,
-    by: User,
+    by: User | None,
     files: Sequence[Any] = (),
     channel: str = Channel.WEB,
     body_html: str = "",
 ) -> Message:
-    """A public message on the ticket, from staff or from the customer.
+    """A public message on the ticket, from staff, the customer or the system.
 
-    From staff: counts as the first response if it is one; a new ticket becomes
-    open; the customers get it by mail. From the customer: a ticket waiting for
-    them or resolved reopens; a closed one reopens within the reopen window and
-    raises ``TicketClosed`` after it; the assignee is told. ``body_html`` (mail)
-    is sanitised again and kept beside the text.
+    From staff: counts as the first response if it is one and answers the
+    waiting customer message (the next-response deadline is cleared); a new
+    ticket becomes open; the customers get it by mail. From the customer: a
+    ticket waiting for them or resolved reopens; a closed one reopens within the
+    reopen window and raises ``TicketClosed`` after it; the SLA clock then sets
+    the next-response deadline (after commit) and the assignee is told. From the
+    system (``by=None``, e.g. a template reply sent by a triage rule): no person
+    answered, so it stops no SLA clock and leaves the status alone; the
+    customers get it by mail. ``body_html`` (mail) is sanitised again and kept
+    beside the text.
     """
     message = _add_public_message(
         ticket, body=body, by=by, files=files, channel=channel, body_html=body_html
     )
-    if by.is_staff_member:
+    if by is None or by.is_staff_member:
         _notify("reply", ticket, by=by, message=message)
     else:
         _notify("customer_replied", ticket, by=by, message=message)
@@ -269,7 +283,7 @@ def _add_public_message(
     ticket: Ticket,
     *,
     body: str,
-    by: User,
+    by: User | None,
     files: Sequence[Any],
     channel: str,
     body_html: str = "",
@@ -281,11 +295,14 @@ def _add_public_message(
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         changed: list[str] = []
-        if by.is_staff_member:
+        if by is None:
+            pass
+        elif by.is_staff_member:
             _require_staff(by)
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
                 changed.append("first_response_at")
+            changed += _answered(ticket)
             if ticket.status == Status.NEW:
                 changed += _set_status(ticket, Status.OPEN, by, now)
         else:
@@ -300,6 +317,8 @@ def _add_public_message(
                 _record(ticket, EventKind.REOPENED, by, now, reason="customer reply")
             elif ticket.status == Status.WAITING_CUSTOMER:
                 changed += _set_status(ticket, Status.OPEN, by, now)
+            if "status" not in changed:  # a status change recomputes already
+                _deadlines_changed(ticket)
         message = Message.objects.create(
             ticket=ticket,
             kind=MessageKind.REPLY,
@@ -439,6 +458,7 @@ def log_call(
         if ticket.first_response_at is None:  # a call is an answer
             ticket.first_response_at = now
             changed.append("first_response_at")
+        changed += _answered(ticket)
         _touch(ticket, now, *changed)
     return message
 

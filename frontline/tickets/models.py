@@ -243,6 +243,9 @@ class Ticket(models.Model):
     sla_warned_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(null=True, blank=True)
     sla_first_breached_at = models.DateTimeField(null=True, blank=True)
+    # Due while a customer message waits for a public answer from staff.
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    sla_next_breached_at = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -264,6 +267,10 @@ class Ticket(models.Model):
             models.Index(fields=["channel", "is_open", "due_at"], name="t_channel_due"),
             models.Index(fields=["is_open", "sla_warned_at", "sla_warn_at"], name="t_sla_warn"),
             models.Index(fields=["is_open", "sla_breached_at", "due_at"], name="t_sla_breach"),
+            models.Index(
+                fields=["is_open", "sla_next_breached_at", "next_response_due_at"],
+                name="t_sla_next",
+            ),
         ]
 
     def __str__(self) -> str:

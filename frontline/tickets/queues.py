@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import User
 
-from .models import WAITING_STATUSES, Channel, Status, Ticket, TicketQuerySet
+from .models import WAITING_STATUSES, Channel, Priority, Status, Ticket, TicketQuerySet
 
 PAGE_SIZE = 50
 # Deep offsets cost a scan of everything before them; past this, filter or sort instead.
@@ -45,8 +45,13 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "due_soon",
             _("Due soon"),
+            # "Any priority" spelled out: sorted by priority, SQLite then reads the
+            # due range of each priority from t_open_prio, already in order, instead
+            # of sorting the whole due range (51 ms → 0.3 ms on the bench).
             lambda u: Q(
-                is_open=True, due_at__lte=timezone.now() + datetime.timedelta(hours=DUE_SOON_HOURS)
+                is_open=True,
+                priority__in=Priority.values,
+                due_at__lte=timezone.now() + datetime.timedelta(hours=DUE_SOON_HOURS),
             ),
         ),
         Queue("open", _("All open"), lambda u: Q(is_open=True)),
