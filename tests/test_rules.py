@@ -172,3 +172,35 @@ def test_triage_runs_once_per_ticket(people, billing_rule, django_capture_on_com
     t = open_request(people, django_capture_on_commit_callbacks, "charged twice")
     assert apply_rules(t.pk) == []  # the task ran already: nothing twice
     assert t.messages.filter(kind=MessageKind.NOTE).count() == 1
+
+
+def test_rules_can_run_on_customer_replies_and_read_the_reply(
+    people, billing_rule, django_capture_on_commit_callbacks
+):
+    from frontline.routing.actions import apply_rules
+
+    capture = django_capture_on_commit_callbacks
+    angry = TriageRule.objects.create(
+        name="Angry customers to a supervisor's eyes",
+        position=0,
+        runs_on=TriageRule.Trigger.REPLY,
+    )
+    RuleCondition.objects.create(rule=angry, field="body", operator="contains", value="lawyer")
+    RuleAction.objects.create(rule=angry, kind="add_tags", value="escalated")
+    t = open_request(people, capture, "My lawyer will hear of this")  # a new ticket
+    assert "escalated" not in set(t.tags.values_list("name", flat=True))  # not a reply rule
+    with capture(execute=True):
+        calm = actions.add_reply(t, body="Any news?", by=people.carol)
+    assert not t.tags.filter(name="escalated").exists()
+    with capture(execute=True):
+        actions.add_reply(t, body="Staff: we are on it, no lawyer needed.", by=people.alice)
+    assert not t.tags.filter(name="escalated").exists()  # staff replies trigger nothing
+    with capture(execute=True):
+        furious = actions.add_reply(t, body="Talk to my lawyer.", by=people.carol)
+    assert t.tags.filter(name="escalated").exists()
+    events = t.events.filter(kind=EventKind.RULE, data__rule=angry.name)
+    assert list(events.values_list("data__message", flat=True)) == [furious.pk]
+    assert apply_rules(t.pk, message_id=furious.pk) == []  # once per reply
+    assert apply_rules(t.pk, message_id=calm.pk) == []  # did not match then, does not now
+    # The new-ticket rules ran once, at creation, and not again on replies.
+    assert t.events.filter(kind=EventKind.RULE, data__rule=billing_rule[1].name).count() == 1

@@ -180,3 +180,35 @@ def test_resolved_time_does_not_count_and_a_reopened_ticket_starts_again(
     assert t.status == Status.OPEN
     assert t.due_at == at(3, 13)  # three business hours were left when it was resolved
     assert sweep(now=at(3, 10, 1)) == (0, 0)
+
+
+def test_a_service_plan_gets_its_own_targets(people, django_capture_on_commit_callbacks):
+    from frontline.routing.models import ServicePlan
+
+    normal = make_policy(people)
+    vip = ServicePlan.objects.create(name="VIP", minimum_priority=Priority.NORMAL)
+    vip.organisations.add(people.acme)
+    SlaPolicy.objects.create(
+        name="VIP",
+        position=0,
+        plan=vip,
+        calendar=normal.calendar,
+        first_response_minutes=15,
+        resolution_minutes=120,
+    )
+    normal.position = 1
+    normal.save()
+    acme = open_at(at(30, 9), people, django_capture_on_commit_callbacks)
+    assert Ticket.objects.get(pk=acme.pk).first_response_due_at == at(30, 9, 15)
+    with (
+        time_machine.travel(at(30, 9), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        globex = actions.open_ticket(
+            requester=people.dan,
+            by=people.dan,
+            subject="Globex",
+            body="Help",
+            priority=Priority.NORMAL,
+        )
+    assert Ticket.objects.get(pk=globex.pk).first_response_due_at == at(30, 10)

@@ -92,7 +92,20 @@ def escalate_ticket(ticket: Ticket, *, by: User, note: str) -> Ticket:
     return ticket_actions.assign_ticket(current, by=by, team=target, assignee=None, note=note)
 
 
-def _rules() -> list[rules.Rule]:
+_TRIGGERS = {
+    TriageRule.Trigger.NEW: (TriageRule.Trigger.NEW, TriageRule.Trigger.BOTH),
+    TriageRule.Trigger.REPLY: (TriageRule.Trigger.REPLY, TriageRule.Trigger.BOTH),
+}
+
+
+def has_reply_rules() -> bool:
+    """Whether any active rule runs on customers' replies (one small query)."""
+    return TriageRule.objects.filter(
+        is_active=True, runs_on__in=_TRIGGERS[TriageRule.Trigger.REPLY]
+    ).exists()
+
+
+def _rules(trigger: str = TriageRule.Trigger.NEW) -> list[rules.Rule]:
     return [
         rules.Rule(
             id=r.pk,
@@ -105,13 +118,16 @@ def _rules() -> list[rules.Rule]:
             ),
             actions=tuple((a.kind, a.value.strip()) for a in r.actions.all()),
         )
-        for r in TriageRule.objects.filter(is_active=True).prefetch_related("conditions", "actions")
+        for r in TriageRule.objects.filter(
+            is_active=True, runs_on__in=_TRIGGERS[trigger]
+        ).prefetch_related("conditions", "actions")
     ]
 
 
-def ticket_facts(ticket: Ticket) -> rules.Facts:
-    """What the rules see of a ticket: its channel, category, sender, words and answers."""
-    first = Message.objects.filter(ticket=ticket).order_by("created_at", "id").first()
+def ticket_facts(ticket: Ticket, message: Message | None = None) -> rules.Facts:
+    """What the rules see of a ticket: its channel, category, sender, words and
+    answers; the words are those of ``message`` (a reply) or of the first message."""
+    first = message or Message.objects.filter(ticket=ticket).order_by("created_at", "id").first()
     requester = ticket.requester
     return rules.Facts(
         channel=ticket.channel,
@@ -132,19 +148,32 @@ def dry_run(ticket: Ticket) -> list[rules.Verdict]:
     return rules.evaluate(_rules(), ticket_facts(ticket))
 
 
-def apply_rules(ticket_id: int) -> list[str]:
-    """Run the triage rules on a ticket and carry out the matched rules' actions.
+def apply_rules(ticket_id: int, *, message_id: int | None = None) -> list[str]:
+    """Run the triage rules on a ticket and carry out the matched rules' actions:
+    the rules for new tickets, or with ``message_id`` (a customer's reply) the
+    rules that run on replies, looking at that reply's words.
 
     Each action goes through the ticket actions as the system (``by=None``),
     and each matched rule leaves a RULE event naming it. Returns the names of
-    the rules applied.
+    the rules applied. Runs once per ticket, and once per reply.
     """
     ticket = Ticket.objects.select_related("category", "organisation", "requester").get(
         pk=ticket_id
     )
-    if TicketEvent.objects.filter(ticket=ticket, kind=EventKind.RULE).exists():
-        return []  # already triaged: a task run twice must not act twice
-    verdicts = rules.evaluate(_rules(), ticket_facts(ticket))
+    done = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.RULE)
+    message = None
+    if message_id is None:
+        trigger = TriageRule.Trigger.NEW
+        done = done.exclude(data__has_key="message")
+    else:
+        trigger = TriageRule.Trigger.REPLY
+        done = done.filter(data__message=message_id)
+        message = Message.objects.filter(pk=message_id, ticket=ticket).first()
+        if message is None or message.is_internal:
+            return []
+    if done.exists():
+        return []  # a task run twice must not act twice
+    verdicts = rules.evaluate(_rules(trigger), ticket_facts(ticket, message))
     applied: list[str] = []
     with transaction.atomic():
         for verdict in verdicts:
@@ -159,6 +188,7 @@ def apply_rules(ticket_id: int) -> list[str]:
                 data={
                     "rule": verdict.rule.name,
                     "actions": [list(a) for a in verdict.rule.actions],
+                    **({"message": message_id} if message_id is not None else {}),
                 },
             )
             applied.append(verdict.rule.name)

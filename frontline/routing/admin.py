@@ -39,8 +39,9 @@ class ActionInline(admin.TabularInline):
 
 @admin.register(TriageRule)
 class TriageRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "position", "is_active", "match_all", "stop")
+    list_display = ("name", "position", "is_active", "runs_on", "match_all", "stop")
     list_editable = ("position", "is_active")
+    list_filter = ("runs_on", "is_active")
     inlines = [ConditionInline, ActionInline]
 
 

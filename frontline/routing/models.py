@@ -130,9 +130,22 @@ class CategorySkill(models.Model):
 
 
 class TriageRule(models.Model):
-    """A rule admins write in the admin: conditions on a new ticket, actions to take."""
+    """A rule admins write in the admin: conditions on a ticket, actions to take,
+    on a new ticket and/or on every message a customer adds."""
+
+    class Trigger(models.TextChoices):
+        NEW = "new", _("A new ticket")
+        REPLY = "reply", _("A customer's reply")
+        BOTH = "both", _("Both")
 
     name = models.CharField(_("name"), max_length=200)
+    runs_on = models.CharField(
+        _("runs on"),
+        max_length=5,
+        choices=Trigger.choices,
+        default=Trigger.NEW,
+        help_text=_("On a reply, conditions on the body look at the reply."),
+    )
     position = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     match_all = models.BooleanField(

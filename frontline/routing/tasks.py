@@ -18,3 +18,9 @@ def auto_assign(ticket_id: int) -> int | None:
 def triage(ticket_id: int) -> None:
     """A new ticket: run the triage rules, then the team's assignment strategy."""
     actions.triage_and_assign(ticket_id)
+
+
+@task
+def rules_on_reply(ticket_id: int, message_id: int) -> list[str]:
+    """A customer replied: run the rules that run on replies; the names applied."""
+    return actions.apply_rules(ticket_id, message_id=message_id)

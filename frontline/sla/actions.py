@@ -36,10 +36,22 @@ logger = logging.getLogger(__name__)
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
-    """The first active policy, in order, for the ticket's priority and channel
-    (a policy with neither set applies to every ticket)."""
-    for policy in SlaPolicy.objects.filter(is_active=True).select_related("calendar"):
-        if policy.priority in (None, ticket.priority) and policy.channel in ("", ticket.channel):
+    """The first active policy, in order, for the ticket's priority, channel and
+    its organisation's service plan (a policy with none of them set applies to
+    every ticket). Put plan policies first to give a plan its own targets."""
+    policies = list(SlaPolicy.objects.filter(is_active=True).select_related("calendar"))
+    plan_id = None
+    if any(p.plan_id for p in policies):
+        from frontline.routing.actions import plan_for
+
+        plan = plan_for(ticket.organisation_id)
+        plan_id = plan.pk if plan else None
+    for policy in policies:
+        if (
+            policy.priority in (None, ticket.priority)
+            and policy.channel in ("", ticket.channel)
+            and policy.plan_id in (None, plan_id)
+        ):
             return policy
     return None
 

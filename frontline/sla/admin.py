@@ -19,6 +19,8 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "priority",
+        "channel",
+        "plan",
         "calendar",
         "first_response_minutes",
         "next_response_minutes",

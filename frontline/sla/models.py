@@ -82,7 +82,8 @@ class DayOff(models.Model):
 
 
 class SlaPolicy(models.Model):
-    """Targets in business minutes for tickets of one priority (or any)."""
+    """Targets in business minutes for tickets of one priority, channel and
+    service plan (or any)."""
 
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -100,6 +101,15 @@ class SlaPolicy(models.Model):
         choices=Channel.choices,
         blank=True,
         help_text=_("Empty: tickets from any channel."),
+    )
+    plan = models.ForeignKey(
+        "routing.ServicePlan",
+        verbose_name=_("service plan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: tickets of any organisation, with a plan or without."),
     )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT)
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))

@@ -276,7 +276,18 @@ def add_reply(
         _notify("reply", ticket, by=by, message=message)
     else:
         _notify("customer_replied", ticket, by=by, message=message)
+        _rules_on_reply(ticket, message)
     return message
+
+
+def _rules_on_reply(ticket: Ticket, message: Message) -> None:
+    """After commit, the triage rules that run on customers' replies (if any do)."""
+    from frontline.routing.actions import has_reply_rules
+    from frontline.routing.tasks import rules_on_reply
+
+    if has_reply_rules():
+        ticket_id, message_id = ticket.pk, message.pk
+        transaction.on_commit(lambda: rules_on_reply.enqueue(ticket_id, message_id))
 
 
 def _add_public_message(
