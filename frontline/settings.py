@@ -199,6 +199,8 @@ FRONTLINE = {
     "MAIL_MAX_ATTEMPTS": env_int("MAIL_MAX_ATTEMPTS", 5),
     # Automatic replies ("we received your request") per address and hour.
     "AUTO_REPLIES_PER_HOUR": env_int("AUTO_REPLIES_PER_HOUR", 5),
+    # Address-confirmation and password mails per address and hour.
+    "ACCOUNT_MAILS_PER_HOUR": env_int("ACCOUNT_MAILS_PER_HOUR", 3),
     # Days an address confirmation or password link stays valid.
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
 }

@@ -147,3 +147,64 @@ def test_password_links_ignore_the_host_header_and_unknown_addresses_learn_nothi
     (mail,) = mailoutbox
     assert "evil.test" not in mail.body and link_in(mail).startswith("/password/")
     assert Ticket.objects.count() == 0
+
+
+def test_the_link_only_counts_for_the_signed_in_owner_of_the_account(
+    client, people, mailoutbox, committed
+):
+    # Mallory signs up with Nora's address; the confirmation goes to Nora.
+    signup(client, committed, email="nora@acme.test")
+    client.logout()
+    path = link_in(mailoutbox[0])
+    earlier = receive(
+        b"From: nora@acme.test\r\nTo: support@frontline.test\r\nSubject: Salary\r\n"
+        b"Message-ID: <s1@acme.test>\r\n\r\nMy salary question.\r\n"
+    ).inbound.ticket
+    # Nora, not signed in (she does not know Mallory's password), presses the button.
+    response = client.post(path)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    squatter = User.objects.get(username="nora@acme.test")
+    squatter.refresh_from_db()
+    earlier.refresh_from_db()
+    assert squatter.email_verified_at is None and earlier.requester != squatter
+
+
+def test_account_links_are_not_kept_once_sent_and_are_rate_limited(
+    client, people, mailoutbox, committed, settings
+):
+    from frontline.mail.models import Delivery, Notice, OutboundMessage
+
+    for _ in range(5):
+        with committed():
+            client.post("/password/", {"email": "carol@example.com"})
+    assert len(mailoutbox) == 3  # ACCOUNT_MAILS_PER_HOUR
+    rows = OutboundMessage.objects.filter(notice=Notice.PASSWORD_RESET)
+    assert rows.filter(status=Delivery.SUPPRESSED).count() == 2
+    for row in rows.filter(status=Delivery.SENT):
+        assert "/password/" not in row.body and "not kept" in row.body
+
+
+def test_staff_locked_out_of_passwords_get_no_link(client, people, mailoutbox, committed):
+    people.bob.set_unusable_password()
+    people.bob.save()
+    with committed():
+        client.post("/password/", {"email": "bob@example.com"})
+    assert mailoutbox == []
+
+
+def test_confirming_brings_along_the_tickets_the_contact_was_copied_on(
+    client, people, mailoutbox, committed
+):
+    from frontline.mail.models import Mailbox
+
+    Mailbox.objects.create(name="Support", address="support@frontline.test")
+    nora = signup(client, committed)  # not confirmed yet: mail copying her goes to a contact
+    copied_on = receive(
+        b"From: carol@example.com\r\nTo: support@frontline.test\r\nCc: nora@acme.test\r\n"
+        b"Subject: Team offsite\r\nMessage-ID: <c1@example.com>\r\n\r\nPlans.\r\n"
+    ).inbound.ticket
+    (contact,) = copied_on.participants.all()
+    assert contact != nora and contact.email == "nora@acme.test"
+    client.post(link_in(mailoutbox[0]))
+    assert list(copied_on.participants.all()) == [nora]
+    assert f"/portal/tickets/{copied_on.pk}/" in client.get("/portal/").content.decode()

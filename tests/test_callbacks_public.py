@@ -45,15 +45,38 @@ def test_a_visitor_becomes_a_contact_with_a_callback_ticket(client, people):
     assert User.objects.filter(phone="+442079460958").count() == 1
 
 
-def test_an_address_finds_the_known_customer_without_writing_on_their_account(client, people):
-    people.carol.email_verified_at = timezone.now()
-    people.carol.save()
-    r = client.post(URL, FORM | {"email": "CAROL@example.com"})
+@pytest.mark.parametrize("who", ["carol", "sam"])
+def test_a_visitor_typing_someones_address_or_number_does_not_become_them(client, people, who):
+    owner = getattr(people, who)  # a customer with an account, and a supervisor
+    owner.email_verified_at = timezone.now()
+    owner.phone = "+442079460958"
+    owner.save()
+    r = client.post(URL, FORM | {"email": owner.email.upper()})
     assert r.status_code == 302
     ticket = Ticket.objects.get(channel=Channel.CALLBACK)
-    assert ticket.requester == people.carol
-    people.carol.refresh_from_db()
-    assert people.carol.phone == ""  # a stranger's form does not change her number
+    assert ticket.requester != owner and not ticket.requester.is_staff_member
+    assert ticket.requester.email == ""  # the typed address is not confirmed
+    assert not ticket.messages.filter(author=owner).exists()
+    owner_view = Client()
+    owner_view.force_login(owner)
+    if not owner.is_staff_member:
+        assert f"/portal/tickets/{ticket.pk}/" not in owner_view.get("/portal/").content.decode()
+    r = client.post(URL, FORM | {"reason": "by number only"})  # her number, no address
+    assert Ticket.objects.filter(channel=Channel.CALLBACK, requester=owner).count() == 0
+    owner.refresh_from_db()
+    assert owner.phone == "+442079460958"  # a stranger's form does not change her number
+
+
+def test_a_visitor_with_the_address_of_a_mail_contact_joins_that_contact(client, people):
+    from frontline.mail.inbound import receive
+
+    ticket = receive(
+        b"From: Vic <vic@example.org>\r\nTo: support@frontline.test\r\nSubject: Hi\r\n"
+        b"Message-ID: <v1@example.org>\r\n\r\nHello.\r\n"
+    ).inbound.ticket
+    client.post(URL, FORM | {"email": "vic@example.org"})
+    callback = Ticket.objects.get(channel=Channel.CALLBACK)
+    assert callback.requester == ticket.requester  # nobody signs in as a mail contact
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def verify_email(user: User) -> User:
 
 
 def _take_over_mail_contacts(user: User) -> None:
-    from frontline.tickets.models import Ticket
+    from frontline.tickets.models import Ticket, TicketParticipant
 
     # Contacts made from mail have no usable password (Django marks those with "!").
     contacts = list(
@@ -124,6 +124,22 @@ def _take_over_mail_contacts(user: User) -> None:
         .exclude(pk=user.pk)
         .values_list("pk", flat=True)
     )
-    if contacts:
-        Ticket.objects.filter(requester__in=contacts).update(requester=user)
-        User.objects.filter(pk__in=contacts).update(is_active=False)
+    if not contacts:
+        return
+    moved = Ticket.objects.filter(requester__in=contacts)
+    if user.organisation_id:
+        moved.filter(organisation__isnull=True).update(organisation=user.organisation_id)
+    moved.update(requester=user)
+    # The tickets they were copied on come along, except where the account
+    # takes part already or is now the requester.
+    taking_part = set(
+        TicketParticipant.objects.filter(user=user).values_list("ticket_id", flat=True)
+    )
+    for row in TicketParticipant.objects.filter(user__in=contacts).select_related("ticket"):
+        if row.ticket_id in taking_part or row.ticket.requester_id == user.pk:
+            row.delete()
+        else:
+            row.user = user
+            row.save(update_fields=["user"])
+            taking_part.add(row.ticket_id)
+    User.objects.filter(pk__in=contacts).update(is_active=False)

@@ -10,13 +10,13 @@ from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.urls import reverse
 
 from .actions import verify_email
-from .models import User
+from .models import Role, User
 
 
 class MailedPasswordForm(PasswordResetForm):
     """ "Forgot your password?" and "set a password" for people who only wrote by mail.
 
-    Unlike Django's form it also reaches accounts without a usable password (the
+    Unlike Django's form it also reaches customers without a usable password (the
     contacts made from mail), and the link goes out through Frontline's mail queue
     with ``SITE_URL``, never the request's Host header.
     """
@@ -24,7 +24,11 @@ class MailedPasswordForm(PasswordResetForm):
     def get_users(self, email: str) -> Iterator[User]:
         wanted = email.casefold()
         for user in User.objects.filter(email__iexact=email, is_active=True):
-            if user.email.casefold() == wanted:
+            if user.email.casefold() != wanted:
+                continue
+            # Staff without a usable password were locked out on purpose (or sign
+            # in elsewhere): a mailed link must not switch password login back on.
+            if user.has_usable_password() or user.role == Role.CUSTOMER:
                 yield user
 
     def send_mail(

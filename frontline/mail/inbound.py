@@ -144,7 +144,12 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
             notes.append(f"{ticket.reference} is closed: new ticket")
         else:
             inbound.ticket, inbound.message = ticket, message
-            notes += _add_copied(ticket, parsed, sender)
+            if via_token:
+                notes += _add_copied(ticket, parsed, sender)
+            elif copied := _copied_addresses(parsed, sender):
+                # Without the token the From header proves nothing: copying
+                # someone in must not let a forger give them the ticket.
+                notes.append("copied, not added (no reply token): " + ", ".join(copied))
             return Outcome.REPLY, "; ".join(notes)
     mailbox = inbound.mailbox
     ticket = actions.open_ticket(
@@ -163,10 +168,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 
-def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
-    """The people in To/Cc of a message accepted on ``ticket`` become its
-    participants, except our own addresses, staff, the sender and the requester.
-    Returns notes for the reason (who was left out)."""
+def _copied_addresses(parsed: ParsedEmail, sender: User) -> list[str]:
+    """The addresses in To/Cc other than our own and the sender's."""
     mailboxes = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
     ours = _our_addresses(mailboxes)
     # With no mailbox configured we cannot tell our address in To from a
@@ -178,9 +181,17 @@ def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
         if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
             continue
         wanted[key] = address.strip()
-    if not wanted:
+    return list(wanted.values())
+
+
+def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
+    """The people in To/Cc of a message accepted on ``ticket`` become its
+    participants, except our own addresses, staff, the sender and the requester.
+    Only for a new ticket, or a reply through the ticket's reply token: a From
+    header alone proves nothing. Returns notes for the reason (who was left out)."""
+    addresses = _copied_addresses(parsed, sender)
+    if not addresses:
         return []
-    addresses = list(wanted.values())
     skipped = addresses[MAX_NEW_PARTICIPANTS:]
     for address in addresses[:MAX_NEW_PARTICIPANTS]:
         person = contact_for(address, parsed.recipient_names.get(address, ""))

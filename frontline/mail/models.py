@@ -182,6 +182,8 @@ class Notice(models.TextChoices):
 
 # Notices sent without a person writing anything: subject to the per-address rate limit.
 AUTOMATIC_NOTICES = frozenset({Notice.RECEIVED})
+# Mails with a one-time link: rate-limited per address, and not kept once sent.
+ACCOUNT_NOTICES = frozenset({Notice.VERIFY_EMAIL, Notice.PASSWORD_RESET})
 
 
 class NotificationTemplate(models.Model):
@@ -211,6 +213,15 @@ class NotificationTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_notice_display()} [{self.language or '*'}]"
+
+    def clean(self) -> None:
+        from django.template import Template, TemplateSyntaxError
+
+        for name in ("subject", "body"):
+            try:
+                Template(getattr(self, name))
+            except TemplateSyntaxError as exc:
+                raise ValidationError({name: str(exc)}) from exc
 
 
 class Delivery(models.TextChoices):
@@ -249,6 +260,9 @@ class OutboundMessage(models.Model):
     status = models.CharField(
         max_length=12, choices=Delivery.choices, default=Delivery.QUEUED, db_index=True
     )
+    # Sent without a person writing it (acknowledgements, rule replies): marked
+    # Auto-Submitted and rate-limited per address.
+    automatic = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -260,7 +274,7 @@ class OutboundMessage(models.Model):
         verbose_name = _("sent message")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbound_due"),
-            models.Index(fields=["to_address", "notice", "created_at"], name="outbound_rate"),
+            models.Index(fields=["to_address", "created_at"], name="outbound_rate"),
             models.Index(fields=["ticket", "created_at"], name="outbound_ticket"),
         ]
 

@@ -28,9 +28,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from frontline.accounts.models import User
-from frontline.tickets.models import EventKind, Message, Ticket, TicketEvent
+from frontline.tickets.models import EventKind, Message, MessageKind, Ticket, TicketEvent
 
 from .models import (
+    ACCOUNT_NOTICES,
     AUTOMATIC_NOTICES,
     Delivery,
     InboundMessage,
@@ -63,15 +64,20 @@ def bracketed(message_id: str) -> str:
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
 
-def mentioned_staff(body: str) -> list[User]:
-    """Active staff named as ``@username`` in a note."""
+def mentioned_staff(body: str, ticket: Ticket) -> list[User]:
+    """Active staff named as ``@username`` in a note who may see ``ticket`` (a
+    note is not mailed to someone the desk would not show it to)."""
     names = {m.rstrip(".") for m in MENTION.findall(body)}
     if not names:
         return []
     query = Q()
     for name in names:
         query |= Q(username__iexact=name)
-    return list(User.objects.agents().filter(query))
+    return [
+        user
+        for user in User.objects.agents().filter(query)
+        if Ticket.objects.for_agent(user).filter(pk=ticket.pk).exists()
+    ]
 
 
 # -- recipients --------------------------------------------------------------
@@ -89,7 +95,10 @@ def recipients(
     never the person who acted, never anyone without an address, deactivated,
     or one of our own mailboxes (that would loop)."""
     chosen: list[User] = list(users)
-    if ticket is not None and notice in CUSTOMER_NOTICES:
+    if ticket is not None and notice == Notice.RECEIVED:
+        # Only whoever wrote: copying many people must not fan out automatic mail.
+        chosen = [ticket.requester, *chosen]
+    elif ticket is not None and notice in CUSTOMER_NOTICES:
         copied = ticket.participants.filter(is_active=True).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
     elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee_id:
@@ -182,21 +191,45 @@ def render(notice: str, context: dict[str, Any], language: str) -> tuple[str, st
             .order_by("-language")
             .first()
         )
-        if own is not None:
-            plain = Context(context, autoescape=False)
-            subject = Template(own.subject).render(plain)
-            body = Template(own.body).render(plain)
-        else:
-            subject = render_to_string(f"mail/notices/{notice}.subject.txt", context)
-            body = render_to_string(f"mail/notices/{notice}.txt", context)
+        rendered = _render_own(own, context) if own is not None else None
+        if rendered is None:
+            rendered = (
+                render_to_string(f"mail/notices/{notice}.subject.txt", context),
+                render_to_string(f"mail/notices/{notice}.txt", context),
+            )
+    subject, body = rendered
     return header_text(subject), body.strip() + "\n"
+
+
+def _render_own(own: NotificationTemplate, context: dict[str, Any]) -> tuple[str, str] | None:
+    """An admin's template, rendered with plain values only (no model objects, so
+    no way to reach notes, passwords or settings from a template); ``None`` if it
+    fails, and the built-in wording is used instead."""
+    ticket = context.get("ticket")
+    plain: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, str)}
+    if ticket is not None:
+        plain["ticket"] = {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "status": ticket.get_status_display(),
+            "priority": ticket.get_priority_display(),
+            "due_at": ticket.due_at,
+        }
+    try:
+        values = Context(plain, autoescape=False)
+        return Template(own.subject).render(values), Template(own.body).render(values)
+    except Exception:  # a broken template must not stop the mail
+        logger.exception("Notification template %s failed; using the built-in one", own.pk)
+        return None
 
 
 def _thread_ids(ticket: Ticket, to_address: str) -> list[str]:
     """Message-IDs of the ticket's conversation with this address, oldest first:
     what the customer sent us and what we sent them (first one and the latest)."""
     received = InboundMessage.objects.filter(
-        ticket=ticket, outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY)
+        ticket=ticket,
+        outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY),
+        message__kind=MessageKind.REPLY,  # not bounces or auto-replies kept as notes
     ).exclude(message_id_header="")
     sent = OutboundMessage.objects.filter(ticket=ticket, to_address=to_address).exclude(
         status=Delivery.SUPPRESSED
@@ -227,7 +260,9 @@ def _threading(ticket: Ticket | None, to_address: str) -> tuple[str, str]:
     thread = _thread_ids(ticket, to_address)
     theirs = (
         InboundMessage.objects.filter(
-            ticket=ticket, outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY)
+            ticket=ticket,
+            outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY),
+            message__kind=MessageKind.REPLY,  # not bounces or auto-replies kept as notes
         )
         .exclude(message_id_header="")
         .order_by("-received_at")
@@ -237,13 +272,18 @@ def _threading(ticket: Ticket | None, to_address: str) -> tuple[str, str]:
     return (bracketed(theirs) if theirs else (thread[-1] if thread else "")), " ".join(thread)
 
 
-def _over_rate_limit(address: str, now: datetime.datetime) -> bool:
-    limit = settings.FRONTLINE["AUTO_REPLIES_PER_HOUR"]
+def _over_rate_limit(address: str, now: datetime.datetime, *, account: bool) -> bool:
+    """Whether ``address`` had its hourly share of automatic mail (or of account
+    links): a flood of mail or of sign-up forms must not make us a mail cannon."""
     recent = OutboundMessage.objects.filter(
-        to_address=address,
-        notice__in=AUTOMATIC_NOTICES,
-        created_at__gte=now - datetime.timedelta(hours=1),
+        to_address=address, created_at__gte=now - datetime.timedelta(hours=1)
     ).exclude(status=Delivery.SUPPRESSED)
+    if account:
+        recent = recent.filter(notice__in=ACCOUNT_NOTICES)
+        limit = settings.FRONTLINE["ACCOUNT_MAILS_PER_HOUR"]
+    else:
+        recent = recent.filter(automatic=True)
+        limit = settings.FRONTLINE["AUTO_REPLIES_PER_HOUR"]
     return recent.count() >= limit
 
 
@@ -265,9 +305,13 @@ def compose(
     from_header, reply_to = _addresses(ticket, actor.display_name if actor else "")
     domain = parseaddr(from_header)[1].rpartition("@")[2] or "frontline.invalid"
     in_reply_to, references = _threading(ticket, recipient.email)
+    # A reply no person wrote (a rule's template reply) is as automatic as an acknowledgement.
+    automatic = notice in AUTOMATIC_NOTICES or (notice == Notice.REPLY and actor is None)
     status, reason = Delivery.QUEUED, ""
-    if notice in AUTOMATIC_NOTICES and _over_rate_limit(recipient.email, now):
+    if automatic and _over_rate_limit(recipient.email, now, account=False):
         status, reason = Delivery.SUPPRESSED, "automatic replies to this address over the limit"
+    elif notice in ACCOUNT_NOTICES and _over_rate_limit(recipient.email, now, account=True):
+        status, reason = Delivery.SUPPRESSED, "account mails to this address over the limit"
     outbound = OutboundMessage.objects.create(
         notice=notice,
         ticket=ticket,
@@ -285,6 +329,7 @@ def compose(
         references=references,
         status=status,
         reason=reason,
+        automatic=automatic,
         created_at=now,
         next_attempt_at=now,
     )
@@ -333,7 +378,7 @@ def _email(outbound: OutboundMessage) -> EmailMessage:
         headers["In-Reply-To"] = outbound.in_reply_to
     if outbound.references:
         headers["References"] = outbound.references
-    if outbound.notice in AUTOMATIC_NOTICES:
+    if outbound.automatic:
         headers["Auto-Submitted"] = "auto-replied"
     elif outbound.notice not in (Notice.REPLY, Notice.INFO_REQUESTED):
         headers["Auto-Submitted"] = "auto-generated"
@@ -359,7 +404,9 @@ def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> Outbou
         return None
     wait = BACKOFF_MINUTES[min(row, len(BACKOFF_MINUTES) - 1)]
     claimed = (
-        OutboundMessage.objects.filter(pk=outbound_id, status=Delivery.QUEUED, attempts=row)
+        OutboundMessage.objects.filter(
+            pk=outbound_id, status=Delivery.QUEUED, attempts=row, attempts__lt=attempts
+        )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .update(attempts=F("attempts") + 1, next_attempt_at=now + datetime.timedelta(minutes=wait))
     )
@@ -372,41 +419,64 @@ def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> Outbou
         logger.warning("Sending mail %s failed: %r", outbound.pk, exc)
         outbound.reason = f"attempt {outbound.attempts}: {exc!r}"[:2000]
         if outbound.attempts >= attempts:
-            outbound.status = Delivery.FAILED
-            outbound.next_attempt_at = None
-            with transaction.atomic():
-                outbound.save(update_fields=["status", "reason", "next_attempt_at"])
-                if outbound.ticket_id:
-                    TicketEvent.objects.create(
-                        ticket_id=outbound.ticket_id,
-                        kind=EventKind.MAIL_FAILED,
-                        data={"to": outbound.to_address, "subject": outbound.subject},
-                        created_at=now,
-                    )
+            _fail(outbound, now)
         else:
             outbound.save(update_fields=["reason"])
         return outbound
     outbound.status = Delivery.SENT
     outbound.sent_at = timezone.now()
     outbound.next_attempt_at = None
-    outbound.save(update_fields=["status", "sent_at", "next_attempt_at"])
+    _forget_link(outbound)
+    outbound.save(update_fields=["status", "sent_at", "next_attempt_at", "body"])
     return outbound
+
+
+LINK_NOT_KEPT = "(This mail carried a one-time link, which is not kept.)\n"
+
+
+def _forget_link(outbound: OutboundMessage) -> None:
+    """A sent or failed account mail keeps no working link for anyone to copy."""
+    if outbound.notice in ACCOUNT_NOTICES:
+        outbound.body = LINK_NOT_KEPT
+
+
+def _fail(outbound: OutboundMessage, now: datetime.datetime) -> None:
+    """The last attempt failed: the message is failed, and its ticket says so."""
+    outbound.status = Delivery.FAILED
+    outbound.next_attempt_at = None
+    _forget_link(outbound)
+    with transaction.atomic():
+        outbound.save(update_fields=["status", "reason", "next_attempt_at", "body"])
+        if outbound.ticket_id:
+            TicketEvent.objects.create(
+                ticket_id=outbound.ticket_id,
+                kind=EventKind.MAIL_FAILED,
+                data={"to": outbound.to_address, "subject": outbound.subject},
+                created_at=now,
+            )
 
 
 def retry_due(*, now: datetime.datetime | None = None) -> int:
     """Queue a send for every message whose next attempt is due (retries, and
-    anything whose first send was lost in a crash). Returns how many."""
+    anything whose first send was lost in a crash). A message whose last attempt
+    never reported back (the worker died mid-send) fails instead of being sent
+    again. Returns how many were queued."""
     from .tasks import deliver as deliver_task
 
     now = now or timezone.now()
-    due = list(
-        OutboundMessage.objects.filter(status=Delivery.QUEUED, next_attempt_at__lte=now)
+    due = OutboundMessage.objects.filter(status=Delivery.QUEUED, next_attempt_at__lte=now)
+    limit = settings.FRONTLINE["MAIL_MAX_ATTEMPTS"]
+    for outbound in due.filter(attempts__gte=limit)[:500]:
+        outbound.reason = f"attempt {outbound.attempts} never finished"
+        _fail(outbound, now)
+    queued = list(
+        due.filter(attempts__lt=limit)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:500]
     )
-    for pk in due:
+    for pk in queued:
         deliver_task.enqueue(pk)
-    return len(due)
+    return len(queued)
 
 
 def send_again(outbound: OutboundMessage) -> OutboundMessage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -68,11 +69,17 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in the confirmation mail. Opening it shows a button; pressing it
-    confirms (mail scanners that open links do not confirm anything)."""
+    """The link in the confirmation mail, for the signed-in owner of the account.
+    Opening it shows a button; pressing it confirms (mail scanners that open
+    links do not confirm anything)."""
     user = user_for_verification_token(token)
     if user is None:
         return render(request, "portal/verify_email.html", {"invalid": True}, status=400)
+    if request.user != user:
+        # The link proves the mailbox; signing in proves the account. Both are
+        # needed, or someone who signed up with another's address would take
+        # over that person's mail the day they press the button.
+        return redirect_to_login(request.get_full_path())
     if request.method == "POST":
         verify_email_action(user)
         messages.success(request, _("Thank you: your address is confirmed."))
@@ -169,6 +176,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
             "reply_form": forms.get("reply_form") or ReplyForm(),
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
+            "may_confirm": ticket.speaks_for_requester(request.user),
             "error": forms.get("error"),
         },
         status=status,
@@ -285,6 +293,7 @@ def public_callback(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 phone=form.cleaned_data["phone"],
+                confirmed=False,
             )
             request_callback(
                 requester=requester,

@@ -276,29 +276,41 @@ def triage_and_assign(ticket_id: int) -> None:
     recompute_deadlines(ticket_id)
 
 
-def contact_for_caller(*, name: str, email: str = "", phone: str = "") -> User:
+def contact_for_caller(
+    *, name: str, email: str = "", phone: str = "", confirmed: bool = True
+) -> User:
     """The customer behind a caller or a public callback form, created if new.
 
     With an address: the mail rule (:func:`frontline.mail.inbound.contact_for`:
     an unverified portal account is not trusted with it). With only a number
     (E.164): the active customer with that number, or a new contact keeping it.
-    ``ValidationError`` without either.
+    ``confirmed=False`` (an anonymous form: anyone can type anyone's address or
+    number) matches only contacts nobody has signed in as, never staff or an
+    account someone owns; otherwise a separate contact is made, so a stranger's
+    request never joins another person's account. ``ValidationError`` without
+    either.
     """
+    if not email.strip() and not phone:
+        raise ValidationError(_("Give a phone number or an email address."))
     if email.strip():
         from frontline.mail.inbound import contact_for
 
-        return contact_for(email, name)
-    if not phone:
-        raise ValidationError(_("Give a phone number or an email address."))
-    same = User.objects.filter(phone=phone, role=Role.CUSTOMER, is_active=True).order_by("id")
-    if (found := same.first()) is not None:
+        found = contact_for(email, name)
+    else:
+        found = (
+            User.objects.filter(phone=phone, role=Role.CUSTOMER, is_active=True)
+            .order_by("id")
+            .first()
+        )
+    if found is not None and (confirmed or _nobody_signs_in_as(found)):
         return found
     first, _sep, last = " ".join(name.split()).partition(" ")
-    username = f"phone{phone}"
+    username = f"phone{phone}" if phone else f"caller-{email.strip()}"[:140]
     if User.objects.filter(username=username).exists():
         username = f"{username}-{User.objects.count()}"
     user = User(
         username=username,
+        email=email.strip() if found is None else "",
         first_name=first[:150],
         last_name=last[:150],
         phone=phone,
@@ -307,6 +319,17 @@ def contact_for_caller(*, name: str, email: str = "", phone: str = "") -> User:
     user.set_unusable_password()
     user.save()
     return user
+
+
+def _nobody_signs_in_as(user: User) -> bool:
+    """A contact made from mail or a call: a customer with no password and no
+    confirmed address."""
+    return (
+        user.role == Role.CUSTOMER
+        and user.is_active
+        and not user.has_usable_password()
+        and user.email_verified_at is None
+    )
 
 
 def request_callback(

@@ -418,16 +418,16 @@ def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any]
         _store_files(ticket, message, files, by=by, internal=True)
         _record(ticket, EventKind.NOTE, by, now, message=message.pk)
         _touch(ticket, now)
-        mentioned = _mentioned_staff(body)
+        mentioned = _mentioned_staff(body, ticket)
         if mentioned:
             _notify("mentioned", ticket, by=by, message=message, users=mentioned)
     return message
 
 
-def _mentioned_staff(body: str) -> list[User]:
+def _mentioned_staff(body: str, ticket: Ticket) -> list[User]:
     from frontline.mail.outbound import mentioned_staff
 
-    return mentioned_staff(body)
+    return mentioned_staff(body, ticket)
 
 
 def log_call(
@@ -696,10 +696,13 @@ def _offer_to_team(ticket: Ticket) -> None:
 
 
 def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
-    """The customer says the solution worked: a resolved ticket closes."""
+    """The customer says the solution worked: a resolved ticket closes. Only the
+    requester (or their organisation's manager) may say so, not people copied in."""
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not ticket.speaks_for_requester(by):
+            raise ValidationError(_("Only the person who asked can confirm the solution."))
         if ticket.status != Status.RESOLVED:
             raise ValidationError(_("Only a resolved request can be confirmed."))
         _record(ticket, EventKind.CONFIRMED, by, now)

@@ -291,6 +291,14 @@ class Ticket(models.Model):
             return str(_("Registered"))
         return str(self.team.get_tier_display())
 
+    def speaks_for_requester(self, user: User) -> bool:
+        """The requester, or a manager of the ticket's organisation (not people copied in)."""
+        return user.pk == self.requester_id or bool(
+            user.is_org_manager
+            and user.organisation_id
+            and user.organisation_id == self.organisation_id
+        )
+
     def requester_may_reopen(self, now=None) -> bool:
         if self.status == Status.RESOLVED:
             return True

@@ -103,16 +103,18 @@ def test_internal_notes_are_never_mailed_to_customers_and_mentions_reach_colleag
     mailoutbox.clear()
     with committed():
         actions.add_note(
-            ticket, body="@bob can you check the ledger? Secret: 4711", by=people.alice
+            ticket,
+            body="@sam @bob can you check the ledger? Secret: 4711",
+            by=people.alice,
         )
     assert sent_to(mailoutbox, "carol@example.com") == []
+    # Sam (a supervisor) sees every ticket; Bob's team does not have this one.
     (mention,) = mailoutbox
-    assert mention.to == ["bob@example.com"]
+    assert mention.to == ["sam@example.com"]
     assert "Secret: 4711" in mention.body and "does not see it" in mention.body
+    note = ticket.messages.get(kind=MessageKind.NOTE)
     with pytest.raises(ValueError):
-        note = ticket.messages.get(kind=MessageKind.NOTE)
         outbound.notify(Notice.REPLY, ticket.pk, message_id=note.pk)
-    assert not OutboundMessage.objects.filter(to_address="carol@example.com", message=note).exists()
 
 
 def test_asking_for_information_sends_one_mail_and_waits(people, ticket, mailoutbox, committed):
@@ -389,3 +391,78 @@ def test_people_taking_part_hear_public_replies_but_never_notes(
         actions.add_note(ticket, body="Refund approved by finance.", by=people.alice)
     assert sorted(m.to[0] for m in mailoutbox) == ["carol@example.com", "erin@example.com"]
     assert all("Refund is on its way." in m.body for m in mailoutbox)
+
+
+def test_the_acknowledgement_goes_to_the_sender_only_not_to_everyone_copied(
+    db, support, mailoutbox, committed
+):
+    cc = ", ".join(f"p{n}@partner.test" for n in range(15))
+    with committed():
+        ticket = receive(
+            (
+                "From: boss@client.test\r\nTo: support@frontline.test\r\n"
+                f"Cc: {cc}\r\nSubject: Outage\r\nMessage-ID: <o1@client.test>\r\n\r\nDown.\r\n"
+            ).encode(),
+            mailbox=support,
+        ).inbound.ticket
+    assert ticket.participants.count() == 15
+    assert [m.to for m in mailoutbox] == [["boss@client.test"]]
+
+
+def test_a_reply_no_person_wrote_is_marked_automatic_and_rate_limited(
+    people, ticket, mailoutbox, committed, settings
+):
+    settings.FRONTLINE = {**settings.FRONTLINE, "AUTO_REPLIES_PER_HOUR": 2}
+    mailoutbox.clear()
+    for n in range(3):
+        with committed():
+            actions.add_reply(ticket, body=f"Automatic answer {n}", by=None)
+    assert len(mailoutbox) == 2
+    assert all(m.extra_headers["Auto-Submitted"] == "auto-replied" for m in mailoutbox)
+    with committed():
+        actions.add_reply(ticket, body="A person writes", by=people.alice)
+    assert "Auto-Submitted" not in mailoutbox[-1].extra_headers  # people are never limited
+
+
+def test_admin_templates_see_plain_values_only_and_a_broken_one_falls_back(
+    people, ticket, mailoutbox, committed
+):
+    from django.core.exceptions import ValidationError
+
+    actions.assign_ticket(ticket, by=people.alice, assignee=people.alice)
+    NotificationTemplate.objects.create(
+        notice=Notice.REPLY,
+        subject="Re: {{ ticket.subject }}",
+        body="[{{ ticket.assignee.password }}][{{ recipient.password }}]"
+        "{% for m in ticket.messages.all %}{{ m.body }}{% endfor %}{{ body }}",
+    )
+    with committed():
+        actions.add_note(ticket, body="Internal: refund via the back office", by=people.alice)
+        actions.add_reply(ticket, body="Refund on its way.", by=people.alice)
+    (reply,) = sent_to(mailoutbox, "carol@example.com")
+    assert reply.body.strip() == "[][]Refund on its way."
+    assert "back office" not in reply.body and "md5" not in reply.body
+    broken = NotificationTemplate(notice=Notice.RESOLVED, subject="{% if %}", body="x")
+    with pytest.raises(ValidationError):
+        broken.full_clean()
+    broken.save()  # saved around the admin: the mail still goes, in the built-in words
+    mailoutbox.clear()
+    with committed():
+        actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
+    (resolved,) = mailoutbox
+    assert "just reply" in resolved.body.lower()
+
+
+def test_a_send_that_never_reported_back_fails_instead_of_going_out_again(
+    people, ticket, settings, committed
+):
+    settings.FRONTLINE = {**settings.FRONTLINE, "MAIL_MAX_ATTEMPTS": 1}
+    row = outbound.compose(Notice.REPLY, people.carol, ticket=ticket, actor=people.alice)
+    # The worker claimed the one attempt and died before it could say how it went.
+    OutboundMessage.objects.filter(pk=row.pk).update(attempts=1, next_attempt_at=timezone.now())
+    assert outbound.deliver(row.pk).status == Delivery.QUEUED  # not claimable any more
+    later = timezone.now() + datetime.timedelta(minutes=1)
+    assert outbound.retry_due(now=later) == 0
+    row.refresh_from_db()
+    assert row.status == Delivery.FAILED and "never finished" in row.reason
+    assert ticket.events.filter(kind=EventKind.MAIL_FAILED).exists()

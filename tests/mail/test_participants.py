@@ -42,10 +42,10 @@ def test_a_participant_replies_by_mail_and_brings_in_someone_else(people):
     reply = receive(
         mail(
             sender="Paul <paul@partner.test>",
-            subject=f"Re: [#{ticket.pk}] Printer jams",
+            subject="Re: Printer jams",
             body="Same here.",
             message_id="<p2@partner.test>",
-            Cc="rita@partner.test",
+            Cc=f"support+t-{ticket.reply_token}@frontline.test, rita@partner.test",
         )
     ).inbound
     assert reply.outcome == Outcome.REPLY and reply.ticket == ticket
@@ -54,6 +54,23 @@ def test_a_participant_replies_by_mail_and_brings_in_someone_else(people):
         "paul@partner.test",
         "rita@partner.test",
     }
+
+
+def test_a_forged_reply_by_subject_tag_cannot_copy_in_an_outsider(people):
+    ticket = receive(mail()).inbound.ticket
+    forged = receive(
+        mail(
+            subject=f"Re: [#{ticket.pk}] Printer jams",  # From carol, but anyone can write that
+            body="Please keep my colleague informed.",
+            message_id="<forged@evil.test>",
+            Cc="mallory@evil.test",
+        )
+    ).inbound
+    assert forged.outcome == Outcome.REPLY and forged.ticket == ticket
+    assert not ticket.participants.exists()
+    assert "mallory@evil.test" in forged.reason and "not added" in forged.reason
+    for mallory in User.objects.filter(email="mallory@evil.test"):
+        assert not visible_tickets(mallory).filter(pk=ticket.pk).exists()
 
 
 def test_a_stranger_citing_the_ticket_does_not_add_people_to_it(people):
@@ -189,3 +206,19 @@ def test_without_a_mailbox_configured_only_cc_counts(people):
     ticket = receive(mail(Cc="paul@partner.test")).inbound.ticket
     # support@frontline.test (To) is ours, even if nobody said so.
     assert list(ticket.participants.values_list("email", flat=True)) == ["paul@partner.test"]
+
+
+def test_people_copied_in_cannot_close_the_requesters_ticket(client, people, ticket):
+    from frontline.tickets.models import Status
+
+    actions.add_participant(ticket, user=people.dan, by=people.alice)
+    actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
+    login(client, people.dan)
+    page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert "Yes, this solved it" not in page
+    assert client.post(f"/portal/tickets/{ticket.pk}/solved/").status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    login(client, people.carol)
+    assert "Yes, this solved it" in client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert client.post(f"/portal/tickets/{ticket.pk}/solved/").status_code == 302
