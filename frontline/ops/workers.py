@@ -7,9 +7,11 @@ class) with the Redis one. Any number of workers may run, on any machines.
 
 The scheduler is a few threads that enqueue the periodic tasks (SLA sweep,
 closing quiet resolved tickets, mail retries, the IMAP poll). One process
-running it is enough. Two are harmless: each of those tasks claims its rows with
-a conditional update before acting (``UPDATE ... WHERE <not yet claimed>``), so
-a task enqueued twice does its work once and the second run finds nothing.
+running it is enough. Two are harmless: the SLA sweep, the quiet close and the
+IMAP poll claim their rows with a conditional update before acting
+(``UPDATE ... WHERE <not yet claimed>``); the mail retry only enqueues sends,
+and each send claims its attempt the same way. So a task enqueued twice does
+its work once and the second run finds nothing to do.
 """
 
 from __future__ import annotations
