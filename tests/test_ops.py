@@ -359,7 +359,9 @@ def close_task_ran(db_path: Path) -> bool:
 def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
     frontline = str(Path(sys.executable).with_name("frontline"))
     env = {**os.environ, "FRONTLINE_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    for name in ("DATABASE_URL", "REDIS_URL", "HOST", "PORT", "WEB_CONCURRENCY"):
+    for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "RUN_WORKER", "RUN_SCHEDULER"):
+        env.pop(name, None)
+    for name in ("HOST", "PORT", "WEB_CONCURRENCY"):
         env.pop(name, None)
     subprocess.run([frontline, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
     port = free_port()

@@ -4,13 +4,17 @@ The production way to run Frontline on one machine (``runserver`` is for
 development only). Starts two children with this interpreter:
 
 - ``gunicorn frontline.wsgi:application`` with a few worker processes;
-- ``frontline db_worker`` (django-tasks-db), when the task backend is the
-  database one. With another backend (Redis workers) run those workers apart.
+- the task backend's worker: ``frontline db_worker`` (django-tasks-db) with the
+  database backend, ``frontline rqworker`` (django-tasks-rq) with Redis
+  (``REDIS_URL``). ``--no-worker`` leaves it out (workers run elsewhere, e.g.
+  ``frontline worker`` on other machines).
 
-Threads in this process enqueue the periodic tasks: the SLA sweep every
-minute, the housekeeping that closes quiet resolved tickets every few
-minutes, and the IMAP poll, which fetches each mailbox whose own poll interval
-has passed. SIGINT, SIGTERM and SIGHUP are forwarded to
+Threads in this process (the scheduler) enqueue the periodic tasks: the SLA
+sweep every minute, the housekeeping that closes quiet resolved tickets every
+few minutes, mail retries, and the IMAP poll, which fetches each mailbox whose
+own poll interval has passed. ``--no-scheduler`` leaves them out, for the
+extra machines of a site where one process schedules (two would be harmless:
+see :mod:`frontline.ops.workers`). SIGINT, SIGTERM and SIGHUP are forwarded to
 both children as SIGTERM (a graceful stop: requests and the running task
 finish); a second signal kills them. When either child exits, the other is
 stopped too and the command fails, so a supervisor (systemd, a container
@@ -20,7 +24,6 @@ runtime) sees one process to restart.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import subprocess
@@ -32,14 +35,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.tasks import task_backends
-from django_tasks_db.backend import DatabaseBackend
 
-from frontline.mail import tasks as mail_tasks
-from frontline.ops.tasks import close_quiet_resolved_tickets
-from frontline.sla import tasks as sla_tasks
+from frontline.ops.workers import (
+    add_schedule_arguments,
+    env_bool,
+    env_int,
+    periodic_tasks,
+    run_periodically,
+    start_scheduler,
+    worker_arguments,
+)
 
-logger = logging.getLogger(__name__)
+__all__ = ["Command", "bind_address", "run_periodically"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Seconds the children get to finish after SIGTERM before they are killed.
@@ -47,33 +54,11 @@ STOP_TIMEOUT = 20
 GRACEFUL_TIMEOUT = 10
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
 def bind_address(host: str, port: int) -> str:
     """``host:port`` as gunicorn and browsers want it, with IPv6 hosts in brackets."""
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"{host}:{port}"
-
-
-def run_periodically(task: Any, every: float, stop: threading.Event) -> None:
-    """Enqueue ``task`` now and then every ``every`` seconds until ``stop``.
-
-    Runs in a thread of the serve process. Several machines running ``serve``
-    each enqueue it; the actions claim tickets with conditional updates, so
-    that is harmless.
-    """
-    while not stop.is_set():
-        try:
-            task.enqueue()
-        except Exception:  # a locked or unreachable database must not end the loop
-            logger.exception("Could not enqueue %s; will try again.", task.name)
-        finally:
-            connection.close()  # this thread's own connection
-        stop.wait(every)
 
 
 class Command(BaseCommand):
@@ -88,48 +73,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--port",
             type=int,
-            default=_env_int("PORT", 8000),
+            default=env_int("PORT", 8000),
             help="Port to listen on (default: $PORT or 8000).",
         )
         parser.add_argument(
             "--workers",
             type=int,
-            default=_env_int("WEB_CONCURRENCY", 2),
+            default=env_int("WEB_CONCURRENCY", 2),
             help="Web worker processes (default: $WEB_CONCURRENCY or 2).",
         )
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help="Do not start the background worker (it runs elsewhere).",
+            default=not env_bool("RUN_WORKER", True),
+            help="Do not start the background worker: it runs elsewhere (or set RUN_WORKER=false).",
         )
         parser.add_argument(
-            "--close-resolved-every",
-            type=float,
-            default=float(_env_int("CLOSE_RESOLVED_EVERY", 600)),
+            "--no-scheduler",
+            action="store_true",
+            default=not env_bool("RUN_SCHEDULER", True),
             help=(
-                "Seconds between runs of the task that closes quiet resolved tickets "
-                "(default: $CLOSE_RESOLVED_EVERY or 600; 0 turns it off)."
+                "Do not enqueue the periodic tasks: another process does "
+                "(or set RUN_SCHEDULER=false)."
             ),
         )
-        parser.add_argument(
-            "--sla-sweep-every",
-            type=float,
-            default=float(_env_int("SLA_SWEEP_EVERY", 60)),
-            help=(
-                "Seconds between SLA sweeps for warnings and breaches "
-                "(default: $SLA_SWEEP_EVERY or 60; 0 turns it off)."
-            ),
-        )
-        parser.add_argument(
-            "--mail-poll-every",
-            type=float,
-            default=float(_env_int("MAIL_POLL_EVERY", 15)),
-            help=(
-                "Seconds between checks for IMAP mailboxes due a poll; each mailbox is "
-                "then fetched at its own interval (default: $MAIL_POLL_EVERY or 15; "
-                "0 turns IMAP polling off)."
-            ),
-        )
+        add_schedule_arguments(parser)
 
     def handle(
         self,
@@ -138,6 +106,7 @@ class Command(BaseCommand):
         port: int,
         workers: int,
         no_worker: bool,
+        no_scheduler: bool,
         close_resolved_every: float,
         sla_sweep_every: float,
         mail_poll_every: float,
@@ -150,36 +119,33 @@ class Command(BaseCommand):
 
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
+        self.scheduler_threads: list[threading.Thread] = []
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         scheduler_stop = threading.Event()
         failed: tuple[str, int] | None = None
         try:
-            if no_worker:
-                pass
-            elif isinstance(task_backends["default"], DatabaseBackend):
-                self._spawn("worker", self._worker_command())
-            else:
-                self.stdout.write(
-                    "The task backend is not the database one: run its workers separately."
-                )
+            if not no_worker:
+                worker = self._worker_command()
+                if worker is None:
+                    raise CommandError(
+                        "Frontline cannot start a worker for this task backend; "
+                        "run its workers separately and pass --no-worker."
+                    )
+                self._spawn("worker", worker)
             self._spawn("web", self._web_command(host, port, workers))
             url = f"http://{bind_address(host, port)}/"
             pids = ", ".join(f"{name} pid {p.pid}" for name, p in self.children.items())
             self.stdout.write(f"Frontline is serving on {url} ({pids}). Press Ctrl+C to stop.")
             self.stdout.flush()
-            for task, every in (
-                (close_quiet_resolved_tickets, close_resolved_every),
-                (sla_tasks.sweep, sla_sweep_every),
-                (mail_tasks.retry_due_mail, 60.0),
-                (mail_tasks.poll_due_mailboxes, mail_poll_every),
-            ):
-                if every > 0:
-                    threading.Thread(
-                        target=run_periodically,
-                        args=(task, every, scheduler_stop),
-                        name=f"frontline-scheduler-{task.name}",
-                        daemon=True,
-                    ).start()
+            if not no_scheduler:
+                self.scheduler_threads = start_scheduler(
+                    periodic_tasks(
+                        close_resolved_every=close_resolved_every,
+                        sla_sweep_every=sla_sweep_every,
+                        mail_poll_every=mail_poll_every,
+                    ),
+                    scheduler_stop,
+                )
             failed = self._wait_for_stop_or_exit()
         finally:
             scheduler_stop.set()
@@ -191,18 +157,12 @@ class Command(BaseCommand):
             raise CommandError(f"The {name} process exited with status {code}; stopped the rest.")
         self.stdout.write("Stopped.")
 
-    def _worker_command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "frontline.manage",
-            "db_worker",
-            "--no-reload",
-            "--queue-name",
-            "*",
-            "--interval",
-            "1",
-        ]
+    def _worker_command(self) -> list[str] | None:
+        """The worker child for the configured task backend; None for an unknown one."""
+        arguments = worker_arguments()
+        if arguments is None:
+            return None
+        return [sys.executable, "-m", "frontline.manage", *arguments]
 
     def _web_command(self, host: str, port: int, workers: int) -> list[str]:
         # Extra gunicorn options can come from GUNICORN_CMD_ARGS, which gunicorn reads itself.
