@@ -357,6 +357,8 @@ def notify(
     message = Message.objects.filter(pk=message_id, ticket=ticket).first() if message_id else None
     if message is not None and message.is_internal and notice in CUSTOMER_NOTICES:
         raise ValueError("internal messages are never mailed to customers")
+    if notice == Notice.TEAM_ASSIGNED and ticket.assignee_id is not None:
+        return []  # the team's strategy gave it to someone, who hears of it instead
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     named = list(User.objects.filter(pk__in=list(user_ids))) if user_ids else []
     with transaction.atomic():

@@ -679,12 +679,12 @@ def assign_ticket(
         if assignee is not None and ticket.status == Status.NEW:
             changed += _set_status(ticket, Status.OPEN, by, now)
         _touch(ticket, now, *changed)
+        if ticket.assignee_id is None and ticket.team_id is not None:
+            _offer_to_team(ticket)  # first: if it picks someone, the team need not hear
         if assignee_changed and assignee is not None:
             _notify("assigned", ticket, by=by, message=None, users=[assignee])
         elif team_changed and assignee is None and new_team is not None:
             _notify("team_assigned", ticket, by=by, users=new_team.members.filter(is_active=True))
-        if ticket.assignee_id is None and ticket.team_id is not None:
-            _offer_to_team(ticket)
     return ticket
 
 

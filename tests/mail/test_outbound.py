@@ -466,3 +466,17 @@ def test_a_send_that_never_reported_back_fails_instead_of_going_out_again(
     row.refresh_from_db()
     assert row.status == Delivery.FAILED and "never finished" in row.reason
     assert ticket.events.filter(kind=EventKind.MAIL_FAILED).exists()
+
+
+def test_a_team_that_assigns_automatically_does_not_also_get_a_team_mail(
+    people, ticket, mailoutbox, committed
+):
+    from frontline.routing.models import Strategy, TeamRouting
+
+    TeamRouting.objects.create(team=people.second_line, strategy=Strategy.ROUND_ROBIN)
+    mailoutbox.clear()
+    with committed():
+        actions.assign_ticket(ticket, by=people.alice, team=people.second_line, note="Ledger.")
+    ticket.refresh_from_db()
+    assert ticket.assignee == people.bob
+    assert [m.subject.split("]")[1].strip().split(":")[0] for m in mailoutbox] == ["Yours now"]
