@@ -19,7 +19,6 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
@@ -77,11 +76,11 @@ def process(inbound: InboundMessage) -> InboundMessage:
             )
             .exclude(pk=inbound.pk)
             .exclude(outcome=Outcome.DUPLICATE)
-            .first()
+            .values_list("pk", "ticket_id")[:1]
         )
-        if seen is not None:
-            inbound.ticket_id = seen.ticket_id
-            return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen.pk}")
+        for seen_pk, seen_ticket_id in seen:
+            inbound.ticket_id = seen_ticket_id
+            return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen_pk}")
     try:
         with transaction.atomic():
             outcome, reason = _act(inbound, parsed)
@@ -99,11 +98,24 @@ def reprocess(inbound: InboundMessage) -> InboundMessage:
     return process(inbound)
 
 
+# What processing changes on the stored row (never the raw bytes, written once).
+PROCESSED_FIELDS = (
+    "message_id_header",
+    "sender",
+    "subject",
+    "outcome",
+    "reason",
+    "ticket",
+    "message",
+    "processed_at",
+)
+
+
 def _finish(inbound: InboundMessage, outcome: str, reason: str = "") -> InboundMessage:
     inbound.outcome = outcome
     inbound.reason = reason
     inbound.processed_at = timezone.now()
-    inbound.save()
+    inbound.save(update_fields=PROCESSED_FIELDS)
     return inbound
 
 
@@ -113,6 +125,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     ticket, via_token = find_thread(parsed)
     if parsed.auto.bounce:
         return _bounce(inbound, parsed)
+    if parsed.auto.is_automatic and ticket is None:
+        return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
     notes: list[str] = []
     if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
@@ -124,7 +138,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     body = parsed.text.strip() or "(This message has no text.)"
     if parsed.auto.is_automatic:
         if ticket is None:
-            return Outcome.SKIPPED, "automatic message: " + ", ".join(parsed.auto.reasons)
+            return _skip_automatic(parsed)
         note = actions.add_note(
             ticket, body=f"Automatic message from {sender.email}:\n\n{body}", by=None
         )
@@ -144,7 +158,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
             notes.append(f"{ticket.reference} is closed: new ticket")
         else:
             inbound.ticket, inbound.message = ticket, message
-            notes += _add_copied(ticket, parsed, sender)
+            notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
             return Outcome.REPLY, "; ".join(notes)
     mailbox = inbound.mailbox
     ticket = actions.open_ticket(
@@ -158,26 +172,30 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         files=files,
     )
     inbound.ticket = ticket
-    inbound.message = ticket.messages.first()
-    notes += _add_copied(ticket, parsed, sender)
+    inbound.message_id = ticket.messages.order_by("pk").values_list("pk", flat=True).first()
+    notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 
-def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
+def _skip_automatic(parsed: ParsedEmail) -> tuple[str, str]:
+    """An automatic message that answers no ticket of ours: kept, nothing else
+    (not even a contact for its sender)."""
+    return Outcome.SKIPPED, "automatic message: " + ", ".join(parsed.auto.reasons)
+
+
+def _add_copied(
+    ticket: Ticket, parsed: ParsedEmail, sender: User, mailbox: Mailbox | None = None
+) -> list[str]:
     """The people in To/Cc of a message accepted on ``ticket`` become its
     participants, except our own addresses, staff, the sender and the requester.
-    Returns notes for the reason (who was left out)."""
+    Returns notes for the reason (who was left out). ``mailbox``, the one the
+    message came in by, spares reading the mailboxes when no one else is copied."""
+    if mailbox is not None and not _copied(parsed, sender, _our_addresses({mailbox.address})):
+        return []
     mailboxes = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    ours = _our_addresses(mailboxes)
     # With no mailbox configured we cannot tell our address in To from a
     # customer's: only Cc counts then.
-    copied = (*parsed.to, *parsed.cc) if mailboxes else parsed.cc
-    wanted: dict[str, str] = {}
-    for address in copied:
-        key = address.strip().lower()
-        if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
-            continue
-        wanted[key] = address.strip()
+    wanted = _copied(parsed, sender, _our_addresses(mailboxes), to=bool(mailboxes))
     if not wanted:
         return []
     addresses = list(wanted.values())
@@ -192,9 +210,23 @@ def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
     return []
 
 
+def _copied(
+    parsed: ParsedEmail, sender: User, ours: frozenset[str], *, to: bool = True
+) -> dict[str, str]:
+    """The addresses copied on the message (To too if ``to``), by their lower-case
+    form, less the sender's and those in ``ours``."""
+    wanted: dict[str, str] = {}
+    for address in (*parsed.to, *parsed.cc) if to else parsed.cc:
+        key = address.strip().lower()
+        if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
+            continue
+        wanted[key] = address.strip()
+    return wanted
+
+
 def _our_addresses(mailboxes: set[str]) -> frozenset[str]:
     """Every address that is Frontline itself: mailboxes and the configured senders."""
-    ours = set(mailboxes)
+    ours = {a.lower() for a in mailboxes}
     for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
         for _name, address in getaddresses([str(getattr(settings, name, "") or "")]):
             if address:
@@ -310,8 +342,18 @@ def contact_for(address: str, name: str) -> User:
         if address.isascii()
         else User.objects.filter(email=address)
     )
-    # A verified account first (it took over the contacts made before it).
-    for user in same.order_by(F("email_verified_at").desc(nulls_last=True), "-is_active", "id"):
+    # A verified account first (it took over the contacts made before it), then
+    # active before deactivated, then the oldest. Sorted here: there are few.
+    found = sorted(
+        same.order_by(),
+        key=lambda u: (
+            u.email_verified_at is None,
+            -u.email_verified_at.timestamp() if u.email_verified_at else 0.0,
+            not u.is_active,
+            u.pk,
+        ),
+    )
+    for user in found:
         # An account someone opened on the portal with this address and never
         # verified proves nothing: mail from the address does not go to it.
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
