@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 REPLY_TOKEN = re.compile(r"\+t-([0-9a-f]{20})@", re.IGNORECASE)
 FINAL = (Outcome.NEW_TICKET, Outcome.REPLY, Outcome.DUPLICATE, Outcome.SKIPPED)
+ORIGINAL = tuple(o for o in FINAL if o != Outcome.DUPLICATE)  # what a duplicate points to
 # Addresses copied on one message that become participants; the rest are named
 # in the reason (a message copied to a thousand addresses adds twenty people).
 MAX_NEW_PARTICIPANTS = 20
@@ -72,10 +73,9 @@ def process(inbound: InboundMessage) -> InboundMessage:
     if inbound.message_id_header:
         seen = (
             InboundMessage.objects.filter(
-                message_id_header=inbound.message_id_header, outcome__in=FINAL
+                message_id_header=inbound.message_id_header, outcome__in=ORIGINAL
             )
             .exclude(pk=inbound.pk)
-            .exclude(outcome=Outcome.DUPLICATE)
             .values_list("pk", "ticket_id")[:1]
         )
         for seen_pk, seen_ticket_id in seen:
