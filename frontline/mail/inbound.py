@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import getaddresses
+from itertools import islice
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
@@ -34,9 +35,12 @@ logger = logging.getLogger(__name__)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 REPLY_TOKEN = re.compile(r"\+t-([0-9a-f]{20})@", re.IGNORECASE)
 FINAL = (Outcome.NEW_TICKET, Outcome.REPLY, Outcome.DUPLICATE, Outcome.SKIPPED)
+ORIGINAL = tuple(o for o in FINAL if o != Outcome.DUPLICATE)  # what a duplicate points to
 # Addresses copied on one message that become participants; the rest are named
 # in the reason (a message copied to a thousand addresses adds twenty people).
 MAX_NEW_PARTICIPANTS = 20
+# Messages per transaction in receive_many (the SQLite write lock is held that long).
+IMPORT_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,49 @@ class Received:
 
 def receive(raw: bytes, *, mailbox: Mailbox | None = None, source: str = "import") -> Received:
     """Store a message and process it. Safe to call twice with the same bytes."""
+    inbound, done = _store(raw, mailbox, source)
+    if done:
+        return Received(inbound, duplicate=True)
+    process(inbound)
+    return Received(inbound, duplicate=False)
+
+
+def receive_many(
+    raws: Iterable[bytes],
+    *,
+    mailbox: Mailbox | None = None,
+    source: str = "import",
+    batch: int = IMPORT_BATCH,
+) -> Iterator[Received]:
+    """:func:`receive` for each message, in order, with fewer transactions (bulk import).
+
+    ``batch`` messages at a time: their raw bytes are stored and committed
+    together, then they are processed in one transaction, each in its own
+    savepoint, so a failure still quarantines just that message. Results come
+    once their batch is committed. A crash loses nothing: stored messages not
+    yet processed are processed when they are received (imported) again.
+    """
+    pending = iter(raws)
+    while chunk := list(islice(pending, batch)):
+        rows: dict[int, InboundMessage] = {}
+        stored: list[tuple[InboundMessage, bool]] = []
+        with transaction.atomic():
+            for raw in chunk:
+                inbound, done = _store(raw, mailbox, source)
+                if inbound.pk in rows:  # the same bytes twice in this batch
+                    inbound, done = rows[inbound.pk], True
+                rows[inbound.pk] = inbound
+                stored.append((inbound, done))
+        with transaction.atomic():
+            for inbound, done in stored:
+                if not done:
+                    process(inbound)
+        yield from (Received(inbound, duplicate=done) for inbound, done in stored)
+
+
+def _store(raw: bytes, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
+    """The stored row for ``raw`` (new, or the earlier one with the same bytes) and
+    whether that earlier one is already processed."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
         with transaction.atomic():
@@ -55,10 +102,8 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None, source: str = "import
             )
     except IntegrityError:
         inbound = InboundMessage.objects.get(content_hash=digest)
-        if inbound.outcome in FINAL:
-            return Received(inbound, duplicate=True)
-    process(inbound)
-    return Received(inbound, duplicate=False)
+        return inbound, inbound.outcome in FINAL
+    return inbound, False
 
 
 def process(inbound: InboundMessage) -> InboundMessage:
@@ -73,15 +118,14 @@ def process(inbound: InboundMessage) -> InboundMessage:
     if inbound.message_id_header:
         seen = (
             InboundMessage.objects.filter(
-                message_id_header=inbound.message_id_header, outcome__in=FINAL
+                message_id_header=inbound.message_id_header, outcome__in=ORIGINAL
             )
             .exclude(pk=inbound.pk)
-            .exclude(outcome=Outcome.DUPLICATE)
-            .first()
+            .values_list("pk", "ticket_id")[:1]
         )
-        if seen is not None:
-            inbound.ticket_id = seen.ticket_id
-            return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen.pk}")
+        for seen_pk, seen_ticket_id in seen:
+            inbound.ticket_id = seen_ticket_id
+            return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen_pk}")
     try:
         with transaction.atomic():
             outcome, reason = _act(inbound, parsed)
@@ -99,11 +143,24 @@ def reprocess(inbound: InboundMessage) -> InboundMessage:
     return process(inbound)
 
 
+# What processing changes on the stored row (never the raw bytes, written once).
+PROCESSED_FIELDS = (
+    "message_id_header",
+    "sender",
+    "subject",
+    "outcome",
+    "reason",
+    "ticket",
+    "message",
+    "processed_at",
+)
+
+
 def _finish(inbound: InboundMessage, outcome: str, reason: str = "") -> InboundMessage:
     inbound.outcome = outcome
     inbound.reason = reason
     inbound.processed_at = timezone.now()
-    inbound.save()
+    inbound.save(update_fields=PROCESSED_FIELDS)
     return inbound
 
 
@@ -113,6 +170,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     ticket, via_token = find_thread(parsed)
     if parsed.auto.bounce:
         return _bounce(inbound, parsed)
+    if parsed.auto.is_automatic and ticket is None:
+        return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
     notes: list[str] = []
     if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
@@ -124,7 +183,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     body = parsed.text.strip() or "(This message has no text.)"
     if parsed.auto.is_automatic:
         if ticket is None:
-            return Outcome.SKIPPED, "automatic message: " + ", ".join(parsed.auto.reasons)
+            return _skip_automatic(parsed)
         note = actions.add_note(
             ticket, body=f"Automatic message from {sender.email}:\n\n{body}", by=None
         )
@@ -145,11 +204,11 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         else:
             inbound.ticket, inbound.message = ticket, message
             if via_token:
-                notes += _add_copied(ticket, parsed, sender)
-            elif copied := _copied_addresses(parsed, sender):
+                notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
+            elif copied := _copied(parsed, sender, _our_addresses(_ours(inbound.mailbox))):
                 # Without the token the From header proves nothing: copying
                 # someone in must not let a forger give them the ticket.
-                notes.append("copied, not added (no reply token): " + ", ".join(copied))
+                notes.append("copied, not added (no reply token): " + ", ".join(copied.values()))
             return Outcome.REPLY, "; ".join(notes)
     mailbox = inbound.mailbox
     ticket = actions.open_ticket(
@@ -163,35 +222,35 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         files=files,
     )
     inbound.ticket = ticket
-    inbound.message = ticket.messages.first()
-    notes += _add_copied(ticket, parsed, sender)
+    inbound.message_id = ticket.messages.order_by("pk").values_list("pk", flat=True).first()
+    notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 
-def _copied_addresses(parsed: ParsedEmail, sender: User) -> list[str]:
-    """The addresses in To/Cc other than our own and the sender's."""
-    mailboxes = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    ours = _our_addresses(mailboxes)
-    # With no mailbox configured we cannot tell our address in To from a
-    # customer's: only Cc counts then.
-    copied = (*parsed.to, *parsed.cc) if mailboxes else parsed.cc
-    wanted: dict[str, str] = {}
-    for address in copied:
-        key = address.strip().lower()
-        if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
-            continue
-        wanted[key] = address.strip()
-    return list(wanted.values())
+def _skip_automatic(parsed: ParsedEmail) -> tuple[str, str]:
+    """An automatic message that answers no ticket of ours: kept, nothing else
+    (not even a contact for its sender)."""
+    return Outcome.SKIPPED, "automatic message: " + ", ".join(parsed.auto.reasons)
 
 
-def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
+def _add_copied(
+    ticket: Ticket, parsed: ParsedEmail, sender: User, mailbox: Mailbox | None = None
+) -> list[str]:
     """The people in To/Cc of a message accepted on ``ticket`` become its
     participants, except our own addresses, staff, the sender and the requester.
-    Only for a new ticket, or a reply through the ticket's reply token: a From
-    header alone proves nothing. Returns notes for the reason (who was left out)."""
-    addresses = _copied_addresses(parsed, sender)
-    if not addresses:
+    Called for a new ticket, or a reply through the ticket's reply token only: a
+    From header alone proves nothing. Returns notes for the reason (who was
+    left out). ``mailbox``, the one the message came in by, spares reading the
+    mailboxes when no one else is copied."""
+    if mailbox is not None and not _copied(parsed, sender, _our_addresses({mailbox.address})):
         return []
+    mailboxes = _mailbox_addresses()
+    # With no mailbox configured we cannot tell our address in To from a
+    # customer's: only Cc counts then.
+    wanted = _copied(parsed, sender, _our_addresses(mailboxes), to=bool(mailboxes))
+    if not wanted:
+        return []
+    addresses = list(wanted.values())
     skipped = addresses[MAX_NEW_PARTICIPANTS:]
     for address in addresses[:MAX_NEW_PARTICIPANTS]:
         person = contact_for(address, parsed.recipient_names.get(address, ""))
@@ -203,9 +262,32 @@ def _add_copied(ticket: Ticket, parsed: ParsedEmail, sender: User) -> list[str]:
     return []
 
 
+def _mailbox_addresses() -> set[str]:
+    return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+
+
+def _ours(mailbox: Mailbox | None) -> set[str]:
+    """Our addresses as far as a note needs them: the mailbox the mail came by, if known."""
+    return {mailbox.address} if mailbox is not None else _mailbox_addresses()
+
+
+def _copied(
+    parsed: ParsedEmail, sender: User, ours: frozenset[str], *, to: bool = True
+) -> dict[str, str]:
+    """The addresses copied on the message (To too if ``to``), by their lower-case
+    form, less the sender's and those in ``ours``."""
+    wanted: dict[str, str] = {}
+    for address in (*parsed.to, *parsed.cc) if to else parsed.cc:
+        key = address.strip().lower()
+        if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
+            continue
+        wanted[key] = address.strip()
+    return wanted
+
+
 def _our_addresses(mailboxes: set[str]) -> frozenset[str]:
     """Every address that is Frontline itself: mailboxes and the configured senders."""
-    ours = set(mailboxes)
+    ours = {a.lower() for a in mailboxes}
     for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
         for _name, address in getaddresses([str(getattr(settings, name, "") or "")]):
             if address:
@@ -321,8 +403,18 @@ def contact_for(address: str, name: str) -> User:
         if address.isascii()
         else User.objects.filter(email=address)
     )
-    # A verified account first (it took over the contacts made before it).
-    for user in same.order_by(F("email_verified_at").desc(nulls_last=True), "-is_active", "id"):
+    # A verified account first (it took over the contacts made before it), then
+    # active before deactivated, then the oldest. Sorted here: there are few.
+    found = sorted(
+        same.order_by(),
+        key=lambda u: (
+            u.email_verified_at is None,
+            -u.email_verified_at.timestamp() if u.email_verified_at else 0.0,
+            not u.is_active,
+            u.pk,
+        ),
+    )
+    for user in found:
         # An account someone opened on the portal with this address and never
         # verified proves nothing: mail from the address does not go to it.
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:

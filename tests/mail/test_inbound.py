@@ -5,10 +5,12 @@ from email.message import EmailMessage
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 from frontline.accounts.models import User
-from frontline.mail.inbound import receive, reprocess
+from frontline.mail import inbound as inbound_module
+from frontline.mail.inbound import receive, receive_many, reprocess
 from frontline.mail.models import InboundMessage, Mailbox, Outcome
 from frontline.tickets import actions
 from frontline.tickets.models import Channel, MessageKind, Status, Ticket
@@ -250,3 +252,63 @@ def test_mail_pretending_to_be_an_agent_posts_nothing_as_them(people):
         b"To: support@frontline.test", f"To: support+t-{ticket.reply_token}@frontline.test".encode()
     )
     assert receive(via_token).inbound.ticket == ticket
+
+
+def test_a_bulk_import_quarantines_only_the_message_that_fails(people, monkeypatch):
+    real = actions.open_ticket
+
+    def flaky(**kwargs):
+        if kwargs["subject"] == "second":
+            raise RuntimeError("database hiccup")
+        return real(**kwargs)
+
+    monkeypatch.setattr(actions, "open_ticket", flaky)
+    raws = [mail(subject=s, message_id=f"<{s}@x>") for s in ("first", "second", "third")]
+    results = list(receive_many(raws, batch=10))
+    assert [r.inbound.subject for r in results] == ["first", "second", "third"]
+    assert [r.inbound.outcome for r in results] == [
+        Outcome.NEW_TICKET,
+        Outcome.QUARANTINED,
+        Outcome.NEW_TICKET,
+    ]
+    assert "database hiccup" in results[1].inbound.reason
+    assert bytes(InboundMessage.objects.get(subject="second").raw) == raws[1]
+    assert Ticket.objects.count() == 2
+
+
+def test_the_same_bytes_twice_in_one_batch_make_one_ticket(db):
+    results = list(receive_many([mail(), mail(), mail(message_id="<m2@x>")], batch=10))
+    assert [r.duplicate for r in results] == [False, True, False]
+    assert results[0].inbound.pk == results[1].inbound.pk
+    assert Ticket.objects.count() == 2 and InboundMessage.objects.count() == 2
+
+
+def test_a_crash_in_a_batch_loses_nothing(db, monkeypatch):
+    def crash(inbound):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inbound_module, "process", crash)
+    with pytest.raises(KeyboardInterrupt):
+        list(receive_many([mail(), mail(message_id="<m2@x>")]))
+    assert set(InboundMessage.objects.values_list("outcome", flat=True)) == {Outcome.RECEIVED}
+    assert Ticket.objects.count() == 0
+    monkeypatch.undo()
+    results = list(receive_many([mail(), mail(message_id="<m2@x>")]))
+    assert [r.inbound.outcome for r in results] == [Outcome.NEW_TICKET, Outcome.NEW_TICKET]
+    assert [r.duplicate for r in results] == [False, False]
+
+
+def test_an_unthreaded_automatic_message_makes_no_contact(db):
+    receive(mail(sender="news@shop.test", Auto_Submitted="auto-generated", message_id="<a@x>"))
+    assert not User.objects.filter(email="news@shop.test").exists()
+
+
+def test_a_maildir_is_imported_in_delivery_order(db, tmp_path):
+    maildir = mailbox.Maildir(tmp_path / "Maildir")
+    maildir.close()
+    # Keys that sort differently as text and as numbers.
+    (tmp_path / "Maildir" / "new" / "1700000000.M100000P1Q10.host").write_bytes(
+        mail(subject="Re: Printer jams", message_id="<m2@x>", In_Reply_To="<m1@client.example>")
+    )
+    (tmp_path / "Maildir" / "new" / "1700000000.M99999P1Q9.host").write_bytes(mail())
+    assert "read 2, new tickets 1, replies 1" in run_import(tmp_path / "Maildir")

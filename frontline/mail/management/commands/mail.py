@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import mailbox as mailboxes
+import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from frontline.mail import imap
-from frontline.mail.inbound import receive
+from frontline.mail.inbound import receive_many
 from frontline.mail.models import Mailbox, Outcome
 
 
@@ -29,7 +30,7 @@ def messages_at(path: Path) -> Iterator[tuple[str, bytes]]:
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
             box = mailboxes.Maildir(path, factory=None, create=False)
-            for key in sorted(box.keys()):
+            for key in sorted(box.keys(), key=_delivery_order):
                 yield f"{path.name}/{key}", box.get_bytes(key)
             return
         for item in sorted(path.iterdir()):
@@ -52,6 +53,12 @@ def summary(counts: Counter[str]) -> str:
         f"replies {counts[Outcome.REPLY]}, duplicates skipped {counts[Outcome.DUPLICATE]}, "
         f"skipped {counts[Outcome.SKIPPED]}, quarantined {counts[Outcome.QUARANTINED]}"
     )
+
+
+def _delivery_order(key: str) -> list[str | int]:
+    """A Maildir key as text and numbers (``1700000000.M99999P1Q9`` before
+    ``1700000000.M100000P1Q10``): keys in the order the messages arrived."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
 
 
 class Command(BaseCommand):
@@ -94,9 +101,16 @@ class Command(BaseCommand):
                 raise CommandError(f"No mailbox with the address {options['mailbox']}.")
         counts: Counter[str] = Counter()
         problems: list[str] = []
-        for label, raw in messages_at(path):
+        labels: deque[str] = deque()
+
+        def raws() -> Iterator[bytes]:
+            for label, raw in messages_at(path):
+                labels.append(label)
+                yield raw
+
+        for result in receive_many(raws(), mailbox=box, source="import"):
+            label = labels.popleft()
             counts["read"] += 1
-            result = receive(raw, mailbox=box, source="import")
             inbound = result.inbound
             outcome = Outcome.DUPLICATE if result.duplicate else inbound.outcome
             counts[outcome] += 1
