@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
+from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
 from frontline.tickets.models import Channel, ParticipantSource, Ticket, TicketParticipant
 
@@ -75,20 +76,60 @@ def receive_many(
     """
     pending = iter(raws)
     while chunk := list(islice(pending, batch)):
-        rows: dict[int, InboundMessage] = {}
-        stored: list[tuple[InboundMessage, bool]] = []
-        with transaction.atomic():
-            for raw in chunk:
-                inbound, done = _store(raw, mailbox, source)
-                if inbound.pk in rows:  # the same bytes twice in this batch
-                    inbound, done = rows[inbound.pk], True
-                rows[inbound.pk] = inbound
-                stored.append((inbound, done))
-        with transaction.atomic():
+        try:
+            stored = _store_batch(chunk, mailbox, source)
+        except IntegrityError:  # another process stored one of them just now
+            stored = _store_each(chunk, mailbox, source)
+        # The batch's background tasks (triage, notices) go into the queue in one write.
+        with enqueued_together(), transaction.atomic():
             for inbound, done in stored:
                 if not done:
                     process(inbound)
         yield from (Received(inbound, duplicate=done) for inbound, done in stored)
+
+
+def _store_batch(
+    chunk: list[bytes], mailbox: Mailbox | None, source: str
+) -> list[tuple[InboundMessage, bool]]:
+    """Store a batch's raw bytes in one transaction: one look-up for the bytes seen
+    before, one insert for the rest. Each message with whether it needs no more work
+    (seen and processed before, or the same bytes earlier in this batch)."""
+    digests = [hashlib.sha256(raw).hexdigest() for raw in chunk]
+    with transaction.atomic():
+        seen = {
+            row.content_hash: row for row in InboundMessage.objects.filter(content_hash__in=digests)
+        }
+        new = {
+            digest: InboundMessage(raw=raw, content_hash=digest, mailbox=mailbox, source=source)
+            for raw, digest in zip(chunk, digests, strict=True)
+            if digest not in seen
+        }
+        InboundMessage.objects.bulk_create(new.values())
+    stored, first = [], set()
+    for digest in digests:
+        if digest in new:
+            stored.append((new[digest], digest in first))
+            first.add(digest)
+        else:
+            row = seen[digest]
+            stored.append((row, row.outcome in FINAL or digest in first))
+            first.add(digest)
+    return stored
+
+
+def _store_each(
+    chunk: list[bytes], mailbox: Mailbox | None, source: str
+) -> list[tuple[InboundMessage, bool]]:
+    rows: dict[int, InboundMessage] = {}
+    stored: list[tuple[InboundMessage, bool]] = []
+    with transaction.atomic():
+        for raw in chunk:
+            inbound, done = _store(raw, mailbox, source)
+            if inbound.pk in rows:  # the same bytes twice in this batch
+                inbound, done = rows[inbound.pk], True
+            rows[inbound.pk] = inbound
+            stored.append((inbound, done))
+    return stored
 
 
 def _store(raw: bytes, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:

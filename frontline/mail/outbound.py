@@ -1,8 +1,8 @@
 """Outbound mail: who is told what, in their language, threaded, sent with retries.
 
-    ticket action ─► on_commit(notify.enqueue(notice, ticket))
+    ticket action ─► enqueue_after_commit(notify, notice, ticket)
                      └► notify(): recipients, render, OutboundMessage rows (stored first)
-                        └► on_commit(deliver.enqueue(pk)) ─► SMTP, retried with backoff
+                        └► enqueue_after_commit(deliver, pk) ─► SMTP, retried with backoff
 
 Every message is a row before it is sent, so a crash loses nothing: the retry
 sweep sends what is still queued. Internal notes are never mailed to
@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from frontline.accounts.models import User
+from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket, TicketEvent
 
 from .models import (
@@ -336,7 +337,7 @@ def compose(
     if status == Delivery.QUEUED:
         from .tasks import deliver
 
-        transaction.on_commit(lambda: deliver.enqueue(outbound.pk))
+        enqueue_after_commit(deliver, outbound.pk)
     return outbound
 
 
@@ -488,7 +489,7 @@ def send_again(outbound: OutboundMessage) -> OutboundMessage:
     )
     from .tasks import deliver as deliver_task
 
-    transaction.on_commit(lambda: deliver_task.enqueue(outbound.pk))
+    enqueue_after_commit(deliver_task, outbound.pk)
     outbound.refresh_from_db()
     return outbound
 

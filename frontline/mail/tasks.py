@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
+
+from frontline.lib.tasks import enqueue_after_commit
 
 from . import imap, outbound
 from .models import Mailbox
@@ -16,7 +17,7 @@ def poll_due_mailboxes() -> list[int]:
     each. Enqueued every few seconds by ``frontline serve``; returns the ids."""
     claimed = imap.claim_due(timezone.now())
     for mailbox_id in claimed:
-        transaction.on_commit(lambda mailbox_id=mailbox_id: poll_mailbox.enqueue(mailbox_id))
+        enqueue_after_commit(poll_mailbox, mailbox_id)
     return claimed
 
 

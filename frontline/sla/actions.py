@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from frontline.accounts.models import STAFF_ROLES, Role, User
 from frontline.lib.business_hours import add_business_time, due_with_pauses
+from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import (
     WAITING_STATUSES,
@@ -251,7 +252,7 @@ def _notify(ticket: Ticket, event: TicketEvent) -> None:
     people = recipients_for_breach(ticket, event.kind)
     event.data["notify"] = [p.pk for p in people]
     event.save(update_fields=["data"])
-    transaction.on_commit(lambda: notify.enqueue(event.pk))
+    enqueue_after_commit(notify, event.pk)
 
 
 def recipients_of(event_id: int) -> list[User]:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
 from frontline.lib.email_html import clean_message_html
+from frontline.lib.tasks import enqueue_after_commit
 
 from .forms import normalise_field_values
 from .models import (
@@ -176,7 +177,7 @@ def _triage(ticket: Ticket) -> None:
     """
     from frontline.routing.tasks import triage
 
-    transaction.on_commit(lambda: triage.enqueue(ticket.pk))
+    enqueue_after_commit(triage, ticket.pk)
 
 
 def _notify(
@@ -197,10 +198,8 @@ def _notify(
 
     ticket_id, message_id = ticket.pk, message.pk if message else None
     actor_id, user_ids = (by.pk if by else None), [u.pk for u in users]
-    transaction.on_commit(
-        lambda: notify.enqueue(
-            notice, ticket_id, message_id=message_id, actor_id=actor_id, user_ids=user_ids
-        )
+    enqueue_after_commit(
+        notify, notice, ticket_id, message_id=message_id, actor_id=actor_id, user_ids=user_ids
     )
 
 
@@ -235,7 +234,7 @@ def _deadlines_changed(ticket: Ticket) -> None:
     """After commit, let the SLA clock recompute the ticket's deadlines (a background task)."""
     from frontline.sla.tasks import recompute
 
-    transaction.on_commit(lambda: recompute.enqueue(ticket.pk))
+    enqueue_after_commit(recompute, ticket.pk)
 
 
 def _answered(ticket: Ticket) -> list[str]:
@@ -286,8 +285,7 @@ def _rules_on_reply(ticket: Ticket, message: Message) -> None:
     from frontline.routing.tasks import rules_on_reply
 
     if has_reply_rules():
-        ticket_id, message_id = ticket.pk, message.pk
-        transaction.on_commit(lambda: rules_on_reply.enqueue(ticket_id, message_id))
+        enqueue_after_commit(rules_on_reply, ticket.pk, message.pk)
 
 
 def _add_public_message(
@@ -692,7 +690,7 @@ def _offer_to_team(ticket: Ticket) -> None:
     """After commit, let the team's assignment strategy pick someone (a background task)."""
     from frontline.routing.tasks import auto_assign
 
-    transaction.on_commit(lambda: auto_assign.enqueue(ticket.pk))
+    enqueue_after_commit(auto_assign, ticket.pk)
 
 
 def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
