@@ -197,8 +197,10 @@ if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
-# Help-desk behaviour set per deployment.
+
 class FrontlineSettings(TypedDict):
+    """The keys of ``FRONTLINE`` and their types."""
+
     MAX_UPLOAD_BYTES: int
     MAX_MESSAGE_BYTES: int
     MAX_FILES_PER_MESSAGE: int
@@ -212,6 +214,7 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_LINK_DAYS: int
 
 
+# Help-desk behaviour set per deployment.
 FRONTLINE: FrontlineSettings = {
     # Largest file one upload may carry, in bytes.
     "MAX_UPLOAD_BYTES": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
