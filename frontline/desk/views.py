@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.forms import ChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -121,8 +122,8 @@ def queue(request: AuthedRequest, name: str) -> HttpResponse:
             "page": page,
             "has_next": has_next,
             "bulk": BulkForm(),
-            "statuses": StatusForm().fields["status"].choices,
-            "priorities": PriorityForm().fields["priority"].choices,
+            "statuses": cast(ChoiceField, StatusForm().fields["status"]).choices,
+            "priorities": cast(ChoiceField, PriorityForm().fields["priority"]).choices,
         },
     )
 
@@ -194,7 +195,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
                 include_files=False,
                 initial={f"f_{k}": v for k, v in ticket.fields.items()},
             )
-            if ticket.category_id
+            if ticket.category
             else None
         ),
         "next_line": next_line(ticket.team),
@@ -312,7 +313,7 @@ tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(
 @require_POST
 def fields(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
-    if ticket.category_id is None:
+    if ticket.category is None:
         raise Http404
     form = CategoryFieldsForm(request.POST, category=ticket.category, include_files=False)
     if form.is_valid():
