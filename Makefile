@@ -33,6 +33,7 @@ system-deps:
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-sqlite: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/pytest

@@ -8,6 +8,7 @@ database, uploaded files, cache and generated secret key under ``var/``.
 import os
 import secrets
 from pathlib import Path
+from typing import TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -171,7 +172,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 _HTMX_DIST = BASE_DIR.parent / "node_modules" / "htmx.org" / "dist"
 if _HTMX_DIST.exists():
     STATICFILES_DIRS.append(("vendor/htmx", _HTMX_DIST))
@@ -196,8 +197,25 @@ if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
+
+class FrontlineSettings(TypedDict):
+    """The keys of ``FRONTLINE`` and their types."""
+
+    MAX_UPLOAD_BYTES: int
+    MAX_MESSAGE_BYTES: int
+    MAX_FILES_PER_MESSAGE: int
+    RESOLVED_QUIET_DAYS: int
+    REQUESTER_REOPEN_DAYS: int
+    PRESENCE_SECONDS: int
+    SITE_NAME: str
+    MAIL_MAX_ATTEMPTS: int
+    AUTO_REPLIES_PER_HOUR: int
+    ACCOUNT_MAILS_PER_HOUR: int
+    ACCOUNT_LINK_DAYS: int
+
+
 # Help-desk behaviour set per deployment.
-FRONTLINE = {
+FRONTLINE: FrontlineSettings = {
     # Largest file one upload may carry, in bytes.
     "MAX_UPLOAD_BYTES": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
     # Largest email accepted by the IMAP and SMTP/LMTP transports, in bytes.

@@ -22,7 +22,7 @@ class FrontlineUserAdmin(UserAdmin):
     search_fields = ("username", "email", "first_name", "last_name")
     list_select_related = ("organisation",)
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (
             _("Help desk"),
             {

@@ -6,6 +6,8 @@ People are deactivated, never deleted: tickets and messages point at users with
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.functional import cached_property
@@ -69,7 +71,7 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, blank=True)
     email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
 
-    objects = FrontlineUserManager()
+    objects: ClassVar[FrontlineUserManager] = FrontlineUserManager()
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

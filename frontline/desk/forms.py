@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,8 @@ def _staff() -> Any:
 
 class FastSelectsMixin:
     """Render this form's drop-downs with :class:`FastSelect`."""
+
+    fields: dict[str, forms.Field]  # from the form it is mixed into
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -162,7 +164,7 @@ class BulkForm(FastSelectsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         # Any number is accepted here; the view keeps only the visible tickets.
         values = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
-        self.fields["tickets"].choices = [(v, v) for v in values]
+        cast(forms.ChoiceField, self.fields["tickets"]).choices = [(v, v) for v in values]
 
 
 class EscalateForm(forms.Form):
@@ -208,6 +210,7 @@ class NewCallForm(FastSelectsMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if not data.get("phone") and not data.get("email") and not self.errors:
             raise forms.ValidationError(
                 _("Give the caller's number or address: a known customer is found by them.")

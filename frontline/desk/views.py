@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import ChoiceField
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
+from frontline.lib.http import AuthedRequest
 from frontline.mail.inbound import contact_for
 from frontline.routing.actions import (
     dry_run,
@@ -63,7 +66,7 @@ from .forms import (
     TagsForm,
 )
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 BULK_LIMIT = 100  # one page of a queue, twice
 
 
@@ -71,7 +74,7 @@ def staff_required(view: View) -> View:
     """The desk exists only for staff; to anyone else it is not there."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_staff_member:
             raise Http404
         return view(request, *args, **kwargs)
@@ -80,13 +83,13 @@ def staff_required(view: View) -> View:
 
 
 @staff_required
-def queue_home(request: HttpRequest) -> HttpResponse:
+def queue_home(request: AuthedRequest) -> HttpResponse:
     default = "open" if request.user.sees_all_tickets else "team"
     return redirect("desk:queue_page", name=default)
 
 
 @staff_required
-def queue(request: HttpRequest, name: str) -> HttpResponse:
+def queue(request: AuthedRequest, name: str) -> HttpResponse:
     if name not in QUEUES:
         raise Http404
     user = request.user
@@ -119,15 +122,15 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
             "page": page,
             "has_next": has_next,
             "bulk": BulkForm(),
-            "statuses": StatusForm().fields["status"].choices,
-            "priorities": PriorityForm().fields["priority"].choices,
+            "statuses": cast(ChoiceField, StatusForm().fields["status"]).choices,
+            "priorities": cast(ChoiceField, PriorityForm().fields["priority"]).choices,
         },
     )
 
 
 @staff_required
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     back = request.POST.get("next") or "/desk/"
     if not back.startswith("/desk/"):
@@ -164,7 +167,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any):
+def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **forms: Any):
     user = request.user
     entries = ticket_timeline(ticket, for_customer=False)
     others = list(
@@ -192,7 +195,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
                 include_files=False,
                 initial={f"f_{k}": v for k, v in ticket.fields.items()},
             )
-            if ticket.category_id
+            if ticket.category
             else None
         ),
         "next_line": next_line(ticket.team),
@@ -208,7 +211,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
 
 
 @staff_required
-def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
     return _ticket_page(request, ticket)
 
@@ -216,7 +219,7 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
 def _reply_like(act: Callable[..., Any], done: str) -> View:
     @staff_required
     @require_POST
-    def view(request: HttpRequest, number: int) -> HttpResponse:
+    def view(request: AuthedRequest, number: int) -> HttpResponse:
         ticket = access_ticket_for_agent(request.user, number)
         form = ReplyForm(request.POST, request.FILES)
         if form.is_valid():
@@ -247,7 +250,7 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
 
     @staff_required
     @require_POST
-    def view(request: HttpRequest, number: int) -> HttpResponse:
+    def view(request: AuthedRequest, number: int) -> HttpResponse:
         ticket = access_ticket_for_agent(request.user, number)
         form = form_class(request.POST)
         if form.is_valid():
@@ -308,9 +311,9 @@ tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(
 
 @staff_required
 @require_POST
-def fields(request: HttpRequest, number: int) -> HttpResponse:
+def fields(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
-    if ticket.category_id is None:
+    if ticket.category is None:
         raise Http404
     form = CategoryFieldsForm(request.POST, category=ticket.category, include_files=False)
     if form.is_valid():
@@ -324,7 +327,7 @@ def fields(request: HttpRequest, number: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def add_participant(request: HttpRequest, number: int) -> HttpResponse:
+def add_participant(request: AuthedRequest, number: int) -> HttpResponse:
     """Bring someone into the ticket by address; a new address becomes a contact."""
     ticket = access_ticket_for_agent(request.user, number)
     form = ParticipantForm(request.POST)
@@ -344,7 +347,7 @@ def add_participant(request: HttpRequest, number: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def remove_participant(request: HttpRequest, number: int, user_id: int) -> HttpResponse:
+def remove_participant(request: AuthedRequest, number: int, user_id: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
     participation = get_object_or_404(ticket.participations.select_related("user"), user_id=user_id)
     actions.remove_participant(ticket, user=participation.user, by=request.user)
@@ -352,7 +355,7 @@ def remove_participant(request: HttpRequest, number: int, user_id: int) -> HttpR
 
 
 @staff_required
-def message_html(request: HttpRequest, message_id: int) -> HttpResponse:
+def message_html(request: AuthedRequest, message_id: int) -> HttpResponse:
     """One message's body again, with its remote images loaded if ``?images=1``."""
     message = access_message(request.user, message_id)
     return render(
@@ -363,7 +366,7 @@ def message_html(request: HttpRequest, message_id: int) -> HttpResponse:
 
 
 @staff_required
-def rules(request: HttpRequest, number: int) -> HttpResponse:
+def rules(request: AuthedRequest, number: int) -> HttpResponse:
     """Dry run: which triage rules this ticket matches now, and why. Changes nothing."""
     ticket = access_ticket_for_agent(request.user, number)
     return render(request, "desk/rules.html", {"ticket": ticket, "verdicts": dry_run(ticket)})
@@ -371,7 +374,7 @@ def rules(request: HttpRequest, number: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def call(request: HttpRequest, number: int) -> HttpResponse:
+def call(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
     form = CallForm(request.POST, request.FILES)
     if form.is_valid():
@@ -393,7 +396,7 @@ def call(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @staff_required
-def reply_template(request: HttpRequest, number: int) -> HttpResponse:
+def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     """The reply box, filled with a template for this ticket (htmx swaps it in)."""
     ticket = access_ticket_for_agent(request.user, number)
     chosen = request.GET.get("template", "")
@@ -407,7 +410,7 @@ def reply_template(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @staff_required
-def new_call(request: HttpRequest) -> HttpResponse:
+def new_call(request: AuthedRequest) -> HttpResponse:
     """Log a call from someone with no ticket yet: it opens one (channel phone)."""
     form = NewCallForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -437,7 +440,7 @@ def new_call(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def presence(request: HttpRequest, number: int) -> HttpResponse:
+def presence(request: AuthedRequest, number: int) -> HttpResponse:
     """Who else is on this ticket right now, and whether they are typing.
 
     Each open ticket page pings every few seconds; entries expire on their own.
@@ -459,5 +462,5 @@ def presence(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @staff_required
-def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment(request: AuthedRequest, attachment_id: int) -> FileResponse:
     return attachment_response(access_attachment(request.user, attachment_id))

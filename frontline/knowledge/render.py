@@ -35,5 +35,5 @@ def values_for(ticket: Ticket, *, agent: User | None) -> dict[str, str]:
         "ticket_number": ticket.reference,
         "subject": ticket.subject,
         "agent_name": agent.display_name if agent else "",
-        "team": ticket.team.name if ticket.team_id else "",
+        "team": ticket.team.name if ticket.team else "",
     }

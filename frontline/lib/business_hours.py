@@ -239,17 +239,17 @@ def due_with_pauses(
 
     remaining = target
     cursor = start  # the clock has run target - remaining by cursor
-    for begins, ends in stops:
-        if ends is not None and ends <= cursor:
+    for begins, resumes in stops:
+        if resumes is not None and resumes <= cursor:
             continue
         if begins > cursor:
             due = add_business_time(cursor, remaining, schedule)
             if due <= begins:
                 return due
             remaining -= business_time_between(cursor, begins, schedule)
-        if ends is None:
+        if resumes is None:
             return None
-        cursor = ends
+        cursor = resumes
     return add_business_time(cursor, remaining, schedule)
 
 

@@ -347,7 +347,7 @@ def _is_ours(address: str, ours: frozenset[str]) -> bool:
 def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     """A delivery failure: a note on the ticket it bounced for, if we know it."""
     original = parsed.auto.original_message_id
-    known = (
+    known: InboundMessage | OutboundMessage | None = (
         InboundMessage.objects.filter(message_id_header=original, ticket__isnull=False).first()
         if original
         else None
@@ -361,7 +361,7 @@ def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
     if known is None:
         return Outcome.SKIPPED, "delivery status notification for a message we do not know"
     note = actions.add_note(
-        known.ticket,
+        known.ticket,  # type: ignore[arg-type]  # both look-ups require a ticket
         body=f"Delivery failure reported by {parsed.from_address}:\n\n{parsed.text[:4000]}",
         by=None,
     )
@@ -479,7 +479,8 @@ def contact_for(address: str, name: str) -> User:
 def _attachments(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str]]:
     limit = settings.FRONTLINE["MAX_UPLOAD_BYTES"]
     most = settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]
-    files, dropped = [], []
+    files: list[SimpleUploadedFile] = []
+    dropped: list[str] = []
     for item in parsed.attachments:
         if len(item.content) > limit or len(files) >= most:
             dropped.append(item.filename)

@@ -102,7 +102,7 @@ def recipients(
     elif ticket is not None and notice in CUSTOMER_NOTICES:
         copied = ticket.participants.filter(is_active=True).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
-    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee_id:
+    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee:
         chosen = [ticket.assignee, *chosen]
     ours = _our_addresses()
     seen: set[int] = set()
@@ -173,8 +173,8 @@ def _context(
         context |= {
             "ticket": ticket,
             "customer_name": ticket.requester.first_name or ticket.requester.display_name,
-            "assignee_name": ticket.assignee.display_name if ticket.assignee_id else "",
-            "team_name": ticket.team.name if ticket.team_id else "",
+            "assignee_name": ticket.assignee.display_name if ticket.assignee else "",
+            "team_name": ticket.team.name if ticket.team else "",
             "portal_url": _site_link(reverse("portal:ticket", args=[ticket.pk])),
             "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
         }

@@ -28,6 +28,7 @@ from email.generator import BytesGenerator
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
+from typing import cast
 
 import nh3
 
@@ -151,7 +152,9 @@ _LEADING_JUNK = re.compile(rb"\A(?:\xef\xbb\xbf)?[\r\n]*")
 
 
 def _parse(raw: bytes, limits: Limits, deadline: _Deadline) -> ParsedEmail:
-    data = raw[_LEADING_JUNK.match(raw).end() :]
+    junk = _LEADING_JUNK.match(raw)
+    assert junk is not None  # the pattern matches the empty string
+    data = raw[junk.end() :]
     header_size = _header_block_size(data, limits.max_header_size)
     deadline.check()
     parser = _BoundedParser(limits)
@@ -266,10 +269,11 @@ class _Part(Message):
         if value is None:
             return failobj
         text = str(value)[:_MAX_PARAM_TEXT]
-        params = []
+        params: list[tuple[str, str]] = []
         pos = 0
         while len(params) < _MAX_PARAMS:
             piece = _PARAM_PIECE.match(text, pos)
+            assert piece is not None  # the pattern matches the empty string
             name, sep, val = piece[0].partition("=")
             params.append((name.strip().lower(), val.strip()) if sep else (name.strip(), ""))
             pos = piece.end() + 1
@@ -297,9 +301,9 @@ class _BoundedParser(BytesFeedParser):
         self._parts = 0
 
     def _new_message(self) -> None:
-        super()._new_message()
+        super()._new_message()  # type: ignore[misc]
         self._parts += 1
-        if len(self._msgstack) - 1 > self._limits.max_depth:
+        if len(self._msgstack) - 1 > self._limits.max_depth:  # type: ignore[attr-defined]
             raise MailRejected("too_deep", f"MIME nesting deeper than {self._limits.max_depth}")
         if self._parts > self._limits.max_parts:
             raise MailRejected("too_many_parts", f"more than {self._limits.max_parts} MIME parts")
@@ -329,7 +333,7 @@ def _collect_parts(
         if maintype == "multipart":
             payload = part.get_payload()
             if isinstance(payload, list) and payload:
-                stack.extend(reversed(payload))
+                stack.extend(reversed(cast("list[Message]", payload)))
             else:
                 # No boundary, or it never appears: the bytes are still the text.
                 body = _raw_payload(part)
@@ -371,9 +375,9 @@ def _message_attachment(part: Message, ctype: str, defects: set[str]) -> ParsedA
     ctype = ctype if _MIME_TYPE.fullmatch(ctype) else "message/rfc822"
     payload = part.get_payload()
     if ctype == "message/delivery-status" and isinstance(payload, list):
-        content = b"".join(_flatten(block, defects) for block in payload)
+        content = b"".join(_flatten(block, defects) for block in cast("list[Message]", payload))
         return ParsedAttachment("delivery-status.txt", ctype, content)
-    inner = payload[0] if isinstance(payload, list) and payload else None
+    inner = cast("Message", payload[0]) if isinstance(payload, list) and payload else None
     if inner is not None:
         content = _flatten(inner, defects)
         subject = _decode_header_text((_header(inner, "Subject") or "")[:1000])
@@ -392,8 +396,8 @@ class _RawHeaderGenerator(BytesGenerator):
 
     def _write_headers(self, msg: Message) -> None:
         for name, value in msg.raw_items():
-            self._fp.write(_to_bytes(f"{name}: {value}") + b"\r\n")
-        self.write(self._NL)
+            self._fp.write(_to_bytes(f"{name}: {value}") + b"\r\n")  # type: ignore[attr-defined]
+        self.write(self._NL)  # type: ignore[attr-defined]
 
 
 def _flatten(msg: Message, defects: set[str]) -> bytes:
@@ -415,7 +419,7 @@ def _raw_payload(part: Message) -> str | None:
     ``get_payload()`` would turn those bytes into U+FFFD using the declared
     charset, which is exactly what a mislabelled message must not suffer.
     """
-    payload = part._payload  # private, but the only way to the undecoded body
+    payload = part._payload  # type: ignore[attr-defined]  # private, but the only way to the undecoded body
     return payload if isinstance(payload, str) else None
 
 
@@ -538,7 +542,7 @@ def _addresses(value: str | None) -> list[tuple[str, str]]:
         pairs = []
     if not any(addr for _name, addr in pairs):
         pairs = [("", found) for found in _LOOSE_ADDRESS.findall(unfolded)]
-    result = []
+    result: list[tuple[str, str]] = []
     for name, addr in pairs:
         if re.search(r"\s", addr.strip()):
             # "John Smith john@example.com": keep what looks like an address.

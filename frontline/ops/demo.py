@@ -185,7 +185,7 @@ def describe(user: User) -> str:
         teams = ", ".join(t.name for t in user.teams.all())
         extra = " — Django admin at /admin/" if user.is_superuser else ""
         return f"{user.display_name}{', ' + teams if teams else ''}{extra}"
-    where = user.organisation.name if user.organisation_id else "no organisation"
+    where = user.organisation.name if user.organisation else "no organisation"
     manager = " (organisation manager)" if user.is_org_manager else ""
     return f"{user.display_name}, {where}{manager}"
 

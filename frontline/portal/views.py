@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from frontline.accounts.actions import (
     user_for_verification_token,
 )
 from frontline.accounts.actions import verify_email as verify_email_action
+from frontline.lib.http import AuthedRequest
 from frontline.routing.actions import contact_for_caller, request_callback
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
@@ -36,7 +37,7 @@ from .forms import CallbackForm, NotSolvedForm, PublicCallbackForm, SignupForm
 PUBLIC_CALLBACKS_PER_HOUR = 5
 
 
-def _customer(request: HttpRequest) -> None:
+def _customer(request: AuthedRequest) -> None:
     # Staff use the desk; the portal is the customer's side.
     if request.user.is_staff_member:
         raise Http404
@@ -88,7 +89,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-def resend_verification(request: HttpRequest) -> HttpResponse:
+def resend_verification(request: AuthedRequest) -> HttpResponse:
     _customer(request)
     if request.user.email_verified_at is None:
         request_email_verification(request.user)
@@ -99,7 +100,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     return redirect("portal:requests")
 
 
-def requests(request: HttpRequest) -> HttpResponse:
+def requests(request: AuthedRequest) -> HttpResponse:
     _customer(request)
     user = request.user
     scope = request.GET.get("scope", "mine")
@@ -121,13 +122,13 @@ def requests(request: HttpRequest) -> HttpResponse:
     )
 
 
-def choose_category(request: HttpRequest) -> HttpResponse:
+def choose_category(request: AuthedRequest) -> HttpResponse:
     _customer(request)
     categories = Category.objects.filter(is_active=True)
     return render(request, "portal/choose_category.html", {"categories": categories})
 
 
-def new_request(request: HttpRequest, category_id: int) -> HttpResponse:
+def new_request(request: AuthedRequest, category_id: int) -> HttpResponse:
     _customer(request)
     category = get_object_or_404(Category, pk=category_id, is_active=True)
     form = RequestForm(request.POST or None, request.FILES or None, category=category)
@@ -163,7 +164,7 @@ def new_request(request: HttpRequest, category_id: int) -> HttpResponse:
     )
 
 
-def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms):
+def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **forms):
     entries = ticket_timeline(ticket, for_customer=True)
     return render(
         request,
@@ -183,13 +184,13 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, status: int = 200, **form
     )
 
 
-def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
     return _ticket_page(request, access_ticket_for_requester(request.user, number))
 
 
 @require_POST
-def reply(request: HttpRequest, number: int) -> HttpResponse:
+def reply(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
     ticket = access_ticket_for_requester(request.user, number)
     form = ReplyForm(request.POST, request.FILES)
@@ -210,7 +211,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @require_POST
-def solved(request: HttpRequest, number: int) -> HttpResponse:
+def solved(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
     ticket = access_ticket_for_requester(request.user, number)
     try:
@@ -222,7 +223,7 @@ def solved(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @require_POST
-def not_solved(request: HttpRequest, number: int) -> HttpResponse:
+def not_solved(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
     ticket = access_ticket_for_requester(request.user, number)
     form = NotSolvedForm(request.POST)
@@ -236,11 +237,11 @@ def not_solved(request: HttpRequest, number: int) -> HttpResponse:
     return _ticket_page(request, ticket, status=400, not_solved_form=form)
 
 
-def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment(request: AuthedRequest, attachment_id: int) -> FileResponse:
     return attachment_response(access_attachment(request.user, attachment_id))
 
 
-def callback(request: HttpRequest) -> HttpResponse:
+def callback(request: AuthedRequest) -> HttpResponse:
     """ "Call me back": a number, a good time and a reason; a person calls."""
     _customer(request)
     form = CallbackForm(request.POST or None, initial={"phone": request.user.phone})

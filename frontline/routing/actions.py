@@ -50,10 +50,12 @@ def assign_automatically(ticket_id: int) -> User | None:
             return None
         strategy = routing.strategy
         needs = requirements_for(ticket.category_id) if strategy == Strategy.SKILLS else {}
-        assignee = pick_assignee(ticket.team, strategy=strategy, requirements=needs)
+        team = ticket.team
+        assert team is not None  # team_id checked above
+        assignee = pick_assignee(team, strategy=strategy, requirements=needs)
         if assignee is None:
             if strategy == Strategy.SKILLS:
-                ticket_actions.add_note(ticket, body=_nobody_qualifies(ticket, needs), by=None)
+                ticket_actions.add_note(ticket, body=_nobody_qualifies(team, needs), by=None)
             return None
         ticket_actions.assign_ticket(ticket, by=None, assignee=assignee, reason=strategy)
         AgentStatus.objects.update_or_create(
@@ -62,18 +64,18 @@ def assign_automatically(ticket_id: int) -> User | None:
     return assignee
 
 
-def _nobody_qualifies(ticket: Ticket, needs: dict[int, int]) -> str:
+def _nobody_qualifies(team: Team, needs: dict[int, int]) -> str:
     """Why the skills strategy left a ticket in the team queue, for the note."""
     if not needs:
         return _(
             "Not assigned automatically: nobody in %(team)s is available and under capacity."
-        ) % {"team": ticket.team.name}
+        ) % {"team": team.name}
     names = dict(Skill.objects.filter(pk__in=list(needs)).values_list("pk", "name"))
     wanted = ", ".join(sorted(f"{names[pk]} ≥ {level}" for pk, level in needs.items()))
     return _(
         "Not assigned automatically: nobody in %(team)s who is available and under "
         "capacity has the skills this category needs (%(skills)s)."
-    ) % {"team": ticket.team.name, "skills": wanted}
+    ) % {"team": team.name, "skills": wanted}
 
 
 def next_line(team: Team | None) -> Team | None:
@@ -92,7 +94,7 @@ def escalate_ticket(ticket: Ticket, *, by: User, note: str) -> Ticket:
     return ticket_actions.assign_ticket(current, by=by, team=target, assignee=None, note=note)
 
 
-_TRIGGERS = {
+_TRIGGERS: dict[str, tuple[str, str]] = {
     TriageRule.Trigger.NEW: (TriageRule.Trigger.NEW, TriageRule.Trigger.BOTH),
     TriageRule.Trigger.REPLY: (TriageRule.Trigger.REPLY, TriageRule.Trigger.BOTH),
 }
@@ -131,8 +133,8 @@ def ticket_facts(ticket: Ticket, message: Message | None = None) -> rules.Facts:
     requester = ticket.requester
     return rules.Facts(
         channel=ticket.channel,
-        category=ticket.category.name if ticket.category_id else "",
-        organisation=ticket.organisation.name if ticket.organisation_id else "",
+        category=ticket.category.name if ticket.category else "",
+        organisation=ticket.organisation.name if ticket.organisation else "",
         plan=plan.name if (plan := plan_for(ticket.organisation_id)) else "",
         sender_domain=requester.email.rpartition("@")[2].lower(),
         language=requester.language,
@@ -295,7 +297,7 @@ def contact_for_caller(
     if email.strip():
         from frontline.mail.inbound import contact_for
 
-        found = contact_for(email, name)
+        found: User | None = contact_for(email, name)
     else:
         found = (
             User.objects.filter(phone=phone, role=Role.CUSTOMER, is_active=True)

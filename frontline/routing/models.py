@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -243,7 +244,7 @@ class RuleAction(models.Model):
         from frontline.tickets.models import Category, Priority
 
         value = self.value.strip()
-        missing = {
+        checks: dict[str, Callable[[], bool]] = {
             self.Kind.SET_TEAM: lambda: not Team.objects.filter(name=value).exists(),
             self.Kind.SET_CATEGORY: lambda: not Category.objects.filter(name=value).exists(),
             self.Kind.ASSIGN: lambda: not User.objects.agents().filter(username=value).exists(),
@@ -251,7 +252,8 @@ class RuleAction(models.Model):
             self.Kind.SEND_TEMPLATE: lambda: (
                 not ReplyTemplate.objects.filter(name=value, is_active=True).exists()
             ),
-        }.get(self.kind)
+        }
+        missing = checks.get(self.kind)
         if missing and missing():
             raise ValidationError(
                 {"value": _("No such team, category, agent, priority or active template.")}

@@ -215,7 +215,10 @@ def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     return warned, breached
 
 
-def _breach(ticket: Ticket, now: datetime.datetime, *, due: datetime.datetime, target: str) -> None:
+def _breach(
+    ticket: Ticket, now: datetime.datetime, *, due: datetime.datetime | None, target: str
+) -> None:
+    assert due is not None  # the sweep's filters only let tickets with this deadline through
     data = {"due": due.isoformat()}
     if target != "resolution":
         data["target"] = target

@@ -76,7 +76,12 @@ def _require_staff_or_system(by: User | None) -> None:
 
 
 def _store_files(
-    ticket: Ticket, message: Message | None, files: Iterable[Any], *, by: User, internal: bool
+    ticket: Ticket,
+    message: Message | None,
+    files: Iterable[Any],
+    *,
+    by: User | None,
+    internal: bool,
 ) -> list[Attachment]:
     stored = []
     for f in files:
@@ -563,7 +568,7 @@ def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> 
     _require_staff(by)
     if ticket.category_id is None:
         raise ValidationError(_("This ticket has no category, so no form to edit."))
-    specs = [s for s in ticket.category.fields.all() if s.field_type != FieldType.FILE]
+    specs = [s for s in ticket.category.fields.all() if s.field_type != FieldType.FILE]  # type: ignore[union-attr]
     clean = normalise_field_values(specs, values)
     now = timezone.now()
     with transaction.atomic():
@@ -652,7 +657,7 @@ def assign_ticket(
                 EventKind.TEAM,
                 by,
                 now,
-                old=ticket.team.name if ticket.team_id else None,
+                old=ticket.team.name if ticket.team_id else None,  # type: ignore[union-attr]
                 new=new_team.name if new_team else None,
                 note=note,
             )
@@ -664,7 +669,7 @@ def assign_ticket(
                 EventKind.ASSIGNEE,
                 by,
                 now,
-                old=ticket.assignee.display_name if ticket.assignee_id else None,
+                old=ticket.assignee.display_name if ticket.assignee_id else None,  # type: ignore[union-attr]
                 new=assignee.display_name if assignee else None,
                 note=note,
                 **({"reason": reason} if reason else {}),

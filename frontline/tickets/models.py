@@ -287,9 +287,10 @@ class Ticket(models.Model):
     @property
     def stage(self) -> str:
         """Where the ticket is in the support line, as the customer sees it."""
-        if self.team_id is None:
+        team = self.team
+        if team is None:
             return str(_("Registered"))
-        return str(self.team.get_tier_display())
+        return str(team.get_tier_display())
 
     def speaks_for_requester(self, user: User) -> bool:
         """The requester, or a manager of the ticket's organisation (not people copied in)."""

@@ -127,7 +127,7 @@ def form_answers(ticket: Ticket) -> list[tuple[str, Any, bool]]:
     """
     if not ticket.fields:
         return []
-    specs = list(ticket.category.fields.all()) if ticket.category_id else []
+    specs = list(ticket.category.fields.all()) if ticket.category else []
     labels = {spec.key: spec.label for spec in specs}
     keys = [s.key for s in specs if s.key in ticket.fields]
     keys += [k for k in ticket.fields if k not in labels]

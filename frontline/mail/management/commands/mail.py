@@ -40,9 +40,9 @@ def messages_at(path: Path) -> Iterator[tuple[str, bytes]]:
     with path.open("rb") as handle:
         head = handle.read(5)
     if head == b"From ":
-        box = mailboxes.mbox(path, factory=None, create=False)
-        for index, key in enumerate(box.keys(), start=1):
-            yield f"{path.name}#{index}", box.get_bytes(key)
+        mbox = mailboxes.mbox(path, factory=None, create=False)
+        for index, key in enumerate(mbox.keys(), start=1):
+            yield f"{path.name}#{index}", mbox.get_bytes(key)
         return
     yield path.name, path.read_bytes()
 
