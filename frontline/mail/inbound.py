@@ -21,6 +21,8 @@ from itertools import islice
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
@@ -262,8 +264,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         channel=Channel.EMAIL,
         files=files,
     )
-    inbound.ticket = ticket
-    inbound.message_id = ticket.messages.order_by("pk").values_list("pk", flat=True).first()
+    inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
@@ -439,15 +440,26 @@ def contact_for(address: str, name: str) -> User:
     organisation (that needs a verified address) and no usable password.
     """
     address = address.strip()
-    same = (
-        User.objects.filter(email__iexact=address)
-        if address.isascii()
-        else User.objects.filter(email=address)
-    )
+    username = address[:150]
+    if address.isascii():
+        # One query, by the lower-case indexes: the people with this address and
+        # whoever has it as their username. (LOWER folds some non-ASCII letters
+        # to ASCII on PostgreSQL: only ASCII addresses count as the same.)
+        key = address.lower()
+        rows = list(
+            User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
+            .filter(Q(email_key=key) | Q(username_key=username.lower()))
+            .order_by()
+        )
+        same = [u for u in rows if u.email.isascii() and u.email.lower() == key]
+        taken = any(u.username.lower() == username.lower() for u in rows)
+    else:
+        same = list(User.objects.filter(email=address).order_by())
+        taken = None
     # A verified account first (it took over the contacts made before it), then
     # active before deactivated, then the oldest. Sorted here: there are few.
     found = sorted(
-        same.order_by(),
+        same,
         key=lambda u: (
             u.email_verified_at is None,
             -u.email_verified_at.timestamp() if u.email_verified_at else 0.0,
@@ -461,8 +473,9 @@ def contact_for(address: str, name: str) -> User:
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
             return user
     first, _sep, last = " ".join(name.split()).partition(" ")
-    username = address[:150]
-    if User.objects.filter(username__iexact=username).exists():
+    if taken is None:
+        taken = User.objects.filter(username__iexact=username).exists()
+    if taken:
         username = f"{username[:140]}-{User.objects.count()}"
     user = User(
         username=username,
