@@ -204,3 +204,22 @@ def test_rules_can_run_on_customer_replies_and_read_the_reply(
     assert apply_rules(t.pk, message_id=calm.pk) == []  # did not match then, does not now
     # The new-ticket rules ran once, at creation, and not again on replies.
     assert t.events.filter(kind=EventKind.RULE, data__rule=billing_rule[1].name).count() == 1
+
+
+@pytest.mark.django_db
+def test_whether_rules_run_on_replies_is_cached_and_forgotten_when_a_rule_changes(
+    django_assert_num_queries,
+):
+    from frontline.routing.actions import has_reply_rules
+
+    assert has_reply_rules() is False
+    with django_assert_num_queries(0):
+        assert has_reply_rules() is False  # cached
+    r = TriageRule.objects.create(name="On replies", runs_on=TriageRule.Trigger.REPLY)
+    assert has_reply_rules() is True
+    r.is_active = False
+    r.save()
+    assert has_reply_rules() is False
+    TriageRule.objects.filter(pk=r.pk).update(is_active=True)  # no signal: seen on expiry
+    r.delete()
+    assert has_reply_rules() is False

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +76,11 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
+        indexes = [
+            # Mail finds the person behind an address, ignoring case (inbound contact_for).
+            models.Index(Lower("email"), name="accounts_user_email_lower"),
+            models.Index(Lower("username"), name="accounts_user_username_lower"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -21,6 +21,8 @@ from itertools import islice
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
@@ -80,11 +82,17 @@ def receive_many(
             stored = _store_batch(chunk, mailbox, source)
         except IntegrityError:  # another process stored one of them just now
             stored = _store_each(chunk, mailbox, source)
+        todo = [inbound for inbound, done in stored if not done]
         # The batch's background tasks (triage, notices) go into the queue in one write.
         with enqueued_together(), transaction.atomic():
-            for inbound, done in stored:
-                if not done:
-                    process(inbound)
+            # The batch's Message-IDs received before, in one query (process adds
+            # the batch's own as it goes).
+            parsed = {inbound.pk: _parse(inbound) for inbound in todo}
+            originals = _originals(
+                (p.message_id or "")[:998] for p in parsed.values() if isinstance(p, ParsedEmail)
+            )
+            for inbound in todo:
+                process(inbound, parsed=parsed[inbound.pk], originals=originals)
         yield from (Received(inbound, duplicate=done) for inbound, done in stored)
 
 
@@ -147,34 +155,69 @@ def _store(raw: bytes, mailbox: Mailbox | None, source: str) -> tuple[InboundMes
     return inbound, False
 
 
-def process(inbound: InboundMessage) -> InboundMessage:
-    """Interpret a stored message. Never raises: failures quarantine it with the reason."""
-    try:
-        parsed = parse(bytes(inbound.raw))
-    except MailRejected as exc:
-        return _finish(inbound, Outcome.QUARANTINED, f"{exc.reason}: {exc.message}")
+# A Message-ID received before: (the message's pk, its ticket's).
+Originals = dict[str, tuple[int, int | None]]
+
+
+def process(
+    inbound: InboundMessage,
+    *,
+    parsed: ParsedEmail | MailRejected | None = None,
+    originals: Originals | None = None,
+) -> InboundMessage:
+    """Interpret a stored message. Never raises: failures quarantine it with the reason.
+
+    A bulk caller may pass the message ``parsed`` already, and ``originals``: the
+    Message-IDs received before among the batch's (:func:`_originals`), which
+    ``process`` keeps up to date.
+    """
+    if parsed is None:
+        parsed = _parse(inbound)
+    if isinstance(parsed, MailRejected):
+        return _finish(inbound, Outcome.QUARANTINED, f"{parsed.reason}: {parsed.message}")
     inbound.message_id_header = (parsed.message_id or "")[:998]
     inbound.sender = (parsed.from_address or "")[:320]
     inbound.subject = parsed.subject[:300]
-    if inbound.message_id_header:
-        seen = (
-            InboundMessage.objects.filter(
-                message_id_header=inbound.message_id_header, outcome__in=ORIGINAL
-            )
-            .exclude(pk=inbound.pk)
-            .values_list("pk", "ticket_id")[:1]
-        )
-        for seen_pk, seen_ticket_id in seen:
-            inbound.ticket_id = seen_ticket_id
+    key = inbound.message_id_header
+    if key:
+        if originals is None:
+            originals = _originals([key])
+        if key in originals and originals[key][0] != inbound.pk:
+            seen_pk, inbound.ticket_id = originals[key]
             return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen_pk}")
     try:
         with transaction.atomic():
             outcome, reason = _act(inbound, parsed)
-            return _finish(inbound, outcome, reason)
+            _finish(inbound, outcome, reason)
     except Exception as exc:  # anything at all: keep the message, say why
         logger.exception("Inbound message %s could not be processed", inbound.pk)
         inbound.ticket = inbound.message = None
         return _finish(inbound, Outcome.QUARANTINED, f"processing failed: {exc!r}"[:2000])
+    if key and outcome in ORIGINAL:
+        originals.setdefault(key, (inbound.pk, inbound.ticket_id))
+    return inbound
+
+
+def _parse(inbound: InboundMessage) -> ParsedEmail | MailRejected:
+    try:
+        return parse(bytes(inbound.raw))
+    except MailRejected as exc:
+        return exc
+
+
+def _originals(message_ids: Iterable[str]) -> Originals:
+    """Which of ``message_ids`` (already cut to the stored length) were received
+    before as an original (not a duplicate, not quarantined)."""
+    wanted = {m for m in message_ids if m}
+    if not wanted:
+        return {}
+    found: Originals = {}
+    rows = InboundMessage.objects.filter(message_id_header__in=wanted, outcome__in=ORIGINAL)
+    for key, pk, ticket_id in rows.order_by("-received_at").values_list(
+        "message_id_header", "pk", "ticket_id"
+    ):
+        found.setdefault(key, (pk, ticket_id))
+    return found
 
 
 def reprocess(inbound: InboundMessage) -> InboundMessage:
@@ -262,8 +305,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         channel=Channel.EMAIL,
         files=files,
     )
-    inbound.ticket = ticket
-    inbound.message_id = ticket.messages.order_by("pk").values_list("pk", flat=True).first()
+    inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
@@ -439,15 +481,26 @@ def contact_for(address: str, name: str) -> User:
     organisation (that needs a verified address) and no usable password.
     """
     address = address.strip()
-    same = (
-        User.objects.filter(email__iexact=address)
-        if address.isascii()
-        else User.objects.filter(email=address)
-    )
+    username = address[:150]
+    if address.isascii():
+        # One query, by the lower-case indexes: the people with this address and
+        # whoever has it as their username. (LOWER folds some non-ASCII letters
+        # to ASCII on PostgreSQL: only ASCII addresses count as the same.)
+        key = address.lower()
+        rows = list(
+            User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
+            .filter(Q(email_key=key) | Q(username_key=username.lower()))
+            .order_by()
+        )
+        same = [u for u in rows if u.email.isascii() and u.email.lower() == key]
+        taken = any(u.username.lower() == username.lower() for u in rows)
+    else:
+        same = list(User.objects.filter(email=address).order_by())
+        taken = None
     # A verified account first (it took over the contacts made before it), then
     # active before deactivated, then the oldest. Sorted here: there are few.
     found = sorted(
-        same.order_by(),
+        same,
         key=lambda u: (
             u.email_verified_at is None,
             -u.email_verified_at.timestamp() if u.email_verified_at else 0.0,
@@ -461,8 +514,9 @@ def contact_for(address: str, name: str) -> User:
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
             return user
     first, _sep, last = " ".join(name.split()).partition(" ")
-    username = address[:150]
-    if User.objects.filter(username__iexact=username).exists():
+    if taken is None:
+        taken = User.objects.filter(username__iexact=username).exists()
+    if taken:
         username = f"{username[:140]}-{User.objects.count()}"
     user = User(
         username=username,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -100,11 +101,29 @@ _TRIGGERS: dict[str, tuple[str, str]] = {
 }
 
 
+# has_reply_rules is asked on every customer reply (the mail import: thousands a
+# minute), so the answer is kept in the shared cache; saving or deleting a rule
+# forgets it (see rules_changed), and it expires anyway after a few seconds.
+REPLY_RULES_CACHE_KEY = "routing:has-reply-rules"
+REPLY_RULES_CACHE_SECONDS = 10
+
+
 def has_reply_rules() -> bool:
-    """Whether any active rule runs on customers' replies (one small query)."""
-    return TriageRule.objects.filter(
-        is_active=True, runs_on__in=_TRIGGERS[TriageRule.Trigger.REPLY]
-    ).exists()
+    """Whether any active rule runs on customers' replies (cached, else one small query)."""
+    known = cache.get(REPLY_RULES_CACHE_KEY)
+    if known is None:
+        known = TriageRule.objects.filter(
+            is_active=True, runs_on__in=_TRIGGERS[TriageRule.Trigger.REPLY]
+        ).exists()
+        cache.set(REPLY_RULES_CACHE_KEY, known, REPLY_RULES_CACHE_SECONDS)
+    return known
+
+
+def rules_changed(**_kwargs: object) -> None:
+    """A rule was saved or deleted (signal receiver): ask the database again, now
+    and once the change commits (a process may have cached the old answer between)."""
+    cache.delete(REPLY_RULES_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(REPLY_RULES_CACHE_KEY))
 
 
 def _rules(trigger: str = TriageRule.Trigger.NEW) -> list[rules.Rule]:

@@ -121,7 +121,8 @@ def open_ticket(
     Required form fields of the category must be answered (``ValidationError``
     otherwise); file answers are stored as attachments. The team and priority
     come from the category. ``body_html`` (mail) is sanitised again and kept
-    beside the text. Writes a CREATED event.
+    beside the text. Writes a CREATED event. The first message is the returned
+    ticket's ``opening_message``.
     """
     subject = " ".join(subject.split())[:300]
     if not subject:
@@ -172,6 +173,7 @@ def open_ticket(
         _record(ticket, EventKind.CREATED, by, now, channel=channel)
         _triage(ticket)
         _notify("received", ticket, message=message)
+    ticket.opening_message = message
     return ticket
 
 

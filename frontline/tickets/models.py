@@ -249,6 +249,10 @@ class Ticket(models.Model):
 
     objects = TicketQuerySet.as_manager()
 
+    # On the ticket actions.open_ticket returns (not stored): the message it
+    # opened with, so a caller needs no query to find it.
+    opening_message: Message | None = None
+
     class Meta:
         indexes = [
             models.Index(fields=["is_open", "due_at"], name="t_open_due"),

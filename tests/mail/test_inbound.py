@@ -284,7 +284,7 @@ def test_the_same_bytes_twice_in_one_batch_make_one_ticket(db):
 
 
 def test_a_crash_in_a_batch_loses_nothing(db, monkeypatch):
-    def crash(inbound):
+    def crash(inbound, **_kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(inbound_module, "process", crash)
@@ -312,3 +312,17 @@ def test_a_maildir_is_imported_in_delivery_order(db, tmp_path):
     )
     (tmp_path / "Maildir" / "new" / "1700000000.M99999P1Q9.host").write_bytes(mail())
     assert "read 2, new tickets 1, replies 1" in run_import(tmp_path / "Maildir")
+
+
+def test_the_same_message_id_in_one_batch_and_across_batches_is_a_duplicate(db):
+    first = list(receive_many([mail(), mail(body="other bytes"), mail(message_id="<m2@x>")]))
+    assert [r.inbound.outcome for r in first] == [
+        Outcome.NEW_TICKET,
+        Outcome.DUPLICATE,
+        Outcome.NEW_TICKET,
+    ]
+    assert first[1].inbound.ticket_id == first[0].inbound.ticket_id
+    assert first[1].inbound.reason == f"same Message-ID as #{first[0].inbound.pk}"
+    (later,) = receive_many([mail(message_id="<m2@x>", body="resent")])
+    assert later.inbound.outcome == Outcome.DUPLICATE
+    assert later.inbound.ticket_id == first[2].inbound.ticket_id
