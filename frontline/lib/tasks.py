@@ -72,7 +72,7 @@ def _insert_together(pending: list[tuple[Any, tuple, dict]]) -> bool:
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     new_id = DBTaskResult._meta.pk.default
-    rows = []
+    rows: list[DBTaskResult] = []
     for task, args, kwargs in pending:
         backend = backends[id(task)]
         backend.validate_task(task)

@@ -193,7 +193,7 @@ def process(
         logger.exception("Inbound message %s could not be processed", inbound.pk)
         inbound.ticket = inbound.message = None
         return _finish(inbound, Outcome.QUARANTINED, f"processing failed: {exc!r}"[:2000])
-    if key and outcome in ORIGINAL:
+    if key and originals is not None and outcome in ORIGINAL:
         originals.setdefault(key, (inbound.pk, inbound.ticket_id))
     return inbound
 
@@ -400,10 +400,10 @@ def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
             status=Delivery.FAILED, reason=f"bounced: {parsed.subject}"[:2000]
         )
         known = ours
-    if known is None:
+    if known is None or known.ticket is None:
         return Outcome.SKIPPED, "delivery status notification for a message we do not know"
     note = actions.add_note(
-        known.ticket,  # type: ignore[arg-type]  # both look-ups require a ticket
+        known.ticket,
         body=f"Delivery failure reported by {parsed.from_address}:\n\n{parsed.text[:4000]}",
         by=None,
     )
@@ -487,12 +487,12 @@ def contact_for(address: str, name: str) -> User:
         # whoever has it as their username. (LOWER folds some non-ASCII letters
         # to ASCII on PostgreSQL: only ASCII addresses count as the same.)
         key = address.lower()
-        rows = list(
+        rows: list[User] = list(
             User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
             .filter(Q(email_key=key) | Q(username_key=username.lower()))
             .order_by()
         )
-        same = [u for u in rows if u.email.isascii() and u.email.lower() == key]
+        same: list[User] = [u for u in rows if u.email.isascii() and u.email.lower() == key]
         taken = any(u.username.lower() == username.lower() for u in rows)
     else:
         same = list(User.objects.filter(email=address).order_by())

@@ -568,9 +568,10 @@ def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> 
     values in a FIELDS event.
     """
     _require_staff(by)
-    if ticket.category_id is None:
+    category = ticket.category
+    if category is None:
         raise ValidationError(_("This ticket has no category, so no form to edit."))
-    specs = [s for s in ticket.category.fields.all() if s.field_type != FieldType.FILE]  # type: ignore[union-attr]
+    specs = [s for s in category.fields.all() if s.field_type != FieldType.FILE]
     clean = normalise_field_values(specs, values)
     now = timezone.now()
     with transaction.atomic():
@@ -659,7 +660,7 @@ def assign_ticket(
                 EventKind.TEAM,
                 by,
                 now,
-                old=ticket.team.name if ticket.team_id else None,  # type: ignore[union-attr]
+                old=ticket.team.name if ticket.team else None,
                 new=new_team.name if new_team else None,
                 note=note,
             )
@@ -671,7 +672,7 @@ def assign_ticket(
                 EventKind.ASSIGNEE,
                 by,
                 now,
-                old=ticket.assignee.display_name if ticket.assignee_id else None,  # type: ignore[union-attr]
+                old=ticket.assignee.display_name if ticket.assignee else None,
                 new=assignee.display_name if assignee else None,
                 note=note,
                 **({"reason": reason} if reason else {}),
