@@ -10,11 +10,19 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Organisation, Role, User
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """First and last name from how someone wrote their name (first word, the rest)."""
+    first, _sep, last = " ".join(name.split()).partition(" ")
+    return first[:150], last[:150]
 
 
 def register_customer(*, email: str, name: str, password: str, language: str = "") -> User:
@@ -30,12 +38,12 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
         or User.objects.filter(username__iexact=email).exists()
     ):
         raise ValidationError({"email": _("An account with this address exists. Sign in.")})
-    first, _sep, last = " ".join(name.split()).partition(" ")
+    first, last = split_name(name)
     user = User(
         username=email,
         email=email,
-        first_name=first[:150],
-        last_name=last[:150],
+        first_name=first,
+        last_name=last,
         role=Role.CUSTOMER,
         language=language[:10],
     )
@@ -143,3 +151,60 @@ def _take_over_mail_contacts(user: User) -> None:
             row.save(update_fields=["user"])
             taking_part.add(row.ticket_id)
     User.objects.filter(pk__in=contacts).update(is_active=False)
+
+
+def contact_for(address: str, name: str) -> User:
+    """The person behind an address, created as an unverified customer if new.
+
+    Addresses are compared case-insensitively in their ASCII form only: a
+    look-alike Unicode address is a different person. New contacts get no
+    organisation (that needs a verified address) and no usable password.
+    """
+    address = address.strip()
+    username = address[:150]
+    if address.isascii():
+        # One query, by the lower-case indexes: the people with this address and
+        # whoever has it as their username. (LOWER folds some non-ASCII letters
+        # to ASCII on PostgreSQL: only ASCII addresses count as the same.)
+        key = address.lower()
+        rows: list[User] = list(
+            User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
+            .filter(Q(email_key=key) | Q(username_key=username.lower()))
+            .order_by()
+        )
+        same: list[User] = [u for u in rows if u.email.isascii() and u.email.lower() == key]
+        taken = any(u.username.lower() == username.lower() for u in rows)
+    else:
+        same = list(User.objects.filter(email=address).order_by())
+        taken = None
+    # A verified account first (it took over the contacts made before it), then
+    # active before deactivated, then the oldest. Sorted here: there are few.
+    found = sorted(
+        same,
+        key=lambda u: (
+            u.email_verified_at is None,
+            -u.email_verified_at.timestamp() if u.email_verified_at else 0.0,
+            not u.is_active,
+            u.pk,
+        ),
+    )
+    for user in found:
+        # An account someone opened on the portal with this address and never
+        # verified proves nothing: mail from the address does not go to it.
+        if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
+            return user
+    first, last = split_name(name)
+    if taken is None:
+        taken = User.objects.filter(username__iexact=username).exists()
+    if taken:
+        username = f"{username[:140]}-{User.objects.count()}"
+    user = User(
+        username=username,
+        email=address,
+        first_name=first,
+        last_name=last,
+        role=Role.CUSTOMER,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user

@@ -77,7 +77,7 @@ class User(AbstractUser):
     class Meta:
         ordering = ["first_name", "last_name", "username"]
         indexes = [
-            # Mail finds the person behind an address, ignoring case (inbound contact_for).
+            # Mail finds the person behind an address, ignoring case (accounts.actions.contact_for).
             models.Index(Lower("email"), name="accounts_user_email_lower"),
             models.Index(Lower("username"), name="accounts_user_username_lower"),
         ]

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from frontline.accounts.actions import contact_for
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
-from frontline.mail.inbound import contact_for
 from frontline.routing.actions import (
     dry_run,
     escalate_ticket,

@@ -31,6 +31,7 @@ class MailboxForm(forms.ModelForm):
             "name",
             "address",
             "default_category",
+            "default_team",
             "is_active",
             "imap_host",
             "imap_port",
@@ -63,7 +64,10 @@ class MailboxAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("imap_uidvalidity", "imap_last_polled_at", "imap_last_error")
     fieldsets = (
-        (None, {"fields": ("name", "address", "default_category", "is_active")}),
+        (
+            None,
+            {"fields": ("name", "address", ("default_category", "default_team"), "is_active")},
+        ),
         (
             _("IMAP (leave the host empty for mail piped in or imported)"),
             {

@@ -21,11 +21,10 @@ from itertools import islice
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-from frontline.accounts.models import Role, User
+from frontline.accounts.actions import contact_for
+from frontline.accounts.models import User
 from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
 from frontline.tickets.models import Channel, ParticipantSource, Ticket, TicketParticipant
@@ -302,6 +301,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
         body=body,
         body_html=parsed.html or "",
         category=mailbox.default_category if mailbox else None,
+        team=mailbox.default_team if mailbox else None,
         channel=Channel.EMAIL,
         files=files,
     )
@@ -471,63 +471,6 @@ def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bo
         and user.organisation_id == ticket.organisation_id
         and user.email_verified_at
     )
-
-
-def contact_for(address: str, name: str) -> User:
-    """The person behind an address, created as an unverified customer if new.
-
-    Addresses are compared case-insensitively in their ASCII form only: a
-    look-alike Unicode address is a different person. New contacts get no
-    organisation (that needs a verified address) and no usable password.
-    """
-    address = address.strip()
-    username = address[:150]
-    if address.isascii():
-        # One query, by the lower-case indexes: the people with this address and
-        # whoever has it as their username. (LOWER folds some non-ASCII letters
-        # to ASCII on PostgreSQL: only ASCII addresses count as the same.)
-        key = address.lower()
-        rows: list[User] = list(
-            User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
-            .filter(Q(email_key=key) | Q(username_key=username.lower()))
-            .order_by()
-        )
-        same: list[User] = [u for u in rows if u.email.isascii() and u.email.lower() == key]
-        taken = any(u.username.lower() == username.lower() for u in rows)
-    else:
-        same = list(User.objects.filter(email=address).order_by())
-        taken = None
-    # A verified account first (it took over the contacts made before it), then
-    # active before deactivated, then the oldest. Sorted here: there are few.
-    found = sorted(
-        same,
-        key=lambda u: (
-            u.email_verified_at is None,
-            -u.email_verified_at.timestamp() if u.email_verified_at else 0.0,
-            not u.is_active,
-            u.pk,
-        ),
-    )
-    for user in found:
-        # An account someone opened on the portal with this address and never
-        # verified proves nothing: mail from the address does not go to it.
-        if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
-            return user
-    first, _sep, last = " ".join(name.split()).partition(" ")
-    if taken is None:
-        taken = User.objects.filter(username__iexact=username).exists()
-    if taken:
-        username = f"{username[:140]}-{User.objects.count()}"
-    user = User(
-        username=username,
-        email=address,
-        first_name=first[:150],
-        last_name=last[:150],
-        role=Role.CUSTOMER,
-    )
-    user.set_unusable_password()
-    user.save()
-    return user
 
 
 def _attachments(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str]]:

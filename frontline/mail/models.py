@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from frontline.accounts.models import Team
 from frontline.tickets.models import Category, Message, Ticket
 
 
@@ -38,6 +39,15 @@ class Mailbox(models.Model):
         blank=True,
         related_name="+",
         help_text=_("New tickets from this mailbox get this category (and its team)."),
+    )
+    default_team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("default team"),
+        help_text=_("New tickets from this mailbox go to this team if their category names none."),
     )
     is_active = models.BooleanField(default=True)
 

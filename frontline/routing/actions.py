@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from frontline.accounts.actions import contact_for, split_name
 from frontline.accounts.models import Role, Team, User
 from frontline.knowledge.actions import send_template_reply
 from frontline.tickets import actions as ticket_actions
@@ -302,7 +303,7 @@ def contact_for_caller(
 ) -> User:
     """The customer behind a caller or a public callback form, created if new.
 
-    With an address: the mail rule (:func:`frontline.mail.inbound.contact_for`:
+    With an address: the mail rule (:func:`frontline.accounts.actions.contact_for`:
     an unverified portal account is not trusted with it). With only a number
     (E.164): the active customer with that number, or a new contact keeping it.
     ``confirmed=False`` (an anonymous form: anyone can type anyone's address or
@@ -314,8 +315,6 @@ def contact_for_caller(
     if not email.strip() and not phone:
         raise ValidationError(_("Give a phone number or an email address."))
     if email.strip():
-        from frontline.mail.inbound import contact_for
-
         found: User | None = contact_for(email, name)
     else:
         found = (
@@ -325,15 +324,15 @@ def contact_for_caller(
         )
     if found is not None and (confirmed or _nobody_signs_in_as(found)):
         return found
-    first, _sep, last = " ".join(name.split()).partition(" ")
+    first, last = split_name(name)
     username = f"phone{phone}" if phone else f"caller-{email.strip()}"[:140]
     if User.objects.filter(username=username).exists():
         username = f"{username}-{User.objects.count()}"
     user = User(
         username=username,
         email=email.strip() if found is None else "",
-        first_name=first[:150],
-        last_name=last[:150],
+        first_name=first,
+        last_name=last,
         phone=phone,
         role=Role.CUSTOMER,
     )

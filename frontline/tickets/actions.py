@@ -115,12 +115,14 @@ def open_ticket(
     files: Sequence[Any] = (),
     priority: int | None = None,
     body_html: str = "",
+    team: Team | None = None,
 ) -> Ticket:
     """Register a request as a ticket with its first message.
 
     Required form fields of the category must be answered (``ValidationError``
     otherwise); file answers are stored as attachments. The team and priority
-    come from the category. ``body_html`` (mail) is sanitised again and kept
+    come from the category; ``team`` is the team when the category names none
+    (e.g. the mailbox's). ``body_html`` (mail) is sanitised again and kept
     beside the text. Writes a CREATED event. The first message is the returned
     ticket's ``opening_message``.
     """
@@ -148,7 +150,7 @@ def open_ticket(
             channel=channel,
             category=category,
             priority=priority,
-            team=category.default_team if category else None,
+            team=(category.default_team if category else None) or team,
             fields={k: v for k, v in values.items() if k not in dict(field_files)},
             created_at=now,
             updated_at=now,

@@ -326,3 +326,15 @@ def test_the_same_message_id_in_one_batch_and_across_batches_is_a_duplicate(db):
     (later,) = receive_many([mail(message_id="<m2@x>", body="resent")])
     assert later.inbound.outcome == Outcome.DUPLICATE
     assert later.inbound.ticket_id == first[2].inbound.ticket_id
+
+
+def test_a_mailbox_sends_new_tickets_to_its_team_unless_the_category_names_one(people):
+    sales = Mailbox.objects.create(
+        name="Sales", address="sales@frontline.test", default_team=people.second_line
+    )
+    plain = receive(mail(message_id="<t1@client.example>"), mailbox=sales).inbound.ticket
+    assert plain.team == people.second_line
+    sales.default_category = people.billing  # Billing names First line
+    sales.save()
+    billing = receive(mail(message_id="<t2@client.example>", subject="Invoice"), mailbox=sales)
+    assert billing.inbound.ticket.team == people.first_line
