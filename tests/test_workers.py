@@ -315,8 +315,9 @@ def fake_serve(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeServe, list[list[st
 def test_serve_spawns_the_rq_worker_and_starts_the_scheduler(fake_serve, rq_settings):
     command, started = fake_serve
     call_command(command, "--port", "8123")
-    assert set(command.spawned) == {"worker", "web"}
+    assert set(command.spawned) == {"worker", "web", "mail-watch"}
     assert command.spawned["worker"][3] == "rqworker"
+    assert command.spawned["mail-watch"][-2:] == ["mail", "watch"]
     assert started == [
         [
             "close_quiet_resolved_tickets",

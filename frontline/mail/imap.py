@@ -23,12 +23,13 @@ from __future__ import annotations
 import logging
 import re
 import ssl
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -45,10 +46,23 @@ SEEN = r"\Seen"
 BATCH = 25  # messages downloaded per FETCH
 PER_POLL = 500  # messages handled per poll; the rest wait for the next one
 TIMEOUT = 60.0  # seconds for connecting and for each command
+IDLE_SECONDS = 25 * 60.0  # an IDLE is renewed before servers' 30-minute limit
 
 
 class ImapSetupError(Exception):
     """The mailbox's IMAP settings cannot be used as they are."""
+
+
+@dataclass
+class WatchResult:
+    """What a watcher did: whether the server offers IDLE, fetch rounds, how many
+    of them the server's news started, what they read, and the error that ended it."""
+
+    offered: bool = False
+    rounds: int = 0
+    wakeups: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    error: str = ""
 
 
 @dataclass
@@ -69,19 +83,100 @@ def poll(mailbox: Mailbox, *, limit: int = PER_POLL) -> PollResult:
     error is returned and recorded on the mailbox (``imap_last_error``) with the
     time of the poll and the folder's UIDVALIDITY.
     """
-    if connection.in_atomic_block:
-        raise RuntimeError("poll() commits message by message: call it outside a transaction.")
+    _outside_transactions()
     result = PollResult()
     uidvalidity = mailbox.imap_uidvalidity
     try:
         with connect(mailbox) as client:
             uidvalidity = _poll_folder(client, mailbox, result, limit)
-    except (IMAPClientError, OSError, ImapSetupError) as exc:
-        result.error = _describe(exc)
-        logger.warning("IMAP poll of mailbox %s failed: %s", mailbox.name, result.error)
-    except Exception as exc:  # a bug or a lost database: record it, keep the scheduler alive
-        result.error = _describe(exc)
-        logger.exception("IMAP poll of mailbox %s failed", mailbox.name)
+    except Exception as exc:
+        _failed(mailbox, result, exc)
+    _record(mailbox, result, uidvalidity)
+    return result
+
+
+def watch(
+    mailbox: Mailbox,
+    *,
+    stop: threading.Event,
+    rounds: int | None = None,
+    idle_seconds: float = IDLE_SECONDS,
+    idling: threading.Event | None = None,
+) -> WatchResult:
+    """Keep one connection to ``mailbox`` and fetch as soon as the server says new
+    mail arrived (IMAP IDLE, RFC 2177), until ``stop`` is set, ``rounds`` fetches
+    are done, or the connection fails. Each fetch is a :func:`poll` round on the
+    open connection, recorded the same way. A server without IDLE is left to
+    the scheduler's polling (``offered`` is false). ``idling`` is set each time
+    the watcher waits in IDLE."""
+    _outside_transactions()
+    outcome = WatchResult()
+    try:
+        with connect(mailbox) as client:
+            if not client.has_capability("IDLE"):
+                return outcome
+            outcome.offered = True
+            while not stop.is_set() and (rounds is None or outcome.rounds < rounds):
+                result = PollResult()
+                uidvalidity = mailbox.imap_uidvalidity
+                try:
+                    uidvalidity = _poll_folder(client, mailbox, result, PER_POLL)
+                finally:
+                    _record(mailbox, result, uidvalidity)
+                outcome.rounds += 1
+                outcome.counts.update(result.counts)
+                if rounds is not None and outcome.rounds >= rounds:
+                    break
+                if _wait_for_news(client, stop, idle_seconds, idling):
+                    outcome.wakeups += 1
+    except Exception as exc:
+        result = PollResult()
+        _failed(mailbox, result, exc)
+        _record(mailbox, result, mailbox.imap_uidvalidity)
+        outcome.error = result.error
+    return outcome
+
+
+def _wait_for_news(
+    client: IMAPClient, stop: threading.Event, seconds: float, idling: threading.Event | None
+) -> bool:
+    """Wait in IDLE until the server reports a change, ``stop`` is set, or
+    ``seconds`` pass (servers drop an IDLE after 30 minutes). True if the server
+    reported something."""
+    client.idle()
+    if idling is not None:
+        idling.set()
+    news = False
+    waited = 0.0
+    try:
+        while not stop.is_set() and waited < seconds:
+            # Short checks, so that ``stop`` is noticed within a second.
+            if client.idle_check(timeout=1):
+                news = True
+                break
+            waited += 1
+    finally:
+        if idling is not None:
+            idling.clear()
+        client.idle_done()
+    return news
+
+
+def _outside_transactions() -> None:
+    if connection.in_atomic_block:
+        raise RuntimeError("IMAP fetching commits message by message: not inside a transaction.")
+
+
+def _failed(mailbox: Mailbox, result: PollResult, exc: Exception) -> None:
+    result.error = _describe(exc)
+    if isinstance(exc, IMAPClientError | OSError | ImapSetupError):
+        logger.warning("IMAP fetch of mailbox %s failed: %s", mailbox.name, result.error)
+    else:  # a bug or a lost database: record it, keep the scheduler alive
+        logger.exception("IMAP fetch of mailbox %s failed", mailbox.name)
+
+
+def _record(mailbox: Mailbox, result: PollResult, uidvalidity: int | None) -> None:
+    """The mailbox's last poll, error and UIDVALIDITY, for admins to see."""
     if not result.error and result.left_on_server:
         result.error = "; ".join(result.left_on_server)[:2000]
     mailbox.imap_last_polled_at = timezone.now()
@@ -92,7 +187,6 @@ def poll(mailbox: Mailbox, *, limit: int = PER_POLL) -> PollResult:
         imap_last_error=mailbox.imap_last_error,
         imap_uidvalidity=mailbox.imap_uidvalidity,
     )
-    return result
 
 
 def claim_due(now: datetime, *, among: list[int] | None = None) -> list[int]:
@@ -219,3 +313,41 @@ def _describe(exc: BaseException) -> str:
     if quoted:
         text = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
     return f"{exc.__class__.__name__}: {text}"[:2000]
+
+
+def watch_all(stop: threading.Event, *, rescan_seconds: float = 60.0) -> None:
+    """Watch every active IMAP mailbox whose server offers IDLE, one thread each,
+    until ``stop`` is set; mailboxes added later are picked up within
+    ``rescan_seconds``. A mailbox without IDLE is left to the scheduler's polling;
+    a watcher whose connection fails tries again a minute later."""
+    threads: dict[int, threading.Thread] = {}
+    while not stop.is_set():
+        close_old_connections()
+        boxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
+        for box in boxes:
+            if box.pk not in threads or not threads[box.pk].is_alive():
+                thread = threading.Thread(
+                    target=_keep_watching,
+                    args=(box.pk, stop, rescan_seconds),
+                    name=f"frontline-imap-idle-{box.pk}",
+                    daemon=True,
+                )
+                threads[box.pk] = thread
+                thread.start()
+        stop.wait(rescan_seconds)
+    for thread in threads.values():
+        thread.join(timeout=5)
+
+
+def _keep_watching(mailbox_id: int, stop: threading.Event, pause: float) -> None:
+    try:
+        while not stop.is_set():
+            box = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+            if box is None or not box.imap_host:
+                return
+            outcome = watch(box, stop=stop)
+            if not outcome.offered and not outcome.error:
+                return  # no IDLE here: the scheduler polls this mailbox
+            stop.wait(pause)
+    finally:
+        connection.close()

@@ -298,3 +298,43 @@ def test_the_admin_never_shows_the_imap_password_and_keeps_it_when_left_empty(
     assert box.imap_password == "new-one"
     listing = client.get("/admin/mail/mailbox/")
     assert listing.status_code == 200 and b"hunter2" not in listing.content
+
+
+def test_idle_fetches_new_mail_as_the_server_announces_it(dovecot):
+    import threading
+
+    box = imap_mailbox(dovecot, imap_poll_seconds=3600)  # the scheduler would wait an hour
+    append(dovecot, mail(sender="first@newco.test", message_id="<i1@newco.test>"))
+    idling, stop = threading.Event(), threading.Event()
+
+    def deliver_while_idling():
+        # Another client delivers as soon as the watcher waits in IDLE.
+        if idling.wait(timeout=30):
+            append(dovecot, mail(sender="second@newco.test", message_id="<i2@newco.test>"))
+
+    sender = threading.Thread(target=deliver_while_idling)
+    sender.start()
+    outcome = imap.watch(box, stop=stop, rounds=2, idle_seconds=30, idling=idling)
+    sender.join()
+    assert outcome.offered and outcome.error == ""
+    assert outcome.rounds == 2 and outcome.wakeups == 1  # the second round was the server's news
+    assert outcome.counts["new_ticket"] == 2
+    assert set(Ticket.objects.values_list("requester__email", flat=True)) == {
+        "first@newco.test",
+        "second@newco.test",
+    }
+    assert server_flags(dovecot) == [{b"\\Seen", imap.FETCHED.encode()}] * 2
+
+
+def test_a_watcher_stops_when_told_and_reports_a_failed_login(dovecot):
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    box = imap_mailbox(dovecot)
+    assert imap.watch(box, stop=stop).rounds == 0  # told to stop before it began
+    wrong = imap_mailbox(dovecot, name="Wrong", address="wrong@frontline.test", imap_password="x")
+    outcome = imap.watch(wrong, stop=threading.Event())
+    assert not outcome.offered and "LoginError" in outcome.error
+    wrong.refresh_from_db()
+    assert "LoginError" in wrong.imap_last_error

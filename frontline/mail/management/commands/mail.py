@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import mailbox as mailboxes
 import re
+import signal
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -64,7 +66,7 @@ def _delivery_order(key: str) -> list[str | int]:
 class Command(BaseCommand):
     help = (
         "Inbound mail: `import PATH` reads files, `poll` fetches IMAP mailboxes, "
-        "`listen` accepts mail by SMTP or LMTP."
+        "`watch` waits for their news (IDLE), `listen` accepts mail by SMTP or LMTP."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -81,6 +83,13 @@ class Command(BaseCommand):
         poll.add_argument(
             "--once", action="store_true", help="Poll once now, whatever the interval, and exit."
         )
+        sub.add_parser(
+            "watch",
+            help=(
+                "Keep a connection to each IMAP mailbox whose server offers IDLE and "
+                "fetch new mail the moment it arrives (frontline serve runs this)."
+            ),
+        )
         listen = sub.add_parser("listen", help="Accept mail for the mailboxes by SMTP or LMTP.")
         listen.add_argument("--host", default="127.0.0.1")
         listen.add_argument("--port", type=int, default=2525)
@@ -89,6 +98,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "poll":
             return self.poll(options.get("mailbox"), once=options["once"])
+        if action == "watch":
+            return self.watch()
         if action == "listen":
             return self.listen(options["host"], options["port"], lmtp=options["lmtp"])
         path: Path = options["path"]
@@ -152,6 +163,14 @@ class Command(BaseCommand):
         if result.error:
             self.stderr.write(f"{box.name}: {result.error}")
         return not result.error
+
+    def watch(self) -> None:
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        self.stdout.write("Watching the IMAP mailboxes that offer IDLE; press Ctrl+C to stop.")
+        self.stdout.flush()
+        imap.watch_all(stop)
 
     def listen(self, host: str, port: int, *, lmtp: bool) -> None:
         from frontline.mail.listener import serve

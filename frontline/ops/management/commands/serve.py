@@ -133,6 +133,8 @@ class Command(BaseCommand):
                     )
                 self._spawn("worker", worker)
             self._spawn("web", self._web_command(host, port, workers))
+            if not no_scheduler:  # the scheduling machine also keeps the IMAP IDLE connections
+                self._spawn("mail-watch", self._mail_watch_command())
             url = f"http://{bind_address(host, port)}/"
             pids = ", ".join(f"{name} pid {p.pid}" for name, p in self.children.items())
             self.stdout.write(f"Frontline is serving on {url} ({pids}). Press Ctrl+C to stop.")
@@ -163,6 +165,9 @@ class Command(BaseCommand):
         if arguments is None:
             return None
         return [sys.executable, "-m", "frontline.manage", *arguments]
+
+    def _mail_watch_command(self) -> list[str]:
+        return [sys.executable, "-m", "frontline.manage", "mail", "watch"]
 
     def _web_command(self, host: str, port: int, workers: int) -> list[str]:
         # Extra gunicorn options can come from GUNICORN_CMD_ARGS, which gunicorn reads itself.
