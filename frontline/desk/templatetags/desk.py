@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -52,18 +54,23 @@ def message_parts(message: Message, images: bool = False) -> dict[str, object]:
     again here; remote images only if ``images``), and the quoted history or
     signature apart, to be folded."""
     if message.body_html:
-        shown = (
-            with_remote_images(message.body_html)
-            if images
-            else clean_message_html(message.body_html)
-        )
-        main, folded = split_quoted_html(shown)
+        main, folded, remote = _html_parts(message.body_html, images)
         return {
             "html": True,
-            # Sanitised by nh3 just above: nothing executable is left in them.
+            # Sanitised by nh3 in _html_parts: nothing executable is left in them.
             "main": mark_safe(main),  # noqa: S308
             "folded": mark_safe(folded),  # noqa: S308
-            "remote": not images and has_remote_images(message.body_html),
+            "remote": remote,
         }
     main, folded = split_quoted_text(message.body)
     return {"html": False, "main": main, "folded": folded, "remote": False}
+
+
+@functools.lru_cache(maxsize=256)
+def _html_parts(body_html: str, images: bool) -> tuple[str, str, bool]:
+    """A stored mail's HTML sanitised again and split (main part, quoted part,
+    whether remote images were held back), remembered per process by content: a
+    ticket page shows the same messages again and again."""
+    shown = with_remote_images(body_html) if images else clean_message_html(body_html)
+    main, folded = split_quoted_html(shown)
+    return main, folded, not images and has_remote_images(body_html)
