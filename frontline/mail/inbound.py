@@ -21,6 +21,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from frontline.accounts.actions import contact_for
@@ -211,11 +212,14 @@ def _originals(message_ids: Iterable[str]) -> Originals:
     if not wanted:
         return {}
     found: Originals = {}
-    rows = InboundMessage.objects.filter(message_id_header__in=wanted, outcome__in=ORIGINAL)
-    for key, pk, ticket_id in rows.order_by("-received_at").values_list(
-        "message_id_header", "pk", "ticket_id"
+    # The outcome is checked here, not in SQL: given both, SQLite's planner may
+    # pick the outcome index and read every processed message.
+    rows = InboundMessage.objects.filter(message_id_header__in=wanted)
+    for key, pk, ticket_id, outcome in rows.order_by("-received_at").values_list(
+        "message_id_header", "pk", "ticket_id", "outcome"
     ):
-        found.setdefault(key, (pk, ticket_id))
+        if outcome in ORIGINAL:
+            found.setdefault(key, (pk, ticket_id))
     return found
 
 
@@ -424,14 +428,16 @@ def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
                 return ticket, True
     cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
     if cited:
-        known = (
+        # The ticket of the latest message received among those cited, in one
+        # query that reads no message (the stored raw bytes can be large).
+        latest = (
             InboundMessage.objects.filter(message_id_header__in=cited, ticket__isnull=False)
-            .select_related("ticket")
             .order_by("-received_at")
-            .first()
+            .values("ticket_id")[:1]
         )
+        known = Ticket.objects.filter(pk=Subquery(latest)).first()
         if known is not None:
-            return known.ticket, False
+            return known, False
         ours = sent_for(cited)
         if ours is not None:
             return ours.ticket, False

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -311,7 +311,7 @@ def _add_public_message(
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = _lock_and_touch(ticket.pk, now)
         changed: list[str] = []
         if by is None:
             pass
@@ -348,8 +348,39 @@ def _add_public_message(
         )
         _store_files(ticket, message, files, by=by, internal=False)
         _record(ticket, EventKind.REPLY, by, now, message=message.pk)
-        _touch(ticket, now, *changed)
+        if changed:
+            ticket.save(update_fields=changed)
     return message
+
+
+def _lock_and_touch(pk: int, now: datetime.datetime) -> Ticket:
+    """The ticket as stored, locked until the transaction ends, its ``updated_at``
+    set to ``now``: one ``UPDATE … RETURNING`` for what ``select_for_update``
+    and the closing update take two statements for.
+
+    The UPDATE locks the row as ``select_for_update`` does (on PostgreSQL: until
+    the transaction ends; a concurrent reply waits, then reads the row as the
+    first one left it), so status changes are still made one after the other.
+    SQLite locks the whole database for the transaction in any case.
+    """
+    if not connection.features.can_return_rows_from_update:
+        ticket = Ticket.objects.select_for_update().get(pk=pk)
+        _touch(ticket, now)
+        return ticket
+    qn = connection.ops.quote_name
+    opts = Ticket._meta
+    field = opts.get_field("updated_at")
+    updated, key = field.column, opts.pk.column
+    assert updated and key  # concrete fields have a column
+    # Only the model's own (quoted) names are put in; the values are parameters.
+    sql = (
+        f"UPDATE {qn(opts.db_table)} SET {qn(updated)} = %s "  # noqa: S608
+        f"WHERE {qn(key)} = %s RETURNING *"
+    )
+    rows = list(Ticket.objects.raw(sql, [field.get_db_prep_save(now, connection), pk]))
+    if not rows:
+        raise Ticket.DoesNotExist("No ticket matches the given query.")
+    return rows[0]
 
 
 def add_participant(
