@@ -212,6 +212,7 @@ class FrontlineSettings(TypedDict):
     AUTO_REPLIES_PER_HOUR: int
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
+    TASK_RESULTS_DAYS: int
 
 
 # Help-desk behaviour set per deployment.
@@ -238,6 +239,8 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_MAILS_PER_HOUR": env_int("ACCOUNT_MAILS_PER_HOUR", 3),
     # Days an address confirmation or password link stays valid.
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
+    # Days the records of finished background tasks are kept (failed ones stay).
+    "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

@@ -422,3 +422,28 @@ def test_redis_url_switches_the_shared_cache_to_redis(monkeypatch):
     finally:
         monkeypatch.delenv("REDIS_URL")
         importlib.reload(s)
+
+
+def test_old_successful_task_records_are_pruned_and_failed_ones_kept(db, settings):
+    import datetime
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from frontline.ops.tasks import close_quiet_resolved_tickets, prune_finished_tasks
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    for _ in range(4):
+        close_quiet_resolved_tickets.enqueue()
+    old = timezone.now() - datetime.timedelta(days=8)
+    rows = list(DBTaskResult.objects.order_by("enqueued_at"))
+    DBTaskResult.objects.filter(pk=rows[0].pk).update(status="SUCCESSFUL", finished_at=old)
+    DBTaskResult.objects.filter(pk=rows[1].pk).update(status="FAILED", finished_at=old)
+    DBTaskResult.objects.filter(pk=rows[2].pk).update(
+        status="SUCCESSFUL", finished_at=timezone.now()
+    )
+    # rows[3] is still waiting to run.
+    assert prune_finished_tasks.call() == 1
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {r.pk for r in rows[1:]}
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    assert prune_finished_tasks.call() == 0  # other backends expire their own

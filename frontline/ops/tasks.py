@@ -6,7 +6,11 @@ twice, or on two machines at once, does no harm.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.tasks import task
+from django.utils import timezone
 
 from frontline.tickets import actions
 
@@ -18,3 +22,21 @@ def close_quiet_resolved_tickets() -> int:
     Enqueued every few minutes by ``frontline serve``; returns how many closed.
     """
     return actions.close_quiet_resolved()
+
+
+@task
+def prune_finished_tasks() -> int:
+    """Delete the records of tasks that succeeded more than ``TASK_RESULTS_DAYS``
+    ago (the periodic tasks alone leave thousands a day); failed ones are kept
+    for a person to look at. Only for the database backend: RQ expires its own.
+    Returns how many were deleted."""
+    from django.tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return 0
+    cutoff = timezone.now() - timedelta(days=settings.FRONTLINE["TASK_RESULTS_DAYS"])
+    old = DBTaskResult.objects.successful().filter(finished_at__lt=cutoff)
+    deleted, _per_model = old.delete()
+    return deleted

@@ -77,7 +77,7 @@ def periodic_tasks(
 ) -> list[Periodic]:
     """The periodic tasks with their intervals; those at 0 are left out."""
     from frontline.mail import tasks as mail_tasks
-    from frontline.ops.tasks import close_quiet_resolved_tickets
+    from frontline.ops.tasks import close_quiet_resolved_tickets, prune_finished_tasks
     from frontline.sla import tasks as sla_tasks
 
     schedule = [
@@ -85,6 +85,7 @@ def periodic_tasks(
         Periodic(sla_tasks.sweep, sla_sweep_every),
         Periodic(mail_tasks.retry_due_mail, 60.0),
         Periodic(mail_tasks.poll_due_mailboxes, mail_poll_every),
+        Periodic(prune_finished_tasks, 6 * 3600.0),
     ]
     return [p for p in schedule if p.every > 0]
 
