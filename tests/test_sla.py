@@ -212,3 +212,21 @@ def test_a_service_plan_gets_its_own_targets(people, django_capture_on_commit_ca
             priority=Priority.NORMAL,
         )
     assert Ticket.objects.get(pk=globex.pk).first_response_due_at == at(30, 10)
+
+
+def test_a_move_on_breach_replaces_the_last_persons_handoff_note(
+    client, people, policy, django_capture_on_commit_callbacks
+):
+    from tests.conftest import login
+
+    t = open_at(at(30, 9), people, django_capture_on_commit_callbacks)
+    # A note from Sam to Alice, inside First line.
+    actions.assign_ticket(t, by=people.sam, assignee=people.alice, note="Call her before noon.")
+    sweep(now=at(30, 13, 1))  # breached: moved to Second line by Frontline
+    t.refresh_from_db()
+    assert t.team == people.second_line
+    assert t.handoff_note == "SLA breach" and t.handoff_by is None
+    page = login(client, people.bob).get(f"/desk/tickets/{t.pk}/").content.decode()
+    assert "Moved by Frontline" in page and "Handoff note from" not in page
+    # The earlier note stays in the story.
+    assert t.events.filter(data__note="Call her before noon.").exists()

@@ -712,6 +712,10 @@ def assign_ticket(
             )
             ticket.assignee = assignee
             changed.append("assignee")
+        if by is None and team_changed and reason and not note and ticket.handoff_note:
+            # Frontline moved it on (an SLA breach, a rule): the new team reads why,
+            # not the last person's note to someone else (that stays in the timeline).
+            note = reason
         if note:
             ticket.handoff_note, ticket.handoff_by, ticket.handoff_at = note, by, now
             changed += ["handoff_note", "handoff_by", "handoff_at"]
