@@ -24,6 +24,7 @@ import logging
 import re
 import ssl
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,6 +118,7 @@ def watch(
                 return outcome
             outcome.offered = True
             while not stop.is_set() and (rounds is None or outcome.rounds < rounds):
+                close_old_connections()  # a long IDLE may outlive the database connection
                 result = PollResult()
                 uidvalidity = mailbox.imap_uidvalidity
                 try:
@@ -318,36 +320,54 @@ def _describe(exc: BaseException) -> str:
 def watch_all(stop: threading.Event, *, rescan_seconds: float = 60.0) -> None:
     """Watch every active IMAP mailbox whose server offers IDLE, one thread each,
     until ``stop`` is set; mailboxes added later are picked up within
-    ``rescan_seconds``. A mailbox without IDLE is left to the scheduler's polling;
-    a watcher whose connection fails tries again a minute later."""
+    ``rescan_seconds``. A mailbox whose server has no IDLE is left to the
+    scheduler's polling and asked again only hourly. A failing database or
+    server never ends the watching: it is logged and tried again."""
     threads: dict[int, threading.Thread] = {}
+    no_idle: dict[int, float] = {}  # mailbox id -> when to ask its server again
     while not stop.is_set():
-        close_old_connections()
-        boxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
-        for box in boxes:
-            if box.pk not in threads or not threads[box.pk].is_alive():
-                thread = threading.Thread(
-                    target=_keep_watching,
-                    args=(box.pk, stop, rescan_seconds),
-                    name=f"frontline-imap-idle-{box.pk}",
-                    daemon=True,
-                )
-                threads[box.pk] = thread
-                thread.start()
+        try:
+            close_old_connections()
+            now = time.monotonic()
+            for box_id in (
+                Mailbox.objects.filter(is_active=True)
+                .exclude(imap_host="")
+                .values_list("pk", flat=True)
+            ):
+                if no_idle.get(box_id, 0.0) > now:
+                    continue
+                if box_id not in threads or not threads[box_id].is_alive():
+                    thread = threading.Thread(
+                        target=_keep_watching,
+                        args=(box_id, stop, rescan_seconds, no_idle),
+                        name=f"frontline-imap-idle-{box_id}",
+                        daemon=True,
+                    )
+                    threads[box_id] = thread
+                    thread.start()
+        except Exception:  # a lost database: try again at the next rescan
+            logger.exception("Looking for IMAP mailboxes to watch failed")
         stop.wait(rescan_seconds)
     for thread in threads.values():
         thread.join(timeout=5)
 
 
-def _keep_watching(mailbox_id: int, stop: threading.Event, pause: float) -> None:
+def _keep_watching(
+    mailbox_id: int, stop: threading.Event, pause: float, no_idle: dict[int, float]
+) -> None:
     try:
         while not stop.is_set():
-            box = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
-            if box is None or not box.imap_host:
-                return
-            outcome = watch(box, stop=stop)
-            if not outcome.offered and not outcome.error:
-                return  # no IDLE here: the scheduler polls this mailbox
+            try:
+                close_old_connections()
+                box = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+                if box is None or not box.imap_host:
+                    return
+                outcome = watch(box, stop=stop)
+                if not outcome.offered and not outcome.error:
+                    no_idle[mailbox_id] = time.monotonic() + 3600  # the scheduler polls it
+                    return
+            except Exception:  # e.g. the database went away mid-round
+                logger.exception("Watching IMAP mailbox %s failed", mailbox_id)
             stop.wait(pause)
     finally:
         connection.close()

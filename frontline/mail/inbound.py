@@ -83,14 +83,15 @@ def receive_many(
         except IntegrityError:  # another process stored one of them just now
             stored = _store_each(chunk, mailbox, source)
         todo = [inbound for inbound, done in stored if not done]
+        # Parsed before the transaction (SQLite's write lock is not held meanwhile);
+        # the batch's Message-IDs received before, in one query (process adds the
+        # batch's own as it goes).
+        parsed = {inbound.pk: _parse(inbound) for inbound in todo}
+        originals = _originals(
+            (p.message_id or "")[:998] for p in parsed.values() if isinstance(p, ParsedEmail)
+        )
         # The batch's background tasks (triage, notices) go into the queue in one write.
         with enqueued_together(), transaction.atomic():
-            # The batch's Message-IDs received before, in one query (process adds
-            # the batch's own as it goes).
-            parsed = {inbound.pk: _parse(inbound) for inbound in todo}
-            originals = _originals(
-                (p.message_id or "")[:998] for p in parsed.values() if isinstance(p, ParsedEmail)
-            )
             for inbound in todo:
                 process(inbound, parsed=parsed[inbound.pk], originals=originals)
         yield from (Received(inbound, duplicate=done) for inbound, done in stored)
@@ -188,7 +189,13 @@ def process(
     try:
         with transaction.atomic():
             outcome, reason = _act(inbound, parsed)
-            _finish(inbound, outcome, reason)
+            if not _finish_first(inbound, outcome, reason):
+                raise _ProcessedMeanwhile
+    except _ProcessedMeanwhile:
+        # Another process (a poll and an IDLE fetch of the same message) finished
+        # it first: what this one did is rolled back, theirs stands.
+        inbound.refresh_from_db()
+        return inbound
     except Exception as exc:  # anything at all: keep the message, say why
         logger.exception("Inbound message %s could not be processed", inbound.pk)
         inbound.ticket = inbound.message = None
@@ -241,6 +248,30 @@ PROCESSED_FIELDS = (
     "message",
     "processed_at",
 )
+
+
+class _ProcessedMeanwhile(Exception):
+    pass
+
+
+def _finish_first(inbound: InboundMessage, outcome: str, reason: str) -> bool:
+    """Record the outcome unless another process recorded one first (a conditional
+    update: on PostgreSQL it waits for that process's commit, then sees it)."""
+    inbound.outcome, inbound.reason, inbound.processed_at = outcome, reason, timezone.now()
+    unfinished = InboundMessage.objects.filter(pk=inbound.pk).exclude(outcome__in=FINAL)
+    return (
+        unfinished.update(
+            message_id_header=inbound.message_id_header,
+            sender=inbound.sender,
+            subject=inbound.subject,
+            outcome=outcome,
+            reason=reason,
+            ticket_id=inbound.ticket_id,
+            message_id=inbound.message_id,
+            processed_at=inbound.processed_at,
+        )
+        == 1
+    )
 
 
 def _finish(inbound: InboundMessage, outcome: str, reason: str = "") -> InboundMessage:

@@ -38,5 +38,8 @@ def prune_finished_tasks() -> int:
         return 0
     cutoff = timezone.now() - timedelta(days=settings.FRONTLINE["TASK_RESULTS_DAYS"])
     old = DBTaskResult.objects.successful().filter(finished_at__lt=cutoff)
-    deleted, _per_model = old.delete()
+    deleted = 0
+    # In chunks: a first run on a large table must not hold SQLite's lock for long.
+    while ids := list(old.values_list("pk", flat=True)[:1000]):
+        deleted += DBTaskResult.objects.filter(pk__in=ids).delete()[0]
     return deleted

@@ -338,3 +338,25 @@ def test_a_watcher_stops_when_told_and_reports_a_failed_login(dovecot):
     assert not outcome.offered and "LoginError" in outcome.error
     wrong.refresh_from_db()
     assert "LoginError" in wrong.imap_last_error
+
+
+def test_the_watcher_service_picks_up_mailboxes_and_stops_when_told(dovecot):
+    import threading
+    import time
+
+    box = imap_mailbox(dovecot, imap_poll_seconds=3600)
+    append(dovecot, mail(sender="watched@newco.test", message_id="<w1@newco.test>"))
+    stop = threading.Event()
+    service = threading.Thread(target=imap.watch_all, args=(stop,), kwargs={"rescan_seconds": 1})
+    service.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not Ticket.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        service.join(timeout=30)
+    assert not service.is_alive()
+    assert Ticket.objects.get().requester.email == "watched@newco.test"
+    box.refresh_from_db()
+    assert box.imap_last_error == ""

@@ -338,3 +338,20 @@ def test_a_mailbox_sends_new_tickets_to_its_team_unless_the_category_names_one(p
     sales.save()
     billing = receive(mail(message_id="<t2@client.example>", subject="Invoice"), mailbox=sales)
     assert billing.inbound.ticket.team == people.first_line
+
+
+def test_a_message_another_process_finished_meanwhile_is_not_acted_on_twice(db):
+    from frontline.mail.inbound import process
+
+    ticket = receive(mail(message_id="<race@client.example>")).inbound.ticket
+    # A second fetch stored other bytes and read the row as unprocessed...
+    raw = mail(message_id="<race2@client.example>", subject="Race")
+    row = InboundMessage.objects.create(raw=raw, content_hash="x" * 64)
+    # ...while the first fetch finished it, onto the first ticket.
+    InboundMessage.objects.filter(pk=row.pk).update(
+        outcome=Outcome.REPLY, ticket=ticket, reason="the other fetch"
+    )
+    tickets_before = Ticket.objects.count()
+    done = process(row)  # the second fetch goes on with its stale copy
+    assert done.outcome == Outcome.REPLY and done.reason == "the other fetch"
+    assert Ticket.objects.count() == tickets_before  # its own ticket was rolled back

@@ -54,7 +54,10 @@ def message_parts(message: Message, images: bool = False) -> dict[str, object]:
     again here; remote images only if ``images``), and the quoted history or
     signature apart, to be folded."""
     if message.body_html:
-        main, folded, remote = _html_parts(message.body_html, images)
+        body = message.body_html
+        # Remembered only while small: a cache of huge mails would cost gigabytes.
+        parts = _html_parts if len(body) <= CACHED_HTML_CHARS else _html_parts.__wrapped__
+        main, folded, remote = parts(body, images)
         return {
             "html": True,
             # Sanitised by nh3 in _html_parts: nothing executable is left in them.
@@ -64,6 +67,9 @@ def message_parts(message: Message, images: bool = False) -> dict[str, object]:
         }
     main, folded = split_quoted_text(message.body)
     return {"html": False, "main": main, "folded": folded, "remote": False}
+
+
+CACHED_HTML_CHARS = 64 * 1024
 
 
 @functools.lru_cache(maxsize=256)

@@ -60,7 +60,7 @@ def summary(counts: Counter[str]) -> str:
 def _delivery_order(key: str) -> list[str | int]:
     """A Maildir key as text and numbers (``1700000000.M99999P1Q9`` before
     ``1700000000.M100000P1Q10``): keys in the order the messages arrived."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
+    return [int(part) if part.isdecimal() else part for part in re.split(r"(\d+)", key)]
 
 
 class Command(BaseCommand):
