@@ -220,6 +220,8 @@ def test_whether_rules_run_on_replies_is_cached_and_forgotten_when_a_rule_change
     r.is_active = False
     r.save()
     assert has_reply_rules() is False
-    TriageRule.objects.filter(pk=r.pk).update(is_active=True)  # no signal: seen on expiry
+    r.is_active = True
+    r.save()
+    assert has_reply_rules() is True
     r.delete()
     assert has_reply_rules() is False

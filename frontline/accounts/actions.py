@@ -193,16 +193,28 @@ def contact_for(address: str, name: str) -> User:
         # verified proves nothing: mail from the address does not go to it.
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
             return user
-    first, last = split_name(name)
     if taken is None:
         taken = User.objects.filter(username__iexact=username).exists()
+    return new_contact(username=username, taken=taken, name=name, email=address)
+
+
+def new_contact(
+    *, username: str, name: str, email: str = "", phone: str = "", taken: bool | None = None
+) -> User:
+    """A customer who reached us by mail or phone: no usable password (they set
+    one through a mailed link), no organisation (that needs a confirmed address).
+    ``username`` gets a suffix if it is ``taken`` (looked up when not given)."""
+    if taken is None:
+        taken = User.objects.filter(username=username).exists()
     if taken:
         username = f"{username[:140]}-{User.objects.count()}"
+    first, last = split_name(name)
     user = User(
         username=username,
-        email=address,
+        email=email,
         first_name=first,
         last_name=last,
+        phone=phone,
         role=Role.CUSTOMER,
     )
     user.set_unusable_password()

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.actions import contact_for, split_name
+from frontline.accounts.actions import contact_for, new_contact
 from frontline.accounts.models import Role, Team, User
 from frontline.knowledge.actions import send_template_reply
 from frontline.tickets import actions as ticket_actions
@@ -324,21 +324,12 @@ def contact_for_caller(
         )
     if found is not None and (confirmed or _nobody_signs_in_as(found)):
         return found
-    first, last = split_name(name)
-    username = f"phone{phone}" if phone else f"caller-{email.strip()}"[:140]
-    if User.objects.filter(username=username).exists():
-        username = f"{username}-{User.objects.count()}"
-    user = User(
-        username=username,
+    return new_contact(
+        username=f"phone{phone}" if phone else f"caller-{email.strip()}"[:140],
+        name=name,
         email=email.strip() if found is None else "",
-        first_name=first,
-        last_name=last,
         phone=phone,
-        role=Role.CUSTOMER,
     )
-    user.set_unusable_password()
-    user.save()
-    return user
 
 
 def _nobody_signs_in_as(user: User) -> bool:
