@@ -115,6 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests get a file too, not SQLite's shared in-memory database, whose table
+    # locks fail at once where a file's would wait (tests with threads).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -20,8 +20,8 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, Subquery
 from django.utils import timezone
 
 from frontline.accounts.actions import contact_for
@@ -71,10 +71,11 @@ def receive_many(
     """:func:`receive` for each message, in order, with fewer transactions (bulk import).
 
     ``batch`` messages at a time: their raw bytes are stored and committed
-    together, then they are processed in one transaction, each in its own
-    savepoint, so a failure still quarantines just that message. Results come
-    once their batch is committed. A crash loses nothing: stored messages not
-    yet processed are processed when they are received (imported) again.
+    together, then they are processed in one transaction (:func:`_process_batch`),
+    each in its own savepoint, so a failure still quarantines just that message.
+    Results come once their batch is committed. A crash loses nothing: stored
+    messages not yet processed are processed when they are received (imported)
+    again.
     """
     pending = iter(raws)
     while chunk := list(islice(pending, batch)):
@@ -82,18 +83,7 @@ def receive_many(
             stored = _store_batch(chunk, mailbox, source)
         except IntegrityError:  # another process stored one of them just now
             stored = _store_each(chunk, mailbox, source)
-        todo = [inbound for inbound, done in stored if not done]
-        # Parsed before the transaction (SQLite's write lock is not held meanwhile);
-        # the batch's Message-IDs received before, in one query (process adds the
-        # batch's own as it goes).
-        parsed = {inbound.pk: _parse(inbound) for inbound in todo}
-        originals = _originals(
-            (p.message_id or "")[:998] for p in parsed.values() if isinstance(p, ParsedEmail)
-        )
-        # The batch's background tasks (triage, notices) go into the queue in one write.
-        with enqueued_together(), transaction.atomic():
-            for inbound in todo:
-                process(inbound, parsed=parsed[inbound.pk], originals=originals)
+        _process_batch([inbound for inbound, done in stored if not done])
         yield from (Received(inbound, duplicate=done) for inbound, done in stored)
 
 
@@ -158,51 +148,113 @@ def _store(raw: bytes, mailbox: Mailbox | None, source: str) -> tuple[InboundMes
 
 # A Message-ID received before: (the message's pk, its ticket's).
 Originals = dict[str, tuple[int, int | None]]
+# The Message-IDs of a batch's messages processed so far onto a ticket: (pk,
+# ticket). Their rows are written at the end of the batch, so threading and
+# bounces look here before the database.
+Recent = dict[str, tuple[int, int]]
 
 
 def process(
-    inbound: InboundMessage,
-    *,
-    parsed: ParsedEmail | MailRejected | None = None,
-    originals: Originals | None = None,
+    inbound: InboundMessage, *, parsed: ParsedEmail | MailRejected | None = None
 ) -> InboundMessage:
     """Interpret a stored message. Never raises: failures quarantine it with the reason.
 
-    A bulk caller may pass the message ``parsed`` already, and ``originals``: the
-    Message-IDs received before among the batch's (:func:`_originals`), which
-    ``process`` keeps up to date.
+    A message another process has finished meanwhile (an IDLE fetch and an
+    interval poll of the same message) is left as that process finished it.
     """
-    if parsed is None:
-        parsed = _parse(inbound)
+    _process_batch([inbound], {inbound.pk: parsed} if parsed is not None else None)
+    return inbound
+
+
+def _process_batch(
+    todo: list[InboundMessage], parsed: dict[int, ParsedEmail | MailRejected] | None = None
+) -> None:
+    """Process stored messages in one transaction, each in its own savepoint, and
+    record their outcomes with one statement at the end.
+
+    First the messages are claimed: those still unfinished are locked (on SQLite
+    the transaction holds the write lock from its start), so two processes that
+    fetched the same message never both act on it; the loser only reads the
+    winner's outcome. Then their Message-IDs are locked too (PostgreSQL), so the
+    same message arriving through two mailboxes at once makes one ticket: the
+    second waits for the first to commit, then sees it as received before.
+    Messages are parsed before the transaction, so SQLite's write lock is not
+    held meanwhile.
+    """
+    if not todo:
+        return
+    parsed = {inbound.pk: (parsed or {}).get(inbound.pk) or _parse(inbound) for inbound in todo}
+    keys = {
+        pk: (p.message_id or "")[:998] for pk, p in parsed.items() if isinstance(p, ParsedEmail)
+    }
+    with enqueued_together(), transaction.atomic():
+        claimed = _claim([inbound.pk for inbound in todo], keys.values())
+        originals = _originals(keys[pk] for pk in claimed if pk in keys)
+        recent: Recent = {}
+        for inbound in todo:
+            if inbound.pk in claimed:
+                _interpret(inbound, parsed[inbound.pk], originals, recent)
+        _write_outcomes([inbound for inbound in todo if inbound.pk in claimed])
+    for inbound in todo:
+        if inbound.pk not in claimed:
+            inbound.refresh_from_db()
+
+
+def _claim(pks: list[int], message_ids: Iterable[str]) -> set[int]:
+    """Lock the messages among ``pks`` still unfinished, and ``message_ids``; the
+    pks locked. On PostgreSQL a row another transaction is finishing is waited
+    for and then left out; the Message-IDs take advisory locks, in one order so
+    that two batches never deadlock."""
+    claimed = set(
+        InboundMessage.objects.select_for_update()
+        .filter(pk__in=pks)
+        .exclude(outcome__in=FINAL)
+        .values_list("pk", flat=True)
+    )
+    wanted = sorted({m for m in message_ids if m})
+    if wanted and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT"
+                " hashtextextended(m, 0) AS k FROM unnest(%s::text[]) AS m ORDER BY k) AS keys",
+                [wanted],
+            )
+    return claimed
+
+
+def _interpret(
+    inbound: InboundMessage,
+    parsed: ParsedEmail | MailRejected,
+    originals: Originals,
+    recent: Recent,
+) -> None:
+    """Act on one claimed message and set its outcome (written by the caller).
+    ``originals``: the Message-IDs received before (:func:`_originals`);
+    ``recent``: the batch's so far. Both are kept up to date here."""
     if isinstance(parsed, MailRejected):
-        return _finish(inbound, Outcome.QUARANTINED, f"{parsed.reason}: {parsed.message}")
+        _set_outcome(inbound, Outcome.QUARANTINED, f"{parsed.reason}: {parsed.message}")
+        return
     inbound.message_id_header = (parsed.message_id or "")[:998]
     inbound.sender = (parsed.from_address or "")[:320]
     inbound.subject = parsed.subject[:300]
     key = inbound.message_id_header
-    if key:
-        if originals is None:
-            originals = _originals([key])
-        if key in originals and originals[key][0] != inbound.pk:
-            seen_pk, inbound.ticket_id = originals[key]
-            return _finish(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen_pk}")
+    if key in originals and originals[key][0] != inbound.pk:
+        seen_pk, inbound.ticket_id = originals[key]
+        _set_outcome(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen_pk}")
+        return
     try:
         with transaction.atomic():
-            outcome, reason = _act(inbound, parsed)
-            if not _finish_first(inbound, outcome, reason):
-                raise _ProcessedMeanwhile
-    except _ProcessedMeanwhile:
-        # Another process (a poll and an IDLE fetch of the same message) finished
-        # it first: what this one did is rolled back, theirs stands.
-        inbound.refresh_from_db()
-        return inbound
+            outcome, reason = _act(inbound, parsed, recent)
     except Exception as exc:  # anything at all: keep the message, say why
         logger.exception("Inbound message %s could not be processed", inbound.pk)
         inbound.ticket = inbound.message = None
-        return _finish(inbound, Outcome.QUARANTINED, f"processing failed: {exc!r}"[:2000])
-    if key and originals is not None and outcome in ORIGINAL:
+        _set_outcome(inbound, Outcome.QUARANTINED, f"processing failed: {exc!r}"[:2000])
+        return
+    _set_outcome(inbound, outcome, reason)
+    if key and outcome in ORIGINAL:
         originals.setdefault(key, (inbound.pk, inbound.ticket_id))
-    return inbound
+        if inbound.ticket_id is not None:
+            recent.setdefault(key, (inbound.pk, inbound.ticket_id))
 
 
 def _parse(inbound: InboundMessage) -> ParsedEmail | MailRejected:
@@ -250,44 +302,42 @@ PROCESSED_FIELDS = (
 )
 
 
-class _ProcessedMeanwhile(Exception):
-    pass
-
-
-def _finish_first(inbound: InboundMessage, outcome: str, reason: str) -> bool:
-    """Record the outcome unless another process recorded one first (a conditional
-    update: on PostgreSQL it waits for that process's commit, then sees it)."""
-    inbound.outcome, inbound.reason, inbound.processed_at = outcome, reason, timezone.now()
-    unfinished = InboundMessage.objects.filter(pk=inbound.pk).exclude(outcome__in=FINAL)
-    return (
-        unfinished.update(
-            message_id_header=inbound.message_id_header,
-            sender=inbound.sender,
-            subject=inbound.subject,
-            outcome=outcome,
-            reason=reason,
-            ticket_id=inbound.ticket_id,
-            message_id=inbound.message_id,
-            processed_at=inbound.processed_at,
-        )
-        == 1
+def _write_outcomes(rows: list[InboundMessage]) -> None:
+    """Write the processed fields of claimed ``rows``: one statement run for each
+    row (``executemany``), built from the model's columns. (``bulk_update``
+    builds a CASE per field and row, which took longer than the processing.)"""
+    if not rows:
+        return
+    meta = InboundMessage._meta
+    fields = [f for name in PROCESSED_FIELDS if isinstance(f := meta.get_field(name), Field)]
+    columns = [str(f.column) for f in fields]
+    quote = connection.ops.quote_name
+    # Only the model's own (quoted) names are put in; the values are parameters.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608
+        + ", ".join(f"{quote(column)} = %s" for column in columns)
+        + f" WHERE {quote(str(meta.pk.column))} = %s"
     )
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
-def _finish(inbound: InboundMessage, outcome: str, reason: str = "") -> InboundMessage:
+def _set_outcome(inbound: InboundMessage, outcome: str, reason: str = "") -> None:
     inbound.outcome = outcome
     inbound.reason = reason
     inbound.processed_at = timezone.now()
-    inbound.save(update_fields=PROCESSED_FIELDS)
-    return inbound
 
 
-def _act(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
+def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[str, str]:
     if not parsed.from_address:
         return Outcome.QUARANTINED, "no sender address"
-    ticket, via_token = find_thread(parsed)
+    ticket, via_token = find_thread(parsed, recent)
     if parsed.auto.bounce:
-        return _bounce(inbound, parsed)
+        return _bounce(inbound, parsed, recent)
     if parsed.auto.is_automatic and ticket is None:
         return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
@@ -421,36 +471,35 @@ def _is_ours(address: str, ours: frozenset[str]) -> bool:
     return f"{local.partition('+')[0]}@{domain}" in ours
 
 
-def _bounce(inbound: InboundMessage, parsed: ParsedEmail) -> tuple[str, str]:
+def _bounce(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[str, str]:
     """A delivery failure: a note on the ticket it bounced for, if we know it."""
     original = parsed.auto.original_message_id
-    known: InboundMessage | OutboundMessage | None = (
-        InboundMessage.objects.filter(message_id_header=original, ticket__isnull=False).first()
-        if original
-        else None
-    )
-    ours = sent_for([original]) if original else None
-    if ours is not None:
-        OutboundMessage.objects.filter(pk=ours.pk).update(
-            status=Delivery.FAILED, reason=f"bounced: {parsed.subject}"[:2000]
-        )
-        known = ours
-    if known is None or known.ticket is None:
+    ticket: Ticket | None = None
+    if original:
+        ticket = _received_for([original], recent)
+        ours = sent_for([original])
+        if ours is not None:
+            OutboundMessage.objects.filter(pk=ours.pk).update(
+                status=Delivery.FAILED, reason=f"bounced: {parsed.subject}"[:2000]
+            )
+            ticket = ours.ticket
+    if ticket is None:
         return Outcome.SKIPPED, "delivery status notification for a message we do not know"
     note = actions.add_note(
-        known.ticket,
+        ticket,
         body=f"Delivery failure reported by {parsed.from_address}:\n\n{parsed.text[:4000]}",
         by=None,
     )
-    inbound.ticket, inbound.message = known.ticket, note
+    inbound.ticket, inbound.message = ticket, note
     return Outcome.REPLY, "delivery failure, added as a note"
 
 
-def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
+def find_thread(parsed: ParsedEmail, recent: Recent | None = None) -> tuple[Ticket | None, bool]:
     """The ticket a message answers, and whether the unguessable reply token found
     it: first the token in the address it was sent to (``support+t-<token>@…``),
     then In-Reply-To/References to a message we received for it, else a
-    ``[#1042]`` tag in the subject (both of which anyone can forge)."""
+    ``[#1042]`` tag in the subject (both of which anyone can forge). ``recent``:
+    the messages of the current batch processed so far (:data:`Recent`)."""
     for address in (*parsed.to, *parsed.cc):
         token = REPLY_TOKEN.search(address)
         if token:
@@ -459,14 +508,7 @@ def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
                 return ticket, True
     cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
     if cited:
-        # The ticket of the latest message received among those cited, in one
-        # query that reads no message (the stored raw bytes can be large).
-        latest = (
-            InboundMessage.objects.filter(message_id_header__in=cited, ticket__isnull=False)
-            .order_by("-received_at")
-            .values("ticket_id")[:1]
-        )
-        known = Ticket.objects.filter(pk=Subquery(latest)).first()
+        known = _received_for(cited, recent or {})
         if known is not None:
             return known, False
         ours = sent_for(cited)
@@ -476,6 +518,21 @@ def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
     if tag:
         return Ticket.objects.filter(pk=int(tag.group(1))).first(), False
     return None, False
+
+
+def _received_for(message_ids: list[str], recent: Recent) -> Ticket | None:
+    """The ticket of the latest message we received among ``message_ids``: one
+    of the batch's so far, else from the database, in one query that reads no
+    message (the stored raw bytes can be large)."""
+    in_batch = [recent[m] for m in message_ids if m in recent]
+    if in_batch:
+        return Ticket.objects.filter(pk=max(in_batch)[1]).first()
+    latest = (
+        InboundMessage.objects.filter(message_id_header__in=message_ids, ticket__isnull=False)
+        .order_by("-received_at")
+        .values("ticket_id")[:1]
+    )
+    return Ticket.objects.filter(pk=Subquery(latest)).first()
 
 
 def sent_for(message_ids: list[str]) -> OutboundMessage | None:

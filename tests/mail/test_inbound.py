@@ -284,10 +284,10 @@ def test_the_same_bytes_twice_in_one_batch_make_one_ticket(db):
 
 
 def test_a_crash_in_a_batch_loses_nothing(db, monkeypatch):
-    def crash(inbound, **_kwargs):
+    def crash(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(inbound_module, "process", crash)
+    monkeypatch.setattr(inbound_module, "_interpret", crash)
     with pytest.raises(KeyboardInterrupt):
         list(receive_many([mail(), mail(message_id="<m2@x>")]))
     assert set(InboundMessage.objects.values_list("outcome", flat=True)) == {Outcome.RECEIVED}
@@ -355,3 +355,33 @@ def test_a_message_another_process_finished_meanwhile_is_not_acted_on_twice(db):
     done = process(row)  # the second fetch goes on with its stale copy
     assert done.outcome == Outcome.REPLY and done.reason == "the other fetch"
     assert Ticket.objects.count() == tickets_before  # its own ticket was rolled back
+
+
+def test_one_batch_threads_replies_and_bounces_on_its_own_earlier_messages(db):
+    """A batch's outcomes are written at its end: a reply, a bounce and a second
+    copy in the same batch still find the message before them."""
+    bounce = (CORPUS / "bounce_dsn.eml").read_bytes()
+    bounce = bounce.replace(b"<ticket-1042-reply-1@frontline.test>", b"<b1@client.example>")
+    results = list(
+        receive_many(
+            [
+                mail(message_id="<b1@client.example>"),
+                mail(message_id="<b2@x>", subject="Re: jams", In_Reply_To="<b1@client.example>"),
+                bounce,
+                mail(message_id="<b1@client.example>", body="the same, other bytes"),
+            ]
+        )
+    )
+    assert [r.inbound.outcome for r in results] == [
+        Outcome.NEW_TICKET,
+        Outcome.REPLY,
+        Outcome.REPLY,
+        Outcome.DUPLICATE,
+    ]
+    ticket = Ticket.objects.get()
+    assert {r.inbound.ticket_id for r in results} == {ticket.pk}
+    kinds = list(ticket.messages.order_by("id").values_list("kind", flat=True))
+    assert kinds == [MessageKind.REPLY, MessageKind.REPLY, MessageKind.NOTE]
+    stored = InboundMessage.objects.order_by("pk")
+    assert [row.outcome for row in stored] == [r.inbound.outcome for r in results]
+    assert all(row.processed_at for row in stored)
