@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import getaddresses
+from functools import lru_cache
 from itertools import islice
 
 from django.conf import settings
@@ -412,7 +413,7 @@ def _add_copied(
     mailboxes when no one else is copied."""
     if mailbox is not None and not _copied(parsed, sender, _our_addresses({mailbox.address})):
         return []
-    mailboxes = _mailbox_addresses()
+    mailboxes = Mailbox.objects.addresses()
     # With no mailbox configured we cannot tell our address in To from a
     # customer's: only Cc counts then.
     wanted = _copied(parsed, sender, _our_addresses(mailboxes), to=bool(mailboxes))
@@ -430,13 +431,9 @@ def _add_copied(
     return []
 
 
-def _mailbox_addresses() -> set[str]:
-    return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-
-
 def _ours(mailbox: Mailbox | None) -> set[str]:
     """Our addresses as far as a note needs them: the mailbox the mail came by, if known."""
-    return {mailbox.address} if mailbox is not None else _mailbox_addresses()
+    return {mailbox.address} if mailbox is not None else Mailbox.objects.addresses()
 
 
 def _copied(
@@ -455,11 +452,18 @@ def _copied(
 
 def _our_addresses(mailboxes: set[str]) -> frozenset[str]:
     """Every address that is Frontline itself: mailboxes and the configured senders."""
-    ours = {a.lower() for a in mailboxes}
-    for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
-        for _name, address in getaddresses([str(getattr(settings, name, "") or "")]):
-            if address:
-                ours.add(address.lower())
+    senders = (
+        str(getattr(settings, name, "") or "") for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
+    )
+    return _addresses_of(frozenset(a.lower() for a in mailboxes), *senders)
+
+
+@lru_cache(maxsize=64)
+def _addresses_of(mailboxes: frozenset[str], *senders: str) -> frozenset[str]:
+    ours = set(mailboxes)
+    for _name, address in getaddresses(list(senders)):
+        if address:
+            ours.add(address.lower())
     return frozenset(ours)
 
 

@@ -29,6 +29,12 @@ class ImapAfter(models.TextChoices):
     DELETE = "delete", _("Delete from the server")
 
 
+class MailboxQuerySet(models.QuerySet["Mailbox"]):
+    def addresses(self) -> set[str]:
+        """The mailboxes' addresses, in lower case."""
+        return {a.lower() for a in self.values_list("address", flat=True)}
+
+
 class Mailbox(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.EmailField(_("address"), unique=True)
@@ -79,6 +85,8 @@ class Mailbox(models.Model):
     imap_uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
     imap_last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
     imap_last_error = models.TextField(_("last error"), blank=True)
+
+    objects = MailboxQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("mailbox")

@@ -84,10 +84,6 @@ def mentioned_staff(body: str, ticket: Ticket) -> list[User]:
 # -- recipients --------------------------------------------------------------
 
 
-def _our_addresses() -> set[str]:
-    return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-
-
 def recipients(
     notice: str, ticket: Ticket | None, *, actor: User | None, users: Iterable[User] = ()
 ) -> list[User]:
@@ -104,7 +100,7 @@ def recipients(
         chosen = [ticket.requester, *copied, *chosen]
     elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee:
         chosen = [ticket.assignee, *chosen]
-    ours = _our_addresses()
+    ours = Mailbox.objects.addresses()
     seen: set[int] = set()
     result = []
     for user in chosen:
