@@ -208,3 +208,42 @@ def test_confirming_brings_along_the_tickets_the_contact_was_copied_on(
     client.post(link_in(mailoutbox[0]))
     assert list(copied_on.participants.all()) == [nora]
     assert f"/portal/tickets/{copied_on.pk}/" in client.get("/portal/").content.decode()
+
+
+# "ß" and the Kelvin sign "K" fold to "ss" and "k" under casefold() or some
+# databases' UPPER/LOWER, yet are other people's addresses. (Forms refuse such
+# local parts, so look-alike contacts come from mail.)
+@pytest.mark.parametrize(
+    ("real", "lookalike"),
+    [("strasse@example.org", "straße@example.org"), ("kim@example.org", "\u212aim@example.org")],
+)
+def test_a_look_alike_address_is_another_person_everywhere(
+    client, db, mailoutbox, committed, real, lookalike
+):
+    """Mail, the password form and confirming an address decide "the same
+    address" one way: a look-alike Unicode address never reaches the account."""
+
+    def mail_from(address: str, message_id: str) -> Ticket:
+        return receive(
+            f"From: {address}\r\nTo: support@frontline.test\r\nSubject: Hi\r\n"
+            f"Message-ID: <{message_id}@example.org>\r\n\r\nHello.\r\n".encode()
+        ).inbound.ticket
+
+    nora = signup(client, committed, email=real)
+    confirm = link_in(mailoutbox[-1])
+    mailoutbox.clear()
+    stranger = mail_from(lookalike, "s1").requester
+    contact = mail_from(real.upper(), "o1").requester  # not Nora's until she confirms
+    assert len({nora.pk, contact.pk, stranger.pk}) == 3 and stranger.email == lookalike
+    assert mail_from(real, "o2").requester == contact
+
+    # The password form reaches the people of exactly that address.
+    with committed():
+        client.post("/password/", {"email": real.upper()})
+    assert sorted(m.to[0].lower() for m in mailoutbox) == [real, real]
+    mailoutbox.clear()
+
+    # Nora confirms: her mail comes along, the look-alike's stays where it is.
+    client.post(confirm)
+    assert Ticket.objects.filter(requester=nora).count() == 2
+    assert Ticket.objects.filter(requester=stranger).count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -10,13 +11,46 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Organisation, Role, User
+
+
+def address_key(address: str) -> str:
+    """How Frontline tells whether two addresses are the same person's: ASCII
+    addresses compare case-insensitively, any other exactly as written, so a
+    look-alike Unicode address (a Kelvin sign for K, a Cyrillic a) is someone
+    else. Every comparison of people's addresses goes through here."""
+    address = address.strip()
+    return address.lower() if address.isascii() else address
+
+
+def users_with_address(address: str, among: QuerySet[User] | None = None) -> list[User]:
+    """The people (``among`` some, if given) whose address is ``address`` by
+    :func:`address_key`, found through the ``lower(email)`` index. The check is
+    repeated here, not left to SQL: PostgreSQL's LOWER folds some non-ASCII
+    letters to ASCII ones."""
+    key = address_key(address)
+    people = among if among is not None else User.objects.all()
+    rows: Iterable[User] = (
+        people.alias(email_key=Lower("email")).filter(email_key=key)
+        if key.isascii()
+        else people.filter(email=key)
+    )
+    return [user for user in rows if address_key(user.email) == key]
+
+
+def username_taken(username: str) -> bool:
+    """Whether an account has this user name, in any letter case."""
+    return (
+        User.objects.alias(username_key=Lower("username"))
+        .filter(username_key=username.lower())
+        .exists()
+    )
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -33,10 +67,7 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
     link to verify it is mailed after commit.
     """
     email = User.objects.normalize_email(email.strip())
-    if (
-        User.objects.filter(email__iexact=email).exists()
-        or User.objects.filter(username__iexact=email).exists()
-    ):
+    if users_with_address(email) or username_taken(email):
         raise ValidationError({"email": _("An account with this address exists. Sign in.")})
     first, last = split_name(name)
     user = User(
@@ -61,7 +92,7 @@ _VERIFY_SALT = "frontline.accounts.verify-email"
 def email_verification_token(user: User) -> str:
     """A signed, expiring token for ``user``'s current address: changing the
     address makes old links useless."""
-    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=_VERIFY_SALT)
+    return signing.dumps({"u": user.pk, "e": address_key(user.email)}, salt=_VERIFY_SALT)
 
 
 def user_for_verification_token(token: str) -> User | None:
@@ -73,7 +104,7 @@ def user_for_verification_token(token: str) -> User | None:
     except signing.BadSignature:
         return None
     user = User.objects.filter(pk=data.get("u"), is_active=True).first()
-    if user is None or user.email.lower() != data.get("e"):
+    if user is None or address_key(user.email) != data.get("e"):
         return None
     return user
 
@@ -112,7 +143,7 @@ def verify_email(user: User) -> User:
                 changed.append("organisation")
         if changed:
             user.save(update_fields=changed)
-        if not user.is_staff_member and user.email.isascii():
+        if not user.is_staff_member:
             _take_over_mail_contacts(user)
     return user
 
@@ -121,17 +152,13 @@ def _take_over_mail_contacts(user: User) -> None:
     from frontline.tickets.models import Ticket, TicketParticipant
 
     # Contacts made from mail have no usable password (Django marks those with "!").
-    contacts = list(
-        User.objects.filter(
-            email__iexact=user.email,
-            role=Role.CUSTOMER,
-            is_active=True,
-            email_verified_at=None,
-            password__startswith=UNUSABLE_PASSWORD_PREFIX,
-        )
-        .exclude(pk=user.pk)
-        .values_list("pk", flat=True)
-    )
+    candidates = User.objects.filter(
+        role=Role.CUSTOMER,
+        is_active=True,
+        email_verified_at=None,
+        password__startswith=UNUSABLE_PASSWORD_PREFIX,
+    ).exclude(pk=user.pk)
+    contacts = [contact.pk for contact in users_with_address(user.email, candidates)]
     if not contacts:
         return
     moved = Ticket.objects.filter(requester__in=contacts)
@@ -162,21 +189,20 @@ def contact_for(address: str, name: str) -> User:
     """
     address = address.strip()
     username = address[:150]
-    if address.isascii():
-        # One query, by the lower-case indexes: the people with this address and
-        # whoever has it as their username. (LOWER folds some non-ASCII letters
-        # to ASCII on PostgreSQL: only ASCII addresses count as the same.)
-        key = address.lower()
+    key = address_key(address)
+    taken: bool | None = None
+    if key.isascii():
+        # What users_with_address and username_taken ask, in one query by the
+        # lower-case indexes (mail import calls this for every message).
         rows: list[User] = list(
             User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
             .filter(Q(email_key=key) | Q(username_key=username.lower()))
             .order_by()
         )
-        same: list[User] = [u for u in rows if u.email.isascii() and u.email.lower() == key]
+        same = [u for u in rows if address_key(u.email) == key]
         taken = any(u.username.lower() == username.lower() for u in rows)
     else:
-        same = list(User.objects.filter(email=address).order_by())
-        taken = None
+        same = users_with_address(address)
     # A verified account first (it took over the contacts made before it), then
     # active before deactivated, then the oldest. Sorted here: there are few.
     found = sorted(
@@ -194,7 +220,7 @@ def contact_for(address: str, name: str) -> User:
         if user.email_verified_at or not user.has_usable_password() or user.is_staff_member:
             return user
     if taken is None:
-        taken = User.objects.filter(username__iexact=username).exists()
+        taken = username_taken(username)
     return new_contact(username=username, taken=taken, name=name, email=address)
 
 

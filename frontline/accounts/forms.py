@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.urls import reverse
 
-from .actions import verify_email
+from .actions import users_with_address, verify_email
 from .models import Role, User
 
 
@@ -22,10 +22,7 @@ class MailedPasswordForm(PasswordResetForm):
     """
 
     def get_users(self, email: str) -> Iterator[User]:
-        wanted = email.casefold()
-        for user in User.objects.filter(email__iexact=email, is_active=True):
-            if user.email.casefold() != wanted:
-                continue
+        for user in users_with_address(email, User.objects.filter(is_active=True)):
             # Staff without a usable password were locked out on purpose (or sign
             # in elsewhere): a mailed link must not switch password login back on.
             if user.has_usable_password() or user.role == Role.CUSTOMER:

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Subquery
 from django.utils import timezone
 
-from frontline.accounts.actions import contact_for
+from frontline.accounts.actions import address_key, contact_for
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
@@ -439,12 +439,12 @@ def _ours(mailbox: Mailbox | None) -> set[str]:
 def _copied(
     parsed: ParsedEmail, sender: User, ours: frozenset[str], *, to: bool = True
 ) -> dict[str, str]:
-    """The addresses copied on the message (To too if ``to``), by their lower-case
-    form, less the sender's and those in ``ours``."""
+    """The addresses copied on the message (To too if ``to``), by their
+    :func:`address_key`, less the sender's and those in ``ours``."""
     wanted: dict[str, str] = {}
     for address in (*parsed.to, *parsed.cc) if to else parsed.cc:
-        key = address.strip().lower()
-        if not key or key == sender.email.lower() or key in wanted or _is_ours(key, ours):
+        key = address_key(address)
+        if not key or key == address_key(sender.email) or key in wanted or _is_ours(key, ours):
             continue
         wanted[key] = address.strip()
     return wanted
