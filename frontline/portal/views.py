@@ -21,7 +21,7 @@ from frontline.accounts.actions import (
 )
 from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.lib.http import AuthedRequest
-from frontline.routing.actions import contact_for_caller, request_callback
+from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
 from frontline.tickets.downloads import attachment_response
@@ -290,18 +290,12 @@ def public_callback(request: HttpRequest) -> HttpResponse:
     form = PublicCallbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not form.is_bot:  # a bot is thanked like a person and nothing is stored
-            requester = contact_for_caller(
+            request_callback_anonymously(
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 phone=form.cleaned_data["phone"],
-                confirmed=False,
-            )
-            request_callback(
-                requester=requester,
-                phone=form.cleaned_data["phone"],
                 preferred_time=form.cleaned_data["preferred_time"],
                 reason=form.cleaned_data["reason"],
-                remember_phone=False,
             )
         return redirect("portal:callback_sent")
     status = 400 if request.method == "POST" else 200

@@ -378,6 +378,24 @@ def request_callback(
         )
 
 
+def request_callback_anonymously(
+    *, name: str, email: str, phone: str, preferred_time: str, reason: str
+) -> Ticket:
+    """The public "call me back" form, filled in by someone not signed in: the
+    visitor becomes a contact (:func:`contact_for_caller`, unconfirmed: anyone
+    can type anyone's address or number) and asks for a callback that writes
+    nothing on the person found. One transaction."""
+    with transaction.atomic():
+        requester = contact_for_caller(name=name, email=email, phone=phone, confirmed=False)
+        return request_callback(
+            requester=requester,
+            phone=phone,
+            preferred_time=preferred_time,
+            reason=reason,
+            remember_phone=False,
+        )
+
+
 def open_ticket_by_call(
     *,
     by: User,
