@@ -8,9 +8,12 @@ from . import actions
 
 
 @task
-def auto_assign(ticket_id: int) -> int | None:
-    """Offer a ticket to its team's assignment strategy; returns the assignee's id."""
-    user = actions.assign_automatically(ticket_id)
+def auto_assign(
+    ticket_id: int, *, tell_team: bool = False, actor_id: int | None = None
+) -> int | None:
+    """Offer a ticket to its team's assignment strategy; returns the assignee's id.
+    With ``tell_team``, the team is mailed if the strategy picks nobody."""
+    user = actions.assign_automatically(ticket_id, tell_team=tell_team, actor_id=actor_id)
     return user.pk if user else None
 
 

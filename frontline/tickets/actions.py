@@ -722,20 +722,30 @@ def assign_ticket(
         if assignee is not None and ticket.status == Status.NEW:
             changed += _set_status(ticket, Status.OPEN, by, now)
         _touch(ticket, now, *changed)
-        if ticket.assignee_id is None and ticket.team_id is not None:
-            _offer_to_team(ticket)  # first: if it picks someone, the team need not hear
         if assignee_changed and assignee is not None:
             _notify("assigned", ticket, by=by, message=None, users=[assignee])
-        elif team_changed and assignee is None and new_team is not None:
-            _notify("team_assigned", ticket, by=by, users=new_team.members.filter(is_active=True))
+        if ticket.assignee_id is None and ticket.team_id is not None:
+            # A new team hears of the ticket only if its strategy picks nobody;
+            # that task decides both, so nobody gets two mails for one move.
+            _offer_to_team(ticket, tell_team=team_changed and new_team is not None, by=by)
     return ticket
 
 
-def _offer_to_team(ticket: Ticket) -> None:
-    """After commit, let the team's assignment strategy pick someone (a background task)."""
+def _offer_to_team(ticket: Ticket, *, tell_team: bool = False, by: User | None = None) -> None:
+    """After commit, let the team's assignment strategy pick someone (a background
+    task), and with ``tell_team`` mail the team if it picks nobody."""
     from frontline.routing.tasks import auto_assign
 
-    enqueue_after_commit(auto_assign, ticket.pk)
+    if tell_team:
+        enqueue_after_commit(auto_assign, ticket.pk, tell_team=True, actor_id=by.pk if by else None)
+    else:
+        enqueue_after_commit(auto_assign, ticket.pk)
+
+
+def tell_team(ticket: Ticket, *, by: User | None = None) -> None:
+    """After commit, mail the members of the ticket's team that it waits for one of them."""
+    if ticket.team is not None:
+        _notify("team_assigned", ticket, by=by, users=ticket.team.members.filter(is_active=True))
 
 
 def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:

@@ -480,3 +480,41 @@ def test_a_team_that_assigns_automatically_does_not_also_get_a_team_mail(
     ticket.refresh_from_db()
     assert ticket.assignee == people.bob
     assert [m.subject.split("]")[1].strip().split(":")[0] for m in mailoutbox] == ["Yours now"]
+
+
+def test_a_move_to_an_automatic_team_mails_once_whichever_worker_runs_first(
+    people, ticket, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The team's notice and its automatic assignment are one task: run in any
+    order (two workers), the after-commit work mails the assignee only."""
+    from frontline.routing.models import Strategy, TeamRouting
+
+    TeamRouting.objects.create(team=people.second_line, strategy=Strategy.ROUND_ROBIN)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks() as queued:
+        actions.assign_ticket(ticket, by=people.alice, team=people.second_line, note="Ledger.")
+    with django_capture_on_commit_callbacks(execute=True):  # and what they queue
+        for run in reversed(queued):
+            run()
+    ticket.refresh_from_db()
+    assert ticket.assignee == people.bob
+    assert [m.to for m in mailoutbox] == [["bob@example.com"]]
+    assert "Yours now" in mailoutbox[0].subject
+
+
+def test_an_automatic_team_that_finds_nobody_free_gets_the_team_mail(
+    people, ticket, mailoutbox, committed
+):
+    from frontline.routing.models import AgentStatus, Availability, Strategy, TeamRouting
+
+    TeamRouting.objects.create(team=people.second_line, strategy=Strategy.ROUND_ROBIN)
+    for member in people.second_line.members.all():
+        AgentStatus.objects.create(user=member, availability=Availability.AWAY)
+    mailoutbox.clear()
+    with committed():
+        actions.assign_ticket(ticket, by=people.alice, team=people.second_line, note="Ledger.")
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    (team,) = sent_to(mailoutbox, "bob@example.com")
+    assert "Second line" in team.subject and "Ledger." in team.body
+    assert sent_to(mailoutbox, "alice@example.com") == []  # who acted is not told
