@@ -24,6 +24,7 @@ import datetime as dt
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -184,12 +185,24 @@ def fresh_database(workdir: Path) -> tuple[str, str, object]:
 
 
 def frontline(url: str, *args: str) -> tuple[float, str]:
+    """Run the command; (wall seconds, its output). Its CPU seconds (user and
+    system, of it and its children) are added to ``CPU_SECONDS``."""
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 (our own command)
         [str(FRONTLINE), *args], env=env, capture_output=True, text=True, check=True
     )
-    return time.perf_counter() - started, done.stdout.strip()
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS[args[0]] = CPU_SECONDS.get(args[0], 0.0) + (
+        after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    )
+    return elapsed, done.stdout.strip()
+
+
+# CPU seconds by command (``mail``, ``shell``, ``migrate``) in this run.
+CPU_SECONDS: dict[str, float] = {}
 
 
 def reply_tokens(url: str, limit: int) -> list[tuple[int, str]]:
@@ -234,7 +247,10 @@ def run(total: int) -> dict[str, object]:
             drop()
     seconds = t1 + t2
     rate = len(corpus.sent) / seconds
+    cpu = CPU_SECONDS.get("mail", 0.0)
     log(f"{backend}: {len(corpus.sent)} messages in {seconds:.1f} s = {rate:.0f} messages/s")
+    per_cpu = len(corpus.sent) / cpu
+    log(f"the import's CPU time (user + system): {cpu:.1f} s = {per_cpu:.0f} messages/s")
     got = outcomes(out1.splitlines()[0]) + outcomes(out2.splitlines()[0])
     for name in sorted(corpus.planned.keys() | got.keys()):
         if got[name] != corpus.planned[name]:
@@ -244,6 +260,8 @@ def run(total: int) -> dict[str, object]:
         "messages": len(corpus.sent),
         "seconds": seconds,
         "rate": rate,
+        "cpu": cpu,
+        "load": os.getloadavg(),
         "summaries": [out1.splitlines()[0], out2.splitlines()[0]],
     }
 
@@ -263,7 +281,9 @@ def write_docs(result: dict[str, object]) -> None:
             start,
             f"- **{backend}**, {dt.datetime.now(dt.UTC):%Y-%m-%d}: "
             f"{result['messages']:,} messages in "
-            f"{result['seconds']:.1f} s = **{result['rate']:.0f} messages/s**{goal}",
+            f"{result['seconds']:.1f} s = **{result['rate']:.0f} messages/s**{goal}; "
+            f"CPU time {result['cpu']:.1f} s; load average after "
+            + "/".join(f"{x:.2f}" for x in result["load"]),
             *(f"  - `{line}`" for line in result["summaries"]),
             end,
         ]
