@@ -16,11 +16,17 @@ mailbox in a mail client does not hide messages from us), or unseen on a server
 that does not allow keywords. Messages over ``FRONTLINE["MAX_MESSAGE_BYTES"]`` are
 not downloaded: they get the ``$FrontlineTooLarge`` keyword (or are marked seen),
 stay on the server, and the poll reports them.
+
+Servers are always reached over TLS with certificate and host name checks (plain
+text only on loopback); the CA certificates in ``MAIL_CA_FILE`` are trusted
+besides the system's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import ssl
 import threading
@@ -48,6 +54,7 @@ BATCH = 25  # messages downloaded per FETCH
 PER_POLL = 500  # messages handled per poll; the rest wait for the next one
 TIMEOUT = 60.0  # seconds for connecting and for each command
 IDLE_SECONDS = 25 * 60.0  # an IDLE is renewed before servers' 30-minute limit
+NAME_MISMATCH = (62, 64)  # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH
 
 
 class ImapSetupError(Exception):
@@ -211,6 +218,21 @@ def claim_due(now: datetime, *, among: list[int] | None = None) -> list[int]:
     return claimed
 
 
+def tls_context() -> ssl.SSLContext:
+    """How IMAP servers' certificates are checked: against the system's trusted CAs
+    (``SSL_CERT_FILE``/``SSL_CERT_DIR`` replace them, as everywhere OpenSSL is used)
+    and the CA certificates in the PEM file ``MAIL_CA_FILE``, if set, e.g. a
+    company's private CA; the host name must match. Never switched off."""
+    context = ssl.create_default_context()
+    ca_file = os.environ.get("MAIL_CA_FILE", "")
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ValueError) as exc:
+            raise ImapSetupError(f"MAIL_CA_FILE {ca_file} cannot be used: {exc}") from exc
+    return context
+
+
 def connect(mailbox: Mailbox) -> IMAPClient:
     """A logged-in client for ``mailbox`` (TLS as configured; plain text on loopback only)."""
     host, security = mailbox.imap_host, mailbox.imap_security
@@ -219,7 +241,7 @@ def connect(mailbox: Mailbox) -> IMAPClient:
     if security == ImapSecurity.NONE and not is_loopback(host):
         raise ImapSetupError(f"refusing IMAP without TLS to {host}, which is not loopback")
     port = mailbox.imap_port or (993 if security == ImapSecurity.SSL else 143)
-    context = ssl.create_default_context()
+    context = tls_context() if security != ImapSecurity.NONE else None
     client = IMAPClient(
         host,
         port=port,
@@ -229,10 +251,18 @@ def connect(mailbox: Mailbox) -> IMAPClient:
     )
     try:
         if security == ImapSecurity.STARTTLS:
+            # Never log in without it: a server (or someone in between) that does
+            # not offer STARTTLS is an error, not a reason to go on in plain text.
+            if not client.has_capability("STARTTLS"):
+                raise ImapSetupError(
+                    f"{host}:{port} does not offer STARTTLS; not logging in without TLS"
+                )
             client.starttls(context)
         client.login(mailbox.imap_username, mailbox.imap_password)
     except BaseException:
-        client.shutdown()
+        # A failed TLS handshake has closed the socket already: the first error counts.
+        with contextlib.suppress(OSError):
+            client.shutdown()
         raise
     return client
 
@@ -314,6 +344,8 @@ def _describe(exc: BaseException) -> str:
     quoted = re.fullmatch(r"b'(.*)'|b\"(.*)\"", text, re.DOTALL)
     if quoted:
         text = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_code not in NAME_MISMATCH:
+        text += " (if the server's certificate comes from a private CA, trust it with MAIL_CA_FILE)"
     return f"{exc.__class__.__name__}: {text}"[:2000]
 
 
