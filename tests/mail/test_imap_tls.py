@@ -91,6 +91,7 @@ def test_an_untrusted_certificate_fails_clearly_and_loses_nothing_until_trusted(
         "unable to get local issuer certificate"
     )
     assert "trust it with MAIL_CA_FILE" in box.imap_last_error
+    assert box.imap_lease_until is None
     assert not InboundMessage.objects.exists()
     assert server_flags(dovecot) == [set()]  # untouched, there for the next poll
 
