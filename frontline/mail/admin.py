@@ -62,7 +62,13 @@ class MailboxAdmin(admin.ModelAdmin):
         "imap_last_polled_at",
         "imap_problem",
     )
-    readonly_fields = ("imap_uidvalidity", "imap_last_polled_at", "imap_last_error")
+    readonly_fields = (
+        "imap_uidvalidity",
+        "imap_last_polled_at",
+        "imap_last_error",
+        "imap_lease_owner",
+        "imap_lease_until",
+    )
     fieldsets = (
         (
             None,
@@ -78,6 +84,7 @@ class MailboxAdmin(admin.ModelAdmin):
                     ("imap_after", "imap_move_to"),
                     ("imap_last_polled_at", "imap_uidvalidity"),
                     "imap_last_error",
+                    ("imap_lease_owner", "imap_lease_until"),
                 )
             },
         ),

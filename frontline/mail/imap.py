@@ -16,18 +16,28 @@ mailbox in a mail client does not hide messages from us), or unseen on a server
 that does not allow keywords. Messages over ``FRONTLINE["MAX_MESSAGE_BYTES"]`` are
 not downloaded: they get the ``$FrontlineTooLarge`` keyword (or are marked seen),
 stay on the server, and the poll reports them.
+
+One poller at a time per mailbox: a poll, or the IDLE watcher for as long as it
+watches, first takes the mailbox's lease (:class:`Lease`); a poll that finds it
+held skips the mailbox without connecting. Servers are always reached over TLS
+with certificate and host name checks (plain text only on loopback); the CA
+certificates in ``MAIL_CA_FILE`` are trusted besides the system's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import secrets
+import socket
 import ssl
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -48,10 +58,72 @@ BATCH = 25  # messages downloaded per FETCH
 PER_POLL = 500  # messages handled per poll; the rest wait for the next one
 TIMEOUT = 60.0  # seconds for connecting and for each command
 IDLE_SECONDS = 25 * 60.0  # an IDLE is renewed before servers' 30-minute limit
+NAME_MISMATCH = (62, 64)  # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH
+# A poller's lease on its mailbox: five command timeouts, renewed whenever a third
+# of it has passed (between messages, and while the watcher waits in IDLE), so
+# only a poller that is stuck or dead lets it run out; then another takes over.
+LEASE_SECONDS = 5 * TIMEOUT
+LEASE_RENEW_SECONDS = LEASE_SECONDS / 3
 
 
 class ImapSetupError(Exception):
     """The mailbox's IMAP settings cannot be used as they are."""
+
+
+class LeaseLost(Exception):
+    """This poller's lease ran out and another poller has taken the mailbox."""
+
+
+class Lease:
+    """One poller's hold on one mailbox (``Mailbox.imap_lease_owner``/``_until``).
+
+    :meth:`take` is one conditional UPDATE (free or expired, then it is ours), so of
+    two pollers on any machines only one gets it. :meth:`keep` renews it when a
+    third of it has passed and raises :class:`LeaseLost` if someone else holds it
+    now; :meth:`release` clears it only if it is still ours.
+    """
+
+    def __init__(self, mailbox: Mailbox, role: str) -> None:
+        self.mailbox_id = mailbox.pk
+        token = f" (pid {os.getpid()}, {secrets.token_hex(4)})"
+        self.owner = f"{role} on {socket.gethostname()}"[: 200 - len(token)] + token
+        self._renewed = 0.0
+
+    def take(self) -> bool:
+        now = timezone.now()
+        free = Q(imap_lease_until__isnull=True) | Q(imap_lease_until__lte=now)
+        taken = Mailbox.objects.filter(free, pk=self.mailbox_id).update(
+            imap_lease_owner=self.owner, imap_lease_until=now + timedelta(seconds=LEASE_SECONDS)
+        )
+        self._renewed = time.monotonic()
+        return bool(taken)
+
+    def due(self) -> bool:
+        return time.monotonic() - self._renewed >= LEASE_RENEW_SECONDS
+
+    def keep(self) -> None:
+        if not self.due():
+            return
+        until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        mine = Mailbox.objects.filter(pk=self.mailbox_id, imap_lease_owner=self.owner)
+        if not mine.update(imap_lease_until=until):
+            raise LeaseLost("the poll lease ran out and another poller took the mailbox over")
+        self._renewed = time.monotonic()
+
+    def release(self) -> None:
+        Mailbox.objects.filter(pk=self.mailbox_id, imap_lease_owner=self.owner).update(
+            imap_lease_owner="", imap_lease_until=None
+        )
+
+    def holder(self) -> str:
+        """Who holds the mailbox instead of us, for the log and the command."""
+        held = Mailbox.objects.filter(pk=self.mailbox_id).values_list(
+            "imap_lease_owner", "imap_lease_until"
+        )
+        for owner, until in held:
+            if until is not None:
+                return f"{owner} until {until:%Y-%m-%d %H:%M:%S %Z}"
+        return "another poller"  # released meanwhile
 
 
 @dataclass
@@ -60,6 +132,7 @@ class WatchResult:
     of them the server's news started, what they read, and the error that ended it."""
 
     offered: bool = False
+    busy: str = ""  # who held the mailbox, if another poller did: nothing was done
     rounds: int = 0
     wakeups: int = 0
     counts: Counter[str] = field(default_factory=Counter)
@@ -74,6 +147,7 @@ class PollResult:
     problems: list[str] = field(default_factory=list)
     left_on_server: list[str] = field(default_factory=list)
     error: str = ""
+    busy: str = ""  # who held the mailbox, if another poller did: nothing was done
 
 
 def poll(mailbox: Mailbox, *, limit: int = PER_POLL) -> PollResult:
@@ -82,17 +156,26 @@ def poll(mailbox: Mailbox, *, limit: int = PER_POLL) -> PollResult:
     Must run outside a transaction: every message is committed by :func:`receive`
     before the server is told. Never raises for a server or login problem: the
     error is returned and recorded on the mailbox (``imap_last_error``) with the
-    time of the poll and the folder's UIDVALIDITY.
+    time of the poll and the folder's UIDVALIDITY. If another poll or the IDLE
+    watcher holds the mailbox, nothing is done and ``busy`` says who holds it.
     """
     _outside_transactions()
     result = PollResult()
-    uidvalidity = mailbox.imap_uidvalidity
+    lease = Lease(mailbox, "poll")
+    if not lease.take():
+        result.busy = lease.holder()
+        logger.info("IMAP poll of mailbox %s skipped: held by %s", mailbox.name, result.busy)
+        return result
     try:
-        with connect(mailbox) as client:
-            uidvalidity = _poll_folder(client, mailbox, result, limit)
-    except Exception as exc:
-        _failed(mailbox, result, exc)
-    _record(mailbox, result, uidvalidity)
+        uidvalidity = mailbox.imap_uidvalidity
+        try:
+            with connect(mailbox) as client:
+                uidvalidity = _poll_folder(client, mailbox, result, limit, lease)
+        except Exception as exc:
+            _failed(mailbox, result, exc)
+        _record(mailbox, result, uidvalidity)
+    finally:
+        lease.release()
     return result
 
 
@@ -109,42 +192,66 @@ def watch(
     are done, or the connection fails. Each fetch is a :func:`poll` round on the
     open connection, recorded the same way. A server without IDLE is left to
     the scheduler's polling (``offered`` is false). ``idling`` is set each time
-    the watcher waits in IDLE."""
+    the watcher waits in IDLE. The watcher holds the mailbox's lease all along, so
+    interval polls leave it alone; if another poller holds it, the watcher does
+    nothing and ``busy`` says who."""
     _outside_transactions()
     outcome = WatchResult()
+    lease = Lease(mailbox, "IDLE watcher")
+    if not lease.take():
+        outcome.busy = lease.holder()
+        logger.info("Watching IMAP mailbox %s waits: held by %s", mailbox.name, outcome.busy)
+        return outcome
     try:
         with connect(mailbox) as client:
             if not client.has_capability("IDLE"):
                 return outcome
             outcome.offered = True
+            _keep_alive(client.socket())
             while not stop.is_set() and (rounds is None or outcome.rounds < rounds):
                 close_old_connections()  # a long IDLE may outlive the database connection
                 result = PollResult()
                 uidvalidity = mailbox.imap_uidvalidity
                 try:
-                    uidvalidity = _poll_folder(client, mailbox, result, PER_POLL)
+                    uidvalidity = _poll_folder(client, mailbox, result, PER_POLL, lease)
                 finally:
                     _record(mailbox, result, uidvalidity)
                 outcome.rounds += 1
                 outcome.counts.update(result.counts)
                 if rounds is not None and outcome.rounds >= rounds:
                     break
-                if _wait_for_news(client, stop, idle_seconds, idling):
+                if _wait_for_news(client, stop, idle_seconds, idling, lease):
                     outcome.wakeups += 1
     except Exception as exc:
         result = PollResult()
         _failed(mailbox, result, exc)
         _record(mailbox, result, mailbox.imap_uidvalidity)
         outcome.error = result.error
+    finally:
+        lease.release()
     return outcome
 
 
+def _keep_alive(sock: socket.socket) -> None:
+    """Let the system notice within about two minutes a connection that died
+    silently (a NAT or firewall forgot it) while the watcher waits in IDLE: the
+    watcher holds the lease meanwhile, so no interval poll would step in."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 4)):
+        if hasattr(socket, option):  # Linux; elsewhere the system's defaults
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
 def _wait_for_news(
-    client: IMAPClient, stop: threading.Event, seconds: float, idling: threading.Event | None
+    client: IMAPClient,
+    stop: threading.Event,
+    seconds: float,
+    idling: threading.Event | None,
+    lease: Lease,
 ) -> bool:
     """Wait in IDLE until the server reports a change, ``stop`` is set, or
-    ``seconds`` pass (servers drop an IDLE after 30 minutes). True if the server
-    reported something."""
+    ``seconds`` pass (servers drop an IDLE after 30 minutes), keeping the lease.
+    True if the server reported something."""
     client.idle()
     if idling is not None:
         idling.set()
@@ -152,6 +259,9 @@ def _wait_for_news(
     waited = 0.0
     try:
         while not stop.is_set() and waited < seconds:
+            if lease.due():
+                close_old_connections()  # the database may have dropped an idle connection
+                lease.keep()
             # Short checks, so that ``stop`` is noticed within a second.
             if client.idle_check(timeout=1):
                 news = True
@@ -171,7 +281,7 @@ def _outside_transactions() -> None:
 
 def _failed(mailbox: Mailbox, result: PollResult, exc: Exception) -> None:
     result.error = _describe(exc)
-    if isinstance(exc, IMAPClientError | OSError | ImapSetupError):
+    if isinstance(exc, IMAPClientError | OSError | ImapSetupError | LeaseLost):
         logger.warning("IMAP fetch of mailbox %s failed: %s", mailbox.name, result.error)
     else:  # a bug or a lost database: record it, keep the scheduler alive
         logger.exception("IMAP fetch of mailbox %s failed", mailbox.name)
@@ -194,9 +304,11 @@ def _record(mailbox: Mailbox, result: PollResult, uidvalidity: int | None) -> No
 def claim_due(now: datetime, *, among: list[int] | None = None) -> list[int]:
     """Ids of active IMAP mailboxes (of ``among``, if given) whose poll interval has
     passed, claimed for this caller by a conditional update of their last poll time
-    (a second scheduler running beside this one gets none of them)."""
+    (a second scheduler running beside this one gets none of them). Mailboxes whose
+    lease another poller holds (the IDLE watcher, a slow poll) are left out."""
     claimed = []
-    candidates = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
+    free = Q(imap_lease_until__isnull=True) | Q(imap_lease_until__lte=now)
+    candidates = Mailbox.objects.filter(free, is_active=True).exclude(imap_host="")
     if among is not None:
         candidates = candidates.filter(pk__in=among)
     for box in candidates.only("pk", "imap_last_polled_at", "imap_poll_seconds"):
@@ -211,6 +323,21 @@ def claim_due(now: datetime, *, among: list[int] | None = None) -> list[int]:
     return claimed
 
 
+def tls_context() -> ssl.SSLContext:
+    """How IMAP servers' certificates are checked: against the system's trusted CAs
+    (``SSL_CERT_FILE``/``SSL_CERT_DIR`` replace them, as everywhere OpenSSL is used)
+    and the CA certificates in the PEM file ``MAIL_CA_FILE``, if set, e.g. a
+    company's private CA; the host name must match. Never switched off."""
+    context = ssl.create_default_context()
+    ca_file = os.environ.get("MAIL_CA_FILE", "")
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ValueError) as exc:
+            raise ImapSetupError(f"MAIL_CA_FILE {ca_file} cannot be used: {exc}") from exc
+    return context
+
+
 def connect(mailbox: Mailbox) -> IMAPClient:
     """A logged-in client for ``mailbox`` (TLS as configured; plain text on loopback only)."""
     host, security = mailbox.imap_host, mailbox.imap_security
@@ -219,7 +346,7 @@ def connect(mailbox: Mailbox) -> IMAPClient:
     if security == ImapSecurity.NONE and not is_loopback(host):
         raise ImapSetupError(f"refusing IMAP without TLS to {host}, which is not loopback")
     port = mailbox.imap_port or (993 if security == ImapSecurity.SSL else 143)
-    context = ssl.create_default_context()
+    context = tls_context() if security != ImapSecurity.NONE else None
     client = IMAPClient(
         host,
         port=port,
@@ -229,16 +356,27 @@ def connect(mailbox: Mailbox) -> IMAPClient:
     )
     try:
         if security == ImapSecurity.STARTTLS:
+            # Never log in without it: a server (or someone in between) that does
+            # not offer STARTTLS is an error, not a reason to go on in plain text.
+            if not client.has_capability("STARTTLS"):
+                raise ImapSetupError(
+                    f"{host}:{port} does not offer STARTTLS; not logging in without TLS"
+                )
             client.starttls(context)
         client.login(mailbox.imap_username, mailbox.imap_password)
     except BaseException:
-        client.shutdown()
+        # A failed TLS handshake has closed the socket already: the first error counts.
+        with contextlib.suppress(OSError):
+            client.shutdown()
         raise
     return client
 
 
-def _poll_folder(client: IMAPClient, mailbox: Mailbox, result: PollResult, limit: int) -> int:
-    """Handle up to ``limit`` new messages of the folder; returns its UIDVALIDITY."""
+def _poll_folder(
+    client: IMAPClient, mailbox: Mailbox, result: PollResult, limit: int, lease: Lease
+) -> int:
+    """Handle up to ``limit`` new messages of the folder, keeping the lease between
+    messages; returns its UIDVALIDITY."""
     info = client.select_folder(mailbox.imap_folder)
     uidvalidity = int(info[b"UIDVALIDITY"])
     keywords = b"\\*" in info.get(b"PERMANENTFLAGS", ())
@@ -256,6 +394,7 @@ def _poll_folder(client: IMAPClient, mailbox: Mailbox, result: PollResult, limit
     max_bytes = settings.FRONTLINE["MAX_MESSAGE_BYTES"]
     for start in range(0, len(uids), BATCH):
         chunk = uids[start : start + BATCH]
+        lease.keep()
         wanted = []
         for uid, data in sorted(client.fetch(chunk, ["RFC822.SIZE"]).items()):
             size = int(data.get(b"RFC822.SIZE", 0))
@@ -274,6 +413,7 @@ def _poll_folder(client: IMAPClient, mailbox: Mailbox, result: PollResult, limit
             raw = bodies.get(uid, {}).get(b"BODY[]")
             if raw is None:  # expunged by someone else meanwhile
                 continue
+            lease.keep()  # before receiving: a poller that lost the lease stops here
             received = receive(bytes(raw), mailbox=mailbox, source="imap")
             result.counts["read"] += 1
             outcome = Outcome.DUPLICATE if received.duplicate else received.inbound.outcome
@@ -314,6 +454,8 @@ def _describe(exc: BaseException) -> str:
     quoted = re.fullmatch(r"b'(.*)'|b\"(.*)\"", text, re.DOTALL)
     if quoted:
         text = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_code not in NAME_MISMATCH:
+        text += " (if the server's certificate comes from a private CA, trust it with MAIL_CA_FILE)"
     return f"{exc.__class__.__name__}: {text}"[:2000]
 
 
@@ -363,7 +505,8 @@ def _keep_watching(
                 if box is None or not box.imap_host:
                     return
                 outcome = watch(box, stop=stop)
-                if not outcome.offered and not outcome.error:
+                # (if a poll holds the mailbox now, the watcher tries again after the pause)
+                if not outcome.offered and not outcome.error and not outcome.busy:
                     no_idle[mailbox_id] = time.monotonic() + 3600  # the scheduler polls it
                     return
             except Exception:  # e.g. the database went away mid-round

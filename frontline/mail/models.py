@@ -85,6 +85,11 @@ class Mailbox(models.Model):
     imap_uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
     imap_last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
     imap_last_error = models.TextField(_("last error"), blank=True)
+    # The poll lease: one poll or IDLE watcher at a time per mailbox. Taken by a
+    # conditional update while free or expired, renewed while its holder works,
+    # cleared when it is done (see frontline.mail.imap.Lease).
+    imap_lease_owner = models.CharField(_("being polled by"), max_length=200, blank=True)
+    imap_lease_until = models.DateTimeField(_("held until"), null=True, blank=True)
 
     objects = MailboxQuerySet.as_manager()
 

@@ -2,8 +2,19 @@
 
 Started once per test session from Debian's ``dovecot-imapd`` (``scripts/system-deps``
 installs it): its own config, base_dir, maildir and log in a temporary directory, a
-passwd-file with one user, no TLS, plain-text login allowed. If Dovecot is missing
-the tests fail: the IMAP transport is not tested against a fake.
+passwd-file with one user, plain-text login allowed. If Dovecot is missing the tests
+fail: the IMAP transport is not tested against a fake.
+
+TLS as in production, with a throwaway CA made at run time by the ``openssl``
+binary (Dovecot depends on it): the server's certificate names 127.0.0.1 and
+localhost and is signed by that CA, which nothing trusts unless a test says so
+(``MAIL_CA_FILE``). Listeners, all on loopback:
+
+- ``host:port``: plain IMAP offering STARTTLS;
+- ``host:tls_port``: implicit TLS (IMAPS), also on ``misnamed_host``, an address the
+  certificate does not name;
+- ``no_starttls_host:no_starttls_port``: plain IMAP without STARTTLS (``ssl = no``
+  for that address), a server that cannot do TLS.
 
 As an ordinary user everything runs as that user. As root (CI containers) Dovecot
 refuses to run its mail processes as root, so they run as the package's own
@@ -38,6 +49,11 @@ class Dovecot:
     username: str
     password: str
     log: Path
+    tls_port: int
+    ca_file: Path
+    misnamed_host: str = "127.0.0.3"
+    no_starttls_host: str = "127.0.0.2"
+    no_starttls_port: int = 0
 
     def client(self) -> IMAPClient:
         client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
@@ -45,21 +61,60 @@ class Dovecot:
         return client
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
-def _config(root: Path, port: int, mail_user: str, login_user: str) -> str:
+def _certificates(root: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate it signed for 127.0.0.1 and localhost,
+    valid for two days: (CA certificate, server certificate, server key)."""
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is not installed (Debian's dovecot-core depends on it)."
+    ca_key, ca, key, request, cert = (
+        root / name for name in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    )
+    extensions = root / "server.ext"
+    extensions.write_text(
+        "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+        "basicConstraints = critical, CA:FALSE\n"
+        "keyUsage = critical, digitalSignature\n"
+        "extendedKeyUsage = serverAuth\n"
+        "subjectKeyIdentifier = hash\n"
+        "authorityKeyIdentifier = keyid\n"
+    )
+
+    def run(*args: object) -> None:
+        subprocess.run([openssl, *map(str, args)], check=True, capture_output=True)
+
+    new_key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    run(
+        *("req", "-new", "-x509", *new_key, "-days", 2, "-keyout", ca_key, "-out", ca),
+        *("-subj", "/CN=Frontline test CA", "-addext", "basicConstraints=critical,CA:TRUE"),
+        *("-addext", "keyUsage=critical,keyCertSign,cRLSign"),
+    )
+    run("req", "-new", *new_key, "-keyout", key, "-out", request, "-subj", "/CN=localhost")
+    run(
+        *("x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-days", 2),
+        *("-set_serial", int.from_bytes(os.urandom(8)), "-extfile", extensions, "-out", cert),
+    )
+    return ca, cert, key
+
+
+def _config(
+    root: Path, server: Dovecot, cert: Path, key: Path, mail_user: str, login_user: str
+) -> str:
     return f"""
 protocols = imap
-listen = 127.0.0.1
+listen = {server.host}
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
 disable_plaintext_auth = no
 login_trusted_networks = 127.0.0.0/8
 auth_mechanisms = plain login
@@ -80,12 +135,21 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
+    address = {server.host}
+    port = {server.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {server.host}, {server.misnamed_host}
+    port = {server.tls_port}
+    ssl = yes
   }}
+  inet_listener imap_without_tls {{
+    address = {server.no_starttls_host}
+    port = {server.no_starttls_port}
+  }}
+}}
+local {server.no_starttls_host} {{
+  ssl = no
 }}
 service anvil {{
   chroot =
@@ -115,16 +179,25 @@ def dovecot_server():
     if os.geteuid() == 0:
         os.chmod(root, 0o755)  # noqa: S103 - the dovecot user must reach its maildir
         shutil.chown(root / "mail", owner.pw_uid, owner.pw_gid)
-    port = _free_port()
-    config = root / "dovecot.conf"
-    config.write_text(_config(root, port, mail_user, login_user))
+    ca, cert, key = _certificates(root)
     log = root / "dovecot.log"
+    server = Dovecot(
+        "127.0.0.1",
+        _free_port(),
+        IMAP_USER,
+        IMAP_PASSWORD,
+        log,
+        tls_port=_free_port(),
+        ca_file=ca,
+        no_starttls_port=_free_port(Dovecot.no_starttls_host),
+    )
+    config = root / "dovecot.conf"
+    config.write_text(_config(root, server, cert, key, mail_user, login_user))
     # In the foreground (-F): the process is ours to stop, and no daemon is left behind.
     with (root / "stderr.log").open("wb") as stderr:
         process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr
         )
-    server = Dovecot("127.0.0.1", port, IMAP_USER, IMAP_PASSWORD, log)
     try:
         deadline = time.monotonic() + 15
         while True:

@@ -360,3 +360,157 @@ def test_the_watcher_service_picks_up_mailboxes_and_stops_when_told(dovecot):
     assert Ticket.objects.get().requester.email == "watched@newco.test"
     box.refresh_from_db()
     assert box.imap_last_error == ""
+
+
+# One poller at a time per mailbox: the lease.
+
+
+def lease_of(box: Mailbox) -> tuple[str, object]:
+    box.refresh_from_db()
+    return box.imap_lease_owner, box.imap_lease_until
+
+
+def count_connections(monkeypatch, clients: list | None = None) -> list[str]:
+    """The mailboxes :func:`imap.connect` was asked to connect to, in order (and
+    the clients it made, in ``clients``)."""
+    connected = []
+    real_connect = imap.connect
+
+    def counting(mailbox):
+        connected.append(mailbox.name)
+        client = real_connect(mailbox)
+        if clients is not None:
+            clients.append(client)
+        return client
+
+    monkeypatch.setattr(imap, "connect", counting)
+    return connected
+
+
+def test_a_poll_overlapping_another_skips_the_mailbox_without_touching_the_server(
+    dovecot, monkeypatch
+):
+    box = imap_mailbox(dovecot)
+    append(dovecot, mail(), mail(message_id="<m2@x>", subject="Second"))
+    connected = count_connections(monkeypatch)
+    real_receive = imap.receive
+    overlapping = []
+
+    def receive_while_another_poll_starts(raw, **kwargs):
+        if not overlapping:  # the scheduler's next poll, while this one works
+            overlapping.append(imap.poll(box))
+            owner, until = lease_of(box)
+            assert owner.startswith("poll on ") and until is not None
+            overlapping.append(poll_command())
+        return real_receive(raw, **kwargs)
+
+    monkeypatch.setattr(imap, "receive", receive_while_another_poll_starts)
+    first = imap.poll(box)
+    assert first.error == "" and first.counts[Outcome.NEW_TICKET] == 2
+    second, command_output = overlapping
+    assert second.busy.startswith("poll on ") and not second.counts and second.error == ""
+    assert "Support: skipped, another poller holds it: poll on " in command_output
+    assert connected == ["Support"]  # the overlapping polls never connected
+    assert Ticket.objects.count() == 2
+    assert lease_of(box) == ("", None)
+
+
+def test_an_interval_poll_leaves_a_mailbox_to_its_idle_watcher(dovecot, monkeypatch):
+    import socket
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    box = imap_mailbox(dovecot, imap_poll_seconds=10)
+    idling, stop = threading.Event(), threading.Event()
+    seen = {}
+
+    def poll_while_idling():
+        try:
+            if idling.wait(timeout=30):
+                an_hour_ago = timezone.now() - timedelta(hours=1)
+                Mailbox.objects.filter(pk=box.pk).update(imap_last_polled_at=an_hour_ago)
+                seen["claimed"] = imap.claim_due(timezone.now())
+                seen["poll"] = imap.poll(box)
+                seen["lease"] = lease_of(box)
+                watching = clients[0].socket()
+                seen["keepalive"] = watching.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+        finally:
+            stop.set()
+            connection.close()
+
+    clients: list = []
+    connected = count_connections(monkeypatch, clients)
+    other = threading.Thread(target=poll_while_idling)
+    other.start()
+    outcome = imap.watch(box, stop=stop, idle_seconds=30, idling=idling)
+    other.join()
+    assert outcome.offered and outcome.error == ""
+    assert seen["claimed"] == []  # the scheduler does not even enqueue it
+    assert seen["poll"].busy.startswith("IDLE watcher on ")
+    assert seen["lease"][0].startswith("IDLE watcher on ")
+    assert connected == ["Support"]
+    assert seen["keepalive"]  # a silently dead connection would not hold the lease for long
+    assert lease_of(box) == ("", None)  # the watcher let go when it stopped
+
+
+def test_the_lease_of_a_crashed_poller_is_taken_over_once_it_runs_out(dovecot):
+    from django.utils import timezone
+
+    box = imap_mailbox(dovecot)
+    append(dovecot, mail())
+    held = {"imap_lease_owner": "poll on crashed-host (pid 1, dead)"}
+    Mailbox.objects.filter(pk=box.pk).update(
+        **held, imap_lease_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert "crashed-host" in imap.poll(box).busy  # still its lease
+    assert not Ticket.objects.exists()
+
+    Mailbox.objects.filter(pk=box.pk).update(imap_lease_until=timezone.now() - timedelta(seconds=1))
+    result = imap.poll(box)
+    assert result.busy == "" and result.counts[Outcome.NEW_TICKET] == 1
+    assert lease_of(box) == ("", None)
+
+
+def test_a_poller_that_lost_its_lease_stops_before_the_next_message(dovecot, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(imap, "LEASE_RENEW_SECONDS", 0.0)  # renewed before every message
+    box = imap_mailbox(dovecot)
+    append(dovecot, mail(), mail(message_id="<m2@x>", subject="Second"))
+    real_receive = imap.receive
+
+    def taken_over_meanwhile(raw, **kwargs):
+        # This poll stalled past its lease and another poller took the mailbox.
+        Mailbox.objects.filter(pk=box.pk).update(
+            imap_lease_owner="poll on elsewhere (pid 2, abcd)",
+            imap_lease_until=timezone.now() + timedelta(minutes=5),
+        )
+        return real_receive(raw, **kwargs)
+
+    monkeypatch.setattr(imap, "receive", taken_over_meanwhile)
+    result = imap.poll(box)
+    assert result.counts["read"] == 1 and "LeaseLost" in result.error
+    assert server_flags(dovecot) == [{b"\\Seen", imap.FETCHED.encode()}, set()]
+    assert lease_of(box)[0] == "poll on elsewhere (pid 2, abcd)"  # not ours to release
+
+
+def test_the_lease_is_released_after_every_poll_failed_or_not(dovecot, monkeypatch):
+    box = imap_mailbox(dovecot)
+    append(dovecot, mail())
+    assert imap.poll(box).counts[Outcome.NEW_TICKET] == 1
+    assert lease_of(box) == ("", None)
+
+    wrong = imap_mailbox(dovecot, name="Wrong", address="wrong@x.test", imap_password="x")
+    assert "LoginError" in imap.poll(wrong).error
+    assert lease_of(wrong) == ("", None)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug while storing the message")
+
+    append(dovecot, mail(message_id="<m2@x>", subject="Second"))
+    monkeypatch.setattr(imap, "receive", broken)
+    assert "a bug while storing" in imap.poll(box).error
+    assert lease_of(box) == ("", None)
+    assert server_flags(dovecot)[1] == set()  # there for the next poll

@@ -154,6 +154,9 @@ class Command(BaseCommand):
 
     def _poll_one(self, box: Mailbox) -> bool:
         result = imap.poll(box)
+        if result.busy:
+            self.stdout.write(f"{box.name}: skipped, another poller holds it: {result.busy}")
+            return True
         if result.error and not result.counts:
             self.stderr.write(f"{box.name}: {result.error}")
             return False
