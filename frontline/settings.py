@@ -273,6 +273,9 @@ else:
             "OPTIONS": {"file_path": str(VAR_DIR / "outbox")},
         }
     }
+# Fetching mail: a PEM file of CA certificates trusted for IMAP besides the system's
+# (a company's private CA).
+MAIL_CA_FILE = os.environ.get("MAIL_CA_FILE", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

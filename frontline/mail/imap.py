@@ -329,7 +329,7 @@ def tls_context() -> ssl.SSLContext:
     and the CA certificates in the PEM file ``MAIL_CA_FILE``, if set, e.g. a
     company's private CA; the host name must match. Never switched off."""
     context = ssl.create_default_context()
-    ca_file = os.environ.get("MAIL_CA_FILE", "")
+    ca_file = settings.MAIL_CA_FILE
     if ca_file:
         try:
             context.load_verify_locations(cafile=ca_file)

@@ -20,16 +20,17 @@ FETCHED = {b"\\Seen", imap.FETCHED.encode()}
 
 
 @pytest.fixture(autouse=True)
-def nothing_trusted_yet(monkeypatch):
+def nothing_trusted_yet(monkeypatch, settings):
     """Only the system's CAs, whatever the environment running the tests says."""
-    for name in ("MAIL_CA_FILE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
+    settings.MAIL_CA_FILE = ""
 
 
 @pytest.fixture
-def trusted(dovecot, monkeypatch):
+def trusted(dovecot, settings):
     """The operator trusts the server's private CA."""
-    monkeypatch.setenv("MAIL_CA_FILE", str(dovecot.ca_file))
+    settings.MAIL_CA_FILE = str(dovecot.ca_file)
     return dovecot
 
 
@@ -79,7 +80,7 @@ def test_the_idle_watcher_works_over_tls(trusted):
 @pytest.mark.parametrize("mailbox", [ssl_mailbox, starttls_mailbox], ids=["ssl", "starttls"])
 @pytest.mark.parametrize("trust", ["MAIL_CA_FILE", "SSL_CERT_FILE"])
 def test_an_untrusted_certificate_fails_clearly_and_loses_nothing_until_trusted(
-    dovecot, monkeypatch, mailbox, trust
+    dovecot, monkeypatch, settings, mailbox, trust
 ):
     box = mailbox(dovecot)
     append(dovecot, mail())
@@ -95,7 +96,10 @@ def test_an_untrusted_certificate_fails_clearly_and_loses_nothing_until_trusted(
     assert not InboundMessage.objects.exists()
     assert server_flags(dovecot) == [set()]  # untouched, there for the next poll
 
-    monkeypatch.setenv(trust, str(dovecot.ca_file))
+    if trust == "MAIL_CA_FILE":
+        settings.MAIL_CA_FILE = str(dovecot.ca_file)
+    else:
+        monkeypatch.setenv(trust, str(dovecot.ca_file))
     assert "Support: read 1, new tickets 1" in poll_command()
     assert server_flags(dovecot) == [FETCHED]
     box.refresh_from_db()
@@ -128,11 +132,11 @@ def test_starttls_never_falls_back_to_plain_text(trusted):
     assert server_flags(trusted) == [set()]
 
 
-def test_a_ca_file_that_cannot_be_read_is_a_clear_error(dovecot, monkeypatch, tmp_path):
+def test_a_ca_file_that_cannot_be_read_is_a_clear_error(dovecot, settings, tmp_path):
     box = ssl_mailbox(dovecot)
-    monkeypatch.setenv("MAIL_CA_FILE", str(tmp_path / "missing.pem"))
+    settings.MAIL_CA_FILE = str(tmp_path / "missing.pem")
     error = imap.poll(box).error
     assert error.startswith(f"ImapSetupError: MAIL_CA_FILE {tmp_path / 'missing.pem'} cannot")
     (tmp_path / "garbage.pem").write_text("not a certificate\n")
-    monkeypatch.setenv("MAIL_CA_FILE", str(tmp_path / "garbage.pem"))
+    settings.MAIL_CA_FILE = str(tmp_path / "garbage.pem")
     assert imap.poll(box).error.startswith("ImapSetupError: MAIL_CA_FILE")
