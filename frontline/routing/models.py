@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
+from frontline.routing.rules import PatternError, compile_pattern
 from frontline.tickets.models import Category, Priority
 
 LEVELS = [MinValueValidator(1), MaxValueValidator(5)]
@@ -165,6 +166,23 @@ class TriageRule(models.Model):
         return self.name
 
 
+# Why a "matches the regular expression" condition is refused (rules.PatternError.kind).
+PATTERN_ERRORS = {
+    "syntax": _("Not a regular expression: %(reason)s."),
+    "unsupported": _(
+        "RE2, which runs rule patterns and stays fast on any text, cannot use this pattern "
+        "(%(reason)s). It has no back-references (\\1, (?P=name)), look-ahead or look-behind "
+        "((?=…), (?!…), (?<=…), (?<!…)), atomic groups ((?>…)), possessive quantifiers "
+        "(a++) or verbose mode ((?x)), and repeats at most 1000 times."
+    ),
+    "word_boundary": _(
+        "\\b and \\B do not work next to letters outside plain ASCII, such as Cyrillic, "
+        "Chinese or accented ones (%(reason)s): RE2 counts only A-Z, a-z, 0-9 and _ as parts "
+        "of words. Leave them out, or write (^|\\W) and (\\W|$) instead."
+    ),
+}
+
+
 class RuleCondition(models.Model):
     class Field(models.TextChoices):
         CHANNEL = "channel", _("Channel")
@@ -201,15 +219,18 @@ class RuleCondition(models.Model):
         return f"{self.get_field_display()} {self.get_operator_display()} {self.value}"
 
     def clean(self) -> None:
-        import re
-
         from django.core.exceptions import ValidationError
 
         if self.operator == self.Operator.REGEX:
             try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise ValidationError({"value": str(exc)}) from exc
+                compile_pattern(self.value)
+            except PatternError as exc:
+                refusal = ValidationError(
+                    PATTERN_ERRORS[exc.kind],
+                    code=f"regex_{exc.kind}",
+                    params={"reason": exc.reason},
+                )
+                raise ValidationError({"value": refusal}) from exc
         if (self.operator == self.Operator.BETWEEN) != (self.field == self.Field.TIME_OF_DAY):
             raise ValidationError(_("Times of day are compared with “is between” only."))
         if self.field == self.Field.FORM_FIELD and not self.key:
