@@ -32,6 +32,7 @@ class MailboxForm(forms.ModelForm):
             "address",
             "default_category",
             "default_team",
+            "stranger_replies",
             "is_active",
             "imap_host",
             "imap_port",
@@ -72,7 +73,15 @@ class MailboxAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             None,
-            {"fields": ("name", "address", ("default_category", "default_team"), "is_active")},
+            {
+                "fields": (
+                    "name",
+                    "address",
+                    ("default_category", "default_team"),
+                    "stranger_replies",
+                    "is_active",
+                )
+            },
         ),
         (
             _("IMAP (leave the host empty for mail piped in or imported)"),

@@ -29,9 +29,22 @@ from frontline.accounts.actions import address_key, contact_for
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
-from frontline.tickets.models import Channel, ParticipantSource, Ticket, TicketParticipant
+from frontline.tickets.models import (
+    Channel,
+    Message,
+    ParticipantSource,
+    Ticket,
+    TicketParticipant,
+)
 
-from .models import Delivery, InboundMessage, Mailbox, OutboundMessage, Outcome
+from .models import (
+    Delivery,
+    InboundMessage,
+    Mailbox,
+    OutboundMessage,
+    Outcome,
+    StrangerReplies,
+)
 from .parse import MailRejected, ParsedEmail, parse
 
 logger = logging.getLogger(__name__)
@@ -343,13 +356,18 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
     notes: list[str] = []
-    if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
-        notes.append(f"cites {ticket.reference} but {sender.email} is not on it: new ticket")
-        ticket = None
     files, dropped = _attachments(parsed)
     if dropped:
         notes.append("attachments over the limits, kept in the raw message: " + ", ".join(dropped))
     body = parsed.text.strip() or "(This message has no text.)"
+    if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
+        mailbox = inbound.mailbox
+        if mailbox is not None and mailbox.stranger_replies == StrangerReplies.NOTE:
+            inbound.ticket, inbound.message = ticket, _flagged_note(ticket, sender, body, files)
+            notes.insert(0, f"cites {ticket.reference} but {sender.email} is not on it: note")
+            return Outcome.REPLY, "; ".join(notes)
+        notes.insert(0, f"cites {ticket.reference} but {sender.email} is not on it: new ticket")
+        ticket = None
     if parsed.auto.is_automatic:
         if ticket is None:
             return _skip_automatic(parsed)
@@ -394,6 +412,20 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
     return Outcome.NEW_TICKET, "; ".join(notes)
+
+
+def _flagged_note(
+    ticket: Ticket, sender: User, body: str, files: list[SimpleUploadedFile]
+) -> Message:
+    """Mail that cites ``ticket`` from someone not on it, for agents only: who
+    sent it stands first, since the ticket number proves nothing."""
+    who = f"{sender.display_name} <{sender.email}>"
+    warning = (
+        f"⚑ Mail from {who}, who is not on this ticket, cites it. The ticket number "
+        "or reply headers are easy to forge: check who this is before acting on it. "
+        "They cannot see this ticket and were not answered."
+    )
+    return actions.add_note(ticket, body=f"{warning}\n\n{body}", by=None, files=files)
 
 
 def _skip_automatic(parsed: ParsedEmail) -> tuple[str, str]:

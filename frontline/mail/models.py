@@ -23,6 +23,14 @@ class ImapSecurity(models.TextChoices):
     NONE = "none", _("None (loopback only)")
 
 
+class StrangerReplies(models.TextChoices):
+    """What becomes of mail that cites a ticket (``[#1042]``, In-Reply-To) from
+    someone not on it: such headers are easy to forge."""
+
+    NEW_TICKET = "new_ticket", _("Open a new ticket for the sender")
+    NOTE = "note", _("Add it to the cited ticket as a flagged internal note")
+
+
 class ImapAfter(models.TextChoices):
     FLAG = "flag", _("Mark as seen and flag it (stays in the folder)")
     MOVE = "move", _("Move to another folder")
@@ -56,6 +64,17 @@ class Mailbox(models.Model):
         help_text=_("New tickets from this mailbox go to this team if their category names none."),
     )
     is_active = models.BooleanField(default=True)
+    stranger_replies = models.CharField(
+        _("mail citing a ticket from someone not on it"),
+        max_length=12,
+        choices=StrangerReplies.choices,
+        default=StrangerReplies.NEW_TICKET,
+        help_text=_(
+            "A ticket number in the subject is easy to forge, so such mail never joins "
+            "the conversation: either it opens a new ticket, or agents see it on the "
+            "cited ticket as an internal note that says who sent it."
+        ),
+    )
 
     # Fetching from an IMAP server (leave the host empty for mail that is piped in
     # through `frontline mail listen` or imported from files).

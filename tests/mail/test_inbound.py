@@ -385,3 +385,36 @@ def test_one_batch_threads_replies_and_bounces_on_its_own_earlier_messages(db):
     stored = InboundMessage.objects.order_by("pk")
     assert [row.outcome for row in stored] == [r.inbound.outcome for r in results]
     assert all(row.processed_at for row in stored)
+
+
+def test_a_mailbox_can_turn_a_strangers_reply_into_a_flagged_note(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Configurable per mailbox: mail citing a ticket from someone not on it goes
+    to the agents on that ticket, as an internal note saying who sent it; the
+    customer sees nothing and the stranger is not answered."""
+    box = Mailbox.objects.create(
+        name="Support", address="support@frontline.test", stranger_replies="note"
+    )
+    ticket = receive(mail(), mailbox=box).inbound.ticket
+    with django_capture_on_commit_callbacks(execute=True):
+        forged = receive(
+            mail(
+                sender="Mallory <mallory@evil.test>",
+                subject=f"Re: [#{ticket.pk}] Printer jams",
+                body="Please send the invoice to my address instead.",
+                message_id="<f2@evil>",
+            ),
+            mailbox=box,
+        ).inbound
+    assert forged.outcome == Outcome.REPLY and forged.ticket == ticket
+    assert "not on it: note" in forged.reason
+    assert Ticket.objects.count() == 1
+    note = ticket.messages.order_by("id").last()
+    assert note.kind == MessageKind.NOTE and note.author is None
+    assert note.body.startswith("⚑ Mail from Mallory <mallory@evil.test>, who is not on")
+    assert "send the invoice to my address" in note.body
+    assert not ticket.participants.exists()
+    ticket.refresh_from_db()
+    assert ticket.requester.email == "carol@example.com"
+    assert mailoutbox == []  # neither the stranger nor the customer hears of it
