@@ -17,6 +17,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-gpu",
     "--no-first-run",
+    # Several pages are open at once (an agent and a supervisor on one ticket);
+    # the ones behind keep their timers (htmx polling) at full rate.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 
 

@@ -56,7 +56,8 @@ def test_request_to_delegated_reply_in_the_browser(new_page, site, people, tmp_p
     supervisor = new_page()
     sign_in(supervisor, site, "sam")
     supervisor.goto(f"{site}/desk/tickets/{ticket.pk}/")
-    expect(agent.locator("#presence")).to_contain_text("Sam Supervisor is viewing", timeout=15000)
+    # Presence is polled every 5 s; the wait is generous for a loaded machine.
+    expect(agent.locator("#presence")).to_contain_text("Sam Supervisor is viewing", timeout=30000)
     agent.check("input[name=mode][value=note]")
     expect(agent.locator("#composer")).to_have_class(re.compile("mode-note"))
     agent.fill("#id_body", NOTE)
