@@ -91,7 +91,7 @@ def receive_many(
             (p.message_id or "")[:998] for p in parsed.values() if isinstance(p, ParsedEmail)
         )
         # The batch's background tasks (triage, notices) go into the queue in one write.
-        with enqueued_together(), transaction.atomic():
+        with transaction.atomic(), enqueued_together():
             for inbound in todo:
                 process(inbound, parsed=parsed[inbound.pk], originals=originals)
         yield from (Received(inbound, duplicate=done) for inbound, done in stored)
