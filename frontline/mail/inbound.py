@@ -201,7 +201,7 @@ def _process_batch(
     keys = {
         pk: (p.message_id or "")[:998] for pk, p in parsed.items() if isinstance(p, ParsedEmail)
     }
-    with enqueued_together(), transaction.atomic():
+    with transaction.atomic(), enqueued_together():
         claimed = _claim([inbound.pk for inbound in todo], keys.values())
         originals = _originals(keys[pk] for pk in claimed if pk in keys)
         recent: Recent = {}
