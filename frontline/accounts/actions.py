@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from frontline.lib.prepared import Prepared
+
 from .models import Organisation, Role, User
 
 
@@ -180,6 +182,15 @@ def _take_over_mail_contacts(user: User) -> None:
     User.objects.filter(pk__in=contacts).update(is_active=False)
 
 
+_BY_ADDRESS_OR_USERNAME = Prepared[User](
+    lambda p: (
+        User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
+        .filter(Q(email_key=p.key) | Q(username_key=p.username))
+        .order_by()
+    )
+)
+
+
 def contact_for(address: str, name: str) -> User:
     """The person behind an address, created as an unverified customer if new.
 
@@ -193,12 +204,8 @@ def contact_for(address: str, name: str) -> User:
     taken: bool | None = None
     if key.isascii():
         # What users_with_address and username_taken ask, in one query by the
-        # lower-case indexes (mail import calls this for every message).
-        rows: list[User] = list(
-            User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
-            .filter(Q(email_key=key) | Q(username_key=username.lower()))
-            .order_by()
-        )
+        # lower-case indexes (the mail import asks for every message).
+        rows = _BY_ADDRESS_OR_USERNAME(key=key, username=username.lower())
         same = [u for u in rows if address_key(u.email) == key]
         taken = any(u.username.lower() == username.lower() for u in rows)
     else:

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from frontline.accounts.actions import address_key, contact_for
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
 from frontline.tickets.models import (
@@ -539,7 +540,7 @@ def find_thread(parsed: ParsedEmail, recent: Recent | None = None) -> tuple[Tick
     for address in (*parsed.to, *parsed.cc):
         token = REPLY_TOKEN.search(address)
         if token:
-            ticket = Ticket.objects.filter(reply_token=token.group(1).lower()).first()
+            ticket = next(iter(_TICKET_BY_TOKEN(token=token.group(1).lower())), None)
             if ticket is not None:
                 return ticket, True
     cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
@@ -552,7 +553,7 @@ def find_thread(parsed: ParsedEmail, recent: Recent | None = None) -> tuple[Tick
             return ours.ticket, False
     tag = SUBJECT_TAG.search(parsed.subject)
     if tag:
-        return Ticket.objects.filter(pk=int(tag.group(1))).first(), False
+        return next(iter(_TICKET(pk=int(tag.group(1)))), None), False
     return None, False
 
 
@@ -562,13 +563,22 @@ def _received_for(message_ids: list[str], recent: Recent) -> Ticket | None:
     message (the stored raw bytes can be large)."""
     in_batch = [recent[m] for m in message_ids if m in recent]
     if in_batch:
-        return Ticket.objects.filter(pk=max(in_batch)[1]).first()
-    latest = (
-        InboundMessage.objects.filter(message_id_header__in=message_ids, ticket__isnull=False)
-        .order_by("-received_at")
-        .values("ticket_id")[:1]
+        return next(iter(_TICKET(pk=max(in_batch)[1])), None)
+    return next(iter(_TICKET_OF_LATEST_RECEIVED(ids=message_ids)), None)
+
+
+# The look-ups threading makes for every message, compiled once (lib.prepared).
+_TICKET = Prepared(lambda p: Ticket.objects.filter(pk=p.pk))
+_TICKET_BY_TOKEN = Prepared(lambda p: Ticket.objects.filter(reply_token=p.token))
+_TICKET_OF_LATEST_RECEIVED = Prepared(
+    lambda p: Ticket.objects.filter(
+        pk=Subquery(
+            InboundMessage.objects.filter(message_id_header__in=p.ids, ticket__isnull=False)
+            .order_by("-received_at")
+            .values("ticket_id")[:1]
+        )
     )
-    return Ticket.objects.filter(pk=Subquery(latest)).first()
+)
 
 
 def sent_for(message_ids: list[str]) -> OutboundMessage | None:

@@ -1,0 +1,114 @@
+"""Queries compiled once (frontline.lib.prepared): the same rows as the ORM, on
+both databases, and model instances that behave like the ORM's."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Q, Subquery
+from django.db.models.functions import Lower
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
+from frontline.mail.inbound import receive
+from frontline.mail.models import InboundMessage
+from frontline.tickets.models import Ticket
+from tests.mail.test_inbound import mail
+
+pytestmark = pytest.mark.django_db
+
+
+def by_address_or_name(key, name):
+    return (
+        User.objects.alias(email_key=Lower("email"), username_key=Lower("username"))
+        .filter(Q(email_key=key) | Q(username_key=name))
+        .order_by("pk")
+    )
+
+
+BY_ADDRESS_OR_NAME = Prepared(lambda p: by_address_or_name(p.key, p.name))
+
+
+def rows(users):
+    return [(u.pk, u.username, u.email, u.date_joined, u.email_verified_at) for u in users]
+
+
+def test_the_same_rows_as_the_orm_for_any_values():
+    User.objects.create(username="Ann", email="ann@example.com")
+    User.objects.create(username="bob", email="ANN@example.com")
+    User.objects.create(username="carl", email="carl@example.com")
+    for key, name in [
+        ("ann@example.com", "nobody"),
+        ("carl@example.com", "bob"),
+        ("zed@example.com", "ann"),
+        ("zed@example.com", "zed"),
+        ("x' OR '1'='1", "y%sz"),  # values are parameters, never SQL
+    ]:
+        expected = rows(by_address_or_name(key, name))
+        assert rows(BY_ADDRESS_OR_NAME(key=key, name=name)) == expected, (key, name)
+    assert len(BY_ADDRESS_OR_NAME(key="ann@example.com", name="carl")) == 3
+
+
+def test_rows_are_model_instances_as_the_orm_makes_them():
+    ann = User.objects.create(
+        username="ann", email="ann@example.com", email_verified_at=timezone.now()
+    )
+    (found,) = BY_ADDRESS_OR_NAME(key="ann@example.com", name="-")
+    assert found == ann and not found._state.adding and found._state.db == "default"
+    assert isinstance(found.email_verified_at, datetime.datetime)
+    assert found.email_verified_at == ann.email_verified_at  # converted as the ORM does
+    found.first_name = "Ann"
+    found.save(update_fields=["first_name"])
+    assert User.objects.get(pk=ann.pk).first_name == "Ann"
+
+
+def test_lists_of_any_length_and_subqueries():
+    def latest_ticket(ids):
+        received = InboundMessage.objects.filter(message_id_header__in=ids, ticket__isnull=False)
+        return Ticket.objects.filter(
+            pk=Subquery(received.order_by("-received_at").values("ticket_id")[:1])
+        )
+
+    prepared = Prepared(lambda p: latest_ticket(p.ids))
+    first = receive(mail(message_id="<a@x>")).inbound.ticket
+    second = receive(mail(message_id="<b@x>", subject="Other")).inbound.ticket
+    for ids in (
+        ["<a@x>"],
+        ["<b@x>", "<a@x>"],
+        ["<zz@x>"],
+        ["<a@x>"] * 5,
+        [f"<{i}@x>" for i in range(9)],
+    ):
+        assert list(prepared(ids=ids)) == list(latest_ticket(ids)), ids
+    assert prepared(ids=["a@x", "none@x", "none2@x"]) == [first]
+    assert prepared(ids=["a@x", "b@x"]) == [second]  # the latest received
+    with pytest.raises(ValueError, match="empty list"):
+        prepared(ids=[])
+
+
+def test_compiled_once_then_only_run():
+    prepared = Prepared(lambda p: Ticket.objects.filter(pk=p.pk))
+    ticket = receive(mail()).inbound.ticket
+    with CaptureQueriesContext(connection) as first:
+        assert prepared(pk=ticket.pk) == [ticket]
+    with CaptureQueriesContext(connection) as again:
+        assert prepared(pk=ticket.pk + 1) == []
+    assert len(first) == len(again) == 1
+    assert first[0]["sql"].split("WHERE")[0] == again[0]["sql"].split("WHERE")[0]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda p: Ticket.objects.filter(pk=p.pk).select_related("requester"),
+        lambda p: Ticket.objects.filter(pk=p.pk).only("subject"),
+        lambda p: Ticket.objects.filter(pk=p.pk).values("subject"),
+        lambda p: Ticket.objects.filter(pk=p.pk).annotate(n=Lower("subject")),
+    ],
+    ids=["select_related", "only", "values", "annotate"],
+)
+def test_only_plain_selects_of_whole_rows(build):
+    with pytest.raises(ValueError, match="plain SELECTs of whole rows"):
+        Prepared(build)(pk=1)
