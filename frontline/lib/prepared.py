@@ -99,14 +99,19 @@ class _Compiled[M: Model]:
         ):
             raise ValueError("Prepared runs plain SELECTs of whole rows")
         self.model, self.using = queryset.model, using
-        self.compiler = query.get_compiler(using=using)
-        self.sql, params = self.compiler.as_sql()
-        columns = [item[0] for item in self.compiler.select]
+        compiler = query.get_compiler(using=using)
+        self.sql, params = compiler.as_sql()
+        columns = [item[0] for item in compiler.select]
         self.attnames = [column.target.attname for column in columns]
         concrete = [f.attname for f in self.model._meta.concrete_fields]
         if self.attnames != concrete:
             raise ValueError("Prepared runs plain SELECTs of whole rows")
-        self.converters = self.compiler.get_converters(columns)
+        # What the ORM applies to a column read (e.g. text to datetime on SQLite):
+        # (position, functions, column).
+        self.converters = [
+            (position, functions, column)
+            for position, (functions, column) in compiler.get_converters(columns).items()
+        ]
         # Each parameter: a fixed value, or (name, index in its list or None).
         self.sources: list[tuple[str, int | None] | None] = []
         self.constants: list[Any] = []
@@ -132,5 +137,9 @@ class _Compiled[M: Model]:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
-            rows = list(self.compiler.apply_converters(rows, self.converters))
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for position, functions, column in self.converters:
+                    for convert in functions:
+                        row[position] = convert(row[position], column, connection)
         return [self.model.from_db(self.using, self.attnames, row) for row in rows]
