@@ -373,7 +373,10 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         if ticket is None:
             return _skip_automatic(parsed)
         note = actions.add_note(
-            ticket, body=f"Automatic message from {sender.email}:\n\n{body}", by=None
+            ticket,
+            body=f"Automatic message from {sender.email}:\n\n{body}",
+            by=None,
+            mentions=False,
         )
         inbound.ticket, inbound.message = ticket, note
         return Outcome.REPLY, "automatic message, added as a note"
@@ -426,7 +429,9 @@ def _flagged_note(
         "or reply headers are easy to forge: check who this is before acting on it. "
         "They cannot see this ticket and were not answered."
     )
-    return actions.add_note(ticket, body=f"{warning}\n\n{body}", by=None, files=files)
+    return actions.add_note(
+        ticket, body=f"{warning}\n\n{body}", by=None, files=files, mentions=False
+    )
 
 
 def _skip_automatic(parsed: ParsedEmail) -> tuple[str, str]:
@@ -526,6 +531,7 @@ def _bounce(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tup
         ticket,
         body=f"Delivery failure reported by {parsed.from_address}:\n\n{parsed.text[:4000]}",
         by=None,
+        mentions=False,
     )
     inbound.ticket, inbound.message = ticket, note
     return Outcome.REPLY, "delivery failure, added as a note"

@@ -116,10 +116,14 @@ def recipients(
 
 
 def mailbox_for(ticket: Ticket | None) -> Mailbox | None:
-    """The mailbox a ticket's mail goes out from: the one it came in through, else the first."""
+    """The mailbox a ticket's mail goes out from: the one its customers' mail came
+    in through (not a bounce or a stranger's note: anyone can send those to any
+    mailbox), else the first."""
     if ticket is not None:
         came_in = (
-            InboundMessage.objects.filter(ticket=ticket, mailbox__isnull=False)
+            InboundMessage.objects.filter(
+                ticket=ticket, mailbox__isnull=False, message__kind=MessageKind.REPLY
+            )
             .order_by("received_at")
             .values_list("mailbox_id", flat=True)
             .first()

@@ -442,8 +442,19 @@ def remove_participant(ticket: Ticket, *, user: User, by: User) -> bool:
     return bool(deleted)
 
 
-def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any] = ()) -> Message:
-    """An internal note: staff only, never shown to the customer anywhere."""
+def add_note(
+    ticket: Ticket,
+    *,
+    body: str,
+    by: User | None,
+    files: Sequence[Any] = (),
+    mentions: bool = True,
+) -> Message:
+    """An internal note: staff only, never shown to the customer anywhere.
+
+    ``@username`` mentions mail the agents named, unless ``mentions`` is off:
+    a note that carries words from outside (mail from a stranger, a bounce)
+    must not let its author mail our agents."""
     _require_staff_or_system(by)
     if not body.strip():
         raise ValidationError({"body": _("Write a note.")})
@@ -456,7 +467,7 @@ def add_note(ticket: Ticket, *, body: str, by: User | None, files: Sequence[Any]
         _store_files(ticket, message, files, by=by, internal=True)
         _record(ticket, EventKind.NOTE, by, now, message=message.pk)
         _touch(ticket, now)
-        mentioned = _mentioned_staff(body, ticket)
+        mentioned = _mentioned_staff(body, ticket) if mentions else []
         if mentioned:
             _notify("mentioned", ticket, by=by, message=message, users=mentioned)
     return message

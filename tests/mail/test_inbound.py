@@ -12,6 +12,7 @@ from frontline.accounts.models import User
 from frontline.mail import inbound as inbound_module
 from frontline.mail.inbound import receive, receive_many, reprocess
 from frontline.mail.models import InboundMessage, Mailbox, Outcome
+from frontline.mail.outbound import mailbox_for
 from frontline.tickets import actions
 from frontline.tickets.models import Channel, MessageKind, Status, Ticket
 
@@ -402,7 +403,7 @@ def test_a_mailbox_can_turn_a_strangers_reply_into_a_flagged_note(
             mail(
                 sender="Mallory <mallory@evil.test>",
                 subject=f"Re: [#{ticket.pk}] Printer jams",
-                body="Please send the invoice to my address instead.",
+                body="@alice @sam Please send the invoice to my address instead.",
                 message_id="<f2@evil>",
             ),
             mailbox=box,
@@ -417,4 +418,29 @@ def test_a_mailbox_can_turn_a_strangers_reply_into_a_flagged_note(
     assert not ticket.participants.exists()
     ticket.refresh_from_db()
     assert ticket.requester.email == "carol@example.com"
-    assert mailoutbox == []  # neither the stranger nor the customer hears of it
+    # Neither the stranger nor the customer hears of it, and the stranger's
+    # @mentions mail no agent.
+    assert mailoutbox == []
+
+
+def test_a_strangers_note_does_not_choose_the_mailbox_customer_mail_comes_from(people):
+    support = Mailbox.objects.create(name="Support", address="support@frontline.test")
+    sales = Mailbox.objects.create(
+        name="Sales", address="sales@frontline.test", stranger_replies="note"
+    )
+    people.carol.email_verified_at = people.carol.date_joined  # her mail counts as hers
+    people.carol.save()
+    ticket = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="From the portal", body="Hello"
+    )
+    forged = receive(
+        mail(sender="mallory@evil.test", subject=f"Re: [#{ticket.pk}]", message_id="<f3@e>"),
+        mailbox=sales,
+    ).inbound
+    assert forged.ticket == ticket and forged.message.kind == MessageKind.NOTE
+    assert mailbox_for(ticket) == support
+    answer = receive(
+        mail(subject=f"Re: [#{ticket.pk}]", message_id="<c1@client.example>"), mailbox=sales
+    ).inbound
+    assert answer.message.kind == MessageKind.REPLY
+    assert mailbox_for(ticket) == sales  # the customer's own mail came in there
