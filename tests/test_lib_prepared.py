@@ -112,3 +112,19 @@ def test_compiled_once_then_only_run():
 def test_only_plain_selects_of_whole_rows(build):
     with pytest.raises(ValueError, match="plain SELECTs of whole rows"):
         Prepared(build)(pk=1)
+
+
+@pytest.mark.parametrize("lookup", ["iexact", "contains", "startswith"])
+def test_lookups_that_rewrite_their_value_are_refused(lookup):
+    """``iexact`` escapes ``_`` and ``%`` for LIKE as it compiles: a placeholder
+    would be escaped and the value it stands for not, so ``a_b`` would match ``axb``."""
+    prepared = Prepared(lambda p: User.objects.filter(**{f"email__{lookup}": p.email}))
+    with pytest.raises(ValueError, match=f"cannot pass a value to “{lookup}”"):
+        prepared(email="a_b@example.com")
+    in_subquery = Prepared(
+        lambda p: Ticket.objects.filter(
+            requester__in=User.objects.filter(**{f"email__{lookup}": p.email})
+        )
+    )
+    with pytest.raises(ValueError, match="cannot pass a value"):
+        in_subquery(email="a_b@example.com")

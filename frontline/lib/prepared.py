@@ -12,9 +12,12 @@ deferred loading, ``refresh_from_db`` and saving work as usual).
     by_email(email="ann@example.com")  # → [User, ...]
 
 A placeholder stands for one value, a list of values (``__in``) for a tuple
-of placeholders; values go to the database driver as given (strings, numbers:
-no field conversion). Only plain SELECTs of whole rows: no ``select_related``,
-selected annotations, ``values()`` or deferred fields.
+of placeholders; values go to the database driver as given (strings and
+numbers: no field conversion, so not datetimes or UUIDs, which SQLite stores as
+text), and only in lookups that compare them as they are (``exact``, ``in``,
+``lt``/``gt``…; not ``iexact`` or ``contains``, which escape their value).
+Only plain SELECTs of whole rows: no ``select_related``, selected
+annotations, ``values()`` or deferred fields.
 """
 
 from __future__ import annotations
@@ -84,6 +87,31 @@ class Prepared[M: Model]:
         return compiled.run(values)
 
 
+# Lookups that pass a placeholder through unchanged. Others rewrite their value
+# when compiled (``iexact`` and ``contains`` escape ``%`` and ``_`` for LIKE), which
+# would rewrite the placeholder and leave the value it stands for raw.
+_PLAIN_LOOKUPS = frozenset({"exact", "in", "lt", "lte", "gt", "gte"})
+
+
+def _check_lookups(query: Any) -> None:
+    """Refuse a placeholder in a lookup that rewrites its value (in subqueries too)."""
+    stack = [query.where]
+    while stack:
+        node = stack.pop()
+        for child in getattr(node, "children", ()):
+            stack.append(child)
+        rhs = getattr(node, "rhs", None)
+        if rhs is None:
+            continue
+        if hasattr(rhs, "query"):  # a subquery (QuerySet)
+            stack.append(rhs.query.where)
+        elif hasattr(rhs, "where"):  # a Query
+            stack.append(rhs.where)
+        values = rhs if isinstance(rhs, list | tuple) else [rhs]
+        if any(isinstance(v, _Slot) for v in values) and node.lookup_name not in _PLAIN_LOOKUPS:
+            raise ValueError(f"Prepared cannot pass a value to “{node.lookup_name}” lookups")
+
+
 class _Compiled[M: Model]:
     """One query's SQL, where each parameter comes from, and how columns are read."""
 
@@ -98,6 +126,7 @@ class _Compiled[M: Model]:
             or query.deferred_loading[0]
         ):
             raise ValueError("Prepared runs plain SELECTs of whole rows")
+        _check_lookups(query)
         self.model, self.using = queryset.model, using
         compiler = query.get_compiler(using=using)
         self.sql, params = compiler.as_sql()
