@@ -37,38 +37,48 @@ from .models import (
 
 
 def assign_automatically(
-    ticket_id: int, *, tell_team: bool = False, actor_id: int | None = None
+    ticket_id: int, *, tell_team_id: int | None = None, actor_id: int | None = None
 ) -> User | None:
     """Give an open, unassigned ticket to a member of its team, by the team's strategy.
 
     Idempotent: a ticket that has an assignee by now, or no team, or is no longer
     open, is left alone. The team's routing row is locked while choosing, so two
     workers never hand out the same turn twice. Returns the assignee or None.
-    ``tell_team`` (the ticket just moved to the team, by ``actor_id``): if nobody
-    is picked, the team's members are mailed instead.
+    ``tell_team_id``: the team the ticket was just moved to (by ``actor_id``);
+    if nobody is picked and the ticket is still that team's and nobody's, the
+    team's members are mailed instead.
     """
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-        if ticket is None or ticket.assignee_id or not ticket.team_id or not ticket.is_open:
+        if ticket is None:
             return None
-        routing = TeamRouting.objects.select_for_update().filter(team_id=ticket.team_id).first()
-        strategy = routing.strategy if routing is not None else Strategy.MANUAL
-        team = ticket.team
-        assert team is not None  # team_id checked above
-        needs = requirements_for(ticket.category_id) if strategy == Strategy.SKILLS else {}
-        assignee = pick_assignee(team, strategy=strategy, requirements=needs)
-        if assignee is None:
-            if strategy == Strategy.SKILLS:
-                ticket_actions.add_note(ticket, body=_nobody_qualifies(team, needs), by=None)
-            if tell_team:
-                actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-                ticket_actions.tell_team(ticket, by=actor)
-            return None
-        ticket_actions.assign_ticket(ticket, by=None, assignee=assignee, reason=strategy)
-        AgentStatus.objects.update_or_create(
-            user=assignee, defaults={"last_assigned_at": timezone.now()}
-        )
+        assignee, strategy = _pick_for(ticket) if ticket.is_open else (None, "")
+        if assignee is not None:
+            ticket_actions.assign_ticket(ticket, by=None, assignee=assignee, reason=strategy)
+            AgentStatus.objects.update_or_create(
+                user=assignee, defaults={"last_assigned_at": timezone.now()}
+            )
+        elif tell_team_id and ticket.team_id == tell_team_id and not ticket.assignee_id:
+            actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+            ticket_actions.tell_team(ticket, by=actor)
     return assignee
+
+
+def _pick_for(ticket: Ticket) -> tuple[User | None, str]:
+    """Whom the strategy of the (locked, open) ticket's team picks, if it has a
+    team and no assignee, and the strategy; a note says so when the skills
+    strategy finds nobody."""
+    if ticket.assignee_id or not ticket.team_id:
+        return None, ""
+    routing = TeamRouting.objects.select_for_update().filter(team_id=ticket.team_id).first()
+    strategy = routing.strategy if routing is not None else Strategy.MANUAL
+    team = ticket.team
+    assert team is not None  # team_id checked above
+    needs = requirements_for(ticket.category_id) if strategy == Strategy.SKILLS else {}
+    assignee = pick_assignee(team, strategy=strategy, requirements=needs)
+    if assignee is None and strategy == Strategy.SKILLS:
+        ticket_actions.add_note(ticket, body=_nobody_qualifies(team, needs), by=None)
+    return assignee, strategy
 
 
 def _nobody_qualifies(team: Team, needs: dict[int, int]) -> str:

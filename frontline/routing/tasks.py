@@ -9,11 +9,11 @@ from . import actions
 
 @task
 def auto_assign(
-    ticket_id: int, *, tell_team: bool = False, actor_id: int | None = None
+    ticket_id: int, *, tell_team_id: int | None = None, actor_id: int | None = None
 ) -> int | None:
     """Offer a ticket to its team's assignment strategy; returns the assignee's id.
-    With ``tell_team``, the team is mailed if the strategy picks nobody."""
-    user = actions.assign_automatically(ticket_id, tell_team=tell_team, actor_id=actor_id)
+    With ``tell_team_id``, that team is mailed if the strategy picks nobody."""
+    user = actions.assign_automatically(ticket_id, tell_team_id=tell_team_id, actor_id=actor_id)
     return user.pk if user else None
 
 

@@ -736,9 +736,10 @@ def assign_ticket(
         if assignee_changed and assignee is not None:
             _notify("assigned", ticket, by=by, message=None, users=[assignee])
         if ticket.assignee_id is None and ticket.team_id is not None:
-            # A new team hears of the ticket only if its strategy picks nobody;
-            # that task decides both, so nobody gets two mails for one move.
-            _offer_to_team(ticket, tell_team=team_changed and new_team is not None, by=by)
+            # A new team hears of the ticket only if its strategy picks nobody
+            # (or it is not open); that task decides both, so nobody gets two
+            # mails for one move.
+            _offer_to_team(ticket, tell_team=team_changed, by=by)
     return ticket
 
 
@@ -748,7 +749,8 @@ def _offer_to_team(ticket: Ticket, *, tell_team: bool = False, by: User | None =
     from frontline.routing.tasks import auto_assign
 
     if tell_team:
-        enqueue_after_commit(auto_assign, ticket.pk, tell_team=True, actor_id=by.pk if by else None)
+        actor_id = by.pk if by else None
+        enqueue_after_commit(auto_assign, ticket.pk, tell_team_id=ticket.team_id, actor_id=actor_id)
     else:
         enqueue_after_commit(auto_assign, ticket.pk)
 

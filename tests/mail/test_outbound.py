@@ -518,3 +518,37 @@ def test_an_automatic_team_that_finds_nobody_free_gets_the_team_mail(
     (team,) = sent_to(mailoutbox, "bob@example.com")
     assert "Second line" in team.subject and "Ledger." in team.body
     assert sent_to(mailoutbox, "alice@example.com") == []  # who acted is not told
+
+
+def test_two_quick_moves_tell_only_the_team_that_has_the_ticket(
+    people, ticket, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Moved on before the worker ran: the team it left hears nothing, the team
+    that has it hears once."""
+    with django_capture_on_commit_callbacks() as queued:
+        actions.assign_ticket(ticket, by=people.sam, team=people.second_line, note="Ledger.")
+        actions.assign_ticket(ticket, by=people.bob, team=people.first_line, note="Back to you.")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for run in queued:
+            run()
+    first_line = set(people.first_line.members.values_list("email", flat=True))
+    told = [m.to[0] for m in mailoutbox if "Back to you." in m.body]
+    assert told and sorted(told) == sorted(first_line - {"bob@example.com"})  # once each
+    assert all("Ledger." not in m.body for m in mailoutbox)  # Second line was not told
+
+
+def test_a_resolved_ticket_moved_to_a_team_is_still_told_to_it(
+    people, ticket, mailoutbox, committed
+):
+    from frontline.routing.models import Strategy, TeamRouting
+
+    TeamRouting.objects.create(team=people.second_line, strategy=Strategy.ROUND_ROBIN)
+    actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
+    mailoutbox.clear()
+    with committed():
+        actions.assign_ticket(ticket, by=people.alice, team=people.second_line, note="Ledger.")
+    ticket.refresh_from_db()
+    assert ticket.assignee is None  # nobody is handed a resolved ticket
+    (team,) = sent_to(mailoutbox, "bob@example.com")
+    assert "Ledger." in team.body
