@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -191,7 +191,7 @@ _BY_ADDRESS_OR_USERNAME = Prepared[User](
 )
 
 
-def contact_for(address: str, name: str) -> User:
+def contact_for(address: str, name: str, *, _again: bool = True) -> User:
     """The person behind an address, created as an unverified customer if new.
 
     Addresses are compared case-insensitively in their ASCII form only: a
@@ -228,7 +228,15 @@ def contact_for(address: str, name: str) -> User:
             return user
     if taken is None:
         taken = username_taken(username)
-    return new_contact(username=username, taken=taken, name=name, email=address)
+    try:
+        with transaction.atomic():
+            return new_contact(username=username, taken=taken, name=name, email=address)
+    except IntegrityError:
+        if not _again:
+            raise
+        # Another process made this contact (or took the user name) since the
+        # look-up (two imports, both copied the same person): look again.
+        return contact_for(address, name, _again=False)
 
 
 def new_contact(

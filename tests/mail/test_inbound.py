@@ -444,3 +444,28 @@ def test_a_strangers_note_does_not_choose_the_mailbox_customer_mail_comes_from(p
     ).inbound
     assert answer.message.kind == MessageKind.REPLY
     assert mailbox_for(ticket) == sales  # the customer's own mail came in there
+
+
+def test_a_contact_another_import_made_meanwhile_is_used_not_quarantined(db, monkeypatch):
+    """Two imports copied on the same new person: the second one's insert fails on
+    the user name the first just committed; it looks again and uses that contact."""
+    from frontline.accounts import actions as account_actions
+
+    look_up = account_actions._BY_ADDRESS_OR_USERNAME
+    looks: list[dict] = []
+
+    def racing(**values):
+        looks.append(values)
+        if len(looks) == 1:  # the other import commits between look-up and insert
+            account_actions.new_contact(
+                username="nina@newco.test", name="Nina", email="nina@newco.test"
+            )
+            return []
+        return look_up(**values)
+
+    monkeypatch.setattr(account_actions, "_BY_ADDRESS_OR_USERNAME", racing)
+    inbound = receive(mail(sender="Nina New <nina@newco.test>")).inbound
+    assert inbound.outcome == Outcome.NEW_TICKET, inbound.reason
+    assert len(looks) == 2
+    nina = User.objects.get(email="nina@newco.test")
+    assert inbound.ticket.requester == nina
