@@ -1085,3 +1085,42 @@ def assert_well_formed(parsed: ParsedEmail) -> None:
     assert parsed.date is None or parsed.date.utcoffset().total_seconds() == 0
     assert re.fullmatch("[0-9a-f]{64}", parsed.content_hash)
     assert isinstance(parsed.auto, AutoInfo)
+
+
+# The importer itself, not only the parser: whatever the bytes, each message is
+# stored and ends as a ticket, a reply, a duplicate or a skip with its reason, or
+# in the quarantine with its reason; the batch never raises.
+IMPORT_PROPERTY = settings(
+    deadline=None,
+    max_examples=60,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+
+
+@IMPORT_PROPERTY
+@given(
+    st.lists(
+        st.binary(max_size=2048) | mutated_corpus_file() | st.sampled_from(SNIPPETS),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_importer_gives_every_input_a_defined_outcome(db, raws):
+    from frontline.mail.inbound import FINAL, receive_many
+    from frontline.mail.models import InboundMessage, Outcome
+
+    results = list(receive_many(raws, batch=4))
+    assert len(results) == len(raws)
+    for raw, result in zip(raws, results, strict=True):
+        row = InboundMessage.objects.get(pk=result.inbound.pk)
+        assert bytes(row.raw) == raw  # stored as it came
+        assert row.outcome in (*FINAL, Outcome.QUARANTINED), row.outcome
+        if row.outcome in (Outcome.NEW_TICKET, Outcome.REPLY):
+            assert row.ticket_id is not None
+        elif not result.duplicate:
+            assert row.reason, row.outcome  # a skip or a quarantine says why
