@@ -128,3 +128,17 @@ def test_lookups_that_rewrite_their_value_are_refused(lookup):
     )
     with pytest.raises(ValueError, match="cannot pass a value"):
         in_subquery(email="a_b@example.com")
+
+
+def test_values_that_need_a_fields_conversion_are_refused():
+    """A datetime or a UUID goes to SQLite as text in the ORM's own format, which
+    only the field knows: passed raw it would compare wrongly, so it is refused."""
+    import uuid
+
+    by_joined = Prepared(lambda p: User.objects.filter(date_joined__lt=p.when))
+    with pytest.raises(TypeError, match="when: Prepared passes str, int, float or bool"):
+        by_joined(when=timezone.now())
+    by_pks = Prepared(lambda p: User.objects.filter(pk__in=p.pks))
+    with pytest.raises(TypeError, match="pks: Prepared passes"):
+        by_pks(pks=[1, uuid.uuid4()])
+    assert by_pks(pks=[1, 2]) == []

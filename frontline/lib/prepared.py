@@ -12,10 +12,11 @@ deferred loading, ``refresh_from_db`` and saving work as usual).
     by_email(email="ann@example.com")  # → [User, ...]
 
 A placeholder stands for one value, a list of values (``__in``) for a tuple
-of placeholders; values go to the database driver as given (strings and
-numbers: no field conversion, so not datetimes or UUIDs, which SQLite stores as
-text), and only in lookups that compare them as they are (``exact``, ``in``,
-``lt``/``gt``…; not ``iexact`` or ``contains``, which escape their value).
+of placeholders. Values go to the database driver as given: strings and
+numbers only (datetimes and UUIDs need their field's conversion, SQLite
+stores them as text, so they are refused), and only in lookups that compare
+them as they are (``exact``, ``in``, ``lt``/``gt``…; not ``iexact`` or
+``contains``, which escape their value).
 Only plain SELECTs of whole rows: no ``select_related``, selected
 annotations, ``values()`` or deferred fields.
 """
@@ -54,6 +55,13 @@ class _Params:
         return _Slot(f"\x00{name}\x00")
 
 
+def _check_raw(name: str, value: Any) -> None:
+    """Only values every driver takes as the ORM would pass them: a datetime or a
+    UUID needs the field's conversion (SQLite stores them as text)."""
+    if value is not None and type(value) not in (str, int, float, bool):
+        raise TypeError(f"{name}: Prepared passes str, int, float or bool, not {type(value)}")
+
+
 class Prepared[M: Model]:
     """A SELECT built by ``build`` (a function of the placeholders), compiled once
     per database alias and list length, run with ``values``."""
@@ -71,8 +79,12 @@ class Prepared[M: Model]:
             if isinstance(value, list | tuple):
                 if not value:
                     raise ValueError(f"{name}: an empty list matches nothing; do not ask")
+                for item in value:
+                    _check_raw(name, item)
                 size = 1 << (len(value) - 1).bit_length()
                 values[name] = [*value, *[value[-1]] * (size - len(value))]
+            else:
+                _check_raw(name, value)
         lengths = tuple(
             sorted((k, len(v)) for k, v in values.items() if isinstance(v, list | tuple))
         )
