@@ -88,15 +88,22 @@ def test_lists_of_any_length_and_subqueries():
         prepared(ids=[])
 
 
-def test_compiled_once_then_only_run():
-    prepared = Prepared(lambda p: Ticket.objects.filter(pk=p.pk))
+def test_compiled_once_per_list_length_then_only_run():
+    built: list[object] = []
+
+    def build(p):
+        built.append(p)
+        return Ticket.objects.filter(pk__in=p.pks)
+
+    prepared = Prepared(build)
     ticket = receive(mail()).inbound.ticket
-    with CaptureQueriesContext(connection) as first:
-        assert prepared(pk=ticket.pk) == [ticket]
-    with CaptureQueriesContext(connection) as again:
-        assert prepared(pk=ticket.pk + 1) == []
-    assert len(first) == len(again) == 1
-    assert first[0]["sql"].split("WHERE")[0] == again[0]["sql"].split("WHERE")[0]
+    with CaptureQueriesContext(connection) as ran:
+        assert prepared(pks=[ticket.pk]) == [ticket]
+        assert prepared(pks=[ticket.pk + 1]) == []
+        assert prepared(pks=[ticket.pk, ticket.pk + 1, ticket.pk + 2]) == [ticket]  # padded to 4
+        assert prepared(pks=[0, 0, 0, ticket.pk]) == [ticket]
+    assert len(built) == 2  # one query built for one value, one for four
+    assert len(ran) == 4  # and nothing but the queries themselves was run
 
 
 @pytest.mark.parametrize(

@@ -246,7 +246,7 @@ def new_contact(
     one through a mailed link), no organisation (that needs a confirmed address).
     ``username`` gets a suffix if it is ``taken`` (looked up when not given)."""
     if taken is None:
-        taken = User.objects.filter(username=username).exists()
+        taken = username_taken(username)
     if taken:
         username = f"{username[:140]}-{User.objects.count()}"
     first, last = split_name(name)

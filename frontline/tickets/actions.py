@@ -748,11 +748,12 @@ def _offer_to_team(ticket: Ticket, *, tell_team: bool = False, by: User | None =
     task), and with ``tell_team`` mail the team if it picks nobody."""
     from frontline.routing.tasks import auto_assign
 
-    if tell_team:
-        actor_id = by.pk if by else None
-        enqueue_after_commit(auto_assign, ticket.pk, tell_team_id=ticket.team_id, actor_id=actor_id)
-    else:
-        enqueue_after_commit(auto_assign, ticket.pk)
+    enqueue_after_commit(
+        auto_assign,
+        ticket.pk,
+        tell_team_id=ticket.team_id if tell_team else None,
+        actor_id=by.pk if by and tell_team else None,
+    )
 
 
 def tell_team(ticket: Ticket, *, by: User | None = None) -> None:
