@@ -14,9 +14,14 @@ it imports none of the apps below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.routing import reactions as routing
 from frontline.sla import reactions as sla
+from frontline.tickets import actions as tickets
 from frontline.tickets.events import Reaction, by_customer, on
 from frontline.tickets.models import EventKind
 
@@ -43,4 +48,16 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     ),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
+}
+
+
+# Accounts keep no event table: what follows a change to a person's account runs
+# in that change's transaction, called by name from ``accounts/actions.py``
+# (found through ``settings.FRONTLINE_ACCOUNT_REACTIONS``), with these keywords.
+ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
+    # notice, user, link: a one-time link (address confirmation, password),
+    # called after the commit.
+    "link_to_mail": (mail_out.send_account_mail,),
+    # user, contacts: the contacts made from mail are the person who proved the address.
+    "contacts_merged": (tickets.take_over_requests,),
 }

@@ -674,6 +674,68 @@ def assign_ticket(
     return ticket
 
 
+def take_over_requests(user: User, *, contacts: Sequence[User]) -> int:
+    """``contacts`` (made from mail before ``user`` proved the address) are
+    ``user``: their requests become ``user``'s (and their organisation's, where
+    they had none), and ``user`` takes their place on the tickets they were
+    copied on, except where ``user`` takes part already or asked. Each ticket
+    changed gets an event saying who it moved from, so nobody wonders why the
+    requester changed. Called inside the caller's transaction (the address
+    confirmation); returns how many tickets moved."""
+    ids = [c.pk for c in contacts]
+    names = {c.pk: c.display_name for c in contacts}
+    now = timezone.now()
+    moved = 0
+    with transaction.atomic():
+        for ticket in Ticket.objects.select_for_update().filter(requester__in=ids):
+            record_event(
+                ticket,
+                EventKind.REQUESTER,
+                by=None,
+                at=now,
+                old=names[ticket.requester_id],
+                new=user.display_name,
+                reason="address confirmed",
+            )
+            ticket.requester = user
+            changed = ["requester"]
+            if ticket.organisation_id is None and user.organisation_id:
+                ticket.organisation_id = user.organisation_id
+                changed.append("organisation")
+            _touch(ticket, now, *changed)
+            moved += 1
+        taking_part = set(
+            TicketParticipant.objects.filter(user=user).values_list("ticket_id", flat=True)
+        )
+        rows = TicketParticipant.objects.filter(user__in=ids).select_related("ticket")
+        for row in rows:
+            ticket = row.ticket
+            record_event(
+                ticket,
+                EventKind.PARTICIPANT_REMOVED,
+                by=None,
+                at=now,
+                user=row.user_id,
+                name=names[row.user_id],
+            )
+            if row.ticket_id in taking_part or ticket.requester_id == user.pk:
+                row.delete()
+                continue
+            row.user = user
+            row.save(update_fields=["user"])
+            taking_part.add(row.ticket_id)
+            record_event(
+                ticket,
+                EventKind.PARTICIPANT_ADDED,
+                by=None,
+                at=now,
+                user=user.pk,
+                name=user.display_name,
+                how=row.how,
+            )
+    return moved
+
+
 def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
     """The customer says the solution worked: a resolved ticket closes. Only the
     requester (or their organisation's manager) may say so, not people copied in."""
@@ -742,5 +804,6 @@ __all__ = [
     "remove_participant",
     "request_information",
     "set_tags",
+    "take_over_requests",
     "update_field_values",
 ]
