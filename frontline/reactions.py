@@ -27,7 +27,8 @@ from frontline.tickets.models import EventKind
 
 REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.CREATED: (
-        on(routing.triage_new_ticket),  # also sets the first SLA deadlines
+        on(routing.triage_new_ticket),
+        on(sla.recompute_deadlines),  # after triage, which may set the priority
         on(mail.tell_request_received),
     ),
     EventKind.STATUS: (
@@ -35,6 +36,8 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(mail.tell_resolved_or_closed, when=mail.ends_the_work),
     ),
     EventKind.PRIORITY: (on(sla.recompute_deadlines),),
+    # Another requester may bring another organisation and so another service plan.
+    EventKind.REQUESTER: (on(sla.recompute_deadlines),),
     EventKind.REPLY: (
         on(mail.tell_reply),
         on(routing.rules_on_customer_reply, when=routing.may_have_reply_rules),
