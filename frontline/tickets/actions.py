@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from frontline.accounts.models import Team, User
 from frontline.lib.email_html import clean_message_html
 
+from .access import can_see_ticket
 from .events import record_event
 from .forms import normalise_field_values
 from .models import (
@@ -335,11 +336,7 @@ def add_participant(
     members and the requester are refused (they see it already): ``ValidationError``.
     Returns False if they already take part. Writes a PARTICIPANT_ADDED event.
     """
-    if (
-        by is not None
-        and not by.is_staff_member
-        and not Ticket.objects.for_requester(by).filter(pk=ticket.pk).exists()
-    ):
+    if by is not None and not by.is_staff_member and not can_see_ticket(by, ticket):
         raise PermissionDenied("Only people on the ticket may bring others in.")
     if user.is_staff_member or not user.is_active:
         raise ValidationError({"user": _("Only active customers can be added to a ticket.")})
