@@ -215,6 +215,7 @@ class FrontlineSettings(TypedDict):
     AUTO_REPLIES_PER_HOUR: int
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
+    ANSWERS_LINK_DAYS: int
     TASK_RESULTS_DAYS: int
 
 
@@ -247,6 +248,9 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_MAILS_PER_HOUR": env_int("ACCOUNT_MAILS_PER_HOUR", 3),
     # Days an address confirmation or password link stays valid.
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
+    # Days the signed link in an acknowledgement lets a customer answer the
+    # form questions their mail left open (no sign-in needed).
+    "ANSWERS_LINK_DAYS": env_int("ANSWERS_LINK_DAYS", 14),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
 }

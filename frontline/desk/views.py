@@ -178,10 +178,12 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         .order_by("-updated_at")
         .only("id", "subject", "status", "updated_at")[:5]
     )
+    specs = list(ticket.category.fields.all()) if ticket.category else []
     context = {
         "ticket": ticket,
         "entries": entries,
         "answers": form_answers(ticket),
+        "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "assign_form": forms.get("assign_form")
@@ -194,6 +196,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             CategoryFieldsForm(
                 category=ticket.category,
                 include_files=False,
+                specs=specs,
                 initial={f"f_{k}": v for k, v in ticket.fields.items()},
             )
             if ticket.category

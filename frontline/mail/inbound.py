@@ -412,6 +412,9 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         team=mailbox.default_team if mailbox else None,
         channel=Channel.EMAIL,
         files=files,
+        # Mail cannot fill in a form: a missing required answer is asked for
+        # in the acknowledgement, never a reason to lose the letter.
+        ask_missing=True,
     )
     inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)

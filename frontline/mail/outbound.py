@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
-from frontline.tickets.access import staff_who_may_see
+from frontline.tickets.access import answers_token, staff_who_may_see
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
@@ -176,7 +176,22 @@ def _context(
             "portal_url": _site_link(reverse("portal:ticket", args=[ticket.pk])),
             "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
         }
+        if notice == Notice.RECEIVED and recipient.pk == ticket.requester_id:
+            context |= _missing_answers(ticket)
     return context
+
+
+def _missing_answers(ticket: Ticket) -> dict[str, Any]:
+    """What the acknowledgement of a mail asks for: the required questions of
+    the ticket's form it left open, and the signed link to answer them."""
+    missing = ticket.missing_answers()
+    if not missing:
+        return {}
+    token = answers_token(ticket)
+    return {
+        "missing_labels": [spec.label for spec in missing],
+        "answers_url": _site_link(reverse("portal:answers", args=[token])),
+    }
 
 
 def render(notice: str, context: dict[str, Any], language: str) -> tuple[str, str]:

@@ -24,12 +24,14 @@ from frontline.lib.http import AuthedRequest
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
 from frontline.tickets.access import (
+    LinkExpired,
     access_attachment,
+    access_ticket_by_answers_token,
     access_ticket_for_requester,
     requester_tickets,
 )
 from frontline.tickets.downloads import attachment_response
-from frontline.tickets.forms import ReplyForm, RequestForm
+from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
 from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
@@ -306,3 +308,42 @@ def public_callback(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def callback_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/callback_sent.html")
+
+
+@login_not_required
+def answers(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link of an acknowledgement: the questions the customer's mail
+    left open, answered without signing in. Good until answered or expired."""
+    try:
+        ticket = access_ticket_by_answers_token(token)
+    except LinkExpired:
+        return render(request, "portal/answers.html", {"expired": True}, status=410)
+    specs = ticket.missing_answers()
+    if not specs:
+        return render(request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410)
+    assert ticket.category is not None  # questions come from a category
+    form = CategoryFieldsForm(
+        request.POST or None, request.FILES or None, category=ticket.category, specs=specs
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.answer_missing_fields(ticket, values=form.field_values(), by=ticket.requester)
+        except actions.NothingMissing:
+            return render(
+                request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you: your answers are added to %(ref)s.") % {"ref": ticket.reference},
+            )
+            return redirect("portal:answers_done")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/answers.html", {"ticket": ticket, "form": form}, status=status)
+
+
+@login_not_required
+def answers_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/answers.html", {"thanks": True})

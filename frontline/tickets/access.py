@@ -6,8 +6,11 @@ what the user may not see, so a stranger cannot even learn that it exists.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -110,3 +113,42 @@ def access_attachment(user: User, attachment_id: int) -> Attachment:
     if attachment.is_internal and not user.is_staff_member:
         raise Http404
     return attachment
+
+
+class LinkExpired(Exception):
+    """A signed link that was genuine but is too old."""
+
+
+def _answers_signer(ticket: Ticket) -> signing.TimestampSigner:
+    # The ticket's own secret reply token in the salt: a link is good for one
+    # ticket only, and changing the token would retire its links.
+    return signing.TimestampSigner(salt=f"frontline.answers.{ticket.reply_token or ''}")
+
+
+def answers_token(ticket: Ticket) -> str:
+    """The signed token of the link that lets the requester answer the missing
+    questions of ``ticket`` without signing in (``<number>:<time>:<signature>``)."""
+    return _answers_signer(ticket).sign(str(ticket.pk))
+
+
+def access_ticket_by_answers_token(token: str) -> Ticket:
+    """The ticket a signed answers link is for; ``Http404`` for a forged or
+    mangled token, :class:`LinkExpired` for one older than ``ANSWERS_LINK_DAYS``.
+    The link proves only that its holder got the acknowledgement: it lets them
+    answer the questions, nothing else."""
+    number, _sep, _rest = token.partition(":")
+    if not number.isdigit():
+        raise Http404
+    ticket = Ticket.objects.select_related("requester", "category").filter(pk=int(number)).first()
+    if ticket is None:
+        raise Http404
+    days = settings.FRONTLINE["ANSWERS_LINK_DAYS"]
+    try:
+        value = _answers_signer(ticket).unsign(token, max_age=datetime.timedelta(days=days))
+    except signing.SignatureExpired:
+        raise LinkExpired from None
+    except signing.BadSignature:
+        raise Http404 from None
+    if value != str(ticket.pk):
+        raise Http404
+    return ticket

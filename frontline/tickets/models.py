@@ -7,6 +7,7 @@ here hold data, facts about one object, and the reusable queries.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -303,6 +304,20 @@ class Ticket(models.Model):
             and user.organisation_id
             and user.organisation_id == self.organisation_id
         )
+
+    def missing_answers(self, specs: Iterable[FormField] | None = None) -> list[FormField]:
+        """The required questions of the ticket's form that have no answer (a
+        ticket opened by mail: they are asked of the customer by a signed link).
+        ``specs``: the category's questions, if the caller has them already."""
+        if self.category_id is None:
+            return []
+        if specs is None:
+            specs = FormField.objects.filter(category_id=self.category_id, required=True)
+        return [
+            spec
+            for spec in specs
+            if spec.required and self.fields.get(spec.key) in (None, "", [], False)
+        ]
 
     def requester_may_reopen(self, now=None) -> bool:
         if self.status == Status.RESOLVED:

@@ -13,6 +13,8 @@ from ..models import OPEN_STATUSES
 from ._base import RESOLUTION_TARGET, TicketClosed
 from .assignment import assign_ticket
 from .changes import (
+    NothingMissing,
+    answer_missing_fields,
     change_category,
     change_priority,
     change_status,
@@ -28,10 +30,12 @@ from .people import add_participant, remove_participant, take_over_requests
 __all__ = [
     "OPEN_STATUSES",
     "RESOLUTION_TARGET",
+    "NothingMissing",
     "TicketClosed",
     "add_note",
     "add_participant",
     "add_reply",
+    "answer_missing_fields",
     "assign_ticket",
     "change_category",
     "change_priority",
