@@ -49,6 +49,9 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(mail.tell_assignee, when=mail.names_an_assignee),
         on(routing.offer_to_team, when=lambda event: not mail.names_an_assignee(event)),
     ),
+    EventKind.MERGED: (on(mail.tell_merged),),
+    # The merged ticket is closed: its deadlines go.
+    EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import relations, views
 
 app_name = "desk"
 urlpatterns = [
@@ -29,6 +29,9 @@ urlpatterns = [
         views.remove_participant,
         name="remove_participant",
     ),
+    path("tickets/<int:number>/merge/", relations.merge, name="merge"),
+    path("tickets/<int:number>/link/", relations.link, name="link"),
+    path("tickets/<int:number>/links/<int:other>/remove/", relations.unlink, name="unlink"),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -35,6 +35,7 @@ from frontline.tickets.access import (
     access_message,
     access_ticket_for_agent,
     can_see_ticket,
+    visible_links,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -59,6 +60,8 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    LinkForm,
+    MergeForm,
     NewCallForm,
     ParticipantForm,
     PriorityForm,
@@ -208,6 +211,9 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
+        "links": visible_links(user, ticket),
+        "merge_form": MergeForm(),
+        "link_form": LinkForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "error": forms.get("error"),
     }
@@ -217,6 +223,14 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
 @staff_required
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
+    if ticket.merged_into_id is not None and can_see_ticket(
+        request.user, Ticket(pk=ticket.merged_into_id)
+    ):
+        messages.info(
+            request,
+            _("%(old)s was merged into this ticket.") % {"old": ticket.reference},
+        )
+        return redirect("desk:ticket", number=ticket.merged_into_id)
     return _ticket_page(request, ticket)
 
 

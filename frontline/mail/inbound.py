@@ -33,6 +33,7 @@ from frontline.tickets import actions
 from frontline.tickets.access import may_write_by_mail
 from frontline.tickets.models import (
     Channel,
+    LinkKind,
     Message,
     ParticipantSource,
     Ticket,
@@ -351,6 +352,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     if not parsed.from_address:
         return Outcome.QUARANTINED, "no sender address"
     ticket, via_token = find_thread(parsed, recent)
+    if ticket is not None:  # a merged ticket's mail joins the ticket it was merged into
+        ticket = actions.surviving(ticket)
     if parsed.auto.bounce:
         return _bounce(inbound, parsed, recent)
     if parsed.auto.is_automatic and ticket is None:
@@ -380,6 +383,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         )
         inbound.ticket, inbound.message = ticket, note
         return Outcome.REPLY, "automatic message, added as a note"
+    closed: Ticket | None = None  # the long-closed ticket a new one is linked to
     if ticket is not None:
         try:
             message = actions.add_reply(
@@ -391,7 +395,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
                 channel=Channel.EMAIL,
             )
         except actions.TicketClosed:
-            notes.append(f"{ticket.reference} is closed: new ticket")
+            notes.append(f"{ticket.reference} is closed: new ticket, linked to it")
+            closed = ticket
         else:
             inbound.ticket, inbound.message = ticket, message
             if via_token:
@@ -418,6 +423,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     )
     inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
+    if closed is not None:
+        actions.link_tickets(ticket, to=closed, kind=LinkKind.RELATED, by=None)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 

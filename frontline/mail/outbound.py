@@ -48,7 +48,14 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 CUSTOMER_NOTICES = frozenset(
-    {Notice.RECEIVED, Notice.REPLY, Notice.INFO_REQUESTED, Notice.RESOLVED, Notice.CLOSED}
+    {
+        Notice.RECEIVED,
+        Notice.REPLY,
+        Notice.INFO_REQUESTED,
+        Notice.RESOLVED,
+        Notice.CLOSED,
+        Notice.MERGED,
+    }
 )
 # Minutes to wait before each retry: 1 min, 5 min, 30 min, 2 h, 6 h.
 BACKOFF_MINUTES = (1, 5, 30, 120, 360)
@@ -361,8 +368,10 @@ def notify(
     message_id: int | None = None,
     actor_id: int | None = None,
     user_ids: Iterable[int] = (),
+    extra: dict[str, Any] | None = None,
 ) -> list[OutboundMessage]:
-    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker."""
+    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker.
+    ``extra``: plain values the notice's wording needs besides the ticket's."""
     ticket = (
         Ticket.objects.select_related("requester", "assignee", "team").filter(pk=ticket_id).first()
     )
@@ -377,7 +386,7 @@ def notify(
     named = list(User.objects.filter(pk__in=list(user_ids))) if user_ids else []
     with transaction.atomic():
         return [
-            compose(notice, user, ticket=ticket, actor=actor, message=message)
+            compose(notice, user, ticket=ticket, actor=actor, message=message, extra=extra)
             for user in recipients(notice, ticket, actor=actor, users=named)
         ]
 

@@ -28,6 +28,7 @@ from frontline.tickets.access import (
     access_attachment,
     access_ticket_by_answers_token,
     access_ticket_for_requester,
+    can_see_ticket,
     requester_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -189,7 +190,16 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
 
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
-    return _ticket_page(request, access_ticket_for_requester(request.user, number))
+    ticket = access_ticket_for_requester(request.user, number)
+    into = ticket.merged_into_id
+    if into is not None and can_see_ticket(request.user, Ticket(pk=into)):
+        messages.info(
+            request,
+            _("%(old)s was merged into this request: the conversation goes on here.")
+            % {"old": ticket.reference},
+        )
+        return redirect("portal:ticket", number=into)
+    return _ticket_page(request, ticket)
 
 
 @require_POST

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Attachment, Message, Ticket, TicketParticipant, TicketQuerySet
+from .models import (
+    LINK_LABELS_FROM_TARGET,
+    Attachment,
+    LinkKind,
+    Message,
+    Ticket,
+    TicketLink,
+    TicketParticipant,
+    TicketQuerySet,
+)
 
 
 def visible_tickets(user: User) -> TicketQuerySet:
@@ -152,3 +163,37 @@ def access_ticket_by_answers_token(token: str) -> Ticket:
     if value != str(ticket.pk):
         raise Http404
     return ticket
+
+
+@dataclass(frozen=True)
+class ShownLink:
+    """A link as one of its tickets shows it: how it reads from this side, and the other end."""
+
+    label: str
+    other: Ticket
+
+
+def visible_links(user: User, ticket: Ticket) -> list[ShownLink]:
+    """The links of ``ticket`` whose other end ``user`` may see (staff only: a
+    link may point to another customer's ticket). Two queries."""
+    if not user.is_authenticated or not user.is_staff_member:
+        return []
+    links = list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("created_at")[:100]
+    )
+    others = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    seen = {
+        t.pk: t
+        for t in visible_tickets(user)
+        .filter(pk__in=others)
+        .only("id", "subject", "status", "merged_into")
+    }
+    shown = []
+    for link in links:
+        if link.source_id == ticket.pk:
+            other, label = link.target_id, LinkKind(link.kind).label
+        else:
+            other, label = link.source_id, LINK_LABELS_FROM_TARGET[LinkKind(link.kind)]
+        if other in seen:
+            shown.append(ShownLink(str(label), seen[other]))
+    return shown

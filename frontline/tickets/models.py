@@ -247,6 +247,11 @@ class Ticket(models.Model):
     # Due while a customer message waits for a public answer from staff.
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     sla_next_breached_at = models.DateTimeField(null=True, blank=True)
+    # Set when the ticket was merged into another (``merge_tickets``): its
+    # messages, people and events live there now, and its pages redirect.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets"
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -336,6 +341,7 @@ PARTICIPATION_IDS_INLINE = 500
 class ParticipantSource(models.TextChoices):
     EMAIL = "email", _("Copied on an email")
     DESK = "desk", _("Added by an agent")
+    MERGE = "merge", _("Came with a merged ticket")
 
 
 class TicketParticipant(models.Model):
@@ -480,6 +486,10 @@ class EventKind(models.TextChoices):
     PARTICIPANT_ADDED = "participant_added", _("Participant added")
     PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
     REQUESTER = "requester", _("Requester changed")
+    MERGED = "merged", _("Another ticket merged into this one")
+    MERGED_INTO = "merged_into", _("Merged into another ticket")
+    LINKED = "linked", _("Linked to another ticket")
+    UNLINKED = "unlinked", _("Link to another ticket removed")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.
@@ -490,6 +500,8 @@ PUBLIC_EVENT_KINDS = (
     EventKind.ASSIGNEE,
     EventKind.CONFIRMED,
     EventKind.REOPENED,
+    EventKind.MERGED,
+    EventKind.MERGED_INTO,
 )
 
 
@@ -510,3 +522,50 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.ticket_id}"
+
+
+class LinkKind(models.TextChoices):
+    """How one ticket stands to another. Read as "source <kind> target"."""
+
+    RELATED = "related", _("related to")
+    DUPLICATE = "duplicate", _("duplicate of")
+    CHILD = "child", _("child of")
+
+
+# How a link reads from its target's side ("#7 duplicate of #5": #5 is duplicated by #7).
+LINK_LABELS_FROM_TARGET = {
+    LinkKind.RELATED: _("related to"),
+    LinkKind.DUPLICATE: _("duplicated by"),
+    LinkKind.CHILD: _("parent of"),
+}
+
+
+class TicketLink(models.Model):
+    """A typed link between two tickets, shown on both (``link_tickets``).
+
+    One row per pair and direction; ``unlink_tickets`` removes it. Who may see
+    the other end is decided by ``tickets/access.py`` when it is shown.
+    """
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=LinkKind.choices, default=LinkKind.RELATED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="link_unique_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="link_not_to_itself"
+            ),
+        ]
+        # The other direction: links that point at a ticket (the source's is the
+        # unique constraint's index).
+        indexes = [models.Index(fields=["target", "source"], name="link_target")]
+
+    def __str__(self) -> str:
+        return f"#{self.source_id} {self.get_kind_display()} #{self.target_id}"

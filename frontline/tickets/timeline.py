@@ -16,6 +16,7 @@ from .models import (
     PUBLIC_EVENT_KINDS,
     Attachment,
     EventKind,
+    LinkKind,
     Message,
     Priority,
     Status,
@@ -87,6 +88,23 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
                 "old": d.get("old", ""),
                 "new": d.get("new", ""),
             }
+        case EventKind.MERGED:
+            return _("Request #%(number)s was merged into this one") % {"number": d.get("merged")}
+        case EventKind.MERGED_INTO:
+            return _("Merged into request #%(number)s") % {"number": d.get("into")}
+        case EventKind.LINKED:
+            kind = LinkKind(d.get("link", LinkKind.RELATED))
+            if d.get("side") == "target":
+                return _("#%(number)s linked as %(kind)s this ticket") % {
+                    "number": d.get("other"),
+                    "kind": kind.label,
+                }
+            return _("Linked as %(kind)s #%(number)s") % {
+                "kind": kind.label,
+                "number": d.get("other"),
+            }
+        case EventKind.UNLINKED:
+            return _("Link to #%(number)s removed") % {"number": d.get("other")}
     return event.get_kind_display()
 
 

@@ -26,6 +26,7 @@ from .changes import (
 from .messages import add_note, add_reply, log_call, request_information
 from .opening import open_ticket
 from .people import add_participant, remove_participant, take_over_requests
+from .relations import link_tickets, merge_tickets, same_customer, surviving, unlink_tickets
 
 __all__ = [
     "OPEN_STATUSES",
@@ -42,11 +43,16 @@ __all__ = [
     "change_status",
     "close_quiet_resolved",
     "confirm_solved",
+    "link_tickets",
     "log_call",
+    "merge_tickets",
     "open_ticket",
     "remove_participant",
     "request_information",
+    "same_customer",
     "set_tags",
+    "surviving",
     "take_over_requests",
+    "unlink_tickets",
     "update_field_values",
 ]
