@@ -267,7 +267,7 @@ def test_the_portal_no_longer_promises_a_link_it_does_not_make(people, ticket):
 def test_the_ticket_page_reads_any_number_of_links_in_two_queries(
     people, pair, client, django_assert_max_num_queries
 ):
-    first, second = pair
+    first, _second = pair
     login(client, people.alice)
     url = reverse("desk:ticket", args=[first.pk])
     client.get(url)
