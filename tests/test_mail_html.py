@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Mail HTML in the desk: sanitised, remote images held back until an agent asks, quotes folded."""
 
 from email.message import EmailMessage
@@ -84,6 +85,89 @@ def test_quoted_history_and_signatures_are_split_off():
     # Nothing but a quote: nothing is folded away.
     assert split_quoted_text("> only\n> quote") == ("> only\n> quote", "")
     assert split_quoted_html("<blockquote>all quoted</blockquote>")[1] == ""
+
+
+# --- quoted history: one splitter, for the parser's text and the desk alike ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Just a message.", ("Just a message.", "")),
+        (
+            "Thanks!\n\nOn Mon, 1 Jan 2024 at 10:00, Alice <a@x.test> wrote:\n> Hi\n> there\n",
+            ("Thanks!", "On Mon, 1 Jan 2024 at 10:00, Alice <a@x.test> wrote:\n> Hi\n> there"),
+        ),
+        (
+            "Answer one.\n> question two\nAnswer two.\n",  # interleaved: nothing to fold
+            ("Answer one.\n> question two\nAnswer two.\n", ""),
+        ),
+        ("> only a quote\n> nothing new", ("> only a quote\n> nothing new", "")),
+        (
+            "Ок.\n\nпн, 15 янв. 2024 г. в 10:00, Support <s@x.test>:\n> Вопрос?",
+            ("Ок.", "пн, 15 янв. 2024 г. в 10:00, Support <s@x.test>:\n> Вопрос?"),
+        ),
+        (
+            "Ок.\n\nИван пишет:\n> Вопрос?",
+            ("Ок.", "Иван пишет:\n> Вопрос?"),
+        ),
+        (
+            "好。\n\n张三 写道：\n> 问题？",
+            ("好。", "张三 写道：\n> 问题？"),
+        ),
+        (
+            "收到。\n\n发件人: 张三 <z@x.test>\n发送时间: 2024年1月15日 10:00\n收件人: support\n"
+            "主题: 打印机\n\n打印机坏了。",
+            (
+                "收到。",
+                "发件人: 张三 <z@x.test>\n发送时间: 2024年1月15日 10:00\n收件人: support\n"
+                "主题: 打印机\n\n打印机坏了。",
+            ),
+        ),
+        (
+            "Done.\n\n-----Original Message-----\nFrom: a\nhello",
+            ("Done.", "-----Original Message-----\nFrom: a\nhello"),
+        ),
+        ("Regards\n--\nBob", ("Regards", "--\nBob")),
+        (
+            "Please see below:\n\nitems follow\n> a",  # a colon alone is no attribution
+            ("Please see below:\n\nitems follow", "> a"),
+        ),
+        (
+            "From: the start of my own text\nI mean it.",  # no Outlook block around it
+            ("From: the start of my own text\nI mean it.", ""),
+        ),
+        # What only one of the two former splitters knew: both still hold.
+        (
+            "Fatto.\n\nIl giorno lun 15 gen 2024, Anna <a@x.test> ha scritto:\n> Domanda?",
+            ("Fatto.", "Il giorno lun 15 gen 2024, Anna <a@x.test> ha scritto:\n> Domanda?"),
+        ),
+        (
+            "Klaar.\n\nOp ma 15 jan 2024 schreef Jan <j@x.test>:\n> Vraag?",
+            ("Klaar.", "Op ma 15 jan 2024 schreef Jan <j@x.test>:\n> Vraag?"),
+        ),
+        ("好。\n\n張三 寫道：\n> 問題？", ("好。", "張三 寫道：\n> 問題？")),
+        (
+            "Erledigt.\n\n-----Ursprüngliche Nachricht-----\nVon: a\nhallo",
+            ("Erledigt.", "-----Ursprüngliche Nachricht-----\nVon: a\nhallo"),
+        ),
+        (
+            "Thanks.\n\nFrom: Alice\nSent: Monday\nthe old text",
+            ("Thanks.", "From: Alice\nSent: Monday\nthe old text"),
+        ),
+        ("Thanks.\n__\nAcme Ltd", ("Thanks.", "__\nAcme Ltd")),
+        (
+            "Fixed.\n\nOn Mon, Alice wrote:\nthe history, not quoted with >",
+            ("Fixed.", "On Mon, Alice wrote:\nthe history, not quoted with >"),
+        ),
+        (
+            "Понял.\n\nИван написала:\nтекст без цитаты",
+            ("Понял.", "Иван написала:\nтекст без цитаты"),
+        ),
+    ],
+)
+def test_split_quoted_text_separates_new_text_from_history(text, expected):
+    assert split_quoted_text(text) == expected
 
 
 @pytest.fixture

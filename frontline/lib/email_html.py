@@ -120,23 +120,48 @@ def with_remote_images(html: str) -> str:
 
 # --- quoted history and signatures -------------------------------------------
 
+# One list of languages for every splitter: the desk's (English, Russian,
+# Chinese) and those mail to it often arrives in.
+_WROTE = r"wrote|schrieb|a écrit|escribió|ha scritto|schreef"
+# Russian and Chinese clients put the verb last, with no opening word.
+_WROTE_RU = r"написал|написала|пишет"
+_WROTE_ZH = r"写道|寫道"
+_ORIGINAL_NAMES = (
+    r"Original Message|Исходное сообщение|原始邮件|原始郵件|Ursprüngliche Nachricht"
+    r"|Message d'origine|Mensaje original"
+)
+_FROM_NAMES = r"From|От|发件人|寄件者|Von|De"
+# "On Monday, Carol <c@x> wrote:" and its translations.
 _ATTRIBUTION = (
-    r"(?:On|Am|Le|El|Il|Op)\b[^\n]{0,300}?(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef)"
-    r"\s*:|[^\n]{0,300}?(?:написал|написала|пишет)\s*:|[^\n]{0,300}?写道\s*[:\uff1a]"
+    rf"(?:On|Am|Le|El|Il|Op)\b[^\n]{{0,300}}?(?:{_WROTE})\s*:"
+    rf"|[^\n]{{0,300}}?(?:{_WROTE_RU}|{_WROTE_ZH})\s*[:\uff1a]"
 )
-_ORIGINAL = r"-{2,}\s*(?:Original Message|Исходное сообщение|原始邮件)\s*-{2,}"
-_TEXT_CUT = re.compile(
-    rf"^(?:{_ATTRIBUTION}|{_ORIGINAL}|-- ?$|__+$|From: .+\nSent: )",
-    re.MULTILINE | re.IGNORECASE,
+_ORIGINAL = rf"-{{2,}}\s*(?:{_ORIGINAL_NAMES})\s*-{{2,}}"
+
+_ATTRIBUTION_LINE = re.compile(_ATTRIBUTION, re.IGNORECASE)
+# An attribution right above a trailing quote may name only the sender: "Carol wrote:".
+_ATTRIBUTION_END = re.compile(
+    rf"(?:\b(?:{_WROTE}|{_WROTE_RU})|{_WROTE_ZH})\s*[:\uff1a]\s*$",
+    re.IGNORECASE,
 )
-_TRAILING_QUOTE = re.compile(r"(?:^>.*\n?|^\s*\n)*\Z", re.MULTILINE)
+_ATTRIBUTION_START = re.compile(r"^\s*(?:On|Le|Am|El|Il|Op|在)\s", re.IGNORECASE)
+_ORIGINAL_LINE = re.compile(rf"^\s*[-_]{{2,}}\s*(?:{_ORIGINAL_NAMES})\s*[-_]{{2,}}", re.IGNORECASE)
+_OUTLOOK_FROM = re.compile(rf"^\s*\**(?:{_FROM_NAMES})\**\s*[:\uff1a]", re.IGNORECASE)
+_OUTLOOK_SENT = re.compile(
+    r"^\s*\**(?:sent|date|отправлено|дата|发送时间|日期|寄件日期|gesendet|envoyé)\**\s*[:\uff1a]",
+    re.IGNORECASE,
+)
+_OUTLOOK_SUBJECT = re.compile(
+    r"^\s*\**(?:subject|тема|主题|主旨|betreff|objet|asunto)\**\s*[:\uff1a]", re.IGNORECASE
+)
+_RULE = re.compile(r"__+")  # a line of underscores: Outlook's rule above the history
+_RULE_ABOVE = re.compile(r"^\s*_{8,}\s*$")
 
 _HTML_CUT = re.compile(
     rf"<blockquote\b|{_ORIGINAL}|(?:^|>)\s*--\s?(?:&nbsp;)?\s*<br"
-    r"|<(?:b|strong)>\s*(?:From|От|发件人)\s*[:\uff1a]\s*</(?:b|strong)>",
+    rf"|<(?:b|strong)>\s*(?:{_FROM_NAMES})\s*[:\uff1a]\s*</(?:b|strong)>",
     re.IGNORECASE | re.MULTILINE,
 )
-_HTML_ATTRIBUTION = re.compile(_ATTRIBUTION, re.IGNORECASE)
 _BLOCK_START = re.compile(r"<(?:div|p|br|tr|table)\b[^>]*>", re.IGNORECASE)
 _TAGS_ONLY = re.compile(r"<[^>]*>")
 
@@ -144,15 +169,65 @@ _TAGS_ONLY = re.compile(r"<[^>]*>")
 def split_quoted_text(text: str) -> tuple[str, str]:
     """(what the sender wrote, the quoted history or signature after it).
 
-    The second part is empty when nothing is quoted, and also when the whole
-    message would fold away (nothing would be left to read).
+    The history starts at the earliest of: a signature line ("-- "), a line of
+    underscores, an "Original Message" separator, an attribution line
+    ("On ... wrote:", "... пишет:", "... 写道"), an Outlook header block (a
+    From line with Sent right below it, or with Sent and Subject lines close
+    by), or a quote block running to the end together with the attribution
+    above it. Interleaved replies are not split. The second part is empty when
+    nothing is quoted, and also when the whole message would fold away
+    (nothing would be left to read).
     """
-    cut = _TEXT_CUT.search(text)
-    start = cut.start() if cut else len(text)
-    trailing = _TRAILING_QUOTE.search(text)
-    if trailing and trailing.start() < start and text[trailing.start() :].strip():
-        start = trailing.start()
-    main, folded = text[:start].rstrip(), text[start:].strip("\n")
+    lines = text.replace("\r\n", "\n").split("\n")
+    blank = [not line.strip() for line in lines]
+    quoted = [line.lstrip().startswith(">") for line in lines]
+    cuts = []
+    for i, line in enumerate(lines):
+        if line in ("-- ", "--") or _RULE.fullmatch(line):
+            cuts.append(i)
+            break
+    for i, line in enumerate(lines):
+        if _ORIGINAL_LINE.match(line) or _ATTRIBUTION_LINE.match(line):
+            cuts.append(i)
+            break
+        window = lines[i + 1 : i + 8]
+        if _OUTLOOK_FROM.match(line) and (
+            (window and _OUTLOOK_SENT.match(window[0]))
+            or (
+                any(_OUTLOOK_SENT.match(w) for w in window[:4])
+                and any(_OUTLOOK_SUBJECT.match(w) for w in window)
+            )
+        ):
+            above = i - 1
+            while above >= 0 and blank[above]:
+                above -= 1
+            cuts.append(above if above >= 0 and _RULE_ABOVE.match(lines[above]) else i)
+            break
+    start = len(lines)
+    while start > 0 and (blank[start - 1] or quoted[start - 1]):
+        start -= 1
+    if any(quoted[start:]):
+        above = start - 1
+        while above >= 0 and blank[above]:
+            above -= 1
+        line = lines[above].rstrip() if above >= 0 else ""
+        if line.endswith((":", "\uff1a")) and (
+            _ATTRIBUTION_END.search(line) or "@" in line or any(c.isdigit() for c in line)
+        ):
+            start = above
+            if (
+                above > 0
+                and not blank[above - 1]
+                and not _ATTRIBUTION_START.match(line)
+                and _ATTRIBUTION_START.match(lines[above - 1])
+            ):
+                start = above - 1
+        cuts.append(start)
+    if not cuts:
+        return text, ""
+    cut = min(cuts)
+    main = "\n".join(lines[:cut]).rstrip()
+    folded = "\n".join(lines[cut:]).strip("\n")
     if not main.strip() or not folded.strip():
         return text, ""
     return main, folded
@@ -171,7 +246,7 @@ def split_quoted_html(html: str) -> tuple[str, str]:
         # Take the "On Monday, Carol wrote:" line above the quote along with it.
         before = html[max(0, start - 600) : start]
         for block in reversed(list(_BLOCK_START.finditer(before))):
-            if _HTML_ATTRIBUTION.search(_TAGS_ONLY.sub(" ", before[block.start() :])):
+            if _ATTRIBUTION_LINE.search(_TAGS_ONLY.sub(" ", before[block.start() :])):
                 start -= len(before) - block.start()
                 break
     main, folded = html[:start], html[start:]
