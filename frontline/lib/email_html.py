@@ -1,8 +1,9 @@
 """Email HTML as Frontline keeps and shows it: sanitised, remote images held back.
 
-Pure functions, no database. The mail parser sanitises HTML as it reads a
-message; :func:`clean_message_html` does it again when a message is stored
-(defence in depth: whatever produced the HTML, what is stored is safe to show).
+Pure functions, no database. One sanitiser policy, :func:`clean_message_html`:
+the mail parser cleans HTML with it as it reads a message, and the actions
+clean again when a message is stored (defence in depth: whatever produced the
+HTML, what is stored is safe to show).
 Remote images never load by themselves: their URL sits in ``data-remote-src``
 until an agent asks for :func:`with_remote_images`. :func:`split_quoted_html`
 and :func:`split_quoted_text` find where quoted history or a signature starts,
@@ -16,9 +17,9 @@ import re
 import nh3
 
 TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "center", "code", "col", "colgroup",
+    "a", "abbr", "b", "big", "blockquote", "br", "caption", "center", "code", "col", "colgroup",
     "dd", "del", "div", "dl", "dt", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-    "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span", "strike",
+    "i", "img", "ins", "kbd", "li", "nobr", "ol", "p", "pre", "q", "s", "small", "span", "strike",
     "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u",
     "ul",
 }  # fmt: skip
@@ -49,9 +50,23 @@ STYLE_PROPERTIES = {
     "text-align", "text-decoration", "text-indent", "text-transform", "vertical-align",
     "white-space", "width",
 }  # fmt: skip
+# The HTML parser's "formatting elements". Rebuilding them after a block closes is
+# quadratic (160 KB of crafted HTML came out as 74 MB), so they are cleaned under
+# another name, which the tree builder treats as an ordinary element.
+_FORMATTING = (
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
+    "tt", "u",
+)  # fmt: skip
+_FORMATTING_NAMES = "|".join(_FORMATTING)
+_DISGUISE = re.compile(rf"<(/?)({_FORMATTING_NAMES})(?=[\t\n\f\r />])", re.IGNORECASE | re.ASCII)
+_UNDISGUISE = re.compile(rf"<(/?)fl-({_FORMATTING_NAMES})(?=[\s/>])")
 _DATA_IMAGE = re.compile(r"data:image/(?:png|gif|jpeg|jpg|webp|bmp);base64,", re.I)
 _REMOTE = re.compile(r"https?://", re.I)
 _CSS_CODE = re.compile(r"expression\s*\(|url\s*\(|javascript:|behavior\s*:", re.I)
+
+
+def _disguised(tag: str) -> str:
+    return f"fl-{tag}" if tag in _FORMATTING else tag
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
@@ -59,7 +74,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         return None if value.strip().lower().startswith(("data:", "cid:")) else value
     if tag == "img" and attribute == "src":
         src = value.strip()
-        if src.lower().startswith("cid:") or _DATA_IMAGE.match(src) or _REMOTE.match(src):
+        if src.lower().startswith(("//", "cid:")) or _REMOTE.match(src) or _DATA_IMAGE.match(src):
             return src
         return None
     if attribute == "data-remote-src":
@@ -69,36 +84,69 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+def _scheme_relative_only(url: str) -> str | None:
+    """Scheme-relative "//host/x" is remote: keep it (it gets held). "/x" is our site: drop."""
+    return "https:" + url if url.startswith("//") else None
+
+
+# The one policy for mail HTML: the parser, the actions that store a message and
+# the desk that shows it all clean through this.
 _CLEANER = nh3.Cleaner(
-    tags=TAGS,
+    tags={_disguised(tag) for tag in TAGS},
     clean_content_tags=DROPPED_CONTENT,
-    attributes=ATTRIBUTES,
+    attributes={_disguised(tag): names for tag, names in ATTRIBUTES.items()},
     attribute_filter=_attribute_filter,
     url_schemes={"cid", "data", "http", "https", "mailto", "tel"},
-    url_relative="deny",
+    url_relative=_scheme_relative_only,
     link_rel=None,
-    set_tag_attribute_values={"a": {"rel": "noopener noreferrer", "target": "_blank"}},
+    # One attribute only: nh3 adds these in hash order, which would make the output
+    # differ from one run to the next. target="_blank" is added after, in _clean.
+    set_tag_attribute_values={"fl-a": {"rel": "noopener noreferrer"}},
     filter_style_properties=STYLE_PROPERTIES,
     strip_comments=True,
 )
 # nh3 output quotes every attribute value with '"' and escapes '"', '<' and '>' in it.
 _IMG_TAG = re.compile(r'<img\b(?:[^>"]|"[^"]*")*>')
 _REMOTE_SRC = re.compile(r'(\s)src="(https?://[^"]*)"', re.I)
-_HELD_SRC = re.compile(r'(\s)data-remote-src="([^"]*)"')
+# Only an http(s) URL is given back; any other held value is dropped by the policy.
+_HELD_SRC = re.compile(r'(\s)data-remote-src="(https?://[^"]*)"', re.I)
 _ANY_SRC = re.compile(r'\ssrc="[^"]*"')
+_LINK = re.compile(r"<a(?=[\s>])")  # in nh3 output "<" starts a tag: text has "&lt;"
+
+
+def _clean(html: str) -> str:
+    cleaned = _UNDISGUISE.sub(r"<\1\2", _CLEANER.clean(_DISGUISE.sub(r"<\1fl-\2", html)))
+    return _LINK.sub('<a target="_blank"', cleaned)
 
 
 def clean_message_html(html: str) -> str:
     """Sanitised HTML safe to store and show: no scripts, event handlers,
     ``javascript:`` URLs or CSS that loads or runs anything; remote image URLs
-    moved to ``data-remote-src`` so nothing is fetched until asked."""
+    moved to ``data-remote-src`` so nothing is fetched until asked.
+
+    Idempotent. A ``data-remote-src`` that a sender wrote is treated like any
+    remote ``src``: released, then held again with the rest.
+    """
     if not html or not html.strip():
         return ""
-    return _hold_remote_images(_CLEANER.clean(html))
+    return _hold_remote_images(_release_remote_images(_clean(html)))
 
 
 def _hold_remote_images(cleaned: str) -> str:
     return _IMG_TAG.sub(lambda m: _REMOTE_SRC.sub(r'\1data-remote-src="\2"', m[0]), cleaned)
+
+
+def _release_remote_images(cleaned: str) -> str:
+    """Held URLs back into ``src``. On cleaned HTML only: on raw HTML an unclosed
+    ``<img`` makes ``_IMG_TAG`` scan to the end, quadratic over many of them."""
+
+    def release(match: re.Match[str]) -> str:
+        tag = match[0]
+        if not _HELD_SRC.search(tag):
+            return tag
+        return _HELD_SRC.sub(r'\1src="\2"', _ANY_SRC.sub("", tag))
+
+    return _IMG_TAG.sub(release, cleaned)
 
 
 def has_remote_images(html: str) -> bool:
@@ -108,14 +156,7 @@ def has_remote_images(html: str) -> bool:
 def with_remote_images(html: str) -> str:
     """The stored HTML with its remote images given back their URL, sanitised again:
     still no scripts, handlers or ``javascript:`` URLs."""
-
-    def release(match: re.Match[str]) -> str:
-        tag = match[0]
-        if not _HELD_SRC.search(tag):
-            return tag
-        return _HELD_SRC.sub(r'\1src="\2"', _ANY_SRC.sub("", tag))
-
-    return _CLEANER.clean(_IMG_TAG.sub(release, html))
+    return _release_remote_images(_clean(html))
 
 
 # --- quoted history and signatures -------------------------------------------
@@ -252,4 +293,4 @@ def split_quoted_html(html: str) -> tuple[str, str]:
     main, folded = html[:start], html[start:]
     if not _TAGS_ONLY.sub("", main).strip() or not _TAGS_ONLY.sub("", folded).strip():
         return html, ""
-    return _CLEANER.clean(main), _CLEANER.clean(folded)
+    return _clean(main), _clean(folded)

@@ -485,7 +485,8 @@ def test_hostile_html_is_sanitised_and_remote_images_are_not_fetched():
         assert forbidden not in html.lower()
     assert 'data-remote-src="https://evil.test/pixel.gif?id=42"' in html
     assert 'data-remote-src="https://cdn.evil.test/logo.png"' in html
-    assert '<a href="https://evil.test/pay" rel="noopener noreferrer">pay now</a>' in html
+    link = '<a target="_blank" href="https://evil.test/pay" rel="noopener noreferrer">pay now</a>'
+    assert link in html
     assert '<div style="color:red">' in html
 
 
