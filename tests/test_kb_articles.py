@@ -1,6 +1,8 @@
 # ruff: noqa: RUF001 (Cyrillic and Chinese text on purpose)
 """Knowledge-base articles: written by staff, rendered safely, seen by the right people."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,8 +50,9 @@ def kb(people):
     )
     actions.publish_article(public, by=people.alice)
     actions.publish_article(internal, by=people.alice)
-    return type("KB", (), {"account": account, "passwords": passwords, "public": public,
-                           "internal": internal, "draft": draft})  # fmt: skip
+    return SimpleNamespace(
+        account=account, passwords=passwords, public=public, internal=internal, draft=draft
+    )
 
 
 def test_markdown_is_rendered():
