@@ -2,10 +2,10 @@
 """The words of a text as the knowledge base matches them. Pure functions.
 
 A crude but language-agnostic stand-in for a search engine: words are folded to
-lower case and cut to their first letters (so "invoice" matches "invoices" and
-"пароль" matches "пароля"), Chinese text, which has no spaces, is cut into
-pairs of characters. Both sides of a match (articles and what a customer types)
-go through :func:`terms`.
+lower case, lose a plural "s" and are cut to their first letters (so "jam"
+matches "jams", "printer" "printers", and "пароль" "пароля"); Chinese text,
+which has no spaces, is cut into pairs of characters. Both sides of a match
+(articles and what a customer types) go through :func:`terms`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def terms(text: str, *, limit: int | None = None) -> list[str]:
         elif len(token) < MIN_LENGTH or token in STOPWORDS:
             continue
         else:
+            if len(token) > MIN_LENGTH and token.endswith("s") and not token.endswith("ss"):
+                token = token[:-1]  # English plurals: "jams" is "jam"
             pieces = [token[:STEM_LENGTH]]
         for piece in pieces:
             seen.setdefault(piece, None)
