@@ -1,12 +1,19 @@
 """The public help centre (/help/): public articles for anyone, internal ones never
 for customers or visitors; views, "Was this helpful?" and search."""
 
+from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 
 from frontline.knowledge import actions
-from frontline.knowledge.models import Article, ArticleCategory, ArticleFeedback
+from frontline.knowledge.models import (
+    Article,
+    ArticleCategory,
+    ArticleFeedback,
+    ReplyTemplate,
+)
 from tests.conftest import login
 
 
@@ -180,3 +187,15 @@ def test_the_article_page_has_a_bounded_number_of_queries(
     login(client, people.carol)
     with django_assert_max_num_queries(5):
         assert client.get(f"/help/articles/{kb.public.pk}/").status_code == 200
+
+
+def test_the_demo_has_public_and_internal_articles_in_three_languages(client, db):
+    call_command("demo", stdout=StringIO())
+    articles = Article.objects.published()
+    assert set(articles.values_list("language", flat=True)) == {"en", "ru", "zh-hans"}
+    assert set(articles.values_list("visibility", flat=True)) == {"public", "internal"}
+    assert articles.filter(translation_of__isnull=False).count() >= 6
+    home = client.get("/help/").content.decode()
+    assert "Reset a forgotten password" in home and "Refunds: who approves" not in home
+    assert "打印机提示卡纸" in client.get("/help/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ReplyTemplate.objects.filter(is_active=True).count() >= 3
