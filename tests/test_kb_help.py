@@ -115,6 +115,7 @@ def test_the_home_page_lists_the_most_viewed_articles_of_each_category(client, p
 def test_readers_see_articles_in_their_language_with_links_to_translations(client, kb):
     page = client.get("/help/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Как сбросить пароль" in page and "Reset your password" not in page
+    assert "Чем мы можем помочь?" in page
     page = client.get(f"/help/articles/{kb.public.pk}/").content.decode()
     assert f'href="/help/articles/{kb.ru.pk}/" lang="ru"' in page
 
