@@ -159,8 +159,10 @@ def test_a_translation_is_started_from_the_original(client, people, category):
     login(client, people.alice)
     new_article(client, category)
     original = Article.objects.get()
-    form = client.get("/desk/kb/new/", {"translation_of": original.pk}).content.decode()
+    form = client.get("/desk/kb/new/", {"translation_of": original.pk, "language": "ru"})
+    form = form.content.decode()
     assert f'name="translation_of" value="{original.pk}"' in form and "Refunds" in form
+    assert '<option value="ru" selected>' in form
     data = {"translation_of": original.pk}
     response = new_article(client, category, language="en", **data)
     assert response.status_code == 400
@@ -169,7 +171,8 @@ def test_a_translation_is_started_from_the_original(client, people, category):
     ru = Article.objects.get(language="ru")
     assert ru.translation_of == original
     page = client.get(f"/desk/kb/{original.pk}/").content.decode()
-    assert f'href="/desk/kb/{ru.pk}/" lang="ru"' in page and "Translate into" in page
+    assert f'href="/desk/kb/{ru.pk}/" lang="ru"' in page
+    assert f"?translation_of={original.pk}&amp;language=zh-hans" in page
     assert client.get("/desk/kb/new/", {"translation_of": "x"}).status_code == 404
 
 

@@ -83,9 +83,9 @@ def _original(request: AuthedRequest) -> Article | None:
 def kb_new(request: AuthedRequest) -> HttpResponse:
     """A new draft, or with ``?translation_of=<id>`` a translation of that article."""
     original = _original(request)
-    initial: dict[str, Any] = {}
+    initial: dict[str, Any] = {"language": request.GET.get("language", "")}
     if original is not None:
-        initial = {
+        initial |= {
             "category": original.category_id,
             "visibility": original.visibility,
             "title": original.title,
@@ -159,7 +159,7 @@ def kb_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 body=data["body"],
                 category=data["category"],
                 visibility=data["visibility"],
-                owner=data["owner"] or article.owner,
+                owner=data["owner"] or request.user,
                 note=data["note"],
                 by=request.user,
             )
