@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from frontline.lib.prepared import Prepared
 
-from .models import Organisation, Role, User
+from .models import CustomerNote, Organisation, Role, User
 
 
 def address_key(address: str) -> str:
@@ -262,3 +262,19 @@ def new_contact(
     user.set_unusable_password()
     user.save()
     return user
+
+
+def add_customer_note(about: User | Organisation, *, body: str, by: User) -> CustomerNote:
+    """Staff write down something about a customer or an organisation (staff
+    only, never shown to customers). ``PermissionDenied`` for anyone else,
+    ``ValidationError`` for an empty note or a note about staff."""
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff write notes about customers.")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write a note.")})
+    if isinstance(about, User):
+        if about.is_staff_member:
+            raise ValidationError(_("Notes are about customers, not staff."))
+        return CustomerNote.objects.create(contact=about, body=body, author=by)
+    return CustomerNote.objects.create(organisation=about, body=body, author=by)

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Organisation, Role, User
 
 from .models import (
     LINK_LABELS_FROM_TARGET,
@@ -197,3 +197,46 @@ def visible_links(user: User, ticket: Ticket) -> list[ShownLink]:
         if other in seen:
             shown.append(ShownLink(str(label), seen[other]))
     return shown
+
+
+# Contacts and organisations in the desk. Who may see a customer follows from
+# the tickets: supervisors and admins see every customer; an agent sees a
+# contact who asked or takes part in a ticket the agent may see, and an
+# organisation with such a ticket (or every customer, with the setting
+# AGENTS_SEE_ALL_CUSTOMERS). Customers never see these pages.
+
+
+def _sees_all_customers(user: User) -> bool:
+    return user.sees_all_tickets or settings.FRONTLINE["AGENTS_SEE_ALL_CUSTOMERS"]
+
+
+def access_contact_for_staff(user: User, contact_id: int) -> User:
+    """A customer's contact page for staff; ``Http404`` for customers, for
+    staff accounts and for a contact with no ticket the agent may see."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404
+    contact = get_object_or_404(
+        User.objects.select_related("organisation"), pk=contact_id, role=Role.CUSTOMER
+    )
+    if _sees_all_customers(user):
+        return contact
+    tickets = Ticket.objects.for_agent(user)
+    if tickets.filter(requester=contact).exists():
+        return contact
+    taking_part = TicketParticipant.objects.filter(user=contact).values("ticket_id")
+    if tickets.filter(pk__in=taking_part).exists():
+        return contact
+    raise Http404
+
+
+def access_organisation_for_staff(user: User, organisation_id: int) -> Organisation:
+    """An organisation's page for staff; ``Http404`` for customers and for an
+    organisation with no ticket the agent may see."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    if _sees_all_customers(user):
+        return organisation
+    if Ticket.objects.for_agent(user).filter(organisation=organisation).exists():
+        return organisation
+    raise Http404
