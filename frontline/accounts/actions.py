@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from frontline.lib.languages import detect_language
 from frontline.lib.prepared import Prepared
 
 from .models import CustomerNote, Organisation, Role, User
@@ -278,3 +279,16 @@ def add_customer_note(about: User | Organisation, *, body: str, by: User) -> Cus
             raise ValidationError(_("Notes are about customers, not staff."))
         return CustomerNote.objects.create(contact=about, body=body, author=by)
     return CustomerNote.objects.create(organisation=about, body=body, author=by)
+
+
+def learn_language(user: User, *, text: str) -> str:
+    """Set the language of a customer who never chose one from ``text``, which
+    they wrote (their first mail), if it can be told surely. Never overrides a
+    language already set (the condition is in the UPDATE, so a choice made
+    meanwhile wins). Returns the language the customer has afterwards."""
+    if user.language or user.is_staff_member:
+        return user.language
+    language = detect_language(text)
+    if language and User.objects.filter(pk=user.pk, language="").update(language=language):
+        user.language = language
+    return user.language

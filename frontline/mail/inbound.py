@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Subquery
 from django.utils import timezone
 
-from frontline.accounts.actions import address_key, contact_for
+from frontline.accounts.actions import address_key, contact_for, learn_language
 from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueued_together
@@ -359,6 +359,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     if parsed.auto.is_automatic and ticket is None:
         return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
+    learn_language(sender, text=parsed.text)  # mail to them goes out in the language they write
     notes: list[str] = []
     files, dropped = _attachments(parsed)
     if dropped:

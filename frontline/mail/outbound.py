@@ -184,11 +184,11 @@ def _context(
             "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
         }
         if notice == Notice.RECEIVED and recipient.pk == ticket.requester_id:
-            context |= _missing_answers(ticket)
+            context |= _missing_answers(ticket, recipient.language)
     return context
 
 
-def _missing_answers(ticket: Ticket) -> dict[str, Any]:
+def _missing_answers(ticket: Ticket, language: str) -> dict[str, Any]:
     """What the acknowledgement of a mail asks for: the required questions of
     the ticket's form it left open, and the signed link to answer them."""
     missing = ticket.missing_answers()
@@ -196,7 +196,7 @@ def _missing_answers(ticket: Ticket) -> dict[str, Any]:
         return {}
     token = answers_token(ticket)
     return {
-        "missing_labels": [spec.label for spec in missing],
+        "missing_labels": [spec.label_in(language or "en") for spec in missing],
         "answers_url": _site_link(reverse("portal:answers", args=[token])),
     }
 

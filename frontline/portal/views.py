@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -323,11 +324,17 @@ def callback_sent(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def answers(request: HttpRequest, token: str) -> HttpResponse:
     """The signed link of an acknowledgement: the questions the customer's mail
-    left open, answered without signing in. Good until answered or expired."""
+    left open, answered without signing in. Good until answered or expired.
+    In the customer's language, as the mail that carried the link was."""
     try:
         ticket = access_ticket_by_answers_token(token)
     except LinkExpired:
         return render(request, "portal/answers.html", {"expired": True}, status=410)
+    with translation.override(ticket.requester.language or get_language()):
+        return _answers(request, ticket)
+
+
+def _answers(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     specs = ticket.missing_answers()
     if not specs:
         return render(request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410)

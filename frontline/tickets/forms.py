@@ -76,15 +76,15 @@ class SingleFileField(forms.FileField):
 
 def _form_field(spec: FormField) -> forms.Field:
     common: dict[str, Any] = {
-        "label": spec.label,
+        "label": spec.label_in(),
         "required": spec.required,
-        "help_text": spec.help_text,
+        "help_text": spec.help_text_in(),
     }
     match spec.field_type:
         case FieldType.LONG_TEXT:
             return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
         case FieldType.CHOICE:
-            choices = [("", "—")] + [(c, c) for c in spec.choice_list]
+            choices = [("", "—"), *spec.choice_labels()]
             return forms.ChoiceField(choices=choices, **common)
         case FieldType.NUMBER:
             return forms.DecimalField(max_digits=20, decimal_places=6, **common)
@@ -166,7 +166,7 @@ def normalise_field_values(
             else (value in (None, "", []))
         )
         if spec.required and empty and not allow_missing:
-            errors[spec.key] = _("“%(label)s” is required.") % {"label": spec.label}
+            errors[spec.key] = _("“%(label)s” is required.") % {"label": spec.label_in()}
             continue
         if empty:
             continue

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
@@ -75,11 +76,32 @@ class Tag(models.Model):
         return self.name
 
 
+def translated(obj: models.Model, field: str, language: str | None = None) -> str:
+    """``obj.<field>`` in ``language`` (the active one if not given): its
+    per-language column (``name_ru``, ``label_zh_hans``) if filled in, else the
+    field itself (English, the canonical text)."""
+    code = (language or get_language() or "").lower().replace("-", "_")
+    if code and code != "en":
+        value = getattr(obj, f"{field}_{code}", "")
+        if value:
+            return str(value)
+    return str(getattr(obj, field))
+
+
 class Category(models.Model):
-    """What a request is about. Carries the form the portal shows for it."""
+    """What a request is about. Carries the form the portal shows for it.
+
+    Name and description in each language of the site: the plain field is
+    English (and what events and rules name); ``*_ru`` and ``*_zh_hans`` are
+    shown to people who read those (``display_name``), if filled in.
+    """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100, blank=True)
+    name_zh_hans = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_zh_hans = models.TextField(_("description (Chinese)"), blank=True)
     default_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -96,6 +118,14 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self, "name")
+
+    @property
+    def display_description(self) -> str:
+        return translated(self, "description")
 
 
 class FieldType(models.TextChoices):
@@ -116,12 +146,26 @@ class FormField(models.Model):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="fields")
     key = models.SlugField(_("key"), max_length=50)
     label = models.CharField(_("label"), max_length=200)
+    label_ru = models.CharField(_("label (Russian)"), max_length=200, blank=True)
+    label_zh_hans = models.CharField(_("label (Chinese)"), max_length=200, blank=True)
     field_type = models.CharField(
         _("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT
     )
     required = models.BooleanField(_("required"), default=False)
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    help_text_ru = models.CharField(_("help text (Russian)"), max_length=300, blank=True)
+    help_text_zh_hans = models.CharField(_("help text (Chinese)"), max_length=300, blank=True)
     choices = models.TextField(_("choices"), blank=True, help_text=_("One choice per line."))
+    choices_ru = models.TextField(
+        _("choices (Russian)"),
+        blank=True,
+        help_text=_("The same choices in the same order, one per line."),
+    )
+    choices_zh_hans = models.TextField(
+        _("choices (Chinese)"),
+        blank=True,
+        help_text=_("The same choices in the same order, one per line."),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -136,6 +180,23 @@ class FormField(models.Model):
     @property
     def choice_list(self) -> list[str]:
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def label_in(self, language: str | None = None) -> str:
+        return translated(self, "label", language)
+
+    def help_text_in(self, language: str | None = None) -> str:
+        return translated(self, "help_text", language)
+
+    def choice_labels(self, language: str | None = None) -> list[tuple[str, str]]:
+        """(value, label) for each choice: the value is the English line, kept
+        in the answer whatever the language; the label is the same line of
+        the language's list, if that list has as many lines."""
+        values = self.choice_list
+        shown = [line.strip() for line in translated(self, "choices", language).splitlines()]
+        shown = [line for line in shown if line]
+        if len(shown) != len(values):
+            shown = values
+        return list(zip(values, shown, strict=True))
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):

@@ -151,12 +151,25 @@ def form_answers(ticket: Ticket) -> list[tuple[str, Any, bool]]:
     if not ticket.fields:
         return []
     specs = list(ticket.category.fields.all()) if ticket.category else []
-    labels = {spec.key: spec.label for spec in specs}
+    labels = {spec.key: spec.label_in() for spec in specs}
+    # A choice answer is kept in English; shown in the reader's language.
+    choices = {spec.key: dict(spec.choice_labels()) for spec in specs if spec.choice_list}
     keys = [s.key for s in specs if s.key in ticket.fields]
     keys += [k for k in ticket.fields if k not in labels]
     return [
-        (labels.get(key, key), ticket.fields[key], _is_file(ticket.fields[key])) for key in keys
+        (
+            labels.get(key, key),
+            _shown(ticket.fields[key], choices.get(key)),
+            _is_file(ticket.fields[key]),
+        )
+        for key in keys
     ]
+
+
+def _shown(value: Any, choices: dict[str, str] | None) -> Any:
+    if choices and isinstance(value, str):
+        return choices.get(value, value)
+    return value
 
 
 def _is_file(value: Any) -> bool:
