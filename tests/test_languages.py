@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian and Chinese text on purpose
 """Category names, form questions and mail in the customer's language."""
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail as sent
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -279,3 +280,55 @@ def test_the_ticket_page_reads_any_number_of_links_in_two_queries(
     with django_assert_max_num_queries(len(unlinked) + 1):
         page = client.get(url)
     assert page.text.count("parent of") == 8
+
+
+def test_a_merge_is_undone_within_a_day_and_everything_goes_back(people, pair, client):
+    first, second = pair
+    before = {
+        "messages": set(first.messages.values_list("pk", flat=True)),
+        "attachments": set(first.attachments.values_list("pk", flat=True)),
+        "events": set(first.events.values_list("pk", flat=True)),
+        "status": Ticket.objects.get(pk=first.pk).status,
+    }
+    actions.merge_tickets(first, into=second, by=people.alice)
+    later = actions.add_reply(second, body="Fixed for both of you.", by=people.alice)
+    login(client, people.alice)
+    page = client.get(reverse("desk:ticket", args=[second.pk]))
+    assert "merged from" in page.text and "Undo the merge" in page.text
+    response = client.post(reverse("desk:undo_merge", args=[first.pk]))
+    assert response.status_code == 302 and response.url == reverse("desk:ticket", args=[first.pk])
+    first.refresh_from_db()
+    assert first.merged_into_id is None and first.status == before["status"]
+    assert set(first.messages.values_list("pk", flat=True)) == before["messages"]
+    assert set(first.attachments.values_list("pk", flat=True)) == before["attachments"]
+    assert before["events"] <= set(first.events.values_list("pk", flat=True))
+    assert later.pk in set(second.messages.values_list("pk", flat=True))
+    assert list(second.participants.all()) == []
+    assert not TicketLink.objects.exists()
+    assert first.events.filter(kind=EventKind.UNMERGED).count() == 1
+    assert second.events.filter(kind=EventKind.UNMERGED).count() == 1
+    assert client.get(reverse("desk:ticket", args=[first.pk])).status_code == 200
+
+
+def test_a_merge_cannot_be_undone_after_a_day(people, pair):
+    first, second = pair
+    actions.merge_tickets(first, into=second, by=people.alice)
+    with (
+        time_machine.travel(
+            timezone.now() + actions.UNDO_MERGE_WITHIN + datetime.timedelta(minutes=1)
+        ),
+        pytest.raises(ValidationError),
+    ):
+        actions.undo_merge(first, by=people.alice)
+    assert Ticket.objects.get(pk=first.pk).merged_into_id == second.pk
+
+
+def test_merged_tickets_are_not_relinked_or_unlinked_by_hand(people, pair):
+    first, second = pair
+    actions.merge_tickets(first, into=second, by=people.alice)
+    with pytest.raises(ValidationError):
+        actions.link_tickets(second, to=first, kind=LinkKind.RELATED, by=people.alice)
+    with pytest.raises(ValidationError):
+        actions.link_tickets(first, to=second, kind=LinkKind.MERGED, by=people.alice)
+    assert not actions.unlink_tickets(second, other=first, by=people.alice)
+    assert TicketLink.objects.get().kind == LinkKind.MERGED

@@ -77,3 +77,20 @@ def unlink(request: AuthedRequest, number: int, other: int) -> HttpResponse:
     if actions.unlink_tickets(ticket, other=linked, by=request.user):
         messages.success(request, _("The link to %(ref)s is removed.") % {"ref": linked.reference})
     return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
+@require_POST
+def undo_merge(request: AuthedRequest, number: int) -> HttpResponse:
+    """Undo the merge of ticket ``number`` (the merged one) into its survivor."""
+    ticket = access_ticket_for_agent(request.user, number)
+    into = ticket.merged_into_id
+    try:
+        actions.undo_merge(ticket, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        back = _other(request, into) if into else None
+        return _refused(request, back or ticket, " ".join(getattr(exc, "messages", [str(exc)])))
+    messages.success(
+        request, _("The merge is undone: %(ref)s is back.") % {"ref": ticket.reference}
+    )
+    return redirect("desk:ticket", number=ticket.pk)

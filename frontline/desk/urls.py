@@ -30,6 +30,7 @@ urlpatterns = [
         name="remove_participant",
     ),
     path("tickets/<int:number>/merge/", relation_views.merge, name="merge"),
+    path("tickets/<int:number>/unmerge/", relation_views.undo_merge, name="undo_merge"),
     path("tickets/<int:number>/link/", relation_views.link, name="link"),
     path("tickets/<int:number>/links/<int:other>/remove/", relation_views.unlink, name="unlink"),
     path("contacts/<int:contact_id>/", customer_views.contact, name="contact"),

@@ -15,11 +15,13 @@ from django.core import signing
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from frontline.accounts.models import Organisation, Role, User
 
 from .models import (
     LINK_LABELS_FROM_TARGET,
+    UNDO_MERGE_WITHIN,
     Attachment,
     LinkKind,
     Message,
@@ -171,6 +173,10 @@ class ShownLink:
 
     label: str
     other: Ticket
+    kind: str
+    # For a merge link shown on the survivor: the merged ticket, while the
+    # merge can still be undone.
+    undoable: bool = False
 
 
 def visible_links(user: User, ticket: Ticket) -> list[ShownLink]:
@@ -190,12 +196,18 @@ def visible_links(user: User, ticket: Ticket) -> list[ShownLink]:
     }
     shown = []
     for link in links:
+        kind = LinkKind(link.kind)
         if link.source_id == ticket.pk:
-            other, label = link.target_id, LinkKind(link.kind).label
+            other, label = link.target_id, kind.label
         else:
-            other, label = link.source_id, LINK_LABELS_FROM_TARGET[LinkKind(link.kind)]
+            other, label = link.source_id, LINK_LABELS_FROM_TARGET[kind]
+        undoable = (
+            kind == LinkKind.MERGED
+            and link.target_id == ticket.pk
+            and timezone.now() - link.created_at < UNDO_MERGE_WITHIN
+        )
         if other in seen:
-            shown.append(ShownLink(str(label), seen[other]))
+            shown.append(ShownLink(str(label), seen[other], kind, undoable))
     return shown
 
 

@@ -6,6 +6,7 @@ here hold data, facts about one object, and the reusable queries.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -551,6 +552,7 @@ class EventKind(models.TextChoices):
     MERGED_INTO = "merged_into", _("Merged into another ticket")
     LINKED = "linked", _("Linked to another ticket")
     UNLINKED = "unlinked", _("Link to another ticket removed")
+    UNMERGED = "unmerged", _("Merge undone")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.
@@ -563,6 +565,7 @@ PUBLIC_EVENT_KINDS = (
     EventKind.REOPENED,
     EventKind.MERGED,
     EventKind.MERGED_INTO,
+    EventKind.UNMERGED,
 )
 
 
@@ -591,6 +594,8 @@ class LinkKind(models.TextChoices):
     RELATED = "related", _("related to")
     DUPLICATE = "duplicate", _("duplicate of")
     CHILD = "child", _("child of")
+    # Written by merge_tickets only: the merged ticket points at its survivor.
+    MERGED = "merged", _("merged into")
 
 
 # How a link reads from its target's side ("#7 duplicate of #5": #5 is duplicated by #7).
@@ -598,7 +603,13 @@ LINK_LABELS_FROM_TARGET = {
     LinkKind.RELATED: _("related to"),
     LinkKind.DUPLICATE: _("duplicated by"),
     LinkKind.CHILD: _("parent of"),
+    LinkKind.MERGED: _("merged from"),
 }
+
+
+# How long a merge can be undone: long enough to notice a mistake, short
+# enough that little has happened on the survivor since.
+UNDO_MERGE_WITHIN = datetime.timedelta(days=1)
 
 
 class TicketLink(models.Model):

@@ -103,6 +103,8 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
                 "kind": kind.label,
                 "number": d.get("other"),
             }
+        case EventKind.UNMERGED:
+            return _("Merge with #%(number)s undone") % {"number": d.get("other")}
         case EventKind.UNLINKED:
             return _("Link to #%(number)s removed") % {"number": d.get("other")}
     return event.get_kind_display()

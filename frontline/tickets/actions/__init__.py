@@ -26,11 +26,21 @@ from .changes import (
 from .messages import add_note, add_reply, log_call, request_information
 from .opening import open_ticket
 from .people import add_participant, remove_participant, take_over_requests
-from .relations import link_tickets, merge_tickets, same_customer, surviving, unlink_tickets
+from .relations import (
+    UNDO_MERGE_WITHIN,
+    link_tickets,
+    may_undo_merge,
+    merge_tickets,
+    same_customer,
+    surviving,
+    undo_merge,
+    unlink_tickets,
+)
 
 __all__ = [
     "OPEN_STATUSES",
     "RESOLUTION_TARGET",
+    "UNDO_MERGE_WITHIN",
     "NothingMissing",
     "TicketClosed",
     "add_note",
@@ -45,6 +55,7 @@ __all__ = [
     "confirm_solved",
     "link_tickets",
     "log_call",
+    "may_undo_merge",
     "merge_tickets",
     "open_ticket",
     "remove_participant",
@@ -53,6 +64,7 @@ __all__ = [
     "set_tags",
     "surviving",
     "take_over_requests",
+    "undo_merge",
     "unlink_tickets",
     "update_field_values",
 ]

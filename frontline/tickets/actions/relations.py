@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -13,6 +15,7 @@ from frontline.accounts.models import User
 from ..access import can_see_ticket
 from ..events import record_event
 from ..models import (
+    UNDO_MERGE_WITHIN,
     Attachment,
     EventKind,
     LinkKind,
@@ -24,7 +27,7 @@ from ..models import (
     TicketLink,
     TicketParticipant,
 )
-from ._base import _require_staff, _require_staff_or_system
+from ._base import _require_staff, _require_staff_or_system, _touch
 
 
 def _may_relate(by: User | None, *tickets: Ticket) -> None:
@@ -79,9 +82,13 @@ def merge_tickets(ticket: Ticket, *, into: Ticket, by: User) -> Ticket:
                     "the other's conversation. Link them instead."
                 )
             )
-        moved_events = TicketEvent.objects.filter(ticket=ticket).update(ticket=into)
-        moved_messages = Message.objects.filter(ticket=ticket).update(ticket=into)
-        moved_files = Attachment.objects.filter(ticket=ticket).update(ticket=into)
+        # What moves is written down in the merge's event: undoing it moves that back.
+        event_ids = list(TicketEvent.objects.filter(ticket=ticket).values_list("pk", flat=True))
+        message_ids = list(Message.objects.filter(ticket=ticket).values_list("pk", flat=True))
+        file_ids = list(Attachment.objects.filter(ticket=ticket).values_list("pk", flat=True))
+        TicketEvent.objects.filter(pk__in=event_ids).update(ticket=into)
+        Message.objects.filter(pk__in=message_ids).update(ticket=into)
+        Attachment.objects.filter(pk__in=file_ids).update(ticket=into)
         copied = TicketParticipant.objects.filter(ticket=ticket).values_list("user_id", flat=True)
         people = [ticket.requester_id, *copied]
         taking_part = set(
@@ -96,14 +103,32 @@ def merge_tickets(ticket: Ticket, *, into: Ticket, by: User) -> Ticket:
             )
             added.append(user_id)
         Ticket.objects.filter(merged_into=ticket).update(merged_into=into)
-        old_status = ticket.status
+        TicketLink.objects.filter(
+            Q(source=ticket, target=into) | Q(source=into, target=ticket)
+        ).delete()
+        TicketLink.objects.create(
+            source=ticket, target=into, kind=LinkKind.MERGED, created_by=by, created_at=now
+        )
+        old_status, old_closed_at = ticket.status, ticket.closed_at
         ticket.merged_into = into
         ticket.status = Status.CLOSED
         ticket.closed_at = ticket.closed_at or now
         ticket.updated_at = now
         ticket.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
         record_event(
-            ticket, EventKind.MERGED_INTO, by=by, at=now, into=into.pk, old_status=old_status
+            ticket,
+            EventKind.MERGED_INTO,
+            by=by,
+            at=now,
+            into=into.pk,
+            old_status=old_status,
+            old_closed_at=old_closed_at.isoformat() if old_closed_at else None,
+            moved={
+                "events": event_ids,
+                "messages": message_ids,
+                "attachments": file_ids,
+                "participants": added,
+            },
         )
         record_event(
             into,
@@ -113,14 +138,62 @@ def merge_tickets(ticket: Ticket, *, into: Ticket, by: User) -> Ticket:
             merged=ticket.pk,
             subject=ticket.subject,
             requester=ticket.requester_id,
-            messages=moved_messages,
-            attachments=moved_files,
-            events=moved_events,
+            messages=len(message_ids),
+            attachments=len(file_ids),
+            events=len(event_ids),
             participants=added,
         )
         into.updated_at = now
         into.save(update_fields=["updated_at"])
     return into
+
+
+def may_undo_merge(link: TicketLink, now: datetime.datetime | None = None) -> bool:
+    return link.kind == LinkKind.MERGED and (now or timezone.now()) - link.created_at < (
+        UNDO_MERGE_WITHIN
+    )
+
+
+def undo_merge(ticket: Ticket, *, by: User) -> Ticket:
+    """Undo the merge of ``ticket`` (the merged one) within ``UNDO_MERGE_WITHIN``:
+    the messages, attachments and events that moved go back, the people the
+    merge brought in leave the survivor, and ``ticket`` gets its status back.
+    What was written on the survivor since stays there. An UNMERGED event on
+    each; ``ValidationError`` if it was not merged or the day is over."""
+    _require_staff(by)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.merged_into_id is None:
+            raise ValidationError(_("This ticket is not merged."))
+        into = Ticket.objects.select_for_update().get(pk=ticket.merged_into_id)
+        _may_relate(by, ticket, into)
+        link = TicketLink.objects.filter(source=ticket, target=into, kind=LinkKind.MERGED).first()
+        merge = ticket.events.filter(kind=EventKind.MERGED_INTO).order_by("-created_at").first()
+        if link is None or merge is None or not may_undo_merge(link, now):
+            raise ValidationError(_("A merge can be undone only within a day."))
+        moved = merge.data.get("moved", {})
+        TicketEvent.objects.filter(pk__in=moved.get("events", []), ticket=into).update(
+            ticket=ticket
+        )
+        Message.objects.filter(pk__in=moved.get("messages", []), ticket=into).update(ticket=ticket)
+        Attachment.objects.filter(pk__in=moved.get("attachments", []), ticket=into).update(
+            ticket=ticket
+        )
+        TicketParticipant.objects.filter(
+            ticket=into, user_id__in=moved.get("participants", []), how=ParticipantSource.MERGE
+        ).delete()
+        link.delete()
+        old_closed_at = merge.data.get("old_closed_at")
+        ticket.merged_into = None
+        ticket.status = merge.data.get("old_status") or Status.OPEN
+        ticket.closed_at = datetime.datetime.fromisoformat(old_closed_at) if old_closed_at else None
+        ticket.updated_at = now
+        ticket.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
+        record_event(ticket, EventKind.UNMERGED, by=by, at=now, other=into.pk)
+        record_event(into, EventKind.UNMERGED, by=by, at=now, other=ticket.pk)
+        _touch(into, now)
+    return ticket
 
 
 def surviving(ticket: Ticket) -> Ticket:
@@ -140,6 +213,8 @@ def link_tickets(
     """
     _may_relate(by, ticket, to)
     kind = LinkKind(kind)
+    if kind == LinkKind.MERGED:
+        raise ValidationError(_("Tickets are merged with the merge, not with a link."))
     if ticket.pk == to.pk:
         raise ValidationError(_("A ticket cannot be linked to itself."))
     now = timezone.now()
@@ -152,6 +227,8 @@ def link_tickets(
                 raise ValidationError(_("This ticket already has a parent."))
             if TicketLink.objects.filter(source=to, target=ticket, kind=LinkKind.CHILD).exists():
                 raise ValidationError(_("A ticket cannot be the parent of its own parent."))
+        if existing is not None and existing.kind == LinkKind.MERGED:
+            raise ValidationError(_("These tickets are merged; undo the merge instead."))
         if existing is not None:
             if existing.source_id == ticket.pk and existing.kind == kind:
                 return existing
@@ -172,7 +249,7 @@ def unlink_tickets(ticket: Ticket, *, other: Ticket, by: User) -> bool:
     now = timezone.now()
     with transaction.atomic():
         pair = Q(source=ticket, target=other) | Q(source=other, target=ticket)
-        deleted, _rows = TicketLink.objects.filter(pair).delete()
+        deleted, _rows = TicketLink.objects.filter(pair).exclude(kind=LinkKind.MERGED).delete()
         if deleted:
             record_event(ticket, EventKind.UNLINKED, by=by, at=now, other=other.pk)
             record_event(other, EventKind.UNLINKED, by=by, at=now, other=ticket.pk)
