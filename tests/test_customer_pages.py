@@ -180,3 +180,19 @@ def test_contact_and_organisation_pages_take_the_same_queries_for_many_tickets(
     # 9 measured: the contact page's less the contact, plus organisation and members.
     with django_assert_max_num_queries(9):
         assert client.get(org_url(people.acme)).status_code == 200
+
+
+def test_notes_about_the_customer_show_on_their_tickets_for_staff_only(people, tickets, client):
+    add_customer_note(people.carol, body="Prefers phone calls.", by=people.sam)
+    add_customer_note(people.acme, body="Key account, be quick.", by=people.sam)
+    login(client, people.alice)
+    page = client.get(reverse("desk:ticket", args=[tickets["carol_billing"].pk]))
+    assert "Prefers phone calls." in page.text and "Key account, be quick." in page.text
+    dans = client.get(reverse("desk:contact", args=[people.dan.pk]))
+    assert dans.status_code == 404
+    login(client, people.bob)
+    page = client.get(reverse("desk:ticket", args=[tickets["dan_server"].pk]))
+    assert "Prefers phone calls." not in page.text and "Key account" not in page.text
+    login(client, people.carol)
+    page = client.get(reverse("portal:ticket", args=[tickets["carol_billing"].pk]))
+    assert "Prefers phone calls." not in page.text and "Key account" not in page.text

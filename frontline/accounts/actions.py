@@ -292,3 +292,16 @@ def learn_language(user: User, *, text: str) -> str:
     if language and User.objects.filter(pk=user.pk, language="").update(language=language):
         user.language = language
     return user.language
+
+
+# Notes shown on a ticket page beside the requester (the rest on their page).
+NOTES_ON_TICKET = 3
+
+
+def customer_notes_for(ticket: Any) -> list[CustomerNote]:
+    """The latest staff notes about a ticket's requester and organisation, for
+    the agents working on it (one query)."""
+    about = Q(contact_id=ticket.requester_id)
+    if ticket.organisation_id:
+        about |= Q(organisation_id=ticket.organisation_id)
+    return list(CustomerNote.objects.filter(about).select_related("author")[:NOTES_ON_TICKET])

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.accounts.actions import contact_for
+from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
@@ -212,6 +212,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
+        "customer_notes": customer_notes_for(ticket),
         "merge_form": MergeForm(),
         "link_form": LinkForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
