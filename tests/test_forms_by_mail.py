@@ -149,3 +149,16 @@ def test_the_portal_form_still_requires_the_answers(people, client):
         {"subject": "Broken", "body": "It is broken."},
     )
     assert page.status_code == 400
+
+
+def test_a_signed_in_customer_is_offered_the_questions_on_the_portal(
+    hardware_mailbox, client, people
+):
+    ticket = receive(LETTER, mailbox=hardware_mailbox).inbound.ticket
+    client.force_login(ticket.requester)
+    page = client.get(reverse("portal:ticket", args=[ticket.pk]))
+    assert "Answer the questions" in page.text
+    link = re.search(r'href="(/portal/answers/[^"]+/)"', page.text).group(1)
+    client.post(link, {"f_serial": "SN-7"})
+    page = client.get(reverse("portal:ticket", args=[ticket.pk]))
+    assert "Answer the questions" not in page.text

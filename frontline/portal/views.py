@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from frontline.tickets.access import (
     access_attachment,
     access_ticket_by_answers_token,
     access_ticket_for_requester,
+    answers_token,
     can_see_ticket,
     requester_tickets,
 )
@@ -183,10 +185,24 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
             "may_confirm": ticket.speaks_for_requester(request.user),
+            "answers_url": _answers_url(request, ticket),
             "error": forms.get("error"),
         },
         status=status,
     )
+
+
+def _answers_url(request: AuthedRequest, ticket: Ticket) -> str:
+    """The form for the answers a mail left open, for whoever speaks for the
+    requester (only a ticket waiting for the customer can lack them)."""
+    if (
+        ticket.status != Status.WAITING_CUSTOMER
+        or ticket.category_id is None
+        or not ticket.speaks_for_requester(request.user)
+        or not ticket.missing_answers()
+    ):
+        return ""
+    return reverse("portal:answers", args=[answers_token(ticket)])
 
 
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
