@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from io import StringIO
 
 import pytest
 import time_machine
 from django.core import mail as sent
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -162,3 +164,11 @@ def test_a_signed_in_customer_is_offered_the_questions_on_the_portal(
     client.post(link, {"f_serial": "SN-7"})
     page = client.get(reverse("portal:ticket", args=[ticket.pk]))
     assert "Answer the questions" not in page.text
+
+
+def test_the_import_command_makes_a_ticket_of_such_a_letter(hardware_mailbox, tmp_path):
+    path = tmp_path / "laptop.eml"
+    path.write_bytes(LETTER)
+    out = StringIO()
+    call_command("mail", "import", str(path), "--mailbox", hardware_mailbox.address, stdout=out)
+    assert "new tickets 1" in out.getvalue() and "quarantined 1" not in out.getvalue()
