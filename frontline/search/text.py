@@ -1,0 +1,207 @@
+"""Words in, words out: the text both search engines index and the queries they run.
+
+Pure functions, no database. Text is folded here, in Python, before either
+engine sees it, so that SQLite and PostgreSQL (whatever its locale) agree:
+
+- case and diacritics: ``casefold`` after dropping combining marks, in every
+  script (``Квазар`` → ``квазар``, ``ÉTÉ`` → ``ete``; Russian ``ё`` and ``й``
+  lose their marks too, as with SQLite's ``remove_diacritics 2``);
+- Chinese, Japanese and Korean are written without spaces: each run of those
+  characters becomes its overlapping pairs (``申请退款`` → ``申请 请退 退款``), and a
+  query's run becomes the same pairs as a phrase. Most Chinese words are two
+  characters; SQLite's ``trigram`` tokenizer cannot match a two-character query
+  at all (measured: 0 of 14,994 documents containing ``退款``), pairs find all.
+
+A query is words (all must match), ``"quoted phrases"``, ``-excluded`` words
+and ``OR`` between alternatives. Anything else is taken as words: quotes left
+open close at the end, punctuation and engine syntax (``*``, ``NEAR(``, ``:``)
+are dropped, ``AND`` is implicit, so no input is ever a syntax error.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Letters and digits (not "_", which PostgreSQL's parser splits on).
+WORD = re.compile(r"[^\W_]+")
+# Han, kana, Hangul and their compatibility and extension blocks.
+CJK = re.compile(
+    r"([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)"
+)
+TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, in any script."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare.casefold())
+
+
+def tokens(text: str) -> list[str]:
+    """The words of ``text`` as the index holds them: folded, CJK runs as pairs."""
+    out: list[str] = []
+    for word in WORD.findall(fold(text)):
+        for part in CJK.split(word):
+            if not part:
+                continue
+            if CJK.fullmatch(part) and len(part) > 1:
+                out.extend(part[i : i + 2] for i in range(len(part) - 1))
+            else:
+                out.append(part)
+    return out
+
+
+def index_text(*parts: str) -> str:
+    """What goes into an index column: the tokens, separated by spaces."""
+    return " ".join(token for part in parts if part for token in tokens(part))
+
+
+Term = tuple[str, ...]  # a word or phrase: its tokens, which must follow each other
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """All ``required`` clauses must match (a clause is alternatives joined by OR);
+    no ``excluded`` term may."""
+
+    required: tuple[tuple[Term, ...], ...] = ()
+    excluded: tuple[Term, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.required
+
+    @property
+    def words(self) -> list[str]:
+        """The tokens to highlight in snippets (excluded ones never match)."""
+        return list(dict.fromkeys(t for clause in self.required for term in clause for t in term))
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """A query as the user typed it; never raises. ``is_empty`` when it has no word
+    to look for (only punctuation, or only exclusions)."""
+    required: list[list[Term]] = []
+    excluded: list[Term] = []
+    pending_or = negate_next = False
+    for match in TOKEN.finditer(text[:500]):
+        minus, quoted, bare = match.groups()
+        if bare in ("OR", "|"):
+            pending_or = bool(required)
+            continue
+        if bare == "AND":
+            continue
+        if bare == "NOT":
+            negate_next = True
+            continue
+        if bare is not None and bare.startswith("-") and len(bare) > 1:
+            minus, bare = "-", bare[1:]
+        term = tuple(tokens(quoted if quoted is not None else bare))
+        if not term:
+            continue
+        if minus or negate_next:
+            excluded.append(term)
+        elif pending_or:
+            required[-1].append(term)
+        else:
+            required.append([term])
+        pending_or = negate_next = False
+    return ParsedQuery(
+        required=tuple(tuple(dict.fromkeys(clause)) for clause in required[:20]),
+        excluded=tuple(dict.fromkeys(excluded))[:20],
+    )
+
+
+def fts5_query(query: ParsedQuery, *, columns: tuple[str, ...] | None = None) -> str:
+    """The query in SQLite FTS5 syntax. Every term is a quoted string of tokens
+    made only of letters and digits, so nothing the user typed is read as syntax."""
+
+    def phrase(term: Term) -> str:
+        return '"' + " ".join(term) + '"'
+
+    expr = " AND ".join(
+        "(" + " OR ".join(phrase(term) for term in clause) + ")" for clause in query.required
+    )
+    for term in query.excluded:
+        expr = f"({expr}) NOT {phrase(term)}"
+    if columns:
+        expr = "{" + " ".join(columns) + "} : (" + expr + ")"
+    return expr
+
+
+def tsquery_sql(query: ParsedQuery) -> tuple[str, list[str]]:
+    """The query as a PostgreSQL tsquery expression, its words as parameters."""
+    params: list[str] = []
+
+    def phrase(term: Term) -> str:
+        params.append(" ".join(term))
+        return "phraseto_tsquery('simple', %s)"
+
+    parts = ["(" + " || ".join(phrase(term) for term in clause) + ")" for clause in query.required]
+    parts += ["!!" + phrase(term) for term in query.excluded]
+    return "(" + " && ".join(parts) + ")", params
+
+
+SNIPPET_CHARS = 160
+
+
+def snippet(text: str, words: list[str]) -> str | None:
+    """A short passage of ``text`` around the first of ``words`` it contains, as
+    HTML: the text escaped, the words in ``<mark>``. None when none occurs.
+
+    Matching is on folded text (case and diacritics ignored), mapped back to
+    the original characters.
+    """
+    folded, origin = _folded_with_positions(text)
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        if not word:
+            continue
+        # CJK pairs match anywhere (they overlap, and merge into the run); other
+        # words only whole, as the index matched them.
+        pattern = (
+            re.escape(word) if CJK.fullmatch(word) else rf"(?<![^\W_]){re.escape(word)}(?![^\W_])"
+        )
+        spans += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+    if not spans:
+        return None
+    spans = _merge(sorted(spans))
+    first = origin[spans[0][0]]
+    start = max(0, first - SNIPPET_CHARS // 3)
+    end = min(len(text), start + SNIPPET_CHARS)
+    parts = ["…" if start else ""]
+    cursor = start
+    for a, b in spans:
+        oa, ob = origin[a], origin[b - 1] + 1
+        if oa < cursor or ob > end:
+            continue
+        parts += [html.escape(text[cursor:oa]), "<mark>", html.escape(text[oa:ob]), "</mark>"]
+        cursor = ob
+    parts += [html.escape(text[cursor:end]), "…" if end < len(text) else ""]
+    return " ".join("".join(parts).split())
+
+
+def _folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """``text`` folded character by character, with the index in ``text`` each
+    folded character came from; CJK pair spaces and punctuation are kept as is."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        for f in fold(char):
+            out.append(f)
+            origin.append(i)
+    return "".join(out), origin
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
