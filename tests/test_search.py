@@ -234,3 +234,40 @@ def test_ticket_numbers():
     assert selectors.ticket_number(" #1042 ") == 1042
     assert selectors.ticket_number("1042 printer") is None
     assert selectors.ticket_number("#") is None
+
+
+def test_rebuild_indexes_everything_and_resumes(people):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    tickets = [
+        actions.open_ticket(
+            requester=people.carol, by=people.carol, subject=f"Plotter {i}", body="plotter"
+        )
+        for i in range(5)
+    ]
+    with connection.cursor() as cursor:  # the index lost, as after a restore
+        cursor.execute("DELETE FROM search_ticket")
+    assert found(people.sam, "plotter") == []
+    out = StringIO()
+    call_command("search", "rebuild", "--kind", "tickets", "--after", tickets[2].pk, stdout=out)
+    assert set(found(people.sam, "plotter")) == {t.pk for t in tickets[3:]}
+    call_command("search", "rebuild", "--batch", "2", stdout=out)
+    assert set(found(people.sam, "plotter")) == {t.pk for t in tickets}
+    assert "tickets: 5 indexed" in out.getvalue()
+    assert selectors.search(people.sam, "globex").organisations == [people.globex]
+    assert selectors.search(people.sam, "maria").contacts == [people.maria]
+    with pytest.raises(CommandError):
+        call_command("search", "rebuild", "--after", "3")
+    with pytest.raises(CommandError):
+        call_command("search", "rebuild", "--batch", "0")
+
+
+def test_the_indexing_task_shrugs_at_an_event_that_is_gone(people, ticket):
+    assert index_ticket.call(10**9) is None
+    assert index_ticket.call(ticket.events.latest("id").pk) == ticket.pk
+    assert selectors.search(people.alice, "carol").contacts == [people.carol]
+    assert selectors.search(people.alice, "acme").organisations == [people.acme]
