@@ -34,7 +34,7 @@ from frontline.tickets.queues import capped_count
 
 from .indexing import MESSAGE_CHARS, form_answer_words
 from .models import Match, Rank
-from .text import ParsedQuery, parse_query, snippet
+from .text import Highlighter, ParsedQuery, parse_query
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper than a thousand hits, refine the query instead
@@ -131,11 +131,11 @@ def _tickets(user: User, match: Match, results: Results) -> None:
     texts = _texts(user, ids)
     for pk, ticket in rows.items():
         texts[pk] += form_answer_words(ticket.fields)
-    words = results.query.words
+    marks = Highlighter(results.query.words)
     for pk in ids:
         ticket = rows[pk]
-        title = snippet(ticket.subject, words)
-        found = next(filter(None, (snippet(t, words) for t in texts[pk])), None)
+        title = marks.snippet(ticket.subject)
+        found = next(filter(None, (marks.snippet(t) for t in texts[pk])), None)
         results.tickets.append(
             TicketHit(
                 ticket=ticket,

@@ -149,45 +149,60 @@ def tsquery_sql(query: ParsedQuery) -> tuple[str, list[str]]:
 SNIPPET_CHARS = 160
 
 
-def snippet(text: str, words: list[str]) -> str | None:
-    """A short passage of ``text`` around the first of ``words`` it contains, as
-    HTML: the text escaped, the words in ``<mark>``. None when none occurs.
+class Highlighter:
+    """Cuts snippets around the words of a query (``ParsedQuery.words``)."""
 
-    Matching is on folded text (case and diacritics ignored), mapped back to
-    the original characters.
-    """
-    folded, origin = _folded_with_positions(text)
-    spans: list[tuple[int, int]] = []
-    for word in words:
-        if not word:
-            continue
+    def __init__(self, words: list[str]) -> None:
         # CJK pairs match anywhere (they overlap, and merge into the run); other
         # words only whole, as the index matched them.
-        pattern = (
-            re.escape(word) if CJK.fullmatch(word) else rf"(?<![^\W_]){re.escape(word)}(?![^\W_])"
-        )
-        spans += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
-    if not spans:
-        return None
-    spans = _merge(sorted(spans))
-    first = origin[spans[0][0]]
-    start = max(0, first - SNIPPET_CHARS // 3)
-    end = min(len(text), start + SNIPPET_CHARS)
-    parts = ["…" if start else ""]
-    cursor = start
-    for a, b in spans:
-        oa, ob = origin[a], origin[b - 1] + 1
-        if oa < cursor or ob > end:
-            continue
-        parts += [html.escape(text[cursor:oa]), "<mark>", html.escape(text[oa:ob]), "</mark>"]
-        cursor = ob
-    parts += [html.escape(text[cursor:end]), "…" if end < len(text) else ""]
-    return " ".join("".join(parts).split())
+        parts = [
+            re.escape(w) if CJK.fullmatch(w) else rf"(?<![^\W_]){re.escape(w)}(?![^\W_])"
+            for w in sorted(set(words), key=len, reverse=True)
+            if w
+        ]
+        self.pattern = re.compile("|".join(parts)) if parts else None
+
+    def snippet(self, text: str) -> str | None:
+        """A short passage of ``text`` around the first word found, as HTML: the
+        text escaped, the words in ``<mark>``. None when no word occurs.
+
+        Matching is on folded text (case and diacritics ignored). Folding nearly
+        always keeps one character per character; when it does not (``ß``,
+        ligatures), positions are mapped back character by character.
+        """
+        if self.pattern is None or not text:
+            return None
+        folded = fold(text)
+        if not self.pattern.search(folded):
+            return None
+        origin: list[int] | None = None
+        if len(folded) != len(text):
+            folded, origin = _folded_with_positions(text)
+        spans = _merge([m.span() for m in self.pattern.finditer(folded)])
+        if origin is not None:
+            spans = [(origin[a], origin[b - 1] + 1) for a, b in spans]
+        first = spans[0][0]
+        start = max(0, first - SNIPPET_CHARS // 3)
+        end = min(len(text), start + SNIPPET_CHARS)
+        parts = ["…" if start else ""]
+        cursor = start
+        for a, b in spans:
+            if a < cursor or b > end:
+                continue
+            parts += [html.escape(text[cursor:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+            cursor = b
+        parts += [html.escape(text[cursor:end]), "…" if end < len(text) else ""]
+        return " ".join("".join(parts).split())
+
+
+def snippet(text: str, words: list[str]) -> str | None:
+    """``Highlighter(words).snippet(text)``, for one text."""
+    return Highlighter(words).snippet(text)
 
 
 def _folded_with_positions(text: str) -> tuple[str, list[int]]:
     """``text`` folded character by character, with the index in ``text`` each
-    folded character came from; CJK pair spaces and punctuation are kept as is."""
+    folded character came from."""
     out: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text):
@@ -199,7 +214,7 @@ def _folded_with_positions(text: str) -> tuple[str, list[int]]:
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
-    for a, b in spans:
+    for a, b in sorted(spans):
         if merged and a <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         else:
