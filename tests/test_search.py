@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from frontline.search import selectors
-from frontline.search.tasks import index_ticket
+from frontline.search.reactions import index_ticket
 from frontline.tickets import actions
 from frontline.tickets.models import Ticket
 
 
 def reindex(ticket: Ticket) -> None:
     """What the reaction does after any change to the ticket."""
-    index_ticket.call(ticket.events.latest("id").pk)
+    index_ticket(ticket.events.latest("id").pk)
 
 
 def found(user, text: str) -> list[int]:
@@ -267,7 +267,24 @@ def test_rebuild_indexes_everything_and_resumes(people):
 
 
 def test_the_indexing_task_shrugs_at_an_event_that_is_gone(people, ticket):
-    assert index_ticket.call(10**9) is None
-    assert index_ticket.call(ticket.events.latest("id").pk) == ticket.pk
+    assert index_ticket(10**9) is None
+    assert index_ticket(ticket.events.latest("id").pk) == ticket.pk
     assert selectors.search(people.alice, "carol").contacts == [people.carol]
     assert selectors.search(people.alice, "acme").organisations == [people.acme]
+
+
+def test_changes_reach_the_index_through_the_reactions_table(
+    people, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = actions.open_ticket(
+            requester=people.carol, by=people.carol, subject="Hovercraft", body="eels"
+        )
+    assert found(people.sam, "eels") == [ticket.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.add_note(ticket, body="octopus", by=people.sam)
+    assert found(people.sam, "octopus") == [ticket.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.assign_ticket(ticket, assignee=people.bob, by=people.sam, note="ask about squid")
+    assert found(people.bob, "squid") == [ticket.pk]
+    assert found(people.carol, "squid") == []

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from frontline.search.tasks import index_ticket
+from frontline.search.reactions import index_ticket
 from frontline.tickets import actions
 from frontline.tickets.models import Ticket
 from tests.conftest import login
 
 
 def reindex(ticket: Ticket) -> None:
-    index_ticket.call(ticket.events.latest("id").pk)
+    index_ticket(ticket.events.latest("id").pk)
 
 
 def open_as(people, requester, subject: str, body: str) -> Ticket:

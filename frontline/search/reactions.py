@@ -1,21 +1,19 @@
-"""Keeping the index current: reactions to ticket events. Tasks take ids and are
-idempotent (each rebuilds its rows from the database)."""
+"""How the search index reacts to ticket events (listed in ``frontline/reactions.py``)."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.tasks import task
 
 from frontline.tickets.models import TicketEvent
 
 from .indexing import index_contacts, index_organisations, index_tickets
 
 
-@task
 def index_ticket(event_id: int) -> int | None:
     """Index the ticket of event ``event_id`` as it is now, with its requester and
     organisation (a contact met first by mail is found once their ticket is).
-    Returns the ticket's number, or None if the event is gone."""
+    Safe to run twice: each row is rebuilt whole. Returns the ticket's number,
+    or None if the event is gone."""
     found = (
         TicketEvent.objects.filter(pk=event_id)
         .values_list("ticket_id", "ticket__requester_id", "ticket__organisation_id")
