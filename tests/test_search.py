@@ -288,3 +288,53 @@ def test_changes_reach_the_index_through_the_reactions_table(
         actions.assign_ticket(ticket, assignee=people.bob, by=people.sam, note="ask about squid")
     assert found(people.bob, "squid") == [ticket.pk]
     assert found(people.carol, "squid") == []
+
+
+def test_filters_narrow_the_tickets_and_alone_list_the_latest(people):
+    import datetime
+
+    from frontline.tickets.models import Priority, Status
+
+    old = open_as(people, people.carol, "Printer old", "toner")
+    mine = open_as(people, people.dan, "Printer mine", "toner")
+    actions.assign_ticket(mine, assignee=people.alice, by=people.alice)
+    actions.change_priority(mine, priority=Priority.HIGH, by=people.alice)
+    actions.set_tags(mine, names=["vip"], by=people.alice)
+    actions.change_status(old, status=Status.RESOLVED, by=people.alice)
+    Ticket.objects.filter(pk=old.pk).update(
+        created_at=datetime.datetime(2025, 3, 1, tzinfo=datetime.UTC)
+    )
+    sam, alice = people.sam, people.alice
+    assert found(sam, "status:open") == [mine.pk]
+    assert found(sam, "printer status:resolved") == [old.pk]
+    assert found(alice, "assignee:me") == [mine.pk]
+    assert found(sam, "assignee:alice printer") == [mine.pk]
+    assert found(sam, "assignee:none") == [old.pk]
+    assert found(sam, 'team:"first line" priority:high') == [mine.pk]
+    assert found(sam, "tag:VIP") == [mine.pk]
+    assert found(sam, "requester:carol@example.com") == [old.pk]
+    assert found(sam, "org:globex") == [mine.pk]
+    assert found(sam, "category:billing toner") == [old.pk, mine.pk]  # the latest change first
+    assert found(sam, "created:<2026-01-01") == [old.pk]
+    assert found(sam, "created:>2025-03-01") == [mine.pk]
+    assert found(sam, "created:2025-03-01") == [old.pk]
+    assert found(sam, "created:<7d") == [mine.pk]
+    assert found(sam, "updated:<7d channel:web") == [old.pk, mine.pk]
+    # Filters never widen what a user may see.
+    assert found(people.carol, "status:resolved") == [old.pk]
+    assert found(people.carol, "status:open") == []
+    assert found(people.bob, "status:open") == []
+
+
+def test_a_filter_value_that_means_nothing_is_said_so(people, ticket):
+    for text, message in (
+        ("status:bogus", "status: “bogus” is not one of new, open"),
+        ("priority:max printer", "priority: “max” is not one of low, normal, high, urgent."),
+        ("created:yesterday", "created: “yesterday” is not a date"),
+        ("updated:<7y", "updated: “<7y” is not a date"),
+        ("status:open -printer", "A search cannot only exclude words"),
+    ):
+        results = selectors.search(people.sam, text)
+        assert results.tickets == [] and any(message in e for e in results.errors), text
+    # An unknown key is two words, as before.
+    assert selectors.search(people.sam, "colour:red").query.words == ["colour", "red"]

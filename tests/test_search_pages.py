@@ -149,3 +149,14 @@ def test_search_pages_speak_russian_and_chinese(client, people):
     login(client, people.carol)
     page = client.get("/portal/search/", {"q": "无"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content
     assert "搜索我的请求" in page.decode() and "未找到与“无”相关的结果。" in page.decode()
+
+
+def test_a_filter_alone_lists_tickets_and_a_bad_value_is_explained(client, people, ticket):
+    login(client, people.sam)
+    page = client.get("/desk/search/", {"q": "status:open"}).content.decode()
+    assert f'href="/desk/tickets/{ticket.pk}/"' in page
+    page = client.get("/desk/search/", {"q": "status:bogus"}).content.decode()
+    assert 'role="alert"' in page and "status: “bogus” is not one of new, open" in page
+    login(client, people.carol)
+    page = client.get("/portal/search/", {"q": "created:soon"}).content.decode()
+    assert "created: “soon” is not a date" in page

@@ -16,10 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from frontline.accounts.access import visible_contacts, visible_organisations
 from frontline.accounts.models import Organisation, User
@@ -32,6 +33,7 @@ from frontline.tickets.access import (
 from frontline.tickets.models import Ticket
 from frontline.tickets.queues import capped_count
 
+from .filters import ticket_conditions
 from .indexing import MESSAGE_CHARS, form_answer_words
 from .models import Match, Rank
 from .text import Highlighter, ParsedQuery, parse_query
@@ -61,6 +63,7 @@ class Results:
     has_next: bool = False
     contacts: list[User] = field(default_factory=list)
     organisations: list[Organisation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why the query could not run
 
     @property
     def is_empty(self) -> bool:
@@ -75,15 +78,39 @@ def ticket_number(text: str) -> int | None:
 
 def search(user: User, text: str, *, kind: str | None = None, page: int = 1) -> Results:
     """What ``user`` may see that matches ``text``: a page of tickets, best first
-    (recent first among equals), and for staff the first contacts and
-    organisations (or a page of one ``kind``). An empty or unusable query gives
-    empty results, never an error; ``Results.query.is_empty`` says why."""
+    (recent first among equals; the latest first for filters alone), and for
+    staff the first contacts and organisations (or a page of one ``kind``).
+    Never raises for what was typed: a query with nothing to look for gives
+    empty results (``Results.query.is_empty``), a filter value that means
+    nothing gives ``Results.errors``."""
     kind = kind if kind in KINDS else None
     page = min(max(page, 1), MAX_PAGE)
     query = parse_query(text)
     results = Results(text=text, query=query, kind=kind, page=page)
     if query.is_empty:
         return results
+    condition, results.errors = ticket_conditions(query.filters, user=user)
+    if query.excluded and not query.required:
+        results.errors.append(_("A search cannot only exclude words: add a word to look for."))
+    if results.errors:
+        return results
+    match = Match(query, internal=sees_internal(user)) if query.required else None
+    if kind in (None, "tickets"):
+        _tickets(user, match, condition, results)
+    if sees_internal(user) and match is not None and not query.filters:
+        size = PREVIEW if kind is None else PAGE_SIZE
+        start = (page - 1) * size if kind else 0
+        if kind in (None, "contacts"):
+            contacts = _ranked(visible_contacts(user), match)[start : start + size + 1]
+            results.contacts = list(contacts)
+            results.has_next |= kind == "contacts" and len(results.contacts) > size
+            results.contacts = results.contacts[:size]
+        if kind in (None, "organisations"):
+            found = _ranked(visible_organisations(user), match)[start : start + size + 1]
+            results.organisations = list(found)
+            results.has_next |= kind == "organisations" and len(results.organisations) > size
+            results.organisations = results.organisations[:size]
+    return results
     match = Match(query, internal=sees_internal(user))
     if kind in (None, "tickets"):
         _tickets(user, match, results)
@@ -112,8 +139,12 @@ def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
     )
 
 
-def _tickets(user: User, match: Match, results: Results) -> None:
-    matching = _ranked(visible_tickets(user), match, "-updated_at")
+def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
+    visible = visible_tickets(user).filter(condition)
+    if match is None:  # filters alone: the latest first
+        matching = visible.order_by("-updated_at", "-pk")
+    else:
+        matching = _ranked(visible, match, "-updated_at")
     start = (results.page - 1) * PAGE_SIZE
     # The page's ids first, from the index and the visibility filter alone; then
     # those tickets with what the list shows (joined at once, SQLite's planner

@@ -12,10 +12,12 @@ engine sees it, so that SQLite and PostgreSQL (whatever its locale) agree:
   characters; SQLite's ``trigram`` tokenizer cannot match a two-character query
   at all (measured: 0 of 14,994 documents containing ``退款``), pairs find all.
 
-A query is words (all must match), ``"quoted phrases"``, ``-excluded`` words
-and ``OR`` between alternatives. Anything else is taken as words: quotes left
-open close at the end, punctuation and engine syntax (``*``, ``NEAR(``, ``:``)
-are dropped, ``AND`` is implicit, so no input is ever a syntax error.
+A query is words (all must match), ``"quoted phrases"``, ``-excluded`` words,
+``OR`` between alternatives, and filters on tickets (``status:open``,
+``team:"First line"``, see ``FILTER_KEYS``). Anything else is taken as words:
+quotes left open close at the end, punctuation and engine syntax (``*``,
+``NEAR(``, ``:``) are dropped, ``AND`` is implicit, so the words of a query are
+never a syntax error (a filter's value may be: ``search/filters.py`` says so).
 """
 
 from __future__ import annotations
@@ -32,7 +34,25 @@ CJK = re.compile(
     r"([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     r"\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)"
 )
-TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+TOKEN = re.compile(r'(-?)"([^"]*)"?|([A-Za-z]+):"([^"]*)"?|(\S+)')
+FILTER = re.compile(r"([A-Za-z]+):(\S+)")
+# ``key:value`` narrows the tickets (``search/filters.py`` reads the values); any
+# other ``word:word`` is two words.
+FILTER_KEYS = frozenset(
+    {
+        "status",
+        "priority",
+        "assignee",
+        "team",
+        "org",
+        "category",
+        "tag",
+        "channel",
+        "requester",
+        "created",
+        "updated",
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -71,10 +91,12 @@ class ParsedQuery:
 
     required: tuple[tuple[Term, ...], ...] = ()
     excluded: tuple[Term, ...] = ()
+    filters: tuple[tuple[str, str], ...] = ()  # (key, value as typed), for tickets
 
     @property
     def is_empty(self) -> bool:
-        return not self.required
+        """Nothing to look for: no word, and no filter (a filter alone is a query)."""
+        return not self.required and not self.filters
 
     @property
     def words(self) -> list[str]:
@@ -87,9 +109,22 @@ def parse_query(text: str) -> ParsedQuery:
     to look for (only punctuation, or only exclusions)."""
     required: list[list[Term]] = []
     excluded: list[Term] = []
+    filters: list[tuple[str, str]] = []
     pending_or = negate_next = False
     for match in TOKEN.finditer(text[:500]):
-        minus, quoted, bare = match.groups()
+        minus, quoted, key, value, bare = match.groups()
+        if key is not None:
+            if key.lower() in FILTER_KEYS:
+                filters.append((key.lower(), value.strip()))
+                continue
+            bare = f"{key} {value}"
+        elif (
+            bare is not None
+            and (found := FILTER.fullmatch(bare))
+            and found.group(1).lower() in FILTER_KEYS
+        ):
+            filters.append((found.group(1).lower(), found.group(2)))
+            continue
         if bare in ("OR", "|"):
             pending_or = bool(required)
             continue
@@ -113,6 +148,7 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(
         required=tuple(tuple(dict.fromkeys(clause)) for clause in required[:20]),
         excluded=tuple(dict.fromkeys(excluded))[:20],
+        filters=tuple(dict.fromkeys(filters))[:20],
     )
 
 
