@@ -111,23 +111,6 @@ def search(user: User, text: str, *, kind: str | None = None, page: int = 1) -> 
             results.has_next |= kind == "organisations" and len(results.organisations) > size
             results.organisations = results.organisations[:size]
     return results
-    match = Match(query, internal=sees_internal(user))
-    if kind in (None, "tickets"):
-        _tickets(user, match, results)
-    if sees_internal(user):
-        size = PREVIEW if kind is None else PAGE_SIZE
-        start = (page - 1) * size if kind else 0
-        if kind in (None, "contacts"):
-            contacts = _ranked(visible_contacts(user), match)[start : start + size + 1]
-            results.contacts = list(contacts)
-            results.has_next |= kind == "contacts" and len(results.contacts) > size
-            results.contacts = results.contacts[:size]
-        if kind in (None, "organisations"):
-            found = _ranked(visible_organisations(user), match)[start : start + size + 1]
-            results.organisations = list(found)
-            results.has_next |= kind == "organisations" and len(results.organisations) > size
-            results.organisations = results.organisations[:size]
-    return results
 
 
 def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
