@@ -27,13 +27,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Letters and digits (not "_", which PostgreSQL's parser splits on).
-WORD = re.compile(r"[^\W_]+")
 # Han, kana, Hangul and their compatibility and extension blocks.
-CJK = re.compile(
-    r"([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    r"\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)"
+CJK_CHARS = (
+    "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
+CJK = re.compile(f"[{CJK_CHARS}]+")
+# A word: a run of CJK characters, or of other letters and digits (not "_",
+# which PostgreSQL's parser splits on).
+WORD = re.compile(f"[{CJK_CHARS}]+|(?:(?![{CJK_CHARS}])[^\\W_])+")
+# Marks that fold away (accents, and other combining marks), found once: the
+# Basic Multilingual Plane holds all but a few historic ones.
+_MARKS = "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c)))
+COMBINING = re.compile(f"[{_MARKS}]")
 TOKEN = re.compile(r'(-?)"([^"]*)"?|([A-Za-z]+):"([^"]*)"?|(\S+)')
 FILTER = re.compile(r"([A-Za-z]+):(\S+)")
 # ``key:value`` narrows the tickets (``search/filters.py`` reads the values); any
@@ -57,8 +63,9 @@ FILTER_KEYS = frozenset(
 
 def fold(text: str) -> str:
     """Lower case without diacritics, in any script."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        return text.lower()
+    bare = COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return unicodedata.normalize("NFC", bare.casefold())
 
 
@@ -66,13 +73,10 @@ def tokens(text: str) -> list[str]:
     """The words of ``text`` as the index holds them: folded, CJK runs as pairs."""
     out: list[str] = []
     for word in WORD.findall(fold(text)):
-        for part in CJK.split(word):
-            if not part:
-                continue
-            if CJK.fullmatch(part) and len(part) > 1:
-                out.extend(part[i : i + 2] for i in range(len(part) - 1))
-            else:
-                out.append(part)
+        if len(word) > 1 and CJK.match(word):
+            out.extend(word[i : i + 2] for i in range(len(word) - 1))
+        else:
+            out.append(word)
     return out
 
 
