@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import time
@@ -74,7 +75,7 @@ ZH = [
 QUERIES = [
     ("rare word (subject)", "zeppelinmark"),
     ("rare word, only in a later message", "quasarlate"),
-    ("frequent word (~20% of tickets)", "invoice"),
+    ("frequent word", "invoice"),
     ("two-word phrase", '"charged twice"'),
     ("three words", "password locked attempts"),
     ("Chinese two-character word", "退款"),
@@ -201,6 +202,7 @@ def time_queries(requests: int) -> list[dict[str, Any]]:
             with CaptureQueriesContext(connection) as queries:
                 client.get(url, {"q": text})
             hits = search(user, text).ticket_count
+            indexed = _matching(text)
             times.sort()
             rows.append(
                 {
@@ -213,6 +215,7 @@ def time_queries(requests: int) -> list[dict[str, Any]]:
                     "max_ms": round(times[-1], 1),
                     "queries": len(queries),
                     "hits": hits,
+                    "indexed": indexed,
                     "status": sorted(status),
                 }
             )
@@ -221,6 +224,25 @@ def time_queries(requests: int) -> list[dict[str, Any]]:
                 f"p95 {rows[-1]['p95_ms']:7.1f} ms  hits {hits}"
             )
     return rows
+
+
+def _matching(text: str) -> int | None:
+    """Tickets in the index whose words match ``text`` (None for a ticket number)."""
+    from django.db import connection
+
+    from frontline.search.models import Match
+    from frontline.search.selectors import ticket_number
+    from frontline.search.text import parse_query
+
+    query = parse_query(text)
+    if ticket_number(text) is not None or not query.required:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM search_ticket WHERE search_ticket MATCH %s",
+            [Match(query, internal=True).fts5()],
+        )
+        return cursor.fetchone()[0]
 
 
 def block(meta: dict[str, str], index: dict[str, Any], rows: list[dict[str, Any]]) -> str:
@@ -247,18 +269,24 @@ def block(meta: dict[str, str], index: dict[str, Any], rows: list[dict[str, Any]
         f"tickets indexed at {rate:,.0f}/s ({tickets['rows']:,} in {tickets['seconds']} s)",
         f"- Requests: {rows[0]['n']} per query and user after 3 warm-ups; the desk's "
         "results page, in process",
+        f"- Load average (1 min) around the measurement: {index['load'][0]:.2f} before, "
+        f"{index['load'][1]:.2f} after",
         "",
         f"Goal (issue 14): p95 under {GOAL_MS:.0f} ms for every query: {verdict} "
         f"(worst: {worst['query']}, {worst['user']}, p95 {worst['p95_ms']:.1f} ms).",
         "",
-        "| query | text | user | p50 ms | p95 ms | max ms | queries | hits (capped) |",
-        "|---|---|---|--:|--:|--:|--:|--:|",
+        "*hits*: the total the page shows (visible to the user, capped at 1,000); "
+        "*matching*: tickets in the index matching the words, whoever may see them.",
+        "",
+        "| query | text | user | p50 ms | p95 ms | max ms | queries | hits | matching |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         bad = "" if r["status"] == [200] or r["status"] == [302] else f" status {r['status']}"
         lines.append(
             f"| {r['query']}{bad} | `{r['text']}` | {r['user']} | {r['p50_ms']} | "
-            f"{r['p95_ms']} | {r['max_ms']} | {r['queries']} | {r['hits']} |"
+            f"{r['p95_ms']} | {r['max_ms']} | {r['queries']} | {r['hits']} | "
+            f"{r['indexed'] if r['indexed'] is not None else '—'} |"
         )
     lines += ["", END]
     return "\n".join(lines)
@@ -284,7 +312,9 @@ def main(argv: list[str] | None = None) -> None:
     multilingual(db_path)
     setup_django(db_path)
     index = build_index(db_path)
+    load_before = os.getloadavg()[0]
     rows = time_queries(args.requests)
+    index["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     out = REPO_DIR / "var" / "bench" / "search.json"
     out.write_text(json.dumps({"meta": meta, "index": index, "rows": rows}, indent=2))
     text = block(meta, index, rows)

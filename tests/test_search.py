@@ -258,6 +258,12 @@ def test_rebuild_indexes_everything_and_resumes(people):
     call_command("search", "rebuild", "--batch", "2", stdout=out)
     assert set(found(people.sam, "plotter")) == {t.pk for t in tickets}
     assert "tickets: 5 indexed" in out.getvalue()
+    gone = tickets[0].pk
+    Ticket.objects.filter(pk=gone).delete()
+    call_command("search", "rebuild", "--kind", "tickets", stdout=out)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_ticket WHERE rowid = %s", [gone])
+        assert cursor.fetchone()[0] == 0
     assert selectors.search(people.sam, "globex").organisations == [people.globex]
     assert selectors.search(people.sam, "maria").contacts == [people.maria]
     with pytest.raises(CommandError):

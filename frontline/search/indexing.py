@@ -79,29 +79,40 @@ def index_organisations(ids: Iterable[int]) -> int:
     return len(rows)
 
 
-KINDS: dict[str, tuple[Any, Any]] = {
-    "tickets": (Ticket, index_tickets),
-    "contacts": (User, index_contacts),
-    "organisations": (Organisation, index_organisations),
+KINDS: dict[str, tuple[Any, Any, type[IndexRow]]] = {
+    "tickets": (Ticket, index_tickets, TicketIndex),
+    "contacts": (User, index_contacts, ContactIndex),
+    "organisations": (Organisation, index_organisations, OrganisationIndex),
 }
 
 
 def rebuild(kind: str, *, after: int = 0, batch: int = BATCH) -> Iterator[tuple[int, int]]:
     """Index every object of ``kind`` with an id above ``after``, a batch per
     transaction, yielding (last id done, rows indexed) after each batch: the
-    caller shows progress and may resume from the last id."""
-    model, index = KINDS[kind]
+    caller shows progress and may resume from the last id. At the end, rows of
+    objects no longer there (deleted, say) are removed."""
+    model, index, rows = KINDS[kind]
     last = after
     while True:
         ids = list(
             model.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
         )
         if not ids:
+            _prune(rows, model)
             return
         with transaction.atomic():
             done = index(ids)
         last = ids[-1]
         yield last, done
+
+
+def _prune(rows: type[IndexRow], model: Any) -> None:
+    table = connection.ops.quote_name(rows._meta.db_table)
+    source = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE rowid NOT IN (SELECT id FROM {source})"  # noqa: S608
+        )
 
 
 def _write(model: type[IndexRow], ids: list[int], rows: list[Row]) -> None:

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1.")
         for kind in kinds:
-            model, _index = KINDS[kind]
+            model = KINDS[kind][0]
             total = model.objects.filter(pk__gt=options["after"]).count()
             done = 0
             started = time.monotonic()
