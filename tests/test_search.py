@@ -7,6 +7,7 @@ import pytest
 
 from frontline.search import selectors
 from frontline.search.reactions import index_ticket
+from frontline.search.text import parse_query
 from frontline.tickets import actions
 from frontline.tickets.models import Ticket
 
@@ -177,8 +178,10 @@ def test_malformed_queries_are_read_as_their_words(people, ticket):
     reindex(ticket)
     for text in ('"invoice', "invoice*", "(invoice)", "invoice AND OR", "^invoice:"):
         assert found(people.sam, text) == [ticket.pk], text
-    assert selectors.search(people.sam, "NEAR(invoice, 2)").query.words == ["near", "invoice", "2"]
-    assert selectors.search(people.sam, "{subject}: invoice").query.words == ["subject", "invoice"]
+    words = selectors.search(people.sam, "NEAR(invoice, 2)").query.words
+    assert words == parse_query("near invoice 2").words
+    words = selectors.search(people.sam, "{subject}: invoice").query.words
+    assert words == parse_query("subject invoice").words
     for text in ('"', "*", "AND OR", "-invoice", "NOT invoice"):
         assert selectors.search(people.sam, text).query.is_empty, text
 
@@ -344,3 +347,17 @@ def test_a_filter_value_that_means_nothing_is_said_so(people, ticket):
         assert results.tickets == [] and any(message in e for e in results.errors), text
     # An unknown key is two words, as before.
     assert selectors.search(people.sam, "colour:red").query.words == ["colour", "red"]
+    assert selectors.search(people.sam, "colour:red").errors == []
+
+
+def test_russian_and_english_words_are_found_in_other_forms(people):
+    printers = open_as(people, people.carol, "Принтеры не печатают", "Our printers are jammed")
+    one = open_as(people, people.carol, "Принтер", "The printer")
+    assert set(found(people.sam, "принтера")) == {printers.pk, one.pk}
+    assert set(found(people.sam, "ПРИНТЕРОВ")) == {printers.pk, one.pk}
+    assert set(found(people.sam, "printer")) == {printers.pk, one.pk}
+    assert found(people.sam, "печатать") == [printers.pk]
+    assert found(people.sam, '"printers are jammed"') == [printers.pk]
+    hit = selectors.search(people.sam, "printer jam").tickets
+    assert [h.ticket.pk for h in hit] == [printers.pk]
+    assert hit[0].snippet == "Our <mark>printers</mark> are <mark>jammed</mark>"

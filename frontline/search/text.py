@@ -3,6 +3,8 @@
 Pure functions, no database. Text is folded here, in Python, before either
 engine sees it, so that SQLite and PostgreSQL (whatever its locale) agree:
 
+- Russian and English words are reduced to their Snowball stems, so
+  ``принтер`` finds ``принтера`` and ``printers`` finds ``printer``;
 - case and diacritics: ``casefold`` after dropping combining marks, in every
   script (``Квазар`` → ``квазар``, ``ÉTÉ`` → ``ete``; Russian ``ё`` and ``й``
   lose their marks too, as with SQLite's ``remove_diacritics 2``);
@@ -22,10 +24,15 @@ never a syntax error (a filter's value may be: ``search/filters.py`` says so).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
+
+import snowballstemmer
 
 # Han, kana, Hangul and their compatibility and extension blocks.
 CJK_CHARS = (
@@ -70,14 +77,43 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """The words of ``text`` as the index holds them: folded, CJK runs as pairs."""
+    """The words of ``text`` as the index holds them: Russian and English words
+    stemmed, all folded, CJK runs as pairs."""
+    lowered = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     out: list[str] = []
-    for word in WORD.findall(fold(text)):
-        if len(word) > 1 and CJK.match(word):
-            out.extend(word[i : i + 2] for i in range(len(word) - 1))
-        else:
-            out.append(word)
+    for word in WORD.findall(lowered):
+        if CJK.match(word):
+            word = fold(word)
+            if len(word) > 1:
+                out.extend(word[i : i + 2] for i in range(len(word) - 1))
+                continue
+        out.append(_word(word))
     return out
+
+
+CYRILLIC_WORD = re.compile("[\u0430-\u044f\u0451]+")  # lower-case Russian letters
+_stemmers = threading.local()
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word(word: str) -> str:
+    """One lower-case word as indexed: its Snowball stem if it is Russian or
+    English (``принтера`` → ``принтер``, ``printers`` → ``printer``), folded."""
+    if CYRILLIC_WORD.fullmatch(word):
+        return fold(_stemmer("russian").stemWord(word))
+    folded = fold(word)
+    if folded.isascii() and folded.isalpha():
+        return _stemmer("english").stemWord(folded)
+    return folded
+
+
+def _stemmer(language: str) -> Any:
+    # A Snowball stemmer keeps state while it works: one per thread.
+    stemmer = getattr(_stemmers, language, None)
+    if stemmer is None:
+        stemmer = snowballstemmer.stemmer(language)
+        setattr(_stemmers, language, stemmer)
+    return stemmer
 
 
 def index_text(*parts: str) -> str:
@@ -194,13 +230,22 @@ class Highlighter:
 
     def __init__(self, words: list[str]) -> None:
         # CJK pairs match anywhere (they overlap, and merge into the run); other
-        # words only whole, as the index matched them.
+        # words are stems: a whole word that starts with one is marked if its
+        # own stem is that one, as the index matched it.
+        self.stems = {w for w in words if w and not CJK.fullmatch(w)}
         parts = [
-            re.escape(w) if CJK.fullmatch(w) else rf"(?<![^\W_]){re.escape(w)}(?![^\W_])"
+            re.escape(w) if CJK.fullmatch(w) else rf"(?<![^\W_]){re.escape(w)}[^\W_]*"
             for w in sorted(set(words), key=len, reverse=True)
             if w
         ]
         self.pattern = re.compile("|".join(parts)) if parts else None
+
+    def _marks(self, folded: str) -> list[tuple[int, int]]:
+        return [
+            m.span()
+            for m in self.pattern.finditer(folded)  # type: ignore[union-attr]
+            if CJK.match(m.group()) or _word(m.group()) in self.stems
+        ]
 
     def snippet(self, text: str) -> str | None:
         """A short passage of ``text`` around the first word found, as HTML: the
@@ -218,7 +263,9 @@ class Highlighter:
         origin: list[int] | None = None
         if len(folded) != len(text):
             folded, origin = _folded_with_positions(text)
-        spans = _merge([m.span() for m in self.pattern.finditer(folded)])
+        spans = _merge(self._marks(folded))
+        if not spans:
+            return None
         if origin is not None:
             spans = [(origin[a], origin[b - 1] + 1) for a, b in spans]
         first = spans[0][0]
