@@ -361,3 +361,18 @@ def test_russian_and_english_words_are_found_in_other_forms(people):
     hit = selectors.search(people.sam, "printer jam").tickets
     assert [h.ticket.pk for h in hit] == [printers.pk]
     assert hit[0].snippet == "Our <mark>printers</mark> are <mark>jammed</mark>"
+
+
+def test_past_the_count_cap_the_newest_matches_come_first(people, monkeypatch):
+    import frontline.tickets.queues
+
+    monkeypatch.setattr(frontline.tickets.queues, "COUNT_CAP", 3)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    best = open_as(people, people.carol, "Gizmo gizmo gizmo", "gizmo")
+    others = [open_as(people, people.carol, f"Ticket {i}", "a gizmo") for i in range(3)]
+    results = selectors.search(people.sam, "gizmo")
+    assert results.broad and results.ticket_count == 3
+    assert [h.ticket.pk for h in results.tickets] == [t.pk for t in reversed(others)] + [best.pk]
+    assert found(people.bob, "gizmo") == []  # still only what they may see
+    narrow = selectors.search(people.sam, "gizmo OR nothing 1")
+    assert not narrow.broad and [h.ticket.pk for h in narrow.tickets] == [others[1].pk]

@@ -108,7 +108,7 @@ def test_the_results_page_takes_a_bounded_number_of_queries(
         page = client.get("/desk/search/", {"q": "toner"}).content.decode()
     assert page.count('data-hit="ticket"') == 20
     login(client, people.carol)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         page = client.get("/portal/search/", {"q": "toner"}).content.decode()
     assert page.count('class="request hit"') == 15
 

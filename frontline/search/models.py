@@ -104,6 +104,27 @@ class Rank(Expression):
         raise NotSupportedError("Search runs on SQLite and PostgreSQL.")
 
 
+class Newest(Expression):
+    """The id of the row at ``ref`` (its ``title``), to order by, newest first:
+    read from the index's own row order, so that SQLite walks the matches
+    backwards and stops at the page's end instead of sorting them all."""
+
+    output_field = models.BigIntegerField()
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref: Any = F(ref)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.ref]
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        (self.ref,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        return f"{compiler.quote_name(self.ref.alias)}.rowid", []
+
+
 class IndexRow(models.Model):
     title = IndexedTitle(default="")
     public_text = models.TextField(default="")

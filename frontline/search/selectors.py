@@ -31,11 +31,11 @@ from frontline.tickets.access import (
     visible_tickets,
 )
 from frontline.tickets.models import Ticket
-from frontline.tickets.queues import capped_count
+from frontline.tickets.queues import COUNT_CAP, capped_count
 
 from .filters import ticket_conditions
 from .indexing import MESSAGE_CHARS, form_answer_words
-from .models import Match, Rank
+from .models import Match, Newest, Rank
 from .text import Highlighter, ParsedQuery, parse_query
 
 PAGE_SIZE = 20
@@ -64,6 +64,7 @@ class Results:
     contacts: list[User] = field(default_factory=list)
     organisations: list[Organisation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # why the query could not run
+    broad: bool = False  # so many tickets match that the newest come first
 
     @property
     def is_empty(self) -> bool:
@@ -124,10 +125,20 @@ def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
 
 def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
     visible = visible_tickets(user).filter(condition)
+    count: int | None = None
     if match is None:  # filters alone: the latest first
         matching = visible.order_by("-updated_at", "-pk")
     else:
-        matching = _ranked(visible, match, "-updated_at")
+        matched = visible.filter(search_index__title__matches=match)
+        # Ranking reads every match; past COUNT_CAP of them (visible to this
+        # user) the words say little about any one ticket anyway, so the newest
+        # come first, read straight from the index in its order.
+        count = capped_count(matched)
+        results.broad = count >= COUNT_CAP
+        if results.broad:
+            matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
+        else:
+            matching = _ranked(visible, match, "-updated_at")
     start = (results.page - 1) * PAGE_SIZE
     # The page's ids first, from the index and the visibility filter alone; then
     # those tickets with what the list shows (joined at once, SQLite's planner
@@ -135,12 +146,16 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
     ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     results.has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
-    if not ids:
+    if count is not None:
+        results.ticket_count = count
+    elif not ids:
         results.ticket_count = 0 if results.page == 1 else capped_count(matching)
+    elif not results.has_next and start == 0:
+        results.ticket_count = len(ids)
+    else:
+        results.ticket_count = capped_count(matching)
+    if not ids:
         return
-    results.ticket_count = (
-        start + len(ids) if not results.has_next and start == 0 else capped_count(matching)
-    )
     rows = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).with_list_relations()}
     texts = _texts(user, ids)
     for pk, ticket in rows.items():
