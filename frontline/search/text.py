@@ -40,9 +40,10 @@ CJK_CHARS = (
     "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
 CJK = re.compile(f"[{CJK_CHARS}]+")
-# A word: a run of CJK characters, or of other letters and digits (not "_",
-# which PostgreSQL's parser splits on).
-WORD = re.compile(f"[{CJK_CHARS}]+|(?:(?![{CJK_CHARS}])[^\\W_])+")
+# A run of letters and digits (not "_", which PostgreSQL's parser splits on);
+# its PARTS are the runs of CJK characters and of the others.
+WORD = re.compile(r"[^\W_]+")
+PARTS = re.compile(f"[{CJK_CHARS}]+|(?:(?![{CJK_CHARS}])[^\\W_])+")
 # Marks that fold away (accents, and other combining marks), found once: the
 # Basic Multilingual Plane holds all but a few historic ones.
 _MARKS = "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c)))
@@ -82,13 +83,24 @@ def tokens(text: str) -> list[str]:
     lowered = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     out: list[str] = []
     for word in WORD.findall(lowered):
-        if CJK.match(word):
-            word = fold(word)
-            if len(word) > 1:
-                out.extend(word[i : i + 2] for i in range(len(word) - 1))
-                continue
-        out.append(_word(word))
+        out += _word_tokens(word)
     return out
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """The tokens of one run of letters and digits (cached: words repeat)."""
+    if word.isascii():
+        return (_word(word),)
+    out: list[str] = []
+    for part in PARTS.findall(word):
+        if CJK.match(part):
+            part = fold(part)
+            if len(part) > 1:
+                out += [part[i : i + 2] for i in range(len(part) - 1)]
+                continue
+        out.append(_word(part))
+    return tuple(out)
 
 
 CYRILLIC_WORD = re.compile("[\u0430-\u044f\u0451]+")  # lower-case Russian letters
