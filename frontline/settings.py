@@ -5,6 +5,7 @@ database, uploaded files, cache and generated secret key under ``var/``.
 ``DATABASE_URL=postgres://...`` switches to PostgreSQL with no code change.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "django_htmx",
     "django_tasks_db",
     "frontline.accounts",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontline.accounts.middleware.signed_in_pages_not_stored",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "frontline.urls"
@@ -127,6 +131,22 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one account
+# (from anywhere) or from one address (for any account), every login form, the
+# admin's included, answers "paused" for LOGIN_LOCKOUT_MINUTES, counted again from
+# each new try. Every failure is kept (AccessFailureLog, in the admin), with
+# whether it was locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "frontline.accounts.lockout.username_tried"
+AXES_LOCKOUT_CALLABLE = "frontline.accounts.lockout.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
