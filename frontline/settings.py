@@ -256,6 +256,7 @@ class FrontlineSettings(TypedDict):
     AUTO_REPLIES_PER_HOUR: int
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
+    ACCOUNT_FORMS_PER_HOUR: int
     TASK_RESULTS_DAYS: int
 
 
@@ -283,6 +284,8 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_MAILS_PER_HOUR": env_int("ACCOUNT_MAILS_PER_HOUR", 3),
     # Days an address confirmation or password link stays valid.
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
+    # Sign-ups and "forgot your password" posts per client address and hour.
+    "ACCOUNT_FORMS_PER_HOUR": env_int("ACCOUNT_FORMS_PER_HOUR", 10),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
 }

@@ -29,12 +29,16 @@ def link_in(message) -> str:
 
 
 def signup(client, committed, email="nora@acme.test"):
+    """Sign up, then sign in (sign-up alone does not: its answer must not depend
+    on whether the address had an account)."""
+    password = "a long enough passphrase"
     with committed():
         response = client.post(
-            "/portal/signup/",
-            {"name": "Nora Newcomer", "email": email, "password": "a long enough passphrase"},
+            "/portal/signup/", {"name": "Nora Newcomer", "email": email, "password": password}
         )
     assert response.status_code == 302
+    signed_in = client.post("/login/", {"username": email, "password": password})
+    assert signed_in.status_code == 302
     return User.objects.get(email=email)
 
 

@@ -8,14 +8,15 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from frontline.lib.prepared import Prepared
 
@@ -61,16 +62,20 @@ def split_name(name: str) -> tuple[str, str]:
     return first[:150], last[:150]
 
 
-def register_customer(*, email: str, name: str, password: str, language: str = "") -> User:
+def register_customer(*, email: str, name: str, password: str, language: str = "") -> User | None:
     """A customer signs up on the portal.
 
     The address is not verified yet (``email_verified_at`` stays empty), so the
     account is never matched to an organisation by its domain until it is; a
     link to verify it is mailed after commit.
+
+    If the address has an account already (or someone wrote from it by mail),
+    nothing is created and the people at the address are mailed a link to set
+    their password instead; returns None. The page must answer the same either
+    way, so that sign-up does not tell strangers who has an account. The
+    password is checked first, for the same reason.
     """
     email = User.objects.normalize_email(email.strip())
-    if users_with_address(email) or username_taken(email):
-        raise ValidationError({"email": _("An account with this address exists. Sign in.")})
     first, last = split_name(name)
     user = User(
         username=email,
@@ -81,11 +86,43 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
         language=language[:10],
     )
     validate_password(password, user)
+    if users_with_address(email) or username_taken(email):
+        mail_password_links(email)
+        return None
     user.set_password(password)
     with transaction.atomic():
         user.save()
         request_email_verification(user)
     return user
+
+
+def password_link_recipients(address: str) -> list[User]:
+    """Who a mailed "set your password" link for ``address`` reaches: the active
+    people at the address who have a password, and customers without one (the
+    contacts made from mail). Staff without a usable password were locked out on
+    purpose (or sign in elsewhere): a mailed link must not switch password login
+    back on."""
+    return [
+        user
+        for user in users_with_address(address, User.objects.filter(is_active=True))
+        if user.has_usable_password() or user.role == Role.CUSTOMER
+    ]
+
+
+def mail_password_links(address: str) -> None:
+    """Mail each of :func:`password_link_recipients` a one-time link to set a
+    password (through Frontline's mail queue, rate-limited per address, built
+    from ``SITE_URL`` and never from the request's Host header). Nothing is sent
+    for an unknown address; callers answer the same either way."""
+    from frontline.mail.models import Notice
+    from frontline.mail.outbound import send_account_mail
+
+    for user in password_link_recipients(address):
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        path = reverse(
+            "password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
+        )
+        send_account_mail(Notice.PASSWORD_RESET, user, link=settings.SITE_URL.rstrip("/") + path)
 
 
 _VERIFY_SALT = "frontline.accounts.verify-email"
