@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/everywhere/", ops_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("password/", PasswordResetView.as_view(), name="password_reset"),
     path("password/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

@@ -1,12 +1,24 @@
 """Request hooks that protect signed-in people: pages that hold their data are
-never kept in a browser's or proxy's cache."""
+never kept in a cache, and a staff session left alone ends by itself."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import ngettext
+
+# Where a staff session keeps the time of its last request that a person made.
+LAST_ACTIVE = "frontline_last_active"
+# Seconds between two writes of LAST_ACTIVE: not one session write per click.
+ACTIVE_RESOLUTION = 60
 
 
 def signed_in_pages_not_stored(
@@ -24,3 +36,60 @@ def signed_in_pages_not_stored(
         return response
 
     return middleware
+
+
+def not_activity[V: Callable[..., Any]](view: V) -> V:
+    """Mark a view that pages call by themselves (polling): it does not count as the
+    person being there, so an open tab does not keep a staff session alive."""
+    view.not_activity = True  # type: ignore[attr-defined]
+    return view
+
+
+def mark_active_at_sign_in(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_ACTIVE] = time.time()
+
+
+class StaffIdleTimeoutMiddleware:
+    """Signs staff out after ``STAFF_IDLE_HOURS`` without a request of their own.
+
+    Staff sessions hold every customer's data; customers' sessions keep Django's
+    lifetime. Runs after the login check, so the sign-in page is what follows.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or not (user.is_staff_member or user.is_staff):
+            return None
+        now = time.time()
+        hours = settings.FRONTLINE["STAFF_IDLE_HOURS"]
+        last = request.session.get(LAST_ACTIVE)
+        if last is not None and now - last > hours * 3600:
+            logout(request)
+            messages.info(
+                request,
+                ngettext(
+                    "You were signed out after %(hours)s hour without activity.",
+                    "You were signed out after %(hours)s hours without activity.",
+                    int(hours),
+                )
+                % {"hours": f"{hours:g}"},
+            )
+            response = redirect_to_login(request.get_full_path())
+            if request.headers.get("HX-Request"):
+                # htmx would swap the sign-in page into a fragment: load it whole.
+                response["HX-Redirect"] = response["Location"]
+            return response
+        if getattr(view, "not_activity", False):
+            return None
+        if last is None or now - last > ACTIVE_RESOLUTION:
+            request.session[LAST_ACTIVE] = now
+        return None
