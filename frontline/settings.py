@@ -5,6 +5,7 @@ database, uploaded files, cache and generated secret key under ``var/``.
 ``DATABASE_URL=postgres://...`` switches to PostgreSQL with no code change.
 """
 
+import contextlib
 import datetime
 import os
 import secrets
@@ -18,7 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("FRONTLINE_VAR", BASE_DIR.parent / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Everything Frontline writes here (the SQLite database, uploads, the file outbox,
+# the cache, the secret key) is for its own user only: the entry points (manage.py,
+# wsgi.py) set umask 077, and the folder itself is closed, so that files made
+# before (under umask 022, still 0644) cannot be reached through it either.
+VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+with contextlib.suppress(PermissionError):  # not ours: the deployment decides
+    VAR_DIR.chmod(0o700)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -84,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontline.accounts.middleware.signed_in_pages_not_stored",
+    "frontline.accounts.middleware.StaffIdleTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
@@ -257,6 +267,8 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
     ACCOUNT_FORMS_PER_HOUR: int
+    STAFF_IDLE_HOURS: float
+    OUTBOX_KEEPS_LINKS: bool
     TASK_RESULTS_DAYS: int
 
 
@@ -286,6 +298,11 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
     # Sign-ups and "forgot your password" posts per client address and hour.
     "ACCOUNT_FORMS_PER_HOUR": env_int("ACCOUNT_FORMS_PER_HOUR", 10),
+    # Staff are signed out after this many hours without a request of their own.
+    "STAFF_IDLE_HOURS": float(os.environ.get("STAFF_IDLE_HOURS") or 8),
+    # Development only: the file outbox (var/outbox) keeps password and
+    # confirmation links, so they can be followed without a mail server.
+    "OUTBOX_KEEPS_LINKS": env_bool("OUTBOX_KEEPS_LINKS", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
 }
@@ -313,7 +330,7 @@ if os.environ.get("EMAIL_HOST"):
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "frontline.mail.filebox.RedactingFileBackend",
             "OPTIONS": {"file_path": str(VAR_DIR / "outbox")},
         }
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,8 @@ from django.utils.http import urlsafe_base64_encode
 from frontline.lib.prepared import Prepared
 
 from .models import Organisation, Role, User
+
+logger = logging.getLogger(__name__)
 
 
 def address_key(address: str) -> str:
@@ -111,18 +114,37 @@ def password_link_recipients(address: str) -> list[User]:
 
 def mail_password_links(address: str) -> None:
     """Mail each of :func:`password_link_recipients` a one-time link to set a
-    password (through Frontline's mail queue, rate-limited per address, built
-    from ``SITE_URL`` and never from the request's Host header). Nothing is sent
-    for an unknown address; callers answer the same either way."""
+    password (through Frontline's mail queue, rate-limited per address). Nothing
+    is sent for an unknown address; callers answer the same either way."""
     from frontline.mail.models import Notice
     from frontline.mail.outbound import send_account_mail
 
     for user in password_link_recipients(address):
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        path = reverse(
-            "password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
-        )
-        send_account_mail(Notice.PASSWORD_RESET, user, link=settings.SITE_URL.rstrip("/") + path)
+        send_account_mail(Notice.PASSWORD_RESET, user)
+
+
+def password_link(user: User) -> str:
+    """A working "set your password" link for ``user``, made when the mail goes
+    out (never stored): built from ``SITE_URL``, never the request's Host header."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def verification_link(user: User) -> str:
+    """A working link that confirms ``user``'s current address, made when the mail
+    goes out (never stored)."""
+    path = reverse("portal:verify_email", args=[email_verification_token(user)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def sign_out_everywhere(user: User, *, by: User) -> None:
+    """End every session of ``user``, on every device, this one included (the
+    person lost a phone, or signed in at a shared computer). Sessions are not
+    looked up one by one: each is checked on its next request against a hash
+    that now differs."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    logger.info("sessions of user %s ended everywhere by user %s", user.pk, by.pk)
 
 
 _VERIFY_SALT = "frontline.accounts.verify-email"
@@ -153,9 +175,7 @@ def request_email_verification(user: User) -> None:
     from frontline.mail.models import Notice
     from frontline.mail.outbound import send_account_mail
 
-    path = reverse("portal:verify_email", args=[email_verification_token(user)])
-    link = settings.SITE_URL.rstrip("/") + path
-    transaction.on_commit(lambda: send_account_mail(Notice.VERIFY_EMAIL, user, link=link))
+    transaction.on_commit(lambda: send_account_mail(Notice.VERIFY_EMAIL, user))
 
 
 def verify_email(user: User) -> User:
