@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.module_loading import import_string
 
 from frontline.lib.prepared import Prepared
 
@@ -116,11 +118,8 @@ def mail_password_links(address: str) -> None:
     """Mail each of :func:`password_link_recipients` a one-time link to set a
     password (through Frontline's mail queue, rate-limited per address). Nothing
     is sent for an unknown address; callers answer the same either way."""
-    from frontline.mail.models import Notice
-    from frontline.mail.outbound import send_account_mail
-
     for user in password_link_recipients(address):
-        send_account_mail(Notice.PASSWORD_RESET, user)
+        mail_account_link("password_reset", user)
 
 
 def password_link(user: User) -> str:
@@ -170,12 +169,25 @@ def user_for_verification_token(token: str) -> User | None:
     return user
 
 
+def _tell(happening: str, **details: Any) -> None:
+    """Run what the table ``ACCOUNT_REACTIONS`` (``frontline/reactions.py``, found
+    through ``settings.FRONTLINE_ACCOUNT_REACTIONS``) lists for ``happening``, now,
+    in the caller's transaction: accounts name none of the apps that react."""
+    for reaction in import_string(settings.FRONTLINE_ACCOUNT_REACTIONS).get(happening, ()):
+        reaction(**details)
+
+
+def mail_account_link(notice: str, user: User) -> None:
+    """After commit, mail ``user`` a one-time link: ``notice`` says what for
+    (``verify_email``, ``password_reset``). The link itself is made only as the
+    mail is sent (:func:`password_link`, :func:`verification_link`), so that no
+    stored row holds a way into the account."""
+    transaction.on_commit(lambda: _tell("link_to_mail", notice=notice, user=user))
+
+
 def request_email_verification(user: User) -> None:
     """After commit, mail ``user`` a link that confirms their address."""
-    from frontline.mail.models import Notice
-    from frontline.mail.outbound import send_account_mail
-
-    transaction.on_commit(lambda: send_account_mail(Notice.VERIFY_EMAIL, user))
+    mail_account_link("verify_email", user)
 
 
 def verify_email(user: User) -> User:
@@ -208,8 +220,10 @@ def verify_email(user: User) -> User:
 
 
 def _take_over_mail_contacts(user: User) -> None:
-    from frontline.tickets.models import Ticket, TicketParticipant
-
+    """The contacts that mail from ``user``'s address made before it was proved
+    become part of ``user``: what they hold moves over (the reactions to
+    ``contacts_merged``: their requests, with an event on each), then they are
+    deactivated."""
     # Contacts made from mail have no usable password (Django marks those with "!").
     candidates = User.objects.filter(
         role=Role.CUSTOMER,
@@ -217,26 +231,11 @@ def _take_over_mail_contacts(user: User) -> None:
         email_verified_at=None,
         password__startswith=UNUSABLE_PASSWORD_PREFIX,
     ).exclude(pk=user.pk)
-    contacts = [contact.pk for contact in users_with_address(user.email, candidates)]
+    contacts = users_with_address(user.email, candidates)
     if not contacts:
         return
-    moved = Ticket.objects.filter(requester__in=contacts)
-    if user.organisation_id:
-        moved.filter(organisation__isnull=True).update(organisation=user.organisation_id)
-    moved.update(requester=user)
-    # The tickets they were copied on come along, except where the account
-    # takes part already or is now the requester.
-    taking_part = set(
-        TicketParticipant.objects.filter(user=user).values_list("ticket_id", flat=True)
-    )
-    for row in TicketParticipant.objects.filter(user__in=contacts).select_related("ticket"):
-        if row.ticket_id in taking_part or row.ticket.requester_id == user.pk:
-            row.delete()
-        else:
-            row.user = user
-            row.save(update_fields=["user"])
-            taking_part.add(row.ticket_id)
-    User.objects.filter(pk__in=contacts).update(is_active=False)
+    _tell("contacts_merged", user=user, contacts=contacts)
+    User.objects.filter(pk__in=[c.pk for c in contacts]).update(is_active=False)
 
 
 _BY_ADDRESS_OR_USERNAME = Prepared[User](
