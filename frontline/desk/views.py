@@ -35,6 +35,7 @@ from frontline.tickets.access import (
     access_attachment,
     access_message,
     access_ticket_for_agent,
+    can_see_ticket,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -265,7 +266,7 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
                     error=" ".join(exc.messages),
                     assign_form=form if form_class is AssignForm else None,
                 )
-            if not visible_tickets(request.user).filter(pk=ticket.pk).exists():
+            if not can_see_ticket(request.user, ticket):
                 # Handed to a team this agent is not in: back to the queue.
                 messages.success(request, _("%(ref)s was handed over.") % {"ref": ticket.reference})
                 return redirect("desk:queue")
