@@ -54,6 +54,15 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Older keys, comma-separated, still accepted while sessions, links and stored
+# secrets move to the new one (see docs/security.md, "Rotating the key").
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
+# The key stored secrets (IMAP passwords) are sealed with; empty: derived from
+# SECRET_KEY. Set it to rotate SECRET_KEY without touching them, or the reverse.
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+FIELD_ENCRYPTION_KEY_FALLBACKS = [
+    k for k in os.environ.get("FIELD_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k
+]
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
