@@ -69,13 +69,17 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").sp
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin asks for a second factor (accounts/admin_site.py).
+    "frontline.accounts.admin_apps.FrontlineAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "django_tasks_db",
     "frontline.accounts",
@@ -98,11 +102,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontline.accounts.middleware.signed_in_pages_not_stored",
     "frontline.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "frontline.accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
@@ -166,6 +172,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "frontline.accounts.lockout.username_tried"
 AXES_LOCKOUT_CALLABLE = "frontline.accounts.lockout.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = os.environ.get("SITE_NAME", "Frontline Support")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -278,6 +286,7 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_FORMS_PER_HOUR: int
     STAFF_IDLE_HOURS: float
     OUTBOX_KEEPS_LINKS: bool
+    STAFF_SECOND_FACTOR: bool
     TASK_RESULTS_DAYS: int
 
 
@@ -317,6 +326,9 @@ FRONTLINE: FrontlineSettings = {
     # Development only: the file outbox (var/outbox) keeps password and
     # confirmation links, so they can be followed without a mail server.
     "OUTBOX_KEEPS_LINKS": env_bool("OUTBOX_KEEPS_LINKS", False),
+    # Staff must sign in with a second factor (an authenticator app); the Django
+    # admin always asks for one, and so does every sign-in of whoever set one up.
+    "STAFF_SECOND_FACTOR": env_bool("STAFF_SECOND_FACTOR", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
 }

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import ngettext
 
@@ -93,3 +94,41 @@ class StaffIdleTimeoutMiddleware:
         if last is None or now - last > ACTIVE_RESOLUTION:
             request.session[LAST_ACTIVE] = now
         return None
+
+
+def second_factor_exempt(view: Any) -> Any:
+    """Mark a view a signed-in person reaches before their second factor (the
+    code form, setting up an app, signing out)."""
+    view.second_factor_exempt = True
+    return view
+
+
+class SecondFactorMiddleware:
+    """Someone signed in with a password but not yet with their second factor
+    sees only the code form (or, if they must have one and have none, the page
+    that sets one up)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        from .second_factor import has_second_factor, must_use_second_factor
+
+        user: Any = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        exempt = getattr(view, "second_factor_exempt", False)
+        if exempt or getattr(view, "login_required", True) is False:
+            return None
+        if not must_use_second_factor(user):
+            return None
+        target = "second_factor_verify" if has_second_factor(user) else "second_factor"
+        response = redirect_to_login(request.get_full_path(), reverse(target))
+        if request.headers.get("HX-Request"):
+            response["HX-Redirect"] = response["Location"]
+        return response
