@@ -138,3 +138,16 @@ def test_a_wrong_code_does_not_turn_the_app_on(client, people):
 def test_without_the_requirement_staff_work_with_a_password(client, people):
     sign_in(client, "alice")
     assert client.get("/desk/q/open/").status_code == 200
+
+
+def test_turning_the_app_off_keeps_the_session_and_the_next_sign_in_needs_no_code(client, people):
+    with time_machine.travel("2026-03-02 09:00:00Z", tick=False):
+        sign_in(client, "carol")
+        set_up_app(client, people.carol)
+        response = client.post("/account/two-factor/off/")
+        assert response.status_code == 302
+        assert "The second factor is off." in client.get("/account/two-factor/").content.decode()
+        assert client.get("/portal/").status_code == 200
+        client.logout()
+        sign_in(client, "carol")
+        assert client.get("/portal/").status_code == 200

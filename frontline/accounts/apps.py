@@ -8,8 +8,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from .middleware import mark_active_at_sign_in
+        from .middleware import note_sign_in
 
-        # Session bookkeeping, not domain flow: signing in is activity, written in
-        # the session save that signing in does anyway (as Django's last_login is).
-        user_logged_in.connect(mark_active_at_sign_in, dispatch_uid="frontline-last-active")
+        # Session bookkeeping, not domain flow: signing in is activity, and whether
+        # a second factor is due, written in the session save that signing in does
+        # anyway (as Django's last_login is).
+        user_logged_in.connect(note_sign_in, dispatch_uid="frontline-sign-in")

@@ -46,9 +46,19 @@ def not_activity[V: Callable[..., Any]](view: V) -> V:
     return view
 
 
-def mark_active_at_sign_in(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
+# Whether the person had a second factor when this session signed in: read once
+# there, not on every request (the hot pages keep their query counts).
+HAS_SECOND_FACTOR = "frontline_has_second_factor"
+
+
+def note_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """At sign-in: it counts as activity, and whether a second factor is due is
+    looked up now, in the session save that signing in does anyway."""
+    from .second_factor import has_second_factor
+
     if request is not None and hasattr(request, "session"):
         request.session[LAST_ACTIVE] = time.time()
+        request.session[HAS_SECOND_FACTOR] = has_second_factor(user)
 
 
 class StaffIdleTimeoutMiddleware:
@@ -117,7 +127,7 @@ class SecondFactorMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        from .second_factor import has_second_factor, must_use_second_factor
+        from .second_factor import has_second_factor, staff_must_use_second_factor
 
         user: Any = request.user
         if not user.is_authenticated or user.is_verified():
@@ -125,9 +135,12 @@ class SecondFactorMiddleware:
         exempt = getattr(view, "second_factor_exempt", False)
         if exempt or getattr(view, "login_required", True) is False:
             return None
-        if not must_use_second_factor(user):
+        if HAS_SECOND_FACTOR not in request.session:  # a session from before this check
+            request.session[HAS_SECOND_FACTOR] = has_second_factor(user)
+        has_one = request.session[HAS_SECOND_FACTOR]
+        if not has_one and not staff_must_use_second_factor(user):
             return None
-        target = "second_factor_verify" if has_second_factor(user) else "second_factor"
+        target = "second_factor_verify" if has_one else "second_factor"
         response = redirect_to_login(request.get_full_path(), reverse(target))
         if request.headers.get("HX-Request"):
             response["HX-Redirect"] = response["Location"]

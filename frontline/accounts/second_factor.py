@@ -24,11 +24,9 @@ def has_second_factor(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def must_use_second_factor(user: User) -> bool:
-    """Whether ``user`` may not work without a second factor: one they enrolled,
-    or staff when the deployment requires it."""
-    if has_second_factor(user):
-        return True
+def staff_must_use_second_factor(user: User) -> bool:
+    """Whether the deployment requires ``user`` to have a second factor (staff
+    with ``STAFF_SECOND_FACTOR``); anyone who set one up must use it as well."""
     return bool(user.is_staff_member and settings.FRONTLINE["STAFF_SECOND_FACTOR"])
 
 

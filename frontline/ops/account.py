@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from frontline.accounts.middleware import second_factor_exempt
+from frontline.accounts.middleware import HAS_SECOND_FACTOR, second_factor_exempt
 from frontline.accounts.second_factor import (
     check_code,
     confirm_authenticator,
@@ -53,6 +53,7 @@ def second_factor(request: AuthedRequest) -> HttpResponse:
         if confirmed is not None:
             device, codes = confirmed
             otp_login(request, device)
+            request.session[HAS_SECOND_FACTOR] = True
             return render(request, "account/recovery_codes.html", {"codes": codes})
         form.add_error(
             "code", _("That code is not right. Check the time on your phone and try again.")
@@ -78,7 +79,10 @@ def second_factor_verify(request: AuthedRequest) -> HttpResponse:
     target = request.GET.get("next") or request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
-    if _verified(request) or not has_second_factor(request.user):
+    if _verified(request):
+        return redirect(target)
+    if not has_second_factor(request.user):  # removed meanwhile (by an admin)
+        request.session[HAS_SECOND_FACTOR] = False
         return redirect(target)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -109,5 +113,6 @@ def second_factor_off(request: AuthedRequest) -> HttpResponse:
         messages.error(request, _("Staff must keep a second factor here."))
         return redirect("second_factor")
     remove_second_factor(request.user)
+    request.session[HAS_SECOND_FACTOR] = False
     messages.success(request, _("The second factor is off."))
     return redirect("second_factor")
