@@ -3,6 +3,7 @@ Django admin, for staff when required, and for everyone who set one up."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import time_machine
@@ -29,6 +30,9 @@ def set_up_app(client, user) -> tuple[TOTPDevice, list[str]]:
     page = client.get("/account/two-factor/")
     assert page.status_code == 200 and "<svg" in page.content.decode()
     device = TOTPDevice.objects.get(user=user, confirmed=False)
+    typed = base64.b32encode(device.bin_key).decode().rstrip("=")
+    shown = re.search(r"<code>([A-Z2-7 ]+)</code>", page.content.decode())[1]
+    assert shown.replace(" ", "") == typed  # the key to type, as apps take it
     done = client.post("/account/two-factor/", {"code": code_of(device)})
     assert done.status_code == 200
     codes = re.findall(r"<code>([^<]+)</code>", done.content.decode())

@@ -3,6 +3,8 @@ recovery codes) and the code asked after the password."""
 
 from __future__ import annotations
 
+import base64
+
 import segno
 from django import forms
 from django.conf import settings
@@ -33,6 +35,12 @@ class CodeForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+def _base32(key: bytes) -> str:
+    """The key as authenticator apps take it when typed: base32, in groups of four."""
+    text = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def _verified(request: AuthedRequest) -> bool:
@@ -66,7 +74,7 @@ def second_factor(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "pending": pending,
             "qr": segno.make(pending.config_url).svg_inline(scale=4) if pending else "",
-            "secret": pending.key if pending else "",
+            "secret": _base32(pending.bin_key) if pending else "",
             "required": user.is_staff_member and settings.FRONTLINE["STAFF_SECOND_FACTOR"],
         },
         status=400 if form.errors else 200,
