@@ -288,6 +288,7 @@ class FrontlineSettings(TypedDict):
     OUTBOX_KEEPS_LINKS: bool
     STAFF_SECOND_FACTOR: bool
     TASK_RESULTS_DAYS: int
+    KB_REVIEW_DAYS: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -331,6 +332,9 @@ FRONTLINE: FrontlineSettings = {
     "STAFF_SECOND_FACTOR": env_bool("STAFF_SECOND_FACTOR", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Days after a review (or first publication) that a knowledge-base article is due
+    # another one.
+    "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

@@ -3,8 +3,8 @@
     receive(raw) ─► InboundMessage (raw, content hash)   stored first, committed
                  └► process() ─► parse() ─► thread ─► open_ticket / add_reply / add_note
 
-Transports (file import today; IMAP and SMTP next) call :func:`receive` and
-nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
+Transports (file import, IMAP polling, the SMTP/LMTP listener) call
+:func:`receive` and nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
 quarantined with its reason, to be processed again after a fix.
 """
 

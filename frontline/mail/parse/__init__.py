@@ -9,7 +9,8 @@ mislabelled charsets) is parsed with defaults rather than refused.
 
 The steps live beside this module, one concept each: ``structure`` (the header
 block, the bounded stdlib parser, walking the parts), ``headers``, ``charsets``,
-``html``, ``auto`` (automatic mail) and ``quoted``; ``results`` holds the types.
+``html`` and ``auto`` (automatic mail); ``results`` holds the types. Quoted
+history is found at display time, by ``lib.email_html.split_quoted_text``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from .headers import (
     _sender,
 )
 from .html import _html_bodies
-from .quoted import split_quoted
 from .results import (
     DEFAULT_LIMITS,
     AutoInfo,
@@ -49,7 +49,6 @@ __all__ = [
     "ParsedAttachment",
     "ParsedEmail",
     "parse",
-    "split_quoted",
 ]
 
 

@@ -5,63 +5,11 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-import nh3
-
-from frontline.lib.email_html import ATTRIBUTES, DROPPED_CONTENT, STYLE_PROPERTIES, TAGS
+from frontline.lib.email_html import clean_message_html
 
 from .charsets import _SURROGATES, _normalise_text, _strip_edges
 from .results import MiB
 
-# The HTML parser's "formatting elements". Rebuilding them after a block closes is
-# quadratic (160 KB of crafted HTML came out as 74 MB), so they are parsed under
-# another name, which the tree builder treats as an ordinary element.
-_FORMATTING = (
-    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
-    "tt", "u",
-)  # fmt: skip
-_FORMATTING_NAMES = "|".join(_FORMATTING)
-_DISGUISE = re.compile(rf"<(/?)({_FORMATTING_NAMES})(?=[\t\n\f\r />])", re.IGNORECASE | re.ASCII)
-_UNDISGUISE = re.compile(rf"<(/?)fl-({_FORMATTING_NAMES})(?=[\s/>])")
-# Only our own pass marks remote images (data-remote-src), never the sender.
-_HTML_ATTRIBUTES = {
-    (f"fl-{tag}" if tag in _FORMATTING else tag): names - {"data-remote-src"}
-    for tag, names in ATTRIBUTES.items()
-}
-_DATA_IMAGE = re.compile(r"data:image/(?:png|gif|jpeg|jpg|webp|bmp);base64,", re.I)
-
-
-def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    if attribute == "href":
-        return None if value.strip().lower().startswith(("data:", "cid:")) else value
-    if tag == "img" and attribute == "src":
-        src = value.strip()
-        lowered = src.lower()
-        if lowered.startswith(("//", "http://", "https://", "cid:")) or _DATA_IMAGE.match(src):
-            return src
-        return None
-    return value
-
-
-def _scheme_relative_only(url: str) -> str | None:
-    """Scheme-relative "//host/x" is remote: keep it (it gets marked). "/x" is our site: drop."""
-    return "https:" + url if url.startswith("//") else None
-
-
-_HTML_CLEANER = nh3.Cleaner(
-    tags=(TAGS - set(_FORMATTING)) | {f"fl-{name}" for name in _FORMATTING},
-    clean_content_tags=DROPPED_CONTENT,
-    attributes=_HTML_ATTRIBUTES,
-    attribute_filter=_attribute_filter,
-    url_schemes={"cid", "data", "http", "https", "mailto", "tel"},
-    url_relative=_scheme_relative_only,
-    link_rel=None,
-    set_tag_attribute_values={"fl-a": {"rel": "noopener noreferrer"}},
-    filter_style_properties=STYLE_PROPERTIES,
-    strip_comments=True,
-)
-# nh3 output quotes every attribute value with '"' and escapes '"', '<' and '>' in it.
-_IMG_TAG = re.compile(r'<img\b(?:[^>"]|"[^"]*")*>')
-_REMOTE_SRC = re.compile(r'(\s)src="(https?://[^"]*)"', re.I)
 _MAX_HTML = 5 * MiB
 _MAX_SIMPLE_TAGS = 10_000
 _MAX_HTML_DEPTH = 100
@@ -76,16 +24,16 @@ _VOID = frozenset(
 def _html_bodies(html: str, defects: set[str]) -> tuple[str | None, str]:
     """(sanitised HTML, its text), or (None, roughly stripped text) when too big to parse.
 
-    Safe to show: no scripts, handlers or javascript: URLs, nothing fetched.
-    Remote image URLs move to ``data-remote-src`` (the desk may offer to load
-    them); ``cid:`` references to inline parts stay as they are.
+    Cleaned by the desk's own policy, ``clean_message_html``: no scripts,
+    handlers or javascript: URLs, nothing fetched. Remote image URLs move to
+    ``data-remote-src`` (the desk may offer to load them); ``cid:`` references
+    to inline parts stay as they are.
     """
-    html = _DISGUISE.sub(r"<\1fl-\2", _SURROGATES.sub("\ufffd", html))
+    html = _SURROGATES.sub("\ufffd", html)
     if len(html) > _MAX_HTML or _too_deep_to_parse(html):
         defects.add("html_too_complex")
         return None, _strip_tags(html)
-    cleaned = _UNDISGUISE.sub(r"<\1\2", _HTML_CLEANER.clean(html))
-    safe = _IMG_TAG.sub(lambda m: _REMOTE_SRC.sub(r'\1data-remote-src="\2"', m[0]), cleaned)
+    safe = clean_message_html(html)
     return safe, _html_to_text(safe)
 
 
