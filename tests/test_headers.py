@@ -99,6 +99,7 @@ def pages(people, ticket):
             "/portal/signup/",
             "/portal/callback/new/",
             "/admin/login/",
+            "/help/",
         ],
         "carol": [
             "/portal/",
@@ -106,6 +107,7 @@ def pages(people, ticket):
             f"/portal/new/{people.hardware.pk}/",
             f"/portal/tickets/{ticket.pk}/",
             "/portal/callback/",
+            "/account/two-factor/",
             f"/portal/attachments/{attachment.pk}/",
         ],
         "alice": [
@@ -113,6 +115,8 @@ def pages(people, ticket):
             "/desk/q/mine/",
             f"/desk/tickets/{ticket.pk}/",
             "/desk/calls/new/",
+            "/desk/kb/",
+            "/desk/kb/new/",
             f"/desk/attachments/{attachment.pk}/",
         ],
         "ada": [
