@@ -17,9 +17,10 @@ from tests.conftest import login
 
 TEMPLATES = sorted(Path(frontline.__file__).parent.rglob("templates/**/*.html"))
 # Inline event handlers (onclick=, onchange=...), javascript: URLs, and htmx
-# features that need eval (hx-vals="js:...", hx-on, hx-vars).
+# features that need eval (hx-vals="js:...", hx-on, hx-vars, hx-trigger filters).
 INLINE_CODE = re.compile(
-    r"""\son[a-z]+\s*=|javascript:|hx-(?:vals|headers)=["']\s*(?:js|javascript):|hx-on|hx-vars""",
+    r"""\son[a-z]+\s*=|javascript:|hx-(?:vals|headers)=["']\s*(?:js|javascript):|hx-on|hx-vars"""
+    r"""|hx-trigger="[^"]*\[""",
     re.I,
 )
 
