@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    # django-ninja: its templates and static files serve /api/v1/docs with no CDN.
+    "ninja",
     "frontline.accounts",
     "frontline.tickets",
     "frontline.routing",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "frontline.mail",
     "frontline.desk",
     "frontline.portal",
+    "frontline.api",
     "frontline.ops",
 ]
 

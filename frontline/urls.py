@@ -29,5 +29,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("portal/", include("frontline.portal.urls")),
     path("desk/", include("frontline.desk.urls")),
+    path("api/v1/", include("frontline.api.urls")),
     path("admin/", admin.site.urls),
 ]
