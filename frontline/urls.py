@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from frontline.accounts.forms import MailedPasswordForm, MailedSetPasswordForm
+from frontline.api import views as api_views
 from frontline.ops import views as ops_views
 
 urlpatterns = [
@@ -27,6 +28,21 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The person's own API tokens: a page of the api app, in the desk and on the portal.
+    path("portal/tokens/", api_views.tokens, {"side": "portal"}, name="portal_tokens"),
+    path(
+        "portal/tokens/<int:token_id>/revoke/",
+        api_views.revoke,
+        {"side": "portal"},
+        name="portal_token_revoke",
+    ),
+    path("desk/tokens/", api_views.tokens, {"side": "desk"}, name="desk_tokens"),
+    path(
+        "desk/tokens/<int:token_id>/revoke/",
+        api_views.revoke,
+        {"side": "desk"},
+        name="desk_token_revoke",
+    ),
     path("portal/", include("frontline.portal.urls")),
     path("desk/", include("frontline.desk.urls")),
     path("api/v1/", include("frontline.api.urls")),

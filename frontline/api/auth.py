@@ -12,7 +12,33 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja.security import APIKeyCookie
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from .access import token_for_secret
+from .actions import mark_used
+
+
+class TokenAuth(HttpBearer):
+    """A personal token. A token sent but not usable (unknown, revoked, expired)
+    is a 401 at once, not a fall-back to the session; a read-only token on a
+    write endpoint is a 403."""
+
+    def __init__(self, *, write: bool) -> None:
+        self.write = write
+        super().__init__()
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = token_for_secret(token.strip())
+        if found is None:
+            raise AuthenticationError
+        if self.write and not found.may_write:
+            raise HttpError(403, _("This token is read-only."))
+        mark_used(found)
+        request.user = found.user
+        request.api_token = found  # type: ignore[attr-defined]
+        return found.user
 
 
 class SessionAuth(APIKeyCookie):
@@ -33,5 +59,5 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-read_auth: list[Any] = [SessionAuth()]
-write_auth: list[Any] = [SessionAuth()]
+read_auth: list[Any] = [TokenAuth(write=False), SessionAuth()]
+write_auth: list[Any] = [TokenAuth(write=True), SessionAuth()]
