@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from .auth import read_auth
-from .endpoints import me
+from .endpoints import attachments, me, tickets
 
 api = NinjaAPI(
     title="Frontline",
@@ -47,9 +47,14 @@ def problem(
 
 
 def _location(loc: list[Any] | tuple[Any, ...]) -> str:
-    # ninja prefixes where the value came from ("body", "query", "path"); the
-    # payload's own name ("payload") says nothing to a client either.
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    """``("body", "payload", "fields", "serial")`` to ``fields.serial``: ninja puts
+    where the value came from and the parameter's name first, which say nothing
+    to a client."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "form", "header", "cookie"):
+        parts = parts[1:]
+    if parts and parts[0] in ("payload", "filters"):
+        parts = parts[1:]
     return ".".join(parts) or "__all__"
 
 
@@ -97,3 +102,5 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/me", me.router)
+api.add_router("/tickets", tickets.router)
+api.add_router("/attachments", attachments.router)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Attachment, Message, Ticket, TicketQuerySet
+from .models import Attachment, Message, MessageQuerySet, Ticket, TicketQuerySet
 
 
 def visible_tickets(user: User) -> TicketQuerySet:
@@ -40,6 +40,23 @@ def access_ticket_for_agent(user: User, number: int) -> Ticket:
         Ticket.objects.for_agent(user).with_list_relations().select_related("handoff_by"),
         pk=number,
     )
+
+
+def access_ticket(user: User, number: int) -> Ticket:
+    """A ticket as ``user`` sees it on their side: in the desk for staff, on the
+    portal for customers (for a caller that serves both, e.g. the API)."""
+    if user.is_authenticated and user.is_staff_member:
+        return access_ticket_for_agent(user, number)
+    return access_ticket_for_requester(user, number)
+
+
+def visible_messages(user: User, ticket: Ticket) -> MessageQuerySet:
+    """The messages of a ticket already fetched through an ``access_*`` function:
+    all of them for staff, never an internal note or call log for a customer."""
+    messages = Message.objects.filter(ticket=ticket)
+    if user.is_authenticated and user.is_active and user.is_staff_member:
+        return messages
+    return messages.public()
 
 
 def access_message(user: User, message_id: int) -> Message:
