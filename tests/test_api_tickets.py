@@ -413,3 +413,10 @@ def test_bad_list_parameters_get_a_clear_400(people, params):
 def test_an_unknown_ticket_is_a_404(people):
     assert Api(people.sam).get("/tickets/99999999").status_code == 404
     assert Api(people.sam).post("/tickets/99999999/replies", {"body": "x"}).status_code == 404
+
+
+def test_any_other_path_under_the_api_is_a_json_404(people):
+    for path in ("/nothing", "/tickets/abc", "/tickets/1/unknown-act"):
+        response = Api(people.sam).get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"

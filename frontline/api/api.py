@@ -19,7 +19,21 @@ from ninja.errors import ValidationError as SchemaValidationError
 from .auth import read_auth
 from .endpoints import attachments, me, tickets
 
-api = NinjaAPI(
+
+class FrontlineAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """The document says what is sent: errors are ``application/problem+json``."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(code) >= 400 and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        return schema
+
+
+api = FrontlineAPI(
     title="Frontline",
     version="1",
     description="Everything an agent or a customer can do in Frontline, for other systems.",

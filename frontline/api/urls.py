@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, URLResolver
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
-from .api import api
+from .api import api, problem
 
 
 def _no_login_redirect(patterns: list[Any]) -> list[Any]:
@@ -20,5 +23,11 @@ def _no_login_redirect(patterns: list[Any]) -> list[Any]:
     return patterns
 
 
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other path under the API (or a number that is not one): a problem, not a page."""
+    return problem(request, 404, _("Not found."))
+
+
 app_name = api.urls_namespace
-urlpatterns = _no_login_redirect(list(api.urls[0]))
+urlpatterns = _no_login_redirect([*api.urls[0], re_path(r"^(?P<path>.*)$", not_found)])
