@@ -34,6 +34,7 @@ lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-sqlite: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/pytest
