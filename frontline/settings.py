@@ -219,6 +219,10 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
     TASK_RESULTS_DAYS: int
+    WEBHOOK_TIMEOUT_SECONDS: int
+    WEBHOOK_RETRY_HOURS: int
+    WEBHOOK_DISABLE_AFTER_HOURS: int
+    WEBHOOK_ALLOW_PRIVATE: bool
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -252,6 +256,14 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Seconds a webhook receiver has to answer before the try counts as failed.
+    "WEBHOOK_TIMEOUT_SECONDS": env_int("WEBHOOK_TIMEOUT_SECONDS", 5),
+    # Hours a webhook delivery is retried (with growing waits) before it fails.
+    "WEBHOOK_RETRY_HOURS": env_int("WEBHOOK_RETRY_HOURS", 25),
+    # A subscription whose deliveries fail for this many hours is disabled.
+    "WEBHOOK_DISABLE_AFTER_HOURS": env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24),
+    # Allow webhooks to loopback, link-local and private addresses (off: no SSRF).
+    "WEBHOOK_ALLOW_PRIVATE": env_bool("WEBHOOK_ALLOW_PRIVATE", False),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox
