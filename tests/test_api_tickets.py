@@ -416,7 +416,7 @@ def test_an_unknown_ticket_is_a_404(people):
 
 
 def test_any_other_path_under_the_api_is_a_json_404(people):
-    for path in ("/nothing", "/tickets/abc", "/tickets/1/unknown-act"):
+    for path in ("/nothing", "/tickets/abc", "/tickets/1/unknown-act", "/attachments/x%0Ay"):
         response = Api(people.sam).get(path)
         assert response.status_code == 404
         assert response["Content-Type"] == "application/problem+json"

@@ -30,4 +30,4 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 app_name = api.urls_namespace
-urlpatterns = _no_login_redirect([*api.urls[0], re_path(r"^(?P<path>.*)$", not_found)])
+urlpatterns = _no_login_redirect([*api.urls[0], re_path(r"^(?P<path>[\s\S]*)$", not_found)])
