@@ -420,3 +420,38 @@ def test_any_other_path_under_the_api_is_a_json_404(people):
         response = Api(people.sam).get(path)
         assert response.status_code == 404
         assert response["Content-Type"] == "application/problem+json"
+
+
+# What a client needs around tickets.
+
+
+def test_categories_come_with_their_forms(people):
+    people.billing.is_active = False
+    people.billing.save()
+    (hardware,) = Api(people.carol).get("/categories").json()
+    assert hardware["name"] == "Hardware"
+    fields = {f["key"]: f for f in hardware["fields"]}
+    assert fields["serial"]["required"] is True
+    assert fields["model"]["choices"] == ["Laptop", "Desktop", "Printer"]
+    assert fields["photo"]["type"] == "file"
+
+
+def test_teams_are_for_staff(people):
+    assert Api(people.carol).get("/teams").status_code == 403
+    names = [t["name"] for t in Api(people.alice).get("/teams").json()]
+    assert names == ["First line", "Second line"]
+
+
+def test_the_timeline_hides_internal_entries_from_customers(people, ticket):
+    actions.add_note(ticket, body="Refund is fishy", by=people.alice)
+    actions.assign_ticket(ticket, by=people.alice, team=people.second_line, note="handoff text")
+    actions.add_reply(ticket, body="We are on it", by=people.bob)
+    staff = Api(people.sam).get(f"/tickets/{ticket.pk}/timeline").json()
+    assert "fishy" in json.dumps(staff)
+    assert [e["kind"] for e in staff].count("message") == 3
+    customer = Api(people.carol).get(f"/tickets/{ticket.pk}/timeline")
+    assert customer.status_code == 200
+    text = json.dumps(customer.json())
+    assert "fishy" not in text and "handoff text" not in text
+    assert "We are on it" in text
+    assert Api(people.dan).get(f"/tickets/{ticket.pk}/timeline").status_code == 404

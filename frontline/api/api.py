@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from .auth import read_auth
-from .endpoints import attachments, me, tickets
+from .endpoints import attachments, catalogue, me, tickets
 
 
 class FrontlineAPI(NinjaAPI):
@@ -118,3 +118,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/me", me.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/attachments", attachments.router)
+api.add_router("", catalogue.router)

@@ -203,3 +203,11 @@ class TagsIn(Schema):
 
 class EscalateIn(Schema):
     note: str
+
+
+class TimelineEntryOut(Schema):
+    at: datetime.datetime
+    kind: str = Field(description="``message``, or the kind of change (``status``, ``team``…).")
+    text: str = Field(description="One line saying what changed (empty for messages).")
+    actor: Ref | None
+    message: MessageOut | None

@@ -24,6 +24,7 @@ from frontline.tickets.access import access_ticket, visible_messages, visible_ti
 from frontline.tickets.forms import RequestForm
 from frontline.tickets.models import Attachment, Category, Channel, Ticket
 from frontline.tickets.queues import QUEUES, apply_filters, queue_tickets
+from frontline.tickets.timeline import ticket_timeline
 
 from ..auth import write_auth
 from ..pagination import Ordering, decode_cursor, keyset_page
@@ -39,12 +40,14 @@ from ..schemas import (
     PriorityIn,
     PriorityName,
     Problem,
+    Ref,
     StatusIn,
     StatusName,
     TagsIn,
     TicketIn,
     TicketOut,
     TicketPage,
+    TimelineEntryOut,
 )
 
 router = Router(tags=["tickets"])
@@ -229,6 +232,44 @@ def list_messages(
     return MessagePage(
         items=[MessageOut.of(m) for m in rows], next_after=rows[-1].pk if more else None
     )
+
+
+@router.get(
+    "/{int:number}/timeline",
+    response={200: list[TimelineEntryOut], **ERRORS},
+    summary="Its story: messages and changes",
+)
+def timeline(request: AuthedRequest, number: int) -> list[TimelineEntryOut]:
+    """Messages and changes in time order (the newest 200), as the desk or the
+    portal shows them: customers see neither internal notes nor internal changes."""
+    user = request.user
+    ticket = access_ticket(user, number)
+    entries = ticket_timeline(ticket, for_customer=not user.is_staff_member)
+    out = []
+    for entry in entries:
+        if entry.message is not None:
+            m = entry.message
+            out.append(
+                TimelineEntryOut(
+                    at=entry.at,
+                    kind="message",
+                    text="",
+                    actor=Ref(id=m.author.pk, name=m.author.display_name) if m.author else None,
+                    message=MessageOut.of(m),
+                )
+            )
+        elif entry.event is not None:
+            e = entry.event
+            out.append(
+                TimelineEntryOut(
+                    at=entry.at,
+                    kind=e.kind,
+                    text=entry.text,
+                    actor=Ref(id=e.actor.pk, name=e.actor.display_name) if e.actor else None,
+                    message=None,
+                )
+            )
+    return out
 
 
 @router.post(
