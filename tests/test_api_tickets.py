@@ -455,3 +455,48 @@ def test_the_timeline_hides_internal_entries_from_customers(people, ticket):
     assert "fishy" not in text and "handoff text" not in text
     assert "We are on it" in text
     assert Api(people.dan).get(f"/tickets/{ticket.pk}/timeline").status_code == 404
+
+
+# Behaviour a client can rely on.
+
+
+def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_ticket(people):
+    api = Api(people.carol)
+    payload = json.dumps({"subject": "Retry me", "body": "b", "category": people.billing.pk})
+
+    def post(key: str, body: str = payload):
+        return api.client.post(
+            "/api/v1/tickets", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+        )
+
+    first, again = post("k-1"), post("k-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["number"] == again.json()["number"]
+    assert Ticket.objects.count() == 1
+    assert post("k-2").json()["number"] != first.json()["number"]
+    other = json.dumps({"subject": "Else", "body": "b", "category": people.billing.pk})
+    response = post("k-1", other)
+    assert response.status_code == 422
+    assert Ticket.objects.count() == 2
+    # Keys are per person: another's same key opens their own ticket.
+    erin = Api(people.erin).client.post(
+        "/api/v1/tickets", payload, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert erin.status_code == 201
+    assert Ticket.objects.count() == 3
+
+
+def test_a_create_racing_another_with_the_same_key_is_rolled_back(people, ticket):
+    from frontline.api.models import IdempotencyKey
+
+    IdempotencyKey.objects.create(user=people.carol, key="k", request_hash="h", ticket=ticket)
+    number = api_actions.open_once(
+        people.carol,
+        key="k",
+        request_hash="h",
+        open_ticket=lambda: actions.open_ticket(
+            requester=people.carol, by=people.carol, subject="Twin", body="b"
+        ),
+    )
+    assert number == ticket.pk
+    assert not Ticket.objects.filter(subject="Twin").exists()

@@ -11,12 +11,13 @@ import datetime
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,13 +25,14 @@ from django.utils.translation import gettext as _
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.access import visible_tickets
-from frontline.tickets.models import INTERNAL_KINDS, EventKind, Message, TicketEvent
+from frontline.tickets.models import INTERNAL_KINDS, EventKind, Message, Ticket, TicketEvent
 
 from . import tasks, webhooks
 from .access import TOKEN_PREFIX, hash_secret
 from .models import (
     ApiToken,
     DeliveryStatus,
+    IdempotencyKey,
     Scope,
     WebhookDelivery,
     WebhookSubscription,
@@ -98,6 +100,42 @@ def mark_used(token: ApiToken, *, now: datetime.datetime | None = None) -> None:
         last_used_at=now
     )
     token.last_used_at = now
+
+
+# Idempotent creates.
+
+
+class KeyReused(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
+def ticket_for_idempotency_key(user: User, key: str, request_hash: str) -> int | None:
+    """The number of the ticket a request with this key made before, if any;
+    ``KeyReused`` if the key came with another request then."""
+    found = IdempotencyKey.objects.filter(user=user, key=key).first()
+    if found is None:
+        return None
+    if found.request_hash != request_hash:
+        raise KeyReused
+    return found.ticket_id
+
+
+def open_once(user: User, *, key: str, request_hash: str, open_ticket: Callable[[], Ticket]) -> int:
+    """Run ``open_ticket`` and remember the key, in one transaction; if a request
+    with the same key got there first (the key's unique constraint), this one's
+    ticket is rolled back and the first one's number returned."""
+    try:
+        with transaction.atomic():
+            ticket = open_ticket()
+            IdempotencyKey.objects.create(
+                user=user, key=key, request_hash=request_hash, ticket=ticket
+            )
+            return ticket.pk
+    except IntegrityError:
+        number = ticket_for_idempotency_key(user, key, request_hash)
+        if number is None:
+            raise
+        return number
 
 
 # Webhooks.

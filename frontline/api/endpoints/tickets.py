@@ -5,6 +5,7 @@ portal calls. Every read goes through ``frontline.tickets.access``."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,8 @@ from django.core.validators import validate_email
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Header, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from pydantic import Field
 
 from frontline.accounts.actions import contact_for
@@ -26,6 +28,7 @@ from frontline.tickets.models import Attachment, Category, Channel, Ticket
 from frontline.tickets.queues import QUEUES, apply_filters, queue_tickets
 from frontline.tickets.timeline import ticket_timeline
 
+from .. import actions as api_actions
 from ..auth import write_auth
 from ..pagination import Ordering, decode_cursor, keyset_page
 from ..schemas import (
@@ -52,7 +55,7 @@ from ..schemas import (
 
 router = Router(tags=["tickets"])
 
-ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem}
+ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 429: Problem}
 
 # Each ends with the id: a unique key for the cursor. The first columns are the
 # desk's sorts, served by the same indexes.
@@ -155,8 +158,18 @@ def _requester(request: AuthedRequest, payload: TicketIn) -> User:
 
 
 @router.post("", response={201: TicketOut, **ERRORS}, auth=write_auth, summary="Open a ticket")
-def create_ticket(request: AuthedRequest, payload: TicketIn) -> Status[TicketOut]:
-    """Open a ticket in a category, its form's answers validated as on the portal."""
+def create_ticket(
+    request: AuthedRequest,
+    payload: TicketIn,
+    idempotency_key: str | None = Header(
+        None, alias="Idempotency-Key", min_length=1, max_length=200
+    ),
+) -> Status[TicketOut]:
+    """Open a ticket in a category, its form's answers validated as on the portal.
+
+    With an ``Idempotency-Key`` header, a retry of the same request returns the
+    ticket the first one opened instead of opening another.
+    """
     category = Category.objects.filter(pk=payload.category, is_active=True).first()
     if category is None:
         raise ValidationError({"category": _("Choose an active category.")})
@@ -182,16 +195,32 @@ def create_ticket(request: AuthedRequest, payload: TicketIn) -> Status[TicketOut
             }
         )
     requester = _requester(request, payload)
-    ticket = actions.open_ticket(
-        requester=requester,
-        by=request.user,
-        subject=form.cleaned_data["subject"],
-        body=form.cleaned_data["body"],
-        category=category,
-        fields=form.field_values(),
-        channel=Channel.API,
-    )
-    return Status(201, _out(request, access_ticket(request.user, ticket.pk)))
+
+    def open_ticket() -> Ticket:
+        return actions.open_ticket(
+            requester=requester,
+            by=request.user,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            category=category,
+            fields=form.field_values(),
+            channel=Channel.API,
+        )
+
+    key = idempotency_key
+    if key is None:
+        number = open_ticket().pk
+    else:
+        request_hash = hashlib.sha256(request.body).hexdigest()
+        try:
+            number = api_actions.ticket_for_idempotency_key(
+                request.user, key, request_hash
+            ) or api_actions.open_once(
+                request.user, key=key, request_hash=request_hash, open_ticket=open_ticket
+            )
+        except api_actions.KeyReused:
+            raise HttpError(422, _("This Idempotency-Key was used with another request.")) from None
+    return Status(201, _out(request, access_ticket(request.user, number)))
 
 
 def _after(request: AuthedRequest, ticket: Ticket) -> TicketOut:
