@@ -223,6 +223,7 @@ class FrontlineSettings(TypedDict):
     WEBHOOK_RETRY_HOURS: int
     WEBHOOK_DISABLE_AFTER_HOURS: int
     WEBHOOK_ALLOW_PRIVATE: bool
+    API_REQUESTS_PER_MINUTE: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -264,6 +265,8 @@ FRONTLINE: FrontlineSettings = {
     "WEBHOOK_DISABLE_AFTER_HOURS": env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24),
     # Allow webhooks to loopback, link-local and private addresses (off: no SSRF).
     "WEBHOOK_ALLOW_PRIVATE": env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+    # Requests a minute one API token (or one signed-in person) may make; 0: no limit.
+    "API_REQUESTS_PER_MINUTE": env_int("API_REQUESTS_PER_MINUTE", 600),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

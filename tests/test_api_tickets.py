@@ -500,3 +500,41 @@ def test_a_create_racing_another_with_the_same_key_is_rolled_back(people, ticket
     )
     assert number == ticket.pk
     assert not Ticket.objects.filter(subject="Twin").exists()
+
+
+def test_an_act_on_a_ticket_changed_since_it_was_read_is_a_412(people, ticket):
+    alice = Api(people.alice)
+    read = alice.get(f"/tickets/{ticket.pk}")
+    tag = read["ETag"]
+    actions.change_priority(ticket, priority=Priority.HIGH, by=people.sam)
+    stale = alice.client.post(
+        f"/api/v1/tickets/{ticket.pk}/priority",
+        json.dumps({"priority": "low"}),
+        content_type="application/json",
+        HTTP_IF_MATCH=tag,
+    )
+    assert stale.status_code == 412
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.HIGH
+    fresh = alice.get(f"/tickets/{ticket.pk}")["ETag"]
+    assert fresh != tag
+    response = alice.client.post(
+        f"/api/v1/tickets/{ticket.pk}/priority",
+        json.dumps({"priority": "low"}),
+        content_type="application/json",
+        HTTP_IF_MATCH=fresh,
+    )
+    assert response.status_code == 200
+    assert response.json()["priority"] == "low"
+
+
+def test_each_token_has_its_own_rate_limit(people, settings):
+    settings.FRONTLINE = {**settings.FRONTLINE, "API_REQUESTS_PER_MINUTE": 3}
+    busy, other = Api(people.carol), Api(people.carol)
+    for _ in range(3):
+        assert busy.get("/me").status_code == 200
+    refused = busy.get("/me")
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/problem+json"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert other.get("/me").status_code == 200

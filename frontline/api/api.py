@@ -16,7 +16,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from .auth import read_auth
+from .auth import PerCallerThrottle, read_auth
 from .endpoints import attachments, catalogue, me, tickets
 
 
@@ -39,6 +39,7 @@ api = FrontlineAPI(
     description="Everything an agent or a customer can do in Frontline, for other systems.",
     urls_namespace="api-v1",
     auth=read_auth,
+    throttle=[PerCallerThrottle()],
 )
 
 

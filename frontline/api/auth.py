@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.throttling import SimpleRateThrottle
 
 from .access import token_for_secret
 from .actions import mark_used
@@ -61,3 +62,32 @@ class SessionAuth(APIKeyCookie):
 
 read_auth: list[Any] = [TokenAuth(write=False), SessionAuth()]
 write_auth: list[Any] = [TokenAuth(write=True), SessionAuth()]
+
+
+class PerCallerThrottle(SimpleRateThrottle):
+    """At most ``API_REQUESTS_PER_MINUTE`` requests a minute per token (per person
+    for the session); past it a 429 with ``Retry-After``. The limit is read at
+    each request, not at import."""
+
+    scope = "api"
+
+    def __init__(self) -> None:
+        self.rate = None
+        self.num_requests, self.duration = None, None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        limit = settings.FRONTLINE["API_REQUESTS_PER_MINUTE"]
+        if not limit:
+            return True
+        self.num_requests, self.duration = limit, 60
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        token = getattr(request, "api_token", None)
+        if token is not None:
+            ident = f"token-{token.pk}"
+        elif request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            return None  # no caller: the 401 came first
+        return self.cache_format % {"scope": self.scope, "ident": ident}

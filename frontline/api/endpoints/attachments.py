@@ -16,7 +16,7 @@ router = Router(tags=["attachments"])
 
 @router.get(
     "/{int:attachment_id}",
-    response={401: Problem, 404: Problem},
+    response={401: Problem, 404: Problem, 429: Problem},
     summary="Download a file",
     openapi_extra={
         "responses": {

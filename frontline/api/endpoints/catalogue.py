@@ -16,7 +16,7 @@ from frontline.tickets.models import Category, FormField
 from ..schemas import PRIORITY_NAMES, PriorityName, Problem
 
 router = Router(tags=["catalogue"])
-ERRORS = {401: Problem, 403: Problem}
+ERRORS = {401: Problem, 403: Problem, 429: Problem}
 
 
 class FormFieldOut(Schema):

@@ -8,6 +8,8 @@ from ninja import Router, Schema
 
 from frontline.lib.http import AuthedRequest
 
+from ..schemas import Problem
+
 router = Router(tags=["me"])
 
 
@@ -21,7 +23,11 @@ class MeOut(Schema):
     token_scope: Literal["read", "write"] | None
 
 
-@router.get("", response=MeOut, summary="The person calling, and the scope of their token")
+@router.get(
+    "",
+    response={200: MeOut, 401: Problem, 429: Problem},
+    summary="The person calling, and the scope of their token",
+)
 def me(request: AuthedRequest) -> MeOut:
     user = request.user
     token = getattr(request, "api_token", None)

@@ -11,7 +11,7 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -56,6 +56,7 @@ from ..schemas import (
 router = Router(tags=["tickets"])
 
 ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 429: Problem}
+ACT_ERRORS = {**ERRORS, 412: Problem}
 
 # Each ends with the id: a unique key for the cursor. The first columns are the
 # desk's sorts, served by the same indexes.
@@ -93,6 +94,29 @@ class TicketFilters(Schema):
     )
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=100)
+
+
+def etag(ticket: Ticket) -> str:
+    """Changes with every change to the ticket: each action moves ``updated_at``."""
+    return f'"{ticket.pk}-{ticket.updated_at.timestamp():.6f}"'
+
+
+def _check_if_match(request: AuthedRequest, ticket: Ticket) -> None:
+    """With ``If-Match``, an act on a ticket changed since the client read it is
+    refused (412) rather than made over a change the client has not seen."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None or wanted.strip() == "*":
+        return
+    if etag(ticket) not in [tag.strip() for tag in wanted.split(",")]:
+        raise HttpError(412, _("The ticket changed since you read it; read it again."))
+
+
+def _acted_on(request: AuthedRequest, number: int) -> Ticket:
+    """The ticket an act is about, as the caller sees it, unchanged since they read
+    it if they say which version they read (``If-Match``)."""
+    ticket = access_ticket(request.user, number)
+    _check_if_match(request, ticket)
+    return ticket
 
 
 def _out(request: AuthedRequest, ticket: Ticket) -> TicketOut:
@@ -139,8 +163,11 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> Ticke
 
 
 @router.get("/{int:number}", response={200: TicketOut, **ERRORS}, summary="One ticket")
-def get_ticket(request: AuthedRequest, number: int) -> TicketOut:
-    return _out(request, access_ticket(request.user, number))
+def get_ticket(request: AuthedRequest, number: int, response: HttpResponse) -> TicketOut:
+    """One ticket; its ``ETag`` goes in ``If-Match`` on an act to refuse a stale one."""
+    ticket = access_ticket(request.user, number)
+    response["ETag"] = etag(ticket)
+    return _out(request, ticket)
 
 
 def _requester(request: AuthedRequest, payload: TicketIn) -> User:
@@ -303,52 +330,52 @@ def timeline(request: AuthedRequest, number: int) -> list[TimelineEntryOut]:
 
 @router.post(
     "/{int:number}/replies",
-    response={201: MessageOut, **ERRORS},
+    response={201: MessageOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Reply (public)",
 )
 def reply(request: AuthedRequest, number: int, payload: BodyIn) -> Status[MessageOut]:
     """A public reply: from staff to the customer, or from the customer."""
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     message = actions.add_reply(ticket, body=payload.body, by=request.user, channel=Channel.API)
     return Status(201, MessageOut.of(message))
 
 
 @router.post(
     "/{int:number}/notes",
-    response={201: MessageOut, **ERRORS},
+    response={201: MessageOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Add an internal note (staff)",
 )
 def note(request: AuthedRequest, number: int, payload: BodyIn) -> Status[MessageOut]:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     message = actions.add_note(ticket, body=payload.body, by=request.user)
     return Status(201, MessageOut.of(message))
 
 
 @router.post(
     "/{int:number}/request-info",
-    response={201: MessageOut, **ERRORS},
+    response={201: MessageOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Ask the customer for information (staff)",
 )
 def request_info(request: AuthedRequest, number: int, payload: BodyIn) -> Status[MessageOut]:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     message = actions.request_information(ticket, body=payload.body, by=request.user)
     return Status(201, MessageOut.of(message))
 
 
 @router.post(
     "/{int:number}/assign",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Assign to a person and/or a team (staff)",
 )
 def assign(request: AuthedRequest, number: int, payload: AssignIn) -> TicketOut:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     assignee = team = None
     if payload.assignee is not None:
         assignee = User.objects.agents().filter(pk=payload.assignee).first()
@@ -366,13 +393,13 @@ def assign(request: AuthedRequest, number: int, payload: AssignIn) -> TicketOut:
 
 @router.post(
     "/{int:number}/escalate",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Escalate to the next line with a handoff note (staff)",
 )
 def escalate(request: AuthedRequest, number: int, payload: EscalateIn) -> TicketOut:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     if not payload.note.strip():
         raise ValidationError({"note": _("Write a handoff note for the next person.")})
     return _after(request, escalate_ticket(ticket, by=request.user, note=payload.note))
@@ -380,13 +407,13 @@ def escalate(request: AuthedRequest, number: int, payload: EscalateIn) -> Ticket
 
 @router.post(
     "/{int:number}/status",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Change the status (staff)",
 )
 def status(request: AuthedRequest, number: int, payload: StatusIn) -> TicketOut:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     ticket = actions.change_status(
         ticket, status=payload.status, by=request.user, reason=payload.reason
     )
@@ -395,13 +422,13 @@ def status(request: AuthedRequest, number: int, payload: StatusIn) -> TicketOut:
 
 @router.post(
     "/{int:number}/priority",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Change the priority, with a reason (staff)",
 )
 def priority(request: AuthedRequest, number: int, payload: PriorityIn) -> TicketOut:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     ticket = actions.change_priority(
         ticket, priority=PRIORITY_VALUES[payload.priority], by=request.user, reason=payload.reason
     )
@@ -410,13 +437,13 @@ def priority(request: AuthedRequest, number: int, payload: PriorityIn) -> Ticket
 
 @router.post(
     "/{int:number}/category",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Change the category (staff)",
 )
 def category(request: AuthedRequest, number: int, payload: CategoryIn) -> TicketOut:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     new = None
     if payload.category is not None:
         new = Category.objects.filter(pk=payload.category).first()
@@ -427,22 +454,22 @@ def category(request: AuthedRequest, number: int, payload: CategoryIn) -> Ticket
 
 @router.post(
     "/{int:number}/tags",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Set the tags (staff)",
 )
 def tags(request: AuthedRequest, number: int, payload: TagsIn) -> TicketOut:
     _staff_only(request)
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     return _after(request, actions.set_tags(ticket, names=payload.tags, by=request.user))
 
 
 @router.post(
     "/{int:number}/solved",
-    response={200: TicketOut, **ERRORS},
+    response={200: TicketOut, **ACT_ERRORS},
     auth=write_auth,
     summary="Confirm the solution worked (the requester)",
 )
 def solved(request: AuthedRequest, number: int) -> TicketOut:
-    ticket = access_ticket(request.user, number)
+    ticket = _acted_on(request, number)
     return _after(request, actions.confirm_solved(ticket, by=request.user))
