@@ -142,3 +142,11 @@ def test_people_make_only_their_own_tokens(people):
 
     with pytest.raises(PermissionDenied):
         actions.create_token(people.carol, name="x", scope="read", by=people.sam)
+
+
+def test_the_token_page_speaks_russian_and_chinese(client, people):
+    login(client, people.carol)
+    assert "Токены API" in client.get("/portal/tokens/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    login(client, people.alice)
+    html = client.get("/desk/tokens/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "创建令牌" in html
