@@ -7,7 +7,8 @@ from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from ninja import Router, Schema
+from ninja import Router
+from pydantic import BaseModel
 
 from frontline.accounts.models import Team
 from frontline.lib.http import AuthedRequest
@@ -19,7 +20,7 @@ router = Router(tags=["catalogue"])
 ERRORS = {401: Problem, 403: Problem, 429: Problem}
 
 
-class FormFieldOut(Schema):
+class FormFieldOut(BaseModel):
     key: str
     label: str
     type: Literal[
@@ -30,7 +31,7 @@ class FormFieldOut(Schema):
     choices: list[str]
 
 
-class CategoryOut(Schema):
+class CategoryOut(BaseModel):
     id: int
     name: str
     description: str
@@ -38,7 +39,7 @@ class CategoryOut(Schema):
     fields: list[FormFieldOut]
 
 
-class TeamOut(Schema):
+class TeamOut(BaseModel):
     id: int
     name: str
     tier: int

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ninja import Router, Schema
+from ninja import Router
+from pydantic import BaseModel
 
 from frontline.lib.http import AuthedRequest
 
@@ -13,7 +14,7 @@ from ..schemas import Problem
 router = Router(tags=["me"])
 
 
-class MeOut(Schema):
+class MeOut(BaseModel):
     id: int
     username: str
     name: str
