@@ -51,5 +51,5 @@ bench: $(BIN)/.test-installed $(HTMX)
 	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed
-	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse.py' --ignore='lib/business_hours.py'
+	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse/*' --ignore='lib/business_hours.py'
 	cd frontline && ../$(BIN)/frontline compilemessages

@@ -224,6 +224,7 @@ class FrontlineSettings(TypedDict):
     WEBHOOK_DISABLE_AFTER_HOURS: int
     WEBHOOK_ALLOW_PRIVATE: bool
     API_REQUESTS_PER_MINUTE: int
+    KB_REVIEW_DAYS: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -267,6 +268,9 @@ FRONTLINE: FrontlineSettings = {
     "WEBHOOK_ALLOW_PRIVATE": env_bool("WEBHOOK_ALLOW_PRIVATE", False),
     # Requests a minute one API token (or one signed-in person) may make; 0: no limit.
     "API_REQUESTS_PER_MINUTE": env_int("API_REQUESTS_PER_MINUTE", 600),
+    # Days after a review (or first publication) that a knowledge-base article is due
+    # another one.
+    "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

@@ -44,6 +44,7 @@ urlpatterns = [
         name="desk_token_revoke",
     ),
     path("portal/", include("frontline.portal.urls")),
+    path("help/", include("frontline.portal.help_urls")),
     path("desk/", include("frontline.desk.urls")),
     path("api/v1/", include("frontline.api.urls")),
     path("admin/", admin.site.urls),
