@@ -250,7 +250,7 @@ def _payload(event: TicketEvent, subscription: WebhookSubscription) -> dict[str,
             "data": data,
             "created_at": event.created_at.isoformat(),
         },
-        "ticket": TicketOut.of(ticket, for_staff=internal).model_dump(mode="json"),
+        "ticket": _ticket_for(ticket, owner, internal=internal),
     }
     message_id = event.data.get("message")
     if message_id:
@@ -264,6 +264,13 @@ def _payload(event: TicketEvent, subscription: WebhookSubscription) -> dict[str,
                 out.attachments = [a for a in out.attachments if not a.internal]
             body["message"] = out.model_dump(mode="json")
     return {"type": f"ticket.{event.kind}", "timestamp": event.created_at.isoformat(), "data": body}
+
+
+def _ticket_for(ticket: Ticket, owner: User, *, internal: bool) -> dict[str, Any]:
+    out = TicketOut.of(ticket, for_staff=owner.is_staff_member)
+    if not internal:
+        out.handoff_note = None  # a handoff note is internal
+    return out.model_dump(mode="json")
 
 
 def queue_webhooks(event: TicketEvent) -> list[int]:

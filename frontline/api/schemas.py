@@ -58,7 +58,7 @@ class TicketOut(BaseModel):
     number: int
     subject: str
     status: StatusName
-    priority: PriorityName
+    priority: PriorityName | None = Field(description="Staff only; null for customers.")
     channel: ChannelName
     category: Ref | None
     team: Ref | None
@@ -66,7 +66,7 @@ class TicketOut(BaseModel):
     assignee: Ref | None
     requester: Ref
     organisation: Ref | None
-    tags: list[str]
+    tags: list[str] = Field(description="Staff only; empty for customers.")
     fields: dict[str, Any] = Field(description="The answers to the category's form, by key.")
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -84,7 +84,8 @@ class TicketOut(BaseModel):
             number=ticket.pk,
             subject=ticket.subject,
             status=ticket.status,  # type: ignore[arg-type]
-            priority=PRIORITY_NAMES[ticket.priority],  # type: ignore[arg-type]
+            # The portal shows neither: tags and priority are the team's own words.
+            priority=PRIORITY_NAMES[ticket.priority] if for_staff else None,  # type: ignore[arg-type]
             channel=ticket.channel,  # type: ignore[arg-type]
             category=_ref(ticket.category),
             team=_ref(ticket.team),
@@ -92,7 +93,7 @@ class TicketOut(BaseModel):
             assignee=_person(ticket.assignee),
             requester=requester,
             organisation=_ref(ticket.organisation),
-            tags=[t.name for t in ticket.tags.all()],
+            tags=[t.name for t in ticket.tags.all()] if for_staff else [],
             fields=ticket.fields,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,

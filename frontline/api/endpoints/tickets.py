@@ -155,11 +155,11 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> Ticke
     ordering = ORDERINGS[sort]
     start = decode_cursor(filters.cursor, ordering, KINDS) if filters.cursor else None
     ids, next_cursor = keyset_page(qs, ordering, start, filters.limit)
-    rows = {
-        t.pk: t
-        for t in Ticket.objects.filter(pk__in=ids).with_list_relations().prefetch_related("tags")
-    }
-    return TicketPage(items=[_out(request, rows[pk]) for pk in ids], next_cursor=next_cursor)
+    rows = Ticket.objects.filter(pk__in=ids).with_list_relations()
+    if user.is_staff_member:  # customers are not shown tags
+        rows = rows.prefetch_related("tags")
+    by_id = {t.pk: t for t in rows}
+    return TicketPage(items=[_out(request, by_id[pk]) for pk in ids], next_cursor=next_cursor)
 
 
 @router.get("/{int:number}", response={200: TicketOut, **ERRORS}, summary="One ticket")
