@@ -540,3 +540,39 @@ def test_each_token_has_its_own_rate_limit(people, settings):
     assert refused["Content-Type"] == "application/problem+json"
     assert 0 < int(refused["Retry-After"]) <= 60
     assert other.get("/me").status_code == 200
+
+
+def test_files_go_up_with_a_reply_and_come_down_through_the_same_check(people, ticket, settings):
+    carol = Api(people.carol)
+    response = carol.client.post(
+        f"/api/v1/tickets/{ticket.pk}/replies/with-files",
+        {"body": "Here is the invoice", "attachments": [SimpleUploadedFile("inv.txt", b"INV-17")]},
+    )
+    assert response.status_code == 201, response.content
+    (attachment,) = response.json()["attachments"]
+    assert attachment["filename"] == "inv.txt"
+    download = carol.get(f"/attachments/{attachment['id']}")
+    assert b"".join(download.streaming_content) == b"INV-17"
+    assert Api(people.dan).get(f"/attachments/{attachment['id']}").status_code == 404
+
+    note = Api(people.alice).client.post(
+        f"/api/v1/tickets/{ticket.pk}/notes/with-files",
+        {"body": "log", "attachments": [SimpleUploadedFile("log.txt", b"internal")]},
+    )
+    assert note.status_code == 201
+    (internal,) = note.json()["attachments"]
+    assert internal["internal"] is True
+    assert carol.get(f"/attachments/{internal['id']}").status_code == 404
+    refused = carol.client.post(f"/api/v1/tickets/{ticket.pk}/notes/with-files", {"body": "x"})
+    assert refused.status_code == 403
+
+    settings.FRONTLINE = {**settings.FRONTLINE, "MAX_FILES_PER_MESSAGE": 1}
+    too_many = carol.client.post(
+        f"/api/v1/tickets/{ticket.pk}/replies/with-files",
+        {
+            "body": "two",
+            "attachments": [SimpleUploadedFile("a.txt", b"a"), SimpleUploadedFile("b.txt", b"b")],
+        },
+    )
+    assert too_many.status_code == 400
+    assert too_many.json()["errors"]

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Schema, Status
+from ninja import File, Form, Header, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -23,7 +23,7 @@ from frontline.lib.http import AuthedRequest
 from frontline.routing.actions import escalate_ticket
 from frontline.tickets import actions
 from frontline.tickets.access import access_ticket, visible_messages, visible_tickets
-from frontline.tickets.forms import RequestForm
+from frontline.tickets.forms import ReplyForm, RequestForm
 from frontline.tickets.models import Attachment, Category, Channel, Ticket
 from frontline.tickets.queues import QUEUES, apply_filters, queue_tickets
 from frontline.tickets.timeline import ticket_timeline
@@ -338,6 +338,55 @@ def reply(request: AuthedRequest, number: int, payload: BodyIn) -> Status[Messag
     """A public reply: from staff to the customer, or from the customer."""
     ticket = _acted_on(request, number)
     message = actions.add_reply(ticket, body=payload.body, by=request.user, channel=Channel.API)
+    return Status(201, MessageOut.of(message))
+
+
+def _with_files(request: AuthedRequest) -> tuple[str, list[Any]]:
+    """The body and files of a multipart post, checked by the desk's and portal's
+    reply form (file count and size limits included)."""
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
+    return form.cleaned_data["body"], form.cleaned_data["attachments"]
+
+
+@router.post(
+    "/{int:number}/replies/with-files",
+    response={201: MessageOut, **ACT_ERRORS},
+    auth=write_auth,
+    summary="Reply (public) with files",
+)
+def reply_with_files(
+    request: AuthedRequest,
+    number: int,
+    body: Form[str],
+    attachments: File[list[UploadedFile]] | None = None,
+) -> Status[MessageOut]:
+    """A public reply as ``multipart/form-data``: ``body`` and ``attachments``."""
+    ticket = _acted_on(request, number)
+    text, files = _with_files(request)
+    message = actions.add_reply(
+        ticket, body=text, by=request.user, files=files, channel=Channel.API
+    )
+    return Status(201, MessageOut.of(message))
+
+
+@router.post(
+    "/{int:number}/notes/with-files",
+    response={201: MessageOut, **ACT_ERRORS},
+    auth=write_auth,
+    summary="Add an internal note with files (staff)",
+)
+def note_with_files(
+    request: AuthedRequest,
+    number: int,
+    body: Form[str],
+    attachments: File[list[UploadedFile]] | None = None,
+) -> Status[MessageOut]:
+    _staff_only(request)
+    ticket = _acted_on(request, number)
+    text, files = _with_files(request)
+    message = actions.add_note(ticket, body=text, by=request.user, files=files)
     return Status(201, MessageOut.of(message))
 
 
