@@ -576,3 +576,30 @@ def test_files_go_up_with_a_reply_and_come_down_through_the_same_check(people, t
     )
     assert too_many.status_code == 400
     assert too_many.json()["errors"]
+
+
+def test_staff_correct_form_answers_validated_by_the_form(people):
+    ticket = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Laptop",
+        body="b",
+        category=people.hardware,
+        fields={"serial": "SN-1"},
+    )
+    alice = Api(people.alice)
+    response = alice.post(
+        f"/tickets/{ticket.pk}/fields", {"fields": {"serial": "SN-2", "model": "Desktop"}}
+    )
+    assert response.status_code == 200
+    assert response.json()["fields"] == {"serial": "SN-2", "model": "Desktop"}
+    assert ticket.events.filter(kind=EventKind.FIELDS).exists()
+    for bad, key in (
+        ({"serial": ""}, "fields.serial"),
+        ({"serial": "x", "model": "Toaster"}, "fields.model"),
+        ({"serial": "x", "nope": 1}, "fields.nope"),
+    ):
+        response = alice.post(f"/tickets/{ticket.pk}/fields", {"fields": bad})
+        assert response.status_code == 400
+        assert key in response.json()["errors"]
+    assert Api(people.carol).post(f"/tickets/{ticket.pk}/fields", {"fields": {}}).status_code == 403

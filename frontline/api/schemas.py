@@ -216,3 +216,7 @@ class TimelineEntryOut(BaseModel):
     text: str = Field(description="One line saying what changed (empty for messages).")
     actor: Ref | None
     message: MessageOut | None
+
+
+class FieldsIn(Schema):
+    fields: dict[str, Answer] = Field(description="New answers by key (file questions excluded).")

@@ -23,7 +23,7 @@ from frontline.lib.http import AuthedRequest
 from frontline.routing.actions import escalate_ticket
 from frontline.tickets import actions
 from frontline.tickets.access import access_ticket, visible_messages, visible_tickets
-from frontline.tickets.forms import ReplyForm, RequestForm
+from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
 from frontline.tickets.models import Attachment, Category, Channel, Ticket
 from frontline.tickets.queues import QUEUES, apply_filters, queue_tickets
 from frontline.tickets.timeline import ticket_timeline
@@ -38,6 +38,7 @@ from ..schemas import (
     CategoryIn,
     ChannelName,
     EscalateIn,
+    FieldsIn,
     MessageOut,
     MessagePage,
     PriorityIn,
@@ -511,6 +512,36 @@ def tags(request: AuthedRequest, number: int, payload: TagsIn) -> TicketOut:
     _staff_only(request)
     ticket = _acted_on(request, number)
     return _after(request, actions.set_tags(ticket, names=payload.tags, by=request.user))
+
+
+@router.post(
+    "/{int:number}/fields",
+    response={200: TicketOut, **ACT_ERRORS},
+    auth=write_auth,
+    summary="Correct the form's answers (staff)",
+)
+def fields(request: AuthedRequest, number: int, payload: FieldsIn) -> TicketOut:
+    """Validated by the category's form as in the desk; required questions stay required."""
+    _staff_only(request)
+    ticket = _acted_on(request, number)
+    if ticket.category is None:
+        raise ValidationError(_("This ticket has no category, so no form to edit."))
+    form = CategoryFieldsForm(
+        {f"f_{key}": value for key, value in payload.fields.items()},
+        category=ticket.category,
+        include_files=False,
+    )
+    unknown = sorted(set(payload.fields) - {spec.key for spec in form.specs})
+    if unknown:
+        raise ValidationError(
+            {f"fields.{key}": [_("This category's form has no such question.")] for key in unknown}
+        )
+    if not form.is_valid():
+        raise ValidationError(
+            {f"fields.{name[2:]}": errors for name, errors in form.errors.items()}
+        )
+    ticket = actions.update_field_values(ticket, values=form.field_values(), by=request.user)
+    return _after(request, ticket)
 
 
 @router.post(
