@@ -82,6 +82,7 @@ assert set(QueueName.__args__) == set(QUEUES)  # type: ignore[attr-defined]
 
 class TicketFilters(Schema):
     queue: QueueName | None = Field(default=None, description="A desk queue (staff only).")
+    # priority, tag and sort=priority are for staff only, as the queue is.
     status: StatusName | None = None
     priority: PriorityName | None = None
     team: int | None = None
@@ -136,8 +137,11 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> Ticke
     customers), narrowed by a queue and the desk's filters, one page at a time."""
     user = request.user
     qs = visible_tickets(user)
-    if filters.queue is not None:
+    # Customers see neither queues, tags nor priorities: no filtering or sorting by
+    # them either (it would tell a tag or a priority by which tickets come back).
+    if filters.queue or filters.tag or filters.priority or filters.sort == "priority":
         _staff_only(request)
+    if filters.queue is not None:
         qs = queue_tickets(user, filters.queue, base=qs)
     qs = apply_filters(
         qs,
