@@ -131,15 +131,6 @@ def access_ticket(user: User, number: int) -> Ticket:
     return access_ticket_for_requester(user, number)
 
 
-def visible_messages(user: User, ticket: Ticket) -> MessageQuerySet:
-    """The messages of a ticket already fetched through an ``access_*`` function:
-    all of them for staff, never an internal note or call log for a customer."""
-    messages = Message.objects.filter(ticket=ticket)
-    if user.is_authenticated and user.is_active and user.is_staff_member:
-        return messages
-    return messages.public()
-
-
 def access_message(user: User, message_id: int) -> Message:
     """A message, only if its ticket is visible to ``user``; internal notes and
     call logs only to staff."""

@@ -22,9 +22,14 @@ from frontline.accounts.models import Team, User
 from frontline.lib.http import AuthedRequest
 from frontline.routing.actions import escalate_ticket
 from frontline.tickets import actions
-from frontline.tickets.access import access_ticket, visible_messages, visible_tickets
+from frontline.tickets.access import (
+    access_ticket,
+    visible_attachments,
+    visible_messages,
+    visible_tickets,
+)
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
-from frontline.tickets.models import Attachment, Category, Channel, Ticket
+from frontline.tickets.models import Category, Channel, Ticket
 from frontline.tickets.queues import QUEUES, apply_filters, queue_tickets
 from frontline.tickets.timeline import ticket_timeline
 
@@ -275,13 +280,9 @@ def list_messages(
     logs or internal files."""
     user = request.user
     ticket = access_ticket(user, number)
-    files = (
-        Attachment.objects.all()
-        if user.is_staff_member
-        else Attachment.objects.filter(is_internal=False)
-    )
+    files = visible_attachments(user, of=[ticket.pk])
     qs = (
-        visible_messages(user, ticket)
+        visible_messages(user, of=[ticket.pk])
         .select_related("author")
         .prefetch_related(Prefetch("attachments", queryset=files))
     )
