@@ -150,3 +150,10 @@ def test_the_token_page_speaks_russian_and_chinese(client, people):
     login(client, people.alice)
     html = client.get("/desk/tokens/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "创建令牌" in html
+
+
+def test_the_persons_name_leads_to_their_token_page(client, people):
+    login(client, people.carol)
+    assert 'href="/portal/tokens/"' in client.get("/portal/").content.decode()
+    login(client, people.alice)
+    assert 'href="/desk/tokens/"' in client.get("/desk/q/team/").content.decode()
