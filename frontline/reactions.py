@@ -57,6 +57,9 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(routing.offer_to_team, when=lambda event: not mail.names_an_assignee(event)),
         on(search.index_ticket, when=lambda event: bool(event.data.get("note"))),
     ),
+    EventKind.MERGED: (on(mail.tell_merged),),
+    # The merged ticket is closed: its deadlines go.
+    EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
 }
@@ -73,7 +76,7 @@ for _kind in EventKind:
 # in that change's transaction, called by name from ``accounts/actions.py``
 # (found through ``settings.FRONTLINE_ACCOUNT_REACTIONS``), with these keywords.
 ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
-    # notice, user, link: a one-time link (address confirmation, password),
+    # notice, user: a one-time link (address confirmation, password), made as it is sent,
     # called after the commit.
     "link_to_mail": (mail_out.send_account_mail,),
     # user, contacts: the contacts made from mail are the person who proved the address.

@@ -157,3 +157,17 @@ def test_the_persons_name_leads_to_their_token_page(client, people):
     assert 'href="/portal/tokens/"' in client.get("/portal/").content.decode()
     login(client, people.alice)
     assert 'href="/desk/tokens/"' in client.get("/desk/q/team/").content.decode()
+
+
+def test_a_session_waiting_for_its_second_factor_gets_no_api(client, people):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.test_second_factor import code_of, sign_in
+
+    TOTPDevice.objects.create(user=people.carol, name="phone", confirmed=True)
+    sign_in(client, "carol")
+    assert client.get("/api/v1/me").status_code == 401
+    device = TOTPDevice.objects.get(user=people.carol)
+    verified = client.post("/account/two-factor/verify/?next=/portal/", {"code": code_of(device)})
+    assert verified.status_code == 302
+    assert client.get("/api/v1/me").status_code == 200
