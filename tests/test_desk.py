@@ -29,7 +29,8 @@ def refs(page: str, tickets) -> list[int]:
 def test_queues_hold_what_their_names_say(client, people):
     t1, t2, t3 = open_many(people, 3)
     actions.assign_ticket(t1, by=people.alice, assignee=people.alice)
-    actions.request_information(t2, body="Which invoice?", by=people.alice)
+    # Asked by a supervisor outside the team, so it stays unassigned.
+    actions.request_information(t2, body="Which invoice?", by=people.sam)
     login(client, people.alice)
 
     def subjects(queue):

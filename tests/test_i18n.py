@@ -113,7 +113,7 @@ def test_desk_ticket_in_chinese(client, people, ticket):
     html = page(client.get(f"/desk/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "内部备注" in html
     assert "公开回复" in html
-    assert "分配或转交" in html
+    assert "分配给我" in html  # Assign to me
 
 
 # The language switch.
