@@ -216,6 +216,7 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
     TASK_RESULTS_DAYS: int
+    KB_REVIEW_DAYS: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -249,6 +250,9 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Days after a review (or first publication) that a knowledge-base article is due
+    # another one.
+    "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

@@ -132,6 +132,15 @@ def clean_message_html(html: str) -> str:
     return _hold_remote_images(_release_remote_images(_clean(html)))
 
 
+def clean_html(html: str) -> str:
+    """Sanitised with the same policy, images left as they are: for HTML that
+    Frontline makes itself from text an author wrote (knowledge-base Markdown),
+    where nothing is fetched behind anyone's back that the author did not put there."""
+    if not html or not html.strip():
+        return ""
+    return _CLEANER.clean(html)
+
+
 def _hold_remote_images(cleaned: str) -> str:
     return _IMG_TAG.sub(lambda m: _REMOTE_SRC.sub(r'\1data-remote-src="\2"', m[0]), cleaned)
 
