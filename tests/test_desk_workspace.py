@@ -216,3 +216,54 @@ def test_the_panel_is_for_tickets_the_agent_may_see(client, people, ticket):
     )
     assert response.status_code == 404
     assert client.post(f"/desk/tickets/{ticket.pk}/take/").status_code == 404
+
+
+# @mentions never fail silently.
+
+
+def test_a_mention_of_someone_who_cannot_see_the_ticket_is_reported(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/note/",
+        {"body": "@bob could you check the invoice tool? @sam FYI"},
+        follow=True,
+    )
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1  # the note is saved
+    said = flashes(response)
+    assert said[0] == "Internal note added."
+    assert said[1:] == ["Bob Builder (@bob) cannot see this ticket, so was not told."]
+    assert "cannot see this ticket, so was not told" in response.content.decode()
+
+
+def test_a_mention_of_nobody_is_reported(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/note/",
+        {"body": "Ask @nosuchuser. Mail alice@example.com is not a mention; @carol is a customer."},
+        follow=True,
+    )
+    assert flashes(response)[1:] == [
+        "No colleague is called @nosuchuser: nobody was told.",
+        "No colleague is called @carol: nobody was told.",
+    ]
+
+
+def test_mentions_that_reach_someone_give_no_warning(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/note/", {"body": "@Sam, @alice."}, follow=True
+    )
+    assert flashes(response) == ["Internal note added."]
+
+
+def test_mention_suggestions_are_colleagues_who_may_see_the_ticket(client, people, ticket):
+    login(client, people.alice)
+    url = f"/desk/tickets/{ticket.pk}/mentions/"
+    page = client.get(url, {"q": "s"}).content.decode()
+    assert 'data-mention="sam"' in page
+    assert client.get(url, {"q": "bo"}).content.decode().strip() == ""  # Bob may not see it
+    assert 'data-mention="alice"' in client.get(url, {"q": "Ali"}).content.decode()
+    assert "carol" not in client.get(url, {"q": "c"}).content.decode()  # customers never
+    assert client.get(url, {"q": ""}).content.decode().strip() == ""
+    login(client, people.bob)
+    assert client.get(url, {"q": "s"}).status_code == 404

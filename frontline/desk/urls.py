@@ -26,6 +26,7 @@ urlpatterns = [
     path("tickets/<int:number>/template/", views.reply_template, name="reply_template"),
     path("tickets/<int:number>/fields/", views.fields, name="fields"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
+    path("tickets/<int:number>/mentions/", views.mentions, name="mentions"),
     path("tickets/<int:number>/participants/", views.add_participant, name="add_participant"),
     path(
         "tickets/<int:number>/participants/<int:user_id>/remove/",

@@ -68,6 +68,7 @@ from .forms import (
     TagsForm,
     TicketPanelForm,
 )
+from .mentions import mention_suggestions, mention_warnings
 
 View = Callable[..., HttpResponseBase]
 BULK_LIMIT = 100  # one page of a queue, twice
@@ -322,7 +323,9 @@ def take(request: AuthedRequest, number: int) -> HttpResponse:
     return _confirm(request, ticket, before)
 
 
-def _reply_like(act: Callable[..., Any], done: Any) -> View:
+def _reply_like(
+    act: Callable[..., Any], done: Any, warn: Callable[[Ticket, str], list[str]] | None = None
+) -> View:
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
@@ -340,7 +343,10 @@ def _reply_like(act: Callable[..., Any], done: Any) -> View:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                return _confirm(request, ticket, before, str(done))
+                response = _confirm(request, ticket, before, str(done))
+                for warning in warn(ticket, form.cleaned_data["body"]) if warn else ():
+                    messages.warning(request, warning)
+                return response
         return _ticket_page(request, ticket, status=400, reply_form=form)
 
     return view
@@ -355,7 +361,7 @@ def _reply_and_resolve(ticket: Ticket, *, body: str, by: Any, files: Any) -> Non
 
 reply = _reply_like(actions.add_reply, gettext_lazy("Reply sent to the customer."))
 reply_resolve = _reply_like(_reply_and_resolve, gettext_lazy("Reply sent to the customer."))
-note = _reply_like(actions.add_note, gettext_lazy("Internal note added."))
+note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
 request_info = _reply_like(
     actions.request_information, gettext_lazy("Asked the customer for information.")
 )
@@ -517,6 +523,15 @@ def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     template = get_object_or_404(ReplyTemplate, pk=chosen, is_active=True)
     body = filled_in(template, ticket, agent=request.user)
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+@staff_required
+def mentions(request: AuthedRequest, number: int) -> HttpResponse:
+    """Colleagues who may see this ticket, for the note box's @ autocomplete
+    (desk-mentions.js asks as the agent types)."""
+    ticket = access_ticket_for_agent(request.user, number)
+    people = mention_suggestions(ticket, request.GET.get("q", ""))
+    return render(request, "desk/_mentions.html", {"people": people})
 
 
 @staff_required
