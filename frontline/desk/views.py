@@ -121,6 +121,7 @@ def queue(request: AuthedRequest, name: str) -> HttpResponse:
             "count_cap": COUNT_CAP,
             "tickets": tickets,
             "filters": filters,
+            "filtering": any(request.GET.get(f) for f in filters.fields),
             "sort": sort,
             "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
             "page": page,
