@@ -138,7 +138,7 @@ def clean_html(html: str) -> str:
     where nothing is fetched behind anyone's back that the author did not put there."""
     if not html or not html.strip():
         return ""
-    return _CLEANER.clean(html)
+    return _clean(html)
 
 
 def _hold_remote_images(cleaned: str) -> str:
