@@ -267,3 +267,28 @@ def test_mention_suggestions_are_colleagues_who_may_see_the_ticket(client, peopl
     assert client.get(url, {"q": ""}).content.decode().strip() == ""
     login(client, people.bob)
     assert client.get(url, {"q": "s"}).status_code == 404
+
+
+def test_mention_suggestions_use_a_bounded_number_of_queries(
+    client, people, ticket, django_assert_max_num_queries
+):
+    from tests.conftest import make_user
+
+    for i in range(30):
+        people.first_line.members.add(make_user(f"sara{i:02}", "agent"))
+    login(client, people.alice)
+    # Session, user, the agent's teams and the ticket, the candidates, then a
+    # visibility check (two queries) for each until eight are found.
+    with django_assert_max_num_queries(5 + 2 * 8):
+        page = client.get(f"/desk/tickets/{ticket.pk}/mentions/", {"q": "sa"}).content.decode()
+    assert page.count("data-mention=") == 8
+
+
+def test_adding_and_removing_a_participant_confirm_too(client, people, ticket):
+    login(client, people.alice)
+    url = f"/desk/tickets/{ticket.pk}/participants/"
+    response = client.post(url, {"email": "pat@acme.test", "name": "Pat Partner"}, follow=True)
+    assert flashes(response) == ["Pat Partner takes part now."]
+    pat = ticket.participants.get()
+    response = client.post(f"{url}{pat.pk}/remove/", follow=True)
+    assert flashes(response) == ["Pat Partner no longer takes part."]

@@ -439,6 +439,7 @@ def fields(request: AuthedRequest, number: int) -> HttpResponse:
             actions.update_field_values(ticket, values=form.field_values(), by=request.user)
         except ValidationError as exc:
             return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
+        messages.success(request, _("Form answers saved."))
         return redirect("desk:ticket", number=ticket.pk)
     return _ticket_page(request, ticket, status=400, error=_("Check the form."), fields_form=form)
 
@@ -460,6 +461,7 @@ def add_participant(request: AuthedRequest, number: int) -> HttpResponse:
         return _ticket_page(
             request, ticket, status=400, error=" ".join(exc.messages), participant_form=form
         )
+    messages.success(request, _("%(name)s takes part now.") % {"name": person.display_name})
     return redirect("desk:ticket", number=ticket.pk)
 
 
@@ -469,6 +471,9 @@ def remove_participant(request: AuthedRequest, number: int, user_id: int) -> Htt
     ticket = access_ticket_for_agent(request.user, number)
     participation = get_object_or_404(ticket.participations.select_related("user"), user_id=user_id)
     actions.remove_participant(ticket, user=participation.user, by=request.user)
+    messages.success(
+        request, _("%(name)s no longer takes part.") % {"name": participation.user.display_name}
+    )
     return redirect("desk:ticket", number=ticket.pk)
 
 
