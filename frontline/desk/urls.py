@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import kb_views, views
+from . import kb_views, search, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("search/", search.results, name="search"),
     path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Attachment, Message, Ticket, TicketParticipant, TicketQuerySet
+from .models import (
+    Attachment,
+    Message,
+    MessageQuerySet,
+    Ticket,
+    TicketParticipant,
+    TicketQuerySet,
+)
 
 
 def visible_tickets(user: User) -> TicketQuerySet:
@@ -23,6 +31,31 @@ def visible_tickets(user: User) -> TicketQuerySet:
     if user.is_staff_member:
         return Ticket.objects.for_agent(user)
     return Ticket.objects.for_requester(user)
+
+
+def sees_internal(user: User) -> bool:
+    """Whether ``user`` may see internal notes, call logs and their files: staff only."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff_member)
+
+
+def visible_messages(user: User, *, of: Iterable[int] | None = None) -> MessageQuerySet:
+    """Messages ``user`` may read: those of tickets they may see (among ticket ids
+    ``of``, if given), and for customers never an internal note or call log."""
+    messages = Message.objects.filter(ticket__in=_visible_among(user, of))
+    return messages if sees_internal(user) else messages.public()
+
+
+def visible_attachments(user: User, *, of: Iterable[int] | None = None) -> QuerySet[Attachment]:
+    """Files ``user`` may open: those of tickets they may see (among ticket ids
+    ``of``, if given), and for customers never a file of an internal note."""
+    files = Attachment.objects.filter(ticket__in=_visible_among(user, of))
+    return files if sees_internal(user) else files.filter(is_internal=False)
+
+
+def _visible_among(user: User, ids: Iterable[int] | None) -> TicketQuerySet:
+    # Narrowed to known ids the subquery stays small, even for a supervisor.
+    tickets = visible_tickets(user)
+    return tickets if ids is None else tickets.filter(pk__in=list(ids))
 
 
 def can_see_ticket(user: User, ticket: Ticket) -> bool:
@@ -96,7 +129,7 @@ def access_message(user: User, message_id: int) -> Message:
     message = get_object_or_404(Message.objects.select_related("ticket"), pk=message_id)
     if not visible_tickets(user).filter(pk=message.ticket_id).exists():
         raise Http404
-    if message.is_internal and not user.is_staff_member:
+    if message.is_internal and not sees_internal(user):
         raise Http404
     return message
 
@@ -107,6 +140,6 @@ def access_attachment(user: User, attachment_id: int) -> Attachment:
     attachment = get_object_or_404(Attachment.objects.select_related("ticket"), pk=attachment_id)
     if not visible_tickets(user).filter(pk=attachment.ticket_id).exists():
         raise Http404
-    if attachment.is_internal and not user.is_staff_member:
+    if attachment.is_internal and not sees_internal(user):
         raise Http404
     return attachment
