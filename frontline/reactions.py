@@ -56,6 +56,9 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(routing.offer_to_team, when=lambda event: not mail.names_an_assignee(event)),
         on(search.index_ticket, when=lambda event: bool(event.data.get("note"))),
     ),
+    EventKind.MERGED: (on(mail.tell_merged),),
+    # The merged ticket is closed: its deadlines go.
+    EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
 }

@@ -15,6 +15,7 @@ from frontline.tickets.models import (
     CallDetails,
     Category,
     Channel,
+    LinkKind,
     Priority,
     Status,
     Ticket,
@@ -224,6 +225,15 @@ class NewCallForm(FastSelectsMixin, forms.Form):
                 _("Give the caller's number or address: a known customer is found by them.")
             )
         return data
+
+
+class MergeForm(forms.Form):
+    number = forms.IntegerField(label=_("Merge this ticket into ticket number"), min_value=1)
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(label=_("This ticket is"), choices=LinkKind.choices)
+    number = forms.IntegerField(label=_("Ticket number"), min_value=1)
 
 
 class TicketPanelForm(FastSelectsMixin, forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import kb_views, search, views
+from . import customer_views, kb_views, relation_views, search, views
 
 app_name = "desk"
 urlpatterns = [
@@ -33,6 +33,22 @@ urlpatterns = [
         "tickets/<int:number>/participants/<int:user_id>/remove/",
         views.remove_participant,
         name="remove_participant",
+    ),
+    path("tickets/<int:number>/merge/", relation_views.merge, name="merge"),
+    path("tickets/<int:number>/unmerge/", relation_views.undo_merge, name="undo_merge"),
+    path("tickets/<int:number>/link/", relation_views.link, name="link"),
+    path("tickets/<int:number>/links/<int:other>/remove/", relation_views.unlink, name="unlink"),
+    path("contacts/<int:contact_id>/", customer_views.contact, name="contact"),
+    path("contacts/<int:contact_id>/notes/", customer_views.contact_note, name="contact_note"),
+    path(
+        "organisations/<int:organisation_id>/",
+        customer_views.organisation,
+        name="organisation",
+    ),
+    path(
+        "organisations/<int:organisation_id>/notes/",
+        customer_views.organisation_note,
+        name="organisation_note",
     ),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),

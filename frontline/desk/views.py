@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.accounts.actions import contact_for
+from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
@@ -36,6 +36,7 @@ from frontline.tickets.access import (
     access_message,
     access_ticket_for_agent,
     can_see_ticket,
+    visible_links,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -60,6 +61,8 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    LinkForm,
+    MergeForm,
     NewCallForm,
     ParticipantForm,
     PriorityForm,
@@ -182,10 +185,12 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         .order_by("-updated_at")
         .only("id", "subject", "status", "updated_at")[:5]
     )
+    specs = list(ticket.category.fields.all()) if ticket.category else []
     context = {
         "ticket": ticket,
         "entries": entries,
         "answers": form_answers(ticket),
+        "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
@@ -194,6 +199,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             CategoryFieldsForm(
                 category=ticket.category,
                 include_files=False,
+                specs=specs,
                 initial={f"f_{k}": v for k, v in ticket.fields.items()},
             )
             if ticket.category
@@ -204,6 +210,10 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
+        "links": visible_links(user, ticket),
+        "customer_notes": customer_notes_for(ticket),
+        "merge_form": MergeForm(),
+        "link_form": LinkForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "error": forms.get("error"),
     }
@@ -213,6 +223,14 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
 @staff_required
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
+    if ticket.merged_into_id is not None and can_see_ticket(
+        request.user, Ticket(pk=ticket.merged_into_id)
+    ):
+        messages.info(
+            request,
+            _("%(old)s was merged into this ticket.") % {"old": ticket.reference},
+        )
+        return redirect("desk:ticket", number=ticket.merged_into_id)
     return _ticket_page(request, ticket)
 
 

@@ -18,5 +18,7 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/solved/", views.solved, name="solved"),
     path("tickets/<int:number>/not-solved/", views.not_solved, name="not_solved"),
+    path("answers/done/", views.answers_done, name="answers_done"),
+    path("answers/<str:token>/", views.answers, name="answers"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]
