@@ -45,3 +45,21 @@ def test_a_visitor_finds_help_without_an_account(client, db, path):
     assert 'href="/portal/signup/"' in page
     assert client.get("/help/").status_code == 200
     assert client.get("/portal/callback/new/").status_code == 200
+
+
+def test_a_question_from_the_team_asks_for_an_answer(client, people, ticket):
+    login(client, people.carol)
+    assert "We need your answer" not in client.get("/portal/").content.decode()
+    actions.request_information(ticket, body="Which card did you pay with?", by=people.alice)
+    assert "We need your answer" in client.get("/portal/").content.decode()
+    page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert "We need your answer: we asked you something above." in page
+
+
+def test_writing_to_a_resolved_request_says_it_reopens(client, people, ticket):
+    from frontline.tickets.models import Status
+
+    actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
+    login(client, people.carol)
+    page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert "Writing here reopens this request." in page
