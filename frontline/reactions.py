@@ -68,7 +68,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
 # in that change's transaction, called by name from ``accounts/actions.py``
 # (found through ``settings.FRONTLINE_ACCOUNT_REACTIONS``), with these keywords.
 ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
-    # notice, user, link: a one-time link (address confirmation, password),
+    # notice, user: a one-time link (address confirmation, password), made as it is sent,
     # called after the commit.
     "link_to_mail": (mail_out.send_account_mail,),
     # user, contacts: the contacts made from mail are the person who proved the address.
