@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "frontline.routing",
     "frontline.sla",
     "frontline.knowledge",
+    "frontline.reports",
     "frontline.mail",
     "frontline.desk",
     "frontline.portal",

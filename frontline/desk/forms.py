@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
+from frontline.reports.models import ActivityType
 from frontline.tickets.forms import PhoneField, SingleFileField
 from frontline.tickets.models import CallDetails, Category, Channel, Priority, Status
 
@@ -216,3 +217,35 @@ class NewCallForm(FastSelectsMixin, forms.Form):
                 _("Give the caller's number or address: a known customer is found by them.")
             )
         return data
+
+
+class TimeEntryForm(FastSelectsMixin, forms.Form):
+    """Time spent on the ticket: typed in, or taken from the page's timer."""
+
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    worked_on = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    activity = forms.ModelChoiceField(
+        ActivityType.objects.filter(is_active=True),
+        label=_("Activity"),
+        required=False,
+        empty_label=_("Other"),
+    )
+    billable = forms.TypedChoiceField(
+        label=_("Billable"),
+        choices=[
+            ("", _("As the contract says")),
+            ("yes", _("Billable")),
+            ("no", _("Not billable")),
+        ],
+        coerce=lambda v: v == "yes",
+        required=False,
+        empty_value=None,
+    )
+    note = forms.CharField(
+        label=_("Note (staff only)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

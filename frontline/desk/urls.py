@@ -29,6 +29,8 @@ urlpatterns = [
         views.remove_participant,
         name="remove_participant",
     ),
+    path("tickets/<int:number>/time/", views.log_time, name="log_time"),
+    path("time/<int:entry_id>/delete/", views.delete_time, name="delete_time"),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

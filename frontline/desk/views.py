@@ -10,7 +10,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import ChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -23,6 +23,8 @@ from frontline.accounts.actions import contact_for
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
+from frontline.reports import actions as reports_actions
+from frontline.reports.access import access_time_entry, time_on_ticket
 from frontline.routing.actions import (
     dry_run,
     escalate_ticket,
@@ -64,10 +66,12 @@ from .forms import (
     QueueFilterForm,
     StatusForm,
     TagsForm,
+    TimeEntryForm,
 )
 
 View = Callable[..., HttpResponseBase]
 BULK_LIMIT = 100  # one page of a queue, twice
+TIME_ENTRIES_SHOWN = 20  # the latest on the ticket page; the totals count them all
 
 
 def staff_required(view: View) -> View:
@@ -205,6 +209,8 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
+        "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
+        "time_form": forms.get("time_form") or TimeEntryForm(),
         "error": forms.get("error"),
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -464,3 +470,47 @@ def presence(request: AuthedRequest, number: int) -> HttpResponse:
 @staff_required
 def attachment(request: AuthedRequest, attachment_id: int) -> FileResponse:
     return attachment_response(access_attachment(request.user, attachment_id))
+
+
+@staff_required
+@require_POST
+def log_time(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    form = TimeEntryForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = reports_actions.log_time(
+                ticket,
+                minutes=data["minutes"],
+                by=request.user,
+                worked_on=data["worked_on"],
+                activity=data["activity"],
+                billable=data["billable"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d minute logged.", "%(count)d minutes logged.", entry.minutes)
+                % {"count": entry.minutes},
+            )
+            return redirect("desk:ticket", number=ticket.pk)
+    return _ticket_page(
+        request, ticket, status=400, error=_("Check the time entry."), time_form=form
+    )
+
+
+@staff_required
+@require_POST
+def delete_time(request: AuthedRequest, entry_id: int) -> HttpResponse:
+    entry = access_time_entry(request.user, entry_id)
+    try:
+        reports_actions.delete_time_entry(entry, by=request.user)
+    except PermissionDenied:
+        messages.error(request, _("Only its author or a supervisor can remove this entry."))
+    else:
+        messages.success(request, _("Time entry removed."))
+    return redirect("desk:ticket", number=entry.ticket_id)

@@ -21,6 +21,7 @@ from frontline.accounts.actions import (
 )
 from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.lib.http import AuthedRequest
+from frontline.reports.access import billed_work
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
@@ -178,6 +179,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
             "may_confirm": ticket.speaks_for_requester(request.user),
+            "billed": billed_work(request.user, ticket),
             "error": forms.get("error"),
         },
         status=status,

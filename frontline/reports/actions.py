@@ -1,0 +1,157 @@
+"""Every change to time entries and survey answers, one function per act.
+
+Same contract as ``frontline.tickets.actions``: the main object positional, the
+rest keyword-only, an explicit actor (``by``), one transaction. Logging time
+changes no ticket, so it writes no ticket event: the entry is its own record,
+with its author and date.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from frontline.accounts.models import User
+from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
+
+from .models import ActivityType, SurveyInvitation, SurveyResponse, TimeEntry
+from .rates import contract_for, cost_of, costing
+
+MAX_MINUTES = 24 * 60
+
+
+def _require_staff_on(ticket: Ticket, by: User) -> None:
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff log time.")
+    if not Ticket.objects.for_agent(by).filter(pk=ticket.pk).exists():
+        raise PermissionDenied("Time is logged only on tickets one may see.")
+
+
+def billable_by_default(ticket: Ticket, activity: ActivityType | None, on: datetime.date) -> bool:
+    """Work is billable by default when the organisation's contract covers the
+    ticket and the activity is one that is billed."""
+    if activity is not None and not activity.billable_by_default:
+        return False
+    return contract_for(ticket, on) is not None
+
+
+def log_time(
+    ticket: Ticket,
+    *,
+    minutes: int,
+    by: User,
+    worked_on: datetime.date | None = None,
+    activity: ActivityType | None = None,
+    billable: bool | None = None,
+    note: str = "",
+) -> TimeEntry:
+    """Record ``minutes`` of ``by``'s work on ``ticket``, costed at the rate in force
+    on ``worked_on`` (today by default): the contract's hourly rate for billable
+    work of an organisation with a contract, else the agent's, team's or
+    activity's rate. The rate and the cost are stored with the entry.
+
+    Only staff who may see the ticket log time (``PermissionDenied``); minutes
+    from 1 to a day's 1440, no date in the future (``ValidationError``).
+    ``billable=None`` takes the default (:func:`billable_by_default`).
+    """
+    _require_staff_on(ticket, by)
+    today = timezone.localdate()
+    worked_on = worked_on or today
+    if not 1 <= int(minutes) <= MAX_MINUTES:
+        raise ValidationError(
+            {"minutes": _("Log between 1 and %(max)d minutes.") % {"max": MAX_MINUTES}}
+        )
+    if worked_on > today:
+        raise ValidationError({"worked_on": _("The work cannot be in the future.")})
+    if activity is not None and not activity.is_active:
+        raise ValidationError({"activity": _("This activity is no longer in use.")})
+    if billable is None:
+        billable = billable_by_default(ticket, activity, worked_on)
+    priced = costing(ticket, agent=by, activity=activity, on=worked_on, billable=billable)
+    with transaction.atomic():
+        return TimeEntry.objects.create(
+            ticket=ticket,
+            agent=by,
+            minutes=int(minutes),
+            worked_on=worked_on,
+            activity=activity,
+            billable=billable,
+            note=note.strip(),
+            rate=priced.rate,
+            cost=cost_of(int(minutes), priced.rate),
+            contract=priced.contract,
+        )
+
+
+def delete_time_entry(entry: TimeEntry, *, by: User) -> None:
+    """Remove a mistaken entry: its author may, and supervisors and admins."""
+    if not (by.is_active and (entry.agent_id == by.pk or by.sees_all_tickets)):
+        raise PermissionDenied("Only the author or a supervisor removes a time entry.")
+    with transaction.atomic():
+        TimeEntry.objects.filter(pk=entry.pk).delete()
+
+
+# -- satisfaction ------------------------------------------------------------
+
+
+def invite_to_survey(event: TicketEvent) -> SurveyInvitation | None:
+    """The customer of a ticket just resolved (``event`` is that STATUS event) is
+    asked how the help was. Once per event: a second call returns the same
+    invitation. None if there is nobody to ask (a staff requester, a
+    deactivated one), or if the ticket was reopened meanwhile (the answer to
+    that resolution is known already).
+    """
+    if event.kind != EventKind.STATUS or event.data.get("new") != Status.RESOLVED:
+        return None
+    ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
+    customer = ticket.requester
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        return None
+    if not customer.is_active or customer.is_staff_member:
+        return None
+    with transaction.atomic():
+        invitation, _created = SurveyInvitation.objects.get_or_create(
+            event=event,
+            defaults={
+                "ticket": ticket,
+                "customer": customer,
+                "agent_id": ticket.assignee_id,
+                "team_id": ticket.team_id,
+                "created_at": event.created_at,
+            },
+        )
+    return invitation
+
+
+def answer_survey(
+    invitation: SurveyInvitation, *, rating: int, comment: str = ""
+) -> SurveyResponse:
+    """The customer's answer (1 to 5, and a comment). Answering again replaces the
+    rating and comment and keeps when it was first answered. The caller has
+    checked the signed link (see :mod:`frontline.reports.surveys`): its holder
+    speaks for the customer, so there is no ``by`` to check beyond it."""
+    if not 1 <= int(rating) <= 5:
+        raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
+    now = timezone.now()
+    with transaction.atomic():
+        response, created = SurveyResponse.objects.select_for_update().get_or_create(
+            invitation=invitation,
+            defaults={
+                "rating": int(rating),
+                "comment": comment.strip(),
+                "answered_at": now,
+                "changed_at": now,
+            },
+        )
+        if not created:
+            response.rating, response.comment, response.changed_at = (
+                int(rating),
+                comment.strip(),
+                now,
+            )
+            response.save(update_fields=["rating", "comment", "changed_at"])
+    return response
