@@ -217,6 +217,7 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
     TASK_RESULTS_DAYS: int
+    SURVEY_DAYS: int
 
 
 # Help-desk behaviour set per deployment.
@@ -245,6 +246,8 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Days a satisfaction survey link can be answered (and the answer changed).
+    "SURVEY_DAYS": env_int("SURVEY_DAYS", 14),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

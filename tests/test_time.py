@@ -153,7 +153,7 @@ def test_agent_logs_time_on_the_desk_ticket_page(client, people, ticket, work):
     diagnosis, *_ = work
     login(client, people.alice)
     page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
-    assert 'action="/desk/tickets/%d/time/"' % ticket.pk in page
+    assert f'action="/desk/tickets/{ticket.pk}/time/"' in page
     assert "frontline/timer.js" in page and "<script>" not in page
     response = client.post(
         f"/desk/tickets/{ticket.pk}/time/",

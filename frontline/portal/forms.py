@@ -53,3 +53,24 @@ class PublicCallbackForm(CallbackForm):
     @property
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+class SurveyForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How did we do?"),
+        choices=[
+            (5, _("5 — very good")),
+            (4, _("4 — good")),
+            (3, _("3 — all right")),
+            (2, _("2 — poor")),
+            (1, _("1 — very poor")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything you want to tell us? (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -17,5 +17,6 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/solved/", views.solved, name="solved"),
     path("tickets/<int:number>/not-solved/", views.not_solved, name="not_solved"),
+    path("survey/<int:number>/<str:token>/", views.survey, name="survey"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -22,6 +22,13 @@ from frontline.accounts.actions import (
 from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.lib.http import AuthedRequest
 from frontline.reports.access import billed_work
+from frontline.reports.actions import answer_survey
+from frontline.reports.surveys import (
+    LinkRefused,
+    closes_at,
+    invitation_for_link,
+    open_survey_path,
+)
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
 from frontline.tickets.access import access_attachment, access_ticket_for_requester
@@ -31,7 +38,7 @@ from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
-from .forms import CallbackForm, NotSolvedForm, PublicCallbackForm, SignupForm
+from .forms import CallbackForm, NotSolvedForm, PublicCallbackForm, SignupForm, SurveyForm
 
 # Posts of the public callback form per address and hour: enough for a person
 # who mistypes, too few to fill the callback queue.
@@ -180,6 +187,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
             "may_confirm": ticket.speaks_for_requester(request.user),
             "billed": billed_work(request.user, ticket),
+            "survey_path": open_survey_path(request.user, ticket),
             "error": forms.get("error"),
         },
         status=status,
@@ -307,3 +315,41 @@ def public_callback(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def callback_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/callback_sent.html")
+
+
+@login_not_required
+def survey(request: HttpRequest, number: int, token: str) -> HttpResponse:
+    """The satisfaction survey behind the signed link in the mail: no sign-in.
+    Opening a one-click link (``?rating=5``) only fills the form in (mail
+    scanners open links); sending it answers, and sending again changes the
+    answer while the link is valid. A refused link gets a page saying why."""
+    try:
+        invitation = invitation_for_link(number, token)
+    except LinkRefused as refused:
+        status = 410 if refused.reason == "expired" else 400
+        return render(request, "portal/survey.html", {"refused": refused.reason}, status=status)
+    previous = getattr(invitation, "response", None)
+    initial = {"rating": request.GET.get("rating")}
+    if previous is not None:
+        initial = {"rating": previous.rating, "comment": previous.comment}
+        if request.GET.get("rating"):
+            initial["rating"] = request.GET["rating"]
+    form = SurveyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        answer_survey(
+            invitation, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+        )
+        messages.success(
+            request,
+            _("Thank you! Your answer is saved.")
+            if previous is None
+            else _("Thank you! Your answer is changed."),
+        )
+        return redirect(request.path)
+    context = {
+        "form": form,
+        "ticket": invitation.ticket,
+        "answered": previous,
+        "closes_at": closes_at(invitation),
+    }
+    return render(request, "portal/survey.html", context, status=400 if form.errors else 200)

@@ -16,8 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
+from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
+from . import tasks
 from .models import ActivityType, SurveyInvitation, SurveyResponse, TimeEntry
 from .rates import contract_for, cost_of, costing
 
@@ -100,10 +102,10 @@ def delete_time_entry(entry: TimeEntry, *, by: User) -> None:
 
 def invite_to_survey(event: TicketEvent) -> SurveyInvitation | None:
     """The customer of a ticket just resolved (``event`` is that STATUS event) is
-    asked how the help was. Once per event: a second call returns the same
-    invitation. None if there is nobody to ask (a staff requester, a
-    deactivated one), or if the ticket was reopened meanwhile (the answer to
-    that resolution is known already).
+    asked how the help was: an invitation, mailed after commit. Once per event:
+    a second call returns the same invitation and mails nothing. None if there
+    is nobody to ask (a staff requester, a deactivated one), or if the ticket
+    was reopened meanwhile (the answer to that resolution is known already).
     """
     if event.kind != EventKind.STATUS or event.data.get("new") != Status.RESOLVED:
         return None
@@ -114,7 +116,7 @@ def invite_to_survey(event: TicketEvent) -> SurveyInvitation | None:
     if not customer.is_active or customer.is_staff_member:
         return None
     with transaction.atomic():
-        invitation, _created = SurveyInvitation.objects.get_or_create(
+        invitation, created = SurveyInvitation.objects.get_or_create(
             event=event,
             defaults={
                 "ticket": ticket,
@@ -124,6 +126,8 @@ def invite_to_survey(event: TicketEvent) -> SurveyInvitation | None:
                 "created_at": event.created_at,
             },
         )
+        if created:
+            enqueue_after_commit(tasks.mail_survey, invitation.pk)
     return invitation
 
 

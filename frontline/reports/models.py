@@ -239,10 +239,15 @@ class SurveyInvitation(models.Model):
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the mail is written: the mark that it is never written twice.
+    mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["ticket", "-created_at"], name="survey_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at"], name="survey_ticket"),
+            models.Index(fields=["created_at"], name="survey_created"),
+        ]
 
     def __str__(self) -> str:
         return f"Survey on #{self.ticket_id}"
