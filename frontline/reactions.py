@@ -15,6 +15,7 @@ it imports none of the apps below.
 from __future__ import annotations
 
 from frontline.mail import reactions as mail
+from frontline.reports import reactions as reports
 from frontline.routing import reactions as routing
 from frontline.sla import reactions as sla
 from frontline.tickets.events import Reaction, by_customer, on
@@ -28,6 +29,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.STATUS: (
         on(sla.recompute_deadlines),
         on(mail.tell_resolved_or_closed, when=mail.ends_the_work),
+        on(reports.ask_for_rating, when=reports.resolves),
     ),
     EventKind.PRIORITY: (on(sla.recompute_deadlines),),
     EventKind.REPLY: (

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 
 from frontline.mail.models import OutboundMessage
-from frontline.reports import tasks
 from frontline.reports.actions import answer_survey
 from frontline.reports.models import SurveyInvitation, SurveyResponse
+from frontline.reports.reactions import ask_for_rating
 from frontline.tickets import actions
 from frontline.tickets.models import EventKind, Status, TicketEvent
 from tests.conftest import make_user
@@ -32,14 +32,13 @@ def resolve(ticket, by):
 
 @pytest.fixture
 def invited(people, ticket, clock, django_capture_on_commit_callbacks):
-    """Carol's ticket resolved by Alice, and the reaction run: (invitation, link path)."""
+    """Carol's ticket resolved by Alice, the reactions run: (invitation, link path)."""
     actions.assign_ticket(ticket, by=people.alice, assignee=people.alice)
-    event = resolve(ticket, people.alice)
     with django_capture_on_commit_callbacks(execute=True):
-        invitation_id = tasks.invite_to_survey.call(event.pk)
+        resolve(ticket, people.alice)
     mail = OutboundMessage.objects.get(notice="survey")
     path = re.search(r"https?://[^/\s]+(/portal/survey/\S+?/)\?rating=5", mail.body).group(1)
-    return SurveyInvitation.objects.get(pk=invitation_id), path
+    return SurveyInvitation.objects.get(), path
 
 
 def test_resolving_invites_the_customer_by_mail_once(people, ticket, invited, settings):
@@ -54,9 +53,8 @@ def test_resolving_invites_the_customer_by_mail_once(people, ticket, invited, se
     assert mail.to_address == people.carol.email
     assert ticket.reference in mail.subject
     assert path in mail.body and "1/5" in mail.body
-    # A retried reaction, and a retried mail task, change nothing.
-    assert tasks.invite_to_survey.call(invitation.event_id) == invitation.pk
-    assert tasks.mail_survey.call(invitation.pk) is None
+    # The reaction tried again changes nothing.
+    ask_for_rating(invitation.event_id)
     assert SurveyInvitation.objects.count() == 1
     assert OutboundMessage.objects.filter(notice="survey").count() == 1
 
@@ -64,23 +62,25 @@ def test_resolving_invites_the_customer_by_mail_once(people, ticket, invited, se
 def test_other_events_invite_nobody(people, ticket, clock):
     actions.change_status(ticket, status=Status.WAITING_CUSTOMER, by=people.alice)
     event = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.STATUS).latest("id")
-    assert tasks.invite_to_survey.call(event.pk) is None
+    ask_for_rating(event.pk)
     created = TicketEvent.objects.get(ticket=ticket, kind=EventKind.CREATED)
-    assert tasks.invite_to_survey.call(created.pk) is None
-    assert tasks.invite_to_survey.call(10**9) is None
+    ask_for_rating(created.pk)
+    ask_for_rating(10**9)
     assert not SurveyInvitation.objects.exists()
 
 
 def test_a_ticket_reopened_before_the_reaction_runs_is_not_surveyed(people, ticket, clock):
     event = resolve(ticket, people.alice)
     actions.add_reply(ticket, body="Still broken", by=people.carol)
-    assert tasks.invite_to_survey.call(event.pk) is None
+    ask_for_rating(event.pk)
+    assert not SurveyInvitation.objects.exists()
 
 
 def test_a_staff_requester_is_not_surveyed(people, clock):
     ticket = actions.open_ticket(requester=people.bob, by=people.bob, subject="Mine", body="x")
     event = resolve(ticket, people.sam)
-    assert tasks.invite_to_survey.call(event.pk) is None
+    ask_for_rating(event.pk)
+    assert not SurveyInvitation.objects.exists()
 
 
 def test_customer_answers_without_signing_in_and_can_change_it(client, invited):

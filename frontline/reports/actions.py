@@ -16,10 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
-from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
-from . import tasks
+from . import surveys
 from .models import ActivityType, SurveyInvitation, SurveyResponse, TimeEntry
 from .rates import contract_for, cost_of, costing
 
@@ -102,14 +101,15 @@ def delete_time_entry(entry: TimeEntry, *, by: User) -> None:
 
 def invite_to_survey(event: TicketEvent) -> SurveyInvitation | None:
     """The customer of a ticket just resolved (``event`` is that STATUS event) is
-    asked how the help was: an invitation, mailed after commit. Once per event:
-    a second call returns the same invitation and mails nothing. None if there
+    asked how the help was: an invitation and its mail, in one transaction.
+    Once per event: a second call returns the same invitation and mails
+    nothing (the invitation is unique per event). None if there
     is nobody to ask (a staff requester, a deactivated one), or if the ticket
     was reopened meanwhile (the answer to that resolution is known already).
     """
     if event.kind != EventKind.STATUS or event.data.get("new") != Status.RESOLVED:
         return None
-    ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
+    ticket = Ticket.objects.select_related("requester", "assignee", "team").get(pk=event.ticket_id)
     customer = ticket.requester
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         return None
@@ -127,7 +127,7 @@ def invite_to_survey(event: TicketEvent) -> SurveyInvitation | None:
             },
         )
         if created:
-            enqueue_after_commit(tasks.mail_survey, invitation.pk)
+            surveys.mail_invitation(invitation)
     return invitation
 
 

@@ -239,8 +239,6 @@ class SurveyInvitation(models.Model):
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    # Set when the mail is written: the mark that it is never written twice.
-    mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

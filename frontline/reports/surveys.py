@@ -14,11 +14,11 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from frontline.accounts.models import User
+from frontline.mail.models import OutboundMessage
 from frontline.mail.outbound import compose
 from frontline.tickets.models import Status, Ticket
 
@@ -80,32 +80,20 @@ def invitation_for_link(
     return invitation
 
 
-def mail_invitation(invitation_id: int) -> int | None:
-    """Mail the customer the survey (once: the invitation is claimed with a
-    conditional update, so a retried task sends nothing more). Returns the
-    outbound message's id, or None if it was mailed already."""
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = SurveyInvitation.objects.filter(pk=invitation_id, mailed_at__isnull=True).update(
-            mailed_at=now
-        )
-        if not claimed:
-            return None
-        invitation = SurveyInvitation.objects.select_related(
-            "ticket", "ticket__requester", "ticket__assignee", "ticket__team", "customer"
-        ).get(pk=invitation_id)
-        link = settings.SITE_URL.rstrip("/") + survey_path(invitation)
-        outbound = compose(
-            NOTICE,
-            invitation.customer,
-            ticket=invitation.ticket,
-            extra={
-                "survey_url": link,
-                "rating_urls": [(n, f"{link}?rating={n}") for n in range(5, 0, -1)],
-                "survey_days": str(settings.FRONTLINE["SURVEY_DAYS"]),
-            },
-        )
-    return outbound.pk
+def mail_invitation(invitation: SurveyInvitation) -> OutboundMessage:
+    """Write the survey mail to the invitation's customer (sent after commit by
+    the mail app): one click per rating, each opening the survey page."""
+    link = settings.SITE_URL.rstrip("/") + survey_path(invitation)
+    return compose(
+        NOTICE,
+        invitation.customer,
+        ticket=invitation.ticket,
+        extra={
+            "survey_url": link,
+            "rating_urls": [(n, f"{link}?rating={n}") for n in range(5, 0, -1)],
+            "survey_days": str(settings.FRONTLINE["SURVEY_DAYS"]),
+        },
+    )
 
 
 def open_survey_path(user: User, ticket: Ticket) -> str | None:
