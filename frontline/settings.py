@@ -180,6 +180,9 @@ STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 _HTMX_DIST = BASE_DIR.parent / "node_modules" / "htmx.org" / "dist"
 if _HTMX_DIST.exists():
     STATICFILES_DIRS.append(("vendor/htmx", _HTMX_DIST))
+_CHARTJS_DIST = BASE_DIR.parent / "node_modules" / "chart.js" / "dist"
+if _CHARTJS_DIST.exists():
+    STATICFILES_DIRS.append(("vendor/chartjs", _CHARTJS_DIST))
 # Static files are served by WhiteNoise straight from the finders: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

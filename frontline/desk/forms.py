@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
+from frontline.reports.metrics import DIMENSION_LABELS, MAX_DAYS
 from frontline.reports.models import ActivityType
 from frontline.tickets.forms import PhoneField, SingleFileField
 from frontline.tickets.models import CallDetails, Category, Channel, Priority, Status
@@ -249,3 +250,21 @@ class TimeEntryForm(FastSelectsMixin, forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class ReportForm(forms.Form):
+    """The period and grouping of the supervisors' report (GET parameters)."""
+
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The period ends before it starts."))
+            if (end - start).days >= MAX_DAYS:
+                raise forms.ValidationError(_("Choose at most %(days)d days.") % {"days": MAX_DAYS})
+        return data

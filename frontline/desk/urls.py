@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("reports/", report_views.report, name="reports"),
+    path("reports/report.csv", report_views.report_csv, name="reports_csv"),
     path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),

@@ -20,6 +20,7 @@ from frontline.tickets.access import visible_tickets
 from frontline.tickets.models import Ticket
 
 from .models import Contract, TimeEntry, TimeEntryQuerySet
+from .rates import CENT
 
 
 def visible_time_entries(user: User) -> TimeEntryQuerySet:
@@ -119,7 +120,7 @@ def time_on_ticket(user: User, ticket: Ticket, *, latest: int = 20) -> TimeOnTic
         totals = TimeTotals(
             minutes=sum(e.minutes for e in entries),
             billable_minutes=sum(e.minutes for e in entries if e.billable),
-            cost=sum((e.cost for e in entries), Decimal(0)),
+            cost=sum((e.cost for e in entries), Decimal("0.00")),
         )
         return TimeOnTicket(entries, totals)
     return TimeOnTicket(entries[:latest], time_totals(user, ticket))
@@ -139,5 +140,5 @@ def time_totals(user: User, ticket: Ticket) -> TimeTotals:
     return TimeTotals(
         minutes=totals["all_minutes"],
         billable_minutes=totals["billable_minutes"],
-        cost=totals["all_cost"],
+        cost=Decimal(totals["all_cost"]).quantize(CENT),
     )
