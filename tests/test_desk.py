@@ -213,12 +213,12 @@ def test_ticket_page_queries_do_not_grow_with_messages(
         )
         actions.add_note(ticket, body=f"n{i}", by=people.alice)
         actions.add_reply(ticket, body=f"c{i}", by=people.carol)
-    # +2 for the time panel (its entries, the activity choices)
-    with django_assert_max_num_queries(18):
+    # +3 for the time panel (its entries, the activity choices, the estimates)
+    with django_assert_max_num_queries(19):
         assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 200
     login(client, people.carol)
-    # +2 for the billed work (the visibility check, its lines)
-    with django_assert_max_num_queries(14):
+    # +3 for the billed work (the visibility check, its lines, the estimates)
+    with django_assert_max_num_queries(15):
         assert client.get(f"/portal/tickets/{ticket.pk}/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/portal/").status_code == 200

@@ -245,10 +245,10 @@ def test_time_panels_do_not_grow_with_entries(
     for i in range(30):
         actions.log_time(ticket, minutes=10 + i, by=people.alice, activity=diagnosis)
     login(client, people.alice)
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(20):
         page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
     assert "30 minutes logged" not in page and "735 minutes logged" in page
     login(client, people.carol)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
     assert "<td data-billed-time>12:15</td>" in page

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
 from frontline.reports.metrics import DIMENSION_LABELS, MAX_DAYS
-from frontline.reports.models import ActivityType
+from frontline.reports.models import ActivityType, Estimate, EstimateStatus
 from frontline.tickets.forms import PhoneField, SingleFileField
 from frontline.tickets.models import CallDetails, Category, Channel, Priority, Status
 
@@ -249,6 +252,41 @@ class TimeEntryForm(FastSelectsMixin, forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    estimate = forms.TypedChoiceField(
+        label=_("Against the estimate"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, estimates: Iterable[Estimate] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        approved = [e for e in estimates if e.status == EstimateStatus.APPROVED]
+        if approved:
+            cast(forms.ChoiceField, self.fields["estimate"]).choices = [
+                ("", _("None")),
+                *(
+                    (
+                        e.pk,
+                        _("%(hours)s h, approved %(date)s")
+                        % {
+                            "hours": e.hours,
+                            "date": date_format(e.decided_at or e.created_at, "SHORT_DATE_FORMAT"),
+                        },
+                    )
+                    for e in approved
+                ),
+            ]
+        else:
+            del self.fields["estimate"]
+
+
+class EstimateForm(forms.Form):
+    hours = forms.DecimalField(
+        label=_("Hours"), min_value=Decimal("0.25"), max_value=Decimal(1000), decimal_places=2
+    )
+    description = forms.CharField(
+        label=_("What will be done (the customer sees this)"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

@@ -32,6 +32,7 @@ urlpatterns = [
         name="remove_participant",
     ),
     path("tickets/<int:number>/time/", views.log_time, name="log_time"),
+    path("tickets/<int:number>/estimate/", views.send_estimate, name="send_estimate"),
     path("time/<int:entry_id>/delete/", views.delete_time, name="delete_time"),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),

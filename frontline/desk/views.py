@@ -24,7 +24,12 @@ from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
 from frontline.reports import actions as reports_actions
-from frontline.reports.access import access_time_entry, time_on_ticket
+from frontline.reports.access import (
+    access_estimate,
+    access_time_entry,
+    estimates_on,
+    time_on_ticket,
+)
 from frontline.routing.actions import (
     dry_run,
     escalate_ticket,
@@ -60,6 +65,7 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    EstimateForm,
     NewCallForm,
     ParticipantForm,
     PriorityForm,
@@ -173,6 +179,7 @@ def bulk(request: AuthedRequest) -> HttpResponse:
 
 def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **forms: Any):
     user = request.user
+    estimates = forms.get("estimates") or estimates_on(ticket)
     entries = ticket_timeline(ticket, for_customer=False)
     others = list(
         visible_tickets(user)
@@ -210,7 +217,9 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
-        "time_form": forms.get("time_form") or TimeEntryForm(),
+        "estimates": estimates,
+        "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),
+        "estimate_form": forms.get("estimate_form") or EstimateForm(),
         "error": forms.get("error"),
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -476,9 +485,11 @@ def attachment(request: AuthedRequest, attachment_id: int) -> FileResponse:
 @require_POST
 def log_time(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
-    form = TimeEntryForm(request.POST)
+    estimates = estimates_on(ticket)
+    form = TimeEntryForm(request.POST, estimates=estimates)
     if form.is_valid():
         data = form.cleaned_data
+        estimate = data.get("estimate") and access_estimate(request.user, ticket, data["estimate"])
         try:
             entry = reports_actions.log_time(
                 ticket,
@@ -488,6 +499,7 @@ def log_time(request: AuthedRequest, number: int) -> HttpResponse:
                 activity=data["activity"],
                 billable=data["billable"],
                 note=data["note"],
+                estimate=estimate or None,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -499,7 +511,35 @@ def log_time(request: AuthedRequest, number: int) -> HttpResponse:
             )
             return redirect("desk:ticket", number=ticket.pk)
     return _ticket_page(
-        request, ticket, status=400, error=_("Check the time entry."), time_form=form
+        request,
+        ticket,
+        status=400,
+        error=_("Check the time entry."),
+        time_form=form,
+        estimates=estimates,
+    )
+
+
+@staff_required
+@require_POST
+def send_estimate(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    form = EstimateForm(request.POST)
+    if form.is_valid():
+        try:
+            reports_actions.send_estimate(
+                ticket,
+                hours=form.cleaned_data["hours"],
+                description=form.cleaned_data["description"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Estimate sent to the customer for approval."))
+            return redirect("desk:ticket", number=ticket.pk)
+    return _ticket_page(
+        request, ticket, status=400, error=_("Check the estimate."), estimate_form=form
     )
 
 

@@ -74,3 +74,11 @@ class SurveyForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why not? (we will use it to offer something better)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

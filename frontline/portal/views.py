@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -21,8 +23,9 @@ from frontline.accounts.actions import (
 )
 from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.lib.http import AuthedRequest
-from frontline.reports.access import billed_work
-from frontline.reports.actions import answer_survey
+from frontline.reports.access import access_estimate, billed_work
+from frontline.reports.actions import answer_survey, approve_estimate, decline_estimate
+from frontline.reports.estimates import estimate_for_link
 from frontline.reports.surveys import (
     LinkRefused,
     closes_at,
@@ -38,7 +41,14 @@ from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
-from .forms import CallbackForm, NotSolvedForm, PublicCallbackForm, SignupForm, SurveyForm
+from .forms import (
+    CallbackForm,
+    DeclineForm,
+    NotSolvedForm,
+    PublicCallbackForm,
+    SignupForm,
+    SurveyForm,
+)
 
 # Posts of the public callback form per address and hour: enough for a person
 # who mistypes, too few to fill the callback queue.
@@ -188,6 +198,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "may_confirm": ticket.speaks_for_requester(request.user),
             "billed": billed_work(request.user, ticket),
             "survey_path": open_survey_path(request.user, ticket),
+            "decline_form": forms.get("decline_form") or DeclineForm(),
             "error": forms.get("error"),
         },
         status=status,
@@ -353,3 +364,67 @@ def survey(request: HttpRequest, number: int, token: str) -> HttpResponse:
         "closes_at": closes_at(invitation),
     }
     return render(request, "portal/survey.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def approve(request: AuthedRequest, number: int, estimate_id: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    estimate = access_estimate(request.user, ticket, estimate_id)
+    try:
+        approve_estimate(estimate, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        return _ticket_page(request, ticket, status=400, error=_refusal(exc))
+    messages.success(request, _("Thank you: the estimate is approved and we start the work."))
+    return redirect("portal:ticket", number=ticket.pk)
+
+
+@require_POST
+def decline(request: AuthedRequest, number: int, estimate_id: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    estimate = access_estimate(request.user, ticket, estimate_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(request, ticket, status=400, decline_form=form)
+    try:
+        decline_estimate(estimate, by=request.user, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        return _ticket_page(request, ticket, status=400, error=_refusal(exc))
+    messages.success(request, _("The estimate is declined. We will come back to you."))
+    return redirect("portal:ticket", number=ticket.pk)
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, PermissionDenied):
+        return _("Only the person who asked (or their organisation's manager) can answer this.")
+    return " ".join(cast(ValidationError, exc).messages)
+
+
+@login_not_required
+def estimate_link(request: HttpRequest, number: int, token: str) -> HttpResponse:
+    """The estimate behind the signed link in the mail: approve or decline it
+    without signing in. Opening the link decides nothing (mail scanners open
+    links); a button does."""
+    try:
+        estimate = estimate_for_link(number, token)
+    except LinkRefused as refused:
+        return render(request, "portal/estimate.html", {"refused": refused.reason}, status=400)
+    form = DeclineForm(request.POST if request.POST.get("decision") == "decline" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "approve":
+                approve_estimate(estimate, by=None)
+                messages.success(request, _("Thank you: the estimate is approved."))
+                return redirect(request.path)
+            if request.POST.get("decision") == "decline" and form.is_valid():
+                decline_estimate(estimate, by=None, reason=form.cleaned_data["reason"])
+                messages.success(request, _("The estimate is declined. We will come back to you."))
+                return redirect(request.path)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(request.path)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "portal/estimate.html", {"estimate": estimate, "form": form}, status=status
+    )

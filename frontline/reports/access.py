@@ -19,7 +19,7 @@ from frontline.accounts.models import User
 from frontline.tickets.access import visible_tickets
 from frontline.tickets.models import Ticket
 
-from .models import Contract, TimeEntry, TimeEntryQuerySet
+from .models import Contract, Estimate, EstimateQuerySet, TimeEntry, TimeEntryQuerySet
 from .rates import CENT
 
 
@@ -62,6 +62,7 @@ class BilledWork:
     each with its date, activity, time and cost, and never the agent's note."""
 
     lines: list[BilledLine] = field(default_factory=list)
+    estimates: list[Estimate] = field(default_factory=list)
     minutes: int = 0
     cost: Decimal = Decimal(0)
     prepaid_left_hours: Decimal | None = None
@@ -76,6 +77,7 @@ def billed_work(user: User, ticket: Ticket) -> BilledWork:
 
     ``ticket`` must be one ``user`` may see as a customer (else ``Http404``).
     The organisation's manager also sees what is left of the prepaid hours.
+    The ticket's estimates come with it (with the time used of each).
     """
     if not visible_tickets(user).filter(pk=ticket.pk).exists():
         raise Http404
@@ -92,6 +94,7 @@ def billed_work(user: User, ticket: Ticket) -> BilledWork:
         work.cost += cost
         if contract_id:
             contract_ids.add(contract_id)
+    work.estimates = list(_estimates(ticket))
     if contract_ids and user.is_org_manager and user.organisation_id == ticket.organisation_id:
         contract = Contract.objects.with_minutes_billed().get(pk=max(contract_ids))
         work.prepaid_left_hours = contract.prepaid_left(contract.minutes_billed)  # type: ignore[attr-defined]
@@ -141,4 +144,25 @@ def time_totals(user: User, ticket: Ticket) -> TimeTotals:
         minutes=totals["all_minutes"],
         billable_minutes=totals["billable_minutes"],
         cost=Decimal(totals["all_cost"]).quantize(CENT),
+    )
+
+
+def _estimates(ticket: Ticket) -> EstimateQuerySet:
+    return Estimate.objects.with_minutes_used().filter(ticket=ticket).order_by("-created_at", "-id")
+
+
+def estimates_on(ticket: Ticket) -> list[Estimate]:
+    """The estimates of ``ticket`` (which the caller got from an ``access_ticket_*``
+    function: whoever may see a ticket sees its estimates), newest first, with
+    the time used of each."""
+    return list(_estimates(ticket))
+
+
+def access_estimate(user: User, ticket: Ticket, estimate_id: int) -> Estimate:
+    """One estimate of ``ticket`` (which ``user`` was given by an ``access_ticket_*``
+    function): 404 if it is not this ticket's."""
+    return get_object_or_404(
+        Estimate.objects.with_minutes_used().select_related("ticket", "sent_by"),
+        pk=estimate_id,
+        ticket=ticket,
     )

@@ -9,17 +9,26 @@ with its author and date.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
-from . import surveys
-from .models import ActivityType, SurveyInvitation, SurveyResponse, TimeEntry
+from . import estimates, surveys
+from .models import (
+    ActivityType,
+    Estimate,
+    EstimateStatus,
+    SurveyInvitation,
+    SurveyResponse,
+    TimeEntry,
+)
 from .rates import contract_for, cost_of, costing
 
 MAX_MINUTES = 24 * 60
@@ -49,6 +58,7 @@ def log_time(
     activity: ActivityType | None = None,
     billable: bool | None = None,
     note: str = "",
+    estimate: Estimate | None = None,
 ) -> TimeEntry:
     """Record ``minutes`` of ``by``'s work on ``ticket``, costed at the rate in force
     on ``worked_on`` (today by default): the contract's hourly rate for billable
@@ -58,6 +68,9 @@ def log_time(
     Only staff who may see the ticket log time (``PermissionDenied``); minutes
     from 1 to a day's 1440, no date in the future (``ValidationError``).
     ``billable=None`` takes the default (:func:`billable_by_default`).
+    Work against an ``estimate`` needs it approved and on this ticket, and
+    stays within its hours (``ValidationError``: going over takes a new
+    estimate); the estimate is locked while its time is added up.
     """
     _require_staff_on(ticket, by)
     today = timezone.localdate()
@@ -74,6 +87,8 @@ def log_time(
         billable = billable_by_default(ticket, activity, worked_on)
     priced = costing(ticket, agent=by, activity=activity, on=worked_on, billable=billable)
     with transaction.atomic():
+        if estimate is not None:
+            _check_within(estimate, ticket, int(minutes))
         return TimeEntry.objects.create(
             ticket=ticket,
             agent=by,
@@ -85,6 +100,24 @@ def log_time(
             rate=priced.rate,
             cost=cost_of(int(minutes), priced.rate),
             contract=priced.contract,
+            estimate=estimate,
+        )
+
+
+def _check_within(estimate: Estimate, ticket: Ticket, minutes: int) -> None:
+    locked = Estimate.objects.select_for_update().get(pk=estimate.pk)
+    if locked.ticket_id != ticket.pk or locked.status != EstimateStatus.APPROVED:
+        raise ValidationError({"estimate": _("Only an approved estimate of this ticket.")})
+    used = TimeEntry.objects.filter(estimate=locked).aggregate(n=Sum("minutes"))["n"] or 0
+    if used + minutes > locked.minutes:
+        raise ValidationError(
+            {
+                "estimate": _(
+                    "This goes over the approved estimate (%(left)d minutes left): "
+                    "send a new estimate for the customer to approve."
+                )
+                % {"left": locked.minutes - used}
+            }
         )
 
 
@@ -159,3 +192,74 @@ def answer_survey(
             )
             response.save(update_fields=["rating", "comment", "changed_at"])
     return response
+
+
+# -- estimates ---------------------------------------------------------------
+
+MAX_ESTIMATE_HOURS = Decimal(1000)
+
+
+def send_estimate(ticket: Ticket, *, hours: Decimal, description: str, by: User) -> Estimate:
+    """An estimate for the customer to approve: ``hours`` of work costed at the
+    rate billable work of this ticket gets (see :mod:`frontline.reports.rates`),
+    and what will be done. An estimate still waiting is replaced by it. The
+    requester gets it by mail with a signed link (after commit)."""
+    _require_staff_on(ticket, by)
+    hours = Decimal(hours)
+    if not Decimal("0.25") <= hours <= MAX_ESTIMATE_HOURS:
+        raise ValidationError(
+            {"hours": _("Estimate between 0.25 and %(max)s hours.") % {"max": MAX_ESTIMATE_HOURS}}
+        )
+    if not description.strip():
+        raise ValidationError({"description": _("Say what will be done.")})
+    today = timezone.localdate()
+    priced = costing(ticket, agent=by, activity=None, on=today, billable=True)
+    with transaction.atomic():
+        Estimate.objects.filter(ticket=ticket, status=EstimateStatus.PENDING).update(
+            status=EstimateStatus.REPLACED
+        )
+        estimate = Estimate.objects.create(
+            ticket=ticket,
+            sent_by=by,
+            hours=hours,
+            rate=priced.rate,
+            cost=cost_of(int(hours * 60), priced.rate),
+            description=description.strip(),
+        )
+        estimate.ticket = Ticket.objects.select_related("requester", "assignee", "team").get(
+            pk=ticket.pk
+        )
+        estimates.mail_estimate(estimate)
+    return estimate
+
+
+def _decide(estimate: Estimate, status: str, *, by: User | None, reason: str = "") -> Estimate:
+    if by is not None and not (by.is_active and estimate.ticket.speaks_for_requester(by)):
+        raise PermissionDenied("Only the requester or their organisation's manager decides.")
+    now = timezone.now()
+    with transaction.atomic():
+        decided = Estimate.objects.filter(pk=estimate.pk, status=EstimateStatus.PENDING).update(
+            status=status, decided_at=now, decided_by=by, decline_reason=reason
+        )
+        if not decided:
+            raise ValidationError(_("This estimate was answered already or replaced."))
+        estimate = Estimate.objects.select_related(
+            "ticket", "ticket__requester", "ticket__assignee", "ticket__team", "sent_by"
+        ).get(pk=estimate.pk)
+        estimates.mail_decision(estimate)
+    return estimate
+
+
+def approve_estimate(estimate: Estimate, *, by: User | None) -> Estimate:
+    """The customer agrees to the estimate: work may be logged against it.
+    ``by`` is the requester (or their organisation's manager) on the portal, or
+    None through the signed link in the mail. Only a waiting estimate is
+    answered (``ValidationError`` otherwise); the agent who sent it is told."""
+    return _decide(estimate, EstimateStatus.APPROVED, by=by)
+
+
+def decline_estimate(estimate: Estimate, *, by: User | None, reason: str) -> Estimate:
+    """The customer says no, and why: a normal answer, told to the agent."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Tell us why, so we can offer something better.")})
+    return _decide(estimate, EstimateStatus.DECLINED, by=by, reason=reason.strip())

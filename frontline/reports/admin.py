@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import ActivityType, Contract, Rate, SurveyResponse, TimeEntry
+from .models import ActivityType, Contract, Estimate, Rate, SurveyResponse, TimeEntry
 
 
 @admin.register(ActivityType)
@@ -71,3 +71,10 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
     list_display = ("answered_at", "invitation", "rating", "comment")
     list_filter = ("rating",)
     list_select_related = ("invitation",)
+
+
+@admin.register(Estimate)
+class EstimateAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "ticket", "sent_by", "hours", "cost", "status", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("ticket", "sent_by")

@@ -162,6 +162,63 @@ class Contract(models.Model):
         return (self.prepaid_hours - Decimal(minutes_billed) / 60).quantize(Decimal("0.01"))
 
 
+class EstimateStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    REPLACED = "replaced", _("Replaced by a newer estimate")
+
+
+class EstimateQuerySet(models.QuerySet["Estimate"]):
+    def with_minutes_used(self) -> EstimateQuerySet:
+        """Each estimate with ``minutes_used``: the time logged against it."""
+        return self.annotate(minutes_used=Coalesce(Sum("time_entries__minutes"), 0))
+
+
+class Estimate(models.Model):
+    """What an agent expects the work to take and cost, for the customer to approve
+    before it is done. Work is logged against an approved estimate up to its
+    hours; more needs a new estimate and a new approval."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="estimates")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2)
+    rate = models.DecimalField(_("hourly rate"), max_digits=12, decimal_places=2)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2)
+    # Shown to the customer: what will be done.
+    description = models.TextField(_("what will be done"))
+    status = models.CharField(
+        max_length=10, choices=EstimateStatus.choices, default=EstimateStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # None when answered through the signed link in the mail (no sign-in).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(blank=True)
+
+    objects = EstimateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("estimate")
+        verbose_name_plural = _("estimates")
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="estimate_ticket")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="estimate_hours_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h on #{self.ticket_id}"
+
+    @property
+    def minutes(self) -> int:
+        return int(self.hours * 60)
+
+
 class TimeEntryQuerySet(models.QuerySet["TimeEntry"]):
     def billable(self) -> TimeEntryQuerySet:
         return self.filter(billable=True)
@@ -196,6 +253,14 @@ class TimeEntry(models.Model):
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2)
     contract = models.ForeignKey(
         Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="time_entries"
+    )
+    estimate = models.ForeignKey(
+        Estimate,
+        verbose_name=_("estimate"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="time_entries",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
