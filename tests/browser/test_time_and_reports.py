@@ -53,3 +53,36 @@ def test_reports_page_draws_its_charts(new_page, site, people, ticket):
     expect(page.locator("#daily")).to_be_attached()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     assert errors == []
+
+
+def test_estimate_approved_on_the_portal_then_worked_and_billed(new_page, site, people, ticket):
+    from decimal import Decimal
+
+    from frontline.reports.models import Contract
+
+    Contract.objects.create(organisation=people.acme, name="Support", hourly_rate=Decimal(90))
+    agent = new_page()
+    sign_in(agent, site, "alice")
+    agent.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    agent.click("text=Send an estimate for approval")
+    agent.fill("#estimates input[name=hours]", "2")
+    agent.fill("#estimates textarea[name=description]", "Refund the double charge and audit March")
+    agent.click("#estimates button:has-text('Send the estimate')")
+    expect(agent.locator(".flash")).to_contain_text("Estimate sent to the customer")
+
+    customer = new_page()
+    sign_in(customer, site, "carol")
+    customer.goto(f"{site}/portal/tickets/{ticket.pk}/")
+    expect(customer.locator("[data-estimates]")).to_contain_text("180.00")
+    customer.click("button:has-text('Approve the estimate')")
+    expect(customer.locator(".flash")).to_contain_text("the estimate is approved")
+
+    agent.reload()
+    agent.fill("#time input[name=minutes]", "45")
+    agent.select_option("#time select[name=estimate]", index=1)
+    agent.click("#time button:has-text('Log time')")
+    expect(agent.locator(".flash")).to_contain_text("45 minutes logged.")
+
+    customer.reload()
+    expect(customer.locator("[data-billed-cost]")).to_have_text("67.50")
+    expect(customer.locator("[data-estimates]")).to_contain_text("45 of 120 minutes used")
