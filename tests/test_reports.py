@@ -115,6 +115,14 @@ def test_figures_per_team_are_worked_out_by_hand(people, week):
     assert set(rows) == {"First line", "Second line"}
     first, second = rows["First line"], rows["Second line"]
     assert (first.created, first.first_responses, first.first_response_hours) == (3, 2, 3.0)
+    # Nearest rank: the median of n values is the ⌈n/2⌉-th, the 90th percentile the ⌈0.9n⌉-th.
+    assert (first.first_response_median_hours, first.first_response_p90_hours) == (2.0, 4.0)
+    assert (first.resolution_median_hours, first.resolution_p90_hours) == (6.0, 72.0)
+    assert (
+        rows["Second line"].resolution_median_hours,
+        rows["Second line"].resolution_p90_hours,
+    ) == (74.0, 74.0)
+    assert rows["Second line"].first_response_median_hours is None
     assert (first.resolved, first.resolution_hours, first.sla_met_percent) == (2, 39.0, 100.0)
     assert (first.reopened, first.transfers) == (1, 2)
     assert (first.minutes, first.cost) == (30, Decimal("30.00"))
@@ -125,6 +133,8 @@ def test_figures_per_team_are_worked_out_by_hand(people, week):
     total = report.total
     assert (total.created, total.resolved, total.resolution_hours) == (3, 3, round(152 / 3, 2))
     assert (total.sla_met_percent, total.hours_logged, total.cost) == (66.7, 2.0, Decimal(120))
+    assert (total.resolution_median_hours, total.resolution_p90_hours) == (72.0, 74.0)
+    assert (total.first_response_median_hours, total.first_response_p90_hours) == (2.0, 4.0)
     assert report.most_moved == [(t2.pk, "T2", 2)]
     daily = {d.day.day: (d.created, d.resolved) for d in report.days}
     assert daily == {2: (1, 2), 3: (1, 0), 4: (1, 0), 5: (0, 0), 6: (0, 1), 7: (0, 0), 8: (0, 0)}
@@ -166,7 +176,24 @@ def test_report_page_shows_the_figures_with_chart_and_table(client, people, week
     assert '<th scope="row">2026-03-02</th><td>1</td><td>2</td>' in html
     row = re.search(r'<tr><th scope="row">First line</th>(.*?)</tr>', html.split('id="figures"')[1])
     cells = re.findall(r"<td>(.*?)</td>", row.group(1))
-    assert cells == ["3", "3.0", "2", "39.0", "100.0", "1", "2", "0.5", "30.00", "2", "3.5", "50.0"]
+    assert cells == [
+        "3",
+        "3.0",
+        "2.0",
+        "4.0",
+        "2",
+        "39.0",
+        "6.0",
+        "72.0",
+        "100.0",
+        "1",
+        "2",
+        "0.5",
+        "30.00",
+        "2",
+        "3.5",
+        "50.0",
+    ]
     assert "csv" in html and "start=2026-03-02&amp;end=2026-03-08&amp;by=team" in html
 
 
@@ -182,8 +209,12 @@ def test_csv_has_the_same_numbers_as_the_page(client, people, week):
         "First line",
         "3",
         "3.0",
+        "2.0",
+        "4.0",
         "2",
         "39.0",
+        "6.0",
+        "72.0",
         "100.0",
         "1",
         "2",
@@ -193,7 +224,7 @@ def test_csv_has_the_same_numbers_as_the_page(client, people, week):
         "3.5",
         "50.0",
     ]
-    assert rows[2][0] == "Second line" and rows[2][5] == "0.0"
+    assert rows[2][0] == "Second line" and rows[2][9] == "0.0"
     assert rows[-1][0] == "All" and rows[-1][1] == "3"
 
 
@@ -236,7 +267,7 @@ def test_report_queries_do_not_grow_with_tickets(
         )
         actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="Yours")
         actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         assert client.get("/desk/reports/?by=agent").status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         assert client.get("/desk/reports/report.csv?by=category").status_code == 200

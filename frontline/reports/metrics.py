@@ -14,6 +14,7 @@ resolved, kept on the invitation) and time (the agent who logged it).
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,8 +30,9 @@ from django.db.models import (
     OuterRef,
     Q,
     Sum,
+    Window,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Ceil, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,8 +77,12 @@ class Row:
     created: int = 0
     first_responses: int = 0
     first_response_seconds: float = 0.0  # summed over first_responses
+    first_response_median: float | None = None  # seconds
+    first_response_p90: float | None = None
     resolved: int = 0
     resolution_seconds: float = 0.0  # summed over resolved
+    resolution_median: float | None = None
+    resolution_p90: float | None = None
     sla_missed: int = 0  # of resolved
     reopened: int = 0
     transfers: int = 0
@@ -97,6 +103,26 @@ class Row:
         if not self.resolved:
             return None
         return round(self.resolution_seconds / self.resolved / 3600, 2)
+
+    @staticmethod
+    def _hours(seconds: float | None) -> float | None:
+        return None if seconds is None else round(seconds / 3600, 2)
+
+    @property
+    def first_response_median_hours(self) -> float | None:
+        return self._hours(self.first_response_median)
+
+    @property
+    def first_response_p90_hours(self) -> float | None:
+        return self._hours(self.first_response_p90)
+
+    @property
+    def resolution_median_hours(self) -> float | None:
+        return self._hours(self.resolution_median)
+
+    @property
+    def resolution_p90_hours(self) -> float | None:
+        return self._hours(self.resolution_p90)
 
     @property
     def sla_met_percent(self) -> float | None:
@@ -185,6 +211,7 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
     paths = DIMENSIONS[by]
     first, after = _bounds(start, end)
     rows: dict[int | None, Row] = {}
+    total = Row(key=None, label=str(_("All")))
 
     def row(key: int | None) -> Row:
         return rows.setdefault(key, Row(key=key))
@@ -205,6 +232,14 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
         target.created = r["n"]
         target.first_responses = r["answered"]
         target.first_response_seconds = _seconds(r["wait"]) * r["answered"]
+    _percentiles(
+        events.filter(kind=EventKind.CREATED, ticket__first_response_at__isnull=False),
+        group,
+        _elapsed("ticket__first_response_at", "ticket__created_at"),
+        rows,
+        total,
+        "first_response",
+    )
     for r in (
         events.filter(kind=EventKind.REOPENED).values(group).annotate(n=Count("id")).order_by()
     ):
@@ -215,13 +250,12 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
 
     group = paths["ticket"]
     breached = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.SLA_BREACH)
+    resolved = Ticket.objects.filter(
+        status__in=(Status.RESOLVED, Status.CLOSED), resolved_at__gte=first, resolved_at__lt=after
+    )
+    _percentiles(resolved, group, _elapsed("resolved_at", "created_at"), rows, total, "resolution")
     for r in (
-        Ticket.objects.filter(
-            status__in=(Status.RESOLVED, Status.CLOSED),
-            resolved_at__gte=first,
-            resolved_at__lt=after,
-        )
-        .values(group)
+        resolved.values(group)
         .annotate(
             n=Count("id"),
             took=Avg(_elapsed("resolved_at", "created_at")),
@@ -263,7 +297,6 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
         target.ratings, target.rating_sum, target.satisfied = r["n"], r["rating_total"], r["happy"]
 
     _label(rows.values(), by)
-    total = Row(key=None, label=str(_("All")))
     for r in rows.values():
         total.add(r)
     ordered = sorted(rows.values(), key=lambda r: (r.key is None, r.label.lower()))
@@ -276,6 +309,47 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
         days=_days(start, end, first, after),
         most_moved=_most_moved(moves),
     )
+
+
+def _percentiles(
+    qs: Any,
+    group: str,
+    duration: ExpressionWrapper,
+    rows: dict[int | None, Row],
+    total: Row,
+    measure: str,
+) -> None:
+    """The median and 90th percentile of ``duration`` over ``qs``, per group and
+    overall, in one query: window functions number the rows by duration within
+    each group (and over all of them), and only the rows at the nearest ranks
+    (⌈n·p⌉) come back: at most four per group and two more."""
+    ranks = (
+        qs.annotate(took=duration)
+        .annotate(
+            group_rank=Window(RowNumber(), partition_by=[F(group)], order_by=F("took").asc()),
+            group_n=Window(Count("id"), partition_by=[F(group)]),
+            all_rank=Window(RowNumber(), order_by=F("took").asc()),
+            all_n=Window(Count("id")),
+        )
+        .filter(
+            Q(group_rank=Ceil(F("group_n") * 0.5))
+            | Q(group_rank=Ceil(F("group_n") * 0.9))
+            | Q(all_rank=Ceil(F("all_n") * 0.5))
+            | Q(all_rank=Ceil(F("all_n") * 0.9))
+        )
+        .values(group, "took", "group_rank", "group_n", "all_rank", "all_n")
+        .order_by()
+    )
+    for r in ranks:
+        seconds = _seconds(r["took"])
+        for target, rank, n in (
+            (rows.setdefault(r[group], Row(key=r[group])), r["group_rank"], r["group_n"]),
+            (total, r["all_rank"], r["all_n"]),
+        ):
+            if rank == math.ceil(n * 0.5):
+                setattr(target, f"{measure}_median", seconds)
+            if rank == math.ceil(n * 0.9):
+                setattr(target, f"{measure}_p90", seconds)
 
 
 def _label(rows: Iterable[Row], by: str) -> None:
