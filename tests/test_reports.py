@@ -267,7 +267,24 @@ def test_report_queries_do_not_grow_with_tickets(
         )
         actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="Yours")
         actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
-    with django_assert_max_num_queries(14):
+    # 12 for the figures, labels and days; 2 for the session and user; 1 for the team choices
+    with django_assert_max_num_queries(15):
         assert client.get("/desk/reports/?by=agent").status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get("/desk/reports/report.csv?by=category").status_code == 200
+
+
+def test_one_teams_figures(client, people, week):
+    report = build_report(MONDAY, SUNDAY, by="agent", team=people.second_line)
+    assert {r.label: (r.created, r.resolved, r.minutes) for r in report.rows} == {
+        "Nobody": (0, 1, 0),  # T4, resolved by Bob but never assigned
+        "Bob Builder": (0, 0, 90),
+    }
+    assert (report.total.resolved, report.total.sla_missed, report.total.ratings) == (1, 1, 0)
+    assert [d.resolved for d in report.days][:1] == [1]
+    login(client, people.sam)
+    url = f"/desk/reports/?start=2026-03-02&end=2026-03-08&by=team&team={people.first_line.pk}"
+    html = client.get(url).content.decode()
+    assert '<th scope="row">First line</th>' in html and "Second line</th>" not in html
+    assert f"team={people.first_line.pk}" in html.split("Download as CSV")[0]
+    assert client.get("/desk/reports/?team=999999").status_code == 400

@@ -296,6 +296,12 @@ class ReportForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
+    team = forms.ModelChoiceField(
+        Team.objects.filter(is_active=True),
+        label=_("Team"),
+        required=False,
+        empty_label=_("Every team"),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -44,7 +44,8 @@ def _form(request: AuthedRequest) -> ReportForm:
         "end": f"{today:%Y-%m-%d}",
         "by": "team",
     }
-    return ReportForm(defaults | {k: request.GET[k] for k in defaults if k in request.GET})
+    asked = {k: request.GET[k] for k in (*defaults, "team") if k in request.GET}
+    return ReportForm(defaults | asked)
 
 
 @supervisor_required
@@ -53,7 +54,7 @@ def report(request: AuthedRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "desk/reports.html", {"form": form}, status=400)
     data = form.cleaned_data
-    result = build_report(data["start"], data["end"], by=data["by"])
+    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
     return render(
         request,
         "desk/reports.html",
@@ -68,7 +69,8 @@ def report(request: AuthedRequest) -> HttpResponse:
 
 def _query(form: ReportForm) -> str:
     data = form.cleaned_data
-    return f"start={data['start']:%Y-%m-%d}&end={data['end']:%Y-%m-%d}&by={data['by']}"
+    query = f"start={data['start']:%Y-%m-%d}&end={data['end']:%Y-%m-%d}&by={data['by']}"
+    return query + (f"&team={data['team'].pk}" if data["team"] else "")
 
 
 def _blank(value: Any) -> Any:
@@ -131,7 +133,7 @@ def report_csv(request: AuthedRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     data = form.cleaned_data
-    result = build_report(data["start"], data["end"], by=data["by"])
+    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
     name = f"frontline-report-{data['by']}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -205,18 +205,24 @@ def _elapsed(later: str, earlier: str) -> ExpressionWrapper:
     return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
 
 
-def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") -> Report:
+def build_report(
+    start: datetime.date, end: datetime.date, *, by: str = "team", team: Team | None = None
+) -> Report:
     """Every measure for the period from ``start`` to ``end`` (both included),
-    per ``by`` (team, agent or category), with the total and the daily series."""
+    per ``by`` (team, agent or category), with the total and the daily series;
+    with ``team``, only that team's tickets (and its ratings)."""
     paths = DIMENSIONS[by]
     first, after = _bounds(start, end)
+    only = _team_filter(team)
     rows: dict[int | None, Row] = {}
     total = Row(key=None, label=str(_("All")))
 
     def row(key: int | None) -> Row:
         return rows.setdefault(key, Row(key=key))
 
-    events = TicketEvent.objects.filter(created_at__gte=first, created_at__lt=after)
+    events = TicketEvent.objects.filter(
+        created_at__gte=first, created_at__lt=after, **only("event")
+    )
     group = paths["event"]
     for r in (
         events.filter(kind=EventKind.CREATED)
@@ -251,7 +257,10 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
     group = paths["ticket"]
     breached = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.SLA_BREACH)
     resolved = Ticket.objects.filter(
-        status__in=(Status.RESOLVED, Status.CLOSED), resolved_at__gte=first, resolved_at__lt=after
+        status__in=(Status.RESOLVED, Status.CLOSED),
+        resolved_at__gte=first,
+        resolved_at__lt=after,
+        **only("ticket"),
     )
     _percentiles(resolved, group, _elapsed("resolved_at", "created_at"), rows, total, "resolution")
     for r in (
@@ -271,6 +280,7 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
     group = paths["time"]
     for r in (
         TimeEntry.objects.between(start, end)
+        .filter(**only("time"))
         .values(group)
         .annotate(minutes_sum=Sum("minutes"), cost_sum=Sum("cost"))
         .order_by()
@@ -283,7 +293,7 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
     group = paths["survey"]
     for r in (
         SurveyResponse.objects.filter(
-            invitation__created_at__gte=first, invitation__created_at__lt=after
+            invitation__created_at__gte=first, invitation__created_at__lt=after, **only("survey")
         )
         .values(group)
         .annotate(
@@ -306,7 +316,7 @@ def build_report(start: datetime.date, end: datetime.date, *, by: str = "team") 
         by=by,
         rows=ordered,
         total=total,
-        days=_days(start, end, first, after),
+        days=_days(start, end, events, resolved),
         most_moved=_most_moved(moves),
     )
 
@@ -372,17 +382,22 @@ def _label(rows: Iterable[Row], by: str) -> None:
         r.label = names.get(r.key, "") if r.key is not None else str(none_label)
 
 
-def _days(
-    start: datetime.date, end: datetime.date, first: datetime.datetime, after: datetime.datetime
-) -> list[Day]:
+def _team_filter(team: Team | None) -> Any:
+    """Keyword filters that keep one team's figures, per source of figures."""
+
+    def only(source: str) -> dict[str, int]:
+        return {DIMENSIONS["team"][source]: team.pk} if team is not None else {}
+
+    return only
+
+
+def _days(start: datetime.date, end: datetime.date, events: Any, resolved: Any) -> list[Day]:
     days = {
         start + datetime.timedelta(days=i): Day(start + datetime.timedelta(days=i))
         for i in range((end - start).days + 1)
     }
     for r in (
-        TicketEvent.objects.filter(
-            kind=EventKind.CREATED, created_at__gte=first, created_at__lt=after
-        )
+        events.filter(kind=EventKind.CREATED)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(n=Count("id"))
@@ -391,12 +406,7 @@ def _days(
         if r["day"] in days:
             days[r["day"]].created = r["n"]
     for r in (
-        Ticket.objects.filter(
-            status__in=(Status.RESOLVED, Status.CLOSED),
-            resolved_at__gte=first,
-            resolved_at__lt=after,
-        )
-        .annotate(day=TruncDate("resolved_at"))
+        resolved.annotate(day=TruncDate("resolved_at"))
         .values("day")
         .annotate(n=Count("id"))
         .order_by()
