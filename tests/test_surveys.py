@@ -167,3 +167,25 @@ def test_the_customer_finds_the_survey_on_the_portal_too(client, people, ticket,
     assert f'href="{path}"' in page
     client.force_login(people.maria)  # the manager sees the ticket, not the survey
     assert "data-survey" not in client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_bad_rating_is_mailed_to_the_teams_supervisors_once(people, invited):
+    invitation, _path = invited
+    team_boss = make_user("tess", "supervisor", name="Tess Teamlead")
+    people.first_line.members.add(team_boss)
+    answer_survey(invitation, rating=4)
+    assert not OutboundMessage.objects.filter(notice="bad_rating").exists()
+    answer_survey(invitation, rating=1, comment="Nobody read my mail")
+    (mail,) = OutboundMessage.objects.filter(notice="bad_rating")
+    assert mail.recipient == team_boss  # the team's supervisor, not Sam
+    assert "1 out of 5" in mail.body and "Nobody read my mail" in mail.body
+    answer_survey(invitation, rating=2)  # still bad: nobody is told again
+    assert OutboundMessage.objects.filter(notice="bad_rating").count() == 1
+
+
+def test_a_bad_rating_without_a_team_supervisor_goes_to_every_supervisor(people, invited):
+    invitation, _path = invited
+    answer_survey(invitation, rating=2)
+    assert list(
+        OutboundMessage.objects.filter(notice="bad_rating").values_list("recipient", flat=True)
+    ) == [people.sam.pk]

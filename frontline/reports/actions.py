@@ -170,7 +170,9 @@ def answer_survey(
     """The customer's answer (1 to 5, and a comment). Answering again replaces the
     rating and comment and keeps when it was first answered. The caller has
     checked the signed link (see :mod:`frontline.reports.surveys`): its holder
-    speaks for the customer, so there is no ``by`` to check beyond it."""
+    speaks for the customer, so there is no ``by`` to check beyond it. A bad
+    rating (2 or less) is mailed to the team's supervisors, once: changing a
+    bad rating to another bad one tells nobody again."""
     if not 1 <= int(rating) <= 5:
         raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
     now = timezone.now()
@@ -184,6 +186,7 @@ def answer_survey(
                 "changed_at": now,
             },
         )
+        was = None if created else response.rating
         if not created:
             response.rating, response.comment, response.changed_at = (
                 int(rating),
@@ -191,6 +194,8 @@ def answer_survey(
                 now,
             )
             response.save(update_fields=["rating", "comment", "changed_at"])
+        if response.rating <= surveys.BAD_RATING and (was is None or was > surveys.BAD_RATING):
+            surveys.mail_bad_rating(response)
     return response
 
 

@@ -17,12 +17,12 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Role, User
 from frontline.mail.models import OutboundMessage
 from frontline.mail.outbound import compose
 from frontline.tickets.models import Status, Ticket
 
-from .models import SurveyInvitation
+from .models import SurveyInvitation, SurveyResponse
 
 _SALT = "frontline.reports.survey"
 # What the mail app calls this notice (its templates are this app's
@@ -105,3 +105,36 @@ def open_survey_path(user: User, ticket: Ticket) -> str | None:
     if invitation is None or timezone.now() >= closes_at(invitation):
         return None
     return survey_path(invitation)
+
+
+# Ratings at or below this are told to the team's supervisors.
+BAD_RATING = 2
+NOTICE_BAD = "bad_rating"
+
+
+def supervisors_of(invitation: SurveyInvitation) -> list[User]:
+    """The supervisors in the team that had the ticket, or every active
+    supervisor when that team has none (the same rule as for SLA breaches)."""
+    supervisors = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id")
+    if invitation.team_id is not None:
+        in_team = list(supervisors.filter(teams=invitation.team_id))
+        if in_team:
+            return in_team
+    return list(supervisors)
+
+
+def mail_bad_rating(response: SurveyResponse) -> list[OutboundMessage]:
+    """Tell the supervisors of a bad rating, with the comment, so someone can act."""
+    invitation = response.invitation
+    ticket = Ticket.objects.select_related("requester", "assignee", "team").get(
+        pk=invitation.ticket_id
+    )
+    return [
+        compose(
+            NOTICE_BAD,
+            supervisor,
+            ticket=ticket,
+            extra={"rating": str(response.rating), "comment": response.comment},
+        )
+        for supervisor in supervisors_of(invitation)
+    ]
