@@ -354,7 +354,12 @@ def time_sql(db_path: Path, pages: list[Page], repeat: int = 3) -> list[dict[str
     The captured SQL has its parameters inlined; with this schema (no partial
     indexes, no LIKE) SQLite plans it as it plans the bound statement.
     """
+    from django.db.backends.sqlite3._functions import register
+
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    # The functions Django adds to its SQLite connections (date arithmetic in the
+    # reports' statements: django_timestamp_diff, ...).
+    register(con)
     seen: dict[str, dict[str, Any]] = {}
     for page in pages:
         total = 0.0
