@@ -36,6 +36,7 @@ lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-sqlite: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/pytest
@@ -51,5 +52,5 @@ bench: $(BIN)/.test-installed $(ASSETS)
 	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed
-	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse.py' --ignore='lib/business_hours.py'
+	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse/*' --ignore='lib/business_hours.py'
 	cd frontline && ../$(BIN)/frontline compilemessages

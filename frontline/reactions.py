@@ -14,16 +14,22 @@ it imports none of the apps below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.reports import reactions as reports
 from frontline.routing import reactions as routing
 from frontline.sla import reactions as sla
+from frontline.tickets import actions as tickets
 from frontline.tickets.events import Reaction, by_customer, on
 from frontline.tickets.models import EventKind
 
 REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.CREATED: (
-        on(routing.triage_new_ticket),  # also sets the first SLA deadlines
+        on(routing.triage_new_ticket),
+        on(sla.recompute_deadlines),  # after triage, which may set the priority
         on(mail.tell_request_received),
     ),
     EventKind.STATUS: (
@@ -32,6 +38,8 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(reports.ask_for_rating, when=reports.resolves),
     ),
     EventKind.PRIORITY: (on(sla.recompute_deadlines),),
+    # Another requester may bring another organisation and so another service plan.
+    EventKind.REQUESTER: (on(sla.recompute_deadlines),),
     EventKind.REPLY: (
         on(mail.tell_reply),
         on(routing.rules_on_customer_reply, when=routing.may_have_reply_rules),
@@ -45,4 +53,16 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     ),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
+}
+
+
+# Accounts keep no event table: what follows a change to a person's account runs
+# in that change's transaction, called by name from ``accounts/actions.py``
+# (found through ``settings.FRONTLINE_ACCOUNT_REACTIONS``), with these keywords.
+ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
+    # notice, user, link: a one-time link (address confirmation, password),
+    # called after the commit.
+    "link_to_mail": (mail_out.send_account_mail,),
+    # user, contacts: the contacts made from mail are the person who proved the address.
+    "contacts_merged": (tickets.take_over_requests,),
 }

@@ -221,11 +221,13 @@ class FrontlineSettings(TypedDict):
     ACCOUNT_LINK_DAYS: int
     TASK_RESULTS_DAYS: int
     SURVEY_DAYS: int
+    KB_REVIEW_DAYS: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
 # setting so that the ticket core imports none of the apps that react to it.
 FRONTLINE_REACTIONS = "frontline.reactions.REACTIONS"
+FRONTLINE_ACCOUNT_REACTIONS = "frontline.reactions.ACCOUNT_REACTIONS"
 
 # Help-desk behaviour set per deployment.
 FRONTLINE: FrontlineSettings = {
@@ -255,6 +257,9 @@ FRONTLINE: FrontlineSettings = {
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
     # Days a satisfaction survey link can be answered (and the answer changed).
     "SURVEY_DAYS": env_int("SURVEY_DAYS", 14),
+    # Days after a review (or first publication) that a knowledge-base article is due
+    # another one.
+    "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

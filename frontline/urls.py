@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("portal/", include("frontline.portal.urls")),
+    path("help/", include("frontline.portal.help_urls")),
     path("desk/", include("frontline.desk.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,7 +7,7 @@ import pytest
 from frontline.accounts.actions import email_verification_token
 from frontline.accounts.models import User
 from frontline.mail.inbound import receive
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import EventKind, Ticket
 
 LINK = re.compile(r"http://testserver\.example(/\S+)")
 
@@ -95,9 +95,13 @@ def test_mail_sent_before_confirming_moves_to_the_account_once_confirmed(
     ).inbound.ticket
     # An unconfirmed sign-up proves nothing, so the mail went to a separate contact.
     assert before.requester != nora
+    contact = before.requester
     client.post(link_in(mailoutbox[0]))
     before.refresh_from_db()
     assert before.requester == nora
+    # The timeline says why the requester changed.
+    moved = before.events.get(kind=EventKind.REQUESTER)
+    assert moved.data["old"] == contact.display_name and moved.data["new"] == nora.display_name
     assert f"/portal/tickets/{before.pk}/" in client.get("/portal/").content.decode()
     after = receive(
         b"From: nora@acme.test\r\nTo: support@frontline.test\r\nSubject: Scanner\r\n"
@@ -207,6 +211,9 @@ def test_confirming_brings_along_the_tickets_the_contact_was_copied_on(
     assert contact != nora and contact.email == "nora@acme.test"
     client.post(link_in(mailoutbox[0]))
     assert list(copied_on.participants.all()) == [nora]
+    kinds = list(copied_on.events.values_list("kind", "data__user"))
+    assert (EventKind.PARTICIPANT_REMOVED, contact.pk) in kinds
+    assert (EventKind.PARTICIPANT_ADDED, nora.pk) in kinds
     assert f"/portal/tickets/{copied_on.pk}/" in client.get("/portal/").content.decode()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -15,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from frontline.lib.prepared import Prepared
@@ -111,14 +113,26 @@ def user_for_verification_token(token: str) -> User | None:
     return user
 
 
+def _tell(happening: str, **details: Any) -> None:
+    """Run what the table ``ACCOUNT_REACTIONS`` (``frontline/reactions.py``, found
+    through ``settings.FRONTLINE_ACCOUNT_REACTIONS``) lists for ``happening``, now,
+    in the caller's transaction: accounts name none of the apps that react."""
+    for reaction in import_string(settings.FRONTLINE_ACCOUNT_REACTIONS).get(happening, ()):
+        reaction(**details)
+
+
+def mail_account_link(notice: str, user: User, *, path: str) -> None:
+    """After commit, mail ``user`` a one-time link to ``path`` on this site
+    (``SITE_URL``, never the request's Host header): ``notice`` says what for
+    (``verify_email``, ``password_reset``)."""
+    link = settings.SITE_URL.rstrip("/") + path
+    transaction.on_commit(lambda: _tell("link_to_mail", notice=notice, user=user, link=link))
+
+
 def request_email_verification(user: User) -> None:
     """After commit, mail ``user`` a link that confirms their address."""
-    from frontline.mail.models import Notice
-    from frontline.mail.outbound import send_account_mail
-
     path = reverse("portal:verify_email", args=[email_verification_token(user)])
-    link = settings.SITE_URL.rstrip("/") + path
-    transaction.on_commit(lambda: send_account_mail(Notice.VERIFY_EMAIL, user, link=link))
+    mail_account_link("verify_email", user, path=path)
 
 
 def verify_email(user: User) -> User:
@@ -151,8 +165,10 @@ def verify_email(user: User) -> User:
 
 
 def _take_over_mail_contacts(user: User) -> None:
-    from frontline.tickets.models import Ticket, TicketParticipant
-
+    """The contacts that mail from ``user``'s address made before it was proved
+    become part of ``user``: what they hold moves over (the reactions to
+    ``contacts_merged``: their requests, with an event on each), then they are
+    deactivated."""
     # Contacts made from mail have no usable password (Django marks those with "!").
     candidates = User.objects.filter(
         role=Role.CUSTOMER,
@@ -160,26 +176,11 @@ def _take_over_mail_contacts(user: User) -> None:
         email_verified_at=None,
         password__startswith=UNUSABLE_PASSWORD_PREFIX,
     ).exclude(pk=user.pk)
-    contacts = [contact.pk for contact in users_with_address(user.email, candidates)]
+    contacts = users_with_address(user.email, candidates)
     if not contacts:
         return
-    moved = Ticket.objects.filter(requester__in=contacts)
-    if user.organisation_id:
-        moved.filter(organisation__isnull=True).update(organisation=user.organisation_id)
-    moved.update(requester=user)
-    # The tickets they were copied on come along, except where the account
-    # takes part already or is now the requester.
-    taking_part = set(
-        TicketParticipant.objects.filter(user=user).values_list("ticket_id", flat=True)
-    )
-    for row in TicketParticipant.objects.filter(user__in=contacts).select_related("ticket"):
-        if row.ticket_id in taking_part or row.ticket.requester_id == user.pk:
-            row.delete()
-        else:
-            row.user = user
-            row.save(update_fields=["user"])
-            taking_part.add(row.ticket_id)
-    User.objects.filter(pk__in=contacts).update(is_active=False)
+    _tell("contacts_merged", user=user, contacts=contacts)
+    User.objects.filter(pk__in=[c.pk for c in contacts]).update(is_active=False)
 
 
 _BY_ADDRESS_OR_USERNAME = Prepared[User](

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.urls import reverse
 
-from .actions import users_with_address, verify_email
+from .actions import mail_account_link, users_with_address, verify_email
 from .models import Role, User
 
 
@@ -37,12 +36,8 @@ class MailedPasswordForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        from frontline.mail.models import Notice
-        from frontline.mail.outbound import send_account_mail
-
         path = reverse("password_reset_confirm", args=[context["uid"], context["token"]])
-        link = settings.SITE_URL.rstrip("/") + path
-        send_account_mail(Notice.PASSWORD_RESET, context["user"], link=link)
+        mail_account_link("password_reset", context["user"], path=path)
 
 
 class MailedSetPasswordForm(SetPasswordForm):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import kb_views, report_views, views
 
 app_name = "desk"
 urlpatterns = [
@@ -36,4 +36,14 @@ urlpatterns = [
     path("time/<int:entry_id>/delete/", views.delete_time, name="delete_time"),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("kb/", kb_views.kb_list, name="kb"),
+    path("kb/due/", kb_views.kb_due, name="kb_due"),
+    path("kb/new/", kb_views.kb_new, name="kb_new"),
+    path("kb/<int:pk>/", kb_views.kb_article, name="kb_article"),
+    path("kb/<int:pk>/edit/", kb_views.kb_edit, name="kb_edit"),
+    path("kb/<int:pk>/publish/", kb_views.kb_publish, name="kb_publish"),
+    path("kb/<int:pk>/unpublish/", kb_views.kb_unpublish, name="kb_unpublish"),
+    path("kb/<int:pk>/reviewed/", kb_views.kb_reviewed, name="kb_reviewed"),
+    path("kb/<int:pk>/revisions/<int:number>/", kb_views.kb_revision, name="kb_revision"),
+    path("kb/<int:pk>/revisions/<int:number>/restore/", kb_views.kb_restore, name="kb_restore"),
 ]

@@ -41,6 +41,7 @@ from frontline.tickets.access import (
     access_attachment,
     access_message,
     access_ticket_for_agent,
+    can_see_ticket,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -279,7 +280,7 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
                     error=" ".join(exc.messages),
                     assign_form=form if form_class is AssignForm else None,
                 )
-            if not visible_tickets(request.user).filter(pk=ticket.pk).exists():
+            if not can_see_ticket(request.user, ticket):
                 # Handed to a team this agent is not in: back to the queue.
                 messages.success(request, _("%(ref)s was handed over.") % {"ref": ticket.reference})
                 return redirect("desk:queue")
@@ -412,16 +413,15 @@ def call(request: AuthedRequest, number: int) -> HttpResponse:
 
 @staff_required
 def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
-    """The reply box, filled with a template for this ticket (htmx swaps it in)."""
+    """A template filled in for this ticket, as plain text: desk.js inserts it at
+    the cursor in the reply box, keeping what the agent typed."""
     ticket = access_ticket_for_agent(request.user, number)
     chosen = request.GET.get("template", "")
-    template = (
-        ReplyTemplate.objects.filter(pk=chosen, is_active=True).first()
-        if chosen.isdigit()
-        else None
-    )
-    body = filled_in(template, ticket, agent=request.user) if template else ""
-    return render(request, "desk/_reply_body.html", {"body": body})
+    if not chosen.isdigit():
+        return HttpResponse(_("Choose a template."), status=400, content_type="text/plain")
+    template = get_object_or_404(ReplyTemplate, pk=chosen, is_active=True)
+    body = filled_in(template, ticket, agent=request.user)
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 @staff_required

@@ -3,8 +3,8 @@
     receive(raw) ─► InboundMessage (raw, content hash)   stored first, committed
                  └► process() ─► parse() ─► thread ─► open_ticket / add_reply / add_note
 
-Transports (file import today; IMAP and SMTP next) call :func:`receive` and
-nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
+Transports (file import, IMAP polling, the SMTP/LMTP listener) call
+:func:`receive` and nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
 quarantined with its reason, to be processed again after a fix.
 """
 
@@ -30,12 +30,12 @@ from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
+from frontline.tickets.access import may_write_by_mail
 from frontline.tickets.models import (
     Channel,
     Message,
     ParticipantSource,
     Ticket,
-    TicketParticipant,
 )
 
 from .models import (
@@ -361,7 +361,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     if dropped:
         notes.append("attachments over the limits, kept in the raw message: " + ", ".join(dropped))
     body = parsed.text.strip() or "(This message has no text.)"
-    if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
+    if ticket is not None and not may_write_by_mail(sender, ticket, via_token=via_token):
         mailbox = inbound.mailbox
         if mailbox is not None and mailbox.stranger_replies == StrangerReplies.NOTE:
             inbound.ticket, inbound.message = ticket, _flagged_note(ticket, sender, body, files)
@@ -595,27 +595,6 @@ def sent_for(message_ids: list[str]) -> OutboundMessage | None:
         .select_related("ticket")
         .order_by("-created_at")
         .first()
-    )
-
-
-def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bool:
-    """Whether ``user`` may add to ``ticket`` by mail: its requester, a participant
-    (copied on the ticket's mail, or added by an agent) or the requester's
-    organisation's (verified) manager; staff only through the ticket's reply
-    token and only on a ticket they may see, since a From header is easy to forge."""
-    if user.is_staff_member:
-        return via_token and Ticket.objects.for_agent(user).filter(pk=ticket.pk).exists()
-    if not user.is_active:
-        return False
-    if user.pk == ticket.requester_id:
-        return True
-    if TicketParticipant.objects.filter(ticket=ticket, user=user).exists():
-        return True
-    return bool(
-        user.is_org_manager
-        and user.organisation_id
-        and user.organisation_id == ticket.organisation_id
-        and user.email_verified_at
     )
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
+from frontline.tickets.access import staff_who_may_see
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
@@ -75,11 +76,7 @@ def mentioned_staff(body: str, ticket: Ticket) -> list[User]:
     query = Q()
     for name in names:
         query |= Q(username__iexact=name)
-    return [
-        user
-        for user in User.objects.agents().filter(query)
-        if Ticket.objects.for_agent(user).filter(pk=ticket.pk).exists()
-    ]
+    return staff_who_may_see(ticket, User.objects.agents().filter(query))
 
 
 # -- recipients --------------------------------------------------------------

@@ -34,7 +34,11 @@ from frontline.reports.surveys import (
 )
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
-from frontline.tickets.access import access_attachment, access_ticket_for_requester
+from frontline.tickets.access import (
+    access_attachment,
+    access_ticket_for_requester,
+    requester_tickets,
+)
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import ReplyForm, RequestForm
 from frontline.tickets.models import Category, Channel, Status, Ticket
@@ -122,12 +126,9 @@ def requests(request: AuthedRequest) -> HttpResponse:
     _customer(request)
     user = request.user
     scope = request.GET.get("scope", "mine")
-    if scope == "org" and user.is_org_manager and user.organisation_id:
-        # The organisation's tickets (the manager's own among them): one index range.
-        qs = Ticket.objects.for_requester(user).filter(organisation_id=user.organisation_id)
-    else:
+    if not (scope == "org" and user.is_org_manager and user.organisation_id):
         scope = "mine"
-        qs = Ticket.objects.for_requester(user, with_organisation=False)
+    qs = requester_tickets(user, organisation=scope == "org")
     try:
         page = max(int(request.GET.get("page", "1")), 1)
     except ValueError:

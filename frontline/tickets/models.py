@@ -464,6 +464,7 @@ class EventKind(models.TextChoices):
     MAIL_FAILED = "mail_failed", _("Mail could not be sent")
     PARTICIPANT_ADDED = "participant_added", _("Participant added")
     PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
+    REQUESTER = "requester", _("Requester changed")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.

@@ -82,6 +82,11 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("%(name)s now takes part") % {"name": d.get("name", "")}
         case EventKind.PARTICIPANT_REMOVED:
             return _("%(name)s no longer takes part") % {"name": d.get("name", "")}
+        case EventKind.REQUESTER:
+            return _("Requester: %(old)s → %(new)s") % {
+                "old": d.get("old", ""),
+                "new": d.get("new", ""),
+            }
     return event.get_kind_display()
 
 

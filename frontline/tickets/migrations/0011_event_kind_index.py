@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0009_next_response_deadline'),
+        ('tickets', '0010_event_requester'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
