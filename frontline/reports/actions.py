@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
+from frontline.tickets.access import visible_tickets
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
 from . import estimates, surveys
@@ -37,7 +38,7 @@ MAX_MINUTES = 24 * 60
 def _require_staff_on(ticket: Ticket, by: User) -> None:
     if not (by.is_active and by.is_staff_member):
         raise PermissionDenied("Only staff log time.")
-    if not Ticket.objects.for_agent(by).filter(pk=ticket.pk).exists():
+    if not visible_tickets(by).filter(pk=ticket.pk).exists():
         raise PermissionDenied("Time is logged only on tickets one may see.")
 
 
