@@ -288,3 +288,34 @@ def test_one_teams_figures(client, people, week):
     assert '<th scope="row">First line</th>' in html and "Second line</th>" not in html
     assert f"team={people.first_line.pk}" in html.split("Download as CSV")[0]
     assert client.get("/desk/reports/?team=999999").status_code == 400
+
+
+def test_time_entries_export_is_streamed_with_the_same_numbers(client, people, week):
+    login(client, people.sam)
+    response = client.get("/desk/reports/time.csv?start=2026-03-02&end=2026-03-08")
+    assert response.status_code == 200 and response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["Date", "Ticket", "Subject"]
+    assert [(r[0], r[2], r[4], r[6], r[9]) for r in rows[1:]] == [
+        ("2026-03-02", "T1", "Alice Agent", "30", "30.00"),
+        ("2026-03-03", "T4", "Bob Builder", "90", "90.00"),
+    ]  # Bob's 30 minutes of 9 March are outside the week
+    total = sum(Decimal(r[9]) for r in rows[1:])
+    assert total == build_report(MONDAY, SUNDAY).total.cost
+    one = client.get(
+        f"/desk/reports/time.csv?start=2026-03-01&end=2026-03-31&agent={people.bob.pk}"
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(one.streaming_content).decode())))
+    assert [r[6] for r in rows[1:]] == ["90", "30"]
+    acme = client.get(
+        f"/desk/reports/time.csv?start=2026-03-01&end=2026-03-31&organisation={people.globex.pk}"
+    )
+    assert len(list(csv.reader(io.StringIO(b"".join(acme.streaming_content).decode())))) == 1
+
+
+def test_time_entries_export_is_for_supervisors_and_checks_its_input(client, people):
+    login(client, people.alice)
+    assert client.get("/desk/reports/time.csv?start=2026-03-01&end=2026-03-31").status_code == 404
+    login(client, people.sam)
+    for query in ("start=2026-03-31&end=2026-03-01", "start=x&end=2026-03-01", "agent=1"):
+        assert client.get(f"/desk/reports/time.csv?{query}").status_code == 400

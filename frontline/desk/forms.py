@@ -312,3 +312,22 @@ class ReportForm(forms.Form):
             if (end - start).days >= MAX_DAYS:
                 raise forms.ValidationError(_("Choose at most %(days)d days.") % {"days": MAX_DAYS})
         return data
+
+
+class TimeExportForm(forms.Form):
+    """Which time entries to export: a period, and optionally one organisation,
+    agent or team (GET parameters)."""
+
+    start = forms.DateField(label=_("From"))
+    end = forms.DateField(label=_("To"))
+    organisation = forms.ModelChoiceField(
+        Organisation.objects.all(), label=_("Organisation"), required=False
+    )
+    agent = forms.ModelChoiceField(_staff(), label=_("Agent"), required=False)
+    team = forms.ModelChoiceField(Team.objects.all(), label=_("Team"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data

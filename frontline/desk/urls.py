@@ -9,6 +9,7 @@ urlpatterns = [
     path("bulk/", views.bulk, name="bulk"),
     path("reports/", report_views.report, name="reports"),
     path("reports/report.csv", report_views.report_csv, name="reports_csv"),
+    path("reports/time.csv", report_views.time_csv, name="time_csv"),
     path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
