@@ -48,6 +48,7 @@ test: system-deps lint test-sqlite test-postgres
 
 bench: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.mail
 	scripts/with-postgres $(BIN)/python -m bench.mail
 

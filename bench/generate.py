@@ -105,7 +105,16 @@ TICKET_COLUMNS = tuple(
         "handoff_by_id organisation_id requester_id team_id"
     )
 )
-MESSAGE_COLUMNS = ("id", "kind", "channel", "body", "created_at", "author_id", "ticket_id")
+MESSAGE_COLUMNS = (
+    "id",
+    "kind",
+    "channel",
+    "body",
+    "body_html",
+    "created_at",
+    "author_id",
+    "ticket_id",
+)
 EVENT_COLUMNS = ("id", "kind", "data", "created_at", "actor_id", "ticket_id")
 BATCH_TICKETS = 20_000
 
@@ -529,7 +538,7 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
             item = heapq.heappop(pending)
             if item[2] == "m":
                 _t, _s, _k, kind, channel, text, author, ticket = item
-                messages.append((next(msg_id), kind, channel, text, ts_str(_t), author, ticket))
+                messages.append((next(msg_id), kind, channel, text, "", ts_str(_t), author, ticket))
             else:
                 _t, _s, _k, kind, data, actor, ticket = item
                 events.append((next(evt_id), kind, data, ts_str(_t), actor, ticket))

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "frontline.sla",
     "frontline.knowledge",
     "frontline.reports",
+    "frontline.search",
     "frontline.mail",
     "frontline.desk",
     "frontline.portal",
@@ -219,6 +220,8 @@ class FrontlineSettings(TypedDict):
     AUTO_REPLIES_PER_HOUR: int
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
+    ANSWERS_LINK_DAYS: int
+    AGENTS_SEE_ALL_CUSTOMERS: bool
     TASK_RESULTS_DAYS: int
     SURVEY_DAYS: int
     KB_REVIEW_DAYS: int
@@ -253,6 +256,12 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_MAILS_PER_HOUR": env_int("ACCOUNT_MAILS_PER_HOUR", 3),
     # Days an address confirmation or password link stays valid.
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
+    # Days the signed link in an acknowledgement lets a customer answer the
+    # form questions their mail left open (no sign-in needed).
+    "ANSWERS_LINK_DAYS": env_int("ANSWERS_LINK_DAYS", 14),
+    # Whether agents see every contact and organisation page in the desk; by
+    # default only those with a ticket the agent may see (supervisors: all).
+    "AGENTS_SEE_ALL_CUSTOMERS": env_bool("AGENTS_SEE_ALL_CUSTOMERS", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
     # Days a satisfaction survey link can be answered (and the answer changed).

@@ -225,7 +225,7 @@ def test_csv_has_the_same_numbers_as_the_page(client, people, week):
         "50.0",
     ]
     assert rows[2][0] == "Second line" and rows[2][9] == "0.0"
-    assert rows[-1][0] == "All" and rows[-1][1] == "3"
+    assert rows[-1][0] == "Total" and rows[-1][1] == "3"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from frontline.lib.languages import detect_language
 from frontline.lib.prepared import Prepared
 
-from .models import Organisation, Role, User
+from .models import CustomerNote, Organisation, Role, User
 
 
 def address_key(address: str) -> str:
@@ -262,3 +263,45 @@ def new_contact(
     user.set_unusable_password()
     user.save()
     return user
+
+
+def add_customer_note(about: User | Organisation, *, body: str, by: User) -> CustomerNote:
+    """Staff write down something about a customer or an organisation (staff
+    only, never shown to customers). ``PermissionDenied`` for anyone else,
+    ``ValidationError`` for an empty note or a note about staff."""
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff write notes about customers.")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write a note.")})
+    if isinstance(about, User):
+        if about.is_staff_member:
+            raise ValidationError(_("Notes are about customers, not staff."))
+        return CustomerNote.objects.create(contact=about, body=body, author=by)
+    return CustomerNote.objects.create(organisation=about, body=body, author=by)
+
+
+def learn_language(user: User, *, text: str) -> str:
+    """Set the language of a customer who never chose one from ``text``, which
+    they wrote (their first mail), if it can be told surely. Never overrides a
+    language already set (the condition is in the UPDATE, so a choice made
+    meanwhile wins). Returns the language the customer has afterwards."""
+    if user.language or user.is_staff_member:
+        return user.language
+    language = detect_language(text)
+    if language and User.objects.filter(pk=user.pk, language="").update(language=language):
+        user.language = language
+    return user.language
+
+
+# Notes shown on a ticket page beside the requester (the rest on their page).
+NOTES_ON_TICKET = 3
+
+
+def customer_notes_for(ticket: Any) -> list[CustomerNote]:
+    """The latest staff notes about a ticket's requester and organisation, for
+    the agents working on it (one query)."""
+    about = Q(contact_id=ticket.requester_id)
+    if ticket.organisation_id:
+        about |= Q(organisation_id=ticket.organisation_id)
+    return list(CustomerNote.objects.filter(about).select_related("author")[:NOTES_ON_TICKET])

@@ -11,6 +11,7 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -121,3 +122,36 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerNote(models.Model):
+    """What staff know about a customer or an organisation ("prefers phone",
+    "key account"): staff only, shown on the contact or organisation page.
+    About exactly one of the two; written by ``add_customer_note``."""
+
+    contact = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="customer_notes"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_notes"
+    )
+    body = models.TextField(_("note"))
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False, organisation__isnull=True)
+                | models.Q(contact__isnull=True, organisation__isnull=False),
+                name="customernote_about_one",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["contact", "-created_at"], name="cnote_contact"),
+            models.Index(fields=["organisation", "-created_at"], name="cnote_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note about {self.contact or self.organisation}"

@@ -15,7 +15,7 @@ from frontline.lib.widgets import FastSelect
 from frontline.reports.metrics import DIMENSION_LABELS, MAX_DAYS
 from frontline.reports.models import ActivityType, Estimate, EstimateStatus
 from frontline.tickets.forms import PhoneField, SingleFileField
-from frontline.tickets.models import CallDetails, Category, Channel, Priority, Status
+from frontline.tickets.models import CallDetails, Category, Channel, LinkKind, Priority, Status
 
 
 def _staff() -> Any:
@@ -331,3 +331,12 @@ class TimeExportForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise forms.ValidationError(_("The period ends before it starts."))
         return data
+
+
+class MergeForm(forms.Form):
+    number = forms.IntegerField(label=_("Merge this ticket into ticket number"), min_value=1)
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(label=_("This ticket is"), choices=LinkKind.choices)
+    number = forms.IntegerField(label=_("Ticket number"), min_value=1)

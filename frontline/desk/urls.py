@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import kb_views, report_views, views
+from . import customer_views, kb_views, relation_views, report_views, search, views
 
 app_name = "desk"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("reports/", report_views.report, name="reports"),
     path("reports/report.csv", report_views.report_csv, name="reports_csv"),
     path("reports/time.csv", report_views.time_csv, name="time_csv"),
+    path("search/", search.results, name="search"),
     path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
@@ -35,6 +36,22 @@ urlpatterns = [
     path("tickets/<int:number>/time/", views.log_time, name="log_time"),
     path("tickets/<int:number>/estimate/", views.send_estimate, name="send_estimate"),
     path("time/<int:entry_id>/delete/", views.delete_time, name="delete_time"),
+    path("tickets/<int:number>/merge/", relation_views.merge, name="merge"),
+    path("tickets/<int:number>/unmerge/", relation_views.undo_merge, name="undo_merge"),
+    path("tickets/<int:number>/link/", relation_views.link, name="link"),
+    path("tickets/<int:number>/links/<int:other>/remove/", relation_views.unlink, name="unlink"),
+    path("contacts/<int:contact_id>/", customer_views.contact, name="contact"),
+    path("contacts/<int:contact_id>/notes/", customer_views.contact_note, name="contact_note"),
+    path(
+        "organisations/<int:organisation_id>/",
+        customer_views.organisation,
+        name="organisation",
+    ),
+    path(
+        "organisations/<int:organisation_id>/notes/",
+        customer_views.organisation_note,
+        name="organisation_note",
+    ),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("kb/", kb_views.kb_list, name="kb"),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.accounts.actions import contact_for
+from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
@@ -42,6 +42,7 @@ from frontline.tickets.access import (
     access_message,
     access_ticket_for_agent,
     can_see_ticket,
+    visible_links,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -67,6 +68,8 @@ from .forms import (
     CategoryForm,
     EscalateForm,
     EstimateForm,
+    LinkForm,
+    MergeForm,
     NewCallForm,
     ParticipantForm,
     PriorityForm,
@@ -189,10 +192,12 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         .order_by("-updated_at")
         .only("id", "subject", "status", "updated_at")[:5]
     )
+    specs = list(ticket.category.fields.all()) if ticket.category else []
     context = {
         "ticket": ticket,
         "entries": entries,
         "answers": form_answers(ticket),
+        "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "assign_form": forms.get("assign_form")
@@ -205,6 +210,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             CategoryFieldsForm(
                 category=ticket.category,
                 include_files=False,
+                specs=specs,
                 initial={f"f_{k}": v for k, v in ticket.fields.items()},
             )
             if ticket.category
@@ -216,6 +222,10 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
+        "links": visible_links(user, ticket),
+        "customer_notes": customer_notes_for(ticket),
+        "merge_form": MergeForm(),
+        "link_form": LinkForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
         "estimates": estimates,
@@ -229,6 +239,14 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
 @staff_required
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
+    if ticket.merged_into_id is not None and can_see_ticket(
+        request.user, Ticket(pk=ticket.merged_into_id)
+    ):
+        messages.info(
+            request,
+            _("%(old)s was merged into this ticket.") % {"old": ticket.reference},
+        )
+        return redirect("desk:ticket", number=ticket.merged_into_id)
     return _ticket_page(request, ticket)
 
 

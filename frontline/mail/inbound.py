@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Subquery
 from django.utils import timezone
 
-from frontline.accounts.actions import address_key, contact_for
+from frontline.accounts.actions import address_key, contact_for, learn_language
 from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueued_together
@@ -33,6 +33,7 @@ from frontline.tickets import actions
 from frontline.tickets.access import may_write_by_mail
 from frontline.tickets.models import (
     Channel,
+    LinkKind,
     Message,
     ParticipantSource,
     Ticket,
@@ -351,11 +352,14 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     if not parsed.from_address:
         return Outcome.QUARANTINED, "no sender address"
     ticket, via_token = find_thread(parsed, recent)
+    if ticket is not None:  # a merged ticket's mail joins the ticket it was merged into
+        ticket = actions.surviving(ticket)
     if parsed.auto.bounce:
         return _bounce(inbound, parsed, recent)
     if parsed.auto.is_automatic and ticket is None:
         return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
+    learn_language(sender, text=parsed.text)  # mail to them goes out in the language they write
     notes: list[str] = []
     files, dropped = _attachments(parsed)
     if dropped:
@@ -380,6 +384,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         )
         inbound.ticket, inbound.message = ticket, note
         return Outcome.REPLY, "automatic message, added as a note"
+    closed: Ticket | None = None  # the long-closed ticket a new one is linked to
     if ticket is not None:
         try:
             message = actions.add_reply(
@@ -391,7 +396,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
                 channel=Channel.EMAIL,
             )
         except actions.TicketClosed:
-            notes.append(f"{ticket.reference} is closed: new ticket")
+            notes.append(f"{ticket.reference} is closed: new ticket, linked to it")
+            closed = ticket
         else:
             inbound.ticket, inbound.message = ticket, message
             if via_token:
@@ -412,9 +418,14 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         team=mailbox.default_team if mailbox else None,
         channel=Channel.EMAIL,
         files=files,
+        # Mail cannot fill in a form: a missing required answer is asked for
+        # in the acknowledgement, never a reason to lose the letter.
+        ask_missing=True,
     )
     inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
+    if closed is not None:
+        actions.link_tickets(ticket, to=closed, kind=LinkKind.RELATED, by=None)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 

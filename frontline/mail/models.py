@@ -212,6 +212,7 @@ class Notice(models.TextChoices):
     INFO_REQUESTED = "info_requested", _("Information requested (to the customer)")
     RESOLVED = "resolved", _("Resolved (to the customer)")
     CLOSED = "closed", _("Closed (to the customer)")
+    MERGED = "merged", _("Requests merged (to the customers)")
     ASSIGNED = "assigned", _("Assigned to you (to an agent)")
     TEAM_ASSIGNED = "team_assigned", _("Assigned to your team (to agents)")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied (to the assignee)")

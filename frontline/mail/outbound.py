@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
-from frontline.tickets.access import staff_who_may_see
+from frontline.tickets.access import answers_token, staff_who_may_see
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
@@ -48,7 +48,14 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 CUSTOMER_NOTICES = frozenset(
-    {Notice.RECEIVED, Notice.REPLY, Notice.INFO_REQUESTED, Notice.RESOLVED, Notice.CLOSED}
+    {
+        Notice.RECEIVED,
+        Notice.REPLY,
+        Notice.INFO_REQUESTED,
+        Notice.RESOLVED,
+        Notice.CLOSED,
+        Notice.MERGED,
+    }
 )
 # Minutes to wait before each retry: 1 min, 5 min, 30 min, 2 h, 6 h.
 BACKOFF_MINUTES = (1, 5, 30, 120, 360)
@@ -176,7 +183,22 @@ def _context(
             "portal_url": _site_link(reverse("portal:ticket", args=[ticket.pk])),
             "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
         }
+        if notice == Notice.RECEIVED and recipient.pk == ticket.requester_id:
+            context |= _missing_answers(ticket, recipient.language)
     return context
+
+
+def _missing_answers(ticket: Ticket, language: str) -> dict[str, Any]:
+    """What the acknowledgement of a mail asks for: the required questions of
+    the ticket's form it left open, and the signed link to answer them."""
+    missing = ticket.missing_answers()
+    if not missing:
+        return {}
+    token = answers_token(ticket)
+    return {
+        "missing_labels": [spec.label_in(language or "en") for spec in missing],
+        "answers_url": _site_link(reverse("portal:answers", args=[token])),
+    }
 
 
 def render(notice: str, context: dict[str, Any], language: str) -> tuple[str, str]:
@@ -346,8 +368,10 @@ def notify(
     message_id: int | None = None,
     actor_id: int | None = None,
     user_ids: Iterable[int] = (),
+    extra: dict[str, Any] | None = None,
 ) -> list[OutboundMessage]:
-    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker."""
+    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker.
+    ``extra``: plain values the notice's wording needs besides the ticket's."""
     ticket = (
         Ticket.objects.select_related("requester", "assignee", "team").filter(pk=ticket_id).first()
     )
@@ -362,7 +386,7 @@ def notify(
     named = list(User.objects.filter(pk__in=list(user_ids))) if user_ids else []
     with transaction.atomic():
         return [
-            compose(notice, user, ticket=ticket, actor=actor, message=message)
+            compose(notice, user, ticket=ticket, actor=actor, message=message, extra=extra)
             for user in recipients(notice, ticket, actor=actor, users=named)
         ]
 

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import search, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.requests, name="requests"),
+    path("search/", search.results, name="search"),
     path("signup/", views.signup, name="signup"),
     path("verify/", views.resend_verification, name="resend_verification"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
@@ -29,5 +30,7 @@ urlpatterns = [
         views.decline,
         name="decline_estimate",
     ),
+    path("answers/done/", views.answers_done, name="answers_done"),
+    path("answers/<str:token>/", views.answers, name="answers"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -35,12 +37,16 @@ from frontline.reports.surveys import (
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
 from frontline.tickets.access import (
+    LinkExpired,
     access_attachment,
+    access_ticket_by_answers_token,
     access_ticket_for_requester,
+    answers_token,
+    can_see_ticket,
     requester_tickets,
 )
 from frontline.tickets.downloads import attachment_response
-from frontline.tickets.forms import ReplyForm, RequestForm
+from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
 from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
@@ -200,15 +206,38 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "billed": billed_work(request.user, ticket),
             "survey_path": open_survey_path(request.user, ticket),
             "decline_form": forms.get("decline_form") or DeclineForm(),
+            "answers_url": _answers_url(request, ticket),
             "error": forms.get("error"),
         },
         status=status,
     )
 
 
+def _answers_url(request: AuthedRequest, ticket: Ticket) -> str:
+    """The form for the answers a mail left open, for whoever speaks for the
+    requester (only a ticket waiting for the customer can lack them)."""
+    if (
+        ticket.status != Status.WAITING_CUSTOMER
+        or ticket.category_id is None
+        or not ticket.speaks_for_requester(request.user)
+        or not ticket.missing_answers()
+    ):
+        return ""
+    return reverse("portal:answers", args=[answers_token(ticket)])
+
+
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
-    return _ticket_page(request, access_ticket_for_requester(request.user, number))
+    ticket = access_ticket_for_requester(request.user, number)
+    into = ticket.merged_into_id
+    if into is not None and can_see_ticket(request.user, Ticket(pk=into)):
+        messages.info(
+            request,
+            _("%(old)s was merged into this request: the conversation goes on here.")
+            % {"old": ticket.reference},
+        )
+        return redirect("portal:ticket", number=into)
+    return _ticket_page(request, ticket)
 
 
 @require_POST
@@ -429,3 +458,48 @@ def estimate_link(request: HttpRequest, number: int, token: str) -> HttpResponse
     return render(
         request, "portal/estimate.html", {"estimate": estimate, "form": form}, status=status
     )
+
+
+@login_not_required
+def answers(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link of an acknowledgement: the questions the customer's mail
+    left open, answered without signing in. Good until answered or expired.
+    In the customer's language, as the mail that carried the link was."""
+    try:
+        ticket = access_ticket_by_answers_token(token)
+    except LinkExpired:
+        return render(request, "portal/answers.html", {"expired": True}, status=410)
+    with translation.override(ticket.requester.language or get_language()):
+        return _answers(request, ticket)
+
+
+def _answers(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    specs = ticket.missing_answers()
+    if not specs:
+        return render(request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410)
+    assert ticket.category is not None  # questions come from a category
+    form = CategoryFieldsForm(
+        request.POST or None, request.FILES or None, category=ticket.category, specs=specs
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.answer_missing_fields(ticket, values=form.field_values(), by=ticket.requester)
+        except actions.NothingMissing:
+            return render(
+                request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you: your answers are added to %(ref)s.") % {"ref": ticket.reference},
+            )
+            return redirect("portal:answers_done")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/answers.html", {"ticket": ticket, "form": form}, status=status)
+
+
+@login_not_required
+def answers_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/answers.html", {"thanks": True})

@@ -224,7 +224,7 @@ def build_report(
     first, after = _bounds(start, end)
     only = _team_filter(team)
     rows: dict[int | None, Row] = {}
-    total = Row(key=None, label=str(_("All")))
+    total = Row(key=None, label=str(_("Total")))
 
     def row(key: int | None) -> Row:
         return rows.setdefault(key, Row(key=key))

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('reports', '0001_initial'),
-        ('tickets', '0011_event_kind_index'),
+        ('tickets', '0012_event_kind_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -30,6 +30,7 @@ from ._base import (
     _require_staff,
     _require_staff_or_system,
     _set_status,
+    _store_files,
     _touch,
 )
 
@@ -128,6 +129,42 @@ def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> 
         ticket.fields = new
         record_event(ticket, EventKind.FIELDS, by=by, at=now, changes=changes)
         _touch(ticket, now, "fields")
+    return ticket
+
+
+class NothingMissing(ValidationError):
+    """The answers a link asked for are already in (the link works once)."""
+
+
+def answer_missing_fields(ticket: Ticket, *, values: dict[str, Any], by: User) -> Ticket:
+    """The customer answers the required questions their mail left open (through
+    the signed link of the acknowledgement). Only the missing questions are
+    taken, all of them required; file answers are stored as attachments.
+    Records a FIELDS event by the customer; a ticket waiting for them opens.
+
+    ``by`` must speak for the requester; ``NothingMissing`` once answered.
+    """
+    if not ticket.speaks_for_requester(by) or by.is_staff_member:
+        raise ValidationError(_("Only the person who asked can answer these questions."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        specs = ticket.missing_answers()
+        if not specs:
+            raise NothingMissing(_("These questions are already answered."))
+        clean = normalise_field_values(specs, {s.key: values.get(s.key) for s in specs})
+        changes = {k: {"old": ticket.fields.get(k), "new": v} for k, v in clean.items()}
+        for spec in specs:
+            if spec.field_type == FieldType.FILE:
+                (attachment,) = _store_files(ticket, None, [clean[spec.key]], by=by, internal=False)
+                clean[spec.key] = {"attachment": attachment.pk, "name": attachment.filename}
+                changes[spec.key]["new"] = clean[spec.key]
+        ticket.fields = ticket.fields | clean
+        record_event(ticket, EventKind.FIELDS, by=by, at=now, changes=changes)
+        changed = ["fields"]
+        if ticket.status == Status.WAITING_CUSTOMER:
+            changed += _set_status(ticket, Status.OPEN, by, now)
+        _touch(ticket, now, *changed)
     return ticket
 
 

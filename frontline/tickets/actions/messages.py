@@ -80,6 +80,8 @@ def _add_public_message(
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock_and_touch(ticket.pk, now)
+        if ticket.merged_into_id is not None:  # a merged ticket lives on in its survivor
+            ticket = _lock_and_touch(ticket.merged_into_id, now)
         changed: list[str] = []
         if by is None:
             pass
@@ -95,8 +97,10 @@ def _add_public_message(
             if not by.is_active:
                 raise PermissionDenied("Deactivated people cannot write.")
             if ticket.status == Status.CLOSED and not ticket.requester_may_reopen(now):
+                # Mail to it opens a new ticket linked to this one (mail.inbound).
                 raise TicketClosed(
-                    _("This request was closed. Please open a new one; we will link them.")
+                    _("This request was closed. Please open a new one and mention %(ref)s.")
+                    % {"ref": ticket.reference}
                 )
             if ticket.status in (Status.RESOLVED, Status.CLOSED):
                 changed += _set_status(ticket, Status.OPEN, by, now)
@@ -144,6 +148,8 @@ def add_note(
         raise ValidationError({"body": _("Write a note.")})
     check_uploads(list(files))
     now = timezone.now()
+    if ticket.merged_into_id is not None:  # a merged ticket lives on in its survivor
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
     with transaction.atomic():
         message = Message.objects.create(
             ticket=ticket, kind=MessageKind.NOTE, author=by, body=body, created_at=now

@@ -24,11 +24,13 @@ from ..models import (
     Message,
     MessageKind,
     Priority,
+    Status,
     Ticket,
 )
 from ..uploads import check_uploads
 from ._base import (
     RESOLUTION_TARGET,
+    _set_status,
     _store_files,
 )
 
@@ -46,6 +48,7 @@ def open_ticket(
     priority: int | None = None,
     body_html: str = "",
     team: Team | None = None,
+    ask_missing: bool = False,
 ) -> Ticket:
     """Register a request as a ticket with its first message.
 
@@ -55,6 +58,11 @@ def open_ticket(
     (e.g. the mailbox's). ``body_html`` (mail) is sanitised again and kept
     beside the text. Writes a CREATED event. The first message is the returned
     ticket's ``opening_message``.
+
+    With ``ask_missing`` (mail, which cannot fill in a form) a missing required
+    answer does not refuse the request: the ticket is registered waiting for
+    the customer, its CREATED event lists the ``missing`` keys, and the
+    acknowledgement asks for them (``Ticket.missing_answers``).
     """
     subject = " ".join(subject.split())[:300]
     if not subject:
@@ -62,7 +70,7 @@ def open_ticket(
     if not body.strip():
         raise ValidationError({"body": _("Describe the request.")})
     specs = list(category.fields.all()) if category else []
-    values = normalise_field_values(specs, fields or {})
+    values = normalise_field_values(specs, fields or {}, allow_missing=ask_missing)
     field_files = [
         (spec.key, values[spec.key])
         for spec in specs
@@ -102,6 +110,19 @@ def open_ticket(
             ticket.fields[key] = {"attachment": attachment.pk, "name": attachment.filename}
         if field_files:
             ticket.save(update_fields=["fields"])
-        record_event(ticket, EventKind.CREATED, by=by, at=now, channel=channel, message=message.pk)
+        missing = [s.key for s in specs if s.required and s.key not in values]
+        record_event(
+            ticket,
+            EventKind.CREATED,
+            by=by,
+            at=now,
+            channel=channel,
+            message=message.pk,
+            **({"missing": missing} if missing else {}),
+        )
+        if missing:
+            # The clock waits for the customer until the answers are in.
+            changed = _set_status(ticket, Status.WAITING_CUSTOMER, None, now)
+            ticket.save(update_fields=changed)
     ticket.opening_message = message
     return ticket

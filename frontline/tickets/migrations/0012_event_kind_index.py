@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0010_event_requester'),
+        ('tickets', '0011_relations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
