@@ -50,6 +50,7 @@ bench: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.mail
+	$(BIN)/python -m bench.api
 	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed

@@ -508,9 +508,8 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
         f"VALUES ({','.join('?' * len(TICKET_COLUMNS))})"
     )
     message_sql = (
-        # body_html is empty for messages that did not come as HTML mail (no DB default).
-        f"INSERT INTO tickets_message ({', '.join(MESSAGE_COLUMNS)}, body_html) "  # noqa: S608
-        f"VALUES ({','.join('?' * len(MESSAGE_COLUMNS))}, '')"
+        f"INSERT INTO tickets_message ({', '.join(MESSAGE_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})"
     )
     event_sql = (
         f"INSERT INTO tickets_ticketevent ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from frontline.api import reactions as api
 from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.reports import reactions as reports
@@ -65,12 +66,19 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.SLA_BREACH: (on(sla.tell_people),),
 }
 
+# Every kind of event may be sent to webhook subscribers: last, after the work above.
+for _kind in EventKind:
+    REACTIONS[_kind] = (
+        *REACTIONS.get(_kind, ()),
+        on(api.send_webhooks, when=api.someone_subscribed),
+    )
+
 
 # Accounts keep no event table: what follows a change to a person's account runs
 # in that change's transaction, called by name from ``accounts/actions.py``
 # (found through ``settings.FRONTLINE_ACCOUNT_REACTIONS``), with these keywords.
 ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
-    # notice, user, link: a one-time link (address confirmation, password),
+    # notice, user: a one-time link (address confirmation, password), made as it is sent,
     # called after the commit.
     "link_to_mail": (mail_out.send_account_mail,),
     # user, contacts: the contacts made from mail are the person who proved the address.

@@ -262,6 +262,7 @@ def test_queue_shows_time_left_and_overdue(client, people):
     row = client.get("/desk/q/open/").content.decode()
     assert "in 2\xa0days" in row or "in 3\xa0days" in row
     with time_machine.travel(timezone.now() + datetime.timedelta(days=4)):
+        login(client, people.alice)  # four idle days ended the first session
         page = client.get("/desk/q/open/").content.decode()
     assert 'class="overdue"' in page and "overdue</time>" in page
 

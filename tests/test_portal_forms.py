@@ -121,15 +121,11 @@ def test_signup_creates_an_unverified_customer_without_an_organisation(client, p
     assert user.role == Role.CUSTOMER
     assert user.email_verified_at is None
     assert user.organisation is None  # the domain matches Acme, but the address is unverified
-    assert client.get("/portal/").status_code == 200
+    assert response["Location"] == "/portal/signup/sent/"
+    assert "nina@acme.test" in client.get(response["Location"]).content.decode()
 
 
-def test_signup_refuses_a_taken_address_and_a_weak_password(client, people):
-    r = client.post(
-        "/portal/signup/",
-        {"name": "C", "email": "carol@example.com", "password": "another-long-pass-1"},
-    )
-    assert r.status_code == 200 and "exists" in r.content.decode()
+def test_signup_refuses_a_weak_password(client, people):
     r = client.post(
         "/portal/signup/", {"name": "Z", "email": "z@example.com", "password": "password"}
     )

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -23,6 +27,8 @@ from frontline.lib.languages import detect_language
 from frontline.lib.prepared import Prepared
 
 from .models import CustomerNote, Organisation, Role, User
+
+logger = logging.getLogger(__name__)
 
 
 def address_key(address: str) -> str:
@@ -64,16 +70,20 @@ def split_name(name: str) -> tuple[str, str]:
     return first[:150], last[:150]
 
 
-def register_customer(*, email: str, name: str, password: str, language: str = "") -> User:
+def register_customer(*, email: str, name: str, password: str, language: str = "") -> User | None:
     """A customer signs up on the portal.
 
     The address is not verified yet (``email_verified_at`` stays empty), so the
     account is never matched to an organisation by its domain until it is; a
     link to verify it is mailed after commit.
+
+    If the address has an account already (or someone wrote from it by mail),
+    nothing is created and the people at the address are mailed a link to set
+    their password instead; returns None. The page must answer the same either
+    way, so that sign-up does not tell strangers who has an account. The
+    password is checked first, for the same reason.
     """
     email = User.objects.normalize_email(email.strip())
-    if users_with_address(email) or username_taken(email):
-        raise ValidationError({"email": _("An account with this address exists. Sign in.")})
     first, last = split_name(name)
     user = User(
         username=email,
@@ -84,11 +94,59 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
         language=language[:10],
     )
     validate_password(password, user)
+    if users_with_address(email) or username_taken(email):
+        mail_password_links(email)
+        return None
     user.set_password(password)
     with transaction.atomic():
         user.save()
         request_email_verification(user)
     return user
+
+
+def password_link_recipients(address: str) -> list[User]:
+    """Who a mailed "set your password" link for ``address`` reaches: the active
+    people at the address who have a password, and customers without one (the
+    contacts made from mail). Staff without a usable password were locked out on
+    purpose (or sign in elsewhere): a mailed link must not switch password login
+    back on."""
+    return [
+        user
+        for user in users_with_address(address, User.objects.filter(is_active=True))
+        if user.has_usable_password() or user.role == Role.CUSTOMER
+    ]
+
+
+def mail_password_links(address: str) -> None:
+    """Mail each of :func:`password_link_recipients` a one-time link to set a
+    password (through Frontline's mail queue, rate-limited per address). Nothing
+    is sent for an unknown address; callers answer the same either way."""
+    for user in password_link_recipients(address):
+        mail_account_link("password_reset", user)
+
+
+def password_link(user: User) -> str:
+    """A working "set your password" link for ``user``, made when the mail goes
+    out (never stored): built from ``SITE_URL``, never the request's Host header."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def verification_link(user: User) -> str:
+    """A working link that confirms ``user``'s current address, made when the mail
+    goes out (never stored)."""
+    path = reverse("portal:verify_email", args=[email_verification_token(user)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def sign_out_everywhere(user: User, *, by: User) -> None:
+    """End every session of ``user``, on every device, this one included (the
+    person lost a phone, or signed in at a shared computer). Sessions are not
+    looked up one by one: each is checked on its next request against a hash
+    that now differs."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    logger.info("sessions of user %s ended everywhere by user %s", user.pk, by.pk)
 
 
 _VERIFY_SALT = "frontline.accounts.verify-email"
@@ -122,18 +180,17 @@ def _tell(happening: str, **details: Any) -> None:
         reaction(**details)
 
 
-def mail_account_link(notice: str, user: User, *, path: str) -> None:
-    """After commit, mail ``user`` a one-time link to ``path`` on this site
-    (``SITE_URL``, never the request's Host header): ``notice`` says what for
-    (``verify_email``, ``password_reset``)."""
-    link = settings.SITE_URL.rstrip("/") + path
-    transaction.on_commit(lambda: _tell("link_to_mail", notice=notice, user=user, link=link))
+def mail_account_link(notice: str, user: User) -> None:
+    """After commit, mail ``user`` a one-time link: ``notice`` says what for
+    (``verify_email``, ``password_reset``). The link itself is made only as the
+    mail is sent (:func:`password_link`, :func:`verification_link`), so that no
+    stored row holds a way into the account."""
+    transaction.on_commit(lambda: _tell("link_to_mail", notice=notice, user=user))
 
 
 def request_email_verification(user: User) -> None:
     """After commit, mail ``user`` a link that confirms their address."""
-    path = reverse("portal:verify_email", args=[email_verification_token(user)])
-    mail_account_link("verify_email", user, path=path)
+    mail_account_link("verify_email", user)
 
 
 def verify_email(user: User) -> User:

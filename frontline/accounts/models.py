@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,9 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
+    # Raised by "sign out everywhere": part of what every session of the person is
+    # checked against, so raising it ends them all (see _get_session_auth_hash).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[FrontlineUserManager] = FrontlineUserManager()
 
@@ -85,6 +89,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's hash covers the password, so a new password ends every session;
+        # the generation does the same without one. At 0 it is Django's own hash,
+        # so sessions from before the field existed stay valid.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "frontline.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def display_name(self) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.actions import contact_for, customer_notes_for
+from frontline.accounts.middleware import not_activity
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
@@ -473,6 +474,7 @@ def new_call(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
+@not_activity
 def presence(request: AuthedRequest, number: int) -> HttpResponse:
     """Who else is on this ticket right now, and whether they are typing.
 

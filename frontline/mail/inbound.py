@@ -350,6 +350,9 @@ def _set_outcome(inbound: InboundMessage, outcome: str, reason: str = "") -> Non
 
 def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[str, str]:
     if not parsed.from_address:
+        if "from_ambiguous" in parsed.defects:
+            # Mailsploit-shaped or several mailboxes: never guess from the display name.
+            return Outcome.QUARANTINED, "sender address ambiguous (From holds several addresses)"
         return Outcome.QUARANTINED, "no sender address"
     ticket, via_token = find_thread(parsed, recent)
     if ticket is not None:  # a merged ticket's mail joins the ticket it was merged into

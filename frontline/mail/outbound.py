@@ -394,6 +394,21 @@ def notify(
 # -- sending -----------------------------------------------------------------
 
 
+# Stands for the link in a stored account mail; replaced by a fresh one on sending.
+ONE_TIME_LINK = "[one-time link, not kept]"
+
+
+def _account_link(outbound: OutboundMessage) -> str | None:
+    """The working link an account mail carries, made now for its recipient."""
+    from frontline.accounts.actions import password_link, verification_link
+
+    if outbound.notice not in ACCOUNT_NOTICES or outbound.recipient is None:
+        return None
+    if outbound.notice == Notice.PASSWORD_RESET:
+        return password_link(outbound.recipient)
+    return verification_link(outbound.recipient)
+
+
 def _email(outbound: OutboundMessage) -> EmailMessage:
     headers = {
         "Message-ID": outbound.message_id_header,
@@ -407,14 +422,21 @@ def _email(outbound: OutboundMessage) -> EmailMessage:
         headers["Auto-Submitted"] = "auto-replied"
     elif outbound.notice not in (Notice.REPLY, Notice.INFO_REQUESTED):
         headers["Auto-Submitted"] = "auto-generated"
-    return EmailMessage(
+    body = outbound.body
+    link = _account_link(outbound)
+    if link is not None:
+        body = body.replace(ONE_TIME_LINK, link)
+    email = EmailMessage(
         subject=outbound.subject,
-        body=outbound.body,
+        body=body,
         from_email=outbound.from_header,
         to=[outbound.to_address],
         reply_to=[outbound.reply_to] if outbound.reply_to else None,
         headers=headers,
     )
+    # For the file outbox, which writes a copy without it (mail/filebox.py).
+    email.one_time_link = link  # type: ignore[attr-defined]
+    return email
 
 
 def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> OutboundMessage | None:
@@ -451,27 +473,16 @@ def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> Outbou
     outbound.status = Delivery.SENT
     outbound.sent_at = timezone.now()
     outbound.next_attempt_at = None
-    _forget_link(outbound)
-    outbound.save(update_fields=["status", "sent_at", "next_attempt_at", "body"])
+    outbound.save(update_fields=["status", "sent_at", "next_attempt_at"])
     return outbound
-
-
-LINK_NOT_KEPT = "(This mail carried a one-time link, which is not kept.)\n"
-
-
-def _forget_link(outbound: OutboundMessage) -> None:
-    """A sent or failed account mail keeps no working link for anyone to copy."""
-    if outbound.notice in ACCOUNT_NOTICES:
-        outbound.body = LINK_NOT_KEPT
 
 
 def _fail(outbound: OutboundMessage, now: datetime.datetime) -> None:
     """The last attempt failed: the message is failed, and its ticket says so."""
     outbound.status = Delivery.FAILED
     outbound.next_attempt_at = None
-    _forget_link(outbound)
     with transaction.atomic():
-        outbound.save(update_fields=["status", "reason", "next_attempt_at", "body"])
+        outbound.save(update_fields=["status", "reason", "next_attempt_at"])
         if outbound.ticket_id:
             record_event(
                 Ticket(pk=outbound.ticket_id),
@@ -518,7 +529,11 @@ def send_again(outbound: OutboundMessage) -> OutboundMessage:
     return outbound
 
 
-def send_account_mail(notice: str, user: User, *, link: str) -> OutboundMessage:
-    """A mail about the account itself (address confirmation, password), same queue."""
+def send_account_mail(notice: str, user: User) -> OutboundMessage:
+    """A mail about the account itself (address confirmation, password), same queue.
+
+    The row holds ``ONE_TIME_LINK`` where the link goes: the working link is made
+    only as the mail is sent (:func:`_email`), so no row, queued, suppressed,
+    sent or failed, nor a backup of them, holds a way into the account."""
     with transaction.atomic():
-        return compose(notice, user, extra={"link": link})
+        return compose(notice, user, extra={"link": ONE_TIME_LINK})

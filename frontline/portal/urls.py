@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.requests, name="requests"),
     path("search/", search.results, name="search"),
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup_sent"),
     path("verify/", views.resend_verification, name="resend_verification"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("new/", views.choose_category, name="choose_category"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +24,9 @@ from frontline.accounts.actions import (
     user_for_verification_token,
 )
 from frontline.accounts.actions import verify_email as verify_email_action
+from frontline.accounts.forms import MailedPasswordForm
 from frontline.lib.http import AuthedRequest
+from frontline.lib.ratelimit import over_hourly_limit
 from frontline.reports.access import access_estimate, billed_work
 from frontline.reports.actions import answer_survey, approve_estimate, decline_estimate
 from frontline.reports.estimates import estimate_for_link
@@ -71,29 +73,56 @@ def _customer(request: AuthedRequest) -> None:
         raise Http404
 
 
+def _limited(request: HttpRequest, form: str) -> HttpResponse | None:
+    """The "too many tries" page when this address posted ``form`` too often this hour."""
+    limit = settings.FRONTLINE["ACCOUNT_FORMS_PER_HOUR"]
+    if request.method == "POST" and over_hourly_limit(request, form, limit):
+        return render(request, "rate_limited.html", status=429)
+    return None
+
+
 @login_not_required
 def signup(request: HttpRequest) -> HttpResponse:
+    """A new account. The answer is the same whether or not the address has one
+    (then its owner is mailed a link to set a password instead): sign-up does
+    not tell strangers who is a customer here."""
     if request.user.is_authenticated:
         return redirect("home")
+    if limited := _limited(request, "signup"):
+        return limited
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = register_customer(
+            register_customer(
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 password=form.cleaned_data["password"],
                 language=get_language() or "",
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error("password", exc)
+            form.add_error("password", exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("portal:requests")
+            request.session["signup_email"] = form.cleaned_data["email"]
+            return redirect("portal:signup_sent")
     return render(request, "portal/signup.html", {"form": form})
+
+
+@login_not_required
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    email = request.session.get("signup_email")
+    return render(request, "portal/signup_sent.html", {"email": email})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """ "Forgot your password?", limited per address and hour like sign-up (the
+    mails themselves are limited per recipient)."""
+
+    form_class = MailedPasswordForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if limited := _limited(request, "password-reset"):
+            return limited
+        return super().post(request, *args, **kwargs)
 
 
 @login_not_required
@@ -312,23 +341,6 @@ def callback(request: AuthedRequest) -> HttpResponse:
     return render(request, "portal/callback.html", {"form": form}, status=status)
 
 
-def _over_rate_limit(request: HttpRequest) -> bool:
-    """Count this post against the sender's address; True past the hourly limit.
-
-    The address is ``REMOTE_ADDR``: behind a proxy, the proxy must set it from
-    the client's (e.g. uvicorn/gunicorn's forwarded-allow-ips), never from a header
-    the client writes.
-    """
-    key = f"public-callback:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        posts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        posts = 1
-    return posts > PUBLIC_CALLBACKS_PER_HOUR
-
-
 @login_not_required
 def public_callback(request: HttpRequest) -> HttpResponse:
     """ "Call me back" without an account: name, number, a good time and a reason.
@@ -336,7 +348,9 @@ def public_callback(request: HttpRequest) -> HttpResponse:
     Guarded by CSRF, a honeypot field and a per-address hourly limit. The
     visitor becomes a contact (found by address or number, or new).
     """
-    if request.method == "POST" and _over_rate_limit(request):
+    if request.method == "POST" and over_hourly_limit(
+        request, "public-callback", PUBLIC_CALLBACKS_PER_HOUR
+    ):
         return render(request, "portal/callback_limited.html", status=429)
     form = PublicCallbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

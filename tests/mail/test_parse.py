@@ -202,7 +202,7 @@ EXPECTED: dict[str, Expected] = {
         "Hello Bcc: victim@example.com[31m txt.exe",
         "Body with a NUL  and an escape [0m.",
         "evil@evil.test",
-        "Evil Bcc: victim@example.com",
+        "",  # a display name holding another address is dropped (forged-sender shape)
     ),
     "html_meta_charset.eml": Expected("Meta charset", "Привет из HTML", "meta@example.ru"),
     "html_only_malicious.eml": Expected(

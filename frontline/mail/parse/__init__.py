@@ -21,7 +21,15 @@ import time
 
 from .auto import _auto_info
 from .charsets import _strip_edges
-from .headers import _addresses, _date, _decode_header_text, _header, _message_id, _message_ids
+from .headers import (
+    _addresses,
+    _date,
+    _decode_header_text,
+    _header,
+    _message_id,
+    _message_ids,
+    _sender,
+)
 from .html import _html_bodies
 from .results import (
     DEFAULT_LIMITS,
@@ -89,9 +97,9 @@ def _parse(raw: bytes, limits: Limits, deadline: _Deadline) -> ParsedEmail:
     deadline.check()
     text = _strip_edges("\n\n".join(t for t in texts if t.strip())) or html_text
 
-    from_pairs = _addresses(_header(msg, "From")) or _addresses(_header(msg, "Sender"))
-    from_name, from_address = from_pairs[0] if from_pairs else ("", None)
-    if from_address is None:
+    from_header = _header(msg, "From")
+    from_name, from_address = _sender(from_header or _header(msg, "Sender"), defects)
+    if from_address is None and "from_ambiguous" not in defects:
         defects.add("missing_from")
     message_id = _message_id(_header(msg, "Message-ID"))
     if message_id is None:

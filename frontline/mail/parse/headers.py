@@ -141,6 +141,50 @@ def _addresses(value: str | None) -> list[tuple[str, str]]:
 
 
 _LOOSE_ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]]+@[^\s<>,;:\"()\[\]]+")
+_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
+
+
+def _sender(value: str | None, defects: set[str]) -> tuple[str, str | None]:
+    """(display name, address) of a From or Sender header, read strictly.
+
+    The address is never taken from the display name, which the sender writes
+    freely: ``From: maria@acme.test <attacker@evil.test>`` is the attacker's
+    mail, as the mail server that checked SPF/DKIM/DMARC judged it. When strict
+    parsing fails, the one angle-bracket address is the sender (and the display
+    name is dropped, defect ``from_display_address``); with several addresses,
+    or no telling which, there is no sender (defect ``from_ambiguous``, and the
+    message is quarantined). A display name that holds another address is
+    dropped too, so that no page shows the forged one as the sender's name.
+    """
+    if not value:
+        return "", None
+    unfolded = _FOLD.sub("", _unsurrogate(value))
+    try:
+        pairs = [(name, addr) for name, addr in getaddresses([unfolded]) if name or addr]
+    except Exception:  # the address parser has raised on odd input before
+        pairs = []
+    if len(pairs) == 1 and "@" in pairs[0][1] and not re.search(r"\s", pairs[0][1]):
+        name, addr = _decode_header_text(pairs[0][0]), _clean_address(pairs[0][1])
+        if any(_clean_address(found) != addr for found in _LOOSE_ADDRESS.findall(name)):
+            defects.add("from_display_address")
+            name = ""
+        return name, addr or None
+    if len(pairs) > 1 and all("@" in addr for _name, addr in pairs):
+        defects.add("from_ambiguous")  # several mailboxes: whose mail is it?
+        return "", None
+    anywhere = {_clean_address(found) for found in _LOOSE_ADDRESS.findall(unfolded)}
+    anywhere.discard("")
+    if not anywhere:
+        return "", None
+    if len(anywhere) == 1:
+        # "John Smith john@example.com": malformed, but only one address in it.
+        return "", anywhere.pop()
+    angle = {_clean_address(found) for found in _ANGLE_ADDRESS.findall(unfolded)}
+    if len(angle) == 1:
+        defects.add("from_display_address")
+        return "", angle.pop()
+    defects.add("from_ambiguous")
+    return "", None
 
 
 def _clean_address(addr: str) -> str:

@@ -67,6 +67,13 @@
       if (event.key === "n") { event.preventDefault(); choose("note"); }
     });
   }
+  // Presence pings say whether this agent is typing (instead of hx-vals="js:...",
+  // which needs eval and so the CSP's 'unsafe-eval').
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (event.detail.elt.hasAttribute("data-typing-presence")) {
+      event.detail.parameters.typing = window.frontlineTyping ? "1" : "0";
+    }
+  });
   // Queue: select all, and j/k/x/Enter to move, select and open.
   const checkAll = document.querySelector("[data-check-all]");
   if (checkAll) {
