@@ -75,9 +75,10 @@ def test_agents_see_their_teams_tickets_and_supervisors_all(people, ticket, bobs
 
 def test_customers_never_get_an_internal_note_or_a_handoff_note(people, ticket):
     alice = Api(people.alice)
+    # Assigned first: a reply to an unassigned ticket would take it without a note.
+    alice.post(f"/tickets/{ticket.pk}/assign", {"assignee": people.alice.pk, "note": "mine now"})
     assert alice.post(f"/tickets/{ticket.pk}/notes", {"body": "Refund is fishy"}).status_code == 201
     assert alice.post(f"/tickets/{ticket.pk}/replies", {"body": "Looking"}).status_code == 201
-    alice.post(f"/tickets/{ticket.pk}/assign", {"assignee": people.alice.pk, "note": "mine now"})
     alice.post(f"/tickets/{ticket.pk}/tags", {"tags": ["refund-fraud"]})
     actions.log_call(
         ticket, by=people.alice, direction="out", phone="", duration_seconds=60, summary="Called"

@@ -14,7 +14,7 @@ from django.core import signing
 from django.urls import reverse
 
 from frontline.accounts.models import User
-from frontline.mail.models import OutboundMessage
+from frontline.mail.models import Notice, OutboundMessage
 from frontline.mail.outbound import compose
 
 from .models import Estimate
@@ -22,8 +22,8 @@ from .surveys import LinkRefused, Refusal
 
 _SALT = "frontline.reports.estimate"
 # The mail app's names for these notices (templates in templates/mail/notices/).
-NOTICE_SENT = "estimate"
-NOTICE_DECIDED = "estimate_decided"
+NOTICE_SENT = Notice.ESTIMATE
+NOTICE_DECIDED = Notice.ESTIMATE_DECIDED
 
 
 def estimate_token(estimate: Estimate) -> str:

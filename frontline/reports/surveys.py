@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from frontline.accounts.models import Role, User
-from frontline.mail.models import OutboundMessage
+from frontline.mail.models import Notice, OutboundMessage
 from frontline.mail.outbound import compose
 from frontline.tickets.models import Status, Ticket
 
@@ -27,7 +27,7 @@ from .models import SurveyInvitation, SurveyResponse
 _SALT = "frontline.reports.survey"
 # What the mail app calls this notice (its templates are this app's
 # templates/mail/notices/survey.*).
-NOTICE = "survey"
+NOTICE = Notice.SURVEY
 
 
 class Refusal(StrEnum):
@@ -109,7 +109,7 @@ def open_survey_path(user: User, ticket: Ticket) -> str | None:
 
 # Ratings at or below this are told to the team's supervisors.
 BAD_RATING = 2
-NOTICE_BAD = "bad_rating"
+NOTICE_BAD = Notice.BAD_RATING
 
 
 def supervisors_of(invitation: SurveyInvitation) -> list[User]:
