@@ -218,6 +218,10 @@ class FrontlineSettings(TypedDict):
     TASK_RESULTS_DAYS: int
 
 
+# Who reacts to which ticket event (frontline/reactions.py): found through this
+# setting so that the ticket core imports none of the apps that react to it.
+FRONTLINE_REACTIONS = "frontline.reactions.REACTIONS"
+
 # Help-desk behaviour set per deployment.
 FRONTLINE: FrontlineSettings = {
     # Largest file one upload may carry, in bytes.

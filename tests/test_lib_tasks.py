@@ -193,7 +193,7 @@ def test_a_mail_import_batch_writes_its_tasks_in_one_insert_before_its_commit(
 
     from frontline.mail.inbound import receive_many
     from frontline.tickets import actions
-    from frontline.tickets.models import Ticket
+    from frontline.tickets.models import EventKind, Ticket, TicketEvent
 
     def mail(subject: str) -> bytes:
         msg = EmailMessage()
@@ -229,8 +229,15 @@ def test_a_mail_import_batch_writes_its_tasks_in_one_insert_before_its_commit(
     assert len(task_inserts(queries)) == 1
     tickets = sorted(Ticket.objects.values_list("pk", flat=True))
     assert len(tickets) == 2
-    triaged = DBTaskResult.objects.filter(task_path="frontline.routing.tasks.triage")
-    assert sorted(r.args_kwargs["args"][0] for r in triaged) == tickets
+    reactions = DBTaskResult.objects.filter(task_path="frontline.tickets.events.react")
+    triaged = [
+        r.args_kwargs["args"][1]
+        for r in reactions
+        if r.args_kwargs["args"][0] == "frontline.routing.reactions.triage_new_ticket"
+    ]
+    created = TicketEvent.objects.filter(kind=EventKind.CREATED, ticket__in=tickets)
+    assert sorted(triaged) == sorted(created.values_list("pk", flat=True))
+    assert len(triaged) == 2
 
 
 def test_django_drops_the_on_commit_callbacks_of_a_rolled_back_savepoint(db):

@@ -29,7 +29,8 @@ from django.utils import timezone, translation
 
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
-from frontline.tickets.models import EventKind, Message, MessageKind, Ticket, TicketEvent
+from frontline.tickets.events import record_event
+from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
 from .models import (
     ACCOUNT_NOTICES,
@@ -451,11 +452,13 @@ def _fail(outbound: OutboundMessage, now: datetime.datetime) -> None:
     with transaction.atomic():
         outbound.save(update_fields=["status", "reason", "next_attempt_at", "body"])
         if outbound.ticket_id:
-            TicketEvent.objects.create(
-                ticket_id=outbound.ticket_id,
-                kind=EventKind.MAIL_FAILED,
-                data={"to": outbound.to_address, "subject": outbound.subject},
-                created_at=now,
+            record_event(
+                Ticket(pk=outbound.ticket_id),
+                EventKind.MAIL_FAILED,
+                by=None,
+                at=now,
+                to=outbound.to_address,
+                subject=outbound.subject,
             )
 
 

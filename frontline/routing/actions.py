@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +13,11 @@ from django.utils.translation import gettext as _
 from frontline.accounts.actions import contact_for, new_contact
 from frontline.accounts.models import Role, Team, User
 from frontline.knowledge.actions import send_template_reply
+from frontline.lib.tasks import enqueue_after_commit
+from frontline.mail import tasks as mail_tasks
+from frontline.mail.models import Notice
 from frontline.tickets import actions as ticket_actions
+from frontline.tickets.events import record_event
 from frontline.tickets.models import (
     Category,
     Channel,
@@ -59,9 +65,19 @@ def assign_automatically(
                 user=assignee, defaults={"last_assigned_at": timezone.now()}
             )
         elif tell_team_id and ticket.team_id == tell_team_id and not ticket.assignee_id:
-            actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-            ticket_actions.tell_team(ticket, by=actor)
+            _tell_team(ticket, actor_id=actor_id)
     return assignee
+
+
+def _tell_team(ticket: Ticket, *, actor_id: int | None) -> None:
+    """After commit, mail the active members of the ticket's team that it waits
+    for one of them."""
+    members = list(
+        User.objects.filter(teams=ticket.team_id, is_active=True).values_list("pk", flat=True)
+    )
+    enqueue_after_commit(
+        mail_tasks.notify, Notice.TEAM_ASSIGNED, ticket.pk, actor_id=actor_id, user_ids=members
+    )
 
 
 def _pick_for(ticket: Ticket) -> tuple[User | None, str]:
@@ -212,6 +228,7 @@ def apply_rules(ticket_id: int, *, message_id: int | None = None) -> list[str]:
         return []  # a task run twice must not act twice
     verdicts = rules.evaluate(_rules(trigger), ticket_facts(ticket, message))
     applied: list[str] = []
+    on_reply: dict[str, Any] = {"message": message_id} if message_id is not None else {}
     with transaction.atomic():
         for verdict in verdicts:
             if not verdict.matched:
@@ -219,14 +236,13 @@ def apply_rules(ticket_id: int, *, message_id: int | None = None) -> list[str]:
             for kind, value in verdict.rule.actions:
                 _carry_out(ticket, kind, value, rule=verdict.rule.name)
                 ticket.refresh_from_db()
-            TicketEvent.objects.create(
-                ticket=ticket,
-                kind=EventKind.RULE,
-                data={
-                    "rule": verdict.rule.name,
-                    "actions": [list(a) for a in verdict.rule.actions],
-                    **({"message": message_id} if message_id is not None else {}),
-                },
+            record_event(
+                ticket,
+                EventKind.RULE,
+                by=None,
+                rule=verdict.rule.name,
+                actions=[list(a) for a in verdict.rule.actions],
+                **on_reply,
             )
             applied.append(verdict.rule.name)
     return applied

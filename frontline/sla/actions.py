@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from frontline.accounts.models import STAFF_ROLES, Role, User
 from frontline.lib.business_hours import add_business_time, due_with_pauses
-from frontline.lib.tasks import enqueue_after_commit
+from frontline.mail.outbound import notify
 from frontline.tickets import actions as ticket_actions
+from frontline.tickets.events import record_event
 from frontline.tickets.models import (
     WAITING_STATUSES,
     EventKind,
@@ -167,7 +168,7 @@ def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     for the next response): tickets are claimed before anything is written. A
     resolution or first-response breach may raise the priority and move the
     ticket to another team, as the policy says; every warning and breach is
-    told to people after commit (:func:`_notify`). Returns (warnings, breaches).
+    told to people by the reaction to its event. Returns (warnings, breaches).
     """
     now = now or timezone.now()
     warned = breached = 0
@@ -176,16 +177,15 @@ def sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     ).exclude(status__in=WAITING_STATUSES)
     for ticket in _claimed(near, "sla_warned_at", now):
         policy = policy_for(ticket)
-        event = TicketEvent.objects.create(
-            ticket=ticket,
-            kind=EventKind.SLA_WARNING,
-            data={
-                "due": ticket.due_at.isoformat(),
-                "percent": policy.warn_percent if policy else None,
-            },
-            created_at=now,
+        record_event(
+            ticket,
+            EventKind.SLA_WARNING,
+            by=None,
+            at=now,
+            due=ticket.due_at.isoformat(),
+            percent=policy.warn_percent if policy else None,
+            notify=_to_tell(ticket, EventKind.SLA_WARNING),
         )
-        _notify(ticket, event)
         warned += 1
     late = Ticket.objects.filter(
         is_open=True, sla_breached_at__isnull=True, due_at__lte=now
@@ -222,10 +222,14 @@ def _breach(
     data = {"due": due.isoformat()}
     if target != "resolution":
         data["target"] = target
-    event = TicketEvent.objects.create(
-        ticket=ticket, kind=EventKind.SLA_BREACH, data=data, created_at=now
+    record_event(
+        ticket,
+        EventKind.SLA_BREACH,
+        by=None,
+        at=now,
+        **data,
+        notify=_to_tell(ticket, EventKind.SLA_BREACH),
     )
-    _notify(ticket, event)
 
 
 def recipients_for_breach(ticket: Ticket, kind: str) -> list[User]:
@@ -247,15 +251,10 @@ def recipients_for_breach(ticket: Ticket, kind: str) -> list[User]:
     return list(supervisors)
 
 
-def _notify(ticket: Ticket, event: TicketEvent) -> None:
-    """The one hook for SLA warnings and breaches: record on the event who should
-    be told, and after commit hand it to the notification task (which mails)."""
-    from .tasks import notify
-
-    people = recipients_for_breach(ticket, event.kind)
-    event.data["notify"] = [p.pk for p in people]
-    event.save(update_fields=["data"])
-    enqueue_after_commit(notify, event.pk)
+def _to_tell(ticket: Ticket, kind: str) -> list[int]:
+    """Who is to be told of an SLA warning or breach, recorded on its event (the
+    reaction to the event mails them, ``sla.reactions.tell_people``)."""
+    return [p.pk for p in recipients_for_breach(ticket, kind)]
 
 
 def recipients_of(event_id: int) -> list[User]:
@@ -269,7 +268,6 @@ def recipients_of(event_id: int) -> list[User]:
 
 def mail_recipients(event_id: int) -> list[int]:
     """Mail the people an SLA warning or breach event names (the notification task)."""
-    from frontline.mail.outbound import notify
 
     event = TicketEvent.objects.filter(pk=event_id).only("kind", "ticket_id").first()
     people = recipients_of(event_id)

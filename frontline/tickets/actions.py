@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
 from frontline.lib.email_html import clean_message_html
-from frontline.lib.tasks import enqueue_after_commit
 
+from .events import record_event
 from .forms import normalise_field_values
 from .models import (
     OPEN_STATUSES,
@@ -39,7 +39,6 @@ from .models import (
     Status,
     Tag,
     Ticket,
-    TicketEvent,
     TicketParticipant,
 )
 from .uploads import check_uploads, safe_filename, sniff_content_type
@@ -56,12 +55,6 @@ RESOLUTION_TARGET = {
 
 class TicketClosed(ValidationError):
     """A requester wrote to a ticket that is closed for longer than the reopen window."""
-
-
-def _record(
-    ticket: Ticket, kind: str, by: User | None, now: datetime.datetime, **data: Any
-) -> None:
-    TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, data=data, created_at=now)
 
 
 def _require_staff(by: User) -> None:
@@ -172,44 +165,9 @@ def open_ticket(
             ticket.fields[key] = {"attachment": attachment.pk, "name": attachment.filename}
         if field_files:
             ticket.save(update_fields=["fields"])
-        _record(ticket, EventKind.CREATED, by, now, channel=channel)
-        _triage(ticket)
-        _notify("received", ticket, message=message)
+        record_event(ticket, EventKind.CREATED, by=by, at=now, channel=channel, message=message.pk)
     ticket.opening_message = message
     return ticket
-
-
-def _triage(ticket: Ticket) -> None:
-    """After commit: triage rules, then the team's assignment strategy (a background task).
-
-    The ticket is stored first; a failing rule never loses a request.
-    """
-    from frontline.routing.tasks import triage
-
-    enqueue_after_commit(triage, ticket.pk)
-
-
-def _notify(
-    notice: str,
-    ticket: Ticket,
-    *,
-    by: User | None = None,
-    message: Message | None = None,
-    users: Iterable[User] = (),
-) -> None:
-    """After commit, mail whoever should hear of this (a background task).
-
-    ``notice`` is one of :class:`frontline.mail.models.Notice`; the mail app
-    picks the recipients (the customers for customer notices, ``users`` for the
-    others) and never mails an internal note to a customer.
-    """
-    from frontline.mail.tasks import notify
-
-    ticket_id, message_id = ticket.pk, message.pk if message else None
-    actor_id, user_ids = (by.pk if by else None), [u.pk for u in users]
-    enqueue_after_commit(
-        notify, notice, ticket_id, message_id=message_id, actor_id=actor_id, user_ids=user_ids
-    )
 
 
 def _touch(ticket: Ticket, now: datetime.datetime, *fields: str) -> None:
@@ -232,18 +190,8 @@ def _set_status(ticket: Ticket, status: str, by: User | None, now: datetime.date
         ticket.resolved_at = None
         ticket.closed_at = None
         changed += ["resolved_at", "closed_at"]
-    _record(ticket, EventKind.STATUS, by, now, old=old, new=status)
-    _deadlines_changed(ticket)
-    if status in (Status.RESOLVED, Status.CLOSED):
-        _notify(status, ticket, by=by)
+    record_event(ticket, EventKind.STATUS, by=by, at=now, old=old, new=status)
     return changed
-
-
-def _deadlines_changed(ticket: Ticket) -> None:
-    """After commit, let the SLA clock recompute the ticket's deadlines (a background task)."""
-    from frontline.sla.tasks import recompute
-
-    enqueue_after_commit(recompute, ticket.pk)
 
 
 def _answered(ticket: Ticket) -> list[str]:
@@ -277,24 +225,9 @@ def add_reply(
     customers get it by mail. ``body_html`` (mail) is sanitised again and kept
     beside the text.
     """
-    message = _add_public_message(
+    return _add_public_message(
         ticket, body=body, by=by, files=files, channel=channel, body_html=body_html
     )
-    if by is None or by.is_staff_member:
-        _notify("reply", ticket, by=by, message=message)
-    else:
-        _notify("customer_replied", ticket, by=by, message=message)
-        _rules_on_reply(ticket, message)
-    return message
-
-
-def _rules_on_reply(ticket: Ticket, message: Message) -> None:
-    """After commit, the triage rules that run on customers' replies (if any do)."""
-    from frontline.routing.actions import has_reply_rules
-    from frontline.routing.tasks import rules_on_reply
-
-    if has_reply_rules():
-        enqueue_after_commit(rules_on_reply, ticket.pk, message.pk)
 
 
 def _add_public_message(
@@ -305,6 +238,7 @@ def _add_public_message(
     files: Sequence[Any],
     channel: str,
     body_html: str = "",
+    asks: bool = False,
 ) -> Message:
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
@@ -332,11 +266,9 @@ def _add_public_message(
                 )
             if ticket.status in (Status.RESOLVED, Status.CLOSED):
                 changed += _set_status(ticket, Status.OPEN, by, now)
-                _record(ticket, EventKind.REOPENED, by, now, reason="customer reply")
+                record_event(ticket, EventKind.REOPENED, by=by, at=now, reason="customer reply")
             elif ticket.status == Status.WAITING_CUSTOMER:
                 changed += _set_status(ticket, Status.OPEN, by, now)
-            if "status" not in changed:  # a status change recomputes already
-                _deadlines_changed(ticket)
         message = Message.objects.create(
             ticket=ticket,
             kind=MessageKind.REPLY,
@@ -347,7 +279,14 @@ def _add_public_message(
             created_at=now,
         )
         _store_files(ticket, message, files, by=by, internal=False)
-        _record(ticket, EventKind.REPLY, by, now, message=message.pk)
+        record_event(
+            ticket,
+            EventKind.REPLY,
+            by=by,
+            at=now,
+            message=message.pk,
+            **({"asks": True} if asks else {}),
+        )
         if changed:
             ticket.save(update_fields=changed)
     return message
@@ -412,11 +351,11 @@ def add_participant(
             ticket=ticket, user=user, defaults={"added_by": by, "how": how, "created_at": now}
         )
         if created:
-            _record(
+            record_event(
                 ticket,
                 EventKind.PARTICIPANT_ADDED,
-                by,
-                now,
+                by=by,
+                at=now,
                 user=user.pk,
                 name=user.display_name,
                 how=how,
@@ -431,11 +370,10 @@ def remove_participant(ticket: Ticket, *, user: User, by: User) -> bool:
     with transaction.atomic():
         deleted, _rows = TicketParticipant.objects.filter(ticket=ticket, user=user).delete()
         if deleted:
-            _record(
+            record_event(
                 ticket,
                 EventKind.PARTICIPANT_REMOVED,
-                by,
-                timezone.now(),
+                by=by,
                 user=user.pk,
                 name=user.display_name,
             )
@@ -465,18 +403,16 @@ def add_note(
             ticket=ticket, kind=MessageKind.NOTE, author=by, body=body, created_at=now
         )
         _store_files(ticket, message, files, by=by, internal=True)
-        _record(ticket, EventKind.NOTE, by, now, message=message.pk)
+        record_event(
+            ticket,
+            EventKind.NOTE,
+            by=by,
+            at=now,
+            message=message.pk,
+            **({} if mentions else {"mentions": False}),
+        )
         _touch(ticket, now)
-        mentioned = _mentioned_staff(body, ticket) if mentions else []
-        if mentioned:
-            _notify("mentioned", ticket, by=by, message=message, users=mentioned)
     return message
-
-
-def _mentioned_staff(body: str, ticket: Ticket) -> list[User]:
-    from frontline.mail.outbound import mentioned_staff
-
-    return mentioned_staff(body, ticket)
 
 
 def log_call(
@@ -513,7 +449,7 @@ def log_call(
             duration_seconds=max(int(duration_seconds), 0),
         )
         _store_files(ticket, message, files, by=by, internal=True)
-        _record(ticket, EventKind.CALL, by, now, message=message.pk, direction=direction)
+        record_event(ticket, EventKind.CALL, by=by, at=now, message=message.pk, direction=direction)
         changed = []
         if ticket.first_response_at is None:  # a call is an answer
             ticket.first_response_at = now
@@ -529,11 +465,12 @@ def request_information(
     """Ask the customer for something: a public reply, then waiting for the customer."""
     _require_staff(by)
     with transaction.atomic():
-        message = _add_public_message(ticket, body=body, by=by, files=files, channel=Channel.WEB)
+        message = _add_public_message(
+            ticket, body=body, by=by, files=files, channel=Channel.WEB, asks=True
+        )
         ticket.refresh_from_db()
         if ticket.status != Status.WAITING_CUSTOMER:
             change_status(ticket, status=Status.WAITING_CUSTOMER, by=by)
-        _notify("info_requested", ticket, by=by, message=message)
     return message
 
 
@@ -557,7 +494,7 @@ def change_status(ticket: Ticket, *, status: str, by: User, reason: str = "") ->
         reopened = ticket.status in (Status.RESOLVED, Status.CLOSED)
         changed = _set_status(ticket, status, by, now)
         if reopened:
-            _record(ticket, EventKind.REOPENED, by, now, reason=reason)
+            record_event(ticket, EventKind.REOPENED, by=by, at=now, reason=reason)
         _touch(ticket, now, *changed)
     return ticket
 
@@ -570,18 +507,17 @@ def change_priority(ticket: Ticket, *, priority: int, by: User | None, reason: s
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.priority == priority:
             return ticket
-        _record(
+        record_event(
             ticket,
             EventKind.PRIORITY,
-            by,
-            now,
+            by=by,
+            at=now,
             old=ticket.priority,
             new=int(priority),
             reason=reason,
         )
         ticket.priority = priority
         _touch(ticket, now, "priority")
-        _deadlines_changed(ticket)
     return ticket
 
 
@@ -592,11 +528,11 @@ def change_category(ticket: Ticket, *, category: Category | None, by: User | Non
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.category_id == (category.pk if category else None):
             return ticket
-        _record(
+        record_event(
             ticket,
             EventKind.CATEGORY,
-            by,
-            now,
+            by=by,
+            at=now,
             old=str(ticket.category) if ticket.category_id else None,
             new=str(category) if category else None,
         )
@@ -630,7 +566,7 @@ def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> 
         if not changes:
             return ticket
         ticket.fields = new
-        _record(ticket, EventKind.FIELDS, by, now, changes=changes)
+        record_event(ticket, EventKind.FIELDS, by=by, at=now, changes=changes)
         _touch(ticket, now, "fields")
     return ticket
 
@@ -646,7 +582,7 @@ def set_tags(ticket: Ticket, *, names: Iterable[str], by: User | None) -> Ticket
             return ticket
         tags = [Tag.objects.get_or_create(name=n)[0] for n in wanted]
         ticket.tags.set(tags)
-        _record(ticket, EventKind.TAGS, by, now, old=old, new=wanted)
+        record_event(ticket, EventKind.TAGS, by=by, at=now, old=old, new=wanted)
         _touch(ticket, now)
     return ticket
 
@@ -699,25 +635,27 @@ def assign_ticket(
             raise ValidationError({"note": _("Write a handoff note for the next person.")})
         changed: list[str] = []
         if team_changed:
-            _record(
+            record_event(
                 ticket,
                 EventKind.TEAM,
-                by,
-                now,
+                by=by,
+                at=now,
                 old=ticket.team.name if ticket.team else None,
                 new=new_team.name if new_team else None,
+                team_id=new_team.pk if new_team else None,
                 note=note,
             )
             ticket.team = new_team
             changed.append("team")
         if assignee_changed:
-            _record(
+            record_event(
                 ticket,
                 EventKind.ASSIGNEE,
-                by,
-                now,
+                by=by,
+                at=now,
                 old=ticket.assignee.display_name if ticket.assignee else None,
                 new=assignee.display_name if assignee else None,
+                assignee_id=assignee.pk if assignee else None,
                 note=note,
                 **({"reason": reason} if reason else {}),
             )
@@ -733,33 +671,7 @@ def assign_ticket(
         if assignee is not None and ticket.status == Status.NEW:
             changed += _set_status(ticket, Status.OPEN, by, now)
         _touch(ticket, now, *changed)
-        if assignee_changed and assignee is not None:
-            _notify("assigned", ticket, by=by, message=None, users=[assignee])
-        if ticket.assignee_id is None and ticket.team_id is not None:
-            # A new team hears of the ticket only if its strategy picks nobody
-            # (or it is not open); that task decides both, so nobody gets two
-            # mails for one move.
-            _offer_to_team(ticket, tell_team=team_changed, by=by)
     return ticket
-
-
-def _offer_to_team(ticket: Ticket, *, tell_team: bool = False, by: User | None = None) -> None:
-    """After commit, let the team's assignment strategy pick someone (a background
-    task), and with ``tell_team`` mail the team if it picks nobody."""
-    from frontline.routing.tasks import auto_assign
-
-    enqueue_after_commit(
-        auto_assign,
-        ticket.pk,
-        tell_team_id=ticket.team_id if tell_team else None,
-        actor_id=by.pk if by and tell_team else None,
-    )
-
-
-def tell_team(ticket: Ticket, *, by: User | None = None) -> None:
-    """After commit, mail the members of the ticket's team that it waits for one of them."""
-    if ticket.team is not None:
-        _notify("team_assigned", ticket, by=by, users=ticket.team.members.filter(is_active=True))
 
 
 def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
@@ -772,7 +684,7 @@ def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
             raise ValidationError(_("Only the person who asked can confirm the solution."))
         if ticket.status != Status.RESOLVED:
             raise ValidationError(_("Only a resolved request can be confirmed."))
-        _record(ticket, EventKind.CONFIRMED, by, now)
+        record_event(ticket, EventKind.CONFIRMED, by=by, at=now)
         changed = _set_status(ticket, Status.CLOSED, by, now)
         _touch(ticket, now, *changed)
     return ticket
@@ -800,16 +712,15 @@ def close_quiet_resolved(*, now: datetime.datetime | None = None) -> int:
             ).update(status=Status.CLOSED, closed_at=now, updated_at=now)
             if claimed:
                 ticket = Ticket(pk=pk)
-                _record(
+                record_event(
                     ticket,
                     EventKind.STATUS,
-                    None,
-                    now,
+                    by=None,
+                    at=now,
                     old=Status.RESOLVED,
                     new=Status.CLOSED,
                     reason="quiet period",
                 )
-                _notify("closed", ticket)
                 closed += 1
     return closed
 

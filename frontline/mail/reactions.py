@@ -1,0 +1,89 @@
+"""Who hears of a ticket event by mail (listed in ``frontline/reactions.py``).
+
+Each reaction picks the notice for the event and hands it to
+:func:`frontline.mail.outbound.notify`, which chooses the recipients, never
+mails an internal note to a customer, and writes every mail in one transaction
+(a reaction that fails wrote none, so trying it again sends each mail once).
+"""
+
+from __future__ import annotations
+
+from frontline.tickets.events import event_with_ticket
+from frontline.tickets.models import Message, Status, TicketEvent
+
+from . import outbound
+from .models import Notice
+
+
+def tell_request_received(event_id: int) -> None:
+    """A new ticket: the customer hears that it was received."""
+    event = event_with_ticket(event_id)
+    if event is not None:
+        outbound.notify(Notice.RECEIVED, event.ticket_id, message_id=event.data.get("message"))
+
+
+def ends_the_work(event: TicketEvent) -> bool:
+    return event.data.get("new") in (Status.RESOLVED, Status.CLOSED)
+
+
+def tell_resolved_or_closed(event_id: int) -> None:
+    """A ticket was resolved or closed: the customers hear of it."""
+    event = event_with_ticket(event_id)
+    if event is not None and ends_the_work(event):
+        outbound.notify(event.data["new"], event.ticket_id, actor_id=event.actor_id)
+
+
+def tell_reply(event_id: int) -> None:
+    """A public reply: from staff or Frontline the customers get it (as a request
+    for information when it asks for one); from a customer the assignee hears."""
+    event = event_with_ticket(event_id)
+    if event is None:
+        return
+    by = event.actor
+    if by is None or by.is_staff_member:
+        notice = Notice.INFO_REQUESTED if event.data.get("asks") else Notice.REPLY
+    else:
+        notice = Notice.CUSTOMER_REPLIED
+    outbound.notify(
+        notice, event.ticket_id, message_id=event.data["message"], actor_id=event.actor_id
+    )
+
+
+def may_mention(event: TicketEvent) -> bool:
+    return bool(event.data.get("mentions", True))
+
+
+def tell_mentioned(event_id: int) -> None:
+    """An internal note: the agents it names as ``@username`` (and who may see the
+    ticket) hear of it, unless the note carries words from outside."""
+    event = event_with_ticket(event_id)
+    if event is None or not may_mention(event):
+        return
+    message = Message.objects.filter(pk=event.data["message"], ticket=event.ticket_id).first()
+    if message is None:
+        return
+    named = outbound.mentioned_staff(message.body, event.ticket)
+    if named:
+        outbound.notify(
+            Notice.MENTIONED,
+            event.ticket_id,
+            message_id=message.pk,
+            actor_id=event.actor_id,
+            user_ids=[u.pk for u in named],
+        )
+
+
+def names_an_assignee(event: TicketEvent) -> bool:
+    return event.data.get("assignee_id") is not None
+
+
+def tell_assignee(event_id: int) -> None:
+    """A ticket was given to someone: they hear of it."""
+    event = event_with_ticket(event_id)
+    if event is not None and names_an_assignee(event):
+        outbound.notify(
+            Notice.ASSIGNED,
+            event.ticket_id,
+            actor_id=event.actor_id,
+            user_ids=[event.data["assignee_id"]],
+        )

@@ -1,0 +1,149 @@
+"""Events and the reactions to them: the one way a ticket change is recorded,
+and the one way its consequences are set off.
+
+A change writes one :class:`TicketEvent` row with :func:`record_event`, inside
+the transaction of the change. For each reaction that the table
+``settings.FRONTLINE_REACTIONS`` (``frontline/reactions.py``) lists for the
+event's kind, a :func:`react` task is queued through the transactional outbox
+(:func:`frontline.lib.tasks.enqueue_after_commit`): it commits with the change
+and vanishes with a rollback. Each reaction runs in its own task, so one that
+fails neither undoes the change nor stops the others; it is tried again later
+(with a backend that can defer tasks) and each failed try stays visible in the
+task results (the admin's "Task results" with the database backend).
+
+The ticket core names no reacting app: the table is found through a setting,
+so the apps that react (mail, routing, SLA, search, reports, webhooks) import
+``tickets`` and never the other way round.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.tasks import Task, task
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from frontline.accounts.models import User
+from frontline.lib.tasks import enqueue_after_commit
+
+from .models import Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+# A reaction that fails is tried again this many times, waiting longer each
+# time (1, 4, 16, 64 minutes), where the task backend can defer a task.
+RETRIES = 4
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """One line of the reactions table: run ``func(event_id)`` after an event of
+    its kind commits, if ``when(event)`` says so.
+
+    ``when`` looks only at the event as written (its kind, data and actor,
+    which are in memory when it is recorded): it saves queueing a task that
+    would have nothing to do; the reaction itself still decides with what it
+    reads from the database.
+    """
+
+    func: Callable[[int], Any]
+    when: Callable[[TicketEvent], bool] | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.func.__module__}.{self.func.__qualname__}"
+
+
+def on(
+    func: Callable[[int], Any], *, when: Callable[[TicketEvent], bool] | None = None
+) -> Reaction:
+    """A line of the reactions table (``frontline/reactions.py``)."""
+    return Reaction(func, when)
+
+
+@functools.cache
+def _table() -> Mapping[str, tuple[Reaction, ...]]:
+    table = import_string(settings.FRONTLINE_REACTIONS)
+    return {kind: tuple(_as_reaction(r) for r in reactions) for kind, reactions in table.items()}
+
+
+@functools.cache
+def _by_path() -> Mapping[str, Callable[[int], Any]]:
+    return {r.path: r.func for reactions in _table().values() for r in reactions}
+
+
+def _as_reaction(item: Reaction | Callable[[int], Any]) -> Reaction:
+    if isinstance(item, Reaction):
+        return item
+    if isinstance(item, Task):  # a @task listed as it is: run its function
+        return Reaction(item.func)
+    return Reaction(item)
+
+
+def reactions_to(kind: str) -> tuple[Reaction, ...]:
+    """The reactions the table lists for events of ``kind``, in their order."""
+    return _table().get(kind, ())
+
+
+def record_event(
+    ticket: Ticket,
+    kind: str,
+    *,
+    by: User | None,
+    at: datetime.datetime | None = None,
+    **data: Any,
+) -> TicketEvent:
+    """Write the event of a change to ``ticket`` (call it inside the change's
+    transaction) and queue the reactions to it, to run after the commit.
+
+    ``by`` is the person who made the change; None is Frontline itself.
+    ``data`` is what the timeline, the audit and the reactions need to know.
+    """
+    event = TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=by, data=data, created_at=at or timezone.now()
+    )
+    for reaction in reactions_to(kind):
+        if reaction.when is None or reaction.when(event):
+            enqueue_after_commit(react, reaction.path, event.pk)
+    return event
+
+
+@task
+def react(reaction: str, event_id: int, attempt: int = 1) -> None:
+    """Run one reaction to one event (both by name and id, as the table lists it).
+
+    On failure it is queued again with a growing delay, up to ``RETRIES`` more
+    times, and the failure is raised so the task result records it.
+    """
+    func = _by_path().get(reaction)
+    if func is None:  # the table changed since the task was queued
+        logger.warning(
+            "No reaction %s in the reactions table; event %s skipped.", reaction, event_id
+        )
+        return
+    try:
+        func(event_id)
+    except Exception:
+        if attempt <= RETRIES and react.get_backend().supports_defer:
+            delay = datetime.timedelta(minutes=4 ** (attempt - 1))
+            react.using(run_after=timezone.now() + delay).enqueue(reaction, event_id, attempt + 1)
+        logger.exception("Reaction %s to event %s failed (try %s).", reaction, event_id, attempt)
+        raise
+
+
+def event_with_ticket(event_id: int) -> TicketEvent | None:
+    """The event (with its ticket and actor) a reaction was queued for; None if
+    it is gone (its ticket was deleted)."""
+    return TicketEvent.objects.select_related("ticket", "actor").filter(pk=event_id).first()
+
+
+def by_customer(event: TicketEvent) -> bool:
+    """Whether a customer made the change (not staff, not Frontline itself)."""
+    return event.actor is not None and not event.actor.is_staff_member
