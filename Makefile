@@ -34,6 +34,7 @@ lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-sqlite: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/pytest
@@ -45,9 +46,10 @@ test: system-deps lint test-sqlite test-postgres
 
 bench: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.mail
 	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed
-	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse.py' --ignore='lib/business_hours.py'
+	cd frontline && ../$(BIN)/frontline makemessages -l ru -l zh_Hans --no-obsolete --ignore='ops/*' --ignore='mail/parse/*' --ignore='lib/business_hours.py'
 	cd frontline && ../$(BIN)/frontline compilemessages

@@ -14,33 +14,63 @@ it imports none of the apps below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.routing import reactions as routing
+from frontline.search import reactions as search
 from frontline.sla import reactions as sla
+from frontline.tickets import actions as tickets
 from frontline.tickets.events import Reaction, by_customer, on
 from frontline.tickets.models import EventKind
 
 REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.CREATED: (
-        on(routing.triage_new_ticket),  # also sets the first SLA deadlines
+        on(routing.triage_new_ticket),
+        on(sla.recompute_deadlines),  # after triage, which may set the priority
         on(mail.tell_request_received),
+        on(search.index_ticket),
     ),
     EventKind.STATUS: (
         on(sla.recompute_deadlines),
         on(mail.tell_resolved_or_closed, when=mail.ends_the_work),
     ),
     EventKind.PRIORITY: (on(sla.recompute_deadlines),),
+    # Another requester may bring another organisation and so another service plan.
+    EventKind.REQUESTER: (on(sla.recompute_deadlines), on(search.index_ticket)),
     EventKind.REPLY: (
         on(mail.tell_reply),
         on(routing.rules_on_customer_reply, when=routing.may_have_reply_rules),
         on(sla.recompute_deadlines, when=by_customer),
+        on(search.index_ticket),
     ),
-    EventKind.NOTE: (on(mail.tell_mentioned, when=mail.may_mention),),
-    EventKind.TEAM: (on(routing.offer_to_team),),
+    EventKind.NOTE: (on(mail.tell_mentioned, when=mail.may_mention), on(search.index_ticket)),
+    EventKind.CALL: (on(search.index_ticket),),
+    EventKind.FIELDS: (on(search.index_ticket),),
+    # A delegation carries a handoff note, which staff can search.
+    EventKind.TEAM: (on(routing.offer_to_team), on(search.index_ticket)),
     EventKind.ASSIGNEE: (
         on(mail.tell_assignee, when=mail.names_an_assignee),
         on(routing.offer_to_team, when=lambda event: not mail.names_an_assignee(event)),
+        on(search.index_ticket, when=lambda event: bool(event.data.get("note"))),
     ),
+    EventKind.MERGED: (on(mail.tell_merged),),
+    # The merged ticket is closed: its deadlines go.
+    EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
+}
+
+
+# Accounts keep no event table: what follows a change to a person's account runs
+# in that change's transaction, called by name from ``accounts/actions.py``
+# (found through ``settings.FRONTLINE_ACCOUNT_REACTIONS``), with these keywords.
+ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
+    # notice, user: a one-time link (address confirmation, password), made as it is sent,
+    # called after the commit.
+    "link_to_mail": (mail_out.send_account_mail,),
+    # user, contacts: the contacts made from mail are the person who proved the address.
+    "contacts_merged": (tickets.take_over_requests,),
 }

@@ -5,6 +5,8 @@ database, uploaded files, cache and generated secret key under ``var/``.
 ``DATABASE_URL=postgres://...`` switches to PostgreSQL with no code change.
 """
 
+import contextlib
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -12,11 +14,20 @@ from typing import TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("FRONTLINE_VAR", BASE_DIR.parent / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Everything Frontline writes here (the SQLite database, uploads, the file outbox,
+# the cache, the secret key) is for its own user only: the entry points (manage.py,
+# wsgi.py) set umask 077, and the folder itself is closed, so that files made
+# before (under umask 022, still 0644) cannot be reached through it either.
+VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+with contextlib.suppress(PermissionError):  # not ours: the deployment decides
+    VAR_DIR.chmod(0o700)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -43,18 +54,32 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Older keys, comma-separated, still accepted while sessions, links and stored
+# secrets move to the new one (see docs/security.md, "Rotating the key").
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
+# The key stored secrets (IMAP passwords) are sealed with; empty: derived from
+# SECRET_KEY. Set it to rotate SECRET_KEY without touching them, or the reverse.
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+FIELD_ENCRYPTION_KEY_FALLBACKS = [
+    k for k in os.environ.get("FIELD_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k
+]
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin asks for a second factor (accounts/admin_site.py).
+    "frontline.accounts.admin_apps.FrontlineAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "django_tasks_db",
     "frontline.accounts",
@@ -62,6 +87,7 @@ INSTALLED_APPS = [
     "frontline.routing",
     "frontline.sla",
     "frontline.knowledge",
+    "frontline.search",
     "frontline.mail",
     "frontline.desk",
     "frontline.portal",
@@ -70,16 +96,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "frontline.accounts.middleware.signed_in_pages_not_stored",
+    "frontline.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "frontline.accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "frontline.urls"
@@ -124,6 +157,24 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one account
+# (from anywhere) or from one address (for any account), every login form, the
+# admin's included, answers "paused" for LOGIN_LOCKOUT_MINUTES, counted again from
+# each new try. Every failure is kept (AccessFailureLog, in the admin), with
+# whether it was locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "frontline.accounts.lockout.username_tried"
+AXES_LOCKOUT_CALLABLE = "frontline.accounts.lockout.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = os.environ.get("SITE_NAME", "Frontline Support")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -196,6 +247,24 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response: scripts and styles only from our own
+# static files (no inline script, no eval: the last barrier if hostile mail HTML
+# ever got past the sanitiser). Style *attributes* are allowed because sanitised
+# mail keeps a short list of harmless properties (colours, fonts, spacing; nothing
+# that loads a URL, see lib/email_html.py); <style> elements stay forbidden.
+# Images: ours, inline data: images in mail, and remote https images an agent
+# chose to load.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "https:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
@@ -215,12 +284,20 @@ class FrontlineSettings(TypedDict):
     AUTO_REPLIES_PER_HOUR: int
     ACCOUNT_MAILS_PER_HOUR: int
     ACCOUNT_LINK_DAYS: int
+    ANSWERS_LINK_DAYS: int
+    AGENTS_SEE_ALL_CUSTOMERS: bool
+    ACCOUNT_FORMS_PER_HOUR: int
+    STAFF_IDLE_HOURS: float
+    OUTBOX_KEEPS_LINKS: bool
+    STAFF_SECOND_FACTOR: bool
     TASK_RESULTS_DAYS: int
+    KB_REVIEW_DAYS: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
 # setting so that the ticket core imports none of the apps that react to it.
 FRONTLINE_REACTIONS = "frontline.reactions.REACTIONS"
+FRONTLINE_ACCOUNT_REACTIONS = "frontline.reactions.ACCOUNT_REACTIONS"
 
 # Help-desk behaviour set per deployment.
 FRONTLINE: FrontlineSettings = {
@@ -246,8 +323,27 @@ FRONTLINE: FrontlineSettings = {
     "ACCOUNT_MAILS_PER_HOUR": env_int("ACCOUNT_MAILS_PER_HOUR", 3),
     # Days an address confirmation or password link stays valid.
     "ACCOUNT_LINK_DAYS": env_int("ACCOUNT_LINK_DAYS", 3),
+    # Days the signed link in an acknowledgement lets a customer answer the
+    # form questions their mail left open (no sign-in needed).
+    "ANSWERS_LINK_DAYS": env_int("ANSWERS_LINK_DAYS", 14),
+    # Whether agents see every contact and organisation page in the desk; by
+    # default only those with a ticket the agent may see (supervisors: all).
+    "AGENTS_SEE_ALL_CUSTOMERS": env_bool("AGENTS_SEE_ALL_CUSTOMERS", False),
+    # Sign-ups and "forgot your password" posts per client address and hour.
+    "ACCOUNT_FORMS_PER_HOUR": env_int("ACCOUNT_FORMS_PER_HOUR", 10),
+    # Staff are signed out after this many hours without a request of their own.
+    "STAFF_IDLE_HOURS": float(os.environ.get("STAFF_IDLE_HOURS") or 8),
+    # Development only: the file outbox (var/outbox) keeps password and
+    # confirmation links, so they can be followed without a mail server.
+    "OUTBOX_KEEPS_LINKS": env_bool("OUTBOX_KEEPS_LINKS", False),
+    # Staff must sign in with a second factor (an authenticator app); the Django
+    # admin always asks for one, and so does every sign-in of whoever set one up.
+    "STAFF_SECOND_FACTOR": env_bool("STAFF_SECOND_FACTOR", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Days after a review (or first publication) that a knowledge-base article is due
+    # another one.
+    "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox
@@ -273,7 +369,7 @@ if os.environ.get("EMAIL_HOST"):
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "frontline.mail.filebox.RedactingFileBackend",
             "OPTIONS": {"file_path": str(VAR_DIR / "outbox")},
         }
     }

@@ -2,19 +2,27 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from frontline.accounts.forms import MailedPasswordForm, MailedSetPasswordForm
+from frontline.accounts.forms import MailedSetPasswordForm
+from frontline.accounts.middleware import second_factor_exempt
+from frontline.ops import account
 from frontline.ops import views as ops_views
+from frontline.portal.views import PasswordResetView
 
 urlpatterns = [
     path("", ops_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
+    path("account/two-factor/", account.second_factor, name="second_factor"),
+    path("account/two-factor/verify/", account.second_factor_verify, name="second_factor_verify"),
     path(
-        "password/",
-        auth_views.PasswordResetView.as_view(form_class=MailedPasswordForm),
-        name="password_reset",
+        "account/two-factor/recovery-codes/",
+        account.recovery_codes,
+        name="second_factor_recovery_codes",
     ),
+    path("account/two-factor/off/", account.second_factor_off, name="second_factor_off"),
+    path("logout/everywhere/", ops_views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("password/", PasswordResetView.as_view(), name="password_reset"),
     path("password/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/<uidb64>/<token>/",
@@ -28,6 +36,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("portal/", include("frontline.portal.urls")),
+    path("help/", include("frontline.portal.help_urls")),
     path("desk/", include("frontline.desk.urls")),
     path("admin/", admin.site.urls),
 ]

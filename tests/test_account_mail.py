@@ -7,7 +7,7 @@ import pytest
 from frontline.accounts.actions import email_verification_token
 from frontline.accounts.models import User
 from frontline.mail.inbound import receive
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import EventKind, Ticket
 
 LINK = re.compile(r"http://testserver\.example(/\S+)")
 
@@ -29,12 +29,16 @@ def link_in(message) -> str:
 
 
 def signup(client, committed, email="nora@acme.test"):
+    """Sign up, then sign in (sign-up alone does not: its answer must not depend
+    on whether the address had an account)."""
+    password = "a long enough passphrase"
     with committed():
         response = client.post(
-            "/portal/signup/",
-            {"name": "Nora Newcomer", "email": email, "password": "a long enough passphrase"},
+            "/portal/signup/", {"name": "Nora Newcomer", "email": email, "password": password}
         )
     assert response.status_code == 302
+    signed_in = client.post("/login/", {"username": email, "password": password})
+    assert signed_in.status_code == 302
     return User.objects.get(email=email)
 
 
@@ -95,9 +99,13 @@ def test_mail_sent_before_confirming_moves_to_the_account_once_confirmed(
     ).inbound.ticket
     # An unconfirmed sign-up proves nothing, so the mail went to a separate contact.
     assert before.requester != nora
+    contact = before.requester
     client.post(link_in(mailoutbox[0]))
     before.refresh_from_db()
     assert before.requester == nora
+    # The timeline says why the requester changed.
+    moved = before.events.get(kind=EventKind.REQUESTER)
+    assert moved.data["old"] == contact.display_name and moved.data["new"] == nora.display_name
     assert f"/portal/tickets/{before.pk}/" in client.get("/portal/").content.decode()
     after = receive(
         b"From: nora@acme.test\r\nTo: support@frontline.test\r\nSubject: Scanner\r\n"
@@ -129,7 +137,10 @@ def test_someone_who_only_wrote_by_mail_can_set_a_password(client, db, mailoutbo
     assert done.status_code == 302
     mo.refresh_from_db()
     assert mo.has_usable_password() and mo.email_verified_at is not None
-    assert client.login(username=mo.username, password="tulips in the rain 42")
+    signed_in = client.post(
+        "/login/", {"username": mo.username, "password": "tulips in the rain 42"}
+    )
+    assert signed_in.status_code == 302
     assert f"/portal/tickets/{ticket.pk}/" in client.get("/portal/").content.decode()
     # The link works once.
     assert "not valid any more" in client.get(path, follow=True).content.decode()
@@ -207,6 +218,9 @@ def test_confirming_brings_along_the_tickets_the_contact_was_copied_on(
     assert contact != nora and contact.email == "nora@acme.test"
     client.post(link_in(mailoutbox[0]))
     assert list(copied_on.participants.all()) == [nora]
+    kinds = list(copied_on.events.values_list("kind", "data__user"))
+    assert (EventKind.PARTICIPANT_REMOVED, contact.pk) in kinds
+    assert (EventKind.PARTICIPANT_ADDED, nora.pk) in kinds
     assert f"/portal/tickets/{copied_on.pk}/" in client.get("/portal/").content.decode()
 
 

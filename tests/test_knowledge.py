@@ -99,19 +99,21 @@ def test_admins_cannot_name_a_template_that_does_not_exist(people, thanks_rule):
     RuleAction(rule=thanks_rule, kind="send_template", value="Thanks").full_clean()
 
 
-def test_agents_insert_a_filled_in_template_in_the_reply_box(client, people, ticket):
+def test_agents_get_a_filled_in_template_to_insert_in_the_reply_box(client, people, ticket):
     template = ReplyTemplate.objects.create(name="Sorry", body="Sorry {customer_first_name} <3")
     hidden = ReplyTemplate.objects.create(name="Old", body="old", is_active=False)
     login(client, people.alice)
     page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
     assert f'<option value="{template.pk}">Sorry</option>' in page and "Old" not in page
     url = f"/desk/tickets/{ticket.pk}/template/"
-    box = client.get(url, {"template": template.pk}).content.decode()
-    assert box.startswith('<textarea name="body" id="id_body"')
-    assert "Sorry Carol &lt;3</textarea>" in box  # text, escaped into the HTML
-    assert "</textarea>" in client.get(url, {"template": hidden.pk}).content.decode()
-    assert "old" not in client.get(url, {"template": hidden.pk}).content.decode()
-    assert client.get(url, {"template": "x"}).status_code == 200
+    assert f'data-template-url="{url}"' in page and 'id="template-status"' in page
+    # Text, not HTML: desk.js inserts it into what the agent typed, not over it.
+    filled = client.get(url, {"template": template.pk})
+    assert filled["Content-Type"] == "text/plain; charset=utf-8"
+    assert filled.content.decode() == "Sorry Carol <3"
+    assert client.get(url, {"template": hidden.pk}).status_code == 404
+    assert client.get(url, {"template": "x"}).status_code == 400
+    assert client.get(url).status_code == 400
     login(client, people.bob)  # Second line does not see First line's ticket
     assert client.get(url, {"template": template.pk}).status_code == 404
     login(client, people.carol)

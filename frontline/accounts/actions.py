@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from frontline.lib.languages import detect_language
 from frontline.lib.prepared import Prepared
 
-from .models import Organisation, Role, User
+from .models import CustomerNote, Organisation, Role, User
+
+logger = logging.getLogger(__name__)
 
 
 def address_key(address: str) -> str:
@@ -61,16 +70,20 @@ def split_name(name: str) -> tuple[str, str]:
     return first[:150], last[:150]
 
 
-def register_customer(*, email: str, name: str, password: str, language: str = "") -> User:
+def register_customer(*, email: str, name: str, password: str, language: str = "") -> User | None:
     """A customer signs up on the portal.
 
     The address is not verified yet (``email_verified_at`` stays empty), so the
     account is never matched to an organisation by its domain until it is; a
     link to verify it is mailed after commit.
+
+    If the address has an account already (or someone wrote from it by mail),
+    nothing is created and the people at the address are mailed a link to set
+    their password instead; returns None. The page must answer the same either
+    way, so that sign-up does not tell strangers who has an account. The
+    password is checked first, for the same reason.
     """
     email = User.objects.normalize_email(email.strip())
-    if users_with_address(email) or username_taken(email):
-        raise ValidationError({"email": _("An account with this address exists. Sign in.")})
     first, last = split_name(name)
     user = User(
         username=email,
@@ -81,11 +94,59 @@ def register_customer(*, email: str, name: str, password: str, language: str = "
         language=language[:10],
     )
     validate_password(password, user)
+    if users_with_address(email) or username_taken(email):
+        mail_password_links(email)
+        return None
     user.set_password(password)
     with transaction.atomic():
         user.save()
         request_email_verification(user)
     return user
+
+
+def password_link_recipients(address: str) -> list[User]:
+    """Who a mailed "set your password" link for ``address`` reaches: the active
+    people at the address who have a password, and customers without one (the
+    contacts made from mail). Staff without a usable password were locked out on
+    purpose (or sign in elsewhere): a mailed link must not switch password login
+    back on."""
+    return [
+        user
+        for user in users_with_address(address, User.objects.filter(is_active=True))
+        if user.has_usable_password() or user.role == Role.CUSTOMER
+    ]
+
+
+def mail_password_links(address: str) -> None:
+    """Mail each of :func:`password_link_recipients` a one-time link to set a
+    password (through Frontline's mail queue, rate-limited per address). Nothing
+    is sent for an unknown address; callers answer the same either way."""
+    for user in password_link_recipients(address):
+        mail_account_link("password_reset", user)
+
+
+def password_link(user: User) -> str:
+    """A working "set your password" link for ``user``, made when the mail goes
+    out (never stored): built from ``SITE_URL``, never the request's Host header."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def verification_link(user: User) -> str:
+    """A working link that confirms ``user``'s current address, made when the mail
+    goes out (never stored)."""
+    path = reverse("portal:verify_email", args=[email_verification_token(user)])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def sign_out_everywhere(user: User, *, by: User) -> None:
+    """End every session of ``user``, on every device, this one included (the
+    person lost a phone, or signed in at a shared computer). Sessions are not
+    looked up one by one: each is checked on its next request against a hash
+    that now differs."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    logger.info("sessions of user %s ended everywhere by user %s", user.pk, by.pk)
 
 
 _VERIFY_SALT = "frontline.accounts.verify-email"
@@ -111,14 +172,25 @@ def user_for_verification_token(token: str) -> User | None:
     return user
 
 
+def _tell(happening: str, **details: Any) -> None:
+    """Run what the table ``ACCOUNT_REACTIONS`` (``frontline/reactions.py``, found
+    through ``settings.FRONTLINE_ACCOUNT_REACTIONS``) lists for ``happening``, now,
+    in the caller's transaction: accounts name none of the apps that react."""
+    for reaction in import_string(settings.FRONTLINE_ACCOUNT_REACTIONS).get(happening, ()):
+        reaction(**details)
+
+
+def mail_account_link(notice: str, user: User) -> None:
+    """After commit, mail ``user`` a one-time link: ``notice`` says what for
+    (``verify_email``, ``password_reset``). The link itself is made only as the
+    mail is sent (:func:`password_link`, :func:`verification_link`), so that no
+    stored row holds a way into the account."""
+    transaction.on_commit(lambda: _tell("link_to_mail", notice=notice, user=user))
+
+
 def request_email_verification(user: User) -> None:
     """After commit, mail ``user`` a link that confirms their address."""
-    from frontline.mail.models import Notice
-    from frontline.mail.outbound import send_account_mail
-
-    path = reverse("portal:verify_email", args=[email_verification_token(user)])
-    link = settings.SITE_URL.rstrip("/") + path
-    transaction.on_commit(lambda: send_account_mail(Notice.VERIFY_EMAIL, user, link=link))
+    mail_account_link("verify_email", user)
 
 
 def verify_email(user: User) -> User:
@@ -151,8 +223,10 @@ def verify_email(user: User) -> User:
 
 
 def _take_over_mail_contacts(user: User) -> None:
-    from frontline.tickets.models import Ticket, TicketParticipant
-
+    """The contacts that mail from ``user``'s address made before it was proved
+    become part of ``user``: what they hold moves over (the reactions to
+    ``contacts_merged``: their requests, with an event on each), then they are
+    deactivated."""
     # Contacts made from mail have no usable password (Django marks those with "!").
     candidates = User.objects.filter(
         role=Role.CUSTOMER,
@@ -160,26 +234,11 @@ def _take_over_mail_contacts(user: User) -> None:
         email_verified_at=None,
         password__startswith=UNUSABLE_PASSWORD_PREFIX,
     ).exclude(pk=user.pk)
-    contacts = [contact.pk for contact in users_with_address(user.email, candidates)]
+    contacts = users_with_address(user.email, candidates)
     if not contacts:
         return
-    moved = Ticket.objects.filter(requester__in=contacts)
-    if user.organisation_id:
-        moved.filter(organisation__isnull=True).update(organisation=user.organisation_id)
-    moved.update(requester=user)
-    # The tickets they were copied on come along, except where the account
-    # takes part already or is now the requester.
-    taking_part = set(
-        TicketParticipant.objects.filter(user=user).values_list("ticket_id", flat=True)
-    )
-    for row in TicketParticipant.objects.filter(user__in=contacts).select_related("ticket"):
-        if row.ticket_id in taking_part or row.ticket.requester_id == user.pk:
-            row.delete()
-        else:
-            row.user = user
-            row.save(update_fields=["user"])
-            taking_part.add(row.ticket_id)
-    User.objects.filter(pk__in=contacts).update(is_active=False)
+    _tell("contacts_merged", user=user, contacts=contacts)
+    User.objects.filter(pk__in=[c.pk for c in contacts]).update(is_active=False)
 
 
 _BY_ADDRESS_OR_USERNAME = Prepared[User](
@@ -261,3 +320,45 @@ def new_contact(
     user.set_unusable_password()
     user.save()
     return user
+
+
+def add_customer_note(about: User | Organisation, *, body: str, by: User) -> CustomerNote:
+    """Staff write down something about a customer or an organisation (staff
+    only, never shown to customers). ``PermissionDenied`` for anyone else,
+    ``ValidationError`` for an empty note or a note about staff."""
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff write notes about customers.")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write a note.")})
+    if isinstance(about, User):
+        if about.is_staff_member:
+            raise ValidationError(_("Notes are about customers, not staff."))
+        return CustomerNote.objects.create(contact=about, body=body, author=by)
+    return CustomerNote.objects.create(organisation=about, body=body, author=by)
+
+
+def learn_language(user: User, *, text: str) -> str:
+    """Set the language of a customer who never chose one from ``text``, which
+    they wrote (their first mail), if it can be told surely. Never overrides a
+    language already set (the condition is in the UPDATE, so a choice made
+    meanwhile wins). Returns the language the customer has afterwards."""
+    if user.language or user.is_staff_member:
+        return user.language
+    language = detect_language(text)
+    if language and User.objects.filter(pk=user.pk, language="").update(language=language):
+        user.language = language
+    return user.language
+
+
+# Notes shown on a ticket page beside the requester (the rest on their page).
+NOTES_ON_TICKET = 3
+
+
+def customer_notes_for(ticket: Any) -> list[CustomerNote]:
+    """The latest staff notes about a ticket's requester and organisation, for
+    the agents working on it (one query)."""
+    about = Q(contact_id=ticket.requester_id)
+    if ticket.organisation_id:
+        about |= Q(organisation_id=ticket.organisation_id)
+    return list(CustomerNote.objects.filter(about).select_related("author")[:NOTES_ON_TICKET])

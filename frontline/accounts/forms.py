@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
-from django.urls import reverse
 
-from .actions import users_with_address, verify_email
-from .models import Role, User
+from .actions import mail_password_links, verify_email
+from .models import User
 
 
 class MailedPasswordForm(PasswordResetForm):
@@ -18,31 +15,11 @@ class MailedPasswordForm(PasswordResetForm):
 
     Unlike Django's form it also reaches customers without a usable password (the
     contacts made from mail), and the link goes out through Frontline's mail queue
-    with ``SITE_URL``, never the request's Host header.
+    with ``SITE_URL``, never the request's Host header (see ``mail_password_links``).
     """
 
-    def get_users(self, email: str) -> Iterator[User]:
-        for user in users_with_address(email, User.objects.filter(is_active=True)):
-            # Staff without a usable password were locked out on purpose (or sign
-            # in elsewhere): a mailed link must not switch password login back on.
-            if user.has_usable_password() or user.role == Role.CUSTOMER:
-                yield user
-
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        from frontline.mail.models import Notice
-        from frontline.mail.outbound import send_account_mail
-
-        path = reverse("password_reset_confirm", args=[context["uid"], context["token"]])
-        link = settings.SITE_URL.rstrip("/") + path
-        send_account_mail(Notice.PASSWORD_RESET, context["user"], link=link)
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        mail_password_links(self.cleaned_data["email"])
 
 
 class MailedSetPasswordForm(SetPasswordForm):

@@ -11,6 +11,8 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -71,6 +73,9 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
+    # Raised by "sign out everywhere": part of what every session of the person is
+    # checked against, so raising it ends them all (see _get_session_auth_hash).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[FrontlineUserManager] = FrontlineUserManager()
 
@@ -84,6 +89,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's hash covers the password, so a new password ends every session;
+        # the generation does the same without one. At 0 it is Django's own hash,
+        # so sessions from before the field existed stay valid.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "frontline.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def display_name(self) -> str:
@@ -121,3 +139,36 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerNote(models.Model):
+    """What staff know about a customer or an organisation ("prefers phone",
+    "key account"): staff only, shown on the contact or organisation page.
+    About exactly one of the two; written by ``add_customer_note``."""
+
+    contact = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="customer_notes"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_notes"
+    )
+    body = models.TextField(_("note"))
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False, organisation__isnull=True)
+                | models.Q(contact__isnull=True, organisation__isnull=False),
+                name="customernote_about_one",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["contact", "-created_at"], name="cnote_contact"),
+            models.Index(fields=["organisation", "-created_at"], name="cnote_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note about {self.contact or self.organisation}"

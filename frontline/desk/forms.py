@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
 from frontline.tickets.forms import PhoneField, SingleFileField
-from frontline.tickets.models import CallDetails, Category, Channel, Priority, Status
+from frontline.tickets.models import CallDetails, Category, Channel, LinkKind, Priority, Status
 
 
 def _staff() -> Any:
@@ -216,3 +216,12 @@ class NewCallForm(FastSelectsMixin, forms.Form):
                 _("Give the caller's number or address: a known customer is found by them.")
             )
         return data
+
+
+class MergeForm(forms.Form):
+    number = forms.IntegerField(label=_("Merge this ticket into ticket number"), min_value=1)
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(label=_("This ticket is"), choices=LinkKind.choices)
+    number = forms.IntegerField(label=_("Ticket number"), min_value=1)

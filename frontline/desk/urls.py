@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import customer_views, kb_views, relation_views, search, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("search/", search.results, name="search"),
     path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
@@ -29,6 +30,32 @@ urlpatterns = [
         views.remove_participant,
         name="remove_participant",
     ),
+    path("tickets/<int:number>/merge/", relation_views.merge, name="merge"),
+    path("tickets/<int:number>/unmerge/", relation_views.undo_merge, name="undo_merge"),
+    path("tickets/<int:number>/link/", relation_views.link, name="link"),
+    path("tickets/<int:number>/links/<int:other>/remove/", relation_views.unlink, name="unlink"),
+    path("contacts/<int:contact_id>/", customer_views.contact, name="contact"),
+    path("contacts/<int:contact_id>/notes/", customer_views.contact_note, name="contact_note"),
+    path(
+        "organisations/<int:organisation_id>/",
+        customer_views.organisation,
+        name="organisation",
+    ),
+    path(
+        "organisations/<int:organisation_id>/notes/",
+        customer_views.organisation_note,
+        name="organisation_note",
+    ),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("kb/", kb_views.kb_list, name="kb"),
+    path("kb/due/", kb_views.kb_due, name="kb_due"),
+    path("kb/new/", kb_views.kb_new, name="kb_new"),
+    path("kb/<int:pk>/", kb_views.kb_article, name="kb_article"),
+    path("kb/<int:pk>/edit/", kb_views.kb_edit, name="kb_edit"),
+    path("kb/<int:pk>/publish/", kb_views.kb_publish, name="kb_publish"),
+    path("kb/<int:pk>/unpublish/", kb_views.kb_unpublish, name="kb_unpublish"),
+    path("kb/<int:pk>/reviewed/", kb_views.kb_reviewed, name="kb_reviewed"),
+    path("kb/<int:pk>/revisions/<int:number>/", kb_views.kb_revision, name="kb_revision"),
+    path("kb/<int:pk>/revisions/<int:number>/restore/", kb_views.kb_restore, name="kb_restore"),
 ]

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.accounts.actions import contact_for
+from frontline.accounts.actions import contact_for, customer_notes_for
+from frontline.accounts.middleware import not_activity
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
@@ -34,6 +35,8 @@ from frontline.tickets.access import (
     access_attachment,
     access_message,
     access_ticket_for_agent,
+    can_see_ticket,
+    visible_links,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
@@ -58,6 +61,8 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    LinkForm,
+    MergeForm,
     NewCallForm,
     ParticipantForm,
     PriorityForm,
@@ -177,10 +182,12 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         .order_by("-updated_at")
         .only("id", "subject", "status", "updated_at")[:5]
     )
+    specs = list(ticket.category.fields.all()) if ticket.category else []
     context = {
         "ticket": ticket,
         "entries": entries,
         "answers": form_answers(ticket),
+        "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "assign_form": forms.get("assign_form")
@@ -193,6 +200,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             CategoryFieldsForm(
                 category=ticket.category,
                 include_files=False,
+                specs=specs,
                 initial={f"f_{k}": v for k, v in ticket.fields.items()},
             )
             if ticket.category
@@ -204,6 +212,10 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
+        "links": visible_links(user, ticket),
+        "customer_notes": customer_notes_for(ticket),
+        "merge_form": MergeForm(),
+        "link_form": LinkForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
         "error": forms.get("error"),
     }
@@ -213,6 +225,14 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
 @staff_required
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
+    if ticket.merged_into_id is not None and can_see_ticket(
+        request.user, Ticket(pk=ticket.merged_into_id)
+    ):
+        messages.info(
+            request,
+            _("%(old)s was merged into this ticket.") % {"old": ticket.reference},
+        )
+        return redirect("desk:ticket", number=ticket.merged_into_id)
     return _ticket_page(request, ticket)
 
 
@@ -264,7 +284,7 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
                     error=" ".join(exc.messages),
                     assign_form=form if form_class is AssignForm else None,
                 )
-            if not visible_tickets(request.user).filter(pk=ticket.pk).exists():
+            if not can_see_ticket(request.user, ticket):
                 # Handed to a team this agent is not in: back to the queue.
                 messages.success(request, _("%(ref)s was handed over.") % {"ref": ticket.reference})
                 return redirect("desk:queue")
@@ -397,16 +417,15 @@ def call(request: AuthedRequest, number: int) -> HttpResponse:
 
 @staff_required
 def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
-    """The reply box, filled with a template for this ticket (htmx swaps it in)."""
+    """A template filled in for this ticket, as plain text: desk.js inserts it at
+    the cursor in the reply box, keeping what the agent typed."""
     ticket = access_ticket_for_agent(request.user, number)
     chosen = request.GET.get("template", "")
-    template = (
-        ReplyTemplate.objects.filter(pk=chosen, is_active=True).first()
-        if chosen.isdigit()
-        else None
-    )
-    body = filled_in(template, ticket, agent=request.user) if template else ""
-    return render(request, "desk/_reply_body.html", {"body": body})
+    if not chosen.isdigit():
+        return HttpResponse(_("Choose a template."), status=400, content_type="text/plain")
+    template = get_object_or_404(ReplyTemplate, pk=chosen, is_active=True)
+    body = filled_in(template, ticket, agent=request.user)
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 @staff_required
@@ -440,6 +459,7 @@ def new_call(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
+@not_activity
 def presence(request: AuthedRequest, number: int) -> HttpResponse:
     """Who else is on this ticket right now, and whether they are typing.
 

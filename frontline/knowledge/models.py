@@ -1,7 +1,11 @@
-"""What the team knows and reuses: reply templates (articles and suggestions later)."""
+"""What the team knows and reuses: reply templates and knowledge-base articles."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,3 +37,218 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})" if self.language else self.name
+
+
+# --- knowledge base ------------------------------------------------------------
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The site's languages, read when asked (no settings at import time)."""
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public: anyone, without signing in")
+    INTERNAL = "internal", _("Internal: staff only")
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class ArticleCategory(models.Model):
+    """A heading of the knowledge base; categories nest one level deep."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("inside"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("article category")
+        verbose_name_plural = _("article categories")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+
+    def clean(self) -> None:
+        if self.parent_id is None:
+            return
+        if self.pk is not None and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A category cannot be inside itself.")})
+        if self.parent and self.parent.parent_id is not None:
+            raise ValidationError({"parent": _("Categories nest one level deep only.")})
+        if self.pk is not None and self.children.exists():
+            raise ValidationError({"parent": _("This category has categories inside it.")})
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def published(self) -> ArticleQuerySet:
+        return self.filter(status=ArticleStatus.PUBLISHED)
+
+    def public(self) -> ArticleQuerySet:
+        return self.filter(visibility=Visibility.PUBLIC)
+
+    def due_review(self, now: datetime.datetime) -> ArticleQuerySet:
+        """Published articles whose review date has come, the oldest first."""
+        return self.published().filter(review_due_at__lte=now).order_by("review_due_at", "pk")
+
+
+class Article(models.Model):
+    """One knowledge-base article in one language, written in Markdown.
+
+    ``body_html`` is the Markdown rendered and sanitised when the article is
+    saved (by the actions), so pages show it as it is. Translations point to
+    the original (``translation_of``), never to another translation.
+    """
+
+    category = models.ForeignKey(
+        ArticleCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="articles",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=10, choices=language_choices)
+    translation_of = models.ForeignKey(
+        "self",
+        verbose_name=_("translation of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="translations",
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_articles",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
+    review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    view_count = models.PositiveIntegerField(_("views"), default=0)
+    helpful_count = models.PositiveIntegerField(_("helpful"), default=0)
+    unhelpful_count = models.PositiveIntegerField(_("not helpful"), default=0)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("article")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation_of", "language"], name="article_one_translation_per_language"
+            )
+        ]
+        indexes = [
+            # The help centre: most viewed published articles of a language.
+            models.Index(
+                fields=["status", "visibility", "language", "-view_count"],
+                name="article_most_viewed",
+            ),
+            models.Index(fields=["status", "review_due_at"], name="article_review_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ArticleStatus.PUBLISHED
+
+    @property
+    def original_id(self) -> int:
+        return self.translation_of_id or self.pk
+
+
+class ArticleRevision(models.Model):
+    """The title and text of an article as one person saved them, kept forever."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("revision"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("saved"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="articlerevision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} r{self.number}"
+
+
+class ArticleFeedback(models.Model):
+    """An answer to "Was this helpful?", with an optional comment for staff."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("comment"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("given"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["article", "-created_at"], name="articlefeedback_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {'+' if self.helpful else '-'}"
+
+
+class ArticleTerm(models.Model):
+    """One word (or pair of Chinese characters) of an article's title or text, for
+    matching what a customer types (``knowledge.suggest``): an indexed look-up
+    until the search index takes over."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="terms")
+    term = models.CharField(max_length=16)
+    weight = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "term"], name="articleterm_unique")
+        ]
+        indexes = [models.Index(fields=["term", "article"], name="articleterm_term")]
+
+    def __str__(self) -> str:
+        return self.term

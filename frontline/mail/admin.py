@@ -20,6 +20,7 @@ class MailboxForm(forms.ModelForm):
     imap_password = forms.CharField(
         label=_("IMAP password"),
         required=False,
+        max_length=255,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the current password."),

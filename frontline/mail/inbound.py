@@ -3,8 +3,8 @@
     receive(raw) ─► InboundMessage (raw, content hash)   stored first, committed
                  └► process() ─► parse() ─► thread ─► open_ticket / add_reply / add_note
 
-Transports (file import today; IMAP and SMTP next) call :func:`receive` and
-nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
+Transports (file import, IMAP polling, the SMTP/LMTP listener) call
+:func:`receive` and nothing else. Whatever goes wrong after the raw bytes are stored leaves the row
 quarantined with its reason, to be processed again after a fix.
 """
 
@@ -25,17 +25,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Subquery
 from django.utils import timezone
 
-from frontline.accounts.actions import address_key, contact_for
+from frontline.accounts.actions import address_key, contact_for, learn_language
 from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
+from frontline.tickets.access import may_write_by_mail
 from frontline.tickets.models import (
     Channel,
+    LinkKind,
     Message,
     ParticipantSource,
     Ticket,
-    TicketParticipant,
 )
 
 from .models import (
@@ -349,19 +350,25 @@ def _set_outcome(inbound: InboundMessage, outcome: str, reason: str = "") -> Non
 
 def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[str, str]:
     if not parsed.from_address:
+        if "from_ambiguous" in parsed.defects:
+            # Mailsploit-shaped or several mailboxes: never guess from the display name.
+            return Outcome.QUARANTINED, "sender address ambiguous (From holds several addresses)"
         return Outcome.QUARANTINED, "no sender address"
     ticket, via_token = find_thread(parsed, recent)
+    if ticket is not None:  # a merged ticket's mail joins the ticket it was merged into
+        ticket = actions.surviving(ticket)
     if parsed.auto.bounce:
         return _bounce(inbound, parsed, recent)
     if parsed.auto.is_automatic and ticket is None:
         return _skip_automatic(parsed)
     sender = contact_for(parsed.from_address, parsed.from_name)
+    learn_language(sender, text=parsed.text)  # mail to them goes out in the language they write
     notes: list[str] = []
     files, dropped = _attachments(parsed)
     if dropped:
         notes.append("attachments over the limits, kept in the raw message: " + ", ".join(dropped))
     body = parsed.text.strip() or "(This message has no text.)"
-    if ticket is not None and not is_participant(ticket, sender, via_token=via_token):
+    if ticket is not None and not may_write_by_mail(sender, ticket, via_token=via_token):
         mailbox = inbound.mailbox
         if mailbox is not None and mailbox.stranger_replies == StrangerReplies.NOTE:
             inbound.ticket, inbound.message = ticket, _flagged_note(ticket, sender, body, files)
@@ -380,6 +387,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         )
         inbound.ticket, inbound.message = ticket, note
         return Outcome.REPLY, "automatic message, added as a note"
+    closed: Ticket | None = None  # the long-closed ticket a new one is linked to
     if ticket is not None:
         try:
             message = actions.add_reply(
@@ -391,7 +399,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
                 channel=Channel.EMAIL,
             )
         except actions.TicketClosed:
-            notes.append(f"{ticket.reference} is closed: new ticket")
+            notes.append(f"{ticket.reference} is closed: new ticket, linked to it")
+            closed = ticket
         else:
             inbound.ticket, inbound.message = ticket, message
             if via_token:
@@ -412,9 +421,14 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         team=mailbox.default_team if mailbox else None,
         channel=Channel.EMAIL,
         files=files,
+        # Mail cannot fill in a form: a missing required answer is asked for
+        # in the acknowledgement, never a reason to lose the letter.
+        ask_missing=True,
     )
     inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)
+    if closed is not None:
+        actions.link_tickets(ticket, to=closed, kind=LinkKind.RELATED, by=None)
     return Outcome.NEW_TICKET, "; ".join(notes)
 
 
@@ -595,27 +609,6 @@ def sent_for(message_ids: list[str]) -> OutboundMessage | None:
         .select_related("ticket")
         .order_by("-created_at")
         .first()
-    )
-
-
-def is_participant(ticket: Ticket, user: User, *, via_token: bool = False) -> bool:
-    """Whether ``user`` may add to ``ticket`` by mail: its requester, a participant
-    (copied on the ticket's mail, or added by an agent) or the requester's
-    organisation's (verified) manager; staff only through the ticket's reply
-    token and only on a ticket they may see, since a From header is easy to forge."""
-    if user.is_staff_member:
-        return via_token and Ticket.objects.for_agent(user).filter(pk=ticket.pk).exists()
-    if not user.is_active:
-        return False
-    if user.pk == ticket.requester_id:
-        return True
-    if TicketParticipant.objects.filter(ticket=ticket, user=user).exists():
-        return True
-    return bool(
-        user.is_org_manager
-        and user.organisation_id
-        and user.organisation_id == ticket.organisation_id
-        and user.email_verified_at
     )
 
 

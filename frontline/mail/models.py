@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Team
+from frontline.lib.sealed import SealedTextField
 from frontline.tickets.models import Category, Message, Ticket
 
 
@@ -86,7 +87,8 @@ class Mailbox(models.Model):
         _("IMAP security"), max_length=10, choices=ImapSecurity.choices, default=ImapSecurity.SSL
     )
     imap_username = models.CharField(_("IMAP user name"), max_length=255, blank=True)
-    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    # Encrypted at rest (frontline.lib.sealed); `frontline rotate_secrets` after a key change.
+    imap_password = SealedTextField(_("IMAP password"), blank=True)
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     imap_poll_seconds = models.PositiveIntegerField(
         _("poll every (seconds)"), default=60, validators=[MinValueValidator(10)]
@@ -212,6 +214,7 @@ class Notice(models.TextChoices):
     INFO_REQUESTED = "info_requested", _("Information requested (to the customer)")
     RESOLVED = "resolved", _("Resolved (to the customer)")
     CLOSED = "closed", _("Closed (to the customer)")
+    MERGED = "merged", _("Requests merged (to the customers)")
     ASSIGNED = "assigned", _("Assigned to you (to an agent)")
     TEAM_ASSIGNED = "team_assigned", _("Assigned to your team (to agents)")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied (to the assignee)")

@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
+from frontline.tickets.access import answers_token, staff_who_may_see
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
@@ -47,7 +48,14 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 CUSTOMER_NOTICES = frozenset(
-    {Notice.RECEIVED, Notice.REPLY, Notice.INFO_REQUESTED, Notice.RESOLVED, Notice.CLOSED}
+    {
+        Notice.RECEIVED,
+        Notice.REPLY,
+        Notice.INFO_REQUESTED,
+        Notice.RESOLVED,
+        Notice.CLOSED,
+        Notice.MERGED,
+    }
 )
 # Minutes to wait before each retry: 1 min, 5 min, 30 min, 2 h, 6 h.
 BACKOFF_MINUTES = (1, 5, 30, 120, 360)
@@ -75,11 +83,7 @@ def mentioned_staff(body: str, ticket: Ticket) -> list[User]:
     query = Q()
     for name in names:
         query |= Q(username__iexact=name)
-    return [
-        user
-        for user in User.objects.agents().filter(query)
-        if Ticket.objects.for_agent(user).filter(pk=ticket.pk).exists()
-    ]
+    return staff_who_may_see(ticket, User.objects.agents().filter(query))
 
 
 # -- recipients --------------------------------------------------------------
@@ -179,7 +183,22 @@ def _context(
             "portal_url": _site_link(reverse("portal:ticket", args=[ticket.pk])),
             "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
         }
+        if notice == Notice.RECEIVED and recipient.pk == ticket.requester_id:
+            context |= _missing_answers(ticket, recipient.language)
     return context
+
+
+def _missing_answers(ticket: Ticket, language: str) -> dict[str, Any]:
+    """What the acknowledgement of a mail asks for: the required questions of
+    the ticket's form it left open, and the signed link to answer them."""
+    missing = ticket.missing_answers()
+    if not missing:
+        return {}
+    token = answers_token(ticket)
+    return {
+        "missing_labels": [spec.label_in(language or "en") for spec in missing],
+        "answers_url": _site_link(reverse("portal:answers", args=[token])),
+    }
 
 
 def render(notice: str, context: dict[str, Any], language: str) -> tuple[str, str]:
@@ -349,8 +368,10 @@ def notify(
     message_id: int | None = None,
     actor_id: int | None = None,
     user_ids: Iterable[int] = (),
+    extra: dict[str, Any] | None = None,
 ) -> list[OutboundMessage]:
-    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker."""
+    """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker.
+    ``extra``: plain values the notice's wording needs besides the ticket's."""
     ticket = (
         Ticket.objects.select_related("requester", "assignee", "team").filter(pk=ticket_id).first()
     )
@@ -365,12 +386,27 @@ def notify(
     named = list(User.objects.filter(pk__in=list(user_ids))) if user_ids else []
     with transaction.atomic():
         return [
-            compose(notice, user, ticket=ticket, actor=actor, message=message)
+            compose(notice, user, ticket=ticket, actor=actor, message=message, extra=extra)
             for user in recipients(notice, ticket, actor=actor, users=named)
         ]
 
 
 # -- sending -----------------------------------------------------------------
+
+
+# Stands for the link in a stored account mail; replaced by a fresh one on sending.
+ONE_TIME_LINK = "[one-time link, not kept]"
+
+
+def _account_link(outbound: OutboundMessage) -> str | None:
+    """The working link an account mail carries, made now for its recipient."""
+    from frontline.accounts.actions import password_link, verification_link
+
+    if outbound.notice not in ACCOUNT_NOTICES or outbound.recipient is None:
+        return None
+    if outbound.notice == Notice.PASSWORD_RESET:
+        return password_link(outbound.recipient)
+    return verification_link(outbound.recipient)
 
 
 def _email(outbound: OutboundMessage) -> EmailMessage:
@@ -386,14 +422,21 @@ def _email(outbound: OutboundMessage) -> EmailMessage:
         headers["Auto-Submitted"] = "auto-replied"
     elif outbound.notice not in (Notice.REPLY, Notice.INFO_REQUESTED):
         headers["Auto-Submitted"] = "auto-generated"
-    return EmailMessage(
+    body = outbound.body
+    link = _account_link(outbound)
+    if link is not None:
+        body = body.replace(ONE_TIME_LINK, link)
+    email = EmailMessage(
         subject=outbound.subject,
-        body=outbound.body,
+        body=body,
         from_email=outbound.from_header,
         to=[outbound.to_address],
         reply_to=[outbound.reply_to] if outbound.reply_to else None,
         headers=headers,
     )
+    # For the file outbox, which writes a copy without it (mail/filebox.py).
+    email.one_time_link = link  # type: ignore[attr-defined]
+    return email
 
 
 def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> OutboundMessage | None:
@@ -430,27 +473,16 @@ def deliver(outbound_id: int, *, now: datetime.datetime | None = None) -> Outbou
     outbound.status = Delivery.SENT
     outbound.sent_at = timezone.now()
     outbound.next_attempt_at = None
-    _forget_link(outbound)
-    outbound.save(update_fields=["status", "sent_at", "next_attempt_at", "body"])
+    outbound.save(update_fields=["status", "sent_at", "next_attempt_at"])
     return outbound
-
-
-LINK_NOT_KEPT = "(This mail carried a one-time link, which is not kept.)\n"
-
-
-def _forget_link(outbound: OutboundMessage) -> None:
-    """A sent or failed account mail keeps no working link for anyone to copy."""
-    if outbound.notice in ACCOUNT_NOTICES:
-        outbound.body = LINK_NOT_KEPT
 
 
 def _fail(outbound: OutboundMessage, now: datetime.datetime) -> None:
     """The last attempt failed: the message is failed, and its ticket says so."""
     outbound.status = Delivery.FAILED
     outbound.next_attempt_at = None
-    _forget_link(outbound)
     with transaction.atomic():
-        outbound.save(update_fields=["status", "reason", "next_attempt_at", "body"])
+        outbound.save(update_fields=["status", "reason", "next_attempt_at"])
         if outbound.ticket_id:
             record_event(
                 Ticket(pk=outbound.ticket_id),
@@ -497,7 +529,11 @@ def send_again(outbound: OutboundMessage) -> OutboundMessage:
     return outbound
 
 
-def send_account_mail(notice: str, user: User, *, link: str) -> OutboundMessage:
-    """A mail about the account itself (address confirmation, password), same queue."""
+def send_account_mail(notice: str, user: User) -> OutboundMessage:
+    """A mail about the account itself (address confirmation, password), same queue.
+
+    The row holds ``ONE_TIME_LINK`` where the link goes: the working link is made
+    only as the mail is sent (:func:`_email`), so no row, queued, suppressed,
+    sent or failed, nor a backup of them, holds a way into the account."""
     with transaction.atomic():
-        return compose(notice, user, extra={"link": link})
+        return compose(notice, user, extra={"link": ONE_TIME_LINK})

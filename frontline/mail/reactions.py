@@ -87,3 +87,20 @@ def tell_assignee(event_id: int) -> None:
             actor_id=event.actor_id,
             user_ids=[event.data["assignee_id"]],
         )
+
+
+def tell_merged(event_id: int) -> None:
+    """Another ticket was merged into this one: the customers of both (its
+    requester and participants now take part here) hear where the
+    conversation goes on, each in their language."""
+    event = event_with_ticket(event_id)
+    if event is not None:
+        outbound.notify(
+            Notice.MERGED,
+            event.ticket_id,
+            actor_id=event.actor_id,
+            extra={
+                "merged_reference": f"#{event.data['merged']}",
+                "merged_subject": event.data.get("subject", ""),
+            },
+        )

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from frontline.accounts.models import Organisation, Role, Team, User
+from frontline.ops.demo_articles import load_knowledge
 from frontline.ops.demo_tickets import SCRIPTS, Script
 from frontline.tickets import actions
 from frontline.tickets.models import Category, FieldType, FormField, Priority, Status
@@ -400,6 +401,7 @@ def load_demo(*, password: str = DEMO_PASSWORD, seed: int = SEED) -> DemoResult:
         users = _people(make_password(password), real_now - datetime.timedelta(days=90))
         teams = {t.name: t for t in Team.objects.all()}
         categories = _categories()
+        load_knowledge(users)
         with scripted_time(clock):
             for script in sorted(SCRIPTS, key=lambda s: -s.age_days):
                 _play(

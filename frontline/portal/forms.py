@@ -53,3 +53,19 @@ class PublicCallbackForm(CallbackForm):
     @property
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+class HelpfulForm(forms.Form):
+    """ "Was this helpful?" under a help-centre article."""
+
+    helpful = forms.TypedChoiceField(
+        label=_("Was this helpful?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+    )
+    comment = forms.CharField(
+        label=_("Anything we should add or fix? (optional, only our staff read it)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import search, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.requests, name="requests"),
+    path("search/", search.results, name="search"),
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup_sent"),
     path("verify/", views.resend_verification, name="resend_verification"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("new/", views.choose_category, name="choose_category"),
@@ -17,5 +19,7 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/solved/", views.solved, name="solved"),
     path("tickets/<int:number>/not-solved/", views.not_solved, name="not_solved"),
+    path("answers/done/", views.answers_done, name="answers_done"),
+    path("answers/<str:token>/", views.answers, name="answers"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,12 +24,22 @@ from frontline.accounts.actions import (
     user_for_verification_token,
 )
 from frontline.accounts.actions import verify_email as verify_email_action
+from frontline.accounts.forms import MailedPasswordForm
 from frontline.lib.http import AuthedRequest
+from frontline.lib.ratelimit import over_hourly_limit
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
-from frontline.tickets.access import access_attachment, access_ticket_for_requester
+from frontline.tickets.access import (
+    LinkExpired,
+    access_attachment,
+    access_ticket_by_answers_token,
+    access_ticket_for_requester,
+    answers_token,
+    can_see_ticket,
+    requester_tickets,
+)
 from frontline.tickets.downloads import attachment_response
-from frontline.tickets.forms import ReplyForm, RequestForm
+from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
 from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
@@ -43,29 +57,56 @@ def _customer(request: AuthedRequest) -> None:
         raise Http404
 
 
+def _limited(request: HttpRequest, form: str) -> HttpResponse | None:
+    """The "too many tries" page when this address posted ``form`` too often this hour."""
+    limit = settings.FRONTLINE["ACCOUNT_FORMS_PER_HOUR"]
+    if request.method == "POST" and over_hourly_limit(request, form, limit):
+        return render(request, "rate_limited.html", status=429)
+    return None
+
+
 @login_not_required
 def signup(request: HttpRequest) -> HttpResponse:
+    """A new account. The answer is the same whether or not the address has one
+    (then its owner is mailed a link to set a password instead): sign-up does
+    not tell strangers who is a customer here."""
     if request.user.is_authenticated:
         return redirect("home")
+    if limited := _limited(request, "signup"):
+        return limited
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = register_customer(
+            register_customer(
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 password=form.cleaned_data["password"],
                 language=get_language() or "",
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error("password", exc)
+            form.add_error("password", exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("portal:requests")
+            request.session["signup_email"] = form.cleaned_data["email"]
+            return redirect("portal:signup_sent")
     return render(request, "portal/signup.html", {"form": form})
+
+
+@login_not_required
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    email = request.session.get("signup_email")
+    return render(request, "portal/signup_sent.html", {"email": email})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """ "Forgot your password?", limited per address and hour like sign-up (the
+    mails themselves are limited per recipient)."""
+
+    form_class = MailedPasswordForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if limited := _limited(request, "password-reset"):
+            return limited
+        return super().post(request, *args, **kwargs)
 
 
 @login_not_required
@@ -104,12 +145,9 @@ def requests(request: AuthedRequest) -> HttpResponse:
     _customer(request)
     user = request.user
     scope = request.GET.get("scope", "mine")
-    if scope == "org" and user.is_org_manager and user.organisation_id:
-        # The organisation's tickets (the manager's own among them): one index range.
-        qs = Ticket.objects.for_requester(user).filter(organisation_id=user.organisation_id)
-    else:
+    if not (scope == "org" and user.is_org_manager and user.organisation_id):
         scope = "mine"
-        qs = Ticket.objects.for_requester(user, with_organisation=False)
+    qs = requester_tickets(user, organisation=scope == "org")
     try:
         page = max(int(request.GET.get("page", "1")), 1)
     except ValueError:
@@ -178,15 +216,38 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
             "may_confirm": ticket.speaks_for_requester(request.user),
+            "answers_url": _answers_url(request, ticket),
             "error": forms.get("error"),
         },
         status=status,
     )
 
 
+def _answers_url(request: AuthedRequest, ticket: Ticket) -> str:
+    """The form for the answers a mail left open, for whoever speaks for the
+    requester (only a ticket waiting for the customer can lack them)."""
+    if (
+        ticket.status != Status.WAITING_CUSTOMER
+        or ticket.category_id is None
+        or not ticket.speaks_for_requester(request.user)
+        or not ticket.missing_answers()
+    ):
+        return ""
+    return reverse("portal:answers", args=[answers_token(ticket)])
+
+
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     _customer(request)
-    return _ticket_page(request, access_ticket_for_requester(request.user, number))
+    ticket = access_ticket_for_requester(request.user, number)
+    into = ticket.merged_into_id
+    if into is not None and can_see_ticket(request.user, Ticket(pk=into)):
+        messages.info(
+            request,
+            _("%(old)s was merged into this request: the conversation goes on here.")
+            % {"old": ticket.reference},
+        )
+        return redirect("portal:ticket", number=into)
+    return _ticket_page(request, ticket)
 
 
 @require_POST
@@ -261,23 +322,6 @@ def callback(request: AuthedRequest) -> HttpResponse:
     return render(request, "portal/callback.html", {"form": form}, status=status)
 
 
-def _over_rate_limit(request: HttpRequest) -> bool:
-    """Count this post against the sender's address; True past the hourly limit.
-
-    The address is ``REMOTE_ADDR``: behind a proxy, the proxy must set it from
-    the client's (e.g. uvicorn/gunicorn's forwarded-allow-ips), never from a header
-    the client writes.
-    """
-    key = f"public-callback:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        posts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        posts = 1
-    return posts > PUBLIC_CALLBACKS_PER_HOUR
-
-
 @login_not_required
 def public_callback(request: HttpRequest) -> HttpResponse:
     """ "Call me back" without an account: name, number, a good time and a reason.
@@ -285,7 +329,9 @@ def public_callback(request: HttpRequest) -> HttpResponse:
     Guarded by CSRF, a honeypot field and a per-address hourly limit. The
     visitor becomes a contact (found by address or number, or new).
     """
-    if request.method == "POST" and _over_rate_limit(request):
+    if request.method == "POST" and over_hourly_limit(
+        request, "public-callback", PUBLIC_CALLBACKS_PER_HOUR
+    ):
         return render(request, "portal/callback_limited.html", status=429)
     form = PublicCallbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -305,3 +351,48 @@ def public_callback(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def callback_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/callback_sent.html")
+
+
+@login_not_required
+def answers(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link of an acknowledgement: the questions the customer's mail
+    left open, answered without signing in. Good until answered or expired.
+    In the customer's language, as the mail that carried the link was."""
+    try:
+        ticket = access_ticket_by_answers_token(token)
+    except LinkExpired:
+        return render(request, "portal/answers.html", {"expired": True}, status=410)
+    with translation.override(ticket.requester.language or get_language()):
+        return _answers(request, ticket)
+
+
+def _answers(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    specs = ticket.missing_answers()
+    if not specs:
+        return render(request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410)
+    assert ticket.category is not None  # questions come from a category
+    form = CategoryFieldsForm(
+        request.POST or None, request.FILES or None, category=ticket.category, specs=specs
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.answer_missing_fields(ticket, values=form.field_values(), by=ticket.requester)
+        except actions.NothingMissing:
+            return render(
+                request, "portal/answers.html", {"ticket": ticket, "done": True}, status=410
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you: your answers are added to %(ref)s.") % {"ref": ticket.reference},
+            )
+            return redirect("portal:answers_done")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/answers.html", {"ticket": ticket, "form": form}, status=status)
+
+
+@login_not_required
+def answers_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/answers.html", {"thanks": True})

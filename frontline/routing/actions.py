@@ -318,15 +318,13 @@ def apply_service_plan(ticket_id: int) -> Ticket | None:
 
 def triage_and_assign(ticket_id: int) -> None:
     """What happens to every new ticket after it is stored: the priority from
-    impact and urgency, the service plan's minimum, the rules, the team's
-    assignment strategy, then the SLA deadlines (all before may set the priority)."""
+    impact and urgency, the service plan's minimum, the rules, then the team's
+    assignment strategy. (The SLA deadlines follow as the next reaction to the
+    new ticket, and again on every priority change these make.)"""
     apply_priority_matrix(ticket_id)
     apply_service_plan(ticket_id)
     apply_rules(ticket_id)
     assign_automatically(ticket_id)
-    from frontline.sla.actions import recompute_deadlines
-
-    recompute_deadlines(ticket_id)
 
 
 def contact_for_caller(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from frontline.accounts.models import STAFF_ROLES, Role, User
 from frontline.lib.business_hours import add_business_time, due_with_pauses
 from frontline.mail.outbound import notify
+from frontline.routing.actions import plan_for
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.events import record_event
 from frontline.tickets.models import (
@@ -44,8 +45,6 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     policies = list(SlaPolicy.objects.filter(is_active=True).select_related("calendar"))
     plan_id = None
     if any(p.plan_id for p in policies):
-        from frontline.routing.actions import plan_for
-
         plan = plan_for(ticket.organisation_id)
         plan_id = plan.pk if plan else None
     for policy in policies:

@@ -6,12 +6,31 @@ what the user may not see, so a stranger cannot even learn that it exists.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Organisation, Role, User
 
-from .models import Attachment, Message, Ticket, TicketQuerySet
+from .models import (
+    LINK_LABELS_FROM_TARGET,
+    UNDO_MERGE_WITHIN,
+    Attachment,
+    LinkKind,
+    Message,
+    MessageQuerySet,
+    Ticket,
+    TicketLink,
+    TicketParticipant,
+    TicketQuerySet,
+)
 
 
 def visible_tickets(user: User) -> TicketQuerySet:
@@ -21,6 +40,77 @@ def visible_tickets(user: User) -> TicketQuerySet:
     if user.is_staff_member:
         return Ticket.objects.for_agent(user)
     return Ticket.objects.for_requester(user)
+
+
+def sees_internal(user: User) -> bool:
+    """Whether ``user`` may see internal notes, call logs and their files: staff only."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff_member)
+
+
+def visible_messages(user: User, *, of: Iterable[int] | None = None) -> MessageQuerySet:
+    """Messages ``user`` may read: those of tickets they may see (among ticket ids
+    ``of``, if given), and for customers never an internal note or call log."""
+    messages = Message.objects.filter(ticket__in=_visible_among(user, of))
+    return messages if sees_internal(user) else messages.public()
+
+
+def visible_attachments(user: User, *, of: Iterable[int] | None = None) -> QuerySet[Attachment]:
+    """Files ``user`` may open: those of tickets they may see (among ticket ids
+    ``of``, if given), and for customers never a file of an internal note."""
+    files = Attachment.objects.filter(ticket__in=_visible_among(user, of))
+    return files if sees_internal(user) else files.filter(is_internal=False)
+
+
+def _visible_among(user: User, ids: Iterable[int] | None) -> TicketQuerySet:
+    # Narrowed to known ids the subquery stays small, even for a supervisor.
+    tickets = visible_tickets(user)
+    return tickets if ids is None else tickets.filter(pk__in=list(ids))
+
+
+def can_see_ticket(user: User, ticket: Ticket) -> bool:
+    """Whether ``user`` may see ``ticket`` (in the desk or on the portal); one
+    indexed query. For a yes/no question, where a 404 would be wrong (whom to
+    mail, where to send someone after a change)."""
+    return visible_tickets(user).filter(pk=ticket.pk).exists()
+
+
+def requester_tickets(user: User, *, organisation: bool) -> TicketQuerySet:
+    """The portal's list: the customer's own requests and those they take part
+    in, or with ``organisation`` (for a manager) their organisation's, the
+    manager's own among them (one index range)."""
+    if not user.is_authenticated or not user.is_active or user.is_staff_member:
+        return Ticket.objects.none()
+    if organisation and user.is_org_manager and user.organisation_id:
+        return Ticket.objects.for_requester(user).filter(organisation_id=user.organisation_id)
+    return Ticket.objects.for_requester(user, with_organisation=False)
+
+
+def may_write_by_mail(user: User, ticket: Ticket, *, via_token: bool = False) -> bool:
+    """Whether mail from ``user`` may add to ``ticket``: its requester, a
+    participant (copied on the ticket's mail, or added by an agent) or the
+    requester's organisation's verified manager; staff only through the ticket's
+    reply token and only on a ticket they may see, since a From header is easy
+    to forge."""
+    if user.is_staff_member:
+        return via_token and can_see_ticket(user, ticket)
+    if not user.is_active:
+        return False
+    if user.pk == ticket.requester_id:
+        return True
+    if TicketParticipant.objects.filter(ticket=ticket, user=user).exists():
+        return True
+    return bool(
+        user.is_org_manager
+        and user.organisation_id
+        and user.organisation_id == ticket.organisation_id
+        and user.email_verified_at
+    )
+
+
+def staff_who_may_see(ticket: Ticket, users: Iterable[User]) -> list[User]:
+    """Those of ``users`` who are active staff and may see ``ticket`` (whom a
+    note about it may be mailed to)."""
+    return [u for u in users if u.is_active and u.is_staff_member and can_see_ticket(u, ticket)]
 
 
 def access_ticket_for_requester(user: User, number: int) -> Ticket:
@@ -48,7 +138,7 @@ def access_message(user: User, message_id: int) -> Message:
     message = get_object_or_404(Message.objects.select_related("ticket"), pk=message_id)
     if not visible_tickets(user).filter(pk=message.ticket_id).exists():
         raise Http404
-    if message.is_internal and not user.is_staff_member:
+    if message.is_internal and not sees_internal(user):
         raise Http404
     return message
 
@@ -59,6 +149,132 @@ def access_attachment(user: User, attachment_id: int) -> Attachment:
     attachment = get_object_or_404(Attachment.objects.select_related("ticket"), pk=attachment_id)
     if not visible_tickets(user).filter(pk=attachment.ticket_id).exists():
         raise Http404
-    if attachment.is_internal and not user.is_staff_member:
+    if attachment.is_internal and not sees_internal(user):
         raise Http404
     return attachment
+
+
+class LinkExpired(Exception):
+    """A signed link that was genuine but is too old."""
+
+
+def _answers_signer(ticket: Ticket) -> signing.TimestampSigner:
+    # The ticket's own secret reply token in the salt: a link is good for one
+    # ticket only, and changing the token would retire its links.
+    return signing.TimestampSigner(salt=f"frontline.answers.{ticket.reply_token or ''}")
+
+
+def answers_token(ticket: Ticket) -> str:
+    """The signed token of the link that lets the requester answer the missing
+    questions of ``ticket`` without signing in (``<number>:<time>:<signature>``)."""
+    return _answers_signer(ticket).sign(str(ticket.pk))
+
+
+def access_ticket_by_answers_token(token: str) -> Ticket:
+    """The ticket a signed answers link is for; ``Http404`` for a forged or
+    mangled token, :class:`LinkExpired` for one older than ``ANSWERS_LINK_DAYS``.
+    The link proves only that its holder got the acknowledgement: it lets them
+    answer the questions, nothing else."""
+    number, _sep, _rest = token.partition(":")
+    if not number.isdigit():
+        raise Http404
+    ticket = Ticket.objects.select_related("requester", "category").filter(pk=int(number)).first()
+    if ticket is None:
+        raise Http404
+    days = settings.FRONTLINE["ANSWERS_LINK_DAYS"]
+    try:
+        value = _answers_signer(ticket).unsign(token, max_age=datetime.timedelta(days=days))
+    except signing.SignatureExpired:
+        raise LinkExpired from None
+    except signing.BadSignature:
+        raise Http404 from None
+    if value != str(ticket.pk):
+        raise Http404
+    return ticket
+
+
+@dataclass(frozen=True)
+class ShownLink:
+    """A link as one of its tickets shows it: how it reads from this side, and the other end."""
+
+    label: str
+    other: Ticket
+    kind: str
+    # For a merge link shown on the survivor: the merged ticket, while the
+    # merge can still be undone.
+    undoable: bool = False
+
+
+def visible_links(user: User, ticket: Ticket) -> list[ShownLink]:
+    """The links of ``ticket`` whose other end ``user`` may see (staff only: a
+    link may point to another customer's ticket). Two queries."""
+    if not user.is_authenticated or not user.is_staff_member:
+        return []
+    links = list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("created_at")[:100]
+    )
+    others = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    seen = {
+        t.pk: t
+        for t in visible_tickets(user)
+        .filter(pk__in=others)
+        .only("id", "subject", "status", "merged_into")
+    }
+    shown = []
+    for link in links:
+        kind = LinkKind(link.kind)
+        if link.source_id == ticket.pk:
+            other, label = link.target_id, kind.label
+        else:
+            other, label = link.source_id, LINK_LABELS_FROM_TARGET[kind]
+        undoable = (
+            kind == LinkKind.MERGED
+            and link.target_id == ticket.pk
+            and timezone.now() - link.created_at < UNDO_MERGE_WITHIN
+        )
+        if other in seen:
+            shown.append(ShownLink(str(label), seen[other], kind, undoable))
+    return shown
+
+
+# Contacts and organisations in the desk. Who may see a customer follows from
+# the tickets: supervisors and admins see every customer; an agent sees a
+# contact who asked or takes part in a ticket the agent may see, and an
+# organisation with such a ticket (or every customer, with the setting
+# AGENTS_SEE_ALL_CUSTOMERS). Customers never see these pages.
+
+
+def _sees_all_customers(user: User) -> bool:
+    return user.sees_all_tickets or settings.FRONTLINE["AGENTS_SEE_ALL_CUSTOMERS"]
+
+
+def access_contact_for_staff(user: User, contact_id: int) -> User:
+    """A customer's contact page for staff; ``Http404`` for customers, for
+    staff accounts and for a contact with no ticket the agent may see."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404
+    contact = get_object_or_404(
+        User.objects.select_related("organisation"), pk=contact_id, role=Role.CUSTOMER
+    )
+    if _sees_all_customers(user):
+        return contact
+    tickets = Ticket.objects.for_agent(user)
+    if tickets.filter(requester=contact).exists():
+        return contact
+    taking_part = TicketParticipant.objects.filter(user=contact).values("ticket_id")
+    if tickets.filter(pk__in=taking_part).exists():
+        return contact
+    raise Http404
+
+
+def access_organisation_for_staff(user: User, organisation_id: int) -> Organisation:
+    """An organisation's page for staff; ``Http404`` for customers and for an
+    organisation with no ticket the agent may see."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    if _sees_all_customers(user):
+        return organisation
+    if Ticket.objects.for_agent(user).filter(organisation=organisation).exists():
+        return organisation
+    raise Http404

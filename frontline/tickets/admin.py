@@ -5,10 +5,16 @@ from django.contrib import admin
 from .models import Category, FormField, Tag, Ticket, TicketEvent
 
 
-class FormFieldInline(admin.TabularInline):
+class FormFieldInline(admin.StackedInline):
     model = FormField
     extra = 1
-    fields = ("position", "key", "label", "field_type", "required", "help_text", "choices")
+    # Each text with its translations on one line, side by side.
+    fields = (
+        ("position", "key", "field_type", "required"),
+        ("label", "label_ru", "label_zh_hans"),
+        ("help_text", "help_text_ru", "help_text_zh_hans"),
+        ("choices", "choices_ru", "choices_zh_hans"),
+    )
     prepopulated_fields = {"key": ("label",)}
 
 
@@ -16,6 +22,12 @@ class FormFieldInline(admin.TabularInline):
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "default_team", "default_priority", "is_active", "position")
     list_editable = ("position", "is_active")
+    fields = (
+        ("name", "name_ru", "name_zh_hans"),
+        ("description", "description_ru", "description_zh_hans"),
+        ("default_team", "default_priority"),
+        ("is_active", "position"),
+    )
     inlines = [FormFieldInline]
 
 

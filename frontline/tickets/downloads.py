@@ -9,8 +9,8 @@ from .uploads import is_inline_type
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """The file with its sniffed type; shown inline only for harmless image and PDF
-    types, a download for everything else (never HTML or SVG in our origin)."""
+    """The file with its sniffed type; shown inline only for raster images, a
+    download for everything else (never HTML, SVG or PDF in our origin)."""
     inline = is_inline_type(attachment.content_type)
     response = FileResponse(
         attachment.file.open("rb"),

@@ -76,15 +76,15 @@ class SingleFileField(forms.FileField):
 
 def _form_field(spec: FormField) -> forms.Field:
     common: dict[str, Any] = {
-        "label": spec.label,
+        "label": spec.label_in(),
         "required": spec.required,
-        "help_text": spec.help_text,
+        "help_text": spec.help_text_in(),
     }
     match spec.field_type:
         case FieldType.LONG_TEXT:
             return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
         case FieldType.CHOICE:
-            choices = [("", "—")] + [(c, c) for c in spec.choice_list]
+            choices = [("", "—"), *spec.choice_labels()]
             return forms.ChoiceField(choices=choices, **common)
         case FieldType.NUMBER:
             return forms.DecimalField(max_digits=20, decimal_places=6, **common)
@@ -106,17 +106,23 @@ class CategoryFieldsForm(forms.Form):
     """The questions of a category's form, as form fields prefixed ``f_``.
 
     With ``include_files=False`` file questions are left out (answers are edited
-    in the desk; files are added as attachments there).
+    in the desk; files are added as attachments there). ``specs``: only these
+    questions (the ones a ticket opened by mail left unanswered).
     """
 
     def __init__(
-        self, *args: Any, category: Category, include_files: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        category: Category,
+        include_files: bool = True,
+        specs: list[FormField] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.category = category
         self.specs = [
             spec
-            for spec in category.fields.all()
+            for spec in (category.fields.all() if specs is None else specs)
             if include_files or spec.field_type != FieldType.FILE
         ]
         for spec in self.specs:
@@ -142,8 +148,11 @@ class RequestForm(CategoryFieldsForm):
         self.order_fields(["subject", "body", *(f"f_{s.key}" for s in self.specs)])
 
 
-def normalise_field_values(specs: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
-    """JSON-ready values for the ticket; refuses a missing required answer.
+def normalise_field_values(
+    specs: list[FormField], values: dict[str, Any], *, allow_missing: bool = False
+) -> dict[str, Any]:
+    """JSON-ready values for the ticket; refuses a missing required answer unless
+    ``allow_missing`` (mail: the answers are asked of the customer afterwards).
 
     Files are left as they are: the action stores them and keeps a reference.
     """
@@ -156,8 +165,8 @@ def normalise_field_values(specs: list[FormField], values: dict[str, Any]) -> di
             if spec.field_type == FieldType.CHECKBOX
             else (value in (None, "", []))
         )
-        if spec.required and empty:
-            errors[spec.key] = _("“%(label)s” is required.") % {"label": spec.label}
+        if spec.required and empty and not allow_missing:
+            errors[spec.key] = _("“%(label)s” is required.") % {"label": spec.label_in()}
             continue
         if empty:
             continue

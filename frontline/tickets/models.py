@@ -6,13 +6,16 @@ here hold data, facts about one object, and the reusable queries.
 
 from __future__ import annotations
 
+import datetime
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
@@ -74,11 +77,32 @@ class Tag(models.Model):
         return self.name
 
 
+def translated(obj: models.Model, field: str, language: str | None = None) -> str:
+    """``obj.<field>`` in ``language`` (the active one if not given): its
+    per-language column (``name_ru``, ``label_zh_hans``) if filled in, else the
+    field itself (English, the canonical text)."""
+    code = (language or get_language() or "").lower().replace("-", "_")
+    if code and code != "en":
+        value = getattr(obj, f"{field}_{code}", "")
+        if value:
+            return str(value)
+    return str(getattr(obj, field))
+
+
 class Category(models.Model):
-    """What a request is about. Carries the form the portal shows for it."""
+    """What a request is about. Carries the form the portal shows for it.
+
+    Name and description in each language of the site: the plain field is
+    English (and what events and rules name); ``*_ru`` and ``*_zh_hans`` are
+    shown to people who read those (``display_name``), if filled in.
+    """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100, blank=True)
+    name_zh_hans = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_zh_hans = models.TextField(_("description (Chinese)"), blank=True)
     default_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -95,6 +119,14 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return translated(self, "name")
+
+    @property
+    def display_description(self) -> str:
+        return translated(self, "description")
 
 
 class FieldType(models.TextChoices):
@@ -115,12 +147,26 @@ class FormField(models.Model):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="fields")
     key = models.SlugField(_("key"), max_length=50)
     label = models.CharField(_("label"), max_length=200)
+    label_ru = models.CharField(_("label (Russian)"), max_length=200, blank=True)
+    label_zh_hans = models.CharField(_("label (Chinese)"), max_length=200, blank=True)
     field_type = models.CharField(
         _("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT
     )
     required = models.BooleanField(_("required"), default=False)
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    help_text_ru = models.CharField(_("help text (Russian)"), max_length=300, blank=True)
+    help_text_zh_hans = models.CharField(_("help text (Chinese)"), max_length=300, blank=True)
     choices = models.TextField(_("choices"), blank=True, help_text=_("One choice per line."))
+    choices_ru = models.TextField(
+        _("choices (Russian)"),
+        blank=True,
+        help_text=_("The same choices in the same order, one per line."),
+    )
+    choices_zh_hans = models.TextField(
+        _("choices (Chinese)"),
+        blank=True,
+        help_text=_("The same choices in the same order, one per line."),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -135,6 +181,23 @@ class FormField(models.Model):
     @property
     def choice_list(self) -> list[str]:
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def label_in(self, language: str | None = None) -> str:
+        return translated(self, "label", language)
+
+    def help_text_in(self, language: str | None = None) -> str:
+        return translated(self, "help_text", language)
+
+    def choice_labels(self, language: str | None = None) -> list[tuple[str, str]]:
+        """(value, label) for each choice: the value is the English line, kept
+        in the answer whatever the language; the label is the same line of
+        the language's list, if that list has as many lines."""
+        values = self.choice_list
+        shown = [line.strip() for line in translated(self, "choices", language).splitlines()]
+        shown = [line for line in shown if line]
+        if len(shown) != len(values):
+            shown = values
+        return list(zip(values, shown, strict=True))
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
@@ -246,6 +309,11 @@ class Ticket(models.Model):
     # Due while a customer message waits for a public answer from staff.
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     sla_next_breached_at = models.DateTimeField(null=True, blank=True)
+    # Set when the ticket was merged into another (``merge_tickets``): its
+    # messages, people and events live there now, and its pages redirect.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets"
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -304,6 +372,20 @@ class Ticket(models.Model):
             and user.organisation_id == self.organisation_id
         )
 
+    def missing_answers(self, specs: Iterable[FormField] | None = None) -> list[FormField]:
+        """The required questions of the ticket's form that have no answer (a
+        ticket opened by mail: they are asked of the customer by a signed link).
+        ``specs``: the category's questions, if the caller has them already."""
+        if self.category_id is None:
+            return []
+        if specs is None:
+            specs = FormField.objects.filter(category_id=self.category_id, required=True)
+        return [
+            spec
+            for spec in specs
+            if spec.required and self.fields.get(spec.key) in (None, "", [], False)
+        ]
+
     def requester_may_reopen(self, now=None) -> bool:
         if self.status == Status.RESOLVED:
             return True
@@ -321,6 +403,7 @@ PARTICIPATION_IDS_INLINE = 500
 class ParticipantSource(models.TextChoices):
     EMAIL = "email", _("Copied on an email")
     DESK = "desk", _("Added by an agent")
+    MERGE = "merge", _("Came with a merged ticket")
 
 
 class TicketParticipant(models.Model):
@@ -464,6 +547,12 @@ class EventKind(models.TextChoices):
     MAIL_FAILED = "mail_failed", _("Mail could not be sent")
     PARTICIPANT_ADDED = "participant_added", _("Participant added")
     PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
+    REQUESTER = "requester", _("Requester changed")
+    MERGED = "merged", _("Another ticket merged into this one")
+    MERGED_INTO = "merged_into", _("Merged into another ticket")
+    LINKED = "linked", _("Linked to another ticket")
+    UNLINKED = "unlinked", _("Link to another ticket removed")
+    UNMERGED = "unmerged", _("Merge undone")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.
@@ -474,6 +563,9 @@ PUBLIC_EVENT_KINDS = (
     EventKind.ASSIGNEE,
     EventKind.CONFIRMED,
     EventKind.REOPENED,
+    EventKind.MERGED,
+    EventKind.MERGED_INTO,
+    EventKind.UNMERGED,
 )
 
 
@@ -494,3 +586,58 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.ticket_id}"
+
+
+class LinkKind(models.TextChoices):
+    """How one ticket stands to another. Read as "source <kind> target"."""
+
+    RELATED = "related", _("related to")
+    DUPLICATE = "duplicate", _("duplicate of")
+    CHILD = "child", _("child of")
+    # Written by merge_tickets only: the merged ticket points at its survivor.
+    MERGED = "merged", _("merged into")
+
+
+# How a link reads from its target's side ("#7 duplicate of #5": #5 is duplicated by #7).
+LINK_LABELS_FROM_TARGET = {
+    LinkKind.RELATED: _("related to"),
+    LinkKind.DUPLICATE: _("duplicated by"),
+    LinkKind.CHILD: _("parent of"),
+    LinkKind.MERGED: _("merged from"),
+}
+
+
+# How long a merge can be undone: long enough to notice a mistake, short
+# enough that little has happened on the survivor since.
+UNDO_MERGE_WITHIN = datetime.timedelta(days=1)
+
+
+class TicketLink(models.Model):
+    """A typed link between two tickets, shown on both (``link_tickets``).
+
+    One row per pair and direction; ``unlink_tickets`` removes it. Who may see
+    the other end is decided by ``tickets/access.py`` when it is shown.
+    """
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=LinkKind.choices, default=LinkKind.RELATED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="link_unique_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="link_not_to_itself"
+            ),
+        ]
+        # The other direction: links that point at a ticket (the source's is the
+        # unique constraint's index).
+        indexes = [models.Index(fields=["target", "source"], name="link_target")]
+
+    def __str__(self) -> str:
+        return f"#{self.source_id} {self.get_kind_display()} #{self.target_id}"

@@ -16,6 +16,7 @@ from .models import (
     PUBLIC_EVENT_KINDS,
     Attachment,
     EventKind,
+    LinkKind,
     Message,
     Priority,
     Status,
@@ -82,6 +83,30 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("%(name)s now takes part") % {"name": d.get("name", "")}
         case EventKind.PARTICIPANT_REMOVED:
             return _("%(name)s no longer takes part") % {"name": d.get("name", "")}
+        case EventKind.REQUESTER:
+            return _("Requester: %(old)s → %(new)s") % {
+                "old": d.get("old", ""),
+                "new": d.get("new", ""),
+            }
+        case EventKind.MERGED:
+            return _("Request #%(number)s was merged into this one") % {"number": d.get("merged")}
+        case EventKind.MERGED_INTO:
+            return _("Merged into request #%(number)s") % {"number": d.get("into")}
+        case EventKind.LINKED:
+            kind = LinkKind(d.get("link", LinkKind.RELATED))
+            if d.get("side") == "target":
+                return _("#%(number)s linked as %(kind)s this ticket") % {
+                    "number": d.get("other"),
+                    "kind": kind.label,
+                }
+            return _("Linked as %(kind)s #%(number)s") % {
+                "kind": kind.label,
+                "number": d.get("other"),
+            }
+        case EventKind.UNMERGED:
+            return _("Merge with #%(number)s undone") % {"number": d.get("other")}
+        case EventKind.UNLINKED:
+            return _("Link to #%(number)s removed") % {"number": d.get("other")}
     return event.get_kind_display()
 
 
@@ -128,12 +153,25 @@ def form_answers(ticket: Ticket) -> list[tuple[str, Any, bool]]:
     if not ticket.fields:
         return []
     specs = list(ticket.category.fields.all()) if ticket.category else []
-    labels = {spec.key: spec.label for spec in specs}
+    labels = {spec.key: spec.label_in() for spec in specs}
+    # A choice answer is kept in English; shown in the reader's language.
+    choices = {spec.key: dict(spec.choice_labels()) for spec in specs if spec.choice_list}
     keys = [s.key for s in specs if s.key in ticket.fields]
     keys += [k for k in ticket.fields if k not in labels]
     return [
-        (labels.get(key, key), ticket.fields[key], _is_file(ticket.fields[key])) for key in keys
+        (
+            labels.get(key, key),
+            _shown(ticket.fields[key], choices.get(key)),
+            _is_file(ticket.fields[key]),
+        )
+        for key in keys
     ]
+
+
+def _shown(value: Any, choices: dict[str, str] | None) -> Any:
+    if choices and isinstance(value, str):
+        return choices.get(value, value)
+    return value
 
 
 def _is_file(value: Any) -> bool:

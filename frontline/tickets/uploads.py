@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-# Types a browser may show inline. Everything else, SVG and HTML above all, is
-# served as a download so it can never run script in our origin.
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+# Types a browser may show inline: raster images only. Everything else is served
+# as a download so it can never run script in our origin: SVG and HTML above all,
+# and PDF too (a browser's PDF viewer runs the document's JavaScript and forms).
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 class UploadLike(Protocol):

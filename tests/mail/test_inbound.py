@@ -228,6 +228,10 @@ def test_signing_up_with_someone_elses_address_does_not_catch_their_mail(client,
         {"name": "Mallory", "email": "victim@corp.test", "password": "a-long-passphrase-42"},
     )
     assert r.status_code == 302
+    signed_in = client.post(
+        "/login/", {"username": "victim@corp.test", "password": "a-long-passphrase-42"}
+    )
+    assert signed_in.status_code == 302
     inbound = receive(mail(sender="Victim <victim@corp.test>", body="my password is hunter2"))
     ticket = inbound.inbound.ticket
     mallory = User.objects.get(username="victim@corp.test")

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from frontline.lib.email_html import split_quoted_text
 from frontline.mail import parse as parse_module
 from frontline.mail.parse import (
     AutoInfo,
@@ -30,7 +31,6 @@ from frontline.mail.parse import (
     MailRejected,
     ParsedEmail,
     parse,
-    split_quoted,
 )
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -52,7 +52,7 @@ class Expected:
     from_name: str = ""
     attachments: tuple[tuple[str, str, bool], ...] = ()  # filename, content type, inline
     flags: frozenset[str] = frozenset()  # of auto_submitted, bulk, bounce
-    new_text: str | None = None  # split_quoted(text)[0] when it differs from text
+    new_text: str | None = None  # split_quoted_text(text)[0] when it differs from text
     rejected: str | None = None
 
 
@@ -202,7 +202,7 @@ EXPECTED: dict[str, Expected] = {
         "Hello Bcc: victim@example.com[31m txt.exe",
         "Body with a NUL  and an escape [0m.",
         "evil@evil.test",
-        "Evil Bcc: victim@example.com",
+        "",  # a display name holding another address is dropped (forged-sender shape)
     ),
     "html_meta_charset.eml": Expected("Meta charset", "Привет из HTML", "meta@example.ru"),
     "html_only_malicious.eml": Expected(
@@ -404,7 +404,7 @@ def test_corpus_message_parses_exactly_as_expected(name):
     assert flags == expected.flags
     assert parsed.auto.is_automatic == bool(expected.flags)
     new_text = expected.new_text if expected.new_text is not None else expected.text
-    assert split_quoted(parsed.text)[0] == new_text
+    assert split_quoted_text(parsed.text)[0] == new_text
     assert_well_formed(parsed)
 
 
@@ -485,7 +485,8 @@ def test_hostile_html_is_sanitised_and_remote_images_are_not_fetched():
         assert forbidden not in html.lower()
     assert 'data-remote-src="https://evil.test/pixel.gif?id=42"' in html
     assert 'data-remote-src="https://cdn.evil.test/logo.png"' in html
-    assert '<a href="https://evil.test/pay" rel="noopener noreferrer">pay now</a>' in html
+    link = '<a target="_blank" href="https://evil.test/pay" rel="noopener noreferrer">pay now</a>'
+    assert link in html
     assert '<div style="color:red">' in html
 
 
@@ -511,7 +512,7 @@ def test_html_only_reply_becomes_text_with_quoted_lines():
     )
     parsed = parse(raw)
     assert parsed.text == "Fine now.\nOn Mon, Support wrote:\n\n> Does it work?\n>\n> Support"
-    assert split_quoted(parsed.text) == (
+    assert split_quoted_text(parsed.text) == (
         "Fine now.",
         "On Mon, Support wrote:\n\n> Does it work?\n>\n> Support",
     )
@@ -649,62 +650,6 @@ def test_undecodable_bytes_fall_back_without_raising():
     parsed = parse(message("Content-Type: text/plain; charset=utf-8", body=bytes(range(128, 256))))
     assert parsed.text
     assert_well_formed(parsed)
-
-
-# --- quoted history ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Just a message.", ("Just a message.", "")),
-        (
-            "Thanks!\n\nOn Mon, 1 Jan 2024 at 10:00, Alice <a@x.test> wrote:\n> Hi\n> there\n",
-            ("Thanks!", "On Mon, 1 Jan 2024 at 10:00, Alice <a@x.test> wrote:\n> Hi\n> there"),
-        ),
-        (
-            "Answer one.\n> question two\nAnswer two.\n",  # interleaved: nothing to fold
-            ("Answer one.\n> question two\nAnswer two.\n", ""),
-        ),
-        ("> only a quote\n> nothing new", ("> only a quote\n> nothing new", "")),
-        (
-            "Ок.\n\nпн, 15 янв. 2024 г. в 10:00, Support <s@x.test>:\n> Вопрос?",
-            ("Ок.", "пн, 15 янв. 2024 г. в 10:00, Support <s@x.test>:\n> Вопрос?"),
-        ),
-        (
-            "Ок.\n\nИван пишет:\n> Вопрос?",
-            ("Ок.", "Иван пишет:\n> Вопрос?"),
-        ),
-        (
-            "好。\n\n张三 写道：\n> 问题？",
-            ("好。", "张三 写道：\n> 问题？"),
-        ),
-        (
-            "收到。\n\n发件人: 张三 <z@x.test>\n发送时间: 2024年1月15日 10:00\n收件人: support\n"
-            "主题: 打印机\n\n打印机坏了。",
-            (
-                "收到。",
-                "发件人: 张三 <z@x.test>\n发送时间: 2024年1月15日 10:00\n收件人: support\n"
-                "主题: 打印机\n\n打印机坏了。",
-            ),
-        ),
-        (
-            "Done.\n\n-----Original Message-----\nFrom: a\nhello",
-            ("Done.", "-----Original Message-----\nFrom: a\nhello"),
-        ),
-        ("Regards\n--\nBob", ("Regards", "--\nBob")),
-        (
-            "Please see below:\n\nitems follow\n> a",  # a colon alone is no attribution
-            ("Please see below:\n\nitems follow", "> a"),
-        ),
-        (
-            "From: the start of my own text\nI mean it.",  # no Outlook block around it
-            ("From: the start of my own text\nI mean it.", ""),
-        ),
-    ],
-)
-def test_split_quoted_separates_new_text_from_history(text, expected):
-    assert split_quoted(text) == expected
 
 
 # --- limits --------------------------------------------------------------------------

@@ -13,6 +13,40 @@
       input.addEventListener("change", () => setMode(input));
       if (input.checked) setMode(input);
     });
+    // A template goes in at the cursor (or after the text, if the box was never
+    // touched), never over what the agent typed; Ctrl+Z or "Undo" takes it out.
+    const picker = composer.querySelector("select[data-template-url]");
+    const templateStatus = document.getElementById("template-status");
+    let touched = false;
+    let before = null;
+    body.addEventListener("focus", () => { touched = true; });
+    if (picker) {
+      picker.addEventListener("change", async () => {
+        if (!picker.value) return;
+        const response = await fetch(picker.dataset.templateUrl + "?template=" + encodeURIComponent(picker.value));
+        picker.value = "";
+        if (!response.ok) return;
+        let text = await response.text();
+        before = { value: body.value, start: body.selectionStart, end: body.selectionEnd };
+        if (!touched) {
+          if (body.value.trim()) text = "\n\n" + text;
+          body.setSelectionRange(body.value.length, body.value.length);
+        }
+        body.focus();
+        if (!document.execCommand("insertText", false, text)) {
+          body.setRangeText(text, body.selectionStart, body.selectionEnd, "end");
+        }
+        templateStatus.hidden = false;
+      });
+      templateStatus.querySelector("button").addEventListener("click", () => {
+        if (before === null) return;
+        body.value = before.value;
+        body.setSelectionRange(before.start, before.end);
+        body.focus();
+        before = null;
+        templateStatus.hidden = true;
+      });
+    }
     let typingTimer = null;
     body.addEventListener("input", () => {
       window.frontlineTyping = true;
@@ -33,6 +67,13 @@
       if (event.key === "n") { event.preventDefault(); choose("note"); }
     });
   }
+  // Presence pings say whether this agent is typing (instead of hx-vals="js:...",
+  // which needs eval and so the CSP's 'unsafe-eval').
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (event.detail.elt.hasAttribute("data-typing-presence")) {
+      event.detail.parameters.typing = window.frontlineTyping ? "1" : "0";
+    }
+  });
   // Queue: select all, and j/k/x/Enter to move, select and open.
   const checkAll = document.querySelector("[data-check-all]");
   if (checkAll) {

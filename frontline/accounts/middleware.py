@@ -1,0 +1,147 @@
+"""Request hooks that protect signed-in people: pages that hold their data are
+never kept in a cache, and a staff session left alone ends by itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import ngettext
+
+# Where a staff session keeps the time of its last request that a person made.
+LAST_ACTIVE = "frontline_last_active"
+# Seconds between two writes of LAST_ACTIVE: not one session write per click.
+ACTIVE_RESOLUTION = 60
+
+
+def signed_in_pages_not_stored(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """``Cache-Control: private, no-store`` on every response to a signed-in
+    person: the back button on a shared computer, or a proxy, must not show a
+    ticket after sign-out."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return middleware
+
+
+def not_activity[V: Callable[..., Any]](view: V) -> V:
+    """Mark a view that pages call by themselves (polling): it does not count as the
+    person being there, so an open tab does not keep a staff session alive."""
+    view.not_activity = True  # type: ignore[attr-defined]
+    return view
+
+
+# Whether the person had a second factor when this session signed in: read once
+# there, not on every request (the hot pages keep their query counts).
+HAS_SECOND_FACTOR = "frontline_has_second_factor"
+
+
+def note_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """At sign-in: it counts as activity, and whether a second factor is due is
+    looked up now, in the session save that signing in does anyway."""
+    from .second_factor import has_second_factor
+
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_ACTIVE] = time.time()
+        request.session[HAS_SECOND_FACTOR] = has_second_factor(user)
+
+
+class StaffIdleTimeoutMiddleware:
+    """Signs staff out after ``STAFF_IDLE_HOURS`` without a request of their own.
+
+    Staff sessions hold every customer's data; customers' sessions keep Django's
+    lifetime. Runs after the login check, so the sign-in page is what follows.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or not (user.is_staff_member or user.is_staff):
+            return None
+        now = time.time()
+        hours = settings.FRONTLINE["STAFF_IDLE_HOURS"]
+        last = request.session.get(LAST_ACTIVE)
+        if last is not None and now - last > hours * 3600:
+            logout(request)
+            messages.info(
+                request,
+                ngettext(
+                    "You were signed out after %(hours)s hour without activity.",
+                    "You were signed out after %(hours)s hours without activity.",
+                    int(hours),
+                )
+                % {"hours": f"{hours:g}"},
+            )
+            response = redirect_to_login(request.get_full_path())
+            if request.headers.get("HX-Request"):
+                # htmx would swap the sign-in page into a fragment: load it whole.
+                response["HX-Redirect"] = response["Location"]
+            return response
+        if getattr(view, "not_activity", False):
+            return None
+        if last is None or now - last > ACTIVE_RESOLUTION:
+            request.session[LAST_ACTIVE] = now
+        return None
+
+
+def second_factor_exempt(view: Any) -> Any:
+    """Mark a view a signed-in person reaches before their second factor (the
+    code form, setting up an app, signing out)."""
+    view.second_factor_exempt = True
+    return view
+
+
+class SecondFactorMiddleware:
+    """Someone signed in with a password but not yet with their second factor
+    sees only the code form (or, if they must have one and have none, the page
+    that sets one up)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        from .second_factor import has_second_factor, staff_must_use_second_factor
+
+        user: Any = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        exempt = getattr(view, "second_factor_exempt", False)
+        if exempt or getattr(view, "login_required", True) is False:
+            return None
+        if HAS_SECOND_FACTOR not in request.session:  # a session from before this check
+            request.session[HAS_SECOND_FACTOR] = has_second_factor(user)
+        has_one = request.session[HAS_SECOND_FACTOR]
+        if not has_one and not staff_must_use_second_factor(user):
+            return None
+        target = "second_factor_verify" if has_one else "second_factor"
+        response = redirect_to_login(request.get_full_path(), reverse(target))
+        if request.headers.get("HX-Request"):
+            response["HX-Redirect"] = response["Location"]
+        return response

@@ -1,0 +1,132 @@
+"""Desk pages about customers: a contact and an organisation, with their
+tickets (paged, newest activity first), details, and staff notes about them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from frontline.accounts.actions import add_customer_note
+from frontline.accounts.models import Organisation, User
+from frontline.lib.http import AuthedRequest
+from frontline.tickets.access import (
+    access_contact_for_staff,
+    access_organisation_for_staff,
+    visible_tickets,
+)
+from frontline.tickets.models import TicketQuerySet
+from frontline.tickets.queues import page_of
+
+from .views import staff_required
+
+# Members of an organisation listed on its page (the rest are reached by search).
+MEMBERS_SHOWN = 50
+NOTES_SHOWN = 50
+
+
+class CustomerNoteForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Note about this customer (staff only)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
+
+
+def _history(request: AuthedRequest, tickets: TicketQuerySet) -> dict[str, Any]:
+    """One page of tickets, newest activity first, and the paging state."""
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    state = request.GET.get("state", "")
+    if state == "open":
+        tickets = tickets.open()
+    elif state == "closed":
+        tickets = tickets.filter(is_open=False)
+    rows, has_next = page_of(tickets.order_by("-updated_at", "-id"), page)
+    return {"tickets": rows, "page": page, "has_next": has_next, "state": state}
+
+
+@staff_required
+def contact(request: AuthedRequest, contact_id: int) -> HttpResponse:
+    return _contact_page(request, access_contact_for_staff(request.user, contact_id))
+
+
+def _contact_page(
+    request: AuthedRequest, person: User, note_form: CustomerNoteForm | None = None
+) -> HttpResponse:
+    context = {
+        "person": person,
+        "notes": person.customer_notes.select_related("author")[:NOTES_SHOWN],
+        "note_form": note_form or CustomerNoteForm(),
+        **_history(request, visible_tickets(request.user).filter(requester=person)),
+    }
+    return render(
+        request, "desk/contact.html", context, status=400 if note_form is not None else 200
+    )
+
+
+@staff_required
+def organisation(request: AuthedRequest, organisation_id: int) -> HttpResponse:
+    return _organisation_page(request, access_organisation_for_staff(request.user, organisation_id))
+
+
+def _organisation_page(
+    request: AuthedRequest, org: Organisation, note_form: CustomerNoteForm | None = None
+) -> HttpResponse:
+    context = {
+        "organisation": org,
+        "members": User.objects.filter(organisation=org, is_active=True)
+        .order_by("first_name", "last_name", "pk")
+        .only("id", "first_name", "last_name", "email", "username", "is_org_manager")[
+            :MEMBERS_SHOWN
+        ],
+        "notes": org.staff_notes.select_related("author")[:NOTES_SHOWN],
+        "note_form": note_form or CustomerNoteForm(),
+        **_history(request, visible_tickets(request.user).filter(organisation=org)),
+    }
+    return render(
+        request, "desk/organisation.html", context, status=400 if note_form is not None else 200
+    )
+
+
+def _note(request: AuthedRequest, about: User | Organisation) -> CustomerNoteForm | None:
+    """Add the posted note; the form back if it was refused."""
+    form = CustomerNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            add_customer_note(about, body=form.cleaned_data["body"], by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The note is saved."))
+            return None
+    return form
+
+
+@staff_required
+@require_POST
+def contact_note(request: AuthedRequest, contact_id: int) -> HttpResponse:
+    person = access_contact_for_staff(request.user, contact_id)
+    form = _note(request, person)
+    if form is not None:
+        return _contact_page(request, person, note_form=form)
+    return redirect("desk:contact", contact_id=person.pk)
+
+
+@staff_required
+@require_POST
+def organisation_note(request: AuthedRequest, organisation_id: int) -> HttpResponse:
+    org = access_organisation_for_staff(request.user, organisation_id)
+    form = _note(request, org)
+    if form is not None:
+        return _organisation_page(request, org, note_form=form)
+    return redirect("desk:organisation", organisation_id=org.pk)

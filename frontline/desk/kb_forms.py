@@ -1,0 +1,77 @@
+"""Forms of the knowledge base in the desk. They validate; knowledge actions do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from frontline.accounts.models import User
+from frontline.knowledge.models import (
+    ArticleCategory,
+    ArticleStatus,
+    Visibility,
+    language_choices,
+)
+
+
+def _categories() -> Any:
+    return ArticleCategory.objects.select_related("parent").order_by(
+        "parent__position", "parent__name", "position", "name"
+    )
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    category = forms.ModelChoiceField(_categories(), label=_("Category"))
+    language = forms.ChoiceField(label=_("Language"), choices=language_choices)
+    visibility = forms.ChoiceField(
+        label=_("Who may read it"),
+        choices=Visibility.choices,
+        initial=Visibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )
+    owner = forms.ModelChoiceField(
+        User.objects.agents().order_by("first_name", "last_name"),
+        label=_("Owner"),
+        required=False,
+        empty_label=_("Me"),
+        help_text=_("Keeps the article right and reviews it when it is due."),
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text=_("Markdown: # heading, **bold**, *italic*, - lists, [link](https://…)."),
+    )
+    note = forms.CharField(label=_("What changed (optional)"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            # A translation family is kept by language; an article keeps its own.
+            del self.fields["language"]
+        else:
+            del self.fields["note"]
+
+
+class ArticleFilterForm(forms.Form):
+    q = forms.CharField(label=_("Title contains"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *ArticleStatus.choices], required=False
+    )
+    visibility = forms.ChoiceField(
+        label=_("Visibility"),
+        choices=[("", _("Public and internal")), *Visibility.choices],
+        required=False,
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=lambda: [("", _("Any language")), *language_choices()],
+        required=False,
+    )
+    category = forms.ModelChoiceField(
+        _categories(), label=_("Category"), required=False, empty_label=_("Any category")
+    )

@@ -1,0 +1,57 @@
+"""The one place that decides who may read or edit a knowledge-base article.
+
+Public articles are for anyone, signed in or not; internal ones for staff only;
+drafts only for staff, in the desk. Every view, suggestion and search result
+gets its articles through these functions, and each ``access_*`` raises
+``Http404`` for what the user may not see, so a stranger cannot even learn that
+an internal article exists.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from frontline.accounts.models import User
+
+from .models import Article, ArticleQuerySet
+
+Visitor = User | AnonymousUser
+
+
+def _is_staff(user: Visitor) -> bool:
+    return isinstance(user, User) and user.is_active and user.is_staff_member
+
+
+def public_articles() -> ArticleQuerySet:
+    """Published public articles: what anyone may read, and all a customer ever sees."""
+    return Article.objects.published().public()
+
+
+def readable_articles(user: Visitor) -> ArticleQuerySet:
+    """Published articles ``user`` may read: staff all of them, everyone else the public ones."""
+    if _is_staff(user):
+        return Article.objects.published()
+    return public_articles()
+
+
+def access_article(user: Visitor, pk: int) -> Article:
+    """A published article as a reader sees it (the help centre)."""
+    return get_object_or_404(readable_articles(user).select_related("category__parent"), pk=pk)
+
+
+def editable_articles(user: Visitor) -> ArticleQuerySet:
+    """Every article, drafts included, for staff; nothing for anyone else."""
+    if not _is_staff(user):
+        return Article.objects.none()
+    return Article.objects.all()
+
+
+def access_article_for_editing(user: Visitor, pk: int) -> Article:
+    """An article as staff see it in the desk, draft or published, public or internal."""
+    if not _is_staff(user):
+        raise Http404
+    return get_object_or_404(
+        Article.objects.select_related("category__parent", "owner", "translation_of"), pk=pk
+    )

@@ -1,0 +1,34 @@
+"""The portal's search: the customer's own requests (their organisation's for a
+manager), never an internal note, another customer's ticket, or a snippet of either."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+
+from frontline.lib.http import AuthedRequest
+from frontline.search.selectors import search, ticket_number
+from frontline.tickets.access import access_ticket_for_requester
+from frontline.tickets.queues import COUNT_CAP
+
+
+def results(request: AuthedRequest) -> HttpResponse:
+    if request.user.is_staff_member:
+        raise Http404  # staff search in the desk
+    text = request.GET.get("q", "").strip()[:500]
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    number = ticket_number(text)
+    if number is not None:
+        try:
+            return redirect("portal:ticket", access_ticket_for_requester(request.user, number).pk)
+        except Http404:
+            pass  # not theirs: search for the number as a word
+    found = search(request.user, text, kind="tickets", page=page) if text else None
+    return render(
+        request,
+        "portal/search.html",
+        {"search_text": text, "results": found, "count_cap": COUNT_CAP},
+    )

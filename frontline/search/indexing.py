@@ -1,0 +1,159 @@
+"""Writing the index: each row is rebuilt whole from the database, so writing it
+again is harmless (reactions may run twice, a rebuild may overlap them)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import phonenumbers
+from django.db import connection, transaction
+
+from frontline.accounts.models import Organisation, User
+from frontline.tickets.models import INTERNAL_KINDS, Attachment, Message, Ticket
+
+from .models import ContactIndex, IndexRow, OrganisationIndex, TicketIndex
+from .text import index_text
+
+# A pasted log can be megabytes; the words that matter are near the top.
+MESSAGE_CHARS = 100_000
+BATCH = 500
+
+Row = tuple[int, str, str, str]  # rowid, title, public_text, internal_text
+
+
+def index_tickets(ids: Iterable[int]) -> int:
+    """Index these tickets as they are now; rows of tickets gone are removed.
+    Returns how many were indexed."""
+    ids = list(ids)
+    public: dict[int, list[str]] = defaultdict(list)
+    internal: dict[int, list[str]] = defaultdict(list)
+    tickets = Ticket.objects.filter(pk__in=ids).select_related("requester", "organisation")
+    for ticket in tickets:
+        requester = ticket.requester
+        public[ticket.pk] += [requester.display_name, requester.email]
+        if ticket.organisation:
+            public[ticket.pk].append(ticket.organisation.name)
+        public[ticket.pk] += form_answer_words(ticket.fields)
+        internal[ticket.pk].append(ticket.handoff_note)
+    messages = Message.objects.filter(ticket_id__in=ids).values_list("ticket_id", "kind", "body")
+    for ticket_id, kind, body in messages.iterator(chunk_size=2000):
+        (internal if kind in INTERNAL_KINDS else public)[ticket_id].append(body[:MESSAGE_CHARS])
+    files = Attachment.objects.filter(ticket_id__in=ids).values_list(
+        "ticket_id", "is_internal", "filename"
+    )
+    for ticket_id, is_internal, filename in files:
+        (internal if is_internal else public)[ticket_id].append(filename)
+    rows = [
+        (t.pk, index_text(t.subject), index_text(*public[t.pk]), index_text(*internal[t.pk]))
+        for t in tickets
+    ]
+    _write(TicketIndex, ids, rows)
+    return len(rows)
+
+
+def index_contacts(ids: Iterable[int]) -> int:
+    ids = list(ids)
+    people = User.objects.filter(pk__in=ids).values_list(
+        "pk", "first_name", "last_name", "username", "email", "phone"
+    )
+    rows = [
+        (pk, index_text(first, last, username), index_text(email, phone, _phone_words(phone)), "")
+        for pk, first, last, username, email, phone in people
+    ]
+    _write(ContactIndex, ids, rows)
+    return len(rows)
+
+
+def index_organisations(ids: Iterable[int]) -> int:
+    ids = list(ids)
+    organisations = Organisation.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "email_domain", "notes"
+    )
+    rows = [
+        (pk, index_text(name), index_text(domain), index_text(notes))
+        for pk, name, domain, notes in organisations
+    ]
+    _write(OrganisationIndex, ids, rows)
+    return len(rows)
+
+
+KINDS: dict[str, tuple[Any, Any, type[IndexRow]]] = {
+    "tickets": (Ticket, index_tickets, TicketIndex),
+    "contacts": (User, index_contacts, ContactIndex),
+    "organisations": (Organisation, index_organisations, OrganisationIndex),
+}
+
+
+def rebuild(kind: str, *, after: int = 0, batch: int = BATCH) -> Iterator[tuple[int, int]]:
+    """Index every object of ``kind`` with an id above ``after``, a batch per
+    transaction, yielding (last id done, rows indexed) after each batch: the
+    caller shows progress and may resume from the last id. At the end, rows of
+    objects no longer there (deleted, say) are removed."""
+    model, index, rows = KINDS[kind]
+    last = after
+    while True:
+        ids = list(
+            model.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            _prune(rows, model)
+            return
+        with transaction.atomic():
+            done = index(ids)
+        last = ids[-1]
+        yield last, done
+
+
+def _prune(rows: type[IndexRow], model: Any) -> None:
+    table = connection.ops.quote_name(rows._meta.db_table)
+    source = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE rowid NOT IN (SELECT id FROM {source})"  # noqa: S608
+        )
+
+
+def _write(model: type[IndexRow], ids: list[int], rows: list[Row]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)  # noqa: S608
+        if rows:
+            cursor.executemany(
+                f"INSERT INTO {table} (rowid, title, public_text, internal_text) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s)",
+                rows,
+            )
+
+
+def form_answer_words(fields: dict[str, Any]) -> list[str]:
+    """The words of a ticket's form answers; a file answer by its name."""
+    out: list[str] = []
+    for value in (fields or {}).values():
+        if isinstance(value, dict):
+            out.append(str(value.get("name", "")))
+        elif isinstance(value, list):
+            out += [str(v) for v in value]
+        elif value is not None:
+            out.append(str(value))
+    return out
+
+
+def _phone_words(phone: str) -> str:
+    """The number's digits as people type them: international, national, bare."""
+    if not phone:
+        return ""
+    forms = [phone]
+    try:
+        number = phonenumbers.parse(phone, None)
+        forms += [
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+            phonenumbers.national_significant_number(number),
+        ]
+    except phonenumbers.NumberParseException:
+        pass
+    return " ".join("".join(c for c in form if c.isdigit()) for form in forms)

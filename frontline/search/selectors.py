@@ -1,0 +1,192 @@
+"""Searching: one function, ``search``, for the desk and the portal.
+
+What the user may see is decided by ``access.py`` and applied inside the query:
+each kind's search starts from that user's queryset (``visible_tickets``,
+``visible_contacts``, ``visible_organisations``) and joins its index rows, so
+a page of results is one bounded query however many hits are invisible.
+Customers' queries look only at the public columns, and their snippets are
+cut from ``visible_messages``, so an internal note can neither match nor
+show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from frontline.accounts.access import visible_contacts, visible_organisations
+from frontline.accounts.models import Organisation, User
+from frontline.tickets.access import (
+    sees_internal,
+    visible_attachments,
+    visible_messages,
+    visible_tickets,
+)
+from frontline.tickets.models import Ticket
+from frontline.tickets.queues import COUNT_CAP, capped_count
+
+from .filters import ticket_conditions
+from .indexing import MESSAGE_CHARS, form_answer_words
+from .models import Match, Newest, Rank
+from .text import Highlighter, ParsedQuery, parse_query
+
+PAGE_SIZE = 20
+MAX_PAGE = 50  # deeper than a thousand hits, refine the query instead
+PREVIEW = 5  # contacts and organisations shown beside the tickets
+KINDS = ("tickets", "contacts", "organisations")
+NUMBER = re.compile(r"\s*#?\s*(\d{1,9})\s*")
+
+
+@dataclass(frozen=True)
+class TicketHit:
+    ticket: Ticket
+    title: SafeString
+    snippet: SafeString | None
+
+
+@dataclass
+class Results:
+    text: str
+    query: ParsedQuery
+    kind: str | None = None
+    page: int = 1
+    tickets: list[TicketHit] = field(default_factory=list)
+    ticket_count: int = 0
+    has_next: bool = False
+    contacts: list[User] = field(default_factory=list)
+    organisations: list[Organisation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why the query could not run
+    broad: bool = False  # so many tickets match that the newest come first
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.tickets or self.contacts or self.organisations)
+
+
+def ticket_number(text: str) -> int | None:
+    """The ticket number ``text`` is (``1042``, ``#1042``), if it is only that."""
+    found = NUMBER.fullmatch(text)
+    return int(found.group(1)) if found else None
+
+
+def search(user: User, text: str, *, kind: str | None = None, page: int = 1) -> Results:
+    """What ``user`` may see that matches ``text``: a page of tickets, best first
+    (recent first among equals; the latest first for filters alone), and for
+    staff the first contacts and organisations (or a page of one ``kind``).
+    Never raises for what was typed: a query with nothing to look for gives
+    empty results (``Results.query.is_empty``), a filter value that means
+    nothing gives ``Results.errors``."""
+    kind = kind if kind in KINDS else None
+    page = min(max(page, 1), MAX_PAGE)
+    query = parse_query(text)
+    results = Results(text=text, query=query, kind=kind, page=page)
+    if query.is_empty:
+        return results
+    condition, results.errors = ticket_conditions(query.filters, user=user)
+    if query.excluded and not query.required:
+        results.errors.append(_("A search cannot only exclude words: add a word to look for."))
+    if results.errors:
+        return results
+    match = Match(query, internal=sees_internal(user)) if query.required else None
+    if kind in (None, "tickets"):
+        _tickets(user, match, condition, results)
+    if sees_internal(user) and match is not None and not query.filters:
+        size = PREVIEW if kind is None else PAGE_SIZE
+        start = (page - 1) * size if kind else 0
+        if kind in (None, "contacts"):
+            contacts = _ranked(visible_contacts(user), match)[start : start + size + 1]
+            results.contacts = list(contacts)
+            results.has_next |= kind == "contacts" and len(results.contacts) > size
+            results.contacts = results.contacts[:size]
+        if kind in (None, "organisations"):
+            found = _ranked(visible_organisations(user), match)[start : start + size + 1]
+            results.organisations = list(found)
+            results.has_next |= kind == "organisations" and len(results.organisations) > size
+            results.organisations = results.organisations[:size]
+    return results
+
+
+def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
+    """``qs`` narrowed to rows whose index row matches, best first, then by ``ties``."""
+    return (
+        qs.filter(search_index__title__matches=match)
+        .annotate(rank=Rank("search_index__title", match))
+        .order_by("rank", *ties, "-pk")
+    )
+
+
+def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
+    visible = visible_tickets(user).filter(condition)
+    count: int | None = None
+    if match is None:  # filters alone: the latest first
+        matching = visible.order_by("-updated_at", "-pk")
+    else:
+        matched = visible.filter(search_index__title__matches=match)
+        # Ranking reads every match; past COUNT_CAP of them (visible to this
+        # user) the words say little about any one ticket anyway, so the newest
+        # come first, read straight from the index in its order.
+        count = capped_count(matched)
+        results.broad = count >= COUNT_CAP
+        if results.broad:
+            matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
+        else:
+            matching = _ranked(visible, match, "-updated_at")
+    start = (results.page - 1) * PAGE_SIZE
+    # The page's ids first, from the index and the visibility filter alone; then
+    # those tickets with what the list shows (joined at once, SQLite's planner
+    # may start from another table).
+    ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
+    results.has_next = len(ids) > PAGE_SIZE
+    ids = ids[:PAGE_SIZE]
+    if count is not None:
+        results.ticket_count = count
+    elif not ids:
+        results.ticket_count = 0 if results.page == 1 else capped_count(matching)
+    elif not results.has_next and start == 0:
+        results.ticket_count = len(ids)
+    else:
+        results.ticket_count = capped_count(matching)
+    if not ids:
+        return
+    rows = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).with_list_relations()}
+    texts = _texts(user, ids)
+    for pk, ticket in rows.items():
+        texts[pk] += form_answer_words(ticket.fields)
+    marks = Highlighter(results.query.words)
+    for pk in ids:
+        ticket = rows[pk]
+        title = marks.snippet(ticket.subject)
+        found = next(filter(None, (marks.snippet(t) for t in texts[pk])), None)
+        results.tickets.append(
+            TicketHit(
+                ticket=ticket,
+                title=mark_safe(title) if title else escape(ticket.subject),  # noqa: S308
+                snippet=mark_safe(found) if found else None,  # noqa: S308
+            )
+        )
+
+
+def _texts(user: User, ids: list[int]) -> dict[int, list[str]]:
+    """What a snippet may be cut from, per ticket: the messages ``user`` may read
+    (newest first), form answers, and the names of files they may open."""
+    texts: dict[int, list[str]] = defaultdict(list)
+    bodies = (
+        visible_messages(user, of=ids)
+        .order_by("-created_at", "-pk")
+        .annotate(head=Substr("body", 1, MESSAGE_CHARS))
+        .values_list("ticket_id", "head")
+    )
+    for ticket_id, body in bodies:
+        texts[ticket_id].append(body)
+    files = visible_attachments(user, of=ids).values_list("ticket_id", "filename")
+    for ticket_id, filename in files:
+        texts[ticket_id].append(filename)
+    return texts

@@ -1,0 +1,70 @@
+"""Every change to a ticket, one function per act.
+
+Views, the API, mail handlers and commands call these and nothing else to change
+a ticket. Each runs in a transaction, takes an explicit actor (``by``), writes
+the change and a :class:`TicketEvent` row, and returns what it changed.
+
+One module per kind of act; every action is importable from here.
+"""
+
+from __future__ import annotations
+
+from ..models import OPEN_STATUSES
+from ._base import RESOLUTION_TARGET, TicketClosed
+from .assignment import assign_ticket
+from .changes import (
+    NothingMissing,
+    answer_missing_fields,
+    change_category,
+    change_priority,
+    change_status,
+    close_quiet_resolved,
+    confirm_solved,
+    set_tags,
+    update_field_values,
+)
+from .messages import add_note, add_reply, log_call, request_information
+from .opening import open_ticket
+from .people import add_participant, remove_participant, take_over_requests
+from .relations import (
+    UNDO_MERGE_WITHIN,
+    link_tickets,
+    may_undo_merge,
+    merge_tickets,
+    same_customer,
+    surviving,
+    undo_merge,
+    unlink_tickets,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "RESOLUTION_TARGET",
+    "UNDO_MERGE_WITHIN",
+    "NothingMissing",
+    "TicketClosed",
+    "add_note",
+    "add_participant",
+    "add_reply",
+    "answer_missing_fields",
+    "assign_ticket",
+    "change_category",
+    "change_priority",
+    "change_status",
+    "close_quiet_resolved",
+    "confirm_solved",
+    "link_tickets",
+    "log_call",
+    "may_undo_merge",
+    "merge_tickets",
+    "open_ticket",
+    "remove_participant",
+    "request_information",
+    "same_customer",
+    "set_tags",
+    "surviving",
+    "take_over_requests",
+    "undo_merge",
+    "unlink_tickets",
+    "update_field_values",
+]

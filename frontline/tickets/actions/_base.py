@@ -1,0 +1,138 @@
+"""What the ticket actions share: permission checks, stored files, status moves, the row lock."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+
+from frontline.accounts.models import User
+
+from ..events import record_event
+from ..models import (
+    Attachment,
+    EventKind,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+)
+from ..uploads import safe_filename, sniff_content_type
+
+# Until SLA policies (business hours) take over, a ticket's deadline is a plain
+# resolution target per priority, so every open ticket has one.
+RESOLUTION_TARGET = {
+    Priority.URGENT: datetime.timedelta(hours=4),
+    Priority.HIGH: datetime.timedelta(days=1),
+    Priority.NORMAL: datetime.timedelta(days=3),
+    Priority.LOW: datetime.timedelta(days=7),
+}
+
+
+class TicketClosed(ValidationError):
+    """A requester wrote to a ticket that is closed for longer than the reopen window."""
+
+
+def _require_staff(by: User) -> None:
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff may do this.")
+
+
+def _require_staff_or_system(by: User | None) -> None:
+    """``by=None`` is Frontline itself (triage rules, automatic assignment)."""
+    if by is not None:
+        _require_staff(by)
+
+
+def _store_files(
+    ticket: Ticket,
+    message: Message | None,
+    files: Iterable[Any],
+    *,
+    by: User | None,
+    internal: bool,
+) -> list[Attachment]:
+    stored = []
+    for f in files:
+        f.seek(0)
+        head = f.read(2048)
+        f.seek(0)
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            is_internal=internal,
+            filename=safe_filename(f.name or "file"),
+            size=f.size or 0,
+            content_type=sniff_content_type(head),
+            uploaded_by=by,
+        )
+        attachment.file.save(attachment.filename, f, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _touch(ticket: Ticket, now: datetime.datetime, *fields: str) -> None:
+    ticket.updated_at = now
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def _set_status(ticket: Ticket, status: str, by: User | None, now: datetime.datetime) -> list[str]:
+    """Move to ``status``, keep the timestamps that go with it, and record it."""
+    old = ticket.status
+    ticket.status = status
+    changed = ["status"]
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+        changed.append("resolved_at")
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        changed.append("closed_at")
+    elif old in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        changed += ["resolved_at", "closed_at"]
+    record_event(ticket, EventKind.STATUS, by=by, at=now, old=old, new=status)
+    return changed
+
+
+def _answered(ticket: Ticket) -> list[str]:
+    """Staff answered the customer (a public reply or a call): the next-response
+    clock stops until the customer writes again."""
+    if ticket.next_response_due_at is None:
+        return []
+    ticket.next_response_due_at = None
+    return ["next_response_due_at"]
+
+
+def _lock_and_touch(pk: int, now: datetime.datetime) -> Ticket:
+    """The ticket as stored, locked until the transaction ends, its ``updated_at``
+    set to ``now``: one ``UPDATE … RETURNING`` for what ``select_for_update``
+    and the closing update take two statements for.
+
+    The UPDATE locks the row as ``select_for_update`` does (on PostgreSQL: until
+    the transaction ends; a concurrent reply waits, then reads the row as the
+    first one left it), so status changes are still made one after the other.
+    SQLite locks the whole database for the transaction in any case.
+    """
+    if not connection.features.can_return_rows_from_update:
+        ticket = Ticket.objects.select_for_update().get(pk=pk)
+        _touch(ticket, now)
+        return ticket
+    qn = connection.ops.quote_name
+    opts = Ticket._meta
+    field = opts.get_field("updated_at")
+    updated, key = field.column, opts.pk.column
+    assert updated and key  # concrete fields have a column
+    # Only the model's own (quoted) names are put in; the values are parameters.
+    sql = (
+        f"UPDATE {qn(opts.db_table)} SET {qn(updated)} = %s "  # noqa: S608
+        f"WHERE {qn(key)} = %s RETURNING *"
+    )
+    rows = list(Ticket.objects.raw(sql, [field.get_db_prep_save(now, connection), pk]))
+    if not rows:
+        raise Ticket.DoesNotExist("No ticket matches the given query.")
+    return rows[0]

@@ -1,0 +1,58 @@
+"""Templates join what an agent typed; articles appear while a customer types."""
+
+import pytest
+from playwright.sync_api import expect
+
+from frontline.knowledge import actions
+from frontline.knowledge.models import ArticleCategory, ReplyTemplate
+from tests.browser.test_request_flow import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_template_goes_in_at_the_cursor_and_the_typed_text_survives(
+    new_page, site, people, ticket
+):
+    ReplyTemplate.objects.create(
+        name="Refund", body="Your refund for {ticket_number} is on its way."
+    )
+    page = new_page()
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    body = page.locator("#id_body")
+    body.fill("Hello Carol,\n\nBest regards, Alice")
+    # The cursor after the empty line, where the answer goes.
+    body.evaluate("(el) => el.setSelectionRange(13, 13)")
+    page.select_option("select[name=template]", label="Refund")
+    expect(page.locator("#template-status")).to_be_visible()
+    refund = f"Your refund for {ticket.reference} is on its way."
+    expected = f"Hello Carol,\n{refund}\nBest regards, Alice"
+    expect(body).to_have_value(expected)
+    body.press("Control+z")  # the browser's own undo takes the template out
+    expect(body).to_have_value("Hello Carol,\n\nBest regards, Alice")
+    body.evaluate("(el) => el.setSelectionRange(13, 13)")
+    page.select_option("select[name=template]", label="Refund")
+    expect(body).to_have_value(expected)
+    page.click("#template-status button")  # and so does the button
+    expect(body).to_have_value("Hello Carol,\n\nBest regards, Alice")
+    expect(page.locator("#template-status")).to_be_hidden()
+
+
+def test_a_customer_typing_a_request_sees_a_matching_article(new_page, site, people):
+    category = ArticleCategory.objects.create(name="Hardware")
+    article = actions.create_article(
+        category=category,
+        title="When the laptop will not power on",
+        body="Hold the power button for ten seconds.",
+        language="en",
+        visibility="public",
+        by=people.alice,
+    )
+    actions.publish_article(article, by=people.alice)
+    page = new_page()
+    sign_in(page, site, "carol")
+    page.goto(f"{site}/portal/new/{people.hardware.pk}/")
+    page.locator("#id_subject").press_sequentially("Laptop does not power on", delay=20)
+    link = page.locator("#kb-suggestions a")
+    expect(link).to_have_text("When the laptop will not power on", timeout=10000)
+    expect(link).to_have_attribute("href", f"/help/articles/{article.pk}/")

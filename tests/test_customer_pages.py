@@ -1,0 +1,198 @@
+"""Contact and organisation pages in the desk: who may see them, what they
+show, and a bounded number of queries however many tickets a customer has."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from frontline.accounts.actions import add_customer_note
+from frontline.accounts.models import CustomerNote
+from frontline.tickets import actions
+from frontline.tickets.models import Ticket
+from frontline.tickets.queues import PAGE_SIZE
+from tests.conftest import login
+
+
+def _open(person, subject, **extra) -> Ticket:
+    return actions.open_ticket(
+        requester=person, by=person, subject=subject, body="Details.", **extra
+    )
+
+
+@pytest.fixture
+def tickets(people):
+    """Carol: a Billing ticket (First line) and one in Second line; Dan: Second line only."""
+    return {
+        "carol_billing": _open(people.carol, "Invoice twice", category=people.billing),
+        "carol_server": _open(people.carol, "Server room hot", team=people.second_line),
+        "dan_server": _open(people.dan, "Globex server down", team=people.second_line),
+    }
+
+
+def contact_url(person):
+    return reverse("desk:contact", args=[person.pk])
+
+
+def org_url(org):
+    return reverse("desk:organisation", args=[org.pk])
+
+
+def test_an_agent_sees_a_contact_with_their_tickets_only_those_the_agent_may_see(
+    people, tickets, client
+):
+    login(client, people.alice)
+    page = client.get(contact_url(people.carol))
+    assert page.status_code == 200
+    assert "Invoice twice" in page.text
+    assert "Server room hot" not in page.text  # Second line's ticket
+    assert "carol@example.com" in page.text
+
+
+def test_an_agent_cannot_open_a_contact_or_organisation_with_no_ticket_they_may_see(
+    people, tickets, client
+):
+    login(client, people.alice)
+    assert client.get(contact_url(people.dan)).status_code == 404
+    assert client.get(org_url(people.globex)).status_code == 404
+    assert (
+        client.post(
+            reverse("desk:contact_note", args=[people.dan.pk]), {"body": "Hello"}
+        ).status_code
+        == 404
+    )
+    login(client, people.bob)
+    assert client.get(contact_url(people.dan)).status_code == 200
+    assert "Globex server down" in client.get(org_url(people.globex)).text
+
+
+def test_a_participant_is_a_contact_the_agent_may_see(people, tickets, client):
+    actions.add_participant(tickets["carol_billing"], user=people.dan, by=people.alice)
+    login(client, people.alice)
+    page = client.get(contact_url(people.dan))
+    assert page.status_code == 200
+    assert "Globex server down" not in page.text
+
+
+def test_supervisors_see_every_customer(people, tickets, client):
+    login(client, people.sam)
+    page = client.get(contact_url(people.carol))
+    assert "Invoice twice" in page.text and "Server room hot" in page.text
+    assert client.get(org_url(people.globex)).status_code == 200
+
+
+def test_with_the_setting_agents_see_every_customer_but_not_every_ticket(
+    people, tickets, client, settings
+):
+    settings.FRONTLINE = {**settings.FRONTLINE, "AGENTS_SEE_ALL_CUSTOMERS": True}
+    login(client, people.alice)
+    page = client.get(contact_url(people.dan))
+    assert page.status_code == 200 and "Globex server down" not in page.text
+
+
+def test_customers_never_see_contact_or_organisation_pages(people, tickets, client):
+    for person in (people.carol, people.maria):
+        login(client, person)
+        assert client.get(contact_url(people.carol)).status_code == 404
+        assert client.get(org_url(people.acme)).status_code == 404
+
+
+def test_staff_accounts_have_no_contact_page(people, client):
+    login(client, people.sam)
+    assert client.get(contact_url(people.alice)).status_code == 404
+    assert client.get(reverse("desk:contact", args=[99999])).status_code == 404
+
+
+def test_staff_write_notes_about_a_contact_and_an_organisation(people, tickets, client):
+    login(client, people.alice)
+    response = client.post(
+        reverse("desk:contact_note", args=[people.carol.pk]), {"body": "Prefers phone calls."}
+    )
+    assert response.status_code == 302
+    page = client.get(contact_url(people.carol))
+    assert "Prefers phone calls." in page.text and "Alice Agent" in page.text
+    assert "The note is saved." in page.text
+    response = client.post(
+        reverse("desk:organisation_note", args=[people.acme.pk]), {"body": "Key account."}
+    )
+    assert response.status_code == 302
+    assert "Key account." in client.get(org_url(people.acme)).text
+    empty = client.post(reverse("desk:contact_note", args=[people.carol.pk]), {"body": "  "})
+    assert empty.status_code == 400
+    assert CustomerNote.objects.count() == 2
+    # Never on the portal.
+    login(client, people.carol)
+    portal = client.get(reverse("portal:ticket", args=[tickets["carol_billing"].pk]))
+    assert "Prefers phone calls." not in portal.text
+
+
+def test_only_staff_write_customer_notes(people):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        add_customer_note(people.carol, body="I am nice.", by=people.carol)
+
+
+def test_the_organisation_page_lists_its_people_and_tickets(people, tickets, client):
+    login(client, people.alice)
+    page = client.get(org_url(people.acme))
+    assert page.status_code == 200
+    for name in ("Carol Customer", "Erin Employee", "Maria Manager"):
+        assert name in page.text
+    assert "Invoice twice" in page.text and "Server room hot" not in page.text
+
+
+def test_the_ticket_page_links_to_the_contact_and_organisation(people, tickets, client):
+    login(client, people.alice)
+    page = client.get(reverse("desk:ticket", args=[tickets["carol_billing"].pk]))
+    assert contact_url(people.carol) in page.text and org_url(people.acme) in page.text
+
+
+def test_history_is_paged_and_filtered(people, client):
+    for i in range(PAGE_SIZE + 3):
+        _open(people.carol, f"Request number {i:03d}", category=people.billing)
+    login(client, people.alice)
+    first = client.get(contact_url(people.carol))
+    assert f"Request number {PAGE_SIZE + 2:03d}" in first.text
+    assert "Request number 000" not in first.text
+    assert "page=2" in first.text
+    second = client.get(contact_url(people.carol) + "?page=2")
+    assert "Request number 000" in second.text
+    assert client.get(contact_url(people.carol) + "?page=x").status_code == 200
+    closed = client.get(contact_url(people.carol) + "?state=closed")
+    assert "Request number" not in closed.text
+
+
+def test_contact_and_organisation_pages_take_the_same_queries_for_many_tickets(
+    people, client, django_assert_max_num_queries
+):
+    _open(people.carol, "One", category=people.billing)
+    add_customer_note(people.carol, body="Note.", by=people.alice)
+    login(client, people.alice)
+    # 8 measured: session, user, contact, teams, access, page ids, rows, notes.
+    with django_assert_max_num_queries(8) as few:
+        assert client.get(contact_url(people.carol)).status_code == 200
+    for i in range(60):
+        _open(people.carol, f"More {i}", category=people.billing)
+        add_customer_note(people.carol, body=f"Note {i}.", by=people.sam)
+    with django_assert_max_num_queries(len(few)):
+        assert client.get(contact_url(people.carol)).status_code == 200
+    # 9 measured: the contact page's less the contact, plus organisation and members.
+    with django_assert_max_num_queries(9):
+        assert client.get(org_url(people.acme)).status_code == 200
+
+
+def test_notes_about_the_customer_show_on_their_tickets_for_staff_only(people, tickets, client):
+    add_customer_note(people.carol, body="Prefers phone calls.", by=people.sam)
+    add_customer_note(people.acme, body="Key account, be quick.", by=people.sam)
+    login(client, people.alice)
+    page = client.get(reverse("desk:ticket", args=[tickets["carol_billing"].pk]))
+    assert "Prefers phone calls." in page.text and "Key account, be quick." in page.text
+    dans = client.get(reverse("desk:contact", args=[people.dan.pk]))
+    assert dans.status_code == 404
+    login(client, people.bob)
+    page = client.get(reverse("desk:ticket", args=[tickets["dan_server"].pk]))
+    assert "Prefers phone calls." not in page.text and "Key account" not in page.text
+    login(client, people.carol)
+    page = client.get(reverse("portal:ticket", args=[tickets["carol_billing"].pk]))
+    assert "Prefers phone calls." not in page.text and "Key account" not in page.text

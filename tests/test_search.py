@@ -1,0 +1,378 @@
+# ruff: noqa: RUF001 (Cyrillic and Chinese text on purpose)
+"""Search through its one query function, the indexing task and the rebuild command."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontline.search import selectors
+from frontline.search.reactions import index_ticket
+from frontline.search.text import parse_query
+from frontline.tickets import actions
+from frontline.tickets.models import Ticket
+
+
+def reindex(ticket: Ticket) -> None:
+    """What the reaction does after any change to the ticket."""
+    index_ticket(ticket.events.latest("id").pk)
+
+
+def found(user, text: str) -> list[int]:
+    return [hit.ticket.pk for hit in selectors.search(user, text).tickets]
+
+
+def open_as(people, requester, subject: str, body: str) -> Ticket:
+    ticket = actions.open_ticket(
+        requester=requester, by=requester, subject=subject, body=body, category=people.billing
+    )
+    reindex(ticket)
+    return ticket
+
+
+def test_a_word_in_the_subject_or_a_message_finds_the_ticket(people, ticket):
+    reindex(ticket)
+    assert found(people.sam, "invoice") == [ticket.pk]
+    assert found(people.sam, "MARCH") == [ticket.pk]
+    assert found(people.sam, "nothing") == []
+
+
+def test_internal_notes_are_found_by_staff_never_by_customers(people, ticket):
+    actions.add_note(ticket, body="The walrus in the basement did it.", by=people.alice)
+    actions.add_reply(ticket, body="We checked the basement: it is dry.", by=people.alice)
+    reindex(ticket)
+    assert found(people.sam, "walrus") == [ticket.pk]
+    assert found(people.alice, "walrus") == [ticket.pk]
+    for customer in (people.carol, people.maria):
+        assert found(customer, "walrus") == []
+        assert found(customer, '"walrus"') == []
+        assert found(customer, "walrus OR basement") == [ticket.pk]
+        hits = selectors.search(customer, "basement").tickets
+        assert [h.ticket.pk for h in hits] == [ticket.pk]
+        assert "walrus" not in hits[0].snippet
+        assert "<mark>basement</mark>" in hits[0].snippet
+    staff_hit = selectors.search(people.sam, "walrus").tickets[0]
+    assert "<mark>walrus</mark>" in staff_hit.snippet
+
+
+def test_an_excluded_word_in_a_note_does_not_hide_a_ticket_from_its_customer(people, ticket):
+    actions.add_note(ticket, body="walrus", by=people.alice)
+    reindex(ticket)
+    # The customer's query never reads the note, not even to exclude by it.
+    assert found(people.carol, "invoice -walrus") == [ticket.pk]
+    assert found(people.sam, "invoice -walrus") == []
+
+
+def test_agents_find_only_their_teams_tickets(people, ticket):
+    assert ticket.team == people.first_line
+    reindex(ticket)
+    assert found(people.alice, "invoice") == [ticket.pk]
+    assert found(people.bob, "invoice") == []
+    assert found(people.bob, f"#{ticket.pk}") == []
+
+
+def test_customers_find_their_own_tickets_and_a_manager_the_organisations(people):
+    mine = open_as(people, people.carol, "Printer jam", "The printer jams on page two.")
+    colleague = open_as(people, people.erin, "Printer toner", "The printer is out of toner.")
+    stranger = open_as(people, people.dan, "Printer cable", "The printer cable is loose.")
+    assert set(found(people.carol, "printer")) == {mine.pk}
+    assert set(found(people.erin, "printer")) == {colleague.pk}
+    assert set(found(people.maria, "printer")) == {mine.pk, colleague.pk}
+    assert set(found(people.dan, "printer")) == {stranger.pk}
+    assert set(found(people.sam, "printer")) == {mine.pk, colleague.pk, stranger.pk}
+
+
+def test_contacts_and_organisations_are_for_staff(people, ticket):
+    people.dan.phone = "+44 20 7946 0958"
+    people.dan.save()
+    reindex(ticket)
+    from frontline.search.indexing import index_contacts, index_organisations
+
+    index_contacts([people.dan.pk])
+    index_organisations([people.globex.pk, people.acme.pk])
+    assert selectors.search(people.alice, "carol").contacts == [people.carol]
+    assert selectors.search(people.alice, "dan@example.com").contacts == [people.dan]
+    assert selectors.search(people.alice, "02079460958").contacts == [people.dan]
+    assert selectors.search(people.alice, "globex").organisations == [people.globex]
+    assert selectors.search(people.alice, "acme.test").organisations == [people.acme]
+    for customer in (people.carol, people.maria):
+        results = selectors.search(customer, "carol acme")
+        assert results.contacts == [] and results.organisations == []
+
+
+def test_case_and_diacritics_are_ignored_in_every_script(people):
+    quasar = open_as(people, people.carol, "Сервер Квазар не отвечает", "Ошибка на ёлке")
+    summer = open_as(people, people.carol, "Été", "Réunion")
+    assert found(people.sam, "квазар") == [quasar.pk]
+    assert found(people.sam, "КВАЗАР") == [quasar.pk]
+    assert found(people.sam, "елке") == [quasar.pk]
+    assert found(people.sam, "ÉTÉ") == [summer.pk]
+    assert found(people.sam, "ete reunion") == [summer.pk]
+    hit = selectors.search(people.sam, "квазар").tickets[0]
+    assert "<mark>Квазар</mark>" in hit.title
+
+
+def test_chinese_words_are_found_inside_sentences(people):
+    refund = open_as(people, people.carol, "退款申请", "您好，我想申请退款，谢谢。")
+    kylin = open_as(people, people.carol, "登录问题", "我们的麒麟系统无法登录")
+    assert found(people.sam, "退款") == [refund.pk]
+    assert found(people.sam, "申请退款") == [refund.pk]
+    assert found(people.sam, "麒麟") == [kylin.pk]
+    assert found(people.sam, "麒麟系统") == [kylin.pk]
+    assert found(people.sam, "退货") == []
+    assert found(people.sam, "系统麒麟") == []  # the characters in that order only
+    hit = selectors.search(people.sam, "麒麟").tickets[0]
+    assert "<mark>麒麟</mark>" in hit.snippet
+
+
+def test_mixed_language_text_in_one_message(people):
+    ticket = open_as(people, people.carol, "Mixed", "Printer 打印机 не печатает since Monday")
+    for word in ("printer", "打印", "печатает", "monday"):
+        assert found(people.sam, word) == [ticket.pk], word
+
+
+def test_phrases_exclusions_and_or(people):
+    both = open_as(people, people.carol, "Invoice", "charged twice for March")
+    once = open_as(people, people.carol, "Invoice", "charged for March, twice checked")
+    other = open_as(people, people.carol, "Refund", "a refund for April")
+    assert set(found(people.sam, "charged twice")) == {both.pk, once.pk}
+    assert found(people.sam, '"charged twice"') == [both.pk]
+    assert found(people.sam, "invoice -checked") == [both.pk]
+    assert set(found(people.sam, "april OR march")) == {both.pk, once.pk, other.pk}
+    assert found(people.sam, "refund OR nothing april") == [other.pk]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        '"unbalanced quote',
+        "*",
+        "NEAR(",
+        'NEAR("a" "b", 2)',
+        "AND OR",
+        "OR",
+        "NOT",
+        "-",
+        "-invoice",
+        "--",
+        "{title}: invoice",
+        "title:invoice",
+        "^invoice",
+        "invoice*",
+        "'; DROP TABLE search_ticket; --",
+        "(((",
+        "\\",
+        "\x00",
+        "a" * 5000,
+        " ".join(["invoice"] * 200),
+    ],
+)
+def test_malformed_queries_never_fail(people, ticket, text):
+    reindex(ticket)
+    results = selectors.search(people.sam, text)
+    assert results.tickets == [] or results.tickets[0].ticket.pk == ticket.pk
+    assert selectors.search(people.carol, text).query == results.query
+
+
+def test_malformed_queries_are_read_as_their_words(people, ticket):
+    reindex(ticket)
+    for text in ('"invoice', "invoice*", "(invoice)", "invoice AND OR", "^invoice:"):
+        assert found(people.sam, text) == [ticket.pk], text
+    words = selectors.search(people.sam, "NEAR(invoice, 2)").query.words
+    assert words == parse_query("near invoice 2").words
+    words = selectors.search(people.sam, "{subject}: invoice").query.words
+    assert words == parse_query("subject invoice").words
+    for text in ('"', "*", "AND OR", "-invoice", "NOT invoice"):
+        assert selectors.search(people.sam, text).query.is_empty, text
+
+
+def test_a_subject_match_ranks_above_a_message_match_and_recent_first_among_equals(people):
+    in_body = open_as(people, people.carol, "Question", "Something about the modem")
+    in_subject = open_as(people, people.carol, "Modem", "It blinks")
+    older = open_as(people, people.carol, "Scanner", "It hums")
+    newer = open_as(people, people.carol, "Scanner", "It hums")
+    Ticket.objects.filter(pk=older.pk).update(updated_at=older.updated_at.replace(year=2020))
+    assert found(people.sam, "modem") == [in_subject.pk, in_body.pk]
+    assert found(people.sam, "scanner") == [newer.pk, older.pk]
+
+
+def test_the_index_follows_the_ticket(people, ticket):
+    reindex(ticket)
+    assert found(people.sam, "gremlin") == []
+    actions.add_reply(ticket, body="A gremlin ate the invoice.", by=people.alice)
+    reindex(ticket)
+    assert found(people.sam, "gremlin") == [ticket.pk]
+    reindex(ticket)  # twice is harmless
+    assert found(people.sam, "gremlin") == [ticket.pk]
+
+
+def test_form_answers_and_file_names_are_found(people):
+    ticket = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Broken",
+        body="See the photo.",
+        category=people.hardware,
+        fields={"serial": "SN-778899", "model": "Printer"},
+    )
+    reindex(ticket)
+    assert found(people.sam, "778899") == [ticket.pk]
+    assert found(people.carol, "sn 778899") == [ticket.pk]
+
+
+def test_pages_are_bounded(people):
+    tickets = [open_as(people, people.carol, f"Fax {i}", "fax machine") for i in range(25)]
+    first = selectors.search(people.sam, "fax")
+    assert len(first.tickets) == selectors.PAGE_SIZE and first.has_next
+    assert first.ticket_count == 25
+    second = selectors.search(people.sam, "fax", page=2)
+    assert len(second.tickets) == 5 and not second.has_next
+    seen = {h.ticket.pk for h in first.tickets} | {h.ticket.pk for h in second.tickets}
+    assert seen == {t.pk for t in tickets}
+    assert selectors.search(people.sam, "fax", page=10**9).tickets == []
+
+
+def test_ticket_numbers():
+    assert selectors.ticket_number("1042") == 1042
+    assert selectors.ticket_number(" #1042 ") == 1042
+    assert selectors.ticket_number("1042 printer") is None
+    assert selectors.ticket_number("#") is None
+
+
+def test_rebuild_indexes_everything_and_resumes(people):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    tickets = [
+        actions.open_ticket(
+            requester=people.carol, by=people.carol, subject=f"Plotter {i}", body="plotter"
+        )
+        for i in range(5)
+    ]
+    with connection.cursor() as cursor:  # the index lost, as after a restore
+        cursor.execute("DELETE FROM search_ticket")
+    assert found(people.sam, "plotter") == []
+    out = StringIO()
+    call_command("search", "rebuild", "--kind", "tickets", "--after", tickets[2].pk, stdout=out)
+    assert set(found(people.sam, "plotter")) == {t.pk for t in tickets[3:]}
+    call_command("search", "rebuild", "--batch", "2", stdout=out)
+    assert set(found(people.sam, "plotter")) == {t.pk for t in tickets}
+    assert "tickets: 5 indexed" in out.getvalue()
+    gone = tickets[0].pk
+    Ticket.objects.filter(pk=gone).delete()
+    call_command("search", "rebuild", "--kind", "tickets", stdout=out)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_ticket WHERE rowid = %s", [gone])
+        assert cursor.fetchone()[0] == 0
+    assert selectors.search(people.sam, "globex").organisations == [people.globex]
+    assert selectors.search(people.sam, "maria").contacts == [people.maria]
+    with pytest.raises(CommandError):
+        call_command("search", "rebuild", "--after", "3")
+    with pytest.raises(CommandError):
+        call_command("search", "rebuild", "--batch", "0")
+
+
+def test_the_indexing_task_shrugs_at_an_event_that_is_gone(people, ticket):
+    assert index_ticket(10**9) is None
+    assert index_ticket(ticket.events.latest("id").pk) == ticket.pk
+    assert selectors.search(people.alice, "carol").contacts == [people.carol]
+    assert selectors.search(people.alice, "acme").organisations == [people.acme]
+
+
+def test_changes_reach_the_index_through_the_reactions_table(
+    people, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = actions.open_ticket(
+            requester=people.carol, by=people.carol, subject="Hovercraft", body="eels"
+        )
+    assert found(people.sam, "eels") == [ticket.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.add_note(ticket, body="octopus", by=people.sam)
+    assert found(people.sam, "octopus") == [ticket.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.assign_ticket(ticket, assignee=people.bob, by=people.sam, note="ask about squid")
+    assert found(people.bob, "squid") == [ticket.pk]
+    assert found(people.carol, "squid") == []
+
+
+def test_filters_narrow_the_tickets_and_alone_list_the_latest(people):
+    import datetime
+
+    from frontline.tickets.models import Priority, Status
+
+    old = open_as(people, people.carol, "Printer old", "toner")
+    mine = open_as(people, people.dan, "Printer mine", "toner")
+    actions.assign_ticket(mine, assignee=people.alice, by=people.alice)
+    actions.change_priority(mine, priority=Priority.HIGH, by=people.alice)
+    actions.set_tags(mine, names=["vip"], by=people.alice)
+    actions.change_status(old, status=Status.RESOLVED, by=people.alice)
+    Ticket.objects.filter(pk=old.pk).update(
+        created_at=datetime.datetime(2025, 3, 1, tzinfo=datetime.UTC)
+    )
+    sam, alice = people.sam, people.alice
+    assert found(sam, "status:open") == [mine.pk]
+    assert found(sam, "printer status:resolved") == [old.pk]
+    assert found(alice, "assignee:me") == [mine.pk]
+    assert found(sam, "assignee:alice printer") == [mine.pk]
+    assert found(sam, "assignee:none") == [old.pk]
+    assert found(sam, 'team:"first line" priority:high') == [mine.pk]
+    assert found(sam, "tag:VIP") == [mine.pk]
+    assert found(sam, "requester:carol@example.com") == [old.pk]
+    assert found(sam, "org:globex") == [mine.pk]
+    assert found(sam, "category:billing toner") == [old.pk, mine.pk]  # the latest change first
+    assert found(sam, "created:<2026-01-01") == [old.pk]
+    assert found(sam, "created:>2025-03-01") == [mine.pk]
+    assert found(sam, "created:2025-03-01") == [old.pk]
+    assert found(sam, "created:<7d") == [mine.pk]
+    assert found(sam, "updated:<7d channel:web") == [old.pk, mine.pk]
+    # Filters never widen what a user may see.
+    assert found(people.carol, "status:resolved") == [old.pk]
+    assert found(people.carol, "status:open") == []
+    assert found(people.bob, "status:open") == []
+
+
+def test_a_filter_value_that_means_nothing_is_said_so(people, ticket):
+    for text, message in (
+        ("status:bogus", "status: “bogus” is not one of new, open"),
+        ("priority:max printer", "priority: “max” is not one of low, normal, high, urgent."),
+        ("created:yesterday", "created: “yesterday” is not a date"),
+        ("updated:<7y", "updated: “<7y” is not a date"),
+        ("status:open -printer", "A search cannot only exclude words"),
+    ):
+        results = selectors.search(people.sam, text)
+        assert results.tickets == [] and any(message in e for e in results.errors), text
+    # An unknown key is two words, as before.
+    assert selectors.search(people.sam, "colour:red").query.words == ["colour", "red"]
+    assert selectors.search(people.sam, "colour:red").errors == []
+
+
+def test_russian_and_english_words_are_found_in_other_forms(people):
+    printers = open_as(people, people.carol, "Принтеры не печатают", "Our printers are jammed")
+    one = open_as(people, people.carol, "Принтер", "The printer")
+    assert set(found(people.sam, "принтера")) == {printers.pk, one.pk}
+    assert set(found(people.sam, "ПРИНТЕРОВ")) == {printers.pk, one.pk}
+    assert set(found(people.sam, "printer")) == {printers.pk, one.pk}
+    assert found(people.sam, "печатать") == [printers.pk]
+    assert found(people.sam, '"printers are jammed"') == [printers.pk]
+    hit = selectors.search(people.sam, "printer jam").tickets
+    assert [h.ticket.pk for h in hit] == [printers.pk]
+    assert hit[0].snippet == "Our <mark>printers</mark> are <mark>jammed</mark>"
+
+
+def test_past_the_count_cap_the_newest_matches_come_first(people, monkeypatch):
+    import frontline.tickets.queues
+
+    monkeypatch.setattr(frontline.tickets.queues, "COUNT_CAP", 3)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    best = open_as(people, people.carol, "Gizmo gizmo gizmo", "gizmo")
+    others = [open_as(people, people.carol, f"Ticket {i}", "a gizmo") for i in range(3)]
+    results = selectors.search(people.sam, "gizmo")
+    assert results.broad and results.ticket_count == 3
+    assert [h.ticket.pk for h in results.tickets] == [t.pk for t in reversed(others)] + [best.pk]
+    assert found(people.bob, "gizmo") == []  # still only what they may see
+    narrow = selectors.search(people.sam, "gizmo OR nothing 1")
+    assert not narrow.broad and [h.ticket.pk for h in narrow.tickets] == [others[1].pk]
