@@ -116,16 +116,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         words(
             "id password last_login is_superuser username first_name last_name email "
             "is_staff is_active date_joined role is_org_manager phone language "
-            "email_verified_at organisation_id"
+            "email_verified_at organisation_id session_generation"
         )
     ),
     "accounts_team": tuple(words("id name tier is_active")),
     "accounts_team_members": tuple(words("team_id user_id")),
+    # The Russian and Chinese columns are left empty: English is shown.
     "tickets_category": tuple(
-        words("id name description default_priority is_active position default_team_id")
+        words(
+            "id name description default_priority is_active position default_team_id "
+            "name_ru name_zh_hans description_ru description_zh_hans"
+        )
     ),
     "tickets_formfield": tuple(
-        words("category_id key label field_type required help_text choices position")
+        words(
+            "category_id key label field_type required help_text choices position "
+            "label_ru label_zh_hans help_text_ru help_text_zh_hans choices_ru choices_zh_hans"
+        )
     ),
     "tickets_tag": tuple(words("id name")),
     "tickets_ticket": TICKET_COLUMNS,
@@ -383,6 +390,7 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
                 "",
                 joined,
                 org,
+                0,
             )
         )
         return pk
@@ -432,6 +440,7 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
             1,
             i,
             None if team is None else team_ids[team],
+            *("",) * 4,
         )
         for i, (name, team, prio) in enumerate(CATEGORIES)
     ]
@@ -442,9 +451,12 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
     con.executemany(
         insert_sql("tickets_formfield"),
         [
-            (1, "serial", "Serial number", "text", 1, "", "", 1),
-            (1, "model", "Model", "choice", 0, "", "Laptop\nDesktop\nPrinter", 2),
-            (7, "invoice", "Invoice number", "text", 1, "", "", 1),
+            (*row, *("",) * 6)
+            for row in [
+                (1, "serial", "Serial number", "text", 1, "", "", 1),
+                (1, "model", "Model", "choice", 0, "", "Laptop\nDesktop\nPrinter", 2),
+                (7, "invoice", "Invoice number", "text", 1, "", "", 1),
+            ]
         ],
     )
     con.executemany(insert_sql("tickets_tag"), [(i + 1, t) for i, t in enumerate(TAGS)])

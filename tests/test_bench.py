@@ -1,12 +1,12 @@
 """``make bench`` at a tiny size, so that it cannot rot unnoticed.
 
-Runs the benchmark's own entry points (``python -m bench.run`` and ``python -m
-bench.mail``) in a subprocess, as ``make bench`` does, on a few hundred
+Runs the benchmark's own entry points (``python -m bench.run``, ``bench.search``
+and ``bench.mail``) in a subprocess, as ``make bench`` does, on a few hundred
 tickets and messages, one round, into temporary files, and checks that they
 finish and print their figures. The figures are not judged: at this size and
 on a busy machine they mean nothing; timing goals belong to ``make bench``.
 
-``bench.run`` builds its own SQLite database in any pass; ``bench.mail``
+``bench.run`` and ``bench.search`` build their own SQLite databases in any pass; ``bench.mail``
 imports into a fresh database on the server ``DATABASE_URL`` names, so on the
 PostgreSQL pass of ``make test`` it runs on PostgreSQL.
 """
@@ -69,6 +69,22 @@ def test_page_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
     assert re.search(rf"^\| SLA recomputation .*\| {NUMBER} \|$", output, re.M)
     assert re.search(rf"^\| triage rules, pure .*\| {NUMBER} \|$", output, re.M)
     assert not (REPO_DIR / "var" / "bench" / f"bench-{TICKETS}.sqlite3").exists()
+
+
+def test_search_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    db = tmp_path / "search.sqlite3"
+    output = run_bench(
+        "bench.search",
+        *("--tickets", str(TICKETS), "--db", str(db), "--requests", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+
+    row = rf"^\| ([^|]+) \| `[^`]+` \| (\w+) \| ({NUMBER}) \| ({NUMBER}) \|"
+    rows = re.findall(row, output, re.M)
+    assert {who for _query, who, _p50, _p95 in rows} == {"supervisor", "agent"}, output
+    assert ("frequent word", "agent") in {(query, who) for query, who, *_ in rows}
+    assert re.search(r"^Goal \(issue 14\): p95 under \d+ ms for every query: ", output, re.M)
+    assert (tmp_path / "search.json").exists()  # beside its database, not in the repository
 
 
 def test_mail_bench_imports_the_planned_mix(tmp_path: Path) -> None:
