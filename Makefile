@@ -48,6 +48,7 @@ bench: $(BIN)/.test-installed $(HTMX)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.mail
+	$(BIN)/python -m bench.api
 	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed

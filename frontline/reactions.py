@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from frontline.api import reactions as api
 from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.routing import reactions as routing
@@ -62,6 +63,13 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
 }
+
+# Every kind of event may be sent to webhook subscribers: last, after the work above.
+for _kind in EventKind:
+    REACTIONS[_kind] = (
+        *REACTIONS.get(_kind, ()),
+        on(api.send_webhooks, when=api.someone_subscribed),
+    )
 
 
 # Accounts keep no event table: what follows a change to a person's account runs

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_htmx",
     "django_tasks_db",
+    # django-ninja: its templates and static files serve /api/v1/docs with no CDN.
+    "ninja",
     "frontline.accounts",
     "frontline.tickets",
     "frontline.routing",
@@ -91,6 +93,7 @@ INSTALLED_APPS = [
     "frontline.mail",
     "frontline.desk",
     "frontline.portal",
+    "frontline.api",
     "frontline.ops",
 ]
 
@@ -291,6 +294,11 @@ class FrontlineSettings(TypedDict):
     OUTBOX_KEEPS_LINKS: bool
     STAFF_SECOND_FACTOR: bool
     TASK_RESULTS_DAYS: int
+    WEBHOOK_TIMEOUT_SECONDS: int
+    WEBHOOK_RETRY_HOURS: int
+    WEBHOOK_DISABLE_AFTER_HOURS: int
+    WEBHOOK_ALLOW_PRIVATE: bool
+    API_REQUESTS_PER_MINUTE: int
     KB_REVIEW_DAYS: int
 
 
@@ -341,6 +349,16 @@ FRONTLINE: FrontlineSettings = {
     "STAFF_SECOND_FACTOR": env_bool("STAFF_SECOND_FACTOR", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Seconds a webhook receiver has to answer before the try counts as failed.
+    "WEBHOOK_TIMEOUT_SECONDS": env_int("WEBHOOK_TIMEOUT_SECONDS", 5),
+    # Hours a webhook delivery is retried (with growing waits) before it fails.
+    "WEBHOOK_RETRY_HOURS": env_int("WEBHOOK_RETRY_HOURS", 25),
+    # A subscription whose deliveries fail for this many hours is disabled.
+    "WEBHOOK_DISABLE_AFTER_HOURS": env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24),
+    # Allow webhooks to loopback, link-local and private addresses (off: no SSRF).
+    "WEBHOOK_ALLOW_PRIVATE": env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+    # Requests a minute one API token (or one signed-in person) may make; 0: no limit.
+    "API_REQUESTS_PER_MINUTE": env_int("API_REQUESTS_PER_MINUTE", 600),
     # Days after a review (or first publication) that a knowledge-base article is due
     # another one.
     "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from frontline.accounts.forms import MailedSetPasswordForm
 from frontline.accounts.middleware import second_factor_exempt
+from frontline.api import views as api_views
 from frontline.ops import account
 from frontline.ops import views as ops_views
 from frontline.portal.views import PasswordResetView
@@ -35,8 +36,24 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The person's own API tokens: a page of the api app, in the desk and on the portal.
+    path("portal/tokens/", api_views.tokens, {"side": "portal"}, name="portal_tokens"),
+    path(
+        "portal/tokens/<int:token_id>/revoke/",
+        api_views.revoke,
+        {"side": "portal"},
+        name="portal_token_revoke",
+    ),
+    path("desk/tokens/", api_views.tokens, {"side": "desk"}, name="desk_tokens"),
+    path(
+        "desk/tokens/<int:token_id>/revoke/",
+        api_views.revoke,
+        {"side": "desk"},
+        name="desk_token_revoke",
+    ),
     path("portal/", include("frontline.portal.urls")),
     path("help/", include("frontline.portal.help_urls")),
     path("desk/", include("frontline.desk.urls")),
+    path("api/v1/", include("frontline.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -52,14 +52,14 @@ def test_portal_in_russian(client, people, ticket):
     assert "Мои обращения" in html
     assert "Новое обращение" in html
     assert ">Новое</span>" in html  # the ticket's status
-    assert "Первая линия" in html  # its stage
+    assert "Наша служба поддержки уже занимается" in html  # who is on it, in plain words
     assert "My requests" not in html
 
     actions.change_status(ticket, status=Status.WAITING_CUSTOMER, by=people.alice)
     html = page(client.get(f"/portal/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="ru"))
     assert ">Ждём ответа клиента</span>" in html
     assert "Статус" in html
-    assert "Ответственный" in html
+    assert "Кто занимается" in html
     assert "Добавить сообщение" in html
     assert "Waiting for customer" not in html
 
@@ -71,7 +71,7 @@ def test_portal_in_chinese(client, people, ticket):
     assert "我的请求" in html
     assert "新建请求" in html
     assert ">新建</span>" in html
-    assert "一线支持" in html
+    assert "我们的支持团队正在处理" in html  # who is on it, in plain words
 
     actions.change_status(ticket, status=Status.WAITING_CUSTOMER, by=people.alice)
     html = page(client.get(f"/portal/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
@@ -113,7 +113,7 @@ def test_desk_ticket_in_chinese(client, people, ticket):
     html = page(client.get(f"/desk/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "内部备注" in html
     assert "公开回复" in html
-    assert "分配或转交" in html
+    assert "分配给我" in html  # Assign to me
 
 
 # The language switch.

@@ -23,7 +23,8 @@ def test_requester_never_sees_internal_notes_or_handoff_notes_on_the_portal(clie
     page = client.get(f"/portal/tickets/{noted.pk}/").content.decode()
     assert "We are looking into the double charge." in page
     assert "Bob Builder" in page  # the assignee's name is shown
-    assert "Second line" in page  # and the stage
+    assert "Bob, one of our specialists" in page  # in plain words
+    assert "Second line" not in page  # never the team's name
     assert SECRET not in page
     assert HANDOFF not in page
     assert "Internal note" not in page

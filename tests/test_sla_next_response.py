@@ -123,10 +123,10 @@ def test_the_desk_shows_the_next_response_deadline(
     customer_writes(t, people, capture, at(30, 9, 20))
     with time_machine.travel(at(30, 9, 30), tick=False):
         page = client.get(f"/desk/tickets/{t.pk}/").content.decode()
-    assert "Next response" in page and "in 20\xa0minutes" in page
+    assert "Next response" in page and "in 20 min" in page
     with time_machine.travel(at(30, 10), tick=False):
         page = client.get(f"/desk/tickets/{t.pk}/").content.decode()
-    assert "10\xa0minutes overdue" in page
+    assert "10 min overdue" in page
 
 
 def test_warnings_go_to_the_assignee_and_breaches_to_the_teams_supervisors(people, ticket):

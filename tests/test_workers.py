@@ -323,6 +323,7 @@ def test_serve_spawns_the_rq_worker_and_starts_the_scheduler(fake_serve, rq_sett
             "close_quiet_resolved_tickets",
             "sweep",
             "retry_due_mail",
+            "retry_due_webhooks",
             "poll_due_mailboxes",
             "prune_finished_tasks",
         ]
@@ -378,4 +379,9 @@ def test_scheduler_threads_enqueue_each_task_and_stop(settings):
 
 def test_intervals_of_zero_leave_tasks_out():
     schedule = workers.periodic_tasks(close_resolved_every=0, sla_sweep_every=60, mail_poll_every=0)
-    assert [p.task.name for p in schedule] == ["sweep", "retry_due_mail", "prune_finished_tasks"]
+    assert [p.task.name for p in schedule] == [
+        "sweep",
+        "retry_due_mail",
+        "retry_due_webhooks",
+        "prune_finished_tasks",
+    ]

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
 from frontline.tickets.forms import PhoneField, SingleFileField
-from frontline.tickets.models import CallDetails, Category, Channel, LinkKind, Priority, Status
+from frontline.tickets.models import (
+    STATUS_TRANSITIONS,
+    CallDetails,
+    Category,
+    Channel,
+    LinkKind,
+    Priority,
+    Status,
+    Ticket,
+)
 
 
 def _staff() -> Any:
@@ -225,3 +234,91 @@ class MergeForm(forms.Form):
 class LinkForm(forms.Form):
     kind = forms.ChoiceField(label=_("This ticket is"), choices=LinkKind.choices)
     number = forms.IntegerField(label=_("Ticket number"), min_value=1)
+
+
+class TicketPanelForm(FastSelectsMixin, forms.Form):
+    """The ticket page's side panel: every change at once, each checked before any
+    is made (the view then calls one action per change)."""
+
+    status = forms.ChoiceField(choices=(), label=_("Status"))
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label=_("Why this priority"),
+        widget=forms.TextInput(attrs={"placeholder": _("Reason (optional)")}),
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, label=_("Category"), empty_label=_("None")
+    )
+    tags = forms.CharField(
+        required=False, max_length=500, label=_("Tags"), help_text=_("Separated by commas.")
+    )
+    assignee = forms.ModelChoiceField(
+        _staff(), required=False, label=_("Assignee"), empty_label=_("Nobody")
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.filter(is_active=True),
+        required=False,
+        label=_("Team"),
+        empty_label=_("Keep team"),
+    )
+    note = forms.CharField(
+        label=_("Handoff note"),
+        required=False,
+        help_text=_("Needed when the ticket goes to someone else or another team."),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "placeholder": _(
+                    "What has been done, what is left, what the customer already told us."
+                ),
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, ticket: Ticket, by: User, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "category": ticket.category_id,
+                "tags": ", ".join(t.name for t in ticket.tags.all()),
+                "assignee": ticket.assignee_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.ticket, self.by = ticket, by
+        # Only the moves allowed from here are offered: the list is the rule.
+        allowed = STATUS_TRANSITIONS[ticket.status] | {ticket.status}
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            (value, label) for value, label in Status.choices if value in allowed
+        ]
+
+    def tag_names(self) -> list[str]:
+        return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+    def hands_over(self) -> bool:
+        """Whether the assignee or team changes (``assign_ticket`` is called)."""
+        data = self.cleaned_data
+        assignee, team = data.get("assignee"), data.get("team")
+        return (assignee.pk if assignee else None) != self.ticket.assignee_id or (
+            team is not None and team.pk != self.ticket.team_id
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
+        if self.errors:
+            return data
+        assignee, team = data.get("assignee"), data.get("team")
+        # The same rule as assign_ticket, asked here so that nothing changes when it fails.
+        to_someone_else = assignee is not None and assignee.pk != self.by.pk
+        if (
+            self.hands_over()
+            and (to_someone_else or (team is not None and team.pk != self.ticket.team_id))
+            and not data.get("note", "").strip()
+        ):
+            self.add_error("note", _("Write a handoff note for the next person."))
+        return data

@@ -11,12 +11,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms import ChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.actions import contact_for, customer_notes_for
@@ -41,7 +42,7 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import Status, Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -69,7 +70,9 @@ from .forms import (
     QueueFilterForm,
     StatusForm,
     TagsForm,
+    TicketPanelForm,
 )
+from .mentions import mention_suggestions, mention_warnings
 
 View = Callable[..., HttpResponseBase]
 BULK_LIMIT = 100  # one page of a queue, twice
@@ -122,6 +125,7 @@ def queue(request: AuthedRequest, name: str) -> HttpResponse:
             "count_cap": COUNT_CAP,
             "tickets": tickets,
             "filters": filters,
+            "filtering": any(request.GET.get(f) for f in filters.fields),
             "sort": sort,
             "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
             "page": page,
@@ -190,11 +194,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or ReplyForm(),
-        "assign_form": forms.get("assign_form")
-        or AssignForm(initial={"assignee": ticket.assignee_id}),
-        "status_form": StatusForm(initial={"status": ticket.status}),
-        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-        "category_form": CategoryForm(initial={"category": ticket.category_id}),
+        "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
         "fields_form": forms.get("fields_form")
         or (
             CategoryFieldsForm(
@@ -209,7 +209,6 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "next_line": next_line(ticket.team),
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
-        "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "participants": ticket.participations.select_related("user"),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
@@ -236,13 +235,124 @@ def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
     return _ticket_page(request, ticket)
 
 
-def _reply_like(act: Callable[..., Any], done: str) -> View:
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    """What the side panel can change, as it is now (to say afterwards what changed)."""
+    row: dict[str, Any] = dict(
+        Ticket.objects.filter(pk=ticket.pk).values(
+            "status", "priority", "category_id", "team_id", "assignee_id"
+        )[0]
+    )
+    row["tags"] = sorted(ticket.tags.values_list("name", flat=True))
+    return row
+
+
+def _changes(before: dict[str, Any], ticket: Ticket, user: Any) -> list[str]:
+    """Each change since ``before`` in a few words: "Status: Resolved", "Assigned to you"."""
+    after = _snapshot(ticket)
+    ticket = Ticket.objects.select_related("category", "team", "assignee").get(pk=ticket.pk)
+    said = []
+    if after["status"] != before["status"]:
+        said.append(_("Status: %(status)s") % {"status": ticket.get_status_display()})
+    if after["priority"] != before["priority"]:
+        said.append(_("Priority: %(priority)s") % {"priority": ticket.get_priority_display()})
+    if after["category_id"] != before["category_id"]:
+        said.append(_("Category: %(category)s") % {"category": ticket.category or _("none")})
+    if after["tags"] != before["tags"]:
+        said.append(_("Tags: %(tags)s") % {"tags": ", ".join(after["tags"]) or _("none")})
+    if after["assignee_id"] != before["assignee_id"]:
+        if ticket.assignee is None:
+            said.append(_("Unassigned"))
+        elif ticket.assignee_id == user.pk:
+            said.append(_("Assigned to you"))
+        else:
+            said.append(_("Assigned to %(name)s") % {"name": ticket.assignee.display_name})
+    if after["team_id"] != before["team_id"]:
+        said.append(_("Team: %(team)s") % {"team": ticket.team.name if ticket.team else _("none")})
+    return said
+
+
+def _confirm(
+    request: AuthedRequest, ticket: Ticket, before: dict[str, Any], done: str = ""
+) -> HttpResponse:
+    """Say what the act did (a flash message on the next page) and go back to the
+    ticket, or to the queue if the ticket has left this agent's sight."""
+    said = ([done] if done else []) + _changes(before, ticket, request.user)
+    if not can_see_ticket(request.user, ticket):
+        # Handed to a team this agent is not in: back to the queue.
+        said.insert(0, _("%(ref)s was handed over.") % {"ref": ticket.reference})
+        messages.success(request, " · ".join(said))
+        return redirect("desk:queue")
+    if said:
+        messages.success(request, " · ".join(said))
+    else:
+        messages.info(request, _("Nothing was changed."))
+    return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
+@require_POST
+def update(request: AuthedRequest, number: int) -> HttpResponse:
+    """The side panel: status, priority, category, tags, assignee and team in one
+    submit. All are checked first; then each change is its own action and event,
+    all in one transaction, so a change refused halfway leaves the ticket as it was."""
+    ticket = access_ticket_for_agent(request.user, number)
+    form = TicketPanelForm(request.POST, ticket=ticket, by=request.user)
+    if not form.is_valid():
+        return _ticket_page(
+            request,
+            ticket,
+            status=400,
+            error=_("Nothing was changed: check the details."),
+            panel_form=form,
+        )
+    data, by = form.cleaned_data, request.user
+    before = _snapshot(ticket)
+    try:
+        with transaction.atomic():
+            actions.change_status(ticket, status=data["status"], by=by)
+            actions.change_priority(ticket, priority=data["priority"], by=by, reason=data["reason"])
+            actions.change_category(ticket, category=data["category"], by=by)
+            actions.set_tags(ticket, names=form.tag_names(), by=by)
+            if form.hands_over():  # last: the other changes are made while it is still ours
+                actions.assign_ticket(
+                    ticket, by=by, assignee=data["assignee"], team=data["team"], note=data["note"]
+                )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else ():
+            form.add_error(field if field in form.fields else None, errors)
+        return _ticket_page(
+            request,
+            ticket,
+            status=400,
+            error=_("Nothing was changed: %(why)s") % {"why": " ".join(exc.messages)},
+            panel_form=form,
+        )
+    return _confirm(request, ticket, before)
+
+
+@staff_required
+@require_POST
+def take(request: AuthedRequest, number: int) -> HttpResponse:
+    """Assign to me."""
+    ticket = access_ticket_for_agent(request.user, number)
+    before = _snapshot(ticket)
+    try:
+        actions.assign_ticket(ticket, by=request.user, assignee=request.user)
+    except ValidationError as exc:
+        return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
+    return _confirm(request, ticket, before)
+
+
+def _reply_like(
+    act: Callable[..., Any], done: Any, warn: Callable[[Ticket, str], list[str]] | None = None
+) -> View:
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
         ticket = access_ticket_for_agent(request.user, number)
         form = ReplyForm(request.POST, request.FILES)
         if form.is_valid():
+            before = _snapshot(ticket)
             try:
                 act(
                     ticket,
@@ -253,16 +363,28 @@ def _reply_like(act: Callable[..., Any], done: str) -> View:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, done)
-                return redirect("desk:ticket", number=ticket.pk)
+                response = _confirm(request, ticket, before, str(done))
+                for warning in warn(ticket, form.cleaned_data["body"]) if warn else ():
+                    messages.warning(request, warning)
+                return response
         return _ticket_page(request, ticket, status=400, reply_form=form)
 
     return view
 
 
-reply = _reply_like(actions.add_reply, _("Reply sent to the customer."))
-note = _reply_like(actions.add_note, _("Internal note added."))
-request_info = _reply_like(actions.request_information, _("Asked the customer for information."))
+def _reply_and_resolve(ticket: Ticket, *, body: str, by: Any, files: Any) -> None:
+    # One submit, one transaction: a resolve that is refused takes the reply back too.
+    with transaction.atomic():
+        actions.add_reply(ticket, body=body, by=by, files=files)
+        actions.change_status(ticket, status=Status.RESOLVED, by=by)
+
+
+reply = _reply_like(actions.add_reply, gettext_lazy("Reply sent to the customer."))
+reply_resolve = _reply_like(_reply_and_resolve, gettext_lazy("Reply sent to the customer."))
+note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
+request_info = _reply_like(
+    actions.request_information, gettext_lazy("Asked the customer for information.")
+)
 
 
 def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
@@ -274,6 +396,7 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
         ticket = access_ticket_for_agent(request.user, number)
         form = form_class(request.POST)
         if form.is_valid():
+            before = _snapshot(ticket)
             try:
                 apply(ticket, form, request.user)
             except ValidationError as exc:
@@ -282,19 +405,13 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
                     ticket,
                     status=400,
                     error=" ".join(exc.messages),
-                    assign_form=form if form_class is AssignForm else None,
                 )
-            if not can_see_ticket(request.user, ticket):
-                # Handed to a team this agent is not in: back to the queue.
-                messages.success(request, _("%(ref)s was handed over.") % {"ref": ticket.reference})
-                return redirect("desk:queue")
-            return redirect("desk:ticket", number=ticket.pk)
+            return _confirm(request, ticket, before)
         return _ticket_page(
             request,
             ticket,
             status=400,
             error=_("Check the form."),
-            assign_form=form if form_class is AssignForm else None,
         )
 
     return view
@@ -341,6 +458,7 @@ def fields(request: AuthedRequest, number: int) -> HttpResponse:
             actions.update_field_values(ticket, values=form.field_values(), by=request.user)
         except ValidationError as exc:
             return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
+        messages.success(request, _("Form answers saved."))
         return redirect("desk:ticket", number=ticket.pk)
     return _ticket_page(request, ticket, status=400, error=_("Check the form."), fields_form=form)
 
@@ -362,6 +480,7 @@ def add_participant(request: AuthedRequest, number: int) -> HttpResponse:
         return _ticket_page(
             request, ticket, status=400, error=" ".join(exc.messages), participant_form=form
         )
+    messages.success(request, _("%(name)s takes part now.") % {"name": person.display_name})
     return redirect("desk:ticket", number=ticket.pk)
 
 
@@ -371,6 +490,9 @@ def remove_participant(request: AuthedRequest, number: int, user_id: int) -> Htt
     ticket = access_ticket_for_agent(request.user, number)
     participation = get_object_or_404(ticket.participations.select_related("user"), user_id=user_id)
     actions.remove_participant(ticket, user=participation.user, by=request.user)
+    messages.success(
+        request, _("%(name)s no longer takes part.") % {"name": participation.user.display_name}
+    )
     return redirect("desk:ticket", number=ticket.pk)
 
 
@@ -426,6 +548,15 @@ def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     template = get_object_or_404(ReplyTemplate, pk=chosen, is_active=True)
     body = filled_in(template, ticket, agent=request.user)
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+@staff_required
+def mentions(request: AuthedRequest, number: int) -> HttpResponse:
+    """Colleagues who may see this ticket, for the note box's @ autocomplete
+    (desk-mentions.js asks as the agent types)."""
+    ticket = access_ticket_for_agent(request.user, number)
+    people = mention_suggestions(ticket, request.GET.get("q", ""))
+    return render(request, "desk/_mentions.html", {"people": people})
 
 
 @staff_required

@@ -76,6 +76,7 @@ def periodic_tasks(
     *, close_resolved_every: float, sla_sweep_every: float, mail_poll_every: float
 ) -> list[Periodic]:
     """The periodic tasks with their intervals; those at 0 are left out."""
+    from frontline.api import tasks as api_tasks
     from frontline.mail import tasks as mail_tasks
     from frontline.ops.tasks import close_quiet_resolved_tickets, prune_finished_tasks
     from frontline.sla import tasks as sla_tasks
@@ -84,6 +85,7 @@ def periodic_tasks(
         Periodic(close_quiet_resolved_tickets, close_resolved_every),
         Periodic(sla_tasks.sweep, sla_sweep_every),
         Periodic(mail_tasks.retry_due_mail, 60.0),
+        Periodic(api_tasks.retry_due_webhooks, 60.0),
         Periodic(mail_tasks.poll_due_mailboxes, mail_poll_every),
         Periodic(prune_finished_tasks, 6 * 3600.0),
     ]

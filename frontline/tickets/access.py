@@ -132,6 +132,14 @@ def access_ticket_for_agent(user: User, number: int) -> Ticket:
     )
 
 
+def access_ticket(user: User, number: int) -> Ticket:
+    """A ticket as ``user`` sees it on their side: in the desk for staff, on the
+    portal for customers (for a caller that serves both, e.g. the API)."""
+    if user.is_authenticated and user.is_staff_member:
+        return access_ticket_for_agent(user, number)
+    return access_ticket_for_requester(user, number)
+
+
 def access_message(user: User, message_id: int) -> Message:
     """A message, only if its ticket is visible to ``user``; internal notes and
     call logs only to staff."""

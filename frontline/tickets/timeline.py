@@ -53,6 +53,8 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
                 "new": Priority(d["new"]).label,
             }
         case EventKind.TEAM:
+            if for_customer:  # team names are our jargon, not the customer's
+                return _("Passed on to colleagues who can help further")
             return _("Team: %(new)s") % {"new": d.get("new") or "—"}
         case EventKind.ASSIGNEE:
             return _("Assigned to %(new)s") % {"new": d.get("new") or "—"}

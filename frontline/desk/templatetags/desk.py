@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from frontline.lib.email_html import (
@@ -41,11 +42,43 @@ def due(ticket: Ticket, which: str = "resolution") -> SafeString | str:
     now = timezone.now()
     stamp = moment.isoformat()
     overdue = ticket.is_overdue if which == "resolution" else moment < now
+    title = date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     if overdue:
-        text = _("%(ago)s overdue") % {"ago": timesince(moment, now)}
-        return format_html('<time class="overdue" datetime="{}">{}</time>', stamp, text)
-    text = _("in %(left)s") % {"left": timeuntil(moment, now)}
-    return format_html('<time datetime="{}">{}</time>', stamp, text)
+        text = _("%(ago)s overdue") % {"ago": short_span(now - moment)}
+        return format_html(
+            '<time class="overdue" datetime="{}" title="{}">{}</time>', stamp, title, text
+        )
+    text = _("in %(left)s") % {"left": short_span(moment - now)}
+    return format_html('<time datetime="{}" title="{}">{}</time>', stamp, title, text)
+
+
+def short_span(delta: datetime.timedelta) -> str:
+    """A length of time in one short unit, for narrow columns: "5 min", "3 h", "2 d"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return _("%(n)d min") % {"n": minutes}
+    if minutes < 48 * 60:
+        return _("%(n)d h") % {"n": minutes // 60}
+    return _("%(n)d d") % {"n": minutes // (24 * 60)}
+
+
+@register.simple_tag
+def ago(moment: datetime.datetime | None) -> SafeString | str:
+    """When something happened, short ("3 h ago"), the full date in ``title``."""
+    if moment is None:
+        return "—"
+    delta = timezone.now() - moment
+    text = (
+        _("just now")
+        if delta < datetime.timedelta(minutes=1)
+        else (_("%(span)s ago") % {"span": short_span(delta)})
+    )
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        date_format(timezone.localtime(moment), "DATETIME_FORMAT"),
+        text,
+    )
 
 
 @register.simple_tag

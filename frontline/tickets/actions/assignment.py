@@ -34,7 +34,8 @@ def assign_ticket(
     """Give the ticket to a person and/or a team.
 
     Handing it to anyone but yourself, or to another team, is a delegation and
-    takes a handoff note, which the next person sees at the top of the ticket.
+    takes a handoff note, which the next person sees at the top of the ticket
+    (taking a not yet routed ticket for yourself is neither).
     An assignee outside the ticket's team brings the ticket to their team.
     A new ticket that gets an assignee becomes open. ``by=None`` is the system
     (automatic assignment, with ``reason`` saying which rule): no note needed.
@@ -65,7 +66,13 @@ def assign_ticket(
         assignee_changed = (assignee.pk if assignee else None) != ticket.assignee_id
         if not team_changed and not assignee_changed:
             return ticket
-        delegating = team_changed or (assignee is not None and (by is None or assignee.pk != by.pk))
+        # Taking a ticket nobody has routed yet brings it to your team: not a handoff.
+        taking_unrouted = (
+            by is not None and assignee == by and team is None and ticket.team_id is None
+        )
+        delegating = not taking_unrouted and (
+            team_changed or (assignee is not None and (by is None or assignee.pk != by.pk))
+        )
         if delegating and not note and by is not None:
             raise ValidationError({"note": _("Write a handoff note for the next person.")})
         changed: list[str] = []

@@ -34,6 +34,7 @@ from ._base import (
     _store_files,
     _touch,
 )
+from .assignment import assign_ticket
 from .changes import change_status
 
 
@@ -50,7 +51,8 @@ def add_reply(
 
     From staff: counts as the first response if it is one and answers the
     waiting customer message (the next-response deadline is cleared); a new
-    ticket becomes open; the customers get it by mail. From the customer: a
+    ticket becomes open; an unassigned one becomes the replier's (see
+    ``_take_on_reply``); the customers get it by mail. From the customer: a
     ticket waiting for them or resolved reopens; a closed one reopens within the
     reopen window and raises ``TicketClosed`` after it; the SLA clock then sets
     the next-response deadline (after commit) and the assignee is told. From the
@@ -127,7 +129,18 @@ def _add_public_message(
         )
         if changed:
             ticket.save(update_fields=changed)
+        if by is not None and by.is_staff_member and ticket.assignee_id is None:
+            _take_on_reply(ticket, by)
     return message
+
+
+def _take_on_reply(ticket: Ticket, by: User) -> None:
+    """Whoever answers an unassigned ticket becomes its assignee, so the customer
+    sees a person on it: when it is in one of their teams, or not yet routed
+    (then it joins their team). Someone answering for another team (a
+    supervisor) leaves it to that team."""
+    if ticket.team_id is None or by.teams.filter(pk=ticket.team_id).exists():
+        assign_ticket(ticket, by=by, assignee=by)
 
 
 def add_note(

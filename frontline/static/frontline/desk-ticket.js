@@ -1,0 +1,51 @@
+// The ticket page: @mention suggestions in the note box. The desk answers with
+// the colleagues who may see the ticket (desk:mentions), as an HTML fragment.
+(function () {
+  "use strict";
+  const composer = document.getElementById("composer");
+  const box = document.getElementById("mention-suggestions");
+  if (!composer || !box || !window.htmx) return;
+  const textarea = () => composer.querySelector("textarea[name=body]");
+  // The same shape of name the server reads: @ not inside a word or an address.
+  const partial = (ta) => {
+    const match = /(?:^|[^\w.@])@([\w.+-]{1,150})$/.exec(ta.value.slice(0, ta.selectionStart));
+    return match ? match[1] : null;
+  };
+  let timer = null;
+  let asked = null;
+  const hide = () => { box.innerHTML = ""; asked = null; };
+  const choices = () => Array.from(box.querySelectorAll("[data-mention]"));
+
+  composer.addEventListener("input", (event) => {
+    if (event.target.name !== "body") return;
+    const query = composer.classList.contains("mode-note") ? partial(event.target) : null;
+    clearTimeout(timer);
+    if (!query) { hide(); return; }
+    timer = setTimeout(() => {
+      if (query === asked) return;
+      asked = query;
+      window.htmx.ajax("GET", box.dataset.url + "?q=" + encodeURIComponent(query), { target: box, swap: "innerHTML" });
+    }, 150);
+  });
+
+  const choose = (button) => {
+    const ta = textarea();
+    const query = partial(ta) || "";
+    const end = ta.selectionStart;
+    ta.setRangeText(button.dataset.mention + " ", end - query.length, end, "end");
+    hide();
+    ta.focus();
+  };
+  box.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-mention]");
+    if (button) choose(button);
+  });
+  composer.addEventListener("keydown", (event) => {
+    const list = choices();
+    if (!list.length) return;
+    const at = list.indexOf(document.activeElement);
+    if (event.key === "ArrowDown") { event.preventDefault(); list[Math.min(at + 1, list.length - 1)].focus(); }
+    else if (event.key === "ArrowUp" && at >= 0) { event.preventDefault(); (at === 0 ? textarea() : list[at - 1]).focus(); }
+    else if (event.key === "Escape") { hide(); textarea().focus(); }
+  });
+})();

@@ -1,0 +1,294 @@
+"""The ticket page as a workspace, through HTTP: one submit for the side panel,
+nothing changed when anything is refused, "Assign to me", replies that assign,
+"Send and resolve", and a confirmation after each."""
+
+from django.contrib.messages import get_messages
+
+from frontline.tickets import actions
+from frontline.tickets.models import EventKind, MessageKind, Priority, Status, Ticket
+from tests.conftest import login
+
+
+def panel(ticket, **changes):
+    """What the side panel posts: the ticket as it is, with ``changes``."""
+    data = {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "reason": "",
+        "category": ticket.category_id or "",
+        "tags": ", ".join(ticket.tags.values_list("name", flat=True)),
+        "assignee": ticket.assignee_id or "",
+        "team": "",
+        "note": "",
+    }
+    return data | changes
+
+
+def kinds(ticket) -> list[str]:
+    return list(ticket.events.order_by("pk").values_list("kind", flat=True))
+
+
+def flashes(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_one_submit_changes_everything_each_with_its_event(client, people, ticket):
+    login(client, people.alice)
+    before = kinds(ticket)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(
+            ticket,
+            status=Status.WAITING_CUSTOMER,
+            priority=Priority.HIGH,
+            reason="Customer is a reseller",
+            category=people.hardware.pk,
+            tags="vip, refund",
+            assignee=people.alice.pk,
+        ),
+        follow=True,
+    )
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_CUSTOMER
+    assert ticket.priority == Priority.HIGH
+    assert ticket.category == people.hardware
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["refund", "vip"]
+    assert ticket.assignee == people.alice
+    new = kinds(ticket)[len(before) :]
+    for kind in (EventKind.STATUS, EventKind.PRIORITY, EventKind.CATEGORY, EventKind.TAGS):
+        assert new.count(kind) == 1, kind
+    assert EventKind.ASSIGNEE in new
+    said = " ".join(flashes(response))
+    assert f"Status: {Status.WAITING_CUSTOMER.label}" in said
+    assert "Priority: High" in said and "Tags: refund, vip" in said
+    assert "Assigned to you" in said
+    assert "Assigned to you" in response.content.decode()
+
+
+def test_a_refused_field_changes_nothing(client, people, ticket):
+    login(client, people.alice)
+    before = kinds(ticket)
+    # Handing over to Bob without a handoff note is refused, and with it the rest.
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, status=Status.RESOLVED, priority=Priority.URGENT, assignee=people.bob.pk),
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was changed" in page
+    assert "Write a handoff note for the next person." in page
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee) == (
+        Status.NEW,
+        Priority.NORMAL,
+        None,
+    )
+    assert kinds(ticket) == before
+
+
+def test_a_status_the_ticket_cannot_move_to_is_refused(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, status=Status.CLOSED, tags="urgent-looking"),
+    )
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+    assert not ticket.tags.exists()
+
+
+def test_an_action_refusing_halfway_undoes_the_earlier_changes(client, people, ticket):
+    login(client, people.alice)
+    before = kinds(ticket)
+    # The form cannot know Bob is not in First line; assign_ticket refuses it
+    # after status and priority were changed, and those are rolled back.
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(
+            ticket,
+            status=Status.OPEN,
+            priority=Priority.LOW,
+            assignee=people.bob.pk,
+            team=people.first_line.pk,
+            note="Bob knows invoices",
+        ),
+    )
+    assert response.status_code == 400
+    assert "is not in First line" in response.content.decode()
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee) == (
+        Status.NEW,
+        Priority.NORMAL,
+        None,
+    )
+    assert kinds(ticket) == before
+
+
+def test_a_panel_submit_with_nothing_changed_says_so(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/update/", panel(ticket), follow=True)
+    assert flashes(response) == ["Nothing was changed."]
+
+
+def test_assign_to_me(client, people, ticket):
+    login(client, people.alice)
+    assert "Assign to me" in client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    response = client.post(f"/desk/tickets/{ticket.pk}/take/", follow=True)
+    ticket.refresh_from_db()
+    assert ticket.assignee == people.alice
+    assert flashes(response) == ["Status: Open · Assigned to you"]
+    assert "Assign to me" not in response.content.decode()
+
+
+def test_taking_a_ticket_nobody_routed_needs_no_handoff_note(client, people):
+    unrouted = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Hello?", body="Anyone there?"
+    )
+    assert unrouted.team is None
+    login(client, people.alice)
+    client.post(f"/desk/tickets/{unrouted.pk}/take/")
+    unrouted.refresh_from_db()
+    assert unrouted.assignee == people.alice and unrouted.team == people.first_line
+    assert unrouted.handoff_note == ""
+
+
+def test_replying_to_an_unassigned_ticket_assigns_it_to_the_replier(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply/", {"body": "We are looking into it."}, follow=True
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee == people.alice
+    assert flashes(response) == ["Reply sent to the customer. · Status: Open · Assigned to you"]
+    # The customer sees a person on it, not a team name.
+    login(client, people.carol)
+    page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert "Alice" in page
+
+
+def test_a_reply_from_outside_the_team_leaves_the_ticket_to_the_team(client, people, ticket):
+    login(client, people.sam)
+    client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "A supervisor's word."})
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_replying_keeps_the_assignee_someone_already_has(client, people, ticket):
+    actions.assign_ticket(
+        ticket, by=people.sam, assignee=people.bob, note="Bob has the invoice tool"
+    )
+    login(client, people.sam)
+    client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "Bob will write."})
+    ticket.refresh_from_db()
+    assert ticket.assignee == people.bob
+
+
+def test_send_and_resolve_is_one_submit(client, people, ticket):
+    login(client, people.alice)
+    assert "Send and resolve" in client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply-resolve/",
+        {"body": "Refunded the second charge."},
+        follow=True,
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert ticket.messages.filter(kind=MessageKind.REPLY, author=people.alice).count() == 1
+    said = flashes(response)[0]
+    assert said.startswith("Reply sent to the customer.")
+    assert "Status: Resolved" in said and "Assigned to you" in said
+
+
+def test_send_and_resolve_without_a_message_changes_nothing(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/reply-resolve/", {"body": "  "})
+    assert response.status_code == 400
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+
+
+def test_the_panel_is_for_tickets_the_agent_may_see(client, people, ticket):
+    actions.assign_ticket(ticket, by=people.sam, assignee=people.bob, note="Second line")
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/", panel(ticket, status=Status.RESOLVED)
+    )
+    assert response.status_code == 404
+    assert client.post(f"/desk/tickets/{ticket.pk}/take/").status_code == 404
+
+
+# @mentions never fail silently.
+
+
+def test_a_mention_of_someone_who_cannot_see_the_ticket_is_reported(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/note/",
+        {"body": "@bob could you check the invoice tool? @sam FYI"},
+        follow=True,
+    )
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1  # the note is saved
+    said = flashes(response)
+    assert said[0] == "Internal note added."
+    assert said[1:] == ["Bob Builder (@bob) cannot see this ticket, so was not told."]
+    assert "cannot see this ticket, so was not told" in response.content.decode()
+
+
+def test_a_mention_of_nobody_is_reported(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/note/",
+        {"body": "Ask @nosuchuser. Mail alice@example.com is not a mention; @carol is a customer."},
+        follow=True,
+    )
+    assert flashes(response)[1:] == [
+        "No colleague is called @nosuchuser: nobody was told.",
+        "No colleague is called @carol: nobody was told.",
+    ]
+
+
+def test_mentions_that_reach_someone_give_no_warning(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/note/", {"body": "@Sam, @alice."}, follow=True
+    )
+    assert flashes(response) == ["Internal note added."]
+
+
+def test_mention_suggestions_are_colleagues_who_may_see_the_ticket(client, people, ticket):
+    login(client, people.alice)
+    url = f"/desk/tickets/{ticket.pk}/mentions/"
+    page = client.get(url, {"q": "s"}).content.decode()
+    assert 'data-mention="sam"' in page
+    assert client.get(url, {"q": "bo"}).content.decode().strip() == ""  # Bob may not see it
+    assert 'data-mention="alice"' in client.get(url, {"q": "Ali"}).content.decode()
+    assert "carol" not in client.get(url, {"q": "c"}).content.decode()  # customers never
+    assert client.get(url, {"q": ""}).content.decode().strip() == ""
+    login(client, people.bob)
+    assert client.get(url, {"q": "s"}).status_code == 404
+
+
+def test_mention_suggestions_use_a_bounded_number_of_queries(
+    client, people, ticket, django_assert_max_num_queries
+):
+    from tests.conftest import make_user
+
+    for i in range(30):
+        people.first_line.members.add(make_user(f"sara{i:02}", "agent"))
+    login(client, people.alice)
+    # Session, user, the agent's teams and the ticket, the candidates, then a
+    # visibility check (two queries) for each until eight are found.
+    with django_assert_max_num_queries(5 + 2 * 8):
+        page = client.get(f"/desk/tickets/{ticket.pk}/mentions/", {"q": "sa"}).content.decode()
+    assert page.count("data-mention=") == 8
+
+
+def test_adding_and_removing_a_participant_confirm_too(client, people, ticket):
+    login(client, people.alice)
+    url = f"/desk/tickets/{ticket.pk}/participants/"
+    response = client.post(url, {"email": "pat@acme.test", "name": "Pat Partner"}, follow=True)
+    assert flashes(response) == ["Pat Partner takes part now."]
+    pat = ticket.participants.get()
+    response = client.post(f"{url}{pat.pk}/remove/", follow=True)
+    assert flashes(response) == ["Pat Partner no longer takes part."]
