@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 HTMX := node_modules/htmx.org/dist/htmx.min.js
+CHARTJS := node_modules/chart.js/dist/chart.umd.min.js
+ASSETS := $(HTMX) $(CHARTJS)
 
 .PHONY: run test test-sqlite test-postgres lint bench system-deps messages
 
@@ -18,11 +20,11 @@ $(BIN)/.test-installed: $(BIN)/.installed requirements-test.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.lock
 	@touch $@
 
-$(HTMX): package.json package-lock.json
+$(ASSETS) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	@touch $@
+	@touch $(ASSETS)
 
-run: $(BIN)/.installed $(HTMX)
+run: $(BIN)/.installed $(ASSETS)
 	$(BIN)/frontline migrate --noinput
 	$(BIN)/frontline demo --if-empty
 	$(BIN)/frontline serve --host $(HOST) --port $(PORT)
@@ -36,15 +38,15 @@ lint: $(BIN)/.test-installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-sqlite: $(BIN)/.test-installed $(HTMX)
+test-sqlite: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/pytest
 
-test-postgres: $(BIN)/.test-installed $(HTMX)
+test-postgres: $(BIN)/.test-installed $(ASSETS)
 	scripts/with-postgres $(BIN)/pytest
 
 test: system-deps lint test-sqlite test-postgres
 
-bench: $(BIN)/.test-installed $(HTMX)
+bench: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.mail

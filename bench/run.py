@@ -11,9 +11,11 @@ connection is kept between requests; ``--reconnect`` closes it after each one.
 
 Pages: the desk ticket page for random tickets, the first page of every desk
 queue in each sort order, for the supervisor and for an agent, and the portal's
-request list and ticket page for a customer. Only 200 responses are timed; any
-other status is reported as an error. The SQL query count per page comes from
-separate, untimed requests (capturing SQL costs time on SQLite).
+request list and ticket page for a customer, and the supervisors' report for the
+last 90 days and the last year (all teams per team, one team per agent). Only
+200 responses are timed; any other status is reported as an error. The SQL
+query count per page comes from separate, untimed requests (capturing SQL costs
+time on SQLite).
 
 Prints a table of p50/p95/max per page and writes it, with the data size,
 machine and generation time, into ``docs/benchmarks.md`` (between the
@@ -49,6 +51,7 @@ QUEUE_NAMES = ("mine", "team", "unassigned", "open", "due_soon", "waiting", "res
 SORTS = ((None, "default"), ("priority", "priority"), ("updated", "updated"))
 GOAL_TICKET_MS = 30.0
 GOAL_QUEUE_MS = 50.0
+GOAL_REPORT_MS = 300.0
 SLOW_SQL_MS = 5.0  # statements at least this slow are listed with their plans
 
 
@@ -91,7 +94,7 @@ class Page:
     label: str  # what the table shows
     who: str  # which persona requests it
     urls: list[str]  # cycled through; one per timed request
-    group: str  # "ticket", "queue" or "portal": which goal applies
+    group: str  # "ticket", "queue", "portal" or "report": which goal applies
     times_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     queries: list[int] = field(default_factory=list)
@@ -291,6 +294,7 @@ def build_pages(p: Personas, n_ticket_pages: int, rng: random.Random) -> list[Pa
             for sort, label in SORTS:
                 url = f"/desk/q/{name}/" + (f"?sort={sort}" if sort else "")
                 pages.append(Page(f"queue `{name}`, sort {label}", who, [url], "queue"))
+    pages += report_pages()
     pages += [
         Page("portal request list", "customer", ["/portal/"], "portal"),
         Page("portal request list, organisation", "manager", ["/portal/?scope=org"], "portal"),
@@ -301,6 +305,34 @@ def build_pages(p: Personas, n_ticket_pages: int, rng: random.Random) -> list[Pa
             "portal",
         ),
     ]
+    return pages
+
+
+def report_pages() -> list[Page]:
+    """The supervisors' report for the last 90 days and the last year of the data,
+    for everything per team and for one team per agent."""
+    from frontline.accounts.models import Team
+    from frontline.tickets.models import Ticket
+
+    latest = Ticket.objects.order_by("-pk").values_list("created_at", flat=True).first()
+    end = (latest or dt.datetime.now(dt.UTC)).date()
+    team = Team.objects.filter(name="First line").values_list("pk", flat=True).first()
+    pages = []
+    for days, label in ((90, "90 days"), (365, "one year")):
+        start = end - dt.timedelta(days=days - 1)
+        query = f"/desk/reports/?start={start}&end={end}"
+        pages.append(
+            Page(f"report, {label}, per team", "supervisor", [f"{query}&by=team"], "report")
+        )
+        if team:
+            pages.append(
+                Page(
+                    f"report, {label}, one team per agent",
+                    "supervisor",
+                    [f"{query}&by=agent&team={team}"],
+                    "report",
+                )
+            )
     return pages
 
 
@@ -323,7 +355,12 @@ def time_sql(db_path: Path, pages: list[Page], repeat: int = 3) -> list[dict[str
     The captured SQL has its parameters inlined; with this schema (no partial
     indexes, no LIKE) SQLite plans it as it plans the bound statement.
     """
+    from django.db.backends.sqlite3._functions import register
+
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    # The functions Django adds to its SQLite connections (date arithmetic in the
+    # reports' statements: django_timestamp_diff, ...).
+    register(con)
     seen: dict[str, dict[str, Any]] = {}
     for page in pages:
         total = 0.0
@@ -379,6 +416,7 @@ def goals(rows: list[dict[str, Any]]) -> list[str]:
     for group, goal, what in (
         ("ticket", GOAL_TICKET_MS, "ticket page"),
         ("queue", GOAL_QUEUE_MS, "queue pages"),
+        ("report", GOAL_REPORT_MS, "report pages"),
     ):
         mine = [r for r in rows if r["group"] == group]
         timed = [r for r in mine if r["p95_ms"] is not None]

@@ -20,6 +20,7 @@ from typing import Any
 from frontline.api import reactions as api
 from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
+from frontline.reports import reactions as reports
 from frontline.routing import reactions as routing
 from frontline.search import reactions as search
 from frontline.sla import reactions as sla
@@ -37,6 +38,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.STATUS: (
         on(sla.recompute_deadlines),
         on(mail.tell_resolved_or_closed, when=mail.ends_the_work),
+        on(reports.ask_for_rating, when=reports.resolves),
     ),
     EventKind.PRIORITY: (on(sla.recompute_deadlines),),
     # Another requester may bring another organisation and so another service plan.

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "frontline.routing",
     "frontline.sla",
     "frontline.knowledge",
+    "frontline.reports",
     "frontline.search",
     "frontline.mail",
     "frontline.desk",
@@ -233,6 +234,9 @@ STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 _HTMX_DIST = BASE_DIR.parent / "node_modules" / "htmx.org" / "dist"
 if _HTMX_DIST.exists():
     STATICFILES_DIRS.append(("vendor/htmx", _HTMX_DIST))
+_CHARTJS_DIST = BASE_DIR.parent / "node_modules" / "chart.js" / "dist"
+if _CHARTJS_DIST.exists():
+    STATICFILES_DIRS.append(("vendor/chartjs", _CHARTJS_DIST))
 # Static files are served by WhiteNoise straight from the finders: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
@@ -294,6 +298,7 @@ class FrontlineSettings(TypedDict):
     OUTBOX_KEEPS_LINKS: bool
     STAFF_SECOND_FACTOR: bool
     TASK_RESULTS_DAYS: int
+    SURVEY_DAYS: int
     WEBHOOK_TIMEOUT_SECONDS: int
     WEBHOOK_RETRY_HOURS: int
     WEBHOOK_DISABLE_AFTER_HOURS: int
@@ -349,6 +354,8 @@ FRONTLINE: FrontlineSettings = {
     "STAFF_SECOND_FACTOR": env_bool("STAFF_SECOND_FACTOR", False),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
+    # Days a satisfaction survey link can be answered (and the answer changed).
+    "SURVEY_DAYS": env_int("SURVEY_DAYS", 14),
     # Seconds a webhook receiver has to answer before the try counts as failed.
     "WEBHOOK_TIMEOUT_SECONDS": env_int("WEBHOOK_TIMEOUT_SECONDS", 5),
     # Hours a webhook delivery is retried (with growing waits) before it fails.

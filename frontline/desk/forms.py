@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
+from frontline.reports.metrics import DIMENSION_LABELS, MAX_DAYS
+from frontline.reports.models import ActivityType, Estimate, EstimateStatus
 from frontline.tickets.forms import PhoneField, SingleFileField
 from frontline.tickets.models import (
     STATUS_TRANSITIONS,
@@ -224,6 +229,116 @@ class NewCallForm(FastSelectsMixin, forms.Form):
             raise forms.ValidationError(
                 _("Give the caller's number or address: a known customer is found by them.")
             )
+        return data
+
+
+class TimeEntryForm(FastSelectsMixin, forms.Form):
+    """Time spent on the ticket: typed in, or taken from the page's timer."""
+
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    worked_on = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    activity = forms.ModelChoiceField(
+        ActivityType.objects.filter(is_active=True),
+        label=_("Activity"),
+        required=False,
+        empty_label=_("Other"),
+    )
+    billable = forms.TypedChoiceField(
+        label=_("Billable"),
+        choices=[
+            ("", _("As the contract says")),
+            ("yes", _("Billable")),
+            ("no", _("Not billable")),
+        ],
+        coerce=lambda v: v == "yes",
+        required=False,
+        empty_value=None,
+    )
+    note = forms.CharField(
+        label=_("Note (staff only)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    estimate = forms.TypedChoiceField(
+        label=_("Against the estimate"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, estimates: Iterable[Estimate] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        approved = [e for e in estimates if e.status == EstimateStatus.APPROVED]
+        if approved:
+            cast(forms.ChoiceField, self.fields["estimate"]).choices = [
+                ("", _("None")),
+                *(
+                    (
+                        e.pk,
+                        _("%(hours)s h, approved %(date)s")
+                        % {
+                            "hours": e.hours,
+                            "date": date_format(e.decided_at or e.created_at, "SHORT_DATE_FORMAT"),
+                        },
+                    )
+                    for e in approved
+                ),
+            ]
+        else:
+            del self.fields["estimate"]
+
+
+class EstimateForm(forms.Form):
+    hours = forms.DecimalField(
+        label=_("Hours"), min_value=Decimal("0.25"), max_value=Decimal(1000), decimal_places=2
+    )
+    description = forms.CharField(
+        label=_("What will be done (the customer sees this)"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReportForm(forms.Form):
+    """The period and grouping of the supervisors' report (GET parameters)."""
+
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
+    team = forms.ModelChoiceField(
+        Team.objects.filter(is_active=True),
+        label=_("Team"),
+        required=False,
+        empty_label=_("Every team"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The period ends before it starts."))
+            if (end - start).days >= MAX_DAYS:
+                raise forms.ValidationError(_("Choose at most %(days)d days.") % {"days": MAX_DAYS})
+        return data
+
+
+class TimeExportForm(forms.Form):
+    """Which time entries to export: a period, and optionally one organisation,
+    agent or team (GET parameters)."""
+
+    start = forms.DateField(label=_("From"))
+    end = forms.DateField(label=_("To"))
+    organisation = forms.ModelChoiceField(
+        Organisation.objects.all(), label=_("Organisation"), required=False
+    )
+    agent = forms.ModelChoiceField(_staff(), label=_("Agent"), required=False)
+    team = forms.ModelChoiceField(Team.objects.all(), label=_("Team"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("The period ends before it starts."))
         return data
 
 

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import customer_views, kb_views, relation_views, search, views
+from . import customer_views, kb_views, relation_views, report_views, search, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("reports/", report_views.report, name="reports"),
+    path("reports/report.csv", report_views.report_csv, name="reports_csv"),
+    path("reports/time.csv", report_views.time_csv, name="time_csv"),
     path("search/", search.results, name="search"),
     path("calls/new/", views.new_call, name="new_call"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
@@ -34,6 +37,9 @@ urlpatterns = [
         views.remove_participant,
         name="remove_participant",
     ),
+    path("tickets/<int:number>/time/", views.log_time, name="log_time"),
+    path("tickets/<int:number>/estimate/", views.send_estimate, name="send_estimate"),
+    path("time/<int:entry_id>/delete/", views.delete_time, name="delete_time"),
     path("tickets/<int:number>/merge/", relation_views.merge, name="merge"),
     path("tickets/<int:number>/unmerge/", relation_views.undo_merge, name="undo_merge"),
     path("tickets/<int:number>/link/", relation_views.link, name="link"),

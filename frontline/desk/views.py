@@ -10,7 +10,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import ChoiceField
 from django.http import FileResponse, Http404, HttpResponse
@@ -25,6 +25,13 @@ from frontline.accounts.middleware import not_activity
 from frontline.knowledge.actions import filled_in
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
+from frontline.reports import actions as reports_actions
+from frontline.reports.access import (
+    access_estimate,
+    access_time_entry,
+    estimates_on,
+    time_on_ticket,
+)
 from frontline.routing.actions import (
     dry_run,
     escalate_ticket,
@@ -62,6 +69,7 @@ from .forms import (
     CallForm,
     CategoryForm,
     EscalateForm,
+    EstimateForm,
     LinkForm,
     MergeForm,
     NewCallForm,
@@ -71,11 +79,13 @@ from .forms import (
     StatusForm,
     TagsForm,
     TicketPanelForm,
+    TimeEntryForm,
 )
 from .mentions import mention_suggestions, mention_warnings
 
 View = Callable[..., HttpResponseBase]
 BULK_LIMIT = 100  # one page of a queue, twice
+TIME_ENTRIES_SHOWN = 20  # the latest on the ticket page; the totals count them all
 
 
 def staff_required(view: View) -> View:
@@ -178,6 +188,7 @@ def bulk(request: AuthedRequest) -> HttpResponse:
 
 def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **forms: Any):
     user = request.user
+    estimates = forms.get("estimates") or estimates_on(ticket)
     entries = ticket_timeline(ticket, for_customer=False)
     others = list(
         visible_tickets(user)
@@ -216,6 +227,10 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "merge_form": MergeForm(),
         "link_form": LinkForm(),
         "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
+        "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
+        "estimates": estimates,
+        "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),
+        "estimate_form": forms.get("estimate_form") or EstimateForm(),
         "error": forms.get("error"),
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -615,3 +630,78 @@ def presence(request: AuthedRequest, number: int) -> HttpResponse:
 @staff_required
 def attachment(request: AuthedRequest, attachment_id: int) -> FileResponse:
     return attachment_response(access_attachment(request.user, attachment_id))
+
+
+@staff_required
+@require_POST
+def log_time(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    estimates = estimates_on(ticket)
+    form = TimeEntryForm(request.POST, estimates=estimates)
+    if form.is_valid():
+        data = form.cleaned_data
+        estimate = data.get("estimate") and access_estimate(request.user, ticket, data["estimate"])
+        try:
+            entry = reports_actions.log_time(
+                ticket,
+                minutes=data["minutes"],
+                by=request.user,
+                worked_on=data["worked_on"],
+                activity=data["activity"],
+                billable=data["billable"],
+                note=data["note"],
+                estimate=estimate or None,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d minute logged.", "%(count)d minutes logged.", entry.minutes)
+                % {"count": entry.minutes},
+            )
+            return redirect("desk:ticket", number=ticket.pk)
+    return _ticket_page(
+        request,
+        ticket,
+        status=400,
+        error=_("Check the time entry."),
+        time_form=form,
+        estimates=estimates,
+    )
+
+
+@staff_required
+@require_POST
+def send_estimate(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = access_ticket_for_agent(request.user, number)
+    form = EstimateForm(request.POST)
+    if form.is_valid():
+        try:
+            reports_actions.send_estimate(
+                ticket,
+                hours=form.cleaned_data["hours"],
+                description=form.cleaned_data["description"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Estimate sent to the customer for approval."))
+            return redirect("desk:ticket", number=ticket.pk)
+    return _ticket_page(
+        request, ticket, status=400, error=_("Check the estimate."), estimate_form=form
+    )
+
+
+@staff_required
+@require_POST
+def delete_time(request: AuthedRequest, entry_id: int) -> HttpResponse:
+    entry = access_time_entry(request.user, entry_id)
+    try:
+        reports_actions.delete_time_entry(entry, by=request.user)
+    except PermissionDenied:
+        messages.error(request, _("Only its author or a supervisor can remove this entry."))
+    else:
+        messages.success(request, _("Time entry removed."))
+    return redirect("desk:ticket", number=entry.ticket_id)

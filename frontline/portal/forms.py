@@ -55,6 +55,35 @@ class PublicCallbackForm(CallbackForm):
         return bool(self.cleaned_data.get("website"))
 
 
+class SurveyForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How did we do?"),
+        choices=[
+            (5, _("5 — very good")),
+            (4, _("4 — good")),
+            (3, _("3 — all right")),
+            (2, _("2 — poor")),
+            (1, _("1 — very poor")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything you want to tell us? (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why not? (we will use it to offer something better)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class HelpfulForm(forms.Form):
     """ "Was this helpful?" under a help-centre article."""
 

@@ -19,6 +19,18 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/solved/", views.solved, name="solved"),
     path("tickets/<int:number>/not-solved/", views.not_solved, name="not_solved"),
+    path("survey/<int:number>/<str:token>/", views.survey, name="survey"),
+    path("estimate/<int:number>/<str:token>/", views.estimate_link, name="estimate_link"),
+    path(
+        "tickets/<int:number>/estimates/<int:estimate_id>/approve/",
+        views.approve,
+        name="approve_estimate",
+    ),
+    path(
+        "tickets/<int:number>/estimates/<int:estimate_id>/decline/",
+        views.decline,
+        name="decline_estimate",
+    ),
     path("answers/done/", views.answers_done, name="answers_done"),
     path("answers/<str:token>/", views.answers, name="answers"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +27,15 @@ from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.accounts.forms import MailedPasswordForm
 from frontline.lib.http import AuthedRequest
 from frontline.lib.ratelimit import over_hourly_limit
+from frontline.reports.access import access_estimate, billed_work
+from frontline.reports.actions import answer_survey, approve_estimate, decline_estimate
+from frontline.reports.estimates import estimate_for_link
+from frontline.reports.surveys import (
+    LinkRefused,
+    closes_at,
+    invitation_for_link,
+    open_survey_path,
+)
 from frontline.routing.actions import request_callback, request_callback_anonymously
 from frontline.tickets import actions
 from frontline.tickets.access import (
@@ -44,7 +53,14 @@ from frontline.tickets.models import Category, Channel, Status, Ticket
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
-from .forms import CallbackForm, NotSolvedForm, PublicCallbackForm, SignupForm
+from .forms import (
+    CallbackForm,
+    DeclineForm,
+    NotSolvedForm,
+    PublicCallbackForm,
+    SignupForm,
+    SurveyForm,
+)
 
 # Posts of the public callback form per address and hour: enough for a person
 # who mistypes, too few to fill the callback queue.
@@ -216,6 +232,9 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),
             "may_confirm": ticket.speaks_for_requester(request.user),
+            "billed": billed_work(request.user, ticket),
+            "survey_path": open_survey_path(request.user, ticket),
+            "decline_form": forms.get("decline_form") or DeclineForm(),
             "answers_url": _answers_url(request, ticket),
             "error": forms.get("error"),
         },
@@ -351,6 +370,108 @@ def public_callback(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def callback_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/callback_sent.html")
+
+
+@login_not_required
+def survey(request: HttpRequest, number: int, token: str) -> HttpResponse:
+    """The satisfaction survey behind the signed link in the mail: no sign-in.
+    Opening a one-click link (``?rating=5``) only fills the form in (mail
+    scanners open links); sending it answers, and sending again changes the
+    answer while the link is valid. A refused link gets a page saying why."""
+    try:
+        invitation = invitation_for_link(number, token)
+    except LinkRefused as refused:
+        status = 410 if refused.reason == "expired" else 400
+        return render(request, "portal/survey.html", {"refused": refused.reason}, status=status)
+    previous = getattr(invitation, "response", None)
+    initial = {"rating": request.GET.get("rating")}
+    if previous is not None:
+        initial = {"rating": previous.rating, "comment": previous.comment}
+        if request.GET.get("rating"):
+            initial["rating"] = request.GET["rating"]
+    form = SurveyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        answer_survey(
+            invitation, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+        )
+        messages.success(
+            request,
+            _("Thank you! Your answer is saved.")
+            if previous is None
+            else _("Thank you! Your answer is changed."),
+        )
+        return redirect(request.path)
+    context = {
+        "form": form,
+        "ticket": invitation.ticket,
+        "answered": previous,
+        "closes_at": closes_at(invitation),
+    }
+    return render(request, "portal/survey.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def approve(request: AuthedRequest, number: int, estimate_id: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    estimate = access_estimate(request.user, ticket, estimate_id)
+    try:
+        approve_estimate(estimate, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        return _ticket_page(request, ticket, status=400, error=_refusal(exc))
+    messages.success(request, _("Thank you: the estimate is approved and we start the work."))
+    return redirect("portal:ticket", number=ticket.pk)
+
+
+@require_POST
+def decline(request: AuthedRequest, number: int, estimate_id: int) -> HttpResponse:
+    _customer(request)
+    ticket = access_ticket_for_requester(request.user, number)
+    estimate = access_estimate(request.user, ticket, estimate_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(request, ticket, status=400, decline_form=form)
+    try:
+        decline_estimate(estimate, by=request.user, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        return _ticket_page(request, ticket, status=400, error=_refusal(exc))
+    messages.success(request, _("The estimate is declined. We will come back to you."))
+    return redirect("portal:ticket", number=ticket.pk)
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, PermissionDenied):
+        return _("Only the person who asked (or their organisation's manager) can answer this.")
+    return " ".join(cast(ValidationError, exc).messages)
+
+
+@login_not_required
+def estimate_link(request: HttpRequest, number: int, token: str) -> HttpResponse:
+    """The estimate behind the signed link in the mail: approve or decline it
+    without signing in. Opening the link decides nothing (mail scanners open
+    links); a button does."""
+    try:
+        estimate = estimate_for_link(number, token)
+    except LinkRefused as refused:
+        return render(request, "portal/estimate.html", {"refused": refused.reason}, status=400)
+    form = DeclineForm(request.POST if request.POST.get("decision") == "decline" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "approve":
+                approve_estimate(estimate, by=None)
+                messages.success(request, _("Thank you: the estimate is approved."))
+                return redirect(request.path)
+            if request.POST.get("decision") == "decline" and form.is_valid():
+                decline_estimate(estimate, by=None, reason=form.cleaned_data["reason"])
+                messages.success(request, _("The estimate is declined. We will come back to you."))
+                return redirect(request.path)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(request.path)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "portal/estimate.html", {"estimate": estimate, "form": form}, status=status
+    )
 
 
 @login_not_required

@@ -582,7 +582,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="e_ticket_created")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="e_ticket_created"),
+            # Reports count events of a kind over a period (created, reopened, moved).
+            models.Index(fields=["kind", "created_at"], name="e_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.ticket_id}"

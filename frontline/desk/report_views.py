@@ -1,0 +1,215 @@
+"""The supervisors' report: volume, response and resolution times, SLA, time,
+cost, satisfaction, reopened and passed-around tickets, per team, agent or
+category over a period; as a page with charts and tables, and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import functools
+from typing import Any
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from frontline.lib.http import AuthedRequest
+from frontline.reports.access import visible_time_entries
+from frontline.reports.metrics import DIMENSION_LABELS, Report, build_report
+
+from .forms import ReportForm, TimeExportForm
+from .views import View
+
+DEFAULT_DAYS = 30
+
+
+def supervisor_required(view: View) -> View:
+    """Reports are for supervisors and admins; to anyone else they are not there."""
+
+    @functools.wraps(view)
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not (request.user.is_staff_member and request.user.sees_all_tickets):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _form(request: AuthedRequest) -> ReportForm:
+    """The form from the query string; what it leaves out is the last 30 days per team."""
+    today = timezone.localdate()
+    defaults = {
+        "start": f"{today - datetime.timedelta(days=DEFAULT_DAYS - 1):%Y-%m-%d}",
+        "end": f"{today:%Y-%m-%d}",
+        "by": "team",
+    }
+    asked = {k: request.GET[k] for k in (*defaults, "team") if k in request.GET}
+    return ReportForm(defaults | asked)
+
+
+@supervisor_required
+def report(request: AuthedRequest) -> HttpResponse:
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "desk/reports.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
+    return render(
+        request,
+        "desk/reports.html",
+        {
+            "form": form,
+            "report": result,
+            "dimension": DIMENSION_LABELS[data["by"]],
+            "query": _query(form),
+        },
+    )
+
+
+def _query(form: ReportForm) -> str:
+    data = form.cleaned_data
+    query = f"start={data['start']:%Y-%m-%d}&end={data['end']:%Y-%m-%d}&by={data['by']}"
+    return query + (f"&team={data['team'].pk}" if data["team"] else "")
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def csv_rows(result: Report) -> list[list[Any]]:
+    """The report's table as rows of plain values: the same numbers as the page."""
+    header = [
+        str(DIMENSION_LABELS[result.by]),
+        _("Created"),
+        _("First response, hours (average)"),
+        _("First response, hours (median)"),
+        _("First response, hours (90th percentile)"),
+        _("Resolved"),
+        _("Resolution, hours (average)"),
+        _("Resolution, hours (median)"),
+        _("Resolution, hours (90th percentile)"),
+        _("SLA met, %"),
+        _("Reopened"),
+        _("Passed on"),
+        _("Hours logged"),
+        _("Cost"),
+        _("Ratings"),
+        _("Average rating"),
+        _("Satisfied, %"),
+    ]
+    body = [
+        [
+            r.label,
+            r.created,
+            _blank(r.first_response_hours),
+            _blank(r.first_response_median_hours),
+            _blank(r.first_response_p90_hours),
+            r.resolved,
+            _blank(r.resolution_hours),
+            _blank(r.resolution_median_hours),
+            _blank(r.resolution_p90_hours),
+            _blank(r.sla_met_percent),
+            r.reopened,
+            r.transfers,
+            r.hours_logged,
+            r.cost,
+            r.ratings,
+            _blank(r.average_rating),
+            _blank(r.csat_percent),
+        ]
+        for r in [*result.rows, result.total]
+    ]
+    return [header, *body]
+
+
+@supervisor_required
+def report_csv(request: AuthedRequest) -> HttpResponse:
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    data = form.cleaned_data
+    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
+    name = f"frontline-report-{data['by']}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    csv.writer(response).writerows(csv_rows(result))
+    return response
+
+
+class _Echo:
+    """What csv.writer writes to: hands each line back for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _time_lines(entries: Any) -> Any:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(
+        [
+            _("Date"),
+            _("Ticket"),
+            _("Subject"),
+            _("Organisation"),
+            _("Agent"),
+            _("Activity"),
+            _("Minutes"),
+            _("Billable"),
+            _("Hourly rate"),
+            _("Cost"),
+            _("Note (staff only)"),
+        ]
+    )
+    for e in entries:
+        yield writer.writerow(
+            [
+                e.worked_on.isoformat(),
+                e.ticket_id,
+                e.ticket.subject,
+                e.ticket.organisation.name if e.ticket.organisation else "",
+                e.agent.display_name,
+                e.activity.name if e.activity else "",
+                e.minutes,
+                "yes" if e.billable else "no",
+                e.rate,
+                e.cost,
+                e.note,
+            ]
+        )
+
+
+@supervisor_required
+def time_csv(request: AuthedRequest) -> HttpResponseBase:
+    """Every time entry of a period (of one organisation, agent or team), as CSV,
+    streamed: the rows are read in chunks, never all at once."""
+    form = TimeExportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    data = form.cleaned_data
+    entries = visible_time_entries(request.user).between(data["start"], data["end"])
+    for field, path in (
+        ("organisation", "ticket__organisation"),
+        ("agent", "agent"),
+        ("team", "ticket__team"),
+    ):
+        if data[field] is not None:
+            entries = entries.filter(**{path: data[field]})
+    entries = entries.select_related(
+        "ticket", "ticket__organisation", "agent", "activity"
+    ).order_by("worked_on", "id")
+    name = f"frontline-time-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
+    response = StreamingHttpResponse(
+        _time_lines(entries.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

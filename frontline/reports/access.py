@@ -1,0 +1,168 @@
+"""Who may see time entries and what the customer is shown of them.
+
+Staff see the entries of the tickets they may see (``tickets.access`` decides
+which); customers never see an entry itself, only the billable work of their
+tickets as :class:`BilledWork`, which carries no note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import DecimalField, Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from frontline.accounts.models import User
+from frontline.tickets.access import visible_tickets
+from frontline.tickets.models import Ticket
+
+from .models import Contract, Estimate, EstimateQuerySet, TimeEntry, TimeEntryQuerySet
+from .rates import CENT
+
+
+def visible_time_entries(user: User) -> TimeEntryQuerySet:
+    """Time entries ``user`` may read in the desk: those on tickets they may see.
+    None at all for customers (they see :func:`billed_work`)."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        return TimeEntry.objects.none()
+    if user.sees_all_tickets:
+        return TimeEntry.objects.all()
+    return TimeEntry.objects.filter(ticket__in=visible_tickets(user))
+
+
+def time_entries_on(user: User, ticket: Ticket) -> TimeEntryQuerySet:
+    """The entries on ``ticket`` that ``user`` may read, newest work first."""
+    return (
+        visible_time_entries(user)
+        .filter(ticket=ticket)
+        .select_related("agent", "activity")
+        .order_by("-worked_on", "-id")
+    )
+
+
+def access_time_entry(user: User, entry_id: int) -> TimeEntry:
+    """One entry, if ``user`` may read it (staff who see its ticket); else 404."""
+    return get_object_or_404(visible_time_entries(user).select_related("ticket"), pk=entry_id)
+
+
+@dataclass(frozen=True)
+class BilledLine:
+    worked_on: object
+    activity: str
+    minutes: int
+    cost: Decimal
+
+
+@dataclass
+class BilledWork:
+    """What the customer sees of the work on one ticket: billable lines only,
+    each with its date, activity, time and cost, and never the agent's note."""
+
+    lines: list[BilledLine] = field(default_factory=list)
+    estimates: list[Estimate] = field(default_factory=list)
+    minutes: int = 0
+    cost: Decimal = Decimal(0)
+    prepaid_left_hours: Decimal | None = None
+
+    @property
+    def hours(self) -> str:
+        return f"{self.minutes // 60}:{self.minutes % 60:02d}"
+
+
+def billed_work(user: User, ticket: Ticket) -> BilledWork:
+    """The billable work on ``ticket`` as its customers see it on the portal.
+
+    ``ticket`` must be one ``user`` may see as a customer (else ``Http404``).
+    The organisation's manager also sees what is left of the prepaid hours.
+    The ticket's estimates come with it (with the time used of each).
+    """
+    if not visible_tickets(user).filter(pk=ticket.pk).exists():
+        raise Http404
+    rows = (
+        TimeEntry.objects.filter(ticket=ticket, billable=True)
+        .order_by("worked_on", "id")
+        .values_list("worked_on", "activity__name", "minutes", "cost", "contract_id")
+    )
+    work = BilledWork()
+    contract_ids = set()
+    for worked_on, activity, minutes, cost, contract_id in rows:
+        work.lines.append(BilledLine(worked_on, activity or "", minutes, cost))
+        work.minutes += minutes
+        work.cost += cost
+        if contract_id:
+            contract_ids.add(contract_id)
+    work.estimates = list(_estimates(ticket))
+    if contract_ids and user.is_org_manager and user.organisation_id == ticket.organisation_id:
+        contract = Contract.objects.with_minutes_billed().get(pk=max(contract_ids))
+        work.prepaid_left_hours = contract.prepaid_left(contract.minutes_billed)  # type: ignore[attr-defined]
+    return work
+
+
+@dataclass(frozen=True)
+class TimeTotals:
+    minutes: int
+    billable_minutes: int
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class TimeOnTicket:
+    entries: list[TimeEntry]
+    totals: TimeTotals
+
+
+def time_on_ticket(user: User, ticket: Ticket, *, latest: int = 20) -> TimeOnTicket:
+    """The ``latest`` entries on ``ticket`` that ``user`` may read, and the totals of
+    all of them (summed from the entries when they are all there, else in the
+    database: the ticket page's usual case costs one query)."""
+    entries = list(time_entries_on(user, ticket)[: latest + 1])
+    if len(entries) <= latest:
+        totals = TimeTotals(
+            minutes=sum(e.minutes for e in entries),
+            billable_minutes=sum(e.minutes for e in entries if e.billable),
+            cost=sum((e.cost for e in entries), Decimal("0.00")),
+        )
+        return TimeOnTicket(entries, totals)
+    return TimeOnTicket(entries[:latest], time_totals(user, ticket))
+
+
+def time_totals(user: User, ticket: Ticket) -> TimeTotals:
+    """All the time on ``ticket`` that ``user`` may read, summed in the database."""
+    totals = (
+        time_entries_on(user, ticket)
+        .order_by()
+        .aggregate(
+            all_minutes=Coalesce(Sum("minutes"), 0),
+            billable_minutes=Coalesce(Sum("minutes", filter=Q(billable=True)), 0),
+            all_cost=Coalesce(Sum("cost"), Decimal(0), output_field=DecimalField()),
+        )
+    )
+    return TimeTotals(
+        minutes=totals["all_minutes"],
+        billable_minutes=totals["billable_minutes"],
+        cost=Decimal(totals["all_cost"]).quantize(CENT),
+    )
+
+
+def _estimates(ticket: Ticket) -> EstimateQuerySet:
+    return Estimate.objects.with_minutes_used().filter(ticket=ticket).order_by("-created_at", "-id")
+
+
+def estimates_on(ticket: Ticket) -> list[Estimate]:
+    """The estimates of ``ticket`` (which the caller got from an ``access_ticket_*``
+    function: whoever may see a ticket sees its estimates), newest first, with
+    the time used of each."""
+    return list(_estimates(ticket))
+
+
+def access_estimate(user: User, ticket: Ticket, estimate_id: int) -> Estimate:
+    """One estimate of ``ticket`` (which ``user`` was given by an ``access_ticket_*``
+    function): 404 if it is not this ticket's."""
+    return get_object_or_404(
+        Estimate.objects.with_minutes_used().select_related("ticket", "sent_by"),
+        pk=estimate_id,
+        ticket=ticket,
+    )

@@ -1,0 +1,351 @@
+"""Time spent on tickets, what it costs, and what customers thought of the help.
+
+Every change is made by a function in ``actions.py``; the models hold data,
+facts about one object and the reusable queries. Rates and contracts are set
+in the admin; a time entry keeps the rate it was costed at, so a later change
+of rate never rewrites what was already logged.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from frontline.accounts.models import Organisation, Team
+from frontline.tickets.models import Category, Ticket, TicketEvent
+
+
+class ActivityType(models.Model):
+    """What the time was spent on (diagnosis, on-site visit, development...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    billable_by_default = models.BooleanField(_("billable by default"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("activity type")
+        verbose_name_plural = _("activity types")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rate(models.Model):
+    """An hourly rate for work, from a date on. Blank agent, team and activity
+    mean "anyone", "any team", "any activity"; the most specific rate that
+    applies wins (agent before team before everyone; with the activity before
+    without), and of those the latest ``valid_from``."""
+
+    hourly_rate = models.DecimalField(_("hourly rate"), max_digits=12, decimal_places=2)
+    valid_from = models.DateField(_("valid from"), default=datetime.date(2000, 1, 1))
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"role__in": ("agent", "supervisor", "admin")},
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    activity = models.ForeignKey(
+        ActivityType,
+        verbose_name=_("activity"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rates",
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "id"]
+        verbose_name = _("rate")
+        verbose_name_plural = _("rates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agent__isnull=True) | Q(team__isnull=True),
+                name="rate_agent_or_team",
+                violation_error_message=_("A rate is for an agent or for a team, not both."),
+            ),
+            models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="rate_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.agent or self.team or _("everyone")
+        what = self.activity or _("any activity")
+        return f"{who}, {what}: {self.hourly_rate}/h"
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        return (2 if self.agent_id else 1 if self.team_id else 0, 1 if self.activity_id else 0)
+
+
+class ContractQuerySet(models.QuerySet["Contract"]):
+    def in_force(self, on: datetime.date) -> ContractQuerySet:
+        return self.filter(is_active=True, starts_on__lte=on).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+        )
+
+    def with_minutes_billed(self) -> ContractQuerySet:
+        """Each contract with ``minutes_billed``: its billable minutes, summed in the database."""
+        return self.annotate(
+            minutes_billed=Coalesce(
+                Sum("time_entries__minutes", filter=Q(time_entries__billable=True)), 0
+            )
+        )
+
+
+class Contract(models.Model):
+    """What an organisation pays for support work: an hourly rate, and hours paid
+    in advance. Work on the organisation's tickets (in the billable categories,
+    or any if none are chosen) is billable under it."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    hourly_rate = models.DecimalField(_("hourly rate"), max_digits=12, decimal_places=2)
+    prepaid_hours = models.DecimalField(
+        _("prepaid hours"), max_digits=8, decimal_places=2, default=Decimal(0)
+    )
+    starts_on = models.DateField(_("starts on"), default=datetime.date.today)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    billable_categories = models.ManyToManyField(
+        Category,
+        verbose_name=_("billable categories"),
+        blank=True,
+        related_name="+",
+        help_text=_("Work in these categories is billable. None chosen: every category."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "-starts_on"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        indexes = [models.Index(fields=["organisation", "starts_on"], name="contract_org_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hourly_rate__gte=0) & Q(prepaid_hours__gte=0),
+                name="contract_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.name}"
+
+    def prepaid_left(self, minutes_billed: int) -> Decimal:
+        """Prepaid hours not yet used by ``minutes_billed`` of billable work (may go
+        below zero: work beyond the prepaid hours is billed on top)."""
+        return (self.prepaid_hours - Decimal(minutes_billed) / 60).quantize(Decimal("0.01"))
+
+
+class EstimateStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    REPLACED = "replaced", _("Replaced by a newer estimate")
+
+
+class EstimateQuerySet(models.QuerySet["Estimate"]):
+    def with_minutes_used(self) -> EstimateQuerySet:
+        """Each estimate with ``minutes_used``: the time logged against it."""
+        return self.annotate(minutes_used=Coalesce(Sum("time_entries__minutes"), 0))
+
+
+class Estimate(models.Model):
+    """What an agent expects the work to take and cost, for the customer to approve
+    before it is done. Work is logged against an approved estimate up to its
+    hours; more needs a new estimate and a new approval."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="estimates")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2)
+    rate = models.DecimalField(_("hourly rate"), max_digits=12, decimal_places=2)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2)
+    # Shown to the customer: what will be done.
+    description = models.TextField(_("what will be done"))
+    status = models.CharField(
+        max_length=10, choices=EstimateStatus.choices, default=EstimateStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # None when answered through the signed link in the mail (no sign-in).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(blank=True)
+
+    objects = EstimateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("estimate")
+        verbose_name_plural = _("estimates")
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="estimate_ticket")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="estimate_hours_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h on #{self.ticket_id}"
+
+    @property
+    def minutes(self) -> int:
+        return int(self.hours * 60)
+
+
+class TimeEntryQuerySet(models.QuerySet["TimeEntry"]):
+    def billable(self) -> TimeEntryQuerySet:
+        return self.filter(billable=True)
+
+    def between(self, start: datetime.date, end: datetime.date) -> TimeEntryQuerySet:
+        return self.filter(worked_on__gte=start, worked_on__lte=end)
+
+
+class TimeEntry(models.Model):
+    """Minutes an agent spent on a ticket, costed at the rate of the day."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    minutes = models.PositiveIntegerField(
+        _("minutes"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    worked_on = models.DateField(_("date"))
+    activity = models.ForeignKey(
+        ActivityType,
+        verbose_name=_("activity"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    billable = models.BooleanField(_("billable"), default=False)
+    # Internal: only staff ever see it; the customer sees date, activity, time and cost.
+    note = models.TextField(_("note"), blank=True)
+    rate = models.DecimalField(_("hourly rate"), max_digits=12, decimal_places=2)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="time_entries"
+    )
+    estimate = models.ForeignKey(
+        Estimate,
+        verbose_name=_("estimate"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="time_entries",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["worked_on", "id"]
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        indexes = [
+            models.Index(fields=["ticket", "worked_on"], name="time_ticket_day"),
+            models.Index(fields=["worked_on", "agent"], name="time_day_agent"),
+            models.Index(fields=["agent", "worked_on"], name="time_agent_day"),
+            models.Index(fields=["contract", "billable"], name="time_contract"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(minutes__gte=1), name="time_minutes_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on #{self.ticket_id}"
+
+
+class SurveyInvitation(models.Model):
+    """A customer asked how the help was, once per resolution of a ticket.
+
+    ``event`` is the status event that resolved the ticket: the reaction that
+    writes the invitation runs once per event however often it is retried.
+    The agent and team are those who had the ticket then, for the reports.
+    """
+
+    event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="survey_invitations")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at"], name="survey_ticket"),
+            models.Index(fields=["created_at"], name="survey_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey on #{self.ticket_id}"
+
+
+class SurveyResponse(models.Model):
+    """The customer's answer: a rating from 1 to 5 and an optional comment.
+    Answering again changes it (until the link expires)."""
+
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="response"
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["answered_at"], name="survey_answered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="survey_rating_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on #{self.invitation.ticket_id}"
+
+    @property
+    def is_satisfied(self) -> bool:
+        return self.rating >= SATISFIED_FROM
+
+
+# Ratings of 4 and 5 count as satisfied in CSAT (the usual definition).
+SATISFIED_FROM = 4

@@ -1,0 +1,321 @@
+"""The supervisors' report: each figure pinned on a small hand-built week whose
+right answers are worked out below, who may see it, the CSV, bad input, and
+the number of queries."""
+
+import csv
+import datetime
+import io
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from frontline.reports import actions as report_actions
+from frontline.reports.metrics import build_report
+from frontline.reports.models import Rate, SurveyInvitation
+from frontline.sla.actions import sweep
+from frontline.tickets import actions
+from frontline.tickets.models import Status
+from tests.conftest import login
+
+MONDAY = datetime.date(2026, 3, 2)
+SUNDAY = datetime.date(2026, 3, 8)
+
+
+def at(day: int, hour: int) -> datetime.datetime:
+    """2026-03-<day> at <hour>:00 UTC (the 2nd is a Monday)."""
+    return datetime.datetime(2026, 3, day, hour, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def week(people, django_capture_on_commit_callbacks):
+    """The week of Monday 2 March 2026, by the hour:
+
+    - T4 (Erin, Second line) was opened on Fri 27 Feb 10:00, due three days later
+      (Mon 10:00); the SLA sweep at Mon 11:00 finds it late; Bob resolves it
+      Mon 12:00: 74 h, SLA missed. Bob logs 90 min on Tue (rate 60: 90.00) and
+      30 min on Mon 9 March (outside the week).
+    - T1 (Carol, billing, First line): opened Mon 09:00, Alice takes it and answers
+      11:00 (first response 2 h), logs 30 min (30.00), resolves 15:00 (6 h).
+      Carol rates it 5, then changes it to 3.
+    - T2 (Carol, hardware, First line): opened Tue 10:00, answered 14:00 (4 h),
+      moved to Second line 15:00 and back to First line Wed 09:00 (two moves),
+      resolved Thu 10:00, reopened by Carol's reply Thu 12:00, resolved again
+      Fri 10:00 (72 h after it was opened). Carol rates the second resolution 4.
+    - T3 (Dan, billing, First line): opened Wed 09:00, never answered.
+    """
+    Rate.objects.create(hourly_rate=Decimal(60))
+
+    def resolve(ticket, by):
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.change_status(ticket, status=Status.RESOLVED, by=by)
+
+    with time_machine.travel(datetime.datetime(2026, 2, 27, 10, tzinfo=datetime.UTC), tick=False):
+        t4 = actions.open_ticket(requester=people.erin, by=people.erin, subject="T4", body="x")
+        actions.assign_ticket(t4, by=None, team=people.second_line)
+    with time_machine.travel(at(2, 9), tick=False):
+        t1 = actions.open_ticket(
+            requester=people.carol, by=people.carol, subject="T1", body="x", category=people.billing
+        )
+    with time_machine.travel(at(2, 11), tick=False):
+        sweep()
+        actions.assign_ticket(t1, by=people.alice, assignee=people.alice)
+        actions.add_reply(t1, body="On it", by=people.alice)
+        report_actions.log_time(t1, minutes=30, by=people.alice)
+    with time_machine.travel(at(2, 12), tick=False):
+        resolve(t4, people.bob)
+    with time_machine.travel(at(2, 15), tick=False):
+        resolve(t1, people.alice)
+    with time_machine.travel(at(3, 10), tick=False):
+        t2 = actions.open_ticket(
+            requester=people.carol,
+            by=people.carol,
+            subject="T2",
+            body="x",
+            category=people.hardware,
+            fields={"serial": "SN1"},
+        )
+        report_actions.log_time(t4, minutes=90, by=people.bob)
+    with time_machine.travel(at(3, 14), tick=False):
+        actions.add_reply(t2, body="Looking", by=people.alice)
+    with time_machine.travel(at(3, 15), tick=False):
+        actions.assign_ticket(t2, by=people.alice, team=people.second_line, note="Yours?")
+    with time_machine.travel(at(4, 9), tick=False):
+        actions.open_ticket(
+            requester=people.dan, by=people.dan, subject="T3", body="x", category=people.billing
+        )
+        actions.assign_ticket(t2, by=people.sam, team=people.first_line, note="Not ours")
+    with time_machine.travel(at(5, 10), tick=False):
+        resolve(t2, people.alice)
+    with time_machine.travel(at(5, 12), tick=False):
+        actions.add_reply(t2, body="Still broken", by=people.carol)
+    with time_machine.travel(at(6, 10), tick=False):
+        resolve(t2, people.alice)
+    with time_machine.travel(at(9, 10), tick=False):
+        report_actions.log_time(t4, minutes=30, by=people.bob)
+    with time_machine.travel(at(6, 11), tick=False):
+        first_t1 = SurveyInvitation.objects.get(ticket=t1)
+        report_actions.answer_survey(first_t1, rating=5)
+        report_actions.answer_survey(first_t1, rating=3)
+        last_t2 = SurveyInvitation.objects.filter(ticket=t2).order_by("-created_at").first()
+        report_actions.answer_survey(last_t2, rating=4)
+    return t1, t2, t4
+
+
+def by_label(report):
+    return {r.label: r for r in report.rows}
+
+
+def test_figures_per_team_are_worked_out_by_hand(people, week):
+    _t1, t2, _t4 = week
+    with time_machine.travel(at(10, 9), tick=False):
+        report = build_report(MONDAY, SUNDAY, by="team")
+    rows = by_label(report)
+    assert set(rows) == {"First line", "Second line"}
+    first, second = rows["First line"], rows["Second line"]
+    assert (first.created, first.first_responses, first.first_response_hours) == (3, 2, 3.0)
+    # Nearest rank: the median of n values is the ⌈n/2⌉-th, the 90th percentile the ⌈0.9n⌉-th.
+    assert (first.first_response_median_hours, first.first_response_p90_hours) == (2.0, 4.0)
+    assert (first.resolution_median_hours, first.resolution_p90_hours) == (6.0, 72.0)
+    assert (
+        rows["Second line"].resolution_median_hours,
+        rows["Second line"].resolution_p90_hours,
+    ) == (74.0, 74.0)
+    assert rows["Second line"].first_response_median_hours is None
+    assert (first.resolved, first.resolution_hours, first.sla_met_percent) == (2, 39.0, 100.0)
+    assert (first.reopened, first.transfers) == (1, 2)
+    assert (first.minutes, first.cost) == (30, Decimal("30.00"))
+    assert (first.ratings, first.average_rating, first.csat_percent) == (2, 3.5, 50.0)
+    assert (second.created, second.resolved, second.resolution_hours) == (0, 1, 74.0)
+    assert (second.sla_missed, second.sla_met_percent) == (1, 0.0)
+    assert (second.minutes, second.cost, second.ratings) == (90, Decimal("90.00"), 0)
+    total = report.total
+    assert (total.created, total.resolved, total.resolution_hours) == (3, 3, round(152 / 3, 2))
+    assert (total.sla_met_percent, total.hours_logged, total.cost) == (66.7, 2.0, Decimal(120))
+    assert (total.resolution_median_hours, total.resolution_p90_hours) == (72.0, 74.0)
+    assert (total.first_response_median_hours, total.first_response_p90_hours) == (2.0, 4.0)
+    assert report.most_moved == [(t2.pk, "T2", 2)]
+    daily = {d.day.day: (d.created, d.resolved) for d in report.days}
+    assert daily == {2: (1, 2), 3: (1, 0), 4: (1, 0), 5: (0, 0), 6: (0, 1), 7: (0, 0), 8: (0, 0)}
+
+
+def test_figures_per_agent_and_category(people, week):
+    report = build_report(MONDAY, SUNDAY, by="agent")
+    rows = by_label(report)
+    # Time counts who logged it; satisfaction who had the ticket when resolved.
+    assert rows["Alice Agent"].minutes == 30 and rows["Bob Builder"].minutes == 90
+    assert rows["Alice Agent"].ratings == 1  # T1; T2 had no assignee
+    assert rows["Nobody"].created == 2  # T2, T3 have no assignee
+    rows = by_label(build_report(MONDAY, SUNDAY, by="category"))
+    assert rows["Billing"].created == 2 and rows["Hardware"].created == 1
+    assert rows["Hardware"].reopened == 1 and rows["No category"].sla_missed == 1
+
+
+def test_only_supervisors_and_admins_see_reports(client, people):
+    for outsider in (people.alice, people.bob, people.carol, people.maria):
+        login(client, outsider)
+        assert client.get("/desk/reports/").status_code == 404
+        assert client.get("/desk/reports/report.csv").status_code == 404
+        assert 'href="/desk/reports/"' not in client.get("/desk/q/team/").content.decode()
+    client.logout()
+    assert client.get("/desk/reports/").status_code == 302  # to sign in
+    for boss in (people.sam, people.ada):
+        login(client, boss)
+        assert client.get("/desk/reports/").status_code == 200
+    assert 'href="/desk/reports/"' in client.get("/desk/q/open/").content.decode()
+
+
+def test_report_page_shows_the_figures_with_chart_and_table(client, people, week):
+    login(client, people.sam)
+    page = client.get("/desk/reports/?start=2026-03-02&end=2026-03-08&by=team")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "vendor/chartjs/chart.umd.min.js" in html and "frontline/reports.js" in html
+    assert "<script>" not in html and "onclick" not in html
+    assert '<th scope="row">2026-03-02</th><td>1</td><td>2</td>' in html
+    row = re.search(r'<tr><th scope="row">First line</th>(.*?)</tr>', html.split('id="figures"')[1])
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells == [
+        "3",
+        "3.0",
+        "2.0",
+        "4.0",
+        "2",
+        "39.0",
+        "6.0",
+        "72.0",
+        "100.0",
+        "1",
+        "2",
+        "0.5",
+        "30.00",
+        "2",
+        "3.5",
+        "50.0",
+    ]
+    assert "csv" in html and "start=2026-03-02&amp;end=2026-03-08&amp;by=team" in html
+
+
+def test_csv_has_the_same_numbers_as_the_page(client, people, week):
+    login(client, people.sam)
+    response = client.get("/desk/reports/report.csv?start=2026-03-02&end=2026-03-08&by=team")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "frontline-report-team-20260302-20260308.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["Team", "Created", "First response, hours (average)"]
+    assert rows[1] == [
+        "First line",
+        "3",
+        "3.0",
+        "2.0",
+        "4.0",
+        "2",
+        "39.0",
+        "6.0",
+        "72.0",
+        "100.0",
+        "1",
+        "2",
+        "0.5",
+        "30.00",
+        "2",
+        "3.5",
+        "50.0",
+    ]
+    assert rows[2][0] == "Second line" and rows[2][9] == "0.0"
+    assert rows[-1][0] == "Total" and rows[-1][1] == "3"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=2026-03-08&end=2026-03-02&by=team",
+        "start=nonsense&end=2026-03-02&by=team",
+        "start=2025-01-01&end=2026-03-02&by=team",
+        "start=2026-03-01&end=2026-03-02&by=planet",
+        "start=&end=2026-03-02",
+    ],
+)
+def test_bad_periods_get_a_clear_error(client, people, query):
+    login(client, people.sam)
+    response = client.get(f"/desk/reports/?{query}")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert client.get(f"/desk/reports/report.csv?{query}").status_code == 400
+
+
+def test_default_period_is_the_last_thirty_days(client, people):
+    login(client, people.sam)
+    with time_machine.travel(at(31, 12), tick=False):
+        html = client.get("/desk/reports/").content.decode()
+    assert 'value="2026-03-02"' in html and 'value="2026-03-31"' in html
+
+
+def test_report_queries_do_not_grow_with_tickets(
+    client, people, week, django_assert_max_num_queries
+):
+    login(client, people.sam)
+    for i in range(20):
+        ticket = actions.open_ticket(
+            requester=people.carol,
+            by=people.carol,
+            subject=f"More {i}",
+            body="x",
+            category=people.billing,
+        )
+        actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="Yours")
+        actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
+    # 12 for the figures, labels and days; 2 for the session and user; 1 for the team choices
+    with django_assert_max_num_queries(15):
+        assert client.get("/desk/reports/?by=agent").status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get("/desk/reports/report.csv?by=category").status_code == 200
+
+
+def test_one_teams_figures(client, people, week):
+    report = build_report(MONDAY, SUNDAY, by="agent", team=people.second_line)
+    assert {r.label: (r.created, r.resolved, r.minutes) for r in report.rows} == {
+        "Nobody": (0, 1, 0),  # T4, resolved by Bob but never assigned
+        "Bob Builder": (0, 0, 90),
+    }
+    assert (report.total.resolved, report.total.sla_missed, report.total.ratings) == (1, 1, 0)
+    assert [d.resolved for d in report.days][:1] == [1]
+    login(client, people.sam)
+    url = f"/desk/reports/?start=2026-03-02&end=2026-03-08&by=team&team={people.first_line.pk}"
+    html = client.get(url).content.decode()
+    assert '<th scope="row">First line</th>' in html and "Second line</th>" not in html
+    assert f"team={people.first_line.pk}" in html.split("Download as CSV")[0]
+    assert client.get("/desk/reports/?team=999999").status_code == 400
+
+
+def test_time_entries_export_is_streamed_with_the_same_numbers(client, people, week):
+    login(client, people.sam)
+    response = client.get("/desk/reports/time.csv?start=2026-03-02&end=2026-03-08")
+    assert response.status_code == 200 and response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["Date", "Ticket", "Subject"]
+    assert [(r[0], r[2], r[4], r[6], r[9]) for r in rows[1:]] == [
+        ("2026-03-02", "T1", "Alice Agent", "30", "30.00"),
+        ("2026-03-03", "T4", "Bob Builder", "90", "90.00"),
+    ]  # Bob's 30 minutes of 9 March are outside the week
+    total = sum(Decimal(r[9]) for r in rows[1:])
+    assert total == build_report(MONDAY, SUNDAY).total.cost
+    one = client.get(
+        f"/desk/reports/time.csv?start=2026-03-01&end=2026-03-31&agent={people.bob.pk}"
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(one.streaming_content).decode())))
+    assert [r[6] for r in rows[1:]] == ["90", "30"]
+    acme = client.get(
+        f"/desk/reports/time.csv?start=2026-03-01&end=2026-03-31&organisation={people.globex.pk}"
+    )
+    assert len(list(csv.reader(io.StringIO(b"".join(acme.streaming_content).decode())))) == 1
+
+
+def test_time_entries_export_is_for_supervisors_and_checks_its_input(client, people):
+    login(client, people.alice)
+    assert client.get("/desk/reports/time.csv?start=2026-03-01&end=2026-03-31").status_code == 404
+    login(client, people.sam)
+    for query in ("start=2026-03-31&end=2026-03-01", "start=x&end=2026-03-01", "agent=1"):
+        assert client.get(f"/desk/reports/time.csv?{query}").status_code == 400
