@@ -105,17 +105,41 @@ TICKET_COLUMNS = tuple(
         "handoff_by_id organisation_id requester_id team_id"
     )
 )
-MESSAGE_COLUMNS = (
-    "id",
-    "kind",
-    "channel",
-    "body",
-    "body_html",
-    "created_at",
-    "author_id",
-    "ticket_id",
-)
-EVENT_COLUMNS = ("id", "kind", "data", "created_at", "actor_id", "ticket_id")
+MESSAGE_COLUMNS = tuple(words("id kind channel body body_html created_at author_id ticket_id"))
+EVENT_COLUMNS = tuple(words("id kind data created_at actor_id ticket_id"))
+# Every table the generator loads, with the columns it fills. ``check_columns``
+# compares them with the migrated schema before loading, so a new NOT NULL
+# column without a database default stops the build at once, by name.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts_organisation": tuple(words("id name email_domain notes created_at")),
+    "accounts_user": tuple(
+        words(
+            "id password last_login is_superuser username first_name last_name email "
+            "is_staff is_active date_joined role is_org_manager phone language "
+            "email_verified_at organisation_id session_generation"
+        )
+    ),
+    "accounts_team": tuple(words("id name tier is_active")),
+    "accounts_team_members": tuple(words("team_id user_id")),
+    # The Russian and Chinese columns are left empty: English is shown.
+    "tickets_category": tuple(
+        words(
+            "id name description default_priority is_active position default_team_id "
+            "name_ru name_zh_hans description_ru description_zh_hans"
+        )
+    ),
+    "tickets_formfield": tuple(
+        words(
+            "category_id key label field_type required help_text choices position "
+            "label_ru label_zh_hans help_text_ru help_text_zh_hans choices_ru choices_zh_hans"
+        )
+    ),
+    "tickets_tag": tuple(words("id name")),
+    "tickets_ticket": TICKET_COLUMNS,
+    "tickets_message": MESSAGE_COLUMNS,
+    "tickets_ticketevent": EVENT_COLUMNS,
+    "tickets_ticket_tags": tuple(words("ticket_id tag_id")),
+}
 BATCH_TICKETS = 20_000
 
 
@@ -290,6 +314,38 @@ def read_meta(db_path: Path) -> dict[str, str] | None:
     return dict(rows)
 
 
+def insert_sql(table: str) -> str:
+    """``INSERT INTO table (its COLUMNS) VALUES (?, ...)``."""
+    cols = COLUMNS[table]
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"  # noqa: S608
+
+
+def check_columns(con: sqlite3.Connection) -> None:
+    """Stop, naming them, at columns the rows would miss: a NOT NULL column without
+    a default that ``COLUMNS`` leaves out (Django sets defaults in Python, not in
+    the schema), or a column in ``COLUMNS`` the schema no longer has."""
+    problems = []
+    for table, cols in COLUMNS.items():
+        info = con.execute(
+            'SELECT name, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', (table,)
+        ).fetchall()
+        if not info:
+            problems.append(f"{table}: no such table")
+            continue
+        names = {row[0] for row in info}
+        problems += [f"{table}.{col}: no such column" for col in cols if col not in names]
+        problems += [
+            f"{table}.{name}: NOT NULL without a default, and not loaded"
+            for name, notnull, default, pk, hidden in info
+            if notnull and default is None and not pk and not hidden and name not in cols
+        ]
+    if problems:
+        raise SystemExit(
+            "bench.generate does not match the schema; update COLUMNS and the rows in "
+            "bench/generate.py:\n  " + "\n  ".join(problems)
+        )
+
+
 # ---------------------------------------------------------------- small tables
 
 
@@ -307,7 +363,7 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
         names.add(name)
         domain = name.lower().replace(" ", "-") + ".test"
         orgs.append((len(orgs) + 1, name, domain, "", joined))
-    con.executemany("INSERT INTO accounts_organisation VALUES (?,?,?,?,?)", orgs)
+    con.executemany(insert_sql("accounts_organisation"), orgs)
 
     users = []
     uid = itertools.count(1)
@@ -334,6 +390,7 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
                 "",
                 joined,
                 org,
+                0,
             )
         )
         return pk
@@ -356,28 +413,21 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
         pk = user(f"customer{i + 1:04d}", "customer", org, manager)
         customer_ids.append(pk)
         customer_org[pk] = org
-    cols = (
-        "id, password, last_login, is_superuser, username, first_name, last_name, email, "
-        "is_staff, is_active, date_joined, role, is_org_manager, phone, language, "
-        "email_verified_at, organisation_id"
-    )
-    con.executemany(f"INSERT INTO accounts_user ({cols}) VALUES ({','.join('?' * 17)})", users)  # noqa: S608
+    con.executemany(insert_sql("accounts_user"), users)
     for row in users:
         agent_names[row[0]] = f"{row[5]} {row[6]}"
 
     team_ids = list(range(1, len(TEAMS) + 1))
     con.executemany(
-        "INSERT INTO accounts_team (id, name, tier, is_active) VALUES (?,?,?,1)",
-        [(tid, name, tier) for tid, (name, tier, _c) in zip(team_ids, TEAMS, strict=True)],
+        insert_sql("accounts_team"),
+        [(tid, name, tier, 1) for tid, (name, tier, _c) in zip(team_ids, TEAMS, strict=True)],
     )
     memberships = [
         (t, a) for t, members in zip(team_ids, agents_by_team, strict=True) for a in members
     ]
     # A few first-line agents also work in second line, and a specialist helps billing.
     memberships += [(3, a) for a in agents_by_team[0][:3]] + [(2, agents_by_team[3][0])]
-    con.executemany(
-        "INSERT INTO accounts_team_members (team_id, user_id) VALUES (?,?)", memberships
-    )
+    con.executemany(insert_sql("accounts_team_members"), memberships)
     for team, agent in memberships[-4:]:
         agents_by_team[team - 1].append(agent)
 
@@ -390,26 +440,26 @@ def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> Peop
             1,
             i,
             None if team is None else team_ids[team],
+            *("",) * 4,
         )
         for i, (name, team, prio) in enumerate(CATEGORIES)
     ]
     con.executemany(
-        "INSERT INTO tickets_category (id, name, description, default_priority, is_active, "
-        "position, default_team_id) VALUES (?,?,?,?,?,?,?)",
+        insert_sql("tickets_category"),
         cats,
     )
     con.executemany(
-        "INSERT INTO tickets_formfield (category_id, key, label, field_type, required, "
-        "help_text, choices, position) VALUES (?,?,?,?,?,?,?,?)",
+        insert_sql("tickets_formfield"),
         [
-            (1, "serial", "Serial number", "text", 1, "", "", 1),
-            (1, "model", "Model", "choice", 0, "", "Laptop\nDesktop\nPrinter", 2),
-            (7, "invoice", "Invoice number", "text", 1, "", "", 1),
+            (*row, *("",) * 6)
+            for row in [
+                (1, "serial", "Serial number", "text", 1, "", "", 1),
+                (1, "model", "Model", "choice", 0, "", "Laptop\nDesktop\nPrinter", 2),
+                (7, "invoice", "Invoice number", "text", 1, "", "", 1),
+            ]
         ],
     )
-    con.executemany(
-        "INSERT INTO tickets_tag (id, name) VALUES (?,?)", [(i + 1, t) for i, t in enumerate(TAGS)]
-    )
+    con.executemany(insert_sql("tickets_tag"), [(i + 1, t) for i, t in enumerate(TAGS)])
 
     # A few customers write a lot, most write a little (Pareto-like weights).
     weights = [rng.paretovariate(1.5) for _ in customer_ids]
@@ -503,26 +553,15 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
     counts = {"tickets": 0, "messages": 0, "events": 0, "ticket_tags": 0}
     t_start = time.monotonic()
 
-    ticket_sql = (
-        f"INSERT INTO tickets_ticket ({', '.join(TICKET_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({','.join('?' * len(TICKET_COLUMNS))})"
-    )
-    message_sql = (
-        f"INSERT INTO tickets_message ({', '.join(MESSAGE_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})"
-    )
-    event_sql = (
-        f"INSERT INTO tickets_ticketevent ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({','.join('?' * len(EVENT_COLUMNS))})"
-    )
+    ticket_sql = insert_sql("tickets_ticket")
+    message_sql = insert_sql("tickets_message")
+    event_sql = insert_sql("tickets_ticketevent")
 
     def flush() -> None:
         con.executemany(ticket_sql, tickets)
         con.executemany(message_sql, messages)
         con.executemany(event_sql, events)
-        con.executemany(
-            "INSERT INTO tickets_ticket_tags (ticket_id, tag_id) VALUES (?,?)", ticket_tags
-        )
+        con.executemany(insert_sql("tickets_ticket_tags"), ticket_tags)
         counts["tickets"] += len(tickets)
         counts["messages"] += len(messages)
         counts["events"] += len(events)
@@ -537,7 +576,9 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
             item = heapq.heappop(pending)
             if item[2] == "m":
                 _t, _s, _k, kind, channel, text, author, ticket = item
-                messages.append((next(msg_id), kind, channel, text, "", ts_str(_t), author, ticket))
+                # Plain-text bodies, as typed in the desk or the portal: no HTML part.
+                row = (next(msg_id), kind, channel, text, "", ts_str(_t), author, ticket)
+                messages.append(row)
             else:
                 _t, _s, _k, kind, data, actor, ticket = item
                 events.append((next(evt_id), kind, data, ts_str(_t), actor, ticket))
@@ -726,6 +767,7 @@ def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     t_migrate = time.monotonic() - t0
 
     con = sqlite3.connect(tmp, isolation_level=None)
+    check_columns(con)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA locking_mode=EXCLUSIVE")

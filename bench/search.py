@@ -15,7 +15,7 @@ supervisor and as an agent of one team. The first page is 20 tickets with
 snippets, the capped total, and the first contacts and organisations.
 
 Writes a table between the ``bench:search`` markers of ``docs/benchmarks.md``
-and into ``var/bench/search.json``.
+and into ``search.json`` beside the database (``var/bench/`` by default).
 """
 
 from __future__ import annotations
@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()[0]
     rows = time_queries(args.requests)
     index["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    out = REPO_DIR / "var" / "bench" / "search.json"
+    out = db_path.parent / "search.json"  # beside the database, as bench.run's results
     out.write_text(json.dumps({"meta": meta, "index": index, "rows": rows}, indent=2))
     text = block(meta, index, rows)
     print(text)

@@ -1,0 +1,108 @@
+"""``make bench`` at a tiny size, so that it cannot rot unnoticed.
+
+Runs the benchmark's own entry points (``python -m bench.run``, ``bench.search``
+and ``bench.mail``) in a subprocess, as ``make bench`` does, on a few hundred
+tickets and messages, one round, into temporary files, and checks that they
+finish and print their figures. The figures are not judged: at this size and
+on a busy machine they mean nothing; timing goals belong to ``make bench``.
+
+``bench.run`` and ``bench.search`` build their own SQLite databases in any pass; ``bench.mail``
+imports into a fresh database on the server ``DATABASE_URL`` names, so on the
+PostgreSQL pass of ``make test`` it runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+TICKETS = 300
+MESSAGES = 200
+NUMBER = r"\d[\d,]*(?:\.\d+)?"
+
+
+def run_bench(module: str, *args: str, tmp_path: Path) -> str:
+    """Run ``python -m module args`` from the repository; its output (stdout and
+    stderr), after checking that it exited with 0."""
+    env = {**os.environ, "FRONTLINE_VAR": str(tmp_path / "var"), "LOG_LEVEL": "WARNING"}
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{module} exited with {done.returncode}:\n{output[-4000:]}"
+    return output
+
+
+def test_page_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    db = tmp_path / "bench.sqlite3"
+    output = run_bench(
+        "bench.run",
+        *("--tickets", str(TICKETS), "--db", str(db)),
+        *("--requests", "1", "--warmup", "0", "--ticket-pages", "3", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+
+    # Built from nothing by the generator (the failure issue 11 found), not reused.
+    assert re.search(rf"^\[bench\.generate\] done in .*: {TICKETS} tickets, ", output, re.M)
+    rows = re.findall(
+        rf"^\| ([^|]+) \| (\w+) \| (\d+) \| ({NUMBER}) \| ({NUMBER}) \|", output, re.M
+    )
+    pages = {(page, who) for page, who, *_figures in rows}
+    assert ("desk ticket page, random ticket", "supervisor") in pages
+    assert ("queue `open`, sort priority", "agent") in pages
+    assert ("portal ticket page", "customer") in pages
+    assert all(int(n) >= 1 for _page, _who, n, _p50, _p95 in rows), rows  # every page timed
+    assert "**ERROR**" not in output
+    assert re.search(r"^- ticket page p95 under \d+ ms: ", output, re.M)
+    assert re.search(r"^- queue pages p95 under \d+ ms: ", output, re.M)
+    # The routing and SLA rates that follow the pages.
+    assert re.search(rf"^\| SLA recomputation .*\| {NUMBER} \|$", output, re.M)
+    assert re.search(rf"^\| triage rules, pure .*\| {NUMBER} \|$", output, re.M)
+    assert not (REPO_DIR / "var" / "bench" / f"bench-{TICKETS}.sqlite3").exists()
+
+
+def test_search_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    db = tmp_path / "search.sqlite3"
+    output = run_bench(
+        "bench.search",
+        *("--tickets", str(TICKETS), "--db", str(db), "--requests", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+
+    row = rf"^\| ([^|]+) \| `[^`]+` \| (\w+) \| ({NUMBER}) \| ({NUMBER}) \|"
+    rows = re.findall(row, output, re.M)
+    assert {who for _query, who, _p50, _p95 in rows} == {"supervisor", "agent"}, output
+    assert ("frequent word", "agent") in {(query, who) for query, who, *_ in rows}
+    assert re.search(r"^Goal \(issue 14\): p95 under \d+ ms for every query: ", output, re.M)
+    assert (tmp_path / "search.json").exists()  # beside its database, not in the repository
+
+
+def test_mail_bench_imports_the_planned_mix(tmp_path: Path) -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    backend = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+    output = run_bench(
+        "bench.mail",
+        *("--messages", str(MESSAGES), "--repeat", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+
+    assert re.search(
+        rf"^\[bench\.mail\] {backend}: {MESSAGES} messages in {NUMBER} s = {NUMBER} messages/s$",
+        output,
+        re.M,
+    ), output
+    assert re.search(rf"CPU time \(user \+ system\): {NUMBER} s = {NUMBER} messages/s", output)
+    # Both imports ran, and every message had the outcome the corpus planned for it.
+    assert len(re.findall(r"^\[bench\.mail\] read \d+, new tickets \d+", output, re.M)) == 2
+    assert "not the planned mix" not in output, output
