@@ -22,13 +22,12 @@ from itertools import islice
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 from frontline.accounts.actions import address_key, contact_for, learn_language
 from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
-from frontline.lib.tasks import enqueued_together
 from frontline.tickets import actions
 from frontline.tickets.access import may_write_by_mail
 from frontline.tickets.models import (
@@ -186,7 +185,7 @@ def _process_batch(
     todo: list[InboundMessage], parsed: dict[int, ParsedEmail | MailRejected] | None = None
 ) -> None:
     """Process stored messages in one transaction, each in its own savepoint, and
-    record their outcomes with one statement at the end.
+    record their outcomes at the end.
 
     First the messages are claimed: those still unfinished are locked (on SQLite
     the transaction holds the write lock from its start), so two processes that
@@ -203,7 +202,7 @@ def _process_batch(
     keys = {
         pk: (p.message_id or "")[:998] for pk, p in parsed.items() if isinstance(p, ParsedEmail)
     }
-    with transaction.atomic(), enqueued_together():
+    with transaction.atomic():
         claimed = _claim([inbound.pk for inbound in todo], keys.values())
         originals = _originals(keys[pk] for pk in claimed if pk in keys)
         recent: Recent = {}
@@ -319,27 +318,9 @@ PROCESSED_FIELDS = (
 
 
 def _write_outcomes(rows: list[InboundMessage]) -> None:
-    """Write the processed fields of claimed ``rows``: one statement run for each
-    row (``executemany``), built from the model's columns. (``bulk_update``
-    builds a CASE per field and row, which took longer than the processing.)"""
-    if not rows:
-        return
-    meta = InboundMessage._meta
-    fields = [f for name in PROCESSED_FIELDS if isinstance(f := meta.get_field(name), Field)]
-    columns = [str(f.column) for f in fields]
-    quote = connection.ops.quote_name
-    # Only the model's own (quoted) names are put in; the values are parameters.
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608
-        + ", ".join(f"{quote(column)} = %s" for column in columns)
-        + f" WHERE {quote(str(meta.pk.column))} = %s"
-    )
-    params = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    """Write the processed fields of claimed ``rows``."""
+    for row in rows:
+        row.save(update_fields=PROCESSED_FIELDS)
 
 
 def _set_outcome(inbound: InboundMessage, outcome: str, reason: str = "") -> None:

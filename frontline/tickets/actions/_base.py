@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from frontline.accounts.models import User
 
@@ -106,33 +105,3 @@ def _answered(ticket: Ticket) -> list[str]:
         return []
     ticket.next_response_due_at = None
     return ["next_response_due_at"]
-
-
-def _lock_and_touch(pk: int, now: datetime.datetime) -> Ticket:
-    """The ticket as stored, locked until the transaction ends, its ``updated_at``
-    set to ``now``: one ``UPDATE … RETURNING`` for what ``select_for_update``
-    and the closing update take two statements for.
-
-    The UPDATE locks the row as ``select_for_update`` does (on PostgreSQL: until
-    the transaction ends; a concurrent reply waits, then reads the row as the
-    first one left it), so status changes are still made one after the other.
-    SQLite locks the whole database for the transaction in any case.
-    """
-    if not connection.features.can_return_rows_from_update:
-        ticket = Ticket.objects.select_for_update().get(pk=pk)
-        _touch(ticket, now)
-        return ticket
-    qn = connection.ops.quote_name
-    opts = Ticket._meta
-    field = opts.get_field("updated_at")
-    updated, key = field.column, opts.pk.column
-    assert updated and key  # concrete fields have a column
-    # Only the model's own (quoted) names are put in; the values are parameters.
-    sql = (
-        f"UPDATE {qn(opts.db_table)} SET {qn(updated)} = %s "  # noqa: S608
-        f"WHERE {qn(key)} = %s RETURNING *"
-    )
-    rows = list(Ticket.objects.raw(sql, [field.get_db_prep_save(now, connection), pk]))
-    if not rows:
-        raise Ticket.DoesNotExist("No ticket matches the given query.")
-    return rows[0]

@@ -27,7 +27,6 @@ from ..uploads import check_uploads
 from ._base import (
     TicketClosed,
     _answered,
-    _lock_and_touch,
     _require_staff,
     _require_staff_or_system,
     _set_status,
@@ -81,9 +80,9 @@ def _add_public_message(
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock_and_touch(ticket.pk, now)
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.merged_into_id is not None:  # a merged ticket lives on in its survivor
-            ticket = _lock_and_touch(ticket.merged_into_id, now)
+            ticket = Ticket.objects.select_for_update().get(pk=ticket.merged_into_id)
         changed: list[str] = []
         if by is None:
             pass
@@ -127,8 +126,7 @@ def _add_public_message(
             message=message.pk,
             **({"asks": True} if asks else {}),
         )
-        if changed:
-            ticket.save(update_fields=changed)
+        _touch(ticket, now, *changed)
         if by is not None and by.is_staff_member and ticket.assignee_id is None:
             _take_on_reply(ticket, by)
     return message
