@@ -283,6 +283,7 @@ class FrontlineSettings(TypedDict):
     MAX_UPLOAD_BYTES: int
     MAX_MESSAGE_BYTES: int
     MAX_FILES_PER_MESSAGE: int
+    MAX_BODY_CHARS: int
     RESOLVED_QUIET_DAYS: int
     REQUESTER_REOPEN_DAYS: int
     PRESENCE_SECONDS: int
@@ -320,6 +321,10 @@ FRONTLINE: FrontlineSettings = {
     "MAX_MESSAGE_BYTES": env_int("MAX_MESSAGE_BYTES", 25 * 1024 * 1024),
     # Files per message.
     "MAX_FILES_PER_MESSAGE": env_int("MAX_FILES_PER_MESSAGE", 10),
+    # Longest text of one message (reply, note, request, call summary), in
+    # characters. Typed text over it is refused with a message; mail over it is
+    # kept whole as an attached message.txt beside the shortened text.
+    "MAX_BODY_CHARS": env_int("MAX_BODY_CHARS", 100_000),
     # A resolved ticket closes after this many days without a customer answer.
     "RESOLVED_QUIET_DAYS": env_int("RESOLVED_QUIET_DAYS", 7),
     # A requester may reopen a closed ticket within this many days of closing.

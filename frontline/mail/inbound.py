@@ -349,6 +349,14 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     if dropped:
         notes.append("attachments over the limits, kept in the raw message: " + ", ".join(dropped))
     body = parsed.text.strip() or "(This message has no text.)"
+    body, whole = _within_length(body)
+    if whole is not None:
+        fits = (whole.size or 0) <= settings.FRONTLINE["MAX_UPLOAD_BYTES"]
+        if fits and len(files) < settings.FRONTLINE["MAX_FILES_PER_MESSAGE"]:
+            files.append(whole)
+            notes.append("text over the length limit: shortened, the whole text attached")
+        else:
+            notes.append("text over the length limit: shortened, the whole text in the raw message")
     if ticket is not None and not may_write_by_mail(sender, ticket, via_token=via_token):
         mailbox = inbound.mailbox
         if mailbox is not None and mailbox.stranger_replies == StrangerReplies.NOTE:
@@ -591,6 +599,21 @@ def sent_for(message_ids: list[str]) -> OutboundMessage | None:
         .order_by("-created_at")
         .first()
     )
+
+
+def _within_length(body: str) -> tuple[str, SimpleUploadedFile | None]:
+    """A text over ``MAX_BODY_CHARS`` is cut to fit, with a line saying so, and
+    comes back whole as ``message.txt`` to attach: nothing of it is lost (the raw
+    mail is kept as well)."""
+    limit = settings.FRONTLINE["MAX_BODY_CHARS"]
+    if len(body) <= limit:
+        return body, None
+    note = (
+        f"\n\n[Shortened: the message has {len(body)} characters and the limit is "
+        f"{limit}. The whole text is attached as message.txt, or kept with the mail as received.]"
+    )
+    whole = SimpleUploadedFile("message.txt", body.encode(), "text/plain; charset=utf-8")
+    return body[: limit - len(note)] + note, whole
 
 
 def _attachments(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str]]:

@@ -32,6 +32,22 @@ def max_upload_bytes() -> int:
     return settings.FRONTLINE["MAX_UPLOAD_BYTES"]
 
 
+def check_length(text: str, *, field: str = "body") -> None:
+    """Refuse a message text longer than ``MAX_BODY_CHARS``, saying by how much."""
+    limit = settings.FRONTLINE["MAX_BODY_CHARS"]
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field: _(
+                    "This text is %(length)s characters long; the limit is %(limit)s. "
+                    "Attach a long text as a file."
+                )
+                % {"length": len(text), "limit": limit}
+            },
+            code="too_long",
+        )
+
+
 def check_uploads(files: list[UploadLike]) -> None:
     """Refuse too many files or a file over the size limit, with a message that says which."""
     limit = max_upload_bytes()

@@ -23,7 +23,7 @@ from ..models import (
     Status,
     Ticket,
 )
-from ..uploads import check_uploads
+from ..uploads import check_length, check_uploads
 from ._base import (
     TicketClosed,
     _answered,
@@ -77,6 +77,7 @@ def _add_public_message(
 ) -> Message:
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
+    check_length(body)
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():
@@ -157,6 +158,7 @@ def add_note(
     _require_staff_or_system(by)
     if not body.strip():
         raise ValidationError({"body": _("Write a note.")})
+    check_length(body)
     check_uploads(list(files))
     now = timezone.now()
     if ticket.merged_into_id is not None:  # a merged ticket lives on in its survivor
@@ -193,6 +195,7 @@ def log_call(
     _require_staff(by)
     if not summary.strip():
         raise ValidationError({"summary": _("Say what the call was about.")})
+    check_length(summary, field="summary")
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():

@@ -27,7 +27,7 @@ from ..models import (
     Status,
     Ticket,
 )
-from ..uploads import check_uploads
+from ..uploads import check_length, check_uploads
 from ._base import (
     RESOLUTION_TARGET,
     _set_status,
@@ -69,6 +69,7 @@ def open_ticket(
         raise ValidationError({"subject": _("A subject is required.")})
     if not body.strip():
         raise ValidationError({"body": _("Describe the request.")})
+    check_length(body)
     specs = list(category.fields.all()) if category else []
     values = normalise_field_values(specs, fields or {}, allow_missing=ask_missing)
     field_files = [
