@@ -161,12 +161,24 @@ def _store(raw: bytes, mailbox: Mailbox | None, source: str) -> tuple[InboundMes
     return inbound, False
 
 
-# A Message-ID received before: (the message's pk, its ticket's).
-Originals = dict[str, tuple[int, int | None]]
+# A Message-ID received before from a sender (its address_key): (the message's
+# pk, its ticket's). Keyed on both, so a stranger who sends first with someone
+# else's Message-ID cannot make their real request a hidden duplicate.
+Originals = dict[tuple[str, str], tuple[int, int | None]]
 # The Message-IDs of a batch's messages processed so far onto a ticket: (pk,
 # ticket). Their rows are written at the end of the batch, so threading and
 # bounces look here before the database.
 Recent = dict[str, tuple[int, int]]
+
+# A Message-ID good enough to thread and deduplicate on: a local part and a
+# domain (RFC 5322 id-left "@" id-right). "<yes>" or "<1>" is not: two unrelated
+# mails from one sender would share it.
+_WELL_FORMED_ID = re.compile(r"<?[^<>@\s]+@[^<>@\s]+>?")
+
+
+def threading_key(message_id: str | None) -> str:
+    """``message_id`` if it is well-formed enough to thread on, else ""."""
+    return message_id if message_id and _WELL_FORMED_ID.fullmatch(message_id) else ""
 
 
 def process(
@@ -200,7 +212,9 @@ def _process_batch(
         return
     parsed = {inbound.pk: (parsed or {}).get(inbound.pk) or _parse(inbound) for inbound in todo}
     keys = {
-        pk: (p.message_id or "")[:998] for pk, p in parsed.items() if isinstance(p, ParsedEmail)
+        pk: threading_key((p.message_id or "")[:998])
+        for pk, p in parsed.items()
+        if isinstance(p, ParsedEmail)
     }
     with transaction.atomic():
         claimed = _claim([inbound.pk for inbound in todo], keys.values())
@@ -252,10 +266,11 @@ def _interpret(
     inbound.message_id_header = (parsed.message_id or "")[:998]
     inbound.sender = (parsed.from_address or "")[:320]
     inbound.subject = parsed.subject[:300]
-    key = inbound.message_id_header
-    if key in originals and originals[key][0] != inbound.pk:
-        seen_pk, inbound.ticket_id = originals[key]
-        _set_outcome(inbound, Outcome.DUPLICATE, f"same Message-ID as #{seen_pk}")
+    key = threading_key(inbound.message_id_header)
+    seen = originals.get((key, address_key(inbound.sender))) if key else None
+    if seen is not None and seen[0] != inbound.pk:
+        seen_pk, inbound.ticket_id = seen
+        _set_outcome(inbound, Outcome.DUPLICATE, f"same Message-ID and sender as #{seen_pk}")
         return
     try:
         with transaction.atomic():
@@ -267,7 +282,7 @@ def _interpret(
         return
     _set_outcome(inbound, outcome, reason)
     if key and outcome in ORIGINAL:
-        originals.setdefault(key, (inbound.pk, inbound.ticket_id))
+        originals.setdefault((key, address_key(inbound.sender)), (inbound.pk, inbound.ticket_id))
         if inbound.ticket_id is not None:
             recent.setdefault(key, (inbound.pk, inbound.ticket_id))
 
@@ -289,11 +304,11 @@ def _originals(message_ids: Iterable[str]) -> Originals:
     # The outcome is checked here, not in SQL: given both, SQLite's planner may
     # pick the outcome index and read every processed message.
     rows = InboundMessage.objects.filter(message_id_header__in=wanted)
-    for key, pk, ticket_id, outcome in rows.order_by("-received_at").values_list(
-        "message_id_header", "pk", "ticket_id", "outcome"
+    for key, sender, pk, ticket_id, outcome in rows.order_by("-received_at").values_list(
+        "message_id_header", "sender", "pk", "ticket_id", "outcome"
     ):
         if outcome in ORIGINAL:
-            found.setdefault(key, (pk, ticket_id))
+            found.setdefault((key, address_key(sender)), (pk, ticket_id))
     return found
 
 
@@ -552,7 +567,7 @@ def find_thread(parsed: ParsedEmail, recent: Recent | None = None) -> tuple[Tick
             ticket = next(iter(_TICKET_BY_TOKEN(token=token.group(1).lower())), None)
             if ticket is not None:
                 return ticket, True
-    cited = [m for m in (parsed.in_reply_to, *parsed.references) if m]
+    cited = [key for m in (parsed.in_reply_to, *parsed.references) if (key := threading_key(m))]
     if cited:
         known = _received_for(cited, recent or {})
         if known is not None:

@@ -327,7 +327,7 @@ def test_the_same_message_id_in_one_batch_and_across_batches_is_a_duplicate(db):
         Outcome.NEW_TICKET,
     ]
     assert first[1].inbound.ticket_id == first[0].inbound.ticket_id
-    assert first[1].inbound.reason == f"same Message-ID as #{first[0].inbound.pk}"
+    assert first[1].inbound.reason == f"same Message-ID and sender as #{first[0].inbound.pk}"
     (later,) = receive_many([mail(message_id="<m2@x>", body="resent")])
     assert later.inbound.outcome == Outcome.DUPLICATE
     assert later.inbound.ticket_id == first[2].inbound.ticket_id
@@ -473,3 +473,27 @@ def test_a_contact_another_import_made_meanwhile_is_used_not_quarantined(db, mon
     assert len(looks) == 2
     nina = User.objects.get(email="nina@newco.test")
     assert inbound.ticket.requester == nina
+
+
+def test_a_stranger_sending_first_with_a_message_id_cannot_hide_the_real_request(db):
+    """Finding 4: duplicates are keyed on the Message-ID and the sender."""
+    stranger = receive(mail(sender="mallory@evil.test", message_id="<real-1@acme.test>")).inbound
+    real = receive(
+        mail(sender="carol@example.com", message_id="<real-1@acme.test>", body="Real words.")
+    ).inbound
+    assert stranger.outcome == real.outcome == Outcome.NEW_TICKET
+    assert real.ticket.requester.email == "carol@example.com"
+    assert real.ticket != stranger.ticket
+    assert "Real words." in real.ticket.messages.get().body
+
+
+def test_a_junk_message_id_neither_deduplicates_nor_threads(db):
+    """Finding 4: "<yes>" has no domain, so it is no key to thread or deduplicate on."""
+    first = receive(mail(subject="Printer", message_id="<yes>", body="Printer jams.")).inbound
+    second = receive(mail(subject="Invoice", message_id="<yes>", body="Charged twice.")).inbound
+    third = receive(
+        mail(subject="Scanner", message_id="<a1@client.example>", In_Reply_To="<yes>")
+    ).inbound
+    outcomes = [first.outcome, second.outcome, third.outcome]
+    assert outcomes == [Outcome.NEW_TICKET] * 3
+    assert len({first.ticket_id, second.ticket_id, third.ticket_id}) == 3
