@@ -408,6 +408,56 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
+def test_a_stop_signal_sent_twice_to_the_group_stops_every_process(tmp_path):
+    """Issue 12, finding 7: systemd's KillMode, or make passing on the signal,
+    delivers SIGTERM twice; that is one stop, and no web worker outlives it."""
+    frontline = str(Path(sys.executable).with_name("frontline"))
+    env = {**os.environ, "FRONTLINE_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "HOST", "PORT", "WEB_CONCURRENCY"):
+        env.pop(name, None)
+    subprocess.run([frontline, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [frontline, "serve", "--port", str(port), "--workers", "2", "--no-scheduler"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as under make or systemd
+        )
+    web_workers: list[int] = []
+    try:
+        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 20), (
+            log_path.read_text()
+        )
+        assert wait_for(lambda: len(booted_workers(log_path)) == 2, 10), log_path.read_text()
+        web_workers = booted_workers(log_path)
+        os.killpg(proc.pid, signal.SIGTERM)
+        time.sleep(0.5)  # the second comes a moment later (make passing it on)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        everyone = [*child_pids(log_path), *web_workers]
+        survivors = [pid for pid in everyone if is_alive(pid)]
+        for pid in survivors:
+            os.kill(pid, signal.SIGKILL)
+    output = log_path.read_text()
+    assert proc.returncode == 0, output
+    assert "killing the children" not in output
+    assert not survivors, output
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def booted_workers(log_path: Path) -> list[int]:
+    """The pids of gunicorn's web workers, as it logs them."""
+    return [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", log_path.read_text())]
+
+
 def test_redis_url_switches_the_shared_cache_to_redis(monkeypatch):
     import importlib
 

@@ -51,6 +51,10 @@ __all__ = ["Command", "bind_address", "run_periodically"]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Seconds the children get to finish after SIGTERM before they are killed.
 STOP_TIMEOUT = 20
+# A stop signal repeated within this many seconds is the same stop arriving
+# twice (make passes on the SIGTERM that a process-group kill also delivered),
+# not someone asking to hurry.
+REPEAT_SECONDS = 2.0
 GRACEFUL_TIMEOUT = 10
 
 
@@ -119,6 +123,7 @@ class Command(BaseCommand):
 
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
+        self.stop_asked_at = 0.0
         self.scheduler_threads: list[threading.Thread] = []
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         scheduler_stop = threading.Event()
@@ -203,16 +208,27 @@ class Command(BaseCommand):
         self.children[name] = subprocess.Popen(command, process_group=0)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
         if self.stopping:
+            if now - self.stop_asked_at < REPEAT_SECONDS:
+                return  # the same stop, delivered twice: let the children finish
             self.stderr.write("Second signal: killing the children.")
             self._signal_children(signal.SIGKILL)
+            return
         self.stopping = True
+        self.stop_asked_at = now
 
     def _signal_children(self, sig: int) -> None:
+        """SIGTERM to each child (gunicorn's master then stops its workers
+        gracefully); SIGKILL to each child's whole process group, so that no web
+        worker outlives its master."""
         for proc in self.children.values():
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(sig)
+            if proc.poll() is None or sig == signal.SIGKILL:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    if sig == signal.SIGKILL:
+                        os.killpg(proc.pid, sig)  # each child leads its own group
+                    else:
+                        proc.send_signal(sig)
 
     def _wait_for_stop_or_exit(self) -> tuple[str, int] | None:
         """Block until a stop signal (None) or until a child exits (its name and status)."""
@@ -232,5 +248,6 @@ class Command(BaseCommand):
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
