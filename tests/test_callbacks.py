@@ -12,6 +12,9 @@ from tests.conftest import login
 def test_phone_numbers_are_validated_and_normalised():
     assert normalise_phone("+44 20 7946 0958") == "+442079460958"
     assert normalise_phone("020 7946 0958", region="GB") == "+442079460958"
+    # An extension is kept, not dropped (issue 12, finding 6).
+    assert normalise_phone("+44 20 7946 0958 ext. 5") == "+442079460958;ext=5"
+    assert normalise_phone("020 7946 0958 x123", region="GB") == "+442079460958;ext=123"
     for bad in ("12345", "call me", "+1 555"):
         try:
             normalise_phone(bad)
