@@ -357,7 +357,15 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         return _bounce(inbound, parsed, recent)
     if parsed.auto.is_automatic and ticket is None:
         return _skip_automatic(parsed)
+    if _is_ours(address_key(parsed.from_address), _our_addresses(_ours(inbound.mailbox))):
+        return Outcome.QUARANTINED, "from one of our own addresses: a loop or a forgery"
     sender = contact_for(parsed.from_address, parsed.from_name)
+    if sender.is_staff_member and not via_token:
+        # A From header is easy to forge: an agent's word reaches a ticket only
+        # through its reply address, or in the desk.
+        return Outcome.QUARANTINED, (
+            f"from a staff address ({sender.email}) without a ticket's reply address"
+        )
     learn_language(sender, text=parsed.text)  # mail to them goes out in the language they write
     notes: list[str] = []
     files, dropped = _attachments(parsed)

@@ -249,7 +249,10 @@ def test_mail_pretending_to_be_an_agent_posts_nothing_as_them(people):
             message_id="<spoof@x>",
         )
     ).inbound
-    assert forged.outcome == Outcome.NEW_TICKET and forged.ticket != ticket
+    # Nor opens a ticket "requested by" the agent (issue 12, finding 5): kept
+    # for an admin to look at, with the reason.
+    assert forged.outcome == Outcome.QUARANTINED and forged.ticket is None
+    assert "staff address" in forged.reason
     ticket.refresh_from_db()
     assert ticket.first_response_at is None and ticket.messages.count() == 1
     # Through the ticket's own reply address, a real agent's answer does land.
@@ -497,3 +500,14 @@ def test_a_junk_message_id_neither_deduplicates_nor_threads(db):
     outcomes = [first.outcome, second.outcome, third.outcome]
     assert outcomes == [Outcome.NEW_TICKET] * 3
     assert len({first.ticket_id, second.ticket_id, third.ticket_id}) == 3
+
+
+def test_mail_from_our_own_address_opens_no_ticket(db):
+    """Issue 12, finding 5: a loop, or a forgery of our own address."""
+    Mailbox.objects.create(name="Support", address="support@frontline.test")
+    before = Ticket.objects.count()
+    looped = receive(mail(sender="Support <support@frontline.test>")).inbound
+    tagged = receive(mail(sender="support+t-abc@frontline.test", message_id="<m9@x.test>")).inbound
+    assert looped.outcome == tagged.outcome == Outcome.QUARANTINED
+    assert "our own addresses" in looped.reason
+    assert Ticket.objects.count() == before
