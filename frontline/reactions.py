@@ -32,7 +32,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.CREATED: (
         on(routing.triage_new_ticket),
         on(sla.recompute_deadlines),  # after triage, which may set the priority
-        on(mail.tell_request_received),
+        on(mail.tell_request_received, when=mail.may_acknowledge),
         on(search.index_ticket),
     ),
     EventKind.STATUS: (

@@ -67,6 +67,7 @@ def test_a_password_set_in_the_admin_is_stored_encrypted(client, people):
             "imap_poll_seconds": 60,
             "imap_after": "flag",
             "stranger_replies": "new_ticket",
+            "suspect_mail": "ticket",
             "is_active": "on",
         },
     )

@@ -34,6 +34,7 @@ class MailboxForm(forms.ModelForm):
             "default_category",
             "default_team",
             "stranger_replies",
+            "suspect_mail",
             "is_active",
             "imap_host",
             "imap_port",
@@ -80,6 +81,7 @@ class MailboxAdmin(admin.ModelAdmin):
                     "address",
                     ("default_category", "default_team"),
                     "stranger_replies",
+                    "suspect_mail",
                     "is_active",
                 )
             },

@@ -45,6 +45,7 @@ from .models import (
     OutboundMessage,
     Outcome,
     StrangerReplies,
+    SuspectMail,
 )
 from .parse import MailRejected, ParsedEmail, parse
 
@@ -423,6 +424,11 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
                 notes.append("copied, not added (no reply token): " + ", ".join(copied.values()))
             return Outcome.REPLY, "; ".join(notes)
     mailbox = inbound.mailbox
+    suspect = parsed.auto.suspect
+    if suspect:
+        if mailbox is not None and mailbox.suspect_mail == SuspectMail.QUARANTINE:
+            return Outcome.QUARANTINED, "suspect: " + ", ".join(parsed.auto.reasons)
+        notes.append("suspect, not acknowledged: " + ", ".join(parsed.auto.reasons))
     ticket = actions.open_ticket(
         requester=sender,
         by=sender,
@@ -436,6 +442,7 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         # Mail cannot fill in a form: a missing required answer is asked for
         # in the acknowledgement, never a reason to lose the letter.
         ask_missing=True,
+        acknowledge=not suspect,
     )
     inbound.ticket, inbound.message = ticket, ticket.opening_message
     notes += _add_copied(ticket, parsed, sender, inbound.mailbox)

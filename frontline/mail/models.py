@@ -32,6 +32,15 @@ class StrangerReplies(models.TextChoices):
     NOTE = "note", _("Add it to the cited ticket as a flagged internal note")
 
 
+class SuspectMail(models.TextChoices):
+    """What becomes of new mail the mail server marked as spam, or whose sender
+    failed authentication (DMARC, SPF, DKIM): never acknowledged, since the
+    acknowledgement could go to someone whose address was forged."""
+
+    TICKET = "ticket", _("Open a ticket, without acknowledging it")
+    QUARANTINE = "quarantine", _("Quarantine it for an admin to look at")
+
+
 class ImapAfter(models.TextChoices):
     FLAG = "flag", _("Mark as seen and flag it (stays in the folder)")
     MOVE = "move", _("Move to another folder")
@@ -65,6 +74,12 @@ class Mailbox(models.Model):
         help_text=_("New tickets from this mailbox go to this team if their category names none."),
     )
     is_active = models.BooleanField(default=True)
+    suspect_mail = models.CharField(
+        _("new mail marked as spam or failing authentication"),
+        max_length=12,
+        choices=SuspectMail.choices,
+        default=SuspectMail.TICKET,
+    )
     stranger_replies = models.CharField(
         _("mail citing a ticket from someone not on it"),
         max_length=12,

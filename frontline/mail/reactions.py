@@ -15,10 +15,15 @@ from . import outbound
 from .models import Notice
 
 
+def may_acknowledge(event: TicketEvent) -> bool:
+    """Not a ticket opened quietly (mail that may come from a forged address)."""
+    return not event.data.get("quiet")
+
+
 def tell_request_received(event_id: int) -> None:
     """A new ticket: the customer hears that it was received."""
     event = event_with_ticket(event_id)
-    if event is not None:
+    if event is not None and may_acknowledge(event):
         outbound.notify(Notice.RECEIVED, event.ticket_id, message_id=event.data.get("message"))
 
 

@@ -279,6 +279,7 @@ def test_the_admin_never_shows_the_imap_password_and_keeps_it_when_left_empty(
         "name": "Support",
         "address": "support@frontline.test",
         "stranger_replies": "new_ticket",
+        "suspect_mail": "ticket",
         "is_active": "on",
         "imap_host": dovecot.host,
         "imap_port": str(dovecot.port),

@@ -511,3 +511,41 @@ def test_mail_from_our_own_address_opens_no_ticket(db):
     assert looped.outcome == tagged.outcome == Outcome.QUARANTINED
     assert "our own addresses" in looped.reason
     assert Ticket.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("X-Spam-Flag", "YES"),
+        ("X-Spam-Status", "Yes, score=7.1 required=5.0"),
+        ("Authentication-Results", "mx.frontline.test; spf=pass; dmarc=fail header.from=acme.test"),
+    ],
+)
+def test_suspect_mail_opens_a_ticket_without_acknowledging_it(
+    db, header, django_capture_on_commit_callbacks
+):
+    """Issue 12, finding 5: no backscatter to an address a spammer forged."""
+    from frontline.mail.models import OutboundMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        clean = receive(mail(message_id="<ok1@client.example>")).inbound
+        suspect = receive(
+            mail(sender="dora@victim.test", message_id="<s1@x.test>", **{header[0]: header[1]})
+        ).inbound
+    assert clean.outcome == suspect.outcome == Outcome.NEW_TICKET
+    assert "suspect, not acknowledged" in suspect.reason
+    told = set(
+        OutboundMessage.objects.filter(notice="received").values_list("to_address", flat=True)
+    )
+    assert told == {"carol@example.com"}
+
+
+def test_a_mailbox_can_quarantine_suspect_mail(db):
+    from frontline.mail.models import SuspectMail
+
+    box = Mailbox.objects.create(
+        name="Support", address="support@frontline.test", suspect_mail=SuspectMail.QUARANTINE
+    )
+    inbound = receive(mail(**{"X-Spam-Flag": "YES"}), mailbox=box).inbound
+    assert inbound.outcome == Outcome.QUARANTINED and "spam-flag" in inbound.reason
+    assert inbound.ticket is None

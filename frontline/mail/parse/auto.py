@@ -10,6 +10,7 @@ from .headers import _addresses, _clean_line, _header, _param
 from .results import AutoInfo, ParsedAttachment
 
 _ORIGINAL_ID = re.compile(r"^message-id:\s*<([^<>\s]+)>", re.I | re.M)
+_AUTH_FAIL = re.compile(r"\b(dmarc|spf|dkim)=fail\b")
 
 
 def _auto_info(
@@ -71,4 +72,14 @@ def _auto_info(
         if original is None:
             match = _ORIGINAL_ID.search(text)
             original = match[1] if match else None
-    return AutoInfo(auto_submitted, bulk, bounce, original, tuple(reasons))
+    suspect = False
+    if token("X-Spam-Flag") == "yes" or (token("X-Spam-Status") or "").startswith("yes"):
+        suspect = True
+        reasons.append("spam-flag")
+    for value in msg.get_all("Authentication-Results") or []:
+        failed = _AUTH_FAIL.findall(_clean_line(_unsurrogate(str(value)[:2000])).lower())
+        if failed:
+            suspect = True
+            reasons.append("authentication:" + ",".join(sorted(set(failed))) + "=fail")
+            break
+    return AutoInfo(auto_submitted, bulk, bounce, original, tuple(reasons), suspect)

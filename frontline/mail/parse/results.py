@@ -58,8 +58,11 @@ class AutoInfo:
     ``auto_submitted``: Auto-Submitted other than "no", X-Autoreply,
     X-Autorespond, Precedence: auto_reply, a read receipt. ``bulk``: Precedence
     bulk/junk/list or a List-Id. ``bounce``: a delivery status notification, a
-    mailer-daemon or postmaster sender, X-Failed-Recipients. ``reasons`` names
-    each header that matched.
+    mailer-daemon or postmaster sender, X-Failed-Recipients. ``suspect``: the
+    mail server marked it as spam (X-Spam-Flag: YES, X-Spam-Status: Yes) or an
+    Authentication-Results check failed (dmarc, spf or dkim ``fail``): a person
+    may have typed it, but an answer could go to someone whose address was
+    forged. ``reasons`` names each header that matched.
     """
 
     auto_submitted: bool = False
@@ -67,6 +70,7 @@ class AutoInfo:
     bounce: bool = False
     original_message_id: str | None = None
     reasons: tuple[str, ...] = ()
+    suspect: bool = False
 
     @property
     def is_automatic(self) -> bool:

@@ -49,6 +49,7 @@ def open_ticket(
     body_html: str = "",
     team: Team | None = None,
     ask_missing: bool = False,
+    acknowledge: bool = True,
 ) -> Ticket:
     """Register a request as a ticket with its first message.
 
@@ -63,6 +64,9 @@ def open_ticket(
     answer does not refuse the request: the ticket is registered waiting for
     the customer, its CREATED event lists the ``missing`` keys, and the
     acknowledgement asks for them (``Ticket.missing_answers``).
+
+    ``acknowledge=False`` (mail that may come from a forged address) marks the
+    CREATED event ``quiet``: nobody is told the request was received.
     """
     subject = " ".join(subject.split())[:300]
     if not subject:
@@ -120,6 +124,7 @@ def open_ticket(
             channel=channel,
             message=message.pk,
             **({"missing": missing} if missing else {}),
+            **({} if acknowledge else {"quiet": True}),
         )
         if missing:
             # The clock waits for the customer until the answers are in.
