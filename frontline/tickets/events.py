@@ -2,14 +2,16 @@
 and the one way its consequences are set off.
 
 A change writes one :class:`TicketEvent` row with :func:`record_event`, inside
-the transaction of the change. For each reaction that the table
-``settings.FRONTLINE_REACTIONS`` (``frontline/reactions.py``) lists for the
-event's kind, a :func:`react` task is queued through the transactional outbox
+the transaction of the change. If the table ``settings.FRONTLINE_REACTIONS``
+(``frontline/reactions.py``) lists reactions for the event's kind (whose
+``when`` agrees), one :func:`react` task for the event is queued through the
+transactional outbox
 (:func:`frontline.lib.tasks.enqueue_after_commit`): it commits with the change
-and vanishes with a rollback. Each reaction runs in its own task, so one that
-fails neither undoes the change nor stops the others; it is tried again later
-(with a backend that can defer tasks) and each failed try stays visible in the
-task results (the admin's "Task results" with the database backend).
+and vanishes with a rollback. The task runs the reactions in the table's order,
+each in its own savepoint, so one that fails neither undoes the change nor
+stops the others; it is tried again later on its own (with a backend that can
+defer tasks) and each failed try stays visible in the task results (the
+admin's "Task results" with the database backend).
 
 The ticket core names no reacting app: the table is found through a setting,
 so the apps that react (mail, routing, SLA, search, reports, webhooks) import
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.tasks import Task, task
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -109,33 +112,51 @@ def record_event(
     event = TicketEvent.objects.create(
         ticket=ticket, kind=kind, actor=by, data=data, created_at=at or timezone.now()
     )
-    for reaction in reactions_to(kind):
-        if reaction.when is None or reaction.when(event):
-            enqueue_after_commit(react, reaction.path, event.pk)
+    due = [r.path for r in reactions_to(kind) if r.when is None or r.when(event)]
+    if due:
+        enqueue_after_commit(react, event.pk, due)
     return event
 
 
-@task
-def react(reaction: str, event_id: int, attempt: int = 1) -> None:
-    """Run one reaction to one event (both by name and id, as the table lists it).
+class ReactionsFailed(Exception):
+    """Some reactions to an event failed (the others ran); they are tried again."""
 
-    On failure it is queued again with a growing delay, up to ``RETRIES`` more
-    times, and the failure is raised so the task result records it.
+
+@task
+def react(event_id: int, reactions: list[str], attempt: int = 1) -> list[str]:
+    """Run ``reactions`` (by name, as the table lists them) to one event, in
+    order, each on its own: each in a savepoint, so one that fails undoes only
+    its own writes and the others still run. Returns the names that ran.
+
+    Those that failed are queued again together, with a growing delay, up to
+    ``RETRIES`` more times; then the task fails naming them, with the last
+    error as its cause, so its result records what went wrong.
     """
-    func = _by_path().get(reaction)
-    if func is None:  # the table changed since the task was queued
-        logger.warning(
-            "No reaction %s in the reactions table; event %s skipped.", reaction, event_id
-        )
-        return
-    try:
-        func(event_id)
-    except Exception:
+    table = _by_path()
+    failed: list[str] = []
+    error: Exception | None = None
+    for name in reactions:
+        func = table.get(name)
+        if func is None:  # the table changed since the task was queued
+            logger.warning(
+                "No reaction %s in the reactions table; event %s skipped.", name, event_id
+            )
+            continue
+        try:
+            with transaction.atomic():
+                func(event_id)
+        except Exception as exc:
+            logger.exception("Reaction %s to event %s failed (try %s).", name, event_id, attempt)
+            failed.append(name)
+            error = exc
+    if failed:
         if attempt <= RETRIES and react.get_backend().supports_defer:
             delay = datetime.timedelta(minutes=4 ** (attempt - 1))
-            react.using(run_after=timezone.now() + delay).enqueue(reaction, event_id, attempt + 1)
-        logger.exception("Reaction %s to event %s failed (try %s).", reaction, event_id, attempt)
-        raise
+            react.using(run_after=timezone.now() + delay).enqueue(event_id, failed, attempt + 1)
+        raise ReactionsFailed(
+            f"{', '.join(failed)} failed on event {event_id} (try {attempt})"
+        ) from error
+    return [name for name in reactions if name in table]
 
 
 def event_with_ticket(event_id: int) -> TicketEvent | None:
