@@ -3,8 +3,9 @@
 A ticket action writes its event (:func:`frontline.tickets.events.record_event`)
 and nothing else. After the change commits, the reactions listed here for the
 event's kind run in one background task, in this order, each with the event's
-id and in its own savepoint (one that fails is retried alone). A reaction lives in the app that owns the work (``<app>/reactions.py``), is
-a plain function of the event id, and is safe to run twice. ``when`` (optional)
+id and in its own savepoint (one that fails is retried alone). A reaction
+lives in the app that owns the work (``<app>/reactions.py``), is a plain
+function of the event id, and is safe to run twice. ``when`` (optional)
 looks at the event as written and skips queueing a reaction with nothing to do.
 
 A new consequence of a change is one line here; nothing in ``tickets`` changes.
