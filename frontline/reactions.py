@@ -33,6 +33,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.CREATED: (
         on(routing.triage_new_ticket),
         on(sla.recompute_deadlines),  # after triage, which may set the priority
+        on(mail.learn_writers_language, when=mail.writer_without_language),
         on(mail.tell_request_received, when=mail.may_acknowledge),
         on(search.index_ticket),
     ),
@@ -45,6 +46,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     # Another requester may bring another organisation and so another service plan.
     EventKind.REQUESTER: (on(sla.recompute_deadlines), on(search.index_ticket)),
     EventKind.REPLY: (
+        on(mail.learn_writers_language, when=mail.writer_without_language),
         on(mail.tell_reply),
         on(routing.rules_on_customer_reply, when=routing.may_have_reply_rules),
         on(sla.recompute_deadlines, when=by_customer),

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
-from frontline.accounts.actions import address_key, contact_for, learn_language
+from frontline.accounts.actions import address_key, contact_for
 from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
 from frontline.tickets import actions
@@ -367,7 +367,6 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         return Outcome.QUARANTINED, (
             f"from a staff address ({sender.email}) without a ticket's reply address"
         )
-    learn_language(sender, text=parsed.text)  # mail to them goes out in the language they write
     notes: list[str] = []
     files, dropped = _attachments(parsed)
     if dropped:

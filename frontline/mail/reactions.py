@@ -8,11 +8,30 @@ mails an internal note to a customer, and writes every mail in one transaction
 
 from __future__ import annotations
 
+from frontline.accounts.actions import learn_language
 from frontline.tickets.events import event_with_ticket
-from frontline.tickets.models import Message, Status, TicketEvent
+from frontline.tickets.models import Channel, Message, Status, TicketEvent
 
 from . import outbound
 from .models import Notice
+
+
+def writer_without_language(event: TicketEvent) -> bool:
+    """A customer who never chose a language wrote (the language is learnt then)."""
+    actor = event.actor
+    return actor is not None and not actor.is_staff_member and not actor.language
+
+
+def learn_writers_language(event_id: int) -> None:
+    """A customer who never chose a language wrote by mail: their language is
+    learnt from what they wrote, if it can be told surely, so that what we mail
+    them (starting with the acknowledgement, the next reaction) is in it."""
+    event = event_with_ticket(event_id)
+    if event is None or event.actor is None or not writer_without_language(event):
+        return
+    message = Message.objects.filter(pk=event.data.get("message"), ticket=event.ticket_id).first()
+    if message is not None and message.channel == Channel.EMAIL:
+        learn_language(event.actor, text=message.body)
 
 
 def may_acknowledge(event: TicketEvent) -> bool:
