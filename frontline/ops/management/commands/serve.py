@@ -157,8 +157,11 @@ class Command(BaseCommand):
         finally:
             scheduler_stop.set()
             self._stop_children()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            if not self.stop_asked_at:
+                # Stopped by a signal, our handler stays: the same stop arriving
+                # again (make passes it on) must not kill the process on its way out.
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
         if failed is not None:
             name, code = failed
             raise CommandError(f"The {name} process exited with status {code}; stopped the rest.")
