@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.forms import ChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -49,7 +48,7 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
-from frontline.tickets.models import Status, Ticket
+from frontline.tickets.models import Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -309,7 +308,8 @@ def _confirm(
 def update(request: AuthedRequest, number: int) -> HttpResponse:
     """The side panel: status, priority, category, tags, assignee and team in one
     submit. All are checked first; then each change is its own action and event,
-    all in one transaction, so a change refused halfway leaves the ticket as it was."""
+    all in one transaction (``actions.update_ticket``), so a change refused
+    halfway leaves the ticket as it was."""
     ticket = access_ticket_for_agent(request.user, number)
     form = TicketPanelForm(request.POST, ticket=ticket, by=request.user)
     if not form.is_valid():
@@ -323,15 +323,19 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     data, by = form.cleaned_data, request.user
     before = _snapshot(ticket)
     try:
-        with transaction.atomic():
-            actions.change_status(ticket, status=data["status"], by=by)
-            actions.change_priority(ticket, priority=data["priority"], by=by, reason=data["reason"])
-            actions.change_category(ticket, category=data["category"], by=by)
-            actions.set_tags(ticket, names=form.tag_names(), by=by)
-            if form.hands_over():  # last: the other changes are made while it is still ours
-                actions.assign_ticket(
-                    ticket, by=by, assignee=data["assignee"], team=data["team"], note=data["note"]
-                )
+        actions.update_ticket(
+            ticket,
+            by=by,
+            status=data["status"],
+            priority=data["priority"],
+            reason=data["reason"],
+            category=data["category"],
+            tags=form.tag_names(),
+            hand_over=form.hands_over(),
+            assignee=data["assignee"],
+            team=data["team"],
+            note=data["note"],
+        )
     except ValidationError as exc:
         for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else ():
             form.add_error(field if field in form.fields else None, errors)
@@ -387,15 +391,8 @@ def _reply_like(
     return view
 
 
-def _reply_and_resolve(ticket: Ticket, *, body: str, by: Any, files: Any) -> None:
-    # One submit, one transaction: a resolve that is refused takes the reply back too.
-    with transaction.atomic():
-        actions.add_reply(ticket, body=body, by=by, files=files)
-        actions.change_status(ticket, status=Status.RESOLVED, by=by)
-
-
 reply = _reply_like(actions.add_reply, gettext_lazy("Reply sent to the customer."))
-reply_resolve = _reply_like(_reply_and_resolve, gettext_lazy("Reply sent to the customer."))
+reply_resolve = _reply_like(actions.reply_and_resolve, gettext_lazy("Reply sent to the customer."))
 note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
 request_info = _reply_like(
     actions.request_information, gettext_lazy("Asked the customer for information.")

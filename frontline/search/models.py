@@ -133,6 +133,9 @@ class IndexRow(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"index row {self.pk}"
+
 
 class TicketIndex(IndexRow):
     ticket = models.OneToOneField(
@@ -147,9 +150,6 @@ class TicketIndex(IndexRow):
     class Meta:
         managed = False
         db_table = "search_ticket"
-
-    def __str__(self) -> str:
-        return f"index row {self.pk}"
 
 
 class ContactIndex(IndexRow):
@@ -166,9 +166,6 @@ class ContactIndex(IndexRow):
         managed = False
         db_table = "search_contact"
 
-    def __str__(self) -> str:
-        return f"index row {self.pk}"
-
 
 class OrganisationIndex(IndexRow):
     organisation = models.OneToOneField(
@@ -183,9 +180,6 @@ class OrganisationIndex(IndexRow):
     class Meta:
         managed = False
         db_table = "search_organisation"
-
-    def __str__(self) -> str:
-        return f"index row {self.pk}"
 
 
 INDEX_TABLES = (TicketIndex, ContactIndex, OrganisationIndex)

@@ -22,8 +22,9 @@ from .changes import (
     confirm_solved,
     set_tags,
     update_field_values,
+    update_ticket,
 )
-from .messages import add_note, add_reply, log_call, request_information
+from .messages import add_note, add_reply, log_call, reply_and_resolve, request_information
 from .opening import open_ticket
 from .people import add_participant, remove_participant, take_over_requests
 from .relations import (
@@ -59,6 +60,7 @@ __all__ = [
     "merge_tickets",
     "open_ticket",
     "remove_participant",
+    "reply_and_resolve",
     "request_information",
     "same_customer",
     "set_tags",
@@ -67,4 +69,5 @@ __all__ = [
     "undo_merge",
     "unlink_tickets",
     "update_field_values",
+    "update_ticket",
 ]

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 
 from ..events import record_event
 from ..forms import normalise_field_values
@@ -33,6 +33,7 @@ from ._base import (
     _store_files,
     _touch,
 )
+from .assignment import assign_ticket
 
 
 def change_status(ticket: Ticket, *, status: str, by: User, reason: str = "") -> Ticket:
@@ -233,3 +234,33 @@ def close_quiet_resolved(*, now: datetime.datetime | None = None) -> int:
                 )
                 closed += 1
     return closed
+
+
+def update_ticket(
+    ticket: Ticket,
+    *,
+    by: User,
+    status: str,
+    priority: int,
+    category: Category | None,
+    tags: Iterable[str],
+    reason: str = "",
+    hand_over: bool = False,
+    assignee: User | None = None,
+    team: Team | None = None,
+    note: str = "",
+) -> Ticket:
+    """Several changes at once (the desk's side panel): status, priority (with
+    ``reason``), category and tags, then, with ``hand_over``, the assignee and
+    team (last: the other changes are made while the ticket is still ours).
+    Each is its own action and event, all in one transaction, so a change
+    refused halfway (``ValidationError``) leaves the ticket as it was."""
+    with transaction.atomic():
+        change_status(ticket, status=status, by=by)
+        change_priority(ticket, priority=priority, by=by, reason=reason)
+        change_category(ticket, category=category, by=by)
+        set_tags(ticket, names=tags, by=by)
+        if hand_over:
+            assign_ticket(ticket, by=by, assignee=assignee, team=team, note=note)
+    ticket.refresh_from_db()
+    return ticket

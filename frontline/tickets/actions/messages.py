@@ -238,3 +238,12 @@ def request_information(
         if ticket.status != Status.WAITING_CUSTOMER:
             change_status(ticket, status=Status.WAITING_CUSTOMER, by=by)
     return message
+
+
+def reply_and_resolve(ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()) -> Message:
+    """A public reply that resolves the ticket ("send and resolve"), in one
+    transaction: a resolve that is refused takes the reply back too."""
+    with transaction.atomic():
+        message = add_reply(ticket, body=body, by=by, files=files)
+        change_status(ticket, status=Status.RESOLVED, by=by)
+    return message
