@@ -7,6 +7,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from frontline.mail.inbound import receive
 from frontline.mail.models import Outcome
@@ -32,7 +33,7 @@ def test_a_request_over_the_limit_is_refused_on_the_portal_with_a_message(client
 
 def test_a_reply_at_the_limit_is_kept_and_one_over_it_refused(people, ticket):
     assert actions.add_reply(ticket, body="y" * 1000, by=people.alice).body == "y" * 1000
-    with pytest.raises(Exception, match="the limit is 1000"):
+    with pytest.raises(ValidationError, match="the limit is 1000"):
         actions.add_note(ticket, body="z" * 1001, by=people.alice)
     assert ticket.messages.count() == 2  # the opening message and the reply
 

@@ -148,6 +148,7 @@ def parse_po(path: Path) -> list[dict]:
     """Entries of a .po file: msgid, msgid_plural, msgstr forms, flags. Obsolete ones skipped."""
     entries: list[dict] = []
     flags: set[str] = set()
+    context: str | None = None
     field: tuple[str, int] = ("msgid", 0)
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
@@ -155,9 +156,13 @@ def parse_po(path: Path) -> list[dict]:
             flags.update(f.strip() for f in line[2:].split(","))
         elif not line or line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            context = _unquote(line[8:])
         elif line.startswith("msgid "):
-            entries.append({"flags": flags, "msgid": "", "msgid_plural": None, "msgstr": {}})
-            flags = set()
+            entries.append(
+                {"flags": flags, "msgid": "", "msgid_plural": None, "msgstr": {}, "ctx": context}
+            )
+            flags, context = set(), None
             field = ("msgid", 0)
             entries[-1]["msgid"] = _unquote(line[6:])
         elif line.startswith("msgid_plural "):
@@ -209,8 +214,10 @@ def test_compiled_catalogue_matches_po(lang):
     with (CATALOGUES[lang] / "django.mo").open("rb") as f:
         compiled = gettext.GNUTranslations(f)._catalog
     for e in parse_po(CATALOGUES[lang] / "django.po")[1:]:
+        # GNU gettext keys a message with a context as "context\x04msgid".
+        key = f"{e['ctx']}\x04{e['msgid']}" if e["ctx"] else e["msgid"]
         if e["msgid_plural"] is None:
-            assert compiled.get(e["msgid"]) == e["msgstr"][0], e["msgid"]
+            assert compiled.get(key) == e["msgstr"][0], e["msgid"]
         else:
             for index, form in e["msgstr"].items():
                 assert compiled.get((e["msgid"], index)) == form, e["msgid"]
@@ -227,3 +234,15 @@ def test_msgfmt_statistics(lang):
         check=True,
     )
     assert re.fullmatch(r"\d+ translated messages\.\n", result.stderr), result.stderr
+
+
+def test_a_report_period_reads_from_and_to_not_a_mail_sender(client, people):
+    """ "From" of a period and "From" of a mail are different words in Russian."""
+    from tests.conftest import login
+
+    login(client, people.sam)
+    page = client.get("/desk/reports/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    label = re.search(r'<label for="id_start">(.*?)</label>', page, re.S)
+    assert label is not None
+    assert label.group(1).split("<")[0].strip() == "\u0421"  # Cyrillic Es: "from" a date
+    assert "\u0410\u0432\u0442\u043e\u0440" not in page  # "Автор", a mail's sender

@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
@@ -302,8 +303,13 @@ class EstimateForm(forms.Form):
 class ReportForm(forms.Form):
     """The period and grouping of the supervisors' report (GET parameters)."""
 
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=pgettext_lazy("start of a period", "From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=pgettext_lazy("end of a period", "To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
     team = forms.ModelChoiceField(
         Team.objects.filter(is_active=True),
@@ -327,8 +333,8 @@ class TimeExportForm(forms.Form):
     """Which time entries to export: a period, and optionally one organisation,
     agent or team (GET parameters)."""
 
-    start = forms.DateField(label=_("From"))
-    end = forms.DateField(label=_("To"))
+    start = forms.DateField(label=pgettext_lazy("start of a period", "From"))
+    end = forms.DateField(label=pgettext_lazy("end of a period", "To"))
     organisation = forms.ModelChoiceField(
         Organisation.objects.all(), label=_("Organisation"), required=False
     )
