@@ -157,11 +157,12 @@ class Command(BaseCommand):
         finally:
             scheduler_stop.set()
             self._stop_children()
-            if not self.stop_asked_at:
-                # Stopped by a signal, our handler stays: the same stop arriving
-                # again (make passes it on) must not kill the process on its way out.
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+            for sig, handler in previous.items():
+                # Stopped by a signal, the children are gone: the same stop arriving
+                # again (make passes it on) must not kill the process on its way
+                # out. Ignored, not handled: at exit Python puts the default action
+                # back on signals it handles, but leaves ignored ones ignored.
+                signal.signal(sig, signal.SIG_IGN if self.stop_asked_at else handler)
         if failed is not None:
             name, code = failed
             raise CommandError(f"The {name} process exited with status {code}; stopped the rest.")
