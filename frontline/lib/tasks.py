@@ -80,7 +80,7 @@ def _insert_rows(task: Any, calls: list[tuple[Any, ...]]) -> bool:
         return False
     backend.validate_task(task)
     new_id = DBTaskResult._meta.pk.default
-    rows = [
+    rows: list[DBTaskResult] = [
         DBTaskResult(
             id=new_id(),
             args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),

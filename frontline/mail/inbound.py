@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 from functools import lru_cache
 from itertools import islice
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
+from django.db.models import Field, Subquery
 from django.utils import timezone
 
 from frontline.accounts.actions import address_key, contact_for
@@ -343,12 +344,12 @@ def _write_outcomes(rows: list[InboundMessage]) -> None:
     if not rows:
         return
     meta = InboundMessage._meta
-    fields = [meta.get_field(name) for name in PROCESSED_FIELDS]
+    fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in PROCESSED_FIELDS]
     quote = connection.ops.quote_name
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (names from the model)
         quote(meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in fields),
-        quote(meta.pk.column),
+        ", ".join(f"{quote(field.column or '')} = %s" for field in fields),
+        quote(meta.pk.column or ""),
     )
     params = [
         [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
