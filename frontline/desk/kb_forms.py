@@ -75,3 +75,10 @@ class ArticleFilterForm(forms.Form):
     category = forms.ModelChoiceField(
         _categories(), label=_("Category"), required=False, empty_label=_("Any category")
     )
+
+
+class ArticleFileForm(forms.Form):
+    upload = forms.FileField(
+        label=_("Add a picture or document"),
+        help_text=_("Pictures (PNG, JPEG, GIF, WebP), PDF, text or office documents."),
+    )

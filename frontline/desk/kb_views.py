@@ -9,17 +9,22 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontline.knowledge import actions
-from frontline.knowledge.access import access_article_for_editing, editable_articles
+from frontline.knowledge.access import (
+    access_article_file,
+    access_article_for_editing,
+    editable_articles,
+)
 from frontline.knowledge.diff import diff_lines
 from frontline.knowledge.models import Article, language_choices
 from frontline.lib.http import AuthedRequest
 
-from .kb_forms import ArticleFilterForm, ArticleForm
+from .kb_forms import ArticleFileForm, ArticleFilterForm, ArticleForm
 from .views import staff_required
 
 LIST_LIMIT = 100
@@ -116,7 +121,15 @@ def kb_new(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 def kb_article(request: AuthedRequest, pk: int) -> HttpResponse:
-    article = access_article_for_editing(request.user, pk)
+    return _article_page(request, access_article_for_editing(request.user, pk))
+
+
+def _article_page(
+    request: AuthedRequest,
+    article: Article,
+    file_form: ArticleFileForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     original_id = article.original_id
     family = (
         editable_articles(request.user)
@@ -135,7 +148,10 @@ def kb_article(request: AuthedRequest, pk: int) -> HttpResponse:
             "revisions": article.revisions.select_related("author")[:20],
             "comments": article.feedback.exclude(comment="").select_related("user")[:20],
             "due": article.review_due_at is not None and article.review_due_at <= timezone.now(),
+            "files": article.files.all(),
+            "file_form": file_form or ArticleFileForm(),
         },
+        status=status,
     )
 
 
@@ -237,3 +253,39 @@ def kb_restore(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
             % {"old": number, "new": revision.number},
         )
     return redirect("desk:kb_article", pk=article.pk)
+
+
+@staff_required
+@require_POST
+def kb_add_file(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Upload a picture or document to an article; the page shows how to refer to it."""
+    article = access_article_for_editing(request.user, pk)
+    form = ArticleFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            stored = actions.add_article_file(
+                article, upload=form.cleaned_data["upload"], by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error("upload", exc)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” added. Refer to it in the text as %(ref)s.")
+                % {"name": stored.filename, "ref": stored.reference},
+            )
+            return redirect(reverse("desk:kb_article", args=[article.pk]) + "#files")
+    return _article_page(request, article, file_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def kb_remove_file(request: AuthedRequest, file_id: int) -> HttpResponse:
+    stored = access_article_file(request.user, file_id)
+    try:
+        actions.remove_article_file(stored, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("“%(name)s” removed.") % {"name": stored.filename})
+    return redirect(reverse("desk:kb_article", args=[stored.article_id]) + "#files")

@@ -68,4 +68,6 @@ urlpatterns = [
     path("kb/<int:pk>/reviewed/", kb_views.kb_reviewed, name="kb_reviewed"),
     path("kb/<int:pk>/revisions/<int:number>/", kb_views.kb_revision, name="kb_revision"),
     path("kb/<int:pk>/revisions/<int:number>/restore/", kb_views.kb_restore, name="kb_restore"),
+    path("kb/<int:pk>/files/", kb_views.kb_add_file, name="kb_add_file"),
+    path("kb/files/<int:file_id>/remove/", kb_views.kb_remove_file, name="kb_remove_file"),
 ]

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Article, ArticleQuerySet
+from .models import Article, ArticleFile, ArticleQuerySet
 
 Visitor = User | AnonymousUser
 
@@ -55,3 +55,13 @@ def access_article_for_editing(user: Visitor, pk: int) -> Article:
     return get_object_or_404(
         Article.objects.select_related("category__parent", "owner", "translation_of"), pk=pk
     )
+
+
+def access_article_file(user: Visitor, file_id: int) -> ArticleFile:
+    """An article's image or document, like a ticket's file: to staff whatever
+    the article (drafts too, as the desk shows them), to everyone else only
+    when the article is published and public. 404 otherwise."""
+    files = ArticleFile.objects.select_related("article")
+    if not _is_staff(user):
+        files = files.filter(article__in=public_articles())
+    return get_object_or_404(files, pk=file_id)

@@ -14,18 +14,27 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import Message, Ticket
+from frontline.tickets.uploads import (
+    INLINE_TYPES,
+    UploadLike,
+    check_uploads,
+    safe_filename,
+    sniff_content_type,
+)
 
-from .markdown import render_markdown
+from .markdown import FileRef, references, render_markdown
 from .models import (
     Article,
     ArticleCategory,
     ArticleFeedback,
+    ArticleFile,
     ArticleRevision,
     ArticleStatus,
     ArticleTerm,
@@ -35,6 +44,22 @@ from .models import (
 from .render import render, values_for
 from .terms import terms
 
+# What an article may carry: pictures a browser shows, and documents a reader
+# downloads. Never HTML, SVG or anything that runs (the type is sniffed, not trusted).
+ARTICLE_FILE_TYPES = INLINE_TYPES | {
+    "application/pdf",
+    "text/plain",
+    "application/zip",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+}
+MAX_FILES_PER_ARTICLE = 50
 TITLE_WEIGHT = 3
 MAX_TERMS = 600
 MAX_COMMENT = 2000
@@ -103,6 +128,18 @@ def _check_language(language: str, translation_of: Article | None) -> Article | 
     return original
 
 
+def _html(article: Article, body: str) -> str:
+    """The text as readers see it, its ``attachment:<id>`` pointing at the article's files."""
+    stored = ArticleFile.objects.filter(article_id=article.pk).only("id", "content_type")
+    files = {
+        f.pk: FileRef(
+            url=reverse("help:file", args=[f.pk]), is_image=f.content_type in INLINE_TYPES
+        )
+        for f in stored
+    }
+    return render_markdown(body, files=files)
+
+
 def _index(article: Article) -> None:
     """Rewrite the article's terms (for suggestions) from its title and text."""
     weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
@@ -151,7 +188,6 @@ def create_article(
         category=category,
         title=title.strip(),
         body=body,
-        body_html=render_markdown(body),
         language=language,
         translation_of=original,
         visibility=visibility,
@@ -162,6 +198,9 @@ def create_article(
     )
     _add_revision(article, by=by, now=now)
     _index(article)
+    if body.strip():
+        article.body_html = _html(article, body)
+        article.save(update_fields=["body_html"])
     return article
 
 
@@ -186,7 +225,7 @@ def update_article(
     now = timezone.now()
     title = title.strip()
     text_changed = (title, body) != (locked.title, locked.body)
-    locked.title, locked.body, locked.body_html = title, body, render_markdown(body)
+    locked.title, locked.body, locked.body_html = title, body, _html(locked, body)
     locked.category, locked.visibility, locked.owner = category, visibility, owner
     locked.updated_at = now
     locked.save()
@@ -260,6 +299,71 @@ def mark_reviewed(article: Article, *, by: User) -> Article:
     Article.objects.filter(pk=article.pk).update(reviewed_at=now, review_due_at=_review_due(now))
     article.refresh_from_db()
     return article
+
+
+@transaction.atomic
+def add_article_file(article: Article, *, upload: UploadLike, by: User) -> ArticleFile:
+    """Store a picture or document for ``article``, after checking its size and
+    its sniffed type. The text refers to it as ``attachment:<id>``; the page is
+    rendered again so a reference written before the upload now works."""
+    _require_staff(by)
+    check_uploads([upload])
+    upload.seek(0)
+    content_type = sniff_content_type(upload.read(2048))
+    upload.seek(0)
+    name = safe_filename(upload.name or "file")
+    if content_type not in ARTICLE_FILE_TYPES:
+        raise ValidationError(
+            _(
+                "“%(name)s” cannot go into an article: "
+                "only pictures, PDF, text and office documents."
+            )
+            % {"name": name},
+            code="file_type",
+        )
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    if locked.files.count() >= MAX_FILES_PER_ARTICLE:
+        raise ValidationError(
+            _("An article holds at most %(count)d files.") % {"count": MAX_FILES_PER_ARTICLE},
+            code="too_many_files",
+        )
+    stored = ArticleFile(
+        article=locked,
+        filename=name,
+        size=upload.size or 0,
+        content_type=content_type,
+        uploaded_by=by,
+        created_at=timezone.now(),
+    )
+    stored.file.save(name, upload, save=False)  # type: ignore[arg-type]
+    stored.save()
+    _rerender(locked, article)
+    return stored
+
+
+@transaction.atomic
+def remove_article_file(stored: ArticleFile, *, by: User) -> None:
+    """Delete an article's file, unless the text still refers to it (readers
+    would meet a broken picture or link)."""
+    _require_staff(by)
+    article = Article.objects.select_for_update().get(pk=stored.article_id)
+    if stored.pk in references(article.body):
+        raise ValidationError(
+            _("The text still refers to “%(name)s”: take it out of the text first.")
+            % {"name": stored.filename},
+            code="file_in_use",
+        )
+    name, storage = stored.file.name, stored.file.storage
+    stored.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+    _rerender(article, article)
+
+
+def _rerender(locked: Article, caller: Article) -> None:
+    locked.body_html = _html(locked, locked.body)
+    locked.save(update_fields=["body_html"])
+    _refresh(caller, locked)
 
 
 def count_article_view(article: Article) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PLACEHOLDERS_HELP = _(
@@ -252,3 +254,75 @@ class ArticleTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+def article_file_path(instance: ArticleFile, filename: str) -> str:
+    # The stored name is ours, never the uploader's: no path tricks, no collisions.
+    return f"kb/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class ArticleFile(models.Model):
+    """An image or document of an article, referred to in its text as
+    ``attachment:<id>``. Served only to those who may read the article
+    (``knowledge.access.access_article_file``)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=article_file_path, max_length=200)
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("article file")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def reference(self) -> str:
+        return f"attachment:{self.pk}"
+
+
+class SuggestedRead(models.Model):
+    """A customer opened an article that was suggested while they wrote a request.
+
+    ``ticket`` is the request they sent anyway (set by the reaction to a new
+    ticket of theirs within ``KB_DEFLECTION_HOURS``): then the agent knows what
+    they read. A read with no ticket once that time has passed is a
+    **deflection**: the article answered the question, nobody had to.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggested_reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened"))
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="articles_read",
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            # One row per article while the customer has not written: a reload is no new read.
+            models.UniqueConstraint(
+                fields=["user", "article"],
+                condition=models.Q(ticket__isnull=True),
+                name="suggestedread_one_pending",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "ticket", "opened_at"], name="suggestedread_pending"),
+            models.Index(fields=["article", "opened_at"], name="suggestedread_article"),
+            models.Index(fields=["opened_at"], name="suggestedread_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} by {self.user_id}"
