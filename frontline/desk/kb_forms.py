@@ -82,3 +82,22 @@ class ArticleFileForm(forms.Form):
         label=_("Add a picture or document"),
         help_text=_("Pictures (PNG, JPEG, GIF, WebP), PDF, text or office documents."),
     )
+
+
+class DeflectionPeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("Period"),
+        choices=[
+            (7, _("Last 7 days")),
+            (30, _("Last 30 days")),
+            (90, _("Last 90 days")),
+            (365, _("Last 365 days")),
+        ],
+        coerce=int,
+        initial=30,
+        required=False,
+        empty_value=None,
+    )
+
+    def clean_days(self) -> int:
+        return self.cleaned_data["days"] or 30

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -19,12 +21,16 @@ from frontline.knowledge.access import (
     access_article_file,
     access_article_for_editing,
     editable_articles,
+    readable_articles,
 )
+from frontline.knowledge.deflection import deflection_by_article, deflection_totals
 from frontline.knowledge.diff import diff_lines
 from frontline.knowledge.models import Article, language_choices
+from frontline.knowledge.suggest import articles_for_ticket
 from frontline.lib.http import AuthedRequest
+from frontline.tickets.access import access_ticket_for_agent
 
-from .kb_forms import ArticleFileForm, ArticleFilterForm, ArticleForm
+from .kb_forms import ArticleFileForm, ArticleFilterForm, ArticleForm, DeflectionPeriodForm
 from .views import staff_required
 
 LIST_LIMIT = 100
@@ -149,6 +155,7 @@ def _article_page(
             "comments": article.feedback.exclude(comment="").select_related("user")[:20],
             "due": article.review_due_at is not None and article.review_due_at <= timezone.now(),
             "files": article.files.all(),
+            "deflection": deflection_totals(since=None, now=timezone.now(), article=article),
             "file_form": file_form or ArticleFileForm(),
         },
         status=status,
@@ -289,3 +296,51 @@ def kb_remove_file(request: AuthedRequest, file_id: int) -> HttpResponse:
     else:
         messages.success(request, _("“%(name)s” removed.") % {"name": stored.filename})
     return redirect(reverse("desk:kb_article", args=[stored.article_id]) + "#files")
+
+
+@staff_required
+def kb_deflection(request: AuthedRequest) -> HttpResponse:
+    """Requests the knowledge base answered: suggested articles customers opened
+    while writing, and whether they wrote anyway."""
+    form = DeflectionPeriodForm(request.GET)
+    if not form.is_valid():
+        return render(request, "desk/kb_deflection.html", {"form": form}, status=400)
+    now = timezone.now()
+    since = now - datetime.timedelta(days=form.cleaned_data["days"])
+    return render(
+        request,
+        "desk/kb_deflection.html",
+        {
+            "form": form,
+            "totals": deflection_totals(since=since, now=now),
+            "rows": deflection_by_article(since=since, now=now),
+            "hours": settings.FRONTLINE["KB_DEFLECTION_HOURS"],
+        },
+    )
+
+
+@staff_required
+def kb_for_ticket(request: AuthedRequest, number: int) -> HttpResponse:
+    """Articles that may answer this ticket (htmx fragment on the ticket page):
+    one click puts a public article's link, in the customer's language when
+    translated, into the reply (desk-kb.js)."""
+    ticket = access_ticket_for_agent(request.user, number)
+    found = articles_for_ticket(ticket, among=readable_articles(request.user))
+    return render(
+        request,
+        "desk/_kb_for_ticket_list.html",
+        {
+            "ticket": ticket,
+            "suggested": [(s, _link_text(s.customer_link)) for s in found.suggested],
+            "read_before": found.read_before,
+        },
+    )
+
+
+def _link_text(article: Article | None) -> str:
+    """What goes into the reply: the title and the help centre's full address
+    (the customer reads it in a mail, away from our site)."""
+    if article is None:
+        return ""
+    url = settings.SITE_URL.rstrip("/") + reverse("help:article", args=[article.pk])
+    return f"{article.title}: {url}"

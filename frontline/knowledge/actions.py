@@ -39,6 +39,7 @@ from .models import (
     ArticleStatus,
     ArticleTerm,
     ReplyTemplate,
+    SuggestedRead,
     Visibility,
 )
 from .render import render, values_for
@@ -364,6 +365,35 @@ def _rerender(locked: Article, caller: Article) -> None:
     locked.body_html = _html(locked, locked.body)
     locked.save(update_fields=["body_html"])
     _refresh(caller, locked)
+
+
+def deflection_window() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.FRONTLINE["KB_DEFLECTION_HOURS"])
+
+
+def record_suggested_read(article: Article, *, by: User) -> SuggestedRead | None:
+    """A customer opened ``article`` from the suggestions beside a request they
+    were writing. One pending row per customer and article (opening it again
+    changes nothing). None for staff, whose reading deflects nothing."""
+    if by.is_staff_member or not article.is_published or not article.is_public:
+        return None
+    read, _created = SuggestedRead.objects.get_or_create(
+        user=by, article=article, ticket=None, defaults={"opened_at": timezone.now()}
+    )
+    return read
+
+
+def note_articles_read(ticket: Ticket) -> int:
+    """The requester wrote anyway: the suggested articles they opened within
+    ``KB_DEFLECTION_HOURS`` before the ticket are recorded on it (so the desk
+    does not suggest them again) and no longer count as deflections. Safe to
+    run twice. Returns how many were recorded."""
+    return SuggestedRead.objects.filter(
+        user_id=ticket.requester_id,
+        ticket__isnull=True,
+        opened_at__gte=ticket.created_at - deflection_window(),
+        opened_at__lte=ticket.created_at,
+    ).update(ticket=ticket)
 
 
 def count_article_view(article: Article) -> None:

@@ -19,8 +19,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from frontline.accounts.models import User
 from frontline.knowledge.access import access_article, access_article_file, readable_articles
-from frontline.knowledge.actions import count_article_view, record_feedback
+from frontline.knowledge.actions import (
+    count_article_view,
+    record_feedback,
+    record_suggested_read,
+)
 from frontline.knowledge.models import Article, ArticleCategory
 from frontline.knowledge.suggest import suggest_articles
 from frontline.tickets.downloads import attachment_response
@@ -133,6 +138,9 @@ def _article_page(
 def article(request: HttpRequest, pk: int) -> HttpResponse:
     found = access_article(request.user, pk)
     count_article_view(found)
+    if request.GET.get("from") == "suggested" and isinstance(request.user, User):
+        # Opened beside a request being written: a deflection unless they write anyway.
+        record_suggested_read(found, by=request.user)
     return _article_page(request, found)
 
 

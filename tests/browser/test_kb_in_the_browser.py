@@ -1,10 +1,11 @@
 """Templates join what an agent typed; articles appear while a customer types."""
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from frontline.knowledge import actions
-from frontline.knowledge.models import ArticleCategory, ReplyTemplate
+from frontline.knowledge.models import ArticleCategory, ReplyTemplate, SuggestedRead
 from tests.browser.test_request_flow import sign_in
 
 pytestmark = pytest.mark.browser
@@ -55,4 +56,41 @@ def test_a_customer_typing_a_request_sees_a_matching_article(new_page, site, peo
     page.locator("#id_subject").press_sequentially("Laptop does not power on", delay=20)
     link = page.locator("#kb-suggestions a")
     expect(link).to_have_text("When the laptop will not power on", timeout=10000)
-    expect(link).to_have_attribute("href", f"/help/articles/{article.pk}/")
+    expect(link).to_have_attribute("href", f"/help/articles/{article.pk}/?from=suggested")
+    # They open it (a new tab), read it, and leave without sending the request.
+    with page.context.expect_page() as opened:
+        link.click()
+    reader = opened.value
+    expect(reader.get_by_role("heading", name="When the laptop will not power on")).to_be_visible()
+    reader.close()
+    page.goto(f"{site}/portal/")
+    read = SuggestedRead.objects.get()
+    assert read.article == article and read.user == people.carol and read.ticket is None
+
+
+def test_an_agent_inserts_an_article_link_into_what_they_typed(new_page, site, people, ticket):
+    category = ArticleCategory.objects.create(name="Billing")
+    article = actions.create_article(
+        category=category,
+        title="Charged twice for an invoice",
+        body="A double charge on an invoice is refunded within five days.",
+        language="en",
+        visibility="public",
+        by=people.alice,
+    )
+    actions.publish_article(article, by=people.alice)
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    body = page.locator("#id_body")
+    body.fill("Hello Carol, this explains it:")
+    insert = page.get_by_role(
+        "button", name="Insert a link to “Charged twice for an invoice” into the reply"
+    )
+    insert.click()
+    link = f"Charged twice for an invoice: {settings.SITE_URL}/help/articles/{article.pk}/"
+    expect(body).to_have_value(f"Hello Carol, this explains it: {link}")
+    expect(page.get_by_role("status").filter(has_text="Link inserted")).to_be_visible()
+    body.press("Control+z")
+    expect(body).to_have_value("Hello Carol, this explains it:")
