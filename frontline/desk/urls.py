@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import customer_views, kb_views, relation_views, report_views, search, views
+from . import (
+    customer_views,
+    kb_views,
+    relation_views,
+    report_views,
+    search,
+    template_views,
+    views,
+)
 
 app_name = "desk"
 urlpatterns = [
@@ -61,6 +69,9 @@ urlpatterns = [
     path("kb/", kb_views.kb_list, name="kb"),
     path("kb/due/", kb_views.kb_due, name="kb_due"),
     path("kb/deflection/", kb_views.kb_deflection, name="kb_deflection"),
+    path("templates/", template_views.template_list, name="templates"),
+    path("templates/new/", template_views.template_new, name="template_new"),
+    path("templates/<int:pk>/", template_views.template_edit, name="template_edit"),
     path("tickets/<int:number>/articles/", kb_views.kb_for_ticket, name="kb_for_ticket"),
     path("kb/new/", kb_views.kb_new, name="kb_new"),
     path("kb/<int:pk>/", kb_views.kb_article, name="kb_article"),

@@ -12,13 +12,13 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import Message, Ticket
 from frontline.tickets.uploads import (
@@ -69,7 +69,10 @@ MAX_COMMENT = 2000
 def template_named(name: str, *, language: str = "") -> ReplyTemplate | None:
     """The active template of that name in ``language``, else the one for any language."""
     return (
-        ReplyTemplate.objects.filter(name=name, is_active=True, language__in=[language, ""])
+        # Triage rules reply with templates shared with everyone, never a personal one.
+        ReplyTemplate.objects.filter(
+            name=name, is_active=True, language__in=[language, ""], team=None, owner=None
+        )
         .order_by("-language")
         .first()
     )
@@ -91,6 +94,51 @@ def send_template_reply(ticket: Ticket, *, name: str) -> Message | None:
         return None
     body = filled_in(template, ticket, agent=None)
     return ticket_actions.add_reply(ticket, body=body, by=None)
+
+
+@transaction.atomic
+def save_template(
+    template: ReplyTemplate | None,
+    *,
+    name: str,
+    body: str,
+    language: str,
+    team: Team | None,
+    personal: bool,
+    is_active: bool = True,
+    by: User,
+) -> ReplyTemplate:
+    """Create (``template`` None) or change a reply template. A personal one is
+    ``by``'s own; a shared one (for ``team``, or everyone) only a supervisor or
+    an admin may make or change. Names are unique per scope and language."""
+    _require_staff(by)
+    if template is not None and template.owner_id not in (None, by.pk):
+        raise PermissionDenied("Only its owner changes a personal template.")
+    shared = not personal or (template is not None and template.owner_id is None)
+    if shared and not by.sees_all_tickets:
+        raise PermissionDenied("Only supervisors and admins keep shared templates.")
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("A template needs a name.")
+    if not body.strip():
+        errors["body"] = _("Write the template's text.")
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        errors["language"] = _("Choose one of the site's languages, or none.")
+    if errors:
+        raise ValidationError(errors)
+    saved = template or ReplyTemplate()
+    saved.name, saved.body, saved.language = name.strip(), body, language
+    saved.owner = by if personal else None
+    saved.team = None if personal else team
+    saved.is_active = is_active
+    try:
+        with transaction.atomic():
+            saved.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"name": _("There is already a template of that name and language here.")}
+        ) from None
+    return saved
 
 
 # --- articles ------------------------------------------------------------------

@@ -13,12 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 PLACEHOLDERS_HELP = _(
     "Plain text. Placeholders: {customer_first_name}, {customer_name}, {ticket_number}, "
-    "{subject}, {agent_name}, {team}."
+    "{subject}, {agent_name}, {team}, {organisation}, {portal_link}."
 )
 
 
 class ReplyTemplate(models.Model):
-    """A starting point for a reply, filled in with the ticket's names and facts."""
+    """A starting point for a reply, filled in with the ticket's names and facts.
+
+    Shared with everyone (no team, no owner), with one team's agents, or one
+    agent's own (``owner``). Supervisors manage shared ones in the desk; every
+    agent manages their own (``knowledge.access``)."""
 
     name = models.CharField(_("name"), max_length=100)
     body = models.TextField(_("text"), help_text=PLACEHOLDERS_HELP)
@@ -29,16 +33,51 @@ class ReplyTemplate(models.Model):
         help_text=_("e.g. en, ru, zh-hans; empty for any. Customers get theirs when it exists."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_templates",
+        help_text=_("Empty: for everyone."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personal template of"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_templates",
+    )
 
     class Meta:
         ordering = ["name", "language"]
         verbose_name = _("reply template")
         constraints = [
-            models.UniqueConstraint(fields=["name", "language"], name="replytemplate_unique")
+            models.UniqueConstraint(
+                fields=["name", "language"],
+                condition=models.Q(team__isnull=True, owner__isnull=True),
+                name="replytemplate_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "name", "language"],
+                condition=models.Q(team__isnull=False, owner__isnull=True),
+                name="replytemplate_unique_team",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "name", "language"],
+                condition=models.Q(owner__isnull=False),
+                name="replytemplate_unique_personal",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})" if self.language else self.name
+
+    @property
+    def is_personal(self) -> bool:
+        return self.owner_id is not None
 
 
 # --- knowledge base ------------------------------------------------------------
