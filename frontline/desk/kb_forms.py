@@ -48,6 +48,9 @@ class ArticleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18}),
         help_text=_("Markdown: # heading, **bold**, *italic*, - lists, [link](https://…)."),
     )
+    for_trainees = forms.BooleanField(
+        label=_("On the learning path for new agents"), required=False
+    )
     note = forms.CharField(label=_("What changed (optional)"), max_length=200, required=False)
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:

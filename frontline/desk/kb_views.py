@@ -20,11 +20,14 @@ from frontline.knowledge import actions
 from frontline.knowledge.access import (
     access_article_file,
     access_article_for_editing,
+    access_learner,
     editable_articles,
     readable_articles,
+    trainees_of,
 )
 from frontline.knowledge.deflection import deflection_by_article, deflection_totals
 from frontline.knowledge.diff import diff_lines
+from frontline.knowledge.learning import learning_path
 from frontline.knowledge.models import Article, language_choices
 from frontline.knowledge.suggest import articles_for_ticket
 from frontline.lib.http import AuthedRequest
@@ -114,6 +117,7 @@ def kb_new(request: AuthedRequest) -> HttpResponse:
                 visibility=data["visibility"],
                 owner=data["owner"],
                 translation_of=original,
+                for_trainees=data["for_trainees"],
                 by=request.user,
             )
         except ValidationError as exc:
@@ -127,7 +131,9 @@ def kb_new(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 def kb_article(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _article_page(request, access_article_for_editing(request.user, pk))
+    article = access_article_for_editing(request.user, pk)
+    actions.record_article_read(article, by=request.user)
+    return _article_page(request, article)
 
 
 def _article_page(
@@ -171,6 +177,7 @@ def kb_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         "visibility": article.visibility,
         "owner": article.owner_id,
         "body": article.body,
+        "for_trainees": article.for_trainees,
     }
     form = ArticleForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -184,6 +191,7 @@ def kb_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 visibility=data["visibility"],
                 owner=data["owner"] or request.user,
                 note=data["note"],
+                for_trainees=data["for_trainees"],
                 by=request.user,
             )
         except ValidationError as exc:
@@ -344,3 +352,22 @@ def _link_text(article: Article | None) -> str:
         return ""
     url = settings.SITE_URL.rstrip("/") + reverse("help:article", args=[article.pk])
     return f"{article.title}: {url}"
+
+
+@staff_required
+def learning(request: AuthedRequest, user_id: int | None = None) -> HttpResponse:
+    """A learner's path: the articles marked for new agents and which they have
+    read. One's own, or (for a mentor, a supervisor) a trainee's."""
+    learner = access_learner(request.user, request.user.pk if user_id is None else user_id)
+    steps = learning_path(learner, among=readable_articles(request.user))
+    return render(
+        request,
+        "desk/learning.html",
+        {
+            "learner": learner,
+            "steps": steps,
+            "read": sum(1 for s in steps if s.read_at is not None),
+            "mentor": getattr(getattr(learner, "traineeship", None), "mentor", None),
+            "trainees": trainees_of(request.user)[:100] if user_id is None else [],
+        },
+    )

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Article, ArticleFile, ArticleQuerySet, ReplyTemplate
+from .models import Article, ArticleFile, ArticleQuerySet, ReplyTemplate, Traineeship
 
 Visitor = User | AnonymousUser
 
@@ -107,3 +107,27 @@ def manageable_templates(user: Visitor) -> QuerySet[ReplyTemplate]:
 
 def access_template_for_editing(user: Visitor, pk: int) -> ReplyTemplate:
     return get_object_or_404(manageable_templates(user).select_related("team"), pk=pk)
+
+
+# --- training --------------------------------------------------------------------
+
+
+def access_learner(user: Visitor, learner_id: int) -> User:
+    """Whose learning path ``user`` may look at: their own, their trainees' as a
+    mentor, anyone's on staff as a supervisor or admin. 404 otherwise."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        raise Http404
+    if learner_id == user.pk:
+        return user
+    learners = User.objects.filter(pk=learner_id, role__in=["agent", "supervisor", "admin"])
+    if not user.sees_all_tickets:
+        learners = learners.filter(traineeship__mentor=user)
+    return get_object_or_404(learners)
+
+
+def trainees_of(user: Visitor) -> QuerySet[Traineeship]:
+    """The traineeships ``user`` mentors (all of them for supervisors and admins)."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        return Traineeship.objects.none()
+    found = Traineeship.objects.select_related("trainee", "mentor")
+    return found if user.sees_all_tickets else found.filter(mentor=user)

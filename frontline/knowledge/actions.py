@@ -35,6 +35,7 @@ from .models import (
     ArticleCategory,
     ArticleFeedback,
     ArticleFile,
+    ArticleRead,
     ArticleRevision,
     ArticleStatus,
     ArticleTerm,
@@ -225,6 +226,7 @@ def create_article(
     by: User,
     owner: User | None = None,
     translation_of: Article | None = None,
+    for_trainees: bool = False,
 ) -> Article:
     """A new draft article with its first revision. ``translation_of`` links it to
     an article in another language (to that article's original, if it is itself
@@ -240,6 +242,7 @@ def create_article(
         language=language,
         translation_of=original,
         visibility=visibility,
+        for_trainees=for_trainees,
         owner=owner or by,
         created_by=by,
         created_at=now,
@@ -264,6 +267,7 @@ def update_article(
     owner: User | None,
     by: User,
     note: str = "",
+    for_trainees: bool | None = None,
 ) -> ArticleRevision | None:
     """Save an article's new title, text, category, visibility and owner. A change
     of title or text is a new revision (returned); None when they are unchanged.
@@ -276,6 +280,8 @@ def update_article(
     text_changed = (title, body) != (locked.title, locked.body)
     locked.title, locked.body, locked.body_html = title, body, _html(locked, body)
     locked.category, locked.visibility, locked.owner = category, visibility, owner
+    if for_trainees is not None:
+        locked.for_trainees = for_trainees
     locked.updated_at = now
     locked.save()
     revision = _add_revision(locked, by=by, now=now, note=note) if text_changed else None
@@ -442,6 +448,17 @@ def note_articles_read(ticket: Ticket) -> int:
         opened_at__gte=ticket.created_at - deflection_window(),
         opened_at__lte=ticket.created_at,
     ).update(ticket=ticket)
+
+
+def record_article_read(article: Article, *, by: User) -> ArticleRead | None:
+    """Staff opened an article of the learning path: the first time is kept, for
+    the trainee's page and their mentor. None for other articles or readers."""
+    if not (article.for_trainees and article.is_published and by.is_staff_member):
+        return None
+    read, _created = ArticleRead.objects.get_or_create(
+        user=by, article=article, defaults={"read_at": timezone.now()}
+    )
+    return read
 
 
 def count_article_view(article: Article) -> None:

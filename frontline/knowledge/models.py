@@ -197,6 +197,11 @@ class Article(models.Model):
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
     review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    for_trainees = models.BooleanField(
+        _("on the learning path"),
+        default=False,
+        help_text=_("New agents read it while they learn; their mentor sees who has."),
+    )
     view_count = models.PositiveIntegerField(_("views"), default=0)
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0)
     unhelpful_count = models.PositiveIntegerField(_("not helpful"), default=0)
@@ -365,3 +370,49 @@ class SuggestedRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} by {self.user_id}"
+
+
+class Traineeship(models.Model):
+    """A new agent learning the work, with the colleague who guides them."""
+
+    trainee = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("trainee"),
+        on_delete=models.CASCADE,
+        related_name="traineeship",
+        limit_choices_to={"role": "agent"},
+    )
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mentor"),
+        on_delete=models.PROTECT,
+        related_name="trainees",
+        limit_choices_to={"role__in": ["agent", "supervisor", "admin"]},
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("traineeship")
+
+    def __str__(self) -> str:
+        return f"{self.trainee} ({self.mentor})"
+
+    def clean(self) -> None:
+        if self.trainee_id is not None and self.trainee_id == self.mentor_id:
+            raise ValidationError({"mentor": _("A trainee needs someone else as mentor.")})
+
+
+class ArticleRead(models.Model):
+    """A member of staff read an article of the learning path (first time kept)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "article"], name="articleread_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} read by {self.user_id}"

@@ -23,6 +23,7 @@ from frontline.accounts.models import User
 from frontline.knowledge.access import access_article, access_article_file, readable_articles
 from frontline.knowledge.actions import (
     count_article_view,
+    record_article_read,
     record_feedback,
     record_suggested_read,
 )
@@ -141,6 +142,8 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("from") == "suggested" and isinstance(request.user, User):
         # Opened beside a request being written: a deflection unless they write anyway.
         record_suggested_read(found, by=request.user)
+    if isinstance(request.user, User) and request.user.is_staff_member:
+        record_article_read(found, by=request.user)  # a learning-path article, maybe
     return _article_page(request, found)
 
 
