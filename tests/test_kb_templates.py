@@ -136,3 +136,21 @@ def test_placeholders_with_missing_values_become_empty_and_unknown_ones_stay(peo
     people.carol.save(update_fields=["organisation"])
     ticket.organisation = None
     assert "from ," in render("from {organisation},", values_for(ticket, agent=people.alice))
+
+
+def test_inserting_a_template_is_counted_per_template_and_agent(client, people, ticket):
+    used = ReplyTemplate.objects.create(name="Used", body="Hello")
+    ReplyTemplate.objects.create(name="Unused", body="Bye")
+    url = f"/desk/tickets/{ticket.pk}/template/"
+    login(client, people.alice)
+    client.get(url, {"template": used.pk})
+    client.get(url, {"template": used.pk})
+    login(client, people.sam)
+    client.get(url, {"template": used.pk})
+    assert dict(used.uses.values_list("user__username", "count")) == {"alice": 2, "sam": 1}
+    listing = client.get("/desk/templates/").content.decode()
+    assert "inserted 3 times" in listing and "never inserted" in listing
+    page = client.get(f"/desk/templates/{used.pk}/").content.decode()
+    assert "Alice Agent: 2 times" in page and "Sam Supervisor: 1 time" in page
+    client.get(url, {"template": "x"})  # a refused request counts nothing
+    assert sum(used.uses.values_list("count", flat=True)) == 3

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -36,6 +38,7 @@ def template_list(request: AuthedRequest) -> HttpResponse:
     templates = list(
         usable_templates(user)
         .select_related("team")
+        .annotate(inserted=Coalesce(Sum("uses__count"), 0))
         .order_by("-owner", "name", "language")[:LIST_LIMIT]
     )
     inactive = manageable_templates(user).filter(is_active=False).select_related("team")
@@ -93,8 +96,16 @@ def _edit(request: AuthedRequest, template: ReplyTemplate | None) -> HttpRespons
             messages.success(request, _("Template “%(name)s” saved.") % {"name": saved.name})
             return redirect("desk:templates")
     status = 400 if request.method == "POST" else 200
+    uses = (
+        template.uses.select_related("user").order_by("-count", "user__first_name")[:50]
+        if template is not None
+        else []
+    )
     return render(
-        request, "desk/template_form.html", {"form": form, "template": template}, status=status
+        request,
+        "desk/template_form.html",
+        {"form": form, "template": template, "uses": uses},
+        status=status,
     )
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.accounts.middleware import not_activity
 from frontline.knowledge.access import access_reply_template, usable_templates
-from frontline.knowledge.actions import filled_in
+from frontline.knowledge.actions import count_template_use, filled_in
 from frontline.lib.http import AuthedRequest
 from frontline.reports import actions as reports_actions
 from frontline.reports.access import (
@@ -559,6 +559,7 @@ def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
         return HttpResponse(_("Choose a template."), status=400, content_type="text/plain")
     template = access_reply_template(request.user, int(chosen))
     body = filled_in(template, ticket, agent=request.user)
+    count_template_use(template, by=request.user)
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 

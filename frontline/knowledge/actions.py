@@ -41,6 +41,7 @@ from .models import (
     ArticleTerm,
     ReplyTemplate,
     SuggestedRead,
+    TemplateUse,
     Visibility,
 )
 from .render import render, values_for
@@ -81,6 +82,24 @@ def template_named(name: str, *, language: str = "") -> ReplyTemplate | None:
 
 def filled_in(template: ReplyTemplate, ticket: Ticket, *, agent: User | None) -> str:
     return render(template.body, values_for(ticket, agent=agent))
+
+
+def count_template_use(template: ReplyTemplate, *, by: User) -> None:
+    """``by`` inserted ``template`` into a reply: one more use, counted atomically
+    (two tabs at once both count)."""
+    now = timezone.now()
+    counted = TemplateUse.objects.filter(template=template, user=by).update(
+        count=F("count") + 1, last_used_at=now
+    )
+    if counted:
+        return
+    try:
+        with transaction.atomic():
+            TemplateUse.objects.create(template=template, user=by, count=1, last_used_at=now)
+    except IntegrityError:  # the other tab made the row first
+        TemplateUse.objects.filter(template=template, user=by).update(
+            count=F("count") + 1, last_used_at=now
+        )
 
 
 def send_template_reply(ticket: Ticket, *, name: str) -> Message | None:

@@ -416,3 +416,21 @@ class ArticleRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} read by {self.user_id}"
+
+
+class TemplateUse(models.Model):
+    """How often one agent inserted one template, so a team sees which are used
+    and which never are."""
+
+    template = models.ForeignKey(ReplyTemplate, on_delete=models.CASCADE, related_name="uses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveIntegerField(_("times inserted"), default=0)
+    last_used_at = models.DateTimeField(_("last inserted"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["template", "user"], name="templateuse_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}: {self.count} by {self.user_id}"
