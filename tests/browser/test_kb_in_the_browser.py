@@ -94,3 +94,45 @@ def test_an_agent_inserts_an_article_link_into_what_they_typed(new_page, site, p
     expect(page.get_by_role("status").filter(has_text="Link inserted")).to_be_visible()
     body.press("Control+z")
     expect(body).to_have_value("Hello Carol, this explains it:")
+
+
+def test_the_new_knowledge_pages_work_on_a_phone(new_page, site, people, tmp_path):
+    category = ArticleCategory.objects.create(name="Printers")
+    article = actions.create_article(
+        category=category,
+        title="Clearing a paper jam",
+        body="Open the tray.",
+        language="en",
+        visibility="internal",
+        for_trainees=True,
+        by=people.sam,
+    )
+    actions.publish_article(article, by=people.sam)
+    picture = tmp_path / "tray.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 128)
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, site, "sam")
+
+    def fits(what):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{what} is {width}px wide on a 390px screen"
+
+    page.goto(f"{site}/desk/kb/{article.pk}/")
+    page.get_by_label("Add a picture or document").set_input_files(str(picture))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("“tray.png” added.")).to_be_visible()
+    fits("the article page")
+    page.goto(f"{site}/desk/kb/deflection/")
+    expect(page.get_by_role("heading", name="Requests answered by articles")).to_be_visible()
+    fits("the deflection page")
+    page.goto(f"{site}/desk/templates/new/")
+    page.get_by_label("Name").fill("Thanks")
+    page.get_by_label("Text").fill("Thank you, {customer_first_name}.")
+    page.get_by_label("Everyone").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Template “Thanks” saved.")).to_be_visible()
+    fits("the template list")
+    page.goto(f"{site}/desk/learning/")
+    expect(page.get_by_text("1 of 1 article read")).to_be_visible()  # read above
+    fits("the learning path")
