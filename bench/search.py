@@ -307,12 +307,17 @@ def main(argv: list[str] | None = None) -> None:
     add_database_arguments(parser)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--build-only", action="store_true", help="Build the data and the index, time nothing."
+    )
     args = parser.parse_args(argv)
     db_path = (args.db or REPO_DIR / "var" / "bench" / f"search-{args.tickets}.sqlite3").resolve()
     meta, _reused = gen.ensure(db_path, args.tickets)
     multilingual(db_path)
     setup_django(db_path)
     index = build_index(db_path)
+    if args.build_only:
+        return
     load_before = os.getloadavg()[0]
     rows = time_queries(args.requests)
     index["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
