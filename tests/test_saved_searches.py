@@ -103,3 +103,17 @@ def test_the_search_page_offers_to_save_what_was_typed(client, people, indexed):
     page = client.get("/desk/search/", {"q": "invoice"}).content.decode()
     assert 'action="/desk/search/saved/"' in page
     assert '<input type="hidden" name="q" value="invoice">' in page
+
+
+def test_pinned_searches_cost_the_queue_page_one_query_however_many(
+    client, people, django_assert_max_num_queries
+):
+    for i in range(6):
+        actions.save_search(name=f"Pinned {i}", text=f"word{i}", by=people.alice)
+    actions.save_search(name="Not pinned", text="other", by=people.alice, pinned=False)
+    actions.save_search(name="Bob's", text="other", by=people.bob)
+    login(client, people.alice)
+    with django_assert_max_num_queries(18):  # as with none (tests/test_desk.py)
+        page = client.get("/desk/q/team/").content.decode()
+    assert page.count("data-saved-search") == 6
+    assert "Not pinned" not in page and "Bob&#x27;s" not in page
