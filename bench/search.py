@@ -202,17 +202,20 @@ def time_queries(requests: int) -> list[dict[str, Any]]:
             for _ in range(3):  # warm-up
                 client.get(url, {"q": text})
             times = []
+            cpu = []  # this process's CPU time: SQLite runs in it, PostgreSQL does not
             status = set()
             for _ in range(requests):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url, {"q": text})
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
                 status.add(response.status_code)
             with CaptureQueriesContext(connection) as queries:
                 client.get(url, {"q": text})
             hits = search(user, text).ticket_count if text else 0
             indexed = _matching(text)
             times.sort()
+            cpu.sort()
             rows.append(
                 {
                     "query": label,
@@ -222,6 +225,8 @@ def time_queries(requests: int) -> list[dict[str, Any]]:
                     "p50_ms": round(percentile(times, 50), 1),
                     "p95_ms": round(percentile(times, 95), 1),
                     "max_ms": round(times[-1], 1),
+                    "cpu_p50_ms": round(percentile(cpu, 50), 1),
+                    "cpu_p95_ms": round(percentile(cpu, 95), 1),
                     "queries": len(queries),
                     "hits": hits,
                     "indexed": indexed,
@@ -276,9 +281,11 @@ def block(meta: dict[str, str], index: dict[str, Any], runs: list[dict[str, Any]
         "desk's results page, in process; the runs one after the other",
         "",
         "*Floor*: the cheapest page of the run (lowest p50). *× floor*: the row's p50 and "
-        "p95 divided by the floor's. *hits*: the total the page shows (visible to the "
-        "user, capped at 1,000); *matching*: tickets in the index matching the words, "
-        "whoever may see them.",
+        "p95 divided by the floor's. *CPU ms*: the benchmark process's CPU time per request "
+        "(with SQLite that includes the queries; PostgreSQL's own work is not in it), which "
+        "waiting for a core on a loaded machine does not inflate. *hits*: the total the "
+        "page shows (visible to the user, capped at 1,000); *matching*: tickets in the "
+        "index matching the words, whoever may see them.",
     ]
     for number, run in enumerate(runs, 1):
         rows = run["rows"]
@@ -288,21 +295,23 @@ def block(meta: dict[str, str], index: dict[str, Any], runs: list[dict[str, Any]
         lines += [
             "",
             f"**Run {number}** (load average, 1 min: {run['load'][0]:.2f} before, "
-            f"{run['load'][1]:.2f} after). Goal (issue 14), p95 under {GOAL_MS:.0f} ms for "
-            f"every query: {verdict} (worst: {worst['query']}, {worst['user']}, p95 "
-            f"{worst['p95_ms']:.1f} ms). Floor: {floor['query']}, {floor['user']}, p50 "
+            f"{run['load'][1]:.2f} after). Floor: {floor['query']}, {floor['user']}, p50 "
             f"{floor['p50_ms']} ms, p95 {floor['p95_ms']} ms.",
             "",
-            "| query | text | user | p50 ms | p95 ms | max ms | × floor p50 / p95 | queries "
-            "| hits | matching |",
-            "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+            f"Goal (issue 14): p95 under {GOAL_MS:.0f} ms for every query: {verdict} "
+            f"(worst: {worst['query']}, {worst['user']}, p95 {worst['p95_ms']:.1f} ms).",
+            "",
+            "| query | text | user | p50 ms | p95 ms | max ms | × floor p50 / p95 | CPU ms "
+            "p50 / p95 | queries | hits | matching |",
+            "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for r in rows:
             bad = "" if r["status"] in ([200], [302]) else f" status {r['status']}"
             lines.append(
                 f"| {r['query']}{bad} | `{r['text']}` | {r['user']} | {r['p50_ms']} | "
                 f"{r['p95_ms']} | {r['max_ms']} | {r['p50_ms'] / floor['p50_ms']:.1f} / "
-                f"{r['p95_ms'] / floor['p95_ms']:.1f} | {r['queries']} | {r['hits']} | "
+                f"{r['p95_ms'] / floor['p95_ms']:.1f} | {r['cpu_p50_ms']} / {r['cpu_p95_ms']} | "
+                f"{r['queries']} | {r['hits']} | "
                 f"{r['indexed'] if r['indexed'] is not None else '—'} |"
             )
     lines += ["", _markers(index)[1]]
@@ -409,10 +418,14 @@ def postgres_copy_and_index(db_path: Path) -> dict[str, Any]:
                 with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
                     for row in src.execute(f'SELECT {names} FROM "{table}"'):  # noqa: S608
                         copy.write_row(row)
+                sequence = None
                 if "id" in columns:
+                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{table}"'])
+                    sequence = cursor.fetchone()[0]
+                if sequence:
                     cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
-                        f'coalesce(max(id), 0) + 1, false) FROM "{table}"'
+                        f'SELECT setval(%s, coalesce(max(id), 0) + 1, false) FROM "{table}"',  # noqa: S608
+                        [sequence],
                     )
         cursor.execute("ANALYZE")
     log(f"copied {len(tables)} tables into PostgreSQL in {time.monotonic() - started:.0f} s")
@@ -433,7 +446,7 @@ def postgres_copy_and_index(db_path: Path) -> dict[str, Any]:
             "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
             "WHERE c.relkind = 'r' AND c.relname LIKE 'search\\_%'"
         )
-        figures["index_bytes"] = cursor.fetchone()[0] or 0
+        figures["index_bytes"] = int(cursor.fetchone()[0] or 0)
         cursor.execute("SHOW server_version")
         figures["engine"] = f"PostgreSQL {cursor.fetchone()[0]}"
     figures["size_how"] = "search_* tables with their GIN indexes and TOAST"
