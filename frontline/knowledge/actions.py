@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
+from frontline.search.indexing import index_articles
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import Message, Ticket
 from frontline.tickets.uploads import (
@@ -210,13 +211,15 @@ def _html(article: Article, body: str) -> str:
 
 
 def _index(article: Article) -> None:
-    """Rewrite the article's terms (for suggestions) from its title and text."""
+    """Rewrite the article's terms (for suggestions) and its search index row from
+    its title and text, in the caller's transaction."""
     weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
     weights.update(dict.fromkeys(terms(article.title), TITLE_WEIGHT))
     ArticleTerm.objects.filter(article=article).delete()
     ArticleTerm.objects.bulk_create(
         ArticleTerm(article=article, term=term, weight=weight) for term, weight in weights.items()
     )
+    index_articles([article.pk])
 
 
 def _add_revision(

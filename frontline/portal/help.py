@@ -1,8 +1,8 @@
 """The help centre: public articles for anyone, without signing in (/help/).
 
 Staff who are signed in also find internal articles here. Every article comes
-through ``frontline.knowledge.access``; searches and suggestions through
-``suggest_articles``.
+through ``frontline.knowledge.access``; searches through the search index
+(``find_articles``), suggestions through ``suggest_articles``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from frontline.knowledge.actions import (
 )
 from frontline.knowledge.models import Article, ArticleCategory
 from frontline.knowledge.suggest import suggest_articles
+from frontline.search.selectors import find_articles
 from frontline.tickets.downloads import attachment_response
 
 from .forms import HelpfulForm
@@ -96,16 +97,9 @@ def category(request: HttpRequest, pk: int) -> HttpResponse:
 @login_not_required
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    results = (
-        suggest_articles(
-            query,
-            language=_language(),
-            limit=SEARCH_LIMIT,
-            among=readable_articles(request.user),
-        )
-        if query
-        else []
-    )
+    among = readable_articles(request.user).filter(language=_language())
+    hits = find_articles(among, query, limit=SEARCH_LIMIT) if query else []
+    results = [hit.article for hit in hits]
     return render(request, "help/search.html", {"query": query, "results": results})
 
 

@@ -1,11 +1,13 @@
 """The portal's search: the customer's own requests (their organisation's for a
-manager), never an internal note, another customer's ticket, or a snippet of either."""
+manager), never an internal note, another customer's ticket, or a snippet of
+either; and the public articles of the help centre."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
+from frontline.knowledge.access import readable_articles
 from frontline.lib.http import AuthedRequest
 from frontline.search.selectors import search, ticket_number
 from frontline.tickets.access import access_ticket_for_requester
@@ -26,7 +28,11 @@ def results(request: AuthedRequest) -> HttpResponse:
             return redirect("portal:ticket", access_ticket_for_requester(request.user, number).pk)
         except Http404:
             pass  # not theirs: search for the number as a word
-    found = search(request.user, text, kind="tickets", page=page) if text else None
+    found = (
+        search(request.user, text, page=page, articles=readable_articles(request.user))
+        if text
+        else None
+    )
     return render(
         request,
         "portal/search.html",

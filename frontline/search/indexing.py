@@ -4,7 +4,7 @@ again is harmless (reactions may run twice, a rebuild may overlap them)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import phonenumbers
@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from frontline.accounts.models import Organisation, User
 from frontline.tickets.models import INTERNAL_KINDS, Attachment, Message, Ticket
 
-from .models import ContactIndex, IndexRow, OrganisationIndex, TicketIndex
+from .models import ArticleIndex, ContactIndex, IndexRow, OrganisationIndex, TicketIndex
 from .text import index_text
 
 # A pasted log can be megabytes; the words that matter are near the top.
@@ -26,7 +26,11 @@ Row = tuple[int, str, str, str]  # rowid, title, public_text, internal_text
 def index_tickets(ids: Iterable[int]) -> int:
     """Index these tickets as they are now; rows of tickets gone are removed.
     Returns how many were indexed."""
-    ids = list(ids)
+    return _index("tickets", ids)
+
+
+def ticket_rows(ids: list[int]) -> list[Row]:
+    """The index rows of these tickets, as they are now."""
     public: dict[int, list[str]] = defaultdict(list)
     internal: dict[int, list[str]] = defaultdict(list)
     tickets = Ticket.objects.filter(pk__in=ids).select_related("requester", "organisation")
@@ -45,45 +49,75 @@ def index_tickets(ids: Iterable[int]) -> int:
     )
     for ticket_id, is_internal, filename in files:
         (internal if is_internal else public)[ticket_id].append(filename)
-    rows = [
+    return [
         (t.pk, index_text(t.subject), index_text(*public[t.pk]), index_text(*internal[t.pk]))
         for t in tickets
     ]
-    _write(TicketIndex, ids, rows)
-    return len(rows)
 
 
 def index_contacts(ids: Iterable[int]) -> int:
-    ids = list(ids)
+    return _index("contacts", ids)
+
+
+def contact_rows(ids: list[int]) -> list[Row]:
     people = User.objects.filter(pk__in=ids).values_list(
         "pk", "first_name", "last_name", "username", "email", "phone"
     )
-    rows = [
+    return [
         (pk, index_text(first, last, username), index_text(email, phone, _phone_words(phone)), "")
         for pk, first, last, username, email, phone in people
     ]
-    _write(ContactIndex, ids, rows)
-    return len(rows)
 
 
 def index_organisations(ids: Iterable[int]) -> int:
-    ids = list(ids)
+    return _index("organisations", ids)
+
+
+def organisation_rows(ids: list[int]) -> list[Row]:
     organisations = Organisation.objects.filter(pk__in=ids).values_list(
         "pk", "name", "email_domain", "notes"
     )
-    rows = [
+    return [
         (pk, index_text(name), index_text(domain), index_text(notes))
         for pk, name, domain, notes in organisations
     ]
-    _write(OrganisationIndex, ids, rows)
+
+
+def index_articles(ids: Iterable[int]) -> int:
+    """Index these knowledge-base articles (title; text as written, Markdown and
+    all), drafts too: who may read one is decided when searching. Called by the
+    knowledge actions in the transaction that changes the article's words."""
+    return _index("articles", ids)
+
+
+def article_rows(ids: list[int]) -> list[Row]:
+    # Found through the index's relation: knowledge calls into search, not the reverse.
+    articles = indexed_model("articles").objects.filter(pk__in=ids)
+    fields = articles.values_list("pk", "title", "body")
+    return [
+        (pk, index_text(title), index_text(body[:MESSAGE_CHARS]), "") for pk, title, body in fields
+    ]
+
+
+KINDS: dict[str, tuple[Callable[[list[int]], list[Row]], type[IndexRow]]] = {
+    "tickets": (ticket_rows, TicketIndex),
+    "contacts": (contact_rows, ContactIndex),
+    "organisations": (organisation_rows, OrganisationIndex),
+    "articles": (article_rows, ArticleIndex),
+}
+
+
+def _index(kind: str, ids: Iterable[int]) -> int:
+    ids = list(ids)
+    make_rows, table = KINDS[kind]
+    rows = make_rows(ids)
+    _write(table, ids, rows)
     return len(rows)
 
 
-KINDS: dict[str, tuple[Any, Any, type[IndexRow]]] = {
-    "tickets": (Ticket, index_tickets, TicketIndex),
-    "contacts": (User, index_contacts, ContactIndex),
-    "organisations": (Organisation, index_organisations, OrganisationIndex),
-}
+def indexed_model(kind: str) -> Any:
+    """The model whose objects the index of ``kind`` holds (its row's ``rowid``)."""
+    return KINDS[kind][1]._meta.pk.related_model
 
 
 def rebuild(kind: str, *, after: int = 0, batch: int = BATCH) -> Iterator[tuple[int, int]]:
@@ -91,7 +125,8 @@ def rebuild(kind: str, *, after: int = 0, batch: int = BATCH) -> Iterator[tuple[
     transaction, yielding (last id done, rows indexed) after each batch: the
     caller shows progress and may resume from the last id. At the end, rows of
     objects no longer there (deleted, say) are removed."""
-    model, index, rows = KINDS[kind]
+    rows = KINDS[kind][1]
+    model = indexed_model(kind)
     last = after
     while True:
         ids = list(
@@ -101,7 +136,7 @@ def rebuild(kind: str, *, after: int = 0, batch: int = BATCH) -> Iterator[tuple[
             _prune(rows, model)
             return
         with transaction.atomic():
-            done = index(ids)
+            done = _index(kind, ids)
         last = ids[-1]
         yield last, done
 

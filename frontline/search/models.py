@@ -1,5 +1,5 @@
-"""The search index: one row per ticket, contact and organisation, in a table
-each engine searches its own way.
+"""The search index: one row per ticket, contact, organisation and knowledge-base
+article, in a table each engine searches its own way; and agents' saved searches.
 
 The tables are made by this app's migrations, per database (see
 ``migrations/0001_initial.py``): on SQLite an FTS5 virtual table, on
@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import NotSupportedError, models
 from django.db.models import Expression, F, FloatField, Lookup
+from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, User
 from frontline.tickets.models import Ticket
@@ -182,4 +183,44 @@ class OrganisationIndex(IndexRow):
         db_table = "search_organisation"
 
 
-INDEX_TABLES = (TicketIndex, ContactIndex, OrganisationIndex)
+class ArticleIndex(IndexRow):
+    """A knowledge-base article's words: its title, and its text as ``public_text``
+    (``internal_text`` stays empty). Who may read the article is decided by the
+    queryset a search starts from (``knowledge.access``), not by the row."""
+
+    article = models.OneToOneField(
+        "knowledge.Article",
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="search_index",
+    )
+
+    class Meta:
+        managed = False
+        db_table = "search_article"
+
+
+INDEX_TABLES = (TicketIndex, ContactIndex, OrganisationIndex, ArticleIndex)
+
+
+class SavedSearch(models.Model):
+    """A query an agent keeps, by name; pinned ones are listed beside the queues."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(_("name"), max_length=80)
+    text = models.CharField(_("search"), max_length=500)
+    pinned = models.BooleanField(_("pinned beside the queues"), default=True)
+    created_at = models.DateTimeField(_("saved"))
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedsearch_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

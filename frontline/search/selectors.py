@@ -41,13 +41,20 @@ from .text import Highlighter, ParsedQuery, parse_query
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper than a thousand hits, refine the query instead
 PREVIEW = 5  # contacts and organisations shown beside the tickets
-KINDS = ("tickets", "contacts", "organisations")
+KINDS = ("tickets", "contacts", "organisations", "articles")
 NUMBER = re.compile(r"\s*#?\s*(\d{1,9})\s*")
 
 
 @dataclass(frozen=True)
 class TicketHit:
     ticket: Ticket
+    title: SafeString
+    snippet: SafeString | None
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    article: Any  # a knowledge-base Article
     title: SafeString
     snippet: SafeString | None
 
@@ -63,12 +70,13 @@ class Results:
     has_next: bool = False
     contacts: list[User] = field(default_factory=list)
     organisations: list[Organisation] = field(default_factory=list)
+    articles: list[ArticleHit] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # why the query could not run
     broad: bool = False  # so many tickets match that the newest come first
 
     @property
     def is_empty(self) -> bool:
-        return not (self.tickets or self.contacts or self.organisations)
+        return not (self.tickets or self.contacts or self.organisations or self.articles)
 
 
 def ticket_number(text: str) -> int | None:
@@ -77,10 +85,20 @@ def ticket_number(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def search(user: User, text: str, *, kind: str | None = None, page: int = 1) -> Results:
+def search(
+    user: User,
+    text: str,
+    *,
+    kind: str | None = None,
+    page: int = 1,
+    articles: QuerySet[Any] | None = None,
+) -> Results:
     """What ``user`` may see that matches ``text``: a page of tickets, best first
-    (recent first among equals; the latest first for filters alone), and for
-    staff the first contacts and organisations (or a page of one ``kind``).
+    (recent first among equals; the latest first for filters alone), for staff
+    the first contacts and organisations, and the first of ``articles`` (the
+    knowledge-base articles ``user`` may read, from ``knowledge.access``; none
+    if not given); or a page of one ``kind``. Filters are on tickets: a query
+    with one finds no contact, organisation or article.
     Never raises for what was typed: a query with nothing to look for gives
     empty results (``Results.query.is_empty``), a filter value that means
     nothing gives ``Results.errors``."""
@@ -111,7 +129,45 @@ def search(user: User, text: str, *, kind: str | None = None, page: int = 1) -> 
             results.organisations = list(found)
             results.has_next |= kind == "organisations" and len(results.organisations) > size
             results.organisations = results.organisations[:size]
+    if (
+        articles is not None
+        and match is not None
+        and not query.filters
+        and kind in (None, "articles")
+    ):
+        size = PREVIEW if kind is None else PAGE_SIZE
+        start = (page - 1) * size if kind else 0
+        hits = find_articles(articles, query, start=start, limit=size + 1)
+        results.has_next |= kind == "articles" and len(hits) > size
+        results.articles = hits[:size]
     return results
+
+
+def find_articles(
+    among: QuerySet[Any], text: str | ParsedQuery, *, start: int = 0, limit: int = PAGE_SIZE
+) -> list[ArticleHit]:
+    """The articles of ``among`` whose title or text matches ``text``, best first
+    (then the most read), with highlighted titles and snippets. ``among`` says
+    who may read what (``knowledge.access``): a public-only queryset never
+    yields an internal article or a draft."""
+    query = parse_query(text) if isinstance(text, str) else text
+    if not query.required:
+        return []
+    match = Match(query, internal=False)
+    found = list(_ranked(among, match, "-view_count")[start : start + limit])
+    marks = Highlighter(query.words)
+    hits = []
+    for article in found:
+        title = marks.snippet(article.title)
+        body = marks.snippet(article.body[:MESSAGE_CHARS])
+        hits.append(
+            ArticleHit(
+                article=article,
+                title=mark_safe(title) if title else escape(article.title),  # noqa: S308
+                snippet=mark_safe(body) if body else None,  # noqa: S308
+            )
+        )
+    return hits
 
 
 def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:

@@ -31,3 +31,24 @@ def test_slash_focuses_the_search_box_and_results_fit_a_phone(new_page, site, pe
     box.fill(f"#{ticket.pk}")
     box.press("Enter")
     expect(page).to_have_url(f"{site}/desk/tickets/{ticket.pk}/")
+
+
+def test_an_agent_saves_a_search_and_opens_it_from_the_sidebar_on_a_phone(
+    new_page, site, people, ticket
+):
+    index_ticket(ticket.events.latest("id").pk)
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/search/?q=invoice+status%3Aopen")
+    page.get_by_label("Name").fill("Open invoices")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Search “Open invoices” saved.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open invoices")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the saved search's page is {width}px wide"
+    page.goto(f"{site}/desk/q/team/")
+    page.get_by_role("link", name="Open invoices").click()
+    expect(page.locator("[data-hit=ticket] mark").first).to_have_text("Invoice")
+    page.get_by_role("button", name="Unpin Open invoices").click()
+    expect(page.get_by_text("“Open invoices” is no longer beside the queues.")).to_be_visible()

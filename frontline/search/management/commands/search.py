@@ -1,41 +1,64 @@
 """The search index from the command line.
 
-- ``frontline search rebuild [--kind tickets|contacts|organisations] [--after ID]``:
+- ``frontline search rebuild [--kind K] [--after ID]``:
   index everything again, a batch per transaction, printing progress. Safe
   while the site runs (each row is rebuilt whole, as the reactions do);
   interrupted, it says the last id done, and ``--after`` that id resumes.
+
+- ``frontline search check [--kind K] [--since DAYS] [--repair]``: compare the
+  index with the database (objects with no row, rows of objects gone, rows
+  whose words differ from the object's now), say what drifted, and with
+  ``--repair`` write it right. Exits with status 1 when drift is found and not
+  repaired, so a monitor can run it.
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from frontline.search.indexing import BATCH, KINDS, rebuild
+from frontline.search.drift import check
+from frontline.search.indexing import BATCH, KINDS, indexed_model, rebuild
 
 
 class Command(BaseCommand):
-    help = "Rebuild the search index."
+    help = "Rebuild the search index, or check it for drift."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        again = sub.add_parser("rebuild", help="Index every ticket, contact and organisation.")
+        again = sub.add_parser(
+            "rebuild", help="Index every ticket, contact, organisation and article."
+        )
         again.add_argument("--kind", choices=list(KINDS), help="Only this kind.")
         again.add_argument(
             "--after", type=int, default=0, help="Resume after this id (with --kind)."
         )
         again.add_argument("--batch", type=int, default=BATCH, help="Rows per transaction.")
+        drift = sub.add_parser("check", help="Find (and repair) index rows out of date.")
+        drift.add_argument("--kind", choices=list(KINDS), help="Only this kind.")
+        drift.add_argument(
+            "--since",
+            type=float,
+            default=None,
+            help="Compare only tickets and articles updated in the last DAYS days.",
+        )
+        drift.add_argument("--repair", action="store_true", help="Write the wrong rows again.")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "check":
+            self.check_drift(**options)
+            return
         kinds = [options["kind"]] if options["kind"] else list(KINDS)
         if options["after"] and not options["kind"]:
             raise CommandError("--after resumes one kind: give --kind too.")
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1.")
         for kind in kinds:
-            model = KINDS[kind][0]
+            model = indexed_model(kind)
             total = model.objects.filter(pk__gt=options["after"]).count()
             done = 0
             started = time.monotonic()
@@ -54,3 +77,23 @@ class Command(BaseCommand):
             seconds = time.monotonic() - started
             rate = done / seconds if seconds else 0.0
             self.stdout.write(f"\r{kind}: {done} indexed in {seconds:.1f} s ({rate:.0f}/s)")
+
+    def check_drift(self, *, kind: str | None, since: float | None, repair: bool, **_: Any) -> None:
+        if since is not None and since <= 0:
+            raise CommandError("--since must be a number of days above 0.")
+        changed_since = timezone.now() - datetime.timedelta(days=since) if since else None
+        unrepaired = 0
+        for name in [kind] if kind else list(KINDS):
+            drift = check(name, changed_since=changed_since, repair=repair)
+            line = (
+                f"{name}: {drift.checked} checked, {drift.missing} missing, "
+                f"{drift.stale} stale, {drift.orphans} orphans"
+            )
+            if drift.found:
+                line += " (repaired)" if repair else f" (e.g. ids {drift.examples[:10]})"
+                unrepaired += 0 if repair else drift.found
+            self.stdout.write(line)
+        if unrepaired:
+            raise CommandError(
+                f"{unrepaired} index rows out of date; run again with --repair to fix them."
+            )
