@@ -113,6 +113,23 @@ def tell_assignee(event_id: int) -> None:
         )
 
 
+def tell_split(event_id: int) -> None:
+    """A message was split off into a new ticket: its writer (the new ticket's
+    requester) hears the new number, by mail from the new ticket's own reply
+    address, so that what they write about it lands there."""
+    event = event_with_ticket(event_id)
+    if event is not None and event.data.get("new"):
+        outbound.notify(
+            Notice.SPLIT,
+            event.data["new"],
+            actor_id=event.actor_id,
+            extra={
+                "old_reference": event.ticket.reference,
+                "old_subject": event.ticket.subject,
+            },
+        )
+
+
 def tell_merged(event_id: int) -> None:
     """Another ticket was merged into this one: the customers of both (its
     requester and participants now take part here) hear where the
