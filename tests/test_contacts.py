@@ -9,8 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from frontline.accounts.actions import add_customer_note, merge_contacts, update_contact
-from frontline.accounts.actions import new_contact
+from frontline.accounts.actions import (
+    add_customer_note,
+    merge_contacts,
+    new_contact,
+    update_contact,
+)
 from frontline.accounts.models import ContactChange, CustomerNote, User
 from frontline.tickets import actions
 from frontline.tickets.models import EventKind, Ticket, TicketEvent
