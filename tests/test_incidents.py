@@ -15,7 +15,7 @@ from tests.conftest import login
 
 UPDATE = "The billing service is back; invoices load again."
 UPDATE_RU = "Сервис счетов снова работает; счета открываются."
-UPDATE_ZH = "账单服务已恢复，发票可以正常打开。"
+UPDATE_ZH = "账单服务已恢复; 发票可以正常打开。"
 
 
 def _open(person, subject):
