@@ -175,14 +175,16 @@ def test_incidents_through_the_desk(people, client):
     assert "2 tickets attached to the incident." in page.text
     assert "2 tickets attached." in page.text and "Broken for Erin" in page.text
     update = reverse("desk:incident_update", args=[incident.pk])
-    empty = client.post(update, {"body": " "})
+    empty = client.post(update, {"incident-body": " "})
     assert empty.status_code == 400 and "This field is required." in empty.text
-    page = client.post(update, {"body": UPDATE, "body_ru": UPDATE_RU}, follow=True)
+    page = client.post(
+        update, {"incident-body": UPDATE, "incident-body_ru": UPDATE_RU}, follow=True
+    )
     assert page.redirect_chain[-1][0] == url
     assert "The update is posted here and on 2 attached tickets." in page.text
     assert _last_public(reports[1]).body == UPDATE  # Erin has no language: the agent's text
     login(client, people.carol)
-    assert client.post(update, {"body": "Hi"}).status_code == 404
+    assert client.post(update, {"incident-body": "Hi"}).status_code == 404
     assert client.post(attach, {"numbers": str(reports[0].pk)}).status_code == 404
 
 

@@ -47,6 +47,9 @@ class AttachForm(forms.Form):
 
 
 class IncidentUpdateForm(forms.Form):
+    # The ticket page has a reply composer with a "body" too: ids apart.
+    prefix = "incident"
+
     body = forms.CharField(
         label=_("Update for every affected customer"),
         widget=forms.Textarea(attrs={"rows": 4}),
