@@ -318,7 +318,7 @@ class Ticket(models.Model):
     # A known problem many customers are hit by (an outage): other tickets are
     # attached to it as its children (``attach_to_incident``), and its public
     # updates and its resolution reach every one of them.
-    is_incident = models.BooleanField(_("incident"), default=False)
+    is_incident = models.BooleanField(_("incident"), default=False, db_default=False)
 
     objects = TicketQuerySet.as_manager()
 
