@@ -178,8 +178,9 @@ def test_contact_and_organisation_pages_take_the_same_queries_for_many_tickets(
         update_contact(people.carol, phone=f"+4420794609{i:02}", by=people.sam)
     with django_assert_max_num_queries(len(few)):
         assert client.get(contact_url(people.carol)).status_code == 200
-    # 9 measured: the contact page's less the contact and changes, plus organisation and members.
-    with django_assert_max_num_queries(9):
+    # 10 measured: the contact page's less the contact and changes, plus organisation,
+    # members and service plans.
+    with django_assert_max_num_queries(10):
         assert client.get(org_url(people.acme)).status_code == 200
 
 
@@ -197,3 +198,18 @@ def test_notes_about_the_customer_show_on_their_tickets_for_staff_only(people, t
     login(client, people.carol)
     page = client.get(reverse("portal:ticket", args=[tickets["carol_billing"].pk]))
     assert "Prefers phone calls." not in page.text and "Key account" not in page.text
+
+
+def test_the_organisation_page_shows_its_service_plan(people, tickets, client):
+    from frontline.routing.models import ServicePlan
+    from frontline.tickets.models import Priority
+
+    login(client, people.alice)
+    page = client.get(org_url(people.acme))
+    assert "Service plan" in page.text and "VIP" not in page.text
+    vip = ServicePlan.objects.create(name="VIP", minimum_priority=Priority.URGENT)
+    vip.organisations.add(people.acme)
+    page = client.get(org_url(people.acme))
+    assert "VIP <small>(priority at least Urgent)</small>" in page.text
+    login(client, people.sam)
+    assert "VIP" not in client.get(org_url(people.globex)).text

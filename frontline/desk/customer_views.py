@@ -18,6 +18,7 @@ from frontline.accounts import actions as people
 from frontline.accounts.actions import add_customer_note
 from frontline.accounts.models import Organisation, Role, User
 from frontline.lib.http import AuthedRequest
+from frontline.routing.models import ServicePlan
 from frontline.tickets.access import (
     access_contact_for_staff,
     access_organisation_for_staff,
@@ -96,6 +97,9 @@ def _organisation_page(
             :MEMBERS_SHOWN
         ],
         "notes": org.staff_notes.select_related("author")[:NOTES_SHOWN],
+        # The contract: each plan raises its tickets to a minimum priority and
+        # may have its own SLA targets (routing.ServicePlan, sla.SlaPolicy).
+        "plans": list(ServicePlan.objects.filter(organisations=org).order_by("name")),
         "note_form": note_form or CustomerNoteForm(),
         **_history(request, visible_tickets(request.user).filter(organisation=org)),
     }
