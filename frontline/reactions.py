@@ -66,7 +66,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     ),
     EventKind.MERGED: (on(mail.tell_merged),),
     # The writer of a message split off hears of their new request's number.
-    EventKind.SPLIT: (on(mail.tell_split), on(search.index_ticket)),
+    EventKind.SPLIT: (on(mail.follow_split), on(mail.tell_split), on(search.index_ticket)),
     # The merged ticket is closed: its deadlines go.
     EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),

@@ -157,3 +157,43 @@ def test_the_customer_sees_both_requests_on_the_portal(people, two_problems, cli
     page = client.get(reverse("portal:ticket", args=[new.pk]))
     assert page.status_code == 200 and "printer prints blank" in page.text
     assert "printout.pdf" in page.text
+
+
+def test_a_mail_split_off_goes_with_its_mailbox_and_thread(
+    people, django_capture_on_commit_callbacks
+):
+    """Mail into the billing mailbox: the split notice goes out from there, and
+    the received mail now belongs to the new ticket."""
+    from frontline.mail.models import InboundMessage
+
+    Mailbox.objects.create(name="Support", address="support@frontline.test")
+    billing = Mailbox.objects.create(name="Billing", address="billing@frontline.test")
+    people.carol.email_verified_at = timezone.now()
+    people.carol.save(update_fields=["email_verified_at"])
+
+    def mail(message_id: str, to: str, subject: str, body: str) -> int:
+        raw = (
+            f"From: Carol Customer <carol@example.com>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{message_id}@example.com>\r\n\r\n{body}\r\n"
+        ).encode()
+        inbound = receive(raw, mailbox=billing).inbound
+        assert inbound.outcome in (Outcome.NEW_TICKET, Outcome.REPLY), inbound.reason
+        return inbound.ticket_id
+
+    ticket = Ticket.objects.get(
+        pk=mail("first", "billing@frontline.test", "Invoice twice", "Charged twice.")
+    )
+    mail(
+        "second",
+        f"billing+t-{ticket.reply_token}@frontline.test",
+        f"Re: [{ticket.reference}] Invoice twice",
+        "Also my address on the invoice is wrong.",
+    )
+    second = ticket.messages.get(body__startswith="Also my address")
+    sent.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = actions.split_message(second, by=people.alice, subject="Wrong address")
+    assert InboundMessage.objects.get(message=second).ticket_id == new.pk
+    (told,) = sent.outbox
+    assert "billing@frontline.test" in told.from_email
+    assert told.reply_to == [f"billing+t-{new.reply_token}@frontline.test"]
