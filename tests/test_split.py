@@ -197,3 +197,23 @@ def test_a_mail_split_off_goes_with_its_mailbox_and_thread(
     (told,) = sent.outbox
     assert "billing@frontline.test" in told.from_email
     assert told.reply_to == [f"billing+t-{new.reply_token}@frontline.test"]
+
+
+def test_the_new_ticket_keeps_the_answers_but_not_the_old_tickets_files(people):
+    ticket = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Laptop screen flickers",
+        body="Since the update.",
+        category=people.hardware,
+        fields={
+            "serial": "SN-1",
+            "model": "Laptop",
+            "photo": SimpleUploadedFile("screen.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64),
+        },
+    )
+    assert "photo" in ticket.fields
+    later = actions.add_reply(ticket, body="And the keyboard misses keys.", by=people.carol)
+    new = actions.split_message(later, by=people.alice)
+    assert new.fields == {"serial": "SN-1", "model": "Laptop"}
+    assert new.category == people.hardware

@@ -264,8 +264,8 @@ def split_message(message: Message, *, by: User, subject: str = "") -> Ticket:
     request, out of its ticket into a new ticket of its writer, and return the
     new ticket.
 
-    The new ticket keeps the old one's category, form answers, team and
-    priority (the same customer, the same context) and starts when the message
+    The new ticket keeps the old one's category, form answers (not its
+    files), team and priority (the same customer, the same context) and starts when the message
     was written; the message and its files move, and the two tickets are
     linked (related to). CREATED on the new ticket (``split_from``, quiet: no
     second acknowledgement) and SPLIT on the old one, whose reaction tells the
@@ -298,7 +298,12 @@ def split_message(message: Message, *, by: User, subject: str = "") -> Ticket:
             organisation_id=writer.organisation_id,
             channel=message.channel,
             category_id=ticket.category_id,
-            fields=ticket.fields,
+            # The answers, less files: those are the old ticket's attachments.
+            fields={
+                k: v
+                for k, v in ticket.fields.items()
+                if not (isinstance(v, dict) and "attachment" in v)
+            },
             priority=ticket.priority,
             team_id=ticket.team_id,
             created_at=message.created_at,
