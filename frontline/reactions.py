@@ -27,6 +27,7 @@ from frontline.routing import reactions as routing
 from frontline.search import reactions as search
 from frontline.sla import reactions as sla
 from frontline.tickets import actions as tickets
+from frontline.tickets import reactions as incidents
 from frontline.tickets.events import Reaction, by_customer, on
 from frontline.tickets.models import EventKind
 
@@ -44,6 +45,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(sla.recompute_deadlines),
         on(mail.tell_resolved_or_closed, when=mail.ends_the_work),
         on(reports.ask_for_rating, when=reports.resolves),
+        on(incidents.resolve_incident_tickets, when=incidents.resolves),
     ),
     EventKind.PRIORITY: (on(sla.recompute_deadlines),),
     # Another requester may bring another organisation and so another service plan.
@@ -66,6 +68,8 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(search.index_ticket, when=lambda event: bool(event.data.get("note"))),
     ),
     EventKind.MERGED: (on(mail.tell_merged),),
+    # The writer of a message split off hears of their new request's number.
+    EventKind.SPLIT: (on(mail.follow_split), on(mail.tell_split), on(search.index_ticket)),
     # The merged ticket is closed: its deadlines go.
     EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
@@ -87,6 +91,7 @@ ACCOUNT_REACTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
     # notice, user: a one-time link (address confirmation, password), made as it is sent,
     # called after the commit.
     "link_to_mail": (mail_out.send_account_mail,),
-    # user, contacts: the contacts made from mail are the person who proved the address.
+    # user, contacts (by, reason): the contacts are that person: the ones made from mail
+    # once they proved the address, or two contacts staff merged.
     "contacts_merged": (tickets.take_over_requests,),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from frontline.accounts.actions import add_customer_note
+from frontline.accounts.actions import add_customer_note, update_contact
 from frontline.accounts.models import CustomerNote
 from frontline.tickets import actions
 from frontline.tickets.models import Ticket
@@ -169,16 +169,18 @@ def test_contact_and_organisation_pages_take_the_same_queries_for_many_tickets(
     _open(people.carol, "One", category=people.billing)
     add_customer_note(people.carol, body="Note.", by=people.alice)
     login(client, people.alice)
-    # 8 measured: session, user, contact, teams, access, page ids, rows, notes.
-    with django_assert_max_num_queries(8) as few:
+    # 9 measured: session, user, contact, teams, access, page ids, rows, notes, changes.
+    with django_assert_max_num_queries(9) as few:
         assert client.get(contact_url(people.carol)).status_code == 200
     for i in range(60):
         _open(people.carol, f"More {i}", category=people.billing)
         add_customer_note(people.carol, body=f"Note {i}.", by=people.sam)
+        update_contact(people.carol, phone=f"+4420794609{i:02}", by=people.sam)
     with django_assert_max_num_queries(len(few)):
         assert client.get(contact_url(people.carol)).status_code == 200
-    # 9 measured: the contact page's less the contact, plus organisation and members.
-    with django_assert_max_num_queries(9):
+    # 10 measured: the contact page's less the contact and changes, plus organisation,
+    # members and service plans.
+    with django_assert_max_num_queries(10):
         assert client.get(org_url(people.acme)).status_code == 200
 
 
@@ -196,3 +198,18 @@ def test_notes_about_the_customer_show_on_their_tickets_for_staff_only(people, t
     login(client, people.carol)
     page = client.get(reverse("portal:ticket", args=[tickets["carol_billing"].pk]))
     assert "Prefers phone calls." not in page.text and "Key account" not in page.text
+
+
+def test_the_organisation_page_shows_its_service_plan(people, tickets, client):
+    from frontline.routing.models import ServicePlan
+    from frontline.tickets.models import Priority
+
+    login(client, people.alice)
+    page = client.get(org_url(people.acme))
+    assert "Service plan" in page.text and "VIP" not in page.text
+    vip = ServicePlan.objects.create(name="VIP", minimum_priority=Priority.URGENT)
+    vip.organisations.add(people.acme)
+    page = client.get(org_url(people.acme))
+    assert "VIP <small>(priority at least Urgent)</small>" in page.text
+    login(client, people.sam)
+    assert "VIP" not in client.get(org_url(people.globex)).text

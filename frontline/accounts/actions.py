@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from frontline.lib.languages import detect_language
 from frontline.lib.prepared import Prepared
 
-from .models import CustomerNote, Organisation, Role, User
+from .models import ContactChange, CustomerNote, Organisation, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -362,3 +362,116 @@ def customer_notes_for(ticket: Any) -> list[CustomerNote]:
     if ticket.organisation_id:
         about |= Q(organisation_id=ticket.organisation_id)
     return list(CustomerNote.objects.filter(about).select_related("author")[:NOTES_ON_TICKET])
+
+
+# What staff may edit of a customer's details, in the order the audit log shows them.
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "language", "organisation")
+
+
+def update_contact(person: User, *, by: User, **values: Any) -> ContactChange | None:
+    """Staff correct a customer's details (``CONTACT_FIELDS``: names, address,
+    phone, language, organisation). What changed is written to the audit log
+    (a ContactChange with each field's old and new value), which is returned;
+    None if nothing changed. A new address is not confirmed (mail from it
+    proves nothing yet) and may not be another active customer's (merge the
+    two instead): ``ValidationError``. Only staff, only about customers:
+    ``PermissionDenied``."""
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff change customers' details.")
+    if person.is_staff_member:
+        raise PermissionDenied("Staff accounts are changed in the admin.")
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"not a contact field: {', '.join(sorted(unknown))}")
+    languages = {code for code, _name in settings.LANGUAGES}
+    if values.get("language") and values["language"] not in languages:
+        raise ValidationError({"language": _("Choose one of the site's languages.")})
+    with transaction.atomic():
+        person = User.objects.select_for_update().get(pk=person.pk)
+        changes: dict[str, list[Any]] = {}
+        for field, new in values.items():
+            if field == "organisation":
+                old_org = person.organisation
+                if (old_org.pk if old_org else None) != (new.pk if new else None):
+                    changes[field] = [old_org.name if old_org else "", new.name if new else ""]
+                    person.organisation = new
+                continue
+            new = (new or "").strip()
+            old = getattr(person, field)
+            if new != old:
+                changes[field] = [old, new]
+                setattr(person, field, new)
+        if not changes:
+            return None
+        fields = [f for f in CONTACT_FIELDS if f in changes]
+        if "email" in changes:
+            new_email = person.email
+            if not new_email:
+                raise ValidationError({"email": _("A contact needs an email address.")})
+            others = User.objects.filter(is_active=True).exclude(pk=person.pk)
+            if users_with_address(new_email, others):
+                raise ValidationError(
+                    {
+                        "email": _(
+                            "Another contact has this address: merge the two contacts instead."
+                        )
+                    }
+                )
+            person.email_verified_at = None
+            fields.append("email_verified_at")
+        if "organisation" in changes and person.organisation is None and person.is_org_manager:
+            person.is_org_manager = False
+            fields.append("is_org_manager")
+        person.full_clean(exclude=["password", "username"], validate_unique=False)
+        person.save(update_fields=fields)
+        return ContactChange.objects.create(contact=person, by=by, changes=changes)
+
+
+def merge_contacts(contact: User, *, into: User, by: User) -> User:
+    """Two contacts are one customer (mail from a second address, a phone call
+    noted under a new name): ``contact`` goes into ``into``, which stays, and is
+    returned. Its requests and the tickets it takes part in become ``into``'s,
+    each with an event naming who it moved from (the reactions to
+    ``contacts_merged``); the staff notes about it move; ``into`` takes its
+    phone and organisation where it has none; ``contact`` is deactivated
+    (people are never deleted). A ContactChange on each. ``ValidationError``:
+    a contact into itself, a staff account, one already gone."""
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff merge contacts.")
+    if contact.pk == into.pk:
+        raise ValidationError(_("A contact cannot be merged into itself."))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = {
+            u.pk: u for u in User.objects.select_for_update().filter(pk__in=[contact.pk, into.pk])
+        }
+        contact, into = locked[contact.pk], locked[into.pk]
+        if contact.is_staff_member or into.is_staff_member:
+            raise ValidationError(_("Only customers' contacts are merged."))
+        if not (contact.is_active and into.is_active):
+            raise ValidationError(_("A deactivated contact cannot be merged."))
+        taken = []
+        if not into.phone and contact.phone:
+            into.phone = contact.phone
+            taken.append("phone")
+        if into.organisation_id is None and contact.organisation_id is not None:
+            into.organisation_id = contact.organisation_id
+            taken.append("organisation")
+        if taken:
+            into.save(update_fields=taken)
+        _tell("contacts_merged", user=into, contacts=[contact], by=by, reason="contacts merged")
+        CustomerNote.objects.filter(contact=contact).update(contact=into)
+        contact.is_active = False
+        contact.is_org_manager = False
+        contact.save(update_fields=["is_active", "is_org_manager"])
+        ContactChange.objects.create(contact=contact, by=by, merged_into=into, created_at=now)
+        ContactChange.objects.create(
+            contact=into,
+            by=by,
+            merged_from=contact,
+            changes={
+                f: ["", getattr(into, f) if f == "phone" else str(into.organisation)] for f in taken
+            },
+            created_at=now,
+        )
+    return into

@@ -172,3 +172,30 @@ class CustomerNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note about {self.contact or self.organisation}"
+
+
+class ContactChange(models.Model):
+    """The audit log of a customer's details: who changed what, from what to
+    what (``update_contact``), and merges of two contacts (``merge_contacts``).
+    Kept forever; shown on the contact's page in the desk."""
+
+    contact = models.ForeignKey(User, on_delete=models.PROTECT, related_name="contact_changes")
+    by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # {field: [old, new]} for an edit; empty for a merge, which ``merged`` names.
+    changes = models.JSONField(default=dict, blank=True)
+    # A merge: the other contact's id (``merged_into`` on the one that went, ``merged_from``
+    # on the one that stays).
+    merged_into = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    merged_from = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-created_at"], name="cchange_contact")]
+
+    def __str__(self) -> str:
+        return f"Change to {self.contact_id}"

@@ -8,15 +8,17 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from frontline.accounts import actions as people
 from frontline.accounts.actions import add_customer_note
-from frontline.accounts.models import Organisation, User
+from frontline.accounts.models import Organisation, Role, User
 from frontline.lib.http import AuthedRequest
+from frontline.routing.models import ServicePlan
 from frontline.tickets.access import (
     access_contact_for_staff,
     access_organisation_for_staff,
@@ -25,11 +27,13 @@ from frontline.tickets.access import (
 from frontline.tickets.models import TicketQuerySet
 from frontline.tickets.queues import page_of
 
+from .contact_forms import ContactForm, MergeContactForm
 from .views import staff_required
 
 # Members of an organisation listed on its page (the rest are reached by search).
 MEMBERS_SHOWN = 50
 NOTES_SHOWN = 50
+CHANGES_SHOWN = 20
 
 
 class CustomerNoteForm(forms.Form):
@@ -61,17 +65,20 @@ def contact(request: AuthedRequest, contact_id: int) -> HttpResponse:
 
 
 def _contact_page(
-    request: AuthedRequest, person: User, note_form: CustomerNoteForm | None = None
+    request: AuthedRequest, person: User, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     context = {
         "person": person,
         "notes": person.customer_notes.select_related("author")[:NOTES_SHOWN],
-        "note_form": note_form or CustomerNoteForm(),
+        "note_form": forms.get("note_form") or CustomerNoteForm(),
+        "contact_form": forms.get("contact_form") or ContactForm.of(person),
+        "merge_form": forms.get("merge_form") or MergeContactForm(),
+        "changes": person.contact_changes.select_related("by", "merged_into", "merged_from")[
+            :CHANGES_SHOWN
+        ],
         **_history(request, visible_tickets(request.user).filter(requester=person)),
     }
-    return render(
-        request, "desk/contact.html", context, status=400 if note_form is not None else 200
-    )
+    return render(request, "desk/contact.html", context, status=status)
 
 
 @staff_required
@@ -90,6 +97,9 @@ def _organisation_page(
             :MEMBERS_SHOWN
         ],
         "notes": org.staff_notes.select_related("author")[:NOTES_SHOWN],
+        # The contract: each plan raises its tickets to a minimum priority and
+        # may have its own SLA targets (routing.ServicePlan, sla.SlaPolicy).
+        "plans": list(ServicePlan.objects.filter(organisations=org).order_by("name")),
         "note_form": note_form or CustomerNoteForm(),
         **_history(request, visible_tickets(request.user).filter(organisation=org)),
     }
@@ -118,7 +128,7 @@ def contact_note(request: AuthedRequest, contact_id: int) -> HttpResponse:
     person = access_contact_for_staff(request.user, contact_id)
     form = _note(request, person)
     if form is not None:
-        return _contact_page(request, person, note_form=form)
+        return _contact_page(request, person, status=400, note_form=form)
     return redirect("desk:contact", contact_id=person.pk)
 
 
@@ -130,3 +140,68 @@ def organisation_note(request: AuthedRequest, organisation_id: int) -> HttpRespo
     if form is not None:
         return _organisation_page(request, org, note_form=form)
     return redirect("desk:organisation", organisation_id=org.pk)
+
+
+@staff_required
+@require_POST
+def contact_edit(request: AuthedRequest, contact_id: int) -> HttpResponse:
+    """Correct a customer's details; the change goes to the audit log."""
+    person = access_contact_for_staff(request.user, contact_id)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            change = people.update_contact(person, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if change is None:
+                messages.info(request, _("Nothing changed."))
+            else:
+                messages.success(request, _("The contact's details are saved."))
+            return redirect("desk:contact", contact_id=person.pk)
+    return _contact_page(request, person, status=400, contact_form=form)
+
+
+def _contact_named(request: AuthedRequest, text: str) -> User | None:
+    """The contact an agent named by number or address, if they may see it."""
+    text = text.strip().removeprefix("#")
+    if text.isdigit() and len(text) < 12:
+        candidates = [int(text)]
+    else:
+        found = people.users_with_address(
+            text, User.objects.filter(role=Role.CUSTOMER, is_active=True)
+        )
+        candidates = [u.pk for u in found]
+    for pk in candidates:
+        try:
+            return access_contact_for_staff(request.user, pk)
+        except Http404:
+            continue
+    return None
+
+
+@staff_required
+@require_POST
+def contact_merge(request: AuthedRequest, contact_id: int) -> HttpResponse:
+    """Merge this contact into another: its tickets and notes move there."""
+    person = access_contact_for_staff(request.user, contact_id)
+    form = MergeContactForm(request.POST)
+    if form.is_valid():
+        into = _contact_named(request, form.cleaned_data["other"])
+        if into is None:
+            form.add_error(
+                "other", _("There is no contact with that number or address that you may see.")
+            )
+        else:
+            try:
+                people.merge_contacts(person, into=into, by=request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(old)s is merged into this contact: their tickets and notes are here now.")
+                    % {"old": person.display_name},
+                )
+                return redirect("desk:contact", contact_id=into.pk)
+    return _contact_page(request, person, status=400, merge_form=form)

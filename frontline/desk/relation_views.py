@@ -1,4 +1,5 @@
-"""Desk endpoints that relate tickets: merge one into another, link, unlink."""
+"""Desk endpoints that relate tickets: merge one into another, link, unlink,
+split a message off, and incidents (mark, attach, post an update)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from frontline.lib.http import AuthedRequest
 from frontline.tickets import actions
-from frontline.tickets.access import access_ticket_for_agent
-from frontline.tickets.models import Ticket
+from frontline.tickets.access import access_ticket_for_agent, visible_tickets
+from frontline.tickets.models import Message, Ticket
 
 from .forms import LinkForm, MergeForm
+from .relation_forms import AttachForm, IncidentUpdateForm, SplitForm
 from .views import _ticket_page, staff_required
 
 
@@ -94,3 +97,114 @@ def undo_merge(request: AuthedRequest, number: int) -> HttpResponse:
         request, _("The merge is undone: %(ref)s is back.") % {"ref": ticket.reference}
     )
     return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
+@require_POST
+def split(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
+    """Make a customer's message on ticket ``number`` a ticket of its own."""
+    ticket = access_ticket_for_agent(request.user, number)
+    message = Message.objects.filter(pk=message_id, ticket=ticket).first()
+    if message is None:
+        raise Http404
+    form = SplitForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ticket, " ".join(str(e) for e in form.errors.get("subject") or []))
+    try:
+        new = actions.split_message(message, by=request.user, subject=form.cleaned_data["subject"])
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(request, ticket, " ".join(getattr(exc, "messages", [str(exc)])))
+    messages.success(
+        request,
+        _("The message is now ticket %(new)s, linked to %(old)s; its writer is told.")
+        % {"new": new.reference, "old": ticket.reference},
+    )
+    return redirect("desk:ticket", number=new.pk)
+
+
+@staff_required
+@require_POST
+def mark_incident(request: AuthedRequest, number: int) -> HttpResponse:
+    """Mark ticket ``number`` as an incident, or (``on=0``) no longer."""
+    ticket = access_ticket_for_agent(request.user, number)
+    on = request.POST.get("on", "1") != "0"
+    try:
+        actions.mark_incident(ticket, by=request.user, on=on)
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(request, ticket, " ".join(getattr(exc, "messages", [str(exc)])))
+    if on:
+        messages.success(request, _("%(ref)s is an incident now.") % {"ref": ticket.reference})
+    else:
+        messages.success(
+            request, _("%(ref)s is no longer an incident.") % {"ref": ticket.reference}
+        )
+    return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
+@require_POST
+def attach(request: AuthedRequest, number: int) -> HttpResponse:
+    """Attach the tickets whose numbers were typed to incident ``number``."""
+    incident = access_ticket_for_agent(request.user, number)
+    form = AttachForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, incident, " ".join(str(e) for e in form.errors.get("numbers") or [])
+        )
+    wanted = form.cleaned_data["numbers"]
+    found = {t.pk: t for t in visible_tickets(request.user).filter(pk__in=wanted)}
+    unknown = [n for n in wanted if n not in found]
+    if unknown:
+        return _refused(
+            request,
+            incident,
+            _("There is no ticket you may see with the number %(numbers)s.")
+            % {"numbers": ", ".join(f"#{n}" for n in unknown)},
+        )
+    try:
+        count = actions.attach_to_incident(
+            incident, tickets=[found[n] for n in wanted], by=request.user
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(request, incident, " ".join(getattr(exc, "messages", [str(exc)])))
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s ticket attached to the incident.",
+            "%(count)s tickets attached to the incident.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect("desk:ticket", number=incident.pk)
+
+
+@staff_required
+@require_POST
+def incident_update(request: AuthedRequest, number: int) -> HttpResponse:
+    """A public update on incident ``number`` for every attached ticket's customers."""
+    incident = access_ticket_for_agent(request.user, number)
+    form = IncidentUpdateForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(request, incident, status=400, incident_form=form)
+    try:
+        reached = actions.post_incident_update(
+            incident,
+            body=form.cleaned_data["body"],
+            translations=form.translations(),
+            resolve=form.cleaned_data["resolve"],
+            by=request.user,
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _ticket_page(request, incident, status=400, incident_form=form)
+    messages.success(
+        request,
+        ngettext(
+            "The update is posted here and on %(count)s attached ticket.",
+            "The update is posted here and on %(count)s attached tickets.",
+            reached,
+        )
+        % {"count": reached},
+    )
+    return redirect("desk:ticket", number=incident.pk)

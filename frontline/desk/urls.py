@@ -56,8 +56,22 @@ urlpatterns = [
     path("tickets/<int:number>/unmerge/", relation_views.undo_merge, name="undo_merge"),
     path("tickets/<int:number>/link/", relation_views.link, name="link"),
     path("tickets/<int:number>/links/<int:other>/remove/", relation_views.unlink, name="unlink"),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/split/",
+        relation_views.split,
+        name="split",
+    ),
+    path("tickets/<int:number>/incident/", relation_views.mark_incident, name="mark_incident"),
+    path("tickets/<int:number>/incident/attach/", relation_views.attach, name="attach"),
+    path(
+        "tickets/<int:number>/incident/update/",
+        relation_views.incident_update,
+        name="incident_update",
+    ),
     path("contacts/<int:contact_id>/", customer_views.contact, name="contact"),
     path("contacts/<int:contact_id>/notes/", customer_views.contact_note, name="contact_note"),
+    path("contacts/<int:contact_id>/edit/", customer_views.contact_edit, name="contact_edit"),
+    path("contacts/<int:contact_id>/merge/", customer_views.contact_merge, name="contact_merge"),
     path(
         "organisations/<int:organisation_id>/",
         customer_views.organisation,

@@ -81,6 +81,7 @@ from .forms import (
     TimeEntryForm,
 )
 from .mentions import mention_suggestions, mention_warnings
+from .relation_context import relations_context
 
 View = Callable[..., HttpResponseBase]
 BULK_LIMIT = 100  # one page of a queue, twice
@@ -231,6 +232,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),
         "estimate_form": forms.get("estimate_form") or EstimateForm(),
         "error": forms.get("error"),
+        **relations_context(user, ticket, entries, forms),
     }
     return render(request, "desk/ticket.html", context, status=status)
 

@@ -230,6 +230,7 @@ class Notice(models.TextChoices):
     RESOLVED = "resolved", _("Resolved (to the customer)")
     CLOSED = "closed", _("Closed (to the customer)")
     MERGED = "merged", _("Requests merged (to the customers)")
+    SPLIT = "split", _("A message became a request of its own (to its writer)")
     SURVEY = "survey", _("How did we do? (to the customer)")
     ESTIMATE = "estimate", _("Estimate to approve (to the customer)")
     ESTIMATE_DECIDED = "estimate_decided", _("Estimate approved or declined (to the agent)")

@@ -55,6 +55,7 @@ CUSTOMER_NOTICES = frozenset(
         Notice.RESOLVED,
         Notice.CLOSED,
         Notice.MERGED,
+        Notice.SPLIT,
     }
 )
 # Minutes to wait before each retry: 1 min, 5 min, 30 min, 2 h, 6 h.

@@ -13,7 +13,7 @@ from frontline.tickets.events import event_with_ticket
 from frontline.tickets.models import Channel, Message, Status, TicketEvent
 
 from . import outbound
-from .models import Notice
+from .models import InboundMessage, Notice
 
 
 def writer_without_language(event: TicketEvent) -> bool:
@@ -110,6 +110,34 @@ def tell_assignee(event_id: int) -> None:
             event.ticket_id,
             actor_id=event.actor_id,
             user_ids=[event.data["assignee_id"]],
+        )
+
+
+def follow_split(event_id: int) -> None:
+    """A message was split off into a new ticket: the mail it came in as
+    belongs to the new ticket now (its mailbox is the one the new ticket's
+    mail goes out from; a reply to that mail threads there)."""
+    event = event_with_ticket(event_id)
+    if event is not None and event.data.get("new"):
+        InboundMessage.objects.filter(message_id=event.data["message"]).update(
+            ticket_id=event.data["new"]
+        )
+
+
+def tell_split(event_id: int) -> None:
+    """A message was split off into a new ticket: its writer (the new ticket's
+    requester) hears the new number, by mail from the new ticket's own reply
+    address, so that what they write about it lands there."""
+    event = event_with_ticket(event_id)
+    if event is not None and event.data.get("new"):
+        outbound.notify(
+            Notice.SPLIT,
+            event.data["new"],
+            actor_id=event.actor_id,
+            extra={
+                "old_reference": event.ticket.reference,
+                "old_subject": event.ticket.subject,
+            },
         )
 
 

@@ -236,6 +236,9 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "survey_path": open_survey_path(request.user, ticket),
             "decline_form": forms.get("decline_form") or DeclineForm(),
             "answers_url": _answers_url(request, ticket),
+            # A known incident this request is part of (its number, not its words:
+            # it may be another customer's ticket).
+            "incident": ticket.incident(),
             "error": forms.get("error"),
         },
         status=status,

@@ -315,6 +315,11 @@ class Ticket(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_tickets"
     )
 
+    # A known problem many customers are hit by (an outage): other tickets are
+    # attached to it as its children (``attach_to_incident``), and its public
+    # updates and its resolution reach every one of them.
+    is_incident = models.BooleanField(_("incident"), default=False, db_default=False)
+
     objects = TicketQuerySet.as_manager()
 
     # On the ticket actions.open_ticket returns (not stored): the message it
@@ -385,6 +390,16 @@ class Ticket(models.Model):
             for spec in specs
             if spec.required and self.fields.get(spec.key) in (None, "", [], False)
         ]
+
+    def incident(self) -> Ticket | None:
+        """The incident this ticket is attached to (its parent), if any. One query."""
+        return (
+            Ticket.objects.filter(
+                is_incident=True, links_in__source_id=self.pk, links_in__kind=LinkKind.CHILD
+            )
+            .only("id", "subject", "status", "is_open", "is_incident")
+            .first()
+        )
 
     def requester_may_reopen(self, now=None) -> bool:
         if self.status == Status.RESOLVED:
@@ -553,6 +568,9 @@ class EventKind(models.TextChoices):
     LINKED = "linked", _("Linked to another ticket")
     UNLINKED = "unlinked", _("Link to another ticket removed")
     UNMERGED = "unmerged", _("Merge undone")
+    SPLIT = "split", _("A message split off into a new ticket")
+    INCIDENT = "incident", _("Marked as an incident")
+    INCIDENT_UPDATE = "incident_update", _("Incident update sent to the attached tickets")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.
@@ -566,6 +584,7 @@ PUBLIC_EVENT_KINDS = (
     EventKind.MERGED,
     EventKind.MERGED_INTO,
     EventKind.UNMERGED,
+    EventKind.SPLIT,
 )
 
 

@@ -41,6 +41,10 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
     d: dict[str, Any] = event.data
     match event.kind:
         case EventKind.CREATED:
+            if d.get("split_from"):
+                return _("Request registered from a message on #%(number)s") % {
+                    "number": d["split_from"]
+                }
             return _("Request registered")
         case EventKind.STATUS:
             return _("Status: %(old)s → %(new)s") % {
@@ -107,6 +111,14 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             }
         case EventKind.UNMERGED:
             return _("Merge with #%(number)s undone") % {"number": d.get("other")}
+        case EventKind.SPLIT:
+            return _("A message became request #%(number)s of its own") % {"number": d.get("new")}
+        case EventKind.INCIDENT:
+            if d.get("on"):
+                return _("Marked as an incident")
+            return _("No longer an incident")
+        case EventKind.INCIDENT_UPDATE:
+            return _("Update sent to %(count)s attached tickets") % {"count": d.get("reached", 0)}
         case EventKind.UNLINKED:
             return _("Link to #%(number)s removed") % {"number": d.get("other")}
     return event.get_kind_display()

@@ -74,6 +74,7 @@ def _add_public_message(
     channel: str,
     body_html: str = "",
     asks: bool = False,
+    take_on: bool = True,
 ) -> Message:
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
@@ -128,7 +129,7 @@ def _add_public_message(
             **({"asks": True} if asks else {}),
         )
         _touch(ticket, now, *changed)
-        if by is not None and by.is_staff_member and ticket.assignee_id is None:
+        if take_on and by is not None and by.is_staff_member and ticket.assignee_id is None:
             _take_on_reply(ticket, by)
     return message
 

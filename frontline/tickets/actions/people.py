@@ -79,14 +79,21 @@ def remove_participant(ticket: Ticket, *, user: User, by: User) -> bool:
     return bool(deleted)
 
 
-def take_over_requests(user: User, *, contacts: Sequence[User]) -> int:
+def take_over_requests(
+    user: User,
+    *,
+    contacts: Sequence[User],
+    by: User | None = None,
+    reason: str = "address confirmed",
+) -> int:
     """``contacts`` (made from mail before ``user`` proved the address) are
     ``user``: their requests become ``user``'s (and their organisation's, where
     they had none), and ``user`` takes their place on the tickets they were
     copied on, except where ``user`` takes part already or asked. Each ticket
     changed gets an event saying who it moved from, so nobody wonders why the
-    requester changed. Called inside the caller's transaction (the address
-    confirmation); returns how many tickets moved."""
+    requester changed (``reason``: the address was confirmed, or ``by``, staff,
+    merged the contacts). Called inside the caller's transaction; returns how
+    many tickets moved."""
     ids = [c.pk for c in contacts]
     names = {c.pk: c.display_name for c in contacts}
     now = timezone.now()
@@ -96,11 +103,11 @@ def take_over_requests(user: User, *, contacts: Sequence[User]) -> int:
             record_event(
                 ticket,
                 EventKind.REQUESTER,
-                by=None,
+                by=by,
                 at=now,
                 old=names[ticket.requester_id],
                 new=user.display_name,
-                reason="address confirmed",
+                reason=reason,
             )
             ticket.requester = user
             changed = ["requester"]
@@ -118,7 +125,7 @@ def take_over_requests(user: User, *, contacts: Sequence[User]) -> int:
             record_event(
                 ticket,
                 EventKind.PARTICIPANT_REMOVED,
-                by=None,
+                by=by,
                 at=now,
                 user=row.user_id,
                 name=names[row.user_id],
@@ -132,7 +139,7 @@ def take_over_requests(user: User, *, contacts: Sequence[User]) -> int:
             record_event(
                 ticket,
                 EventKind.PARTICIPANT_ADDED,
-                by=None,
+                by=by,
                 at=now,
                 user=user.pk,
                 name=user.display_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,14 +21,16 @@ from ..models import (
     EventKind,
     LinkKind,
     Message,
+    MessageKind,
     ParticipantSource,
+    Priority,
     Status,
     Ticket,
     TicketEvent,
     TicketLink,
     TicketParticipant,
 )
-from ._base import _require_staff, _require_staff_or_system, _touch
+from ._base import RESOLUTION_TARGET, _require_staff, _require_staff_or_system, _touch
 
 
 def _may_relate(by: User | None, *tickets: Ticket) -> None:
@@ -254,3 +257,93 @@ def unlink_tickets(ticket: Ticket, *, other: Ticket, by: User) -> bool:
             record_event(ticket, EventKind.UNLINKED, by=by, at=now, other=other.pk)
             record_event(other, EventKind.UNLINKED, by=by, at=now, other=ticket.pk)
     return bool(deleted)
+
+
+def split_message(message: Message, *, by: User, subject: str = "") -> Ticket:
+    """Move ``message``, a customer's public message that is really another
+    request, out of its ticket into a new ticket of its writer, and return the
+    new ticket.
+
+    The new ticket keeps the old one's category, form answers (not its
+    files), team and priority (the same customer, the same context) and starts when the message
+    was written; the message and its files move, and the two tickets are
+    linked (related to). CREATED on the new ticket (``split_from``, quiet: no
+    second acknowledgement) and SPLIT on the old one, whose reaction tells the
+    writer the new number from the new ticket's own reply address, so their
+    replies about it land there while the old thread goes on as before.
+    ``ValidationError``: the ticket's first message (that is the request
+    itself), a message by staff or Frontline, an internal one, a merged ticket.
+    """
+    _require_staff(by)
+    ticket = message.ticket
+    _may_relate(by, ticket)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        message = Message.objects.select_related("author").get(pk=message.pk, ticket=ticket)
+        writer = message.author
+        if ticket.merged_into_id is not None:
+            raise ValidationError(_("This ticket is merged; split its survivor instead."))
+        if message.kind != MessageKind.REPLY or writer is None or writer.is_staff_member:
+            raise ValidationError(_("Only a customer's message can become a request of its own."))
+        first = Message.objects.filter(ticket=ticket).order_by("created_at", "id").first()
+        if first is not None and first.pk == message.pk:
+            raise ValidationError(
+                _("The first message is the request itself; it cannot be split off.")
+            )
+        subject = " ".join(subject.split())[:300] or _first_line(message.body) or ticket.subject
+        new = Ticket.objects.create(
+            subject=subject,
+            requester=writer,
+            organisation_id=writer.organisation_id,
+            channel=message.channel,
+            category_id=ticket.category_id,
+            # The answers, less files: those are the old ticket's attachments.
+            fields={
+                k: v
+                for k, v in ticket.fields.items()
+                if not (isinstance(v, dict) and "attachment" in v)
+            },
+            priority=ticket.priority,
+            team_id=ticket.team_id,
+            created_at=message.created_at,
+            updated_at=now,
+            due_at=now + RESOLUTION_TARGET[Priority(ticket.priority)],
+            reply_token=secrets.token_hex(10),
+        )
+        Message.objects.filter(pk=message.pk).update(ticket=new)
+        files = list(Attachment.objects.filter(message=message).values_list("pk", flat=True))
+        Attachment.objects.filter(pk__in=files).update(ticket=new)
+        TicketLink.objects.create(
+            source=new, target=ticket, kind=LinkKind.RELATED, created_by=by, created_at=now
+        )
+        record_event(
+            new,
+            EventKind.CREATED,
+            by=by,
+            at=now,
+            channel=message.channel,
+            message=message.pk,
+            split_from=ticket.pk,
+            quiet=True,
+        )
+        record_event(
+            ticket,
+            EventKind.SPLIT,
+            by=by,
+            at=now,
+            message=message.pk,
+            new=new.pk,
+            subject=new.subject,
+            attachments=files,
+        )
+        _touch(ticket, now)
+    return new
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line[:120]
+    return ""

@@ -1,0 +1,232 @@
+"""Time the desk's contact and organisation pages for a big customer (part of
+``make bench``).
+
+    python -m bench.customers [--tickets 20000] [--requests 50] [--runs 3] [--no-docs]
+
+Builds its own small database (``var/bench/customers.sqlite3``, made afresh
+each time): one organisation with ``--tickets`` tickets (half of them asked by
+one contact, the rest by 19 colleagues; a third open; half in the agent's
+team), 20 staff notes, a service plan, and a thousand tickets of other
+customers. Then it times, in process with the test client like ``bench.run``,
+each page as the supervisor (who sees everything) and as an agent of one team
+(who sees half), first page, a deep page and a filter, ``--runs`` times.
+Beside each figure is the floor: the cheapest request of the same run
+(``/healthz``, one query), which says how loaded the machine was, and the
+desk's unassigned queue (50 rows, as these pages show) as a reference.
+
+Writes a table between the ``bench:customers`` markers of
+``docs/benchmarks.md`` and ``customers.json`` beside the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import REPO_DIR
+from bench.run import Page, Runner, git_head, log, machine, percentile, setup_django
+
+DOCS = REPO_DIR / "docs" / "benchmarks.md"
+START = "<!-- bench:customers:start (written by `python -m bench.customers`; edit outside) -->"
+END = "<!-- bench:customers:end -->"
+GOAL_MS = 50.0  # issue 13: p95 under 50 ms for an organisation with 20,000 tickets
+
+
+def build(tickets: int) -> dict[str, Any]:
+    """The organisation, its people and tickets; returns the ids the pages need."""
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from frontline.accounts.models import CustomerNote, Organisation, Role, Team, User
+    from frontline.routing.models import ServicePlan
+    from frontline.tickets.models import Status, Ticket
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(13)
+    now = timezone.now()
+    password = make_password("bench")
+    first = Team.objects.create(name="First line", tier=Team.Tier.FIRST)
+    second = Team.objects.create(name="Second line", tier=Team.Tier.SECOND)
+    supervisor = User.objects.create(username="supervisor", role=Role.SUPERVISOR, password=password)
+    agent = User.objects.create(username="agent", role=Role.AGENT, password=password)
+    agent.teams.add(first)
+    org = Organisation.objects.create(name="Big Org", email_domain="big.test")
+    ServicePlan.objects.create(name="Gold").organisations.add(org)
+    other_org = Organisation.objects.create(name="Small Org")
+    people = [
+        User(
+            username=f"c{i}",
+            email=f"c{i}@big.test",
+            first_name=f"Contact{i}",
+            organisation=org,
+            role=Role.CUSTOMER,
+            password=password,
+        )
+        for i in range(20)
+    ]
+    others = [
+        User(username=f"o{i}", email=f"o{i}@small.test", organisation=other_org, password=password)
+        for i in range(50)
+    ]
+    User.objects.bulk_create(people + others)
+    people = list(User.objects.filter(organisation=org).order_by("pk"))
+    others = list(User.objects.filter(organisation=other_org))
+    main = people[0]
+    statuses = [Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, *[Status.CLOSED] * 6]
+    rows = []
+    for i in range(tickets + 1000):
+        ours = i < tickets
+        requester = (main if i % 2 == 0 else rng.choice(people[1:])) if ours else rng.choice(others)
+        at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 3))
+        status = rng.choice(statuses)
+        rows.append(
+            Ticket(
+                subject=f"Request {i}",
+                requester=requester,
+                organisation=org if ours else other_org,
+                status=status,
+                team=first if i % 4 < 2 else second,
+                created_at=at,
+                updated_at=at,
+                due_at=at + dt.timedelta(days=3),
+                closed_at=at if status == Status.CLOSED else None,
+            )
+        )
+    Ticket.objects.bulk_create(rows, batch_size=2000)
+    CustomerNote.objects.bulk_create(
+        [CustomerNote(contact=main, body=f"Note {i}.", author=supervisor) for i in range(10)]
+        + [
+            CustomerNote(organisation=org, body=f"Org note {i}.", author=supervisor)
+            for i in range(10)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the planner's statistics, as a live database has them
+    return {"supervisor": supervisor, "agent": agent, "contact": main.pk, "org": org.pk}
+
+
+def pages(ids: dict[str, Any]) -> list[Page]:
+    contact, org = f"/desk/contacts/{ids['contact']}/", f"/desk/organisations/{ids['org']}/"
+    return [
+        Page("floor: /healthz", "supervisor", ["/healthz"], "floor"),
+        # A page of the same size that bench.run measures too, for comparison.
+        Page(
+            "reference: queue `unassigned` (50 rows)", "supervisor", ["/desk/q/unassigned/"], "ref"
+        ),
+        Page("contact page", "supervisor", [contact], "customer"),
+        Page("contact page, page 40", "supervisor", [contact + "?page=40"], "customer"),
+        Page("contact page, open only", "supervisor", [contact + "?state=open"], "customer"),
+        Page("organisation page", "supervisor", [org], "customer"),
+        Page("organisation page, page 40", "supervisor", [org + "?page=40"], "customer"),
+        Page("organisation page, closed only", "supervisor", [org + "?state=closed"], "customer"),
+        Page("contact page", "agent", [contact], "customer"),
+        Page("organisation page", "agent", [org], "customer"),
+        Page("organisation page, page 40", "agent", [org + "?page=40"], "customer"),
+    ]
+
+
+def table(runs: list[list[Page]]) -> str:
+    lines = [
+        "| page | user | queries | "
+        + " | ".join(f"run {i + 1} p50 / p95 ms" for i in range(len(runs)))
+        + " |",
+        "| --- | --- | ---: | " + " | ".join("---:" for _ in runs) + " |",
+    ]
+    floors = [min(run[0].times_ms) for run in runs]
+    for k, page in enumerate(runs[0]):
+        cells = []
+        for run in runs:
+            t = sorted(run[k].times_ms)
+            cells.append(f"{percentile(t, 50):.1f} / {percentile(t, 95):.1f}" if t else "—")
+        queries = runs[-1][k].queries
+        q = f"{min(queries)}" if queries else "—"
+        lines.append(f"| {page.label} | {page.who} | {q} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| floor (cheapest request of the run) | | | "
+        + " | ".join(f"{f:.1f}" for f in floors)
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.customers", description=__doc__)
+    parser.add_argument("--tickets", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "customers.sqlite3")
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args(argv)
+    db_path = args.db.expanduser().resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    setup_django(db_path)
+    log(f"building an organisation with {args.tickets} tickets in {db_path}")
+    ids = build(args.tickets)
+    runs = []
+    for run in range(args.runs):
+        runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
+        for who in ("supervisor", "agent"):
+            runner.login(who, ids[who])
+        measured = pages(ids)
+        runner.measure(measured, [args.requests] * len(measured))
+        errors = {p.label: p.errors for p in measured if p.errors}
+        if errors:
+            log(f"errors: {errors}")
+            return 1
+        runs.append(measured)
+        log(f"run {run + 1} of {args.runs} done")
+    text = table(runs)
+    worst = max(
+        percentile(sorted(p.times_ms), 95) for run in runs for p in run if p.group == "customer"
+    )
+    verdict = "met" if worst < GOAL_MS else "NOT met"
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m bench.customers", *given])
+    block = "\n".join(
+        [
+            START,
+            "",
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}, `{command}`, {machine()}, "
+            f"Python {platform.python_version()}, SQLite, git {git_head()}, load average "
+            f"{os.getloadavg()[0]:.1f}.",
+            f"One organisation with {args.tickets:,} tickets (half asked by the one contact timed),"
+            f" {args.requests} requests per page and run, in process (test client).",
+            "",
+            text,
+            "",
+            f"Goal (p95 under {GOAL_MS:.0f} ms on every run): {verdict} "
+            f"(worst p95 {worst:.1f} ms).",
+            "",
+            END,
+        ]
+    )
+    print("\n" + block)
+    (db_path.parent / "customers.json").write_text(
+        json.dumps([[p.stats() for p in run] for run in runs], indent=2, default=str)
+    )
+    if not args.no_docs:
+        docs = DOCS.read_text()
+        if START in docs:
+            before, _, rest = docs.partition(START)
+            _, _, after = rest.partition(END)
+            docs = before + block + after
+        else:
+            docs = docs.rstrip() + "\n\n## Contact and organisation pages\n\n" + block + "\n"
+        DOCS.write_text(docs)
+        log(f"wrote {DOCS.relative_to(REPO_DIR)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
