@@ -401,3 +401,53 @@ def test_rebuild_refuses_a_bad_batch(people):
 
     with pytest.raises(CommandError, match="--batch"):
         call_command("reports", "rebuild", "--batch", "0", stdout=io.StringIO())
+
+
+def read_xlsx(response):
+    from openpyxl import load_workbook
+
+    content = b"".join(response.streaming_content)
+    sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def test_xlsx_has_the_same_rows_as_the_csv(client, people, week):
+    login(client, people.sam)
+    query = "start=2026-03-02&end=2026-03-08&by=team"
+    page = client.get(f"/desk/reports/?{query}").content.decode()
+    assert f'href="/desk/reports/report.xlsx?{query.replace("&", "&amp;")}"' in page
+    response = client.get(f"/desk/reports/report.xlsx?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "frontline-report-team-20260302-20260308.xlsx" in response["Content-Disposition"]
+    sheet = read_xlsx(response)
+    text = client.get(f"/desk/reports/report.csv?{query}").content.decode()
+    csv_rows = list(csv.reader(io.StringIO(text)))
+    assert len(sheet) == len(csv_rows)
+    # The same values, numbers as numbers (blank cells are None, '' in the CSV).
+    for cells, line in zip(sheet, csv_rows, strict=True):
+        for cell, text in zip(cells, line, strict=True):
+            if isinstance(cell, int | float):
+                assert cell == float(text)
+            else:
+                assert ("" if cell is None else cell) == text
+    assert sheet[1][1] == 3 and isinstance(sheet[1][13], float | int)
+
+
+def test_time_xlsx_keeps_text_as_text(client, people, week):
+    t1, _t2, _t4 = week
+    t1.subject = '=HYPERLINK("http://evil")'
+    t1.save(update_fields=["subject"])
+    login(client, people.sam)
+    response = client.get("/desk/reports/time.xlsx?start=2026-03-02&end=2026-03-08")
+    assert response.status_code == 200
+    sheet = read_xlsx(response)
+    assert sheet[0][:3] == ["Date", "Ticket", "Subject"]
+    assert [(r[0], r[2], r[6], r[9]) for r in sheet[1:]] == [
+        ("2026-03-02", '=HYPERLINK("http://evil")', 30, 30),
+        ("2026-03-03", "T4", 90, 90),
+    ]
+    assert client.get("/desk/reports/time.xlsx?start=x&end=2026-03-01").status_code == 400
+    assert client.get("/desk/reports/report.xlsx?start=x").status_code == 400
+    login(client, people.alice)
+    assert client.get("/desk/reports/time.xlsx?start=2026-03-02&end=2026-03-08").status_code == 404
