@@ -511,8 +511,9 @@ def test_demo_has_time_ratings_and_report_figures(demo):
     assert TicketFigures.objects.count() == Ticket.objects.count()
     today = timezone.localdate()
     report = build_report(today - datetime.timedelta(days=89), today)
-    assert report.total.created == Ticket.objects.filter(
-        created_at__date__gte=today - datetime.timedelta(days=89)
-    ).count()
+    assert (
+        report.total.created
+        == Ticket.objects.filter(created_at__date__gte=today - datetime.timedelta(days=89)).count()
+    )
     assert report.total.ratings > 5 and report.total.minutes > 0 and report.total.resolved > 5
     assert sum(d.created for d in report.days) == report.total.created
