@@ -76,6 +76,10 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.SLA_BREACH: (on(sla.tell_people),),
 }
 
+# The reports' rollup follows every change to a figure (before the webhooks).
+for _kind in reports.FIGURE_KINDS:
+    REACTIONS[_kind] = (*REACTIONS.get(_kind, ()), on(reports.refresh_figures))
+
 # Every kind of event may be sent to webhook subscribers: last, after the work above.
 for _kind in EventKind:
     REACTIONS[_kind] = (

@@ -499,3 +499,21 @@ def test_old_successful_task_records_are_pruned_and_failed_ones_kept(db, setting
     assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {r.pk for r in rows[1:]}
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     assert prune_finished_tasks.call() == 0  # other backends expire their own
+
+
+def test_demo_has_time_ratings_and_report_figures(demo):
+    from frontline.reports.metrics import build_report
+    from frontline.reports.models import SurveyResponse, TicketFigures, TimeEntry
+
+    assert TimeEntry.objects.count() >= 20
+    assert SurveyResponse.objects.filter(rating__gte=4).exists()
+    assert SurveyResponse.objects.filter(rating__lte=2).exists()
+    assert TicketFigures.objects.count() == Ticket.objects.count()
+    today = timezone.localdate()
+    report = build_report(today - datetime.timedelta(days=89), today)
+    assert (
+        report.total.created
+        == Ticket.objects.filter(created_at__date__gte=today - datetime.timedelta(days=89)).count()
+    )
+    assert report.total.ratings > 5 and report.total.minutes > 0 and report.total.resolved > 5
+    assert sum(d.created for d in report.days) == report.total.created

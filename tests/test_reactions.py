@@ -130,7 +130,11 @@ def test_reactions_are_queued_with_the_change_and_not_after_a_rollback(
 def test_sla_events_are_told_through_the_reactions_table(people, ticket, database_tasks):
     DBTaskResult.objects.all().delete()
     event = record_event(ticket, EventKind.SLA_BREACH, by=None, due="2026-01-01", notify=[])
-    assert queued_reactions() == [("frontline.sla.reactions.tell_people", event.pk)]
+    # The people are told; the report's rollup notes the missed deadline.
+    assert queued_reactions() == [
+        ("frontline.sla.reactions.tell_people", event.pk),
+        ("frontline.reports.reactions.refresh_figures", event.pk),
+    ]
 
 
 def test_an_event_no_one_reacts_to_queues_nothing(people, ticket, database_tasks):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from frontline.reports import actions as report_actions
 from frontline.reports.metrics import build_report
@@ -100,6 +101,10 @@ def week(people, django_capture_on_commit_callbacks):
         report_actions.answer_survey(first_t1, rating=3)
         last_t2 = SurveyInvitation.objects.filter(ticket=t2).order_by("-created_at").first()
         report_actions.answer_survey(last_t2, rating=4)
+    # Most of the week's reactions were not run (their mail and deadlines are not
+    # what is measured here): the rollup is written whole, as after a restore.
+    # test_rollup_follows_each_change shows the reaction keeps the same rows.
+    call_command("reports", "rebuild", stdout=io.StringIO())
     return t1, t2, t4
 
 
@@ -319,3 +324,130 @@ def test_time_entries_export_is_for_supervisors_and_checks_its_input(client, peo
     login(client, people.sam)
     for query in ("start=2026-03-31&end=2026-03-01", "start=x&end=2026-03-01", "agent=1"):
         assert client.get(f"/desk/reports/time.csv?{query}").status_code == 400
+
+
+def figures_of(ticket):
+    from frontline.reports.models import TicketFigures
+
+    return (
+        TicketFigures.objects.filter(ticket=ticket)
+        .values(
+            "team",
+            "assignee",
+            "category",
+            "created_on",
+            "first_response_seconds",
+            "resolved_on",
+            "resolution_seconds",
+            "sla_missed",
+        )
+        .first()
+    )
+
+
+def test_rollup_follows_each_change(people, django_capture_on_commit_callbacks):
+    """The reaction rewrites the ticket's row after each event that changes a
+    figure, and the rebuild command writes the same rows."""
+    from frontline.reports.models import TicketFigures
+
+    def step(hour):
+        return time_machine.travel(at(2, hour), tick=False)
+
+    with step(9), django_capture_on_commit_callbacks(execute=True):
+        ticket = actions.open_ticket(
+            requester=people.carol, by=people.carol, subject="R", body="x", category=people.billing
+        )
+    row = figures_of(ticket)
+    assert row["created_on"] == MONDAY and row["first_response_seconds"] is None
+    assert row["resolved_on"] is None and row["team"] == people.first_line.pk
+    with step(11), django_capture_on_commit_callbacks(execute=True):
+        actions.add_reply(ticket, body="On it", by=people.alice)
+    row = figures_of(ticket)
+    assert (row["first_response_seconds"], row["assignee"]) == (7200.0, people.alice.pk)
+    with step(12), django_capture_on_commit_callbacks(execute=True):
+        actions.assign_ticket(ticket, by=people.alice, team=people.second_line, note="Yours")
+    assert figures_of(ticket)["team"] == people.second_line.pk
+    with step(15), django_capture_on_commit_callbacks(execute=True):
+        actions.change_status(ticket, status=Status.RESOLVED, by=people.bob)
+    row = figures_of(ticket)
+    assert (row["resolved_on"], row["resolution_seconds"]) == (MONDAY, 6 * 3600.0)
+    with step(16), django_capture_on_commit_callbacks(execute=True):
+        actions.add_reply(ticket, body="Still broken", by=people.carol)  # reopens
+    assert figures_of(ticket)["resolved_on"] is None
+    kept = figures_of(ticket)
+    TicketFigures.objects.all().delete()
+    out = io.StringIO()
+    call_command("reports", "rebuild", stdout=out)
+    assert "1 figures written" in out.getvalue()
+    assert figures_of(ticket) == kept
+    # Twice is the same as once.
+    call_command("reports", "rebuild", "--batch", "1", stdout=io.StringIO())
+    assert figures_of(ticket) == kept and TicketFigures.objects.count() == 1
+
+
+def test_rollup_days_are_the_sites_days(people, django_capture_on_commit_callbacks, settings):
+    """A ticket opened at 23:30 UTC on Monday is Tuesday's in Moscow (UTC+3)."""
+    settings.TIME_ZONE = "Europe/Moscow"
+    with (
+        time_machine.travel(at(2, 23).replace(minute=30), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket = actions.open_ticket(requester=people.carol, by=people.carol, subject="L", body="x")
+    assert figures_of(ticket)["created_on"] == datetime.date(2026, 3, 3)
+
+
+def test_rebuild_refuses_a_bad_batch(people):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--batch"):
+        call_command("reports", "rebuild", "--batch", "0", stdout=io.StringIO())
+
+
+def read_xlsx(response):
+    from openpyxl import load_workbook
+
+    content = b"".join(response.streaming_content)
+    sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def test_xlsx_has_the_same_rows_as_the_csv(client, people, week):
+    login(client, people.sam)
+    query = "start=2026-03-02&end=2026-03-08&by=team"
+    page = client.get(f"/desk/reports/?{query}").content.decode()
+    assert f'href="/desk/reports/report.xlsx?{query.replace("&", "&amp;")}"' in page
+    response = client.get(f"/desk/reports/report.xlsx?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "frontline-report-team-20260302-20260308.xlsx" in response["Content-Disposition"]
+    sheet = read_xlsx(response)
+    text = client.get(f"/desk/reports/report.csv?{query}").content.decode()
+    csv_rows = list(csv.reader(io.StringIO(text)))
+    assert len(sheet) == len(csv_rows)
+    # The same values, numbers as numbers (blank cells are None, '' in the CSV).
+    for cells, line in zip(sheet, csv_rows, strict=True):
+        for cell, text in zip(cells, line, strict=True):
+            if isinstance(cell, int | float):
+                assert cell == float(text)
+            else:
+                assert ("" if cell is None else cell) == text
+    assert sheet[1][1] == 3 and isinstance(sheet[1][13], float | int)
+
+
+def test_time_xlsx_keeps_text_as_text(client, people, week):
+    t1, _t2, _t4 = week
+    t1.subject = '=HYPERLINK("http://evil")'
+    t1.save(update_fields=["subject"])
+    login(client, people.sam)
+    response = client.get("/desk/reports/time.xlsx?start=2026-03-02&end=2026-03-08")
+    assert response.status_code == 200
+    sheet = read_xlsx(response)
+    assert sheet[0][:3] == ["Date", "Ticket", "Subject"]
+    assert [(r[0], r[2], r[6], r[9]) for r in sheet[1:]] == [
+        ("2026-03-02", '=HYPERLINK("http://evil")', 30, 30),
+        ("2026-03-03", "T4", 90, 90),
+    ]
+    assert client.get("/desk/reports/time.xlsx?start=x&end=2026-03-01").status_code == 400
+    assert client.get("/desk/reports/report.xlsx?start=x").status_code == 400
+    login(client, people.alice)
+    assert client.get("/desk/reports/time.xlsx?start=2026-03-02&end=2026-03-08").status_code == 404

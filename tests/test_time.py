@@ -259,3 +259,44 @@ def test_time_panels_do_not_grow_with_entries(
     with django_assert_max_num_queries(15):
         page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
     assert "<td data-billed-time>12:15</td>" in page
+
+
+def test_agent_logs_time_with_a_reply_in_one_step(client, people, ticket, work):
+    login(client, people.alice)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert 'name="minutes"' in page.split('id="composer"')[1].split("</form>")[0]
+    url = f"/desk/tickets/{ticket.pk}/reply/"
+    response = client.post(url, {"body": "Fixed the ledger.", "minutes": 20}, follow=True)
+    html = response.content.decode()
+    assert "Reply sent to the customer." in html and "20 minutes logged." in html
+    entry = TimeEntry.objects.get()
+    assert (entry.agent, entry.minutes, entry.ticket) == (people.alice, 20, ticket)
+    assert ticket.messages.filter(body="Fixed the ledger.").exists()
+    # A note with time, and a reply without: no entry for the latter.
+    client.post(f"/desk/tickets/{ticket.pk}/note/", {"body": "Checked twice.", "minutes": 5})
+    client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "Anything else?", "minutes": ""})
+    assert sorted(TimeEntry.objects.values_list("minutes", flat=True)) == [5, 20]
+
+
+@pytest.mark.parametrize("minutes", [0, 5000, "abc"])
+def test_bad_time_with_a_reply_sends_nothing(client, people, ticket, minutes):
+    login(client, people.alice)
+    before = ticket.messages.count()
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply/", {"body": "Fixed.", "minutes": minutes}
+    )
+    assert response.status_code == 400
+    assert "Fixed." in response.content.decode()  # the text is kept to correct
+    assert ticket.messages.count() == before and not TimeEntry.objects.exists()
+
+
+def test_time_refused_takes_the_reply_back(people, ticket, django_capture_on_commit_callbacks):
+    """One transaction: the time entry is refused after the reply was written,
+    and the reply goes too (nothing is mailed)."""
+    before = ticket.messages.count()
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValidationError):
+        actions.add_message_with_time(
+            ticket, act=ticket_actions.add_reply, body="Done.", by=people.alice, minutes=5000
+        )
+    assert ticket.messages.count() == before and not TimeEntry.objects.exists()
+    assert callbacks == []

@@ -15,7 +15,7 @@ from frontline.accounts.models import Organisation, Team, User
 from frontline.lib.widgets import FastSelect
 from frontline.reports.metrics import DIMENSION_LABELS, MAX_DAYS
 from frontline.reports.models import ActivityType, Estimate, EstimateStatus
-from frontline.tickets.forms import PhoneField, SingleFileField
+from frontline.tickets.forms import PhoneField, ReplyForm, SingleFileField
 from frontline.tickets.models import (
     STATUS_TRANSITIONS,
     CallDetails,
@@ -231,6 +231,14 @@ class NewCallForm(FastSelectsMixin, forms.Form):
                 _("Give the caller's number or address: a known customer is found by them.")
             )
         return data
+
+
+class DeskReplyForm(ReplyForm):
+    """A message from the desk, and optionally the time it took (logged with it)."""
+
+    minutes = forms.IntegerField(
+        label=_("Time spent, minutes"), min_value=1, max_value=24 * 60, required=False
+    )
 
 
 class TimeEntryForm(FastSelectsMixin, forms.Form):

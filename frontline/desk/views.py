@@ -47,7 +47,7 @@ from frontline.tickets.access import (
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
-from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
+from frontline.tickets.forms import CategoryFieldsForm
 from frontline.tickets.models import Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
@@ -67,6 +67,7 @@ from .forms import (
     BulkForm,
     CallForm,
     CategoryForm,
+    DeskReplyForm,
     EscalateForm,
     EstimateForm,
     LinkForm,
@@ -204,7 +205,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "answers": form_answers(ticket),
         "missing_answers": ticket.missing_answers(specs),
         "others": others,
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or DeskReplyForm(),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
         "fields_form": forms.get("fields_form")
         or (
@@ -364,6 +365,12 @@ def take(request: AuthedRequest, number: int) -> HttpResponse:
     return _confirm(request, ticket, before)
 
 
+def _minutes_logged(minutes: int) -> str:
+    return ngettext("%(count)d minute logged.", "%(count)d minutes logged.", minutes) % {
+        "count": minutes
+    }
+
+
 def _reply_like(
     act: Callable[..., Any], done: Any, warn: Callable[[Ticket, str], list[str]] | None = None
 ) -> View:
@@ -371,20 +378,24 @@ def _reply_like(
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
         ticket = access_ticket_for_agent(request.user, number)
-        form = ReplyForm(request.POST, request.FILES)
+        form = DeskReplyForm(request.POST, request.FILES)
         if form.is_valid():
             before = _snapshot(ticket)
             try:
-                act(
+                _message, entry = reports_actions.add_message_with_time(
                     ticket,
+                    act=act,
                     body=form.cleaned_data["body"],
                     by=request.user,
                     files=form.cleaned_data["attachments"],
+                    minutes=form.cleaned_data["minutes"],
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 response = _confirm(request, ticket, before, str(done))
+                if entry is not None:
+                    messages.success(request, _minutes_logged(entry.minutes))
                 for warning in warn(ticket, form.cleaned_data["body"]) if warn else ():
                     messages.warning(request, warning)
                 return response
@@ -655,11 +666,7 @@ def log_time(request: AuthedRequest, number: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(
-                request,
-                ngettext("%(count)d minute logged.", "%(count)d minutes logged.", entry.minutes)
-                % {"count": entry.minutes},
-            )
+            messages.success(request, _minutes_logged(entry.minutes))
             return redirect("desk:ticket", number=ticket.pk)
     return _ticket_page(
         request,

@@ -30,8 +30,20 @@ from django.utils import timezone
 from frontline.accounts.models import Organisation, Role, Team, User
 from frontline.ops.demo_articles import load_knowledge
 from frontline.ops.demo_tickets import SCRIPTS, Script
+from frontline.reports import actions as reports_actions
+from frontline.reports import rollup
+from frontline.reports.models import ActivityType, Contract, Rate
 from frontline.tickets import actions
-from frontline.tickets.models import Category, FieldType, FormField, Priority, Status
+from frontline.tickets.models import (
+    Category,
+    EventKind,
+    FieldType,
+    FormField,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed to whoever runs the demo
 SEED = 20_250_301
@@ -412,5 +424,65 @@ def load_demo(*, password: str = DEMO_PASSWORD, seed: int = SEED) -> DemoResult:
                     teams=teams,
                     categories=categories,
                 )
+            _measures(rng=rng, clock=clock, real_now=real_now)
         actions.close_quiet_resolved()
+        # The report's rollup at once (the reactions would write it after the commit).
+        for _batch in rollup.rebuild():
+            pass
     return DemoResult(users=len(users), tickets=len(SCRIPTS))
+
+
+DEMO_ACTIVITIES = [("Diagnosis", True), ("Remote session", True), ("Paperwork", False)]
+DEMO_RATINGS = (5, 5, 5, 4, 4, 4, 3, 2, 1)
+DEMO_COMMENTS = {
+    1: "Nobody read what I wrote.",
+    2: "Took far too long.",
+    5: "Quick and kind, thanks!",
+}
+
+
+def _measures(*, rng: random.Random, clock: ScriptClock, real_now: datetime.datetime) -> None:
+    """Time logged on the answered tickets and ratings of most resolutions, so the
+    reports have something to show: through the reports' actions, on the clock
+    of each ticket's own story (work on the day it was answered, a rating a
+    few hours after the resolution)."""
+    activities = [
+        ActivityType.objects.get_or_create(name=name, defaults={"billable_by_default": billed})[0]
+        for name, billed in DEMO_ACTIVITIES
+    ]
+    if not Rate.objects.exists():
+        Rate.objects.create(hourly_rate=Decimal(60))
+    acme = Organisation.objects.get(name="Acme")
+    if not Contract.objects.filter(organisation=acme).exists():
+        Contract.objects.create(
+            organisation=acme,
+            name="Support",
+            hourly_rate=Decimal(120),
+            prepaid_hours=Decimal(20),
+            starts_on=(real_now - datetime.timedelta(days=365)).date(),
+        )
+    answered = Ticket.objects.filter(first_response_at__isnull=False, assignee__isnull=False)
+    for ticket in answered.select_related("assignee").order_by("pk"):
+        if ticket.first_response_at is None or ticket.assignee is None:
+            continue  # for the type checker: the filter leaves none of these
+        clock.set(ticket.first_response_at)
+        for _ in range(rng.randint(1, 3)):
+            reports_actions.log_time(
+                ticket,
+                minutes=rng.choice((10, 15, 20, 30, 45, 60, 90)),
+                by=ticket.assignee,
+                activity=rng.choice(activities),
+            )
+    resolutions = TicketEvent.objects.filter(
+        kind=EventKind.STATUS, data__new=Status.RESOLVED
+    ).order_by("pk")
+    for event in resolutions:
+        clock.set(event.created_at)
+        invitation = reports_actions.invite_to_survey(event)
+        if invitation is None or rng.random() < 0.25:  # some never answer
+            continue
+        clock.set(event.created_at + datetime.timedelta(hours=rng.randint(1, 20)))
+        rating = rng.choice(DEMO_RATINGS)
+        reports_actions.answer_survey(
+            invitation, rating=rating, comment=DEMO_COMMENTS.get(rating, "")
+        )

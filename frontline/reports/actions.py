@@ -9,7 +9,9 @@ with its author and date.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
 from frontline.tickets.access import visible_tickets
-from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
+from frontline.tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
 from . import estimates, surveys
 from .models import (
@@ -103,6 +105,28 @@ def log_time(
             contract=priced.contract,
             estimate=estimate,
         )
+
+
+def add_message_with_time(
+    ticket: Ticket,
+    *,
+    act: Callable[..., Message],
+    body: str,
+    by: User,
+    files: Sequence[Any] = (),
+    minutes: int | None = None,
+) -> tuple[Message, TimeEntry | None]:
+    """A message and the time it took, in one step: ``act`` is the ticket action
+    that writes the message (``add_reply``, ``reply_and_resolve``, ``add_note``,
+    ``request_information``), and ``minutes`` of ``by``'s work are logged on
+    the ticket with it (see :func:`log_time`; none when ``minutes`` is None).
+    One transaction: time that is refused (``ValidationError``,
+    ``PermissionDenied``) takes the message back too, so nothing is mailed,
+    and a refused message logs no time."""
+    with transaction.atomic():
+        message = act(ticket, body=body, by=by, files=files)
+        entry = log_time(ticket, minutes=minutes, by=by) if minutes else None
+    return message, entry
 
 
 def _check_within(estimate: Estimate, ticket: Ticket, minutes: int) -> None:

@@ -1,9 +1,12 @@
 """The figures of the supervisors' report, computed in the database.
 
-Each measure is one grouped aggregate query over an indexed range (events by
-kind and date, tickets by status and resolution date, time entries by date,
-survey answers by invitation date), grouped by team, agent or category; no
-ticket is loaded into Python. The labels of the groups take one more query
+Each measure is one grouped aggregate query over an indexed range (the
+rollup's rows by creation or resolution date, events by kind and date, time
+entries by date, survey answers by invitation date), grouped by team, agent or
+category; no ticket is loaded into Python. Volume, response and resolution
+times and SLA come from the rollup (``TicketFigures``, one narrow row per
+ticket kept by a reaction, see ``rollup.py``), not from joining events,
+tickets and SLA breaches. The labels of the groups take one more query
 per dimension, the daily series two.
 
 Where a ticket's team, assignee or category is meant, it is the ticket's
@@ -21,27 +24,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Avg,
     CharField,
     Count,
-    Exists,
     F,
-    FloatField,
-    Func,
-    OuterRef,
     Q,
     Sum,
     Value,
     Window,
 )
-from django.db.models.functions import Cast, Ceil, Concat, RowNumber, TruncDate
+from django.db.models.functions import Cast, Ceil, Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Team, User
-from frontline.tickets.models import Category, EventKind, Status, Ticket, TicketEvent
+from frontline.tickets.models import Category, EventKind, TicketEvent
 
-from .models import SATISFIED_FROM, SurveyResponse, TimeEntry
+from .models import SATISFIED_FROM, SurveyResponse, TicketFigures, TimeEntry
 from .rates import CENT
 
 # How each dimension is reached from each source of figures.
@@ -193,29 +191,6 @@ def _bounds(
     return first, after
 
 
-class Seconds(Func):
-    """Seconds from one datetime column to another, as a float, in each database's
-    own arithmetic: SQLite's ``julianday`` rather than the Python function Django
-    registers for date differences, which the percentile queries would call for
-    every row of every sort."""
-
-    output_field = FloatField()
-    template = "EXTRACT(EPOCH FROM (%(expressions)s))::double precision"
-    arg_joiner = " - "
-
-    def __init__(self, later: str, earlier: str) -> None:
-        super().__init__(F(later), F(earlier))
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-
 def build_report(
     start: datetime.date, end: datetime.date, *, by: str = "team", team: Team | None = None
 ) -> Report:
@@ -234,29 +209,49 @@ def build_report(
     events = TicketEvent.objects.filter(
         created_at__gte=first, created_at__lt=after, **only("event")
     )
-    group = paths["event"]
+    # Volume, response and resolution times from the rollup (one row per ticket,
+    # its current team, assignee and category): no join, one index range.
+    figures = TicketFigures.objects.all()
+    group = paths["ticket"]
+    created = figures.filter(created_on__gte=start, created_on__lte=end, **only("ticket"))
     for r in (
-        events.filter(kind=EventKind.CREATED)
-        .values(group)
+        created.values(group)
         .annotate(
-            n=Count("id"),
-            answered=Count("ticket__first_response_at"),
-            wait=Avg(Seconds("ticket__first_response_at", "ticket__created_at")),
+            n=Count("pk"),
+            answered=Count("first_response_seconds"),
+            wait=Sum("first_response_seconds"),
         )
         .order_by()
     ):
         target = row(r[group])
         target.created = r["n"]
         target.first_responses = r["answered"]
-        target.first_response_seconds = (r["wait"] or 0.0) * r["answered"]
+        target.first_response_seconds = r["wait"] or 0.0
     _percentiles(
-        events.filter(kind=EventKind.CREATED, ticket__first_response_at__isnull=False),
+        created.filter(first_response_seconds__isnull=False),
         group,
-        Seconds("ticket__first_response_at", "ticket__created_at"),
+        F("first_response_seconds"),
         rows,
         total,
         "first_response",
     )
+    resolved = figures.filter(resolved_on__gte=start, resolved_on__lte=end, **only("ticket"))
+    _percentiles(resolved, group, F("resolution_seconds"), rows, total, "resolution")
+    for r in (
+        resolved.values(group)
+        .annotate(
+            n=Count("pk"),
+            took=Sum("resolution_seconds"),
+            missed=Count("pk", filter=Q(sla_missed=True)),
+        )
+        .order_by()
+    ):
+        target = row(r[group])
+        target.resolved = r["n"]
+        target.resolution_seconds = r["took"] or 0.0
+        target.sla_missed = r["missed"]
+
+    group = paths["event"]
     for r in (
         events.filter(kind=EventKind.REOPENED).values(group).annotate(n=Count("id")).order_by()
     ):
@@ -267,29 +262,6 @@ def build_report(
     one_move = Concat(Cast("ticket_id", CharField()), Value("@"), Cast("created_at", CharField()))
     for r in moves.values(group).annotate(n=Count(one_move, distinct=True)).order_by():
         row(r[group]).transfers = r["n"]
-
-    group = paths["ticket"]
-    breached = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.SLA_BREACH)
-    resolved = Ticket.objects.filter(
-        status__in=(Status.RESOLVED, Status.CLOSED),
-        resolved_at__gte=first,
-        resolved_at__lt=after,
-        **only("ticket"),
-    )
-    _percentiles(resolved, group, Seconds("resolved_at", "created_at"), rows, total, "resolution")
-    for r in (
-        resolved.values(group)
-        .annotate(
-            n=Count("id"),
-            took=Avg(Seconds("resolved_at", "created_at")),
-            missed=Count("id", filter=Q(Exists(breached))),
-        )
-        .order_by()
-    ):
-        target = row(r[group])
-        target.resolved = r["n"]
-        target.resolution_seconds = (r["took"] or 0.0) * r["n"]
-        target.sla_missed = r["missed"]
 
     group = paths["time"]
     for r in (
@@ -330,7 +302,7 @@ def build_report(
         by=by,
         rows=ordered,
         total=total,
-        days=_days(start, end, events, resolved),
+        days=_days(start, end, created, resolved),
         most_moved=_most_moved(moves),
     )
 
@@ -338,7 +310,7 @@ def build_report(
 def _percentiles(
     qs: Any,
     group: str,
-    duration: Seconds,
+    duration: Any,
     rows: dict[int | None, Row],
     total: Row,
     measure: str,
@@ -351,9 +323,9 @@ def _percentiles(
         qs.annotate(took=duration)
         .annotate(
             group_rank=Window(RowNumber(), partition_by=[F(group)], order_by=F("took").asc()),
-            group_n=Window(Count("id"), partition_by=[F(group)]),
+            group_n=Window(Count("pk"), partition_by=[F(group)]),
             all_rank=Window(RowNumber(), order_by=F("took").asc()),
-            all_n=Window(Count("id")),
+            all_n=Window(Count("pk")),
         )
         .filter(
             Q(group_rank=Ceil(F("group_n") * 0.5))
@@ -405,28 +377,17 @@ def _team_filter(team: Team | None) -> Any:
     return only
 
 
-def _days(start: datetime.date, end: datetime.date, events: Any, resolved: Any) -> list[Day]:
+def _days(start: datetime.date, end: datetime.date, created: Any, resolved: Any) -> list[Day]:
     days = {
         start + datetime.timedelta(days=i): Day(start + datetime.timedelta(days=i))
         for i in range((end - start).days + 1)
     }
-    for r in (
-        events.filter(kind=EventKind.CREATED)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        if r["day"] in days:
-            days[r["day"]].created = r["n"]
-    for r in (
-        resolved.annotate(day=TruncDate("resolved_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        if r["day"] in days:
-            days[r["day"]].resolved = r["n"]
+    for r in created.values("created_on").annotate(n=Count("pk")).order_by():
+        if r["created_on"] in days:
+            days[r["created_on"]].created = r["n"]
+    for r in resolved.values("resolved_on").annotate(n=Count("pk")).order_by():
+        if r["resolved_on"] in days:
+            days[r["resolved_on"]].resolved = r["n"]
     return list(days.values())
 
 

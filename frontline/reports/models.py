@@ -349,3 +349,54 @@ class SurveyResponse(models.Model):
 
 # Ratings of 4 and 5 count as satisfied in CSAT (the usual definition).
 SATISFIED_FROM = 4
+
+
+class TicketFigures(models.Model):
+    """What the reports need of one ticket, kept in one narrow row: a rollup, so
+    the report reads one indexed table instead of joining events, tickets and
+    SLA breaches over a whole year.
+
+    Derived, never edited: written by the reaction
+    ``reports.reactions.refresh_figures`` after every event that may change a
+    figure, and by ``frontline reports rebuild`` (both through
+    :func:`frontline.reports.rollup.refresh`). The team, assignee and category
+    are the ticket's current ones, as the report groups by them. One row per
+    ticket rather than per day: medians and percentiles need each duration,
+    and a ticket moved to another team moves its figures with it."""
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Plain ids in effect (no constraint): a derived row must never hold up a change.
+    team = models.ForeignKey(
+        Team, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    # Days in the site's time zone (settings.TIME_ZONE, the report's days): a
+    # day is a plain indexed value, not a time zone conversion per row.
+    created_on = models.DateField()
+    first_response_seconds = models.FloatField(null=True)
+    # Set while the ticket is resolved or closed.
+    resolved_on = models.DateField(null=True)
+    resolution_seconds = models.FloatField(null=True)
+    sla_missed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_on"], name="figures_created"),
+            models.Index(fields=["resolved_on"], name="figures_resolved"),
+            models.Index(fields=["team", "created_on"], name="figures_team_created"),
+            models.Index(fields=["team", "resolved_on"], name="figures_team_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Figures of #{self.ticket_id}"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from frontline.tickets.events import event_with_ticket
-from frontline.tickets.models import Status, TicketEvent
+from frontline.tickets.models import EventKind, Status, TicketEvent
 
-from . import actions
+from . import actions, rollup
 
 
 def resolves(event: TicketEvent) -> bool:
@@ -18,3 +18,29 @@ def ask_for_rating(event_id: int) -> None:
     event = event_with_ticket(event_id)
     if event is not None:
         actions.invite_to_survey(event)
+
+
+# The events after which a ticket's figures may differ (see ``rollup``): when it
+# was answered, resolved or reopened, moved, recategorised, or missed its SLA.
+FIGURE_KINDS = (
+    EventKind.CREATED,
+    EventKind.STATUS,
+    EventKind.TEAM,
+    EventKind.ASSIGNEE,
+    EventKind.CATEGORY,
+    EventKind.REPLY,
+    EventKind.CALL,
+    EventKind.REOPENED,
+    EventKind.CONFIRMED,
+    EventKind.SLA_BREACH,
+    EventKind.MERGED_INTO,
+    EventKind.UNMERGED,
+)
+
+
+def refresh_figures(event_id: int) -> None:
+    """Rewrite the report rollup's row of the event's ticket from the ticket as it
+    is now: the same row however often, and in whatever order, it runs."""
+    ticket_id = TicketEvent.objects.filter(pk=event_id).values_list("ticket_id", flat=True).first()
+    if ticket_id is not None:
+        rollup.refresh([ticket_id])

@@ -86,3 +86,23 @@ def test_estimate_approved_on_the_portal_then_worked_and_billed(new_page, site, 
     customer.reload()
     expect(customer.locator("[data-billed-cost]")).to_have_text("67.50")
     expect(customer.locator("[data-estimates]")).to_contain_text("45 of 120 minutes used")
+
+
+def test_time_is_logged_with_a_reply_on_a_phone(new_page, site, people, ticket):
+    page = new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    page.get_by_role("textbox", name="Message").fill("The invoice is corrected.")
+    page.get_by_label("Time spent, minutes").fill("15")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".flash").first).to_be_visible()
+    flashes = page.locator(".flash").all_inner_texts()
+    assert any("Reply sent to the customer." in f for f in flashes)
+    assert any("15 minutes logged." in f for f in flashes)
+    entry = TimeEntry.objects.get()
+    assert (entry.minutes, entry.agent) == (15, people.alice)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    assert errors == []
