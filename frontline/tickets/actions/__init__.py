@@ -26,7 +26,12 @@ from .changes import (
 )
 from .messages import add_note, add_reply, log_call, reply_and_resolve, request_information
 from .opening import open_ticket
-from .people import add_participant, remove_participant, take_over_requests
+from .people import (
+    add_participant,
+    confirm_participant,
+    remove_participant,
+    take_over_requests,
+)
 from .relations import (
     UNDO_MERGE_WITHIN,
     link_tickets,
@@ -53,6 +58,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "close_quiet_resolved",
+    "confirm_participant",
     "confirm_solved",
     "link_tickets",
     "log_call",
