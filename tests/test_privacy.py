@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import stat
 import zipfile
-from io import StringIO
 from email.message import EmailMessage
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -194,9 +194,7 @@ def test_erasing_by_command_asks_first(wilhelmina, monkeypatch):
     assert User.objects.filter(email=ADDRESS, is_active=True).exists()
 
 
-def test_the_export_holds_what_they_sent_and_were_told_but_no_internal_note(
-    wilhelmina, tmp_path
-):
+def test_the_export_holds_what_they_sent_and_were_told_but_no_internal_note(wilhelmina, tmp_path):
     person, own, carols = wilhelmina
     target = tmp_path / "wilhelmina.zip"
     call_command("export_contact", ADDRESS, str(target), stdout=StringIO())
