@@ -8,6 +8,7 @@ by the portal and through an agent's replies.
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 import zipfile
@@ -221,3 +222,44 @@ def test_the_export_holds_what_they_sent_and_were_told_but_no_internal_note(wilh
     with pytest.raises(CommandError, match="Cannot write"):
         call_command("export_contact", ADDRESS, str(target))
     assert OutboundMessage.objects.filter(recipient=person).count() == len(sent)
+
+
+def test_an_admin_erases_a_contact_after_typing_their_address(client, wilhelmina, people):
+    person, own, _carols = wilhelmina
+    login(client, people.ada)
+    form = client.get("/admin/ops/erasure/add/")
+    assert form.status_code == 200 and "cannot be undone" in form.content.decode()
+    wrong = client.post("/admin/ops/erasure/add/", {"contact": person.pk, "confirm": "nope"})
+    assert wrong.status_code == 200 and "not the contact" in wrong.content.decode()
+    assert not Erasure.objects.exists()
+    # Staff cannot be chosen at all.
+    staff = client.post(
+        "/admin/ops/erasure/add/", {"contact": people.alice.pk, "confirm": people.alice.email}
+    )
+    assert staff.status_code == 200 and not Erasure.objects.exists()
+    done = client.post("/admin/ops/erasure/add/", {"contact": person.pk, "confirm": ADDRESS})
+    assert done.status_code == 302
+    erasure = Erasure.objects.get()
+    assert erasure.erased_by == people.ada and erasure.counts["messages"] == 2
+    own.refresh_from_db()
+    assert own.subject == "[erased]"
+    listing = client.get("/admin/ops/erasure/").content.decode()
+    assert f"erased-{person.pk}" in listing
+    assert "quartz" not in listing.lower()
+
+
+def test_an_admin_exports_one_persons_data_from_the_people_list(client, wilhelmina, people):
+    person, _own, _carols = wilhelmina
+    login(client, people.ada)
+    response = client.post(
+        "/admin/accounts/user/", {"action": "export_data", "_selected_action": [person.pk]}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert json.loads(archive.read("contact.json"))["email"] == ADDRESS
+    two = client.post(
+        "/admin/accounts/user/",
+        {"action": "export_data", "_selected_action": [person.pk, people.carol.pk]},
+        follow=True,
+    )
+    assert "Choose one person to export." in two.content.decode()
