@@ -85,4 +85,4 @@ def export_data(
 
 
 # On the people's list, beside Django's own actions.
-FrontlineUserAdmin.actions = [*(FrontlineUserAdmin.actions or ()), export_data]
+FrontlineUserAdmin.actions = [export_data]  # type: ignore[misc]
