@@ -1,5 +1,6 @@
 """Back office for people's data: erase a contact (the list of erasures is the
-audit trail) and export what is held about one (an action on people)."""
+audit trail), export what is held about one (an action on people), and the
+retention rules with what each would delete now."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.admin import FrontlineUserAdmin
 from frontline.accounts.models import Role, User
+from frontline.tickets.models import Attachment
 
-from .models import Erasure
+from .models import Erasure, RetentionDelete, RetentionRule, RetentionRun
 from .privacy import erase_contact, export_contact
+from .retention import due_tickets
 
 
 class ErasureForm(forms.ModelForm):
@@ -86,3 +91,32 @@ def export_data(
 
 # On the people's list, beside Django's own actions.
 FrontlineUserAdmin.actions = [export_data]  # type: ignore[misc]
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "category", "organisation", "what", "after_days", "is_active", "due")
+    list_filter = ("is_active", "what")
+
+    @admin.display(description=_("due now (preview)"))
+    def due(self, rule: RetentionRule) -> str:
+        tickets = due_tickets(rule, now=timezone.now())
+        files = Attachment.objects.filter(ticket__in=tickets).count()
+        if rule.what == RetentionDelete.TICKETS:
+            return gettext_now("%(tickets)s tickets, %(files)s attachments") % {
+                "tickets": tickets.count(),
+                "files": files,
+            }
+        return gettext_now("%(files)s attachments") % {"files": files}
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(admin.ModelAdmin):
+    list_display = ("rule", "ran_at", "tickets", "attachments", "bytes")
+    date_hierarchy = "ran_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
