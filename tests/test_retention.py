@@ -110,6 +110,9 @@ def test_a_category_rule_deletes_old_closed_tickets_files_only(
     assert not Attachment.objects.filter(ticket=billing_old).exists()
     assert gone not in files_on_disk() and kept <= files_on_disk()
     assert Ticket.objects.filter(pk=billing_old.pk).exists()  # the ticket stays
+    # Closed too recently, another category, not closed: all keep their files.
+    for ticket in (billing_new, hardware_old, open_old):
+        assert ticket.attachments.count() == 1
     run = RetentionRun.objects.get()
     assert (run.tickets, run.attachments, run.bytes) == (0, 1, len(b"invoice file"))
     # Again: nothing more is due.
