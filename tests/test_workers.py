@@ -326,6 +326,7 @@ def test_serve_spawns_the_rq_worker_and_starts_the_scheduler(fake_serve, rq_sett
             "retry_due_webhooks",
             "poll_due_mailboxes",
             "prune_finished_tasks",
+            "apply_retention_rules",
         ]
     ]
 
@@ -384,4 +385,5 @@ def test_intervals_of_zero_leave_tasks_out():
         "retry_due_mail",
         "retry_due_webhooks",
         "prune_finished_tasks",
+        "apply_retention_rules",
     ]
