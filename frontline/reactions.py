@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from frontline.api import reactions as api
+from frontline.knowledge import reactions as knowledge
 from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.reports import reactions as reports
@@ -36,6 +37,8 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         on(mail.learn_writers_language, when=mail.writer_without_language),
         on(mail.tell_request_received, when=mail.may_acknowledge),
         on(search.index_ticket),
+        # Articles the requester opened while writing were not a deflection.
+        on(knowledge.note_articles_read),
     ),
     EventKind.STATUS: (
         on(sla.recompute_deadlines),

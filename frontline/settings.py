@@ -306,6 +306,7 @@ class FrontlineSettings(TypedDict):
     WEBHOOK_ALLOW_PRIVATE: bool
     API_REQUESTS_PER_MINUTE: int
     KB_REVIEW_DAYS: int
+    KB_DEFLECTION_HOURS: int
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -374,6 +375,9 @@ FRONTLINE: FrontlineSettings = {
     # Days after a review (or first publication) that a knowledge-base article is due
     # another one.
     "KB_REVIEW_DAYS": env_int("KB_REVIEW_DAYS", 180),
+    # Hours after opening a suggested article within which a customer's new request
+    # means it did not answer them; a read with no request after that is a deflection.
+    "KB_DEFLECTION_HOURS": env_int("KB_DEFLECTION_HOURS", 24),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

@@ -1,12 +1,20 @@
 # ruff: noqa: RUF001 (Cyrillic and Chinese text on purpose)
 """While a customer writes a new request, matching public articles appear beside the form."""
 
+import datetime
+
 import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
 
 from frontline.knowledge import actions
-from frontline.knowledge.models import ArticleCategory
+from frontline.knowledge import reactions as knowledge_reactions
+from frontline.knowledge.deflection import deflection_by_article, deflection_totals
+from frontline.knowledge.models import ArticleCategory, SuggestedRead
 from frontline.knowledge.suggest import suggest_articles
 from frontline.knowledge.terms import terms
+from frontline.tickets.models import Ticket
 from tests.conftest import login
 
 
@@ -45,7 +53,7 @@ def test_matching_public_articles_are_suggested_best_first(client, people, artic
     page = client.get("/help/suggest/", {"subject": "My printer has a paper jam"}).content
     page = page.decode()
     assert page.index("Printer paper jam") < page.index("Replacing the printer toner")
-    assert f'href="/help/articles/{articles["jam"].pk}/"' in page
+    assert f'href="/help/articles/{articles["jam"].pk}/?from=suggested"' in page
 
 
 def test_customers_and_visitors_are_never_suggested_internal_or_draft_articles(
@@ -103,3 +111,142 @@ def test_terms_fold_case_plurals_stems_and_chinese_pairs():
     assert terms("打印机") == ["打印", "印机"]
     assert terms("a b cd") == []
     assert len(terms("word " * 10 + " ".join(f"w{n}xx" for n in range(100)), limit=5)) == 5
+
+
+# --- counting deflections -------------------------------------------------------
+
+
+def open_from_suggestions(client, article):
+    return client.get(f"/help/articles/{article.pk}/", {"from": "suggested"})
+
+
+def write_request(client, people, django_capture_on_commit_callbacks, subject="Paper jam"):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/portal/new/{people.billing.pk}/", {"subject": subject, "body": "Still stuck."}
+        )
+    assert response.status_code == 302
+    return Ticket.objects.latest("pk")
+
+
+def test_suggestion_links_say_where_they_come_from(client, people, articles):
+    page = client.get("/help/suggest/", {"subject": "printer jam"}).content.decode()
+    assert f'href="/help/articles/{articles["jam"].pk}/?from=suggested"' in page
+
+
+def test_a_customer_who_reads_and_does_not_write_is_a_deflection_once_the_window_passes(
+    client, people, articles
+):
+    login(client, people.carol)
+    with time_machine.travel("2026-03-02 10:00Z", tick=False) as clock:
+        assert open_from_suggestions(client, articles["jam"]).status_code == 200
+        open_from_suggestions(client, articles["jam"])  # a reload is no second read
+        read = SuggestedRead.objects.get()
+        assert read.user == people.carol and read.ticket is None
+        now = timezone.now()
+        since = now - datetime.timedelta(days=30)
+        totals = deflection_totals(since=since, now=now)
+        assert (totals.opened, totals.deflected, totals.waiting) == (1, 0, 1)  # too soon to tell
+        clock.shift(datetime.timedelta(hours=settings.FRONTLINE["KB_DEFLECTION_HOURS"], seconds=1))
+        now = timezone.now()
+        totals = deflection_totals(since=since, now=now)
+        assert (totals.opened, totals.deflected, totals.wrote_anyway) == (1, 1, 0)
+        [row] = deflection_by_article(since=since, now=now)
+        assert row.article == articles["jam"] and row.deflected == 1
+
+
+def test_a_customer_who_writes_anyway_has_what_they_read_recorded_on_the_ticket(
+    client, people, articles, django_capture_on_commit_callbacks
+):
+    login(client, people.carol)
+    open_from_suggestions(client, articles["jam"])
+    open_from_suggestions(client, articles["toner"])
+    ticket = write_request(client, people, django_capture_on_commit_callbacks)
+    assert set(ticket.articles_read.values_list("article", flat=True)) == {
+        articles["jam"].pk,
+        articles["toner"].pk,
+    }
+    later = timezone.now() + datetime.timedelta(days=3)
+    totals = deflection_totals(since=later - datetime.timedelta(days=30), now=later)
+    assert (totals.opened, totals.deflected, totals.wrote_anyway) == (2, 0, 2)
+    # Read again after writing: a new read, which may yet be a deflection.
+    open_from_suggestions(client, articles["jam"])
+    assert SuggestedRead.objects.filter(ticket__isnull=True).count() == 1
+
+
+def test_a_request_long_after_the_read_leaves_the_deflection_counted(
+    client, people, articles, django_capture_on_commit_callbacks
+):
+    login(client, people.carol)
+    with time_machine.travel("2026-03-02 10:00Z", tick=False) as clock:
+        open_from_suggestions(client, articles["jam"])
+        clock.shift(datetime.timedelta(hours=settings.FRONTLINE["KB_DEFLECTION_HOURS"] + 1))
+        ticket = write_request(client, people, django_capture_on_commit_callbacks)
+        assert not ticket.articles_read.exists()
+        now = timezone.now()
+        assert deflection_totals(since=now - datetime.timedelta(days=7), now=now).deflected == 1
+
+
+def test_another_customers_request_does_not_take_a_read(
+    client, people, articles, django_capture_on_commit_callbacks
+):
+    login(client, people.carol)
+    open_from_suggestions(client, articles["jam"])
+    login(client, people.erin)
+    ticket = write_request(client, people, django_capture_on_commit_callbacks)
+    assert not ticket.articles_read.exists()
+    assert SuggestedRead.objects.get().ticket is None
+
+
+def test_staff_visitors_and_plain_reads_count_nothing(client, people, articles):
+    open_from_suggestions(client, articles["jam"])  # a visitor: not signed in
+    login(client, people.alice)
+    open_from_suggestions(client, articles["jam"])  # staff
+    login(client, people.carol)
+    client.get(f"/help/articles/{articles['jam'].pk}/")  # not from a suggestion
+    assert not SuggestedRead.objects.exists()
+    # Internal articles stay a 404 for the customer, and are not recorded.
+    assert open_from_suggestions(client, articles["internal"]).status_code == 404
+    assert not SuggestedRead.objects.exists()
+
+
+def test_the_reaction_is_safe_to_run_twice(client, people, articles, ticket):
+    login(client, people.carol)
+    open_from_suggestions(client, articles["jam"])
+    event = ticket.events.get(kind="created")
+    SuggestedRead.objects.update(opened_at=ticket.created_at - datetime.timedelta(minutes=5))
+    assert knowledge_reactions.note_articles_read(event.pk) == 1
+    assert knowledge_reactions.note_articles_read(event.pk) == 0
+    assert SuggestedRead.objects.get().ticket == ticket
+    assert knowledge_reactions.note_articles_read(10**9) == 0  # an event that is gone
+
+
+def test_staff_see_deflections_in_the_desk(client, people, articles):
+    SuggestedRead.objects.create(
+        article=articles["jam"],
+        user=people.carol,
+        opened_at=timezone.now() - datetime.timedelta(days=3),
+    )
+    login(client, people.alice)
+    page = client.get("/desk/kb/deflection/").content.decode()
+    assert "Printer paper jam" in page and "<dd data-deflected>1</dd>" in page
+    assert client.get("/desk/kb/deflection/", {"days": "1"}).status_code == 400
+    week = client.get("/desk/kb/deflection/", {"days": "7"}).content.decode()
+    assert "<dd data-deflected>1</dd>" in week
+    article_page = client.get(f"/desk/kb/{articles['jam'].pk}/").content.decode()
+    assert "1 without writing to us (deflected)" in article_page
+    login(client, people.carol)
+    assert client.get("/desk/kb/deflection/").status_code == 404
+
+
+def test_the_deflection_page_takes_a_bounded_number_of_queries(
+    client, people, articles, django_assert_max_num_queries
+):
+    for customer in (people.carol, people.erin):
+        for key in ("jam", "toner"):
+            SuggestedRead.objects.create(
+                article=articles[key], user=customer, opened_at=timezone.now()
+            )
+    login(client, people.alice)
+    with django_assert_max_num_queries(8):
+        assert client.get("/desk/kb/deflection/").status_code == 200

@@ -1,6 +1,7 @@
 """Reply templates: filled in safely, sent by triage rules, inserted by agents."""
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from frontline.knowledge.models import ReplyTemplate
@@ -34,6 +35,8 @@ def test_values_for_a_ticket(people, ticket):
         "subject": "Invoice 2024-17 charged twice",
         "agent_name": "Alice Agent",
         "team": "First line",
+        "organisation": "Acme",
+        "portal_link": f"{settings.SITE_URL}/portal/tickets/{ticket.pk}/",
     }
     assert values_for(ticket, agent=None)["agent_name"] == ""  # nobody assigned yet
 

@@ -168,3 +168,69 @@ def test_a_mail_import_batch_writes_its_tasks_before_its_commit(people, db_queue
     created = TicketEvent.objects.filter(kind=EventKind.CREATED, ticket__in=tickets)
     assert sorted(triaged) == sorted(created.values_list("pk", flat=True))
     assert len(triaged) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_written_together_are_the_rows_the_backend_writes_itself(db_queue):
+    """The backend has no bulk API, so ``enqueue_all_after_commit`` builds its rows
+    as ``DatabaseBackend.enqueue`` does: an upgrade that changes them fails here."""
+    from django_tasks_db.models import DBTaskResult
+
+    from frontline.lib.tasks import enqueue_all_after_commit
+
+    with transaction.atomic():
+        recompute.enqueue(7)
+    with transaction.atomic():
+        enqueue_all_after_commit(recompute, [(7,), (8,)])
+    own, *together = DBTaskResult.objects.order_by("enqueued_at", "id")
+    fields = [f.attname for f in DBTaskResult._meta.concrete_fields]
+    for row in together:
+        differ = {
+            name
+            for name in fields
+            if getattr(row, name) != getattr(own, name) and name != "args_kwargs"
+        }
+        assert differ == {"id", "enqueued_at"}
+    assert [r.args_kwargs for r in together] == [
+        {"args": [7], "kwargs": {}},
+        {"args": [8], "kwargs": {}},
+    ]
+    assert own.args_kwargs == {"args": [7], "kwargs": {}}
+    assert [r.task.func for r in together] == [recompute.func, recompute.func]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reactions_queued_together_leave_out_the_events_of_rolled_back_savepoints(db_queue, ticket):
+    """One task per surviving event, written as the block ends; an event rolled
+    back with its savepoint gets none, even when a later event takes its id."""
+    from django_tasks_db.models import DBTaskResult
+
+    from frontline.tickets.events import reactions_queued_together, record_event
+    from frontline.tickets.models import EventKind, TicketEvent
+
+    DBTaskResult.objects.all().delete()
+    before = set(TicketEvent.objects.values_list("pk", flat=True))
+    with transaction.atomic(), reactions_queued_together():
+        kept = record_event(ticket, EventKind.CREATED, by=ticket.requester)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            gone = record_event(ticket, EventKind.CREATED, by=ticket.requester)
+            raise RuntimeError
+        assert DBTaskResult.objects.count() == 0  # held until the block ends
+        later = record_event(ticket, EventKind.REPLY, by=ticket.requester, message=1)
+    queued = {
+        r.args_kwargs["args"][0]: r.args_kwargs["args"][1]
+        for r in DBTaskResult.objects.filter(task_path="frontline.tickets.events.react")
+    }
+    alive = set(TicketEvent.objects.values_list("pk", flat=True)) - before
+    assert set(queued) == {kept.pk, later.pk} == alive
+    assert gone.pk not in alive or gone.pk == later.pk  # SQLite may hand its id on
+    assert queued[kept.pk] == due(kept)
+    assert queued[later.pk] == due(later)
+    assert "frontline.routing.reactions.triage_new_ticket" in queued[kept.pk]
+
+
+def due(event) -> list[str]:
+    """The reactions the table lists for the event, as ``record_event`` picks them."""
+    from frontline.tickets.events import reactions_to
+
+    return [r.path for r in reactions_to(event.kind) if r.when is None or r.when(event)]

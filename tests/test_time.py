@@ -12,6 +12,7 @@ from frontline.reports import actions
 from frontline.reports.access import access_time_entry, billed_work, visible_time_entries
 from frontline.reports.models import ActivityType, Contract, Rate, TimeEntry
 from frontline.tickets import actions as ticket_actions
+from frontline.tickets.access import access_ticket_for_requester
 from tests.conftest import login
 
 TODAY = datetime.date(2026, 3, 10)
@@ -226,6 +227,11 @@ def test_billed_work_only_for_tickets_the_customer_sees(people, ticket):
     with pytest.raises(Http404):
         billed_work(people.dan, ticket)
     assert billed_work(people.carol, ticket).minutes == 0
+    # The page's own fetch for Carol answers for Carol only, never for Dan.
+    fetched = access_ticket_for_requester(people.carol, ticket.pk)
+    assert billed_work(people.carol, fetched).minutes == 0
+    with pytest.raises(Http404):
+        billed_work(people.dan, fetched)
 
 
 def test_contract_admin_shows_prepaid_hours_left(client, people, ticket, work):

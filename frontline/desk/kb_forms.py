@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 from frontline.knowledge.models import (
+    PLACEHOLDERS_HELP,
     ArticleCategory,
     ArticleStatus,
     Visibility,
@@ -46,6 +48,9 @@ class ArticleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18}),
         help_text=_("Markdown: # heading, **bold**, *italic*, - lists, [link](https://…)."),
     )
+    for_trainees = forms.BooleanField(
+        label=_("On the learning path for new agents"), required=False
+    )
     note = forms.CharField(label=_("What changed (optional)"), max_length=200, required=False)
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -75,3 +80,73 @@ class ArticleFilterForm(forms.Form):
     category = forms.ModelChoiceField(
         _categories(), label=_("Category"), required=False, empty_label=_("Any category")
     )
+
+
+class ArticleFileForm(forms.Form):
+    upload = forms.FileField(
+        label=_("Add a picture or document"),
+        help_text=_("Pictures (PNG, JPEG, GIF, WebP), PDF, text or office documents."),
+    )
+
+
+class DeflectionPeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("Period"),
+        choices=[
+            (7, _("Last 7 days")),
+            (30, _("Last 30 days")),
+            (90, _("Last 90 days")),
+            (365, _("Last 365 days")),
+        ],
+        coerce=int,
+        initial=30,
+        required=False,
+        empty_value=None,
+    )
+
+    def clean_days(self) -> int:
+        return self.cleaned_data["days"] or 30
+
+
+class TemplateScope(models.TextChoices):
+    MINE = "mine", _("Only me")
+    TEAM = "team", _("A team")
+    EVERYONE = "everyone", _("Everyone")
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=lambda: [("", _("Any language")), *language_choices()],
+        required=False,
+        help_text=_("The customer's language version is offered first."),
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=PLACEHOLDERS_HELP,
+    )
+    scope = forms.ChoiceField(
+        label=_("Who uses it"),
+        choices=TemplateScope.choices,
+        initial=TemplateScope.MINE,
+        widget=forms.RadioSelect,
+    )
+    team = forms.ModelChoiceField(Team.objects.order_by("name"), label=_("Team"), required=False)
+    is_active = forms.BooleanField(label=_("Active: offered in the reply box"), required=False)
+
+    def __init__(self, *args: Any, may_share: bool, editing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_share:
+            # Agents keep their own templates; supervisors keep the shared ones.
+            del self.fields["scope"], self.fields["team"]
+        if not editing:
+            del self.fields["is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("scope") == TemplateScope.TEAM and not data.get("team"):
+            self.add_error("team", _("Choose the team that uses it."))
+        return data

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontline.knowledge import actions
-from frontline.knowledge.access import access_article_for_editing, editable_articles
+from frontline.knowledge.access import (
+    access_article_file,
+    access_article_for_editing,
+    access_learner,
+    editable_articles,
+    readable_articles,
+    trainees_of,
+)
+from frontline.knowledge.deflection import deflection_by_article, deflection_totals
 from frontline.knowledge.diff import diff_lines
+from frontline.knowledge.learning import learning_path
 from frontline.knowledge.models import Article, language_choices
+from frontline.knowledge.suggest import articles_for_ticket
 from frontline.lib.http import AuthedRequest
+from frontline.tickets.access import access_ticket_for_agent
 
-from .kb_forms import ArticleFilterForm, ArticleForm
+from .kb_forms import ArticleFileForm, ArticleFilterForm, ArticleForm, DeflectionPeriodForm
 from .views import staff_required
 
 LIST_LIMIT = 100
@@ -103,6 +117,7 @@ def kb_new(request: AuthedRequest) -> HttpResponse:
                 visibility=data["visibility"],
                 owner=data["owner"],
                 translation_of=original,
+                for_trainees=data["for_trainees"],
                 by=request.user,
             )
         except ValidationError as exc:
@@ -117,6 +132,16 @@ def kb_new(request: AuthedRequest) -> HttpResponse:
 @staff_required
 def kb_article(request: AuthedRequest, pk: int) -> HttpResponse:
     article = access_article_for_editing(request.user, pk)
+    actions.record_article_read(article, by=request.user)
+    return _article_page(request, article)
+
+
+def _article_page(
+    request: AuthedRequest,
+    article: Article,
+    file_form: ArticleFileForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     original_id = article.original_id
     family = (
         editable_articles(request.user)
@@ -135,7 +160,11 @@ def kb_article(request: AuthedRequest, pk: int) -> HttpResponse:
             "revisions": article.revisions.select_related("author")[:20],
             "comments": article.feedback.exclude(comment="").select_related("user")[:20],
             "due": article.review_due_at is not None and article.review_due_at <= timezone.now(),
+            "files": article.files.all(),
+            "deflection": deflection_totals(since=None, now=timezone.now(), article=article),
+            "file_form": file_form or ArticleFileForm(),
         },
+        status=status,
     )
 
 
@@ -148,6 +177,7 @@ def kb_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         "visibility": article.visibility,
         "owner": article.owner_id,
         "body": article.body,
+        "for_trainees": article.for_trainees,
     }
     form = ArticleForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -161,6 +191,7 @@ def kb_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 visibility=data["visibility"],
                 owner=data["owner"] or request.user,
                 note=data["note"],
+                for_trainees=data["for_trainees"],
                 by=request.user,
             )
         except ValidationError as exc:
@@ -237,3 +268,106 @@ def kb_restore(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
             % {"old": number, "new": revision.number},
         )
     return redirect("desk:kb_article", pk=article.pk)
+
+
+@staff_required
+@require_POST
+def kb_add_file(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Upload a picture or document to an article; the page shows how to refer to it."""
+    article = access_article_for_editing(request.user, pk)
+    form = ArticleFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            stored = actions.add_article_file(
+                article, upload=form.cleaned_data["upload"], by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error("upload", exc)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” added. Refer to it in the text as %(ref)s.")
+                % {"name": stored.filename, "ref": stored.reference},
+            )
+            return redirect(reverse("desk:kb_article", args=[article.pk]) + "#files")
+    return _article_page(request, article, file_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def kb_remove_file(request: AuthedRequest, file_id: int) -> HttpResponse:
+    stored = access_article_file(request.user, file_id)
+    try:
+        actions.remove_article_file(stored, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("“%(name)s” removed.") % {"name": stored.filename})
+    return redirect(reverse("desk:kb_article", args=[stored.article_id]) + "#files")
+
+
+@staff_required
+def kb_deflection(request: AuthedRequest) -> HttpResponse:
+    """Requests the knowledge base answered: suggested articles customers opened
+    while writing, and whether they wrote anyway."""
+    form = DeflectionPeriodForm(request.GET)
+    if not form.is_valid():
+        return render(request, "desk/kb_deflection.html", {"form": form}, status=400)
+    now = timezone.now()
+    since = now - datetime.timedelta(days=form.cleaned_data["days"])
+    return render(
+        request,
+        "desk/kb_deflection.html",
+        {
+            "form": form,
+            "totals": deflection_totals(since=since, now=now),
+            "rows": deflection_by_article(since=since, now=now),
+            "hours": settings.FRONTLINE["KB_DEFLECTION_HOURS"],
+        },
+    )
+
+
+@staff_required
+def kb_for_ticket(request: AuthedRequest, number: int) -> HttpResponse:
+    """Articles that may answer this ticket (htmx fragment on the ticket page):
+    one click puts a public article's link, in the customer's language when
+    translated, into the reply (desk-kb.js)."""
+    ticket = access_ticket_for_agent(request.user, number)
+    found = articles_for_ticket(ticket, among=readable_articles(request.user))
+    return render(
+        request,
+        "desk/_kb_for_ticket_list.html",
+        {
+            "ticket": ticket,
+            "suggested": [(s, _link_text(s.customer_link)) for s in found.suggested],
+            "read_before": found.read_before,
+        },
+    )
+
+
+def _link_text(article: Article | None) -> str:
+    """What goes into the reply: the title and the help centre's full address
+    (the customer reads it in a mail, away from our site)."""
+    if article is None:
+        return ""
+    url = settings.SITE_URL.rstrip("/") + reverse("help:article", args=[article.pk])
+    return f"{article.title}: {url}"
+
+
+@staff_required
+def learning(request: AuthedRequest, user_id: int | None = None) -> HttpResponse:
+    """A learner's path: the articles marked for new agents and which they have
+    read. One's own, or (for a mentor, a supervisor) a trainee's."""
+    learner = access_learner(request.user, request.user.pk if user_id is None else user_id)
+    steps = learning_path(learner, among=readable_articles(request.user))
+    return render(
+        request,
+        "desk/learning.html",
+        {
+            "learner": learner,
+            "steps": steps,
+            "read": sum(1 for s in steps if s.read_at is not None),
+            "mentor": getattr(getattr(learner, "traineeship", None), "mentor", None),
+            "trainees": trainees_of(request.user)[:100] if user_id is None else [],
+        },
+    )

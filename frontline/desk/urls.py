@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import customer_views, kb_views, relation_views, report_views, search, views
+from . import (
+    customer_views,
+    kb_views,
+    relation_views,
+    report_views,
+    search,
+    template_views,
+    views,
+)
 
 app_name = "desk"
 urlpatterns = [
@@ -65,6 +73,13 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("kb/", kb_views.kb_list, name="kb"),
     path("kb/due/", kb_views.kb_due, name="kb_due"),
+    path("kb/deflection/", kb_views.kb_deflection, name="kb_deflection"),
+    path("learning/", kb_views.learning, name="learning"),
+    path("learning/<int:user_id>/", kb_views.learning, name="learning_of"),
+    path("templates/", template_views.template_list, name="templates"),
+    path("templates/new/", template_views.template_new, name="template_new"),
+    path("templates/<int:pk>/", template_views.template_edit, name="template_edit"),
+    path("tickets/<int:number>/articles/", kb_views.kb_for_ticket, name="kb_for_ticket"),
     path("kb/new/", kb_views.kb_new, name="kb_new"),
     path("kb/<int:pk>/", kb_views.kb_article, name="kb_article"),
     path("kb/<int:pk>/edit/", kb_views.kb_edit, name="kb_edit"),
@@ -73,4 +88,6 @@ urlpatterns = [
     path("kb/<int:pk>/reviewed/", kb_views.kb_reviewed, name="kb_reviewed"),
     path("kb/<int:pk>/revisions/<int:number>/", kb_views.kb_revision, name="kb_revision"),
     path("kb/<int:pk>/revisions/<int:number>/restore/", kb_views.kb_restore, name="kb_restore"),
+    path("kb/<int:pk>/files/", kb_views.kb_add_file, name="kb_add_file"),
+    path("kb/files/<int:file_id>/remove/", kb_views.kb_remove_file, name="kb_remove_file"),
 ]

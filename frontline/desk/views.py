@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.accounts.middleware import not_activity
-from frontline.knowledge.actions import filled_in
-from frontline.knowledge.models import ReplyTemplate
+from frontline.knowledge.access import access_reply_template, usable_templates
+from frontline.knowledge.actions import count_template_use, filled_in
 from frontline.lib.http import AuthedRequest
 from frontline.reports import actions as reports_actions
 from frontline.reports.access import (
@@ -225,7 +225,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "customer_notes": customer_notes_for(ticket),
         "merge_form": MergeForm(),
         "link_form": LinkForm(),
-        "reply_templates": ReplyTemplate.objects.filter(is_active=True).only("name", "language"),
+        "reply_templates": usable_templates(user).only("name", "language"),
         "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
         "estimates": estimates,
         "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),
@@ -569,10 +569,11 @@ def reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     the cursor in the reply box, keeping what the agent typed."""
     ticket = access_ticket_for_agent(request.user, number)
     chosen = request.GET.get("template", "")
-    if not chosen.isdigit():
+    if not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 18):
         return HttpResponse(_("Choose a template."), status=400, content_type="text/plain")
-    template = get_object_or_404(ReplyTemplate, pk=chosen, is_active=True)
+    template = access_reply_template(request.user, int(chosen))
     body = filled_in(template, ticket, agent=request.user)
+    count_template_use(template, by=request.user)
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 

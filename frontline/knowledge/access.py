@@ -10,12 +10,13 @@ an internal article exists.
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
 
-from .models import Article, ArticleQuerySet
+from .models import Article, ArticleFile, ArticleQuerySet, ReplyTemplate, Traineeship
 
 Visitor = User | AnonymousUser
 
@@ -55,3 +56,78 @@ def access_article_for_editing(user: Visitor, pk: int) -> Article:
     return get_object_or_404(
         Article.objects.select_related("category__parent", "owner", "translation_of"), pk=pk
     )
+
+
+def access_article_file(user: Visitor, file_id: int) -> ArticleFile:
+    """An article's image or document, like a ticket's file: to staff whatever
+    the article (drafts too, as the desk shows them), to everyone else only
+    when the article is published and public. 404 otherwise."""
+    files = ArticleFile.objects.select_related("article")
+    if not _is_staff(user):
+        files = files.filter(article__in=public_articles())
+    return get_object_or_404(files, pk=file_id)
+
+
+# --- reply templates -------------------------------------------------------------
+
+
+def usable_templates(user: Visitor) -> QuerySet[ReplyTemplate]:
+    """Active templates ``user`` may insert: those for everyone, their teams'
+    (a supervisor's: every team's) and their own. None for anyone but staff."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        return ReplyTemplate.objects.none()
+    shared = Q(owner=None, team=None) | Q(owner=user)
+    if user.sees_all_tickets:
+        shared |= Q(owner=None)
+    else:
+        shared |= Q(owner=None, team__in=user.teams.all())
+    return ReplyTemplate.objects.filter(shared, is_active=True)
+
+
+def access_reply_template(user: Visitor, pk: int) -> ReplyTemplate:
+    """A template to fill in for a ticket: 404 unless ``user`` may use it."""
+    return get_object_or_404(usable_templates(user), pk=pk)
+
+
+def may_share_templates(user: Visitor) -> bool:
+    """Supervisors and admins keep the shared templates; agents their own."""
+    return _is_staff(user) and isinstance(user, User) and user.sees_all_tickets
+
+
+def manageable_templates(user: Visitor) -> QuerySet[ReplyTemplate]:
+    """Templates ``user`` may edit, active or not: their own, and for supervisors
+    and admins the shared ones too."""
+    if not _is_staff(user):
+        return ReplyTemplate.objects.none()
+    mine = Q(owner=user)
+    if may_share_templates(user):
+        mine |= Q(owner=None)
+    return ReplyTemplate.objects.filter(mine)
+
+
+def access_template_for_editing(user: Visitor, pk: int) -> ReplyTemplate:
+    return get_object_or_404(manageable_templates(user).select_related("team"), pk=pk)
+
+
+# --- training --------------------------------------------------------------------
+
+
+def access_learner(user: Visitor, learner_id: int) -> User:
+    """Whose learning path ``user`` may look at: their own, their trainees' as a
+    mentor, anyone's on staff as a supervisor or admin. 404 otherwise."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        raise Http404
+    if learner_id == user.pk:
+        return user
+    learners = User.objects.filter(pk=learner_id, role__in=["agent", "supervisor", "admin"])
+    if not user.sees_all_tickets:
+        learners = learners.filter(traineeship__mentor=user)
+    return get_object_or_404(learners)
+
+
+def trainees_of(user: Visitor) -> QuerySet[Traineeship]:
+    """The traineeships ``user`` mentors (all of them for supervisors and admins)."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        return Traineeship.objects.none()
+    found = Traineeship.objects.select_related("trainee", "mentor")
+    return found if user.sees_all_tickets else found.filter(mentor=user)

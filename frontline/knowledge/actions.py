@@ -12,29 +12,57 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import Message, Ticket
+from frontline.tickets.uploads import (
+    INLINE_TYPES,
+    UploadLike,
+    check_uploads,
+    safe_filename,
+    sniff_content_type,
+)
 
-from .markdown import render_markdown
+from .markdown import FileRef, references, render_markdown
 from .models import (
     Article,
     ArticleCategory,
     ArticleFeedback,
+    ArticleFile,
+    ArticleRead,
     ArticleRevision,
     ArticleStatus,
     ArticleTerm,
     ReplyTemplate,
+    SuggestedRead,
+    TemplateUse,
     Visibility,
 )
 from .render import render, values_for
 from .terms import terms
 
+# What an article may carry: pictures a browser shows, and documents a reader
+# downloads. Never HTML, SVG or anything that runs (the type is sniffed, not trusted).
+ARTICLE_FILE_TYPES = INLINE_TYPES | {
+    "application/pdf",
+    "text/plain",
+    "application/zip",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+}
+MAX_FILES_PER_ARTICLE = 50
 TITLE_WEIGHT = 3
 MAX_TERMS = 600
 MAX_COMMENT = 2000
@@ -43,7 +71,10 @@ MAX_COMMENT = 2000
 def template_named(name: str, *, language: str = "") -> ReplyTemplate | None:
     """The active template of that name in ``language``, else the one for any language."""
     return (
-        ReplyTemplate.objects.filter(name=name, is_active=True, language__in=[language, ""])
+        # Triage rules reply with templates shared with everyone, never a personal one.
+        ReplyTemplate.objects.filter(
+            name=name, is_active=True, language__in=[language, ""], team=None, owner=None
+        )
         .order_by("-language")
         .first()
     )
@@ -51,6 +82,24 @@ def template_named(name: str, *, language: str = "") -> ReplyTemplate | None:
 
 def filled_in(template: ReplyTemplate, ticket: Ticket, *, agent: User | None) -> str:
     return render(template.body, values_for(ticket, agent=agent))
+
+
+def count_template_use(template: ReplyTemplate, *, by: User) -> None:
+    """``by`` inserted ``template`` into a reply: one more use, counted atomically
+    (two tabs at once both count)."""
+    now = timezone.now()
+    counted = TemplateUse.objects.filter(template=template, user=by).update(
+        count=F("count") + 1, last_used_at=now
+    )
+    if counted:
+        return
+    try:
+        with transaction.atomic():
+            TemplateUse.objects.create(template=template, user=by, count=1, last_used_at=now)
+    except IntegrityError:  # the other tab made the row first
+        TemplateUse.objects.filter(template=template, user=by).update(
+            count=F("count") + 1, last_used_at=now
+        )
 
 
 def send_template_reply(ticket: Ticket, *, name: str) -> Message | None:
@@ -65,6 +114,51 @@ def send_template_reply(ticket: Ticket, *, name: str) -> Message | None:
         return None
     body = filled_in(template, ticket, agent=None)
     return ticket_actions.add_reply(ticket, body=body, by=None)
+
+
+@transaction.atomic
+def save_template(
+    template: ReplyTemplate | None,
+    *,
+    name: str,
+    body: str,
+    language: str,
+    team: Team | None,
+    personal: bool,
+    is_active: bool = True,
+    by: User,
+) -> ReplyTemplate:
+    """Create (``template`` None) or change a reply template. A personal one is
+    ``by``'s own; a shared one (for ``team``, or everyone) only a supervisor or
+    an admin may make or change. Names are unique per scope and language."""
+    _require_staff(by)
+    if template is not None and template.owner_id not in (None, by.pk):
+        raise PermissionDenied("Only its owner changes a personal template.")
+    shared = not personal or (template is not None and template.owner_id is None)
+    if shared and not by.sees_all_tickets:
+        raise PermissionDenied("Only supervisors and admins keep shared templates.")
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("A template needs a name.")
+    if not body.strip():
+        errors["body"] = _("Write the template's text.")
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        errors["language"] = _("Choose one of the site's languages, or none.")
+    if errors:
+        raise ValidationError(errors)
+    saved = template or ReplyTemplate()
+    saved.name, saved.body, saved.language = name.strip(), body, language
+    saved.owner = by if personal else None
+    saved.team = None if personal else team
+    saved.is_active = is_active
+    try:
+        with transaction.atomic():
+            saved.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"name": _("There is already a template of that name and language here.")}
+        ) from None
+    return saved
 
 
 # --- articles ------------------------------------------------------------------
@@ -103,6 +197,18 @@ def _check_language(language: str, translation_of: Article | None) -> Article | 
     return original
 
 
+def _html(article: Article, body: str) -> str:
+    """The text as readers see it, its ``attachment:<id>`` pointing at the article's files."""
+    stored = ArticleFile.objects.filter(article_id=article.pk).only("id", "content_type")
+    files = {
+        f.pk: FileRef(
+            url=reverse("help:file", args=[f.pk]), is_image=f.content_type in INLINE_TYPES
+        )
+        for f in stored
+    }
+    return render_markdown(body, files=files)
+
+
 def _index(article: Article) -> None:
     """Rewrite the article's terms (for suggestions) from its title and text."""
     weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
@@ -139,6 +245,7 @@ def create_article(
     by: User,
     owner: User | None = None,
     translation_of: Article | None = None,
+    for_trainees: bool = False,
 ) -> Article:
     """A new draft article with its first revision. ``translation_of`` links it to
     an article in another language (to that article's original, if it is itself
@@ -151,10 +258,10 @@ def create_article(
         category=category,
         title=title.strip(),
         body=body,
-        body_html=render_markdown(body),
         language=language,
         translation_of=original,
         visibility=visibility,
+        for_trainees=for_trainees,
         owner=owner or by,
         created_by=by,
         created_at=now,
@@ -162,6 +269,9 @@ def create_article(
     )
     _add_revision(article, by=by, now=now)
     _index(article)
+    if body.strip():
+        article.body_html = _html(article, body)
+        article.save(update_fields=["body_html"])
     return article
 
 
@@ -176,6 +286,7 @@ def update_article(
     owner: User | None,
     by: User,
     note: str = "",
+    for_trainees: bool | None = None,
 ) -> ArticleRevision | None:
     """Save an article's new title, text, category, visibility and owner. A change
     of title or text is a new revision (returned); None when they are unchanged.
@@ -186,8 +297,10 @@ def update_article(
     now = timezone.now()
     title = title.strip()
     text_changed = (title, body) != (locked.title, locked.body)
-    locked.title, locked.body, locked.body_html = title, body, render_markdown(body)
+    locked.title, locked.body, locked.body_html = title, body, _html(locked, body)
     locked.category, locked.visibility, locked.owner = category, visibility, owner
+    if for_trainees is not None:
+        locked.for_trainees = for_trainees
     locked.updated_at = now
     locked.save()
     revision = _add_revision(locked, by=by, now=now, note=note) if text_changed else None
@@ -260,6 +373,111 @@ def mark_reviewed(article: Article, *, by: User) -> Article:
     Article.objects.filter(pk=article.pk).update(reviewed_at=now, review_due_at=_review_due(now))
     article.refresh_from_db()
     return article
+
+
+@transaction.atomic
+def add_article_file(article: Article, *, upload: UploadLike, by: User) -> ArticleFile:
+    """Store a picture or document for ``article``, after checking its size and
+    its sniffed type. The text refers to it as ``attachment:<id>``; the page is
+    rendered again so a reference written before the upload now works."""
+    _require_staff(by)
+    check_uploads([upload])
+    upload.seek(0)
+    content_type = sniff_content_type(upload.read(2048))
+    upload.seek(0)
+    name = safe_filename(upload.name or "file")
+    if content_type not in ARTICLE_FILE_TYPES:
+        raise ValidationError(
+            _(
+                "“%(name)s” cannot go into an article: "
+                "only pictures, PDF, text and office documents."
+            )
+            % {"name": name},
+            code="file_type",
+        )
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    if locked.files.count() >= MAX_FILES_PER_ARTICLE:
+        raise ValidationError(
+            _("An article holds at most %(count)d files.") % {"count": MAX_FILES_PER_ARTICLE},
+            code="too_many_files",
+        )
+    stored = ArticleFile(
+        article=locked,
+        filename=name,
+        size=upload.size or 0,
+        content_type=content_type,
+        uploaded_by=by,
+        created_at=timezone.now(),
+    )
+    stored.file.save(name, upload, save=False)  # type: ignore[arg-type]
+    stored.save()
+    _rerender(locked, article)
+    return stored
+
+
+@transaction.atomic
+def remove_article_file(stored: ArticleFile, *, by: User) -> None:
+    """Delete an article's file, unless the text still refers to it (readers
+    would meet a broken picture or link)."""
+    _require_staff(by)
+    article = Article.objects.select_for_update().get(pk=stored.article_id)
+    if stored.pk in references(article.body):
+        raise ValidationError(
+            _("The text still refers to “%(name)s”: take it out of the text first.")
+            % {"name": stored.filename},
+            code="file_in_use",
+        )
+    name, storage = stored.file.name, stored.file.storage
+    stored.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+    _rerender(article, article)
+
+
+def _rerender(locked: Article, caller: Article) -> None:
+    locked.body_html = _html(locked, locked.body)
+    locked.save(update_fields=["body_html"])
+    _refresh(caller, locked)
+
+
+def deflection_window() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.FRONTLINE["KB_DEFLECTION_HOURS"])
+
+
+def record_suggested_read(article: Article, *, by: User) -> SuggestedRead | None:
+    """A customer opened ``article`` from the suggestions beside a request they
+    were writing. One pending row per customer and article (opening it again
+    changes nothing). None for staff, whose reading deflects nothing."""
+    if by.is_staff_member or not article.is_published or not article.is_public:
+        return None
+    read, _created = SuggestedRead.objects.get_or_create(
+        user=by, article=article, ticket=None, defaults={"opened_at": timezone.now()}
+    )
+    return read
+
+
+def note_articles_read(ticket: Ticket) -> int:
+    """The requester wrote anyway: the suggested articles they opened within
+    ``KB_DEFLECTION_HOURS`` before the ticket are recorded on it (so the desk
+    does not suggest them again) and no longer count as deflections. Safe to
+    run twice. Returns how many were recorded."""
+    return SuggestedRead.objects.filter(
+        user_id=ticket.requester_id,
+        ticket__isnull=True,
+        opened_at__gte=ticket.created_at - deflection_window(),
+        opened_at__lte=ticket.created_at,
+    ).update(ticket=ticket)
+
+
+def record_article_read(article: Article, *, by: User) -> ArticleRead | None:
+    """Staff opened an article of the learning path: the first time is kept, for
+    the trainee's page and their mentor. None for other articles or readers."""
+    if not (article.for_trainees and article.is_published and by.is_staff_member):
+        return None
+    read, _created = ArticleRead.objects.get_or_create(
+        user=by, article=article, defaults={"read_at": timezone.now()}
+    )
+    return read
 
 
 def count_article_view(article: Article) -> None:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PLACEHOLDERS_HELP = _(
     "Plain text. Placeholders: {customer_first_name}, {customer_name}, {ticket_number}, "
-    "{subject}, {agent_name}, {team}."
+    "{subject}, {agent_name}, {team}, {organisation}, {portal_link}."
 )
 
 
 class ReplyTemplate(models.Model):
-    """A starting point for a reply, filled in with the ticket's names and facts."""
+    """A starting point for a reply, filled in with the ticket's names and facts.
+
+    Shared with everyone (no team, no owner), with one team's agents, or one
+    agent's own (``owner``). Supervisors manage shared ones in the desk; every
+    agent manages their own (``knowledge.access``)."""
 
     name = models.CharField(_("name"), max_length=100)
     body = models.TextField(_("text"), help_text=PLACEHOLDERS_HELP)
@@ -27,16 +33,51 @@ class ReplyTemplate(models.Model):
         help_text=_("e.g. en, ru, zh-hans; empty for any. Customers get theirs when it exists."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_templates",
+        help_text=_("Empty: for everyone."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personal template of"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_templates",
+    )
 
     class Meta:
         ordering = ["name", "language"]
         verbose_name = _("reply template")
         constraints = [
-            models.UniqueConstraint(fields=["name", "language"], name="replytemplate_unique")
+            models.UniqueConstraint(
+                fields=["name", "language"],
+                condition=models.Q(team__isnull=True, owner__isnull=True),
+                name="replytemplate_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "name", "language"],
+                condition=models.Q(team__isnull=False, owner__isnull=True),
+                name="replytemplate_unique_team",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "name", "language"],
+                condition=models.Q(owner__isnull=False),
+                name="replytemplate_unique_personal",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})" if self.language else self.name
+
+    @property
+    def is_personal(self) -> bool:
+        return self.owner_id is not None
 
 
 # --- knowledge base ------------------------------------------------------------
@@ -156,6 +197,11 @@ class Article(models.Model):
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
     review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    for_trainees = models.BooleanField(
+        _("on the learning path"),
+        default=False,
+        help_text=_("New agents read it while they learn; their mentor sees who has."),
+    )
     view_count = models.PositiveIntegerField(_("views"), default=0)
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0)
     unhelpful_count = models.PositiveIntegerField(_("not helpful"), default=0)
@@ -252,3 +298,139 @@ class ArticleTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+def article_file_path(instance: ArticleFile, filename: str) -> str:
+    # The stored name is ours, never the uploader's: no path tricks, no collisions.
+    return f"kb/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class ArticleFile(models.Model):
+    """An image or document of an article, referred to in its text as
+    ``attachment:<id>``. Served only to those who may read the article
+    (``knowledge.access.access_article_file``)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=article_file_path, max_length=200)
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("article file")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def reference(self) -> str:
+        return f"attachment:{self.pk}"
+
+
+class SuggestedRead(models.Model):
+    """A customer opened an article that was suggested while they wrote a request.
+
+    ``ticket`` is the request they sent anyway (set by the reaction to a new
+    ticket of theirs within ``KB_DEFLECTION_HOURS``): then the agent knows what
+    they read. A read with no ticket once that time has passed is a
+    **deflection**: the article answered the question, nobody had to.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggested_reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened"))
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="articles_read",
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            # One row per article while the customer has not written: a reload is no new read.
+            models.UniqueConstraint(
+                fields=["user", "article"],
+                condition=models.Q(ticket__isnull=True),
+                name="suggestedread_one_pending",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "ticket", "opened_at"], name="suggestedread_pending"),
+            models.Index(fields=["article", "opened_at"], name="suggestedread_article"),
+            models.Index(fields=["opened_at"], name="suggestedread_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} by {self.user_id}"
+
+
+class Traineeship(models.Model):
+    """A new agent learning the work, with the colleague who guides them."""
+
+    trainee = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("trainee"),
+        on_delete=models.CASCADE,
+        related_name="traineeship",
+        limit_choices_to={"role": "agent"},
+    )
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mentor"),
+        on_delete=models.PROTECT,
+        related_name="trainees",
+        limit_choices_to={"role__in": ["agent", "supervisor", "admin"]},
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("traineeship")
+
+    def __str__(self) -> str:
+        return f"{self.trainee} ({self.mentor})"
+
+    def clean(self) -> None:
+        if self.trainee_id is not None and self.trainee_id == self.mentor_id:
+            raise ValidationError({"mentor": _("A trainee needs someone else as mentor.")})
+
+
+class ArticleRead(models.Model):
+    """A member of staff read an article of the learning path (first time kept)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "article"], name="articleread_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} read by {self.user_id}"
+
+
+class TemplateUse(models.Model):
+    """How often one agent inserted one template, so a team sees which are used
+    and which never are."""
+
+    template = models.ForeignKey(ReplyTemplate, on_delete=models.CASCADE, related_name="uses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveIntegerField(_("times inserted"), default=0)
+    last_used_at = models.DateTimeField(_("last inserted"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["template", "user"], name="templateuse_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}: {self.count} by {self.user_id}"

@@ -11,12 +11,24 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.urls import reverse
+
 if TYPE_CHECKING:
     from frontline.accounts.models import User
     from frontline.tickets.models import Ticket
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-NAMES = ("customer_first_name", "customer_name", "ticket_number", "subject", "agent_name", "team")
+NAMES = (
+    "customer_first_name",
+    "customer_name",
+    "ticket_number",
+    "subject",
+    "agent_name",
+    "team",
+    "organisation",
+    "portal_link",
+)
 
 
 def render(body: str, values: Mapping[str, str]) -> str:
@@ -36,4 +48,6 @@ def values_for(ticket: Ticket, *, agent: User | None) -> dict[str, str]:
         "subject": ticket.subject,
         "agent_name": agent.display_name if agent else "",
         "team": ticket.team.name if ticket.team else "",
+        "organisation": ticket.organisation.name if ticket.organisation else "",
+        "portal_link": settings.SITE_URL.rstrip("/") + reverse("portal:ticket", args=[ticket.pk]),
     }

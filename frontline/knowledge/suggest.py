@@ -8,7 +8,11 @@ callers keep calling :func:`suggest_articles`.
 
 from __future__ import annotations
 
-from django.db.models import Sum
+from dataclasses import dataclass
+
+from django.db.models import Q, Sum
+
+from frontline.tickets.models import MessageKind, Ticket
 
 from .access import public_articles
 from .models import Article, ArticleQuerySet, ArticleTerm
@@ -45,3 +49,64 @@ def suggest_articles(
     ids = [row["article_id"] for row in ranked]
     found = pool.filter(pk__in=ids).select_related("category__parent").in_bulk()
     return [found[pk] for pk in ids if pk in found]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An article for an agent's ticket, and the link to give the customer
+    (its translation into the customer's language when there is one; None for
+    an internal article, which a customer cannot open)."""
+
+    article: Article
+    customer_link: Article | None
+
+
+@dataclass(frozen=True)
+class TicketArticles:
+    suggested: list[Suggestion]
+    read_before: list[Article]  # opened by the requester while writing the request
+
+
+def articles_for_ticket(
+    ticket: Ticket, *, among: ArticleQuerySet, limit: int = 5
+) -> TicketArticles:
+    """Articles (from ``among``, which the caller gets from ``knowledge.access``)
+    matching the ticket's subject and first message, except those the requester
+    already read before writing (in any language), which are listed apart. A
+    bounded number of queries."""
+    language = ticket.requester.language
+    read = list(
+        among.filter(suggested_reads__ticket=ticket)
+        .distinct()
+        .only("id", "title", "language", "translation_of")
+    )
+    seen = {a.original_id for a in read}
+    first = (
+        ticket.messages.filter(kind=MessageKind.REPLY)
+        .order_by("pk")
+        .values_list("body", flat=True)[:1]
+    )
+    text = " ".join([ticket.subject, *first])
+    pool = among.exclude(pk__in=seen).exclude(translation_of_id__in=seen) if seen else among
+    found = suggest_articles(text, language=None, limit=limit, among=pool)
+    return TicketArticles(
+        suggested=_with_customer_links(found, language),
+        read_before=read,
+    )
+
+
+def _with_customer_links(found: list[Article], language: str) -> list[Suggestion]:
+    originals = {a.original_id for a in found if a.is_public}
+    translated: dict[int, Article] = {}
+    if language and originals:
+        for a in public_articles().filter(
+            Q(pk__in=originals) | Q(translation_of_id__in=originals), language=language
+        ):
+            translated[a.original_id] = a
+    return [
+        Suggestion(
+            article=a,
+            customer_link=(translated.get(a.original_id, a) if a.is_public else None),
+        )
+        for a in found
+    ]

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 from functools import lru_cache
 from itertools import islice
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
+from django.db.models import Field, Subquery
 from django.utils import timezone
 
 from frontline.accounts.actions import address_key, contact_for
@@ -30,6 +31,7 @@ from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
 from frontline.tickets import actions
 from frontline.tickets.access import may_write_by_mail
+from frontline.tickets.events import reactions_queued_together
 from frontline.tickets.models import (
     Channel,
     LinkKind,
@@ -217,7 +219,7 @@ def _process_batch(
         for pk, p in parsed.items()
         if isinstance(p, ParsedEmail)
     }
-    with transaction.atomic():
+    with transaction.atomic(), reactions_queued_together():
         claimed = _claim([inbound.pk for inbound in todo], keys.values())
         originals = _originals(keys[pk] for pk in claimed if pk in keys)
         recent: Recent = {}
@@ -334,9 +336,28 @@ PROCESSED_FIELDS = (
 
 
 def _write_outcomes(rows: list[InboundMessage]) -> None:
-    """Write the processed fields of claimed ``rows``."""
-    for row in rows:
-        row.save(update_fields=PROCESSED_FIELDS)
+    """Write the processed fields of claimed ``rows``: one UPDATE sent with
+    ``executemany``, compiled once for the batch. (A ``save()`` per row cost the
+    import 8% of its time; ``bulk_update``, whose CASE per field and row is built
+    in Python, six times that.) The values go through each field's
+    ``get_db_prep_save``, as ``save()`` sends them."""
+    if not rows:
+        return
+    meta = InboundMessage._meta
+    fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in PROCESSED_FIELDS]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (names from the model)
+        quote(meta.db_table),
+        ", ".join(f"{quote(field.column or '')} = %s" for field in fields),
+        quote(meta.pk.column or ""),
+    )
+    params = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _set_outcome(inbound: InboundMessage, outcome: str, reason: str = "") -> None:

@@ -1,6 +1,7 @@
 # ruff: noqa: RUF001 (Cyrillic and Chinese text on purpose)
 """Demo knowledge base: public and internal articles in English, Russian and Chinese,
-and a few reply templates, so the help centre and the template picker have content.
+and a few reply templates, so the help centre and the template picker have content;
+the internal articles are the learning path of a trainee (Wei, mentored by Alice).
 
 Articles go through :mod:`frontline.knowledge.actions` like those written in the desk.
 """
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from frontline.accounts.models import User
 from frontline.knowledge import actions
-from frontline.knowledge.models import Article, ArticleCategory, ReplyTemplate
+from frontline.knowledge.models import Article, ArticleCategory, ReplyTemplate, Traineeship
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,11 @@ def load_knowledge(users: dict[str, User]) -> int:
     Returns how many articles were written."""
     for name, language, body in TEMPLATES:
         ReplyTemplate.objects.get_or_create(name=name, language=language, defaults={"body": body})
+    if "li.wei" in users and "alice" in users:
+        # Wei is learning the work with Alice: /desk/learning/ shows the path.
+        Traineeship.objects.get_or_create(
+            trainee=users["li.wei"], defaults={"mentor": users["alice"]}
+        )
     if Article.objects.exists():
         return 0
     categories = _categories()
@@ -141,6 +147,8 @@ def load_knowledge(users: dict[str, User]) -> int:
                 visibility=demo.visibility,
                 by=users[demo.author],
                 translation_of=original,
+                # The team's procedures are what a new agent reads first.
+                for_trainees=demo.visibility == "internal",
             )
             actions.publish_article(article, by=users[demo.author])
             # Most read first on the help centre: the English one a little more.

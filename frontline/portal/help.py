@@ -12,17 +12,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import F, Q, Window
 from django.db.models.functions import Coalesce, RowNumber
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from frontline.knowledge.access import access_article, readable_articles
-from frontline.knowledge.actions import count_article_view, record_feedback
+from frontline.accounts.models import User
+from frontline.knowledge.access import access_article, access_article_file, readable_articles
+from frontline.knowledge.actions import (
+    count_article_view,
+    record_article_read,
+    record_feedback,
+    record_suggested_read,
+)
 from frontline.knowledge.models import Article, ArticleCategory
 from frontline.knowledge.suggest import suggest_articles
+from frontline.tickets.downloads import attachment_response
 
 from .forms import HelpfulForm
 
@@ -132,6 +139,11 @@ def _article_page(
 def article(request: HttpRequest, pk: int) -> HttpResponse:
     found = access_article(request.user, pk)
     count_article_view(found)
+    if request.GET.get("from") == "suggested" and isinstance(request.user, User):
+        # Opened beside a request being written: a deflection unless they write anyway.
+        record_suggested_read(found, by=request.user)
+    if isinstance(request.user, User) and request.user.is_staff_member:
+        record_article_read(found, by=request.user)  # a learning-path article, maybe
     return _article_page(request, found)
 
 
@@ -154,3 +166,11 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
         request.session[VOTED] = [*voted[-199:], found.pk]
     messages.success(request, _("Thank you for telling us."))
     return redirect(reverse("help:article", args=[found.pk]) + "#feedback")
+
+
+@login_not_required
+def article_file(request: HttpRequest, file_id: int) -> FileResponse:
+    """A picture or document of an article, to whoever may read the article (an
+    internal or draft article's files to staff only), with the same safe
+    headers as a ticket's files."""
+    return attachment_response(access_article_file(request.user, file_id))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("c/<int:pk>/", help.category, name="category"),
     path("articles/<int:pk>/", help.article, name="article"),
     path("articles/<int:pk>/feedback/", help.feedback, name="feedback"),
+    path("files/<int:file_id>/", help.article_file, name="file"),
 ]

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
-from frontline.tickets.access import visible_tickets
+from frontline.tickets.access import can_see_ticket, fetched_for, visible_tickets
 from frontline.tickets.models import Ticket
 
 from .models import Contract, Estimate, EstimateQuerySet, TimeEntry, TimeEntryQuerySet
@@ -79,7 +79,7 @@ def billed_work(user: User, ticket: Ticket) -> BilledWork:
     The organisation's manager also sees what is left of the prepaid hours.
     The ticket's estimates come with it (with the time used of each).
     """
-    if not visible_tickets(user).filter(pk=ticket.pk).exists():
+    if not (fetched_for(user, ticket) or can_see_ticket(user, ticket)):
         raise Http404
     rows = (
         TimeEntry.objects.filter(ticket=ticket, billable=True)

@@ -271,7 +271,9 @@ class RuleAction(models.Model):
             self.Kind.ASSIGN: lambda: not User.objects.agents().filter(username=value).exists(),
             self.Kind.SET_PRIORITY: lambda: value.upper() not in Priority.names,
             self.Kind.SEND_TEMPLATE: lambda: (
-                not ReplyTemplate.objects.filter(name=value, is_active=True).exists()
+                not ReplyTemplate.objects.filter(
+                    name=value, is_active=True, team=None, owner=None
+                ).exists()
             ),
         }
         missing = checks.get(self.kind)

@@ -44,10 +44,17 @@ CJK = re.compile(f"[{CJK_CHARS}]+")
 # its PARTS are the runs of CJK characters and of the others.
 WORD = re.compile(r"[^\W_]+")
 PARTS = re.compile(f"[{CJK_CHARS}]+|(?:(?![{CJK_CHARS}])[^\\W_])+")
-# Marks that fold away (accents, and other combining marks), found once: the
-# Basic Multilingual Plane holds all but a few historic ones.
-_MARKS = "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c)))
-COMBINING = re.compile(f"[{_MARKS}]")
+
+
+@functools.cache
+def _combining() -> re.Pattern[str]:
+    """Marks that fold away (accents, and other combining marks), found on first
+    use, not at import (every process imports this; few fold text): the Basic
+    Multilingual Plane holds all but a few historic ones."""
+    marks = "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c)))
+    return re.compile(f"[{marks}]")
+
+
 TOKEN = re.compile(r'(-?)"([^"]*)"?|([A-Za-z]+):"([^"]*)"?|(\S+)')
 FILTER = re.compile(r"([A-Za-z]+):(\S+)")
 # ``key:value`` narrows the tickets (``search/filters.py`` reads the values); any
@@ -73,7 +80,7 @@ def fold(text: str) -> str:
     """Lower case without diacritics, in any script."""
     if text.isascii():
         return text.lower()
-    bare = COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    bare = _combining().sub("", unicodedata.normalize("NFKD", text))
     return unicodedata.normalize("NFC", bare.casefold())
 
 

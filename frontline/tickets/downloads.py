@@ -1,14 +1,23 @@
-"""Serving an attachment that ``access_attachment`` has already allowed."""
+"""Serving a stored file that an ``access_*`` function has already allowed: a
+ticket's attachment, or a knowledge-base article's file."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
 
-from .models import Attachment
 from .uploads import is_inline_type
 
 
-def attachment_response(attachment: Attachment) -> FileResponse:
+class StoredFile(Protocol):
+    file: FieldFile
+    filename: str
+    content_type: str
+
+
+def attachment_response(attachment: StoredFile) -> FileResponse:
     """The file with its sniffed type; shown inline only for raster images, a
     download for everything else (never HTML, SVG or PDF in our origin)."""
     inline = is_inline_type(attachment.content_type)

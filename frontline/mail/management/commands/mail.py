@@ -68,6 +68,10 @@ class Command(BaseCommand):
         "Inbound mail: `import PATH` reads files, `poll` fetches IMAP mailboxes, "
         "`watch` waits for their news (IDLE), `listen` accepts mail by SMTP or LMTP."
     )
+    # The system checks load every URL (the API's schemas among them) and cost a
+    # tenth of a second at each start: this command runs often (from cron, or
+    # the mail-watch child of `frontline serve`); `serve` and `migrate` check.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
