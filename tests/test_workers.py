@@ -327,6 +327,7 @@ def test_serve_spawns_the_rq_worker_and_starts_the_scheduler(fake_serve, rq_sett
             "poll_due_mailboxes",
             "prune_finished_tasks",
             "check_recent_drift",
+            "apply_retention_rules",
         ]
     ]
 
@@ -386,4 +387,5 @@ def test_intervals_of_zero_leave_tasks_out():
         "retry_due_webhooks",
         "prune_finished_tasks",
         "check_recent_drift",
+        "apply_retention_rules",
     ]

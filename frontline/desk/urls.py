@@ -51,6 +51,11 @@ urlpatterns = [
         views.remove_participant,
         name="remove_participant",
     ),
+    path(
+        "tickets/<int:number>/participants/<int:user_id>/confirm/",
+        views.confirm_participant,
+        name="confirm_participant",
+    ),
     path("tickets/<int:number>/time/", views.log_time, name="log_time"),
     path("tickets/<int:number>/estimate/", views.send_estimate, name="send_estimate"),
     path("time/<int:entry_id>/delete/", views.delete_time, name="delete_time"),

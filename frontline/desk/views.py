@@ -522,6 +522,20 @@ def remove_participant(request: AuthedRequest, number: int, user_id: int) -> Htt
 
 
 @staff_required
+@require_POST
+def confirm_participant(request: AuthedRequest, number: int, user_id: int) -> HttpResponse:
+    """Someone a customer copied in hears the ticket's public replies from now on."""
+    ticket = access_ticket_for_agent(request.user, number)
+    participation = get_object_or_404(ticket.participations.select_related("user"), user_id=user_id)
+    actions.confirm_participant(ticket, user=participation.user, by=request.user)
+    messages.success(
+        request,
+        _("%(name)s will get the public replies now.") % {"name": participation.user.display_name},
+    )
+    return redirect("desk:ticket", number=ticket.pk)
+
+
+@staff_required
 def message_html(request: AuthedRequest, message_id: int) -> HttpResponse:
     """One message's body again, with its remote images loaded if ``?images=1``."""
     message = access_message(request.user, message_id)

@@ -102,7 +102,10 @@ def recipients(
         # Only whoever wrote: copying many people must not fan out automatic mail.
         chosen = [ticket.requester, *chosen]
     elif ticket is not None and notice in CUSTOMER_NOTICES:
-        copied = ticket.participants.filter(is_active=True).order_by("pk")
+        # Only confirmed participants: people a customer copied in wait for an agent.
+        copied = User.objects.filter(
+            participations__ticket=ticket, participations__confirmed=True, is_active=True
+        ).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
     elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee:
         chosen = [ticket.assignee, *chosen]

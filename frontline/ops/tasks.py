@@ -43,3 +43,12 @@ def prune_finished_tasks() -> int:
     while ids := list(old.values_list("pk", flat=True)[:1000]):
         deleted += DBTaskResult.objects.filter(pk__in=ids).delete()[0]
     return deleted
+
+
+@task
+def apply_retention_rules() -> int:
+    """Delete what the retention rules say is due (``ops.retention``); enqueued
+    every few hours by ``frontline serve``. Returns how many rules deleted anything."""
+    from frontline.ops.retention import apply_rules
+
+    return len(apply_rules())

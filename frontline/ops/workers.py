@@ -78,7 +78,11 @@ def periodic_tasks(
     """The periodic tasks with their intervals; those at 0 are left out."""
     from frontline.api import tasks as api_tasks
     from frontline.mail import tasks as mail_tasks
-    from frontline.ops.tasks import close_quiet_resolved_tickets, prune_finished_tasks
+    from frontline.ops.tasks import (
+        apply_retention_rules,
+        close_quiet_resolved_tickets,
+        prune_finished_tasks,
+    )
     from frontline.search import tasks as search_tasks
     from frontline.sla import tasks as sla_tasks
 
@@ -90,6 +94,7 @@ def periodic_tasks(
         Periodic(mail_tasks.poll_due_mailboxes, mail_poll_every),
         Periodic(prune_finished_tasks, 6 * 3600.0),
         Periodic(search_tasks.check_recent_drift, 3600.0),
+        Periodic(apply_retention_rules, 6 * 3600.0),
     ]
     return [p for p in schedule if p.every > 0]
 

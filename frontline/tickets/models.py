@@ -432,6 +432,10 @@ class TicketParticipant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     how = models.CharField(max_length=10, choices=ParticipantSource.choices)
+    # False for someone a customer copied on mail: they get no mail from the desk
+    # (an agent's reply would otherwise go to whoever the sender chose) until an
+    # agent confirms them.
+    confirmed = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -562,6 +566,7 @@ class EventKind(models.TextChoices):
     MAIL_FAILED = "mail_failed", _("Mail could not be sent")
     PARTICIPANT_ADDED = "participant_added", _("Participant added")
     PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
+    PARTICIPANT_CONFIRMED = "cc_confirmed", _("Participant confirmed")
     REQUESTER = "requester", _("Requester changed")
     MERGED = "merged", _("Another ticket merged into this one")
     MERGED_INTO = "merged_into", _("Merged into another ticket")

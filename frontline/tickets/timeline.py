@@ -86,7 +86,13 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
         case EventKind.REOPENED:
             return _("Reopened")
         case EventKind.PARTICIPANT_ADDED:
+            if d.get("confirmed") is False:
+                return _("%(name)s was copied in (not confirmed: hears no replies)") % {
+                    "name": d.get("name", "")
+                }
             return _("%(name)s now takes part") % {"name": d.get("name", "")}
+        case EventKind.PARTICIPANT_CONFIRMED:
+            return _("%(name)s confirmed: hears public replies") % {"name": d.get("name", "")}
         case EventKind.PARTICIPANT_REMOVED:
             return _("%(name)s no longer takes part") % {"name": d.get("name", "")}
         case EventKind.REQUESTER:

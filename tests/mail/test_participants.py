@@ -34,6 +34,8 @@ def test_copied_addresses_of_a_new_ticket_become_participants(people):
     assert paul.first_name == "Paul" and not paul.has_usable_password()
     row = TicketParticipant.objects.get(ticket=ticket, user=paul)
     assert row.how == ParticipantSource.EMAIL and row.added_by == ticket.requester
+    # Copied by the customer: proposed, not confirmed (no replies go to them yet).
+    assert not row.confirmed
     assert ticket.events.filter(kind=EventKind.PARTICIPANT_ADDED).count() == 2
 
 
@@ -191,7 +193,10 @@ def test_add_participant_rules(people, ticket):
     with pytest.raises(PermissionDenied):
         actions.add_participant(ticket, user=people.erin, by=people.dan)  # a stranger
     assert actions.add_participant(ticket, user=people.erin, by=people.carol) is True
+    # Carol proposed her; Alice adding her confirms that (True), then nothing changes.
+    assert actions.add_participant(ticket, user=people.erin, by=people.alice) is True
     assert actions.add_participant(ticket, user=people.erin, by=people.alice) is False
+    assert actions.add_participant(ticket, user=people.erin, by=people.carol) is False
     with pytest.raises(PermissionDenied):
         actions.remove_participant(ticket, user=people.erin, by=people.carol)
 
@@ -222,3 +227,85 @@ def test_people_copied_in_cannot_close_the_requesters_ticket(client, people, tic
     login(client, people.carol)
     assert "Yes, this solved it" in client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
     assert client.post(f"/portal/tickets/{ticket.pk}/solved/").status_code == 302
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_an_agents_reply_goes_to_copied_addresses_only_once_an_agent_confirms_them(
+    client, people, mailoutbox, committed
+):
+    with committed():
+        ticket = receive(
+            mail(Cc="Paul Partner <paul@partner.test>, victim@elsewhere.test")
+        ).inbound.ticket
+    paul = User.objects.get(email="paul@partner.test")
+    mailoutbox.clear()
+    with committed():
+        actions.add_reply(ticket, body="We are on it.", by=people.alice)
+    assert [m.to for m in mailoutbox] == [["carol@example.com"]]
+
+    login(client, people.alice)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert page.count("data-unconfirmed") == 2 and page.count("data-not-sent") == 2
+    assert "Not sent to Paul Partner" in page
+    with committed():
+        response = client.post(f"/desk/tickets/{ticket.pk}/participants/{paul.pk}/confirm/")
+    assert response.status_code == 302
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert "Paul Partner will get the public replies now." in page
+    assert page.count("data-unconfirmed") == 1 and "Not sent to Paul Partner" not in page
+    assert ticket.events.filter(
+        kind=EventKind.PARTICIPANT_CONFIRMED, actor=people.alice, data__user=paul.pk
+    ).exists()
+
+    mailoutbox.clear()
+    with committed():
+        actions.add_reply(ticket, body="Fixed now.", by=people.alice)
+    assert sorted(m.to[0] for m in mailoutbox) == ["carol@example.com", "paul@partner.test"]
+
+
+def test_someone_newly_copied_on_a_reply_waits_for_an_agent_too(people, mailoutbox, committed):
+    with committed():
+        ticket = receive(mail()).inbound.ticket
+        actions.add_participant(ticket, user=people.erin, by=people.alice)  # on it before
+        receive(
+            mail(
+                subject="Re: Printer jams",
+                body="Adding my colleague.",
+                message_id="<c2@example.com>",
+                Cc=f"support+t-{ticket.reply_token}@frontline.test, rita@partner.test",
+            )
+        )
+    confirmed = dict(ticket.participations.values_list("user__email", "confirmed"))
+    assert confirmed == {people.erin.email: True, "rita@partner.test": False}
+    mailoutbox.clear()
+    with committed():
+        actions.add_reply(ticket, body="Noted.", by=people.alice)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([people.carol.email, people.erin.email])
+
+
+def test_confirming_is_for_staff_and_only_for_people_on_the_ticket(client, people, ticket):
+    actions.add_participant(ticket, user=people.erin, by=people.carol)
+    with pytest.raises(PermissionDenied):
+        actions.confirm_participant(ticket, user=people.erin, by=people.carol)
+    login(client, people.bob)  # cannot see the ticket
+    assert (
+        client.post(f"/desk/tickets/{ticket.pk}/participants/{people.erin.pk}/confirm/").status_code
+        == 404
+    )
+    login(client, people.alice)
+    assert (
+        client.get(f"/desk/tickets/{ticket.pk}/participants/{people.erin.pk}/confirm/").status_code
+        == 405
+    )
+    dan = f"/desk/tickets/{ticket.pk}/participants/{people.dan.pk}/confirm/"
+    assert client.post(dan).status_code == 404
+    assert not TicketParticipant.objects.get(ticket=ticket, user=people.erin).confirmed
+    # An agent adding a proposed person on the desk confirms them.
+    assert actions.add_participant(ticket, user=people.erin, by=people.alice) is True
+    assert TicketParticipant.objects.get(ticket=ticket, user=people.erin).confirmed
+    assert actions.confirm_participant(ticket, user=people.erin, by=people.alice) is False
+    assert ticket.events.filter(kind=EventKind.PARTICIPANT_CONFIRMED).count() == 1

@@ -11,6 +11,19 @@ from .results import AutoInfo, ParsedAttachment
 
 _ORIGINAL_ID = re.compile(r"^message-id:\s*<([^<>\s]+)>", re.I | re.M)
 _AUTH_FAIL = re.compile(r"\b(dmarc|spf|dkim)=fail\b")
+# Challenge-response filters ("confirm you are human to reach me"): answering
+# them with an acknowledgement confirms us as a sender and can loop. The marks
+# each known filter leaves, as SpamAssassin's VBounce rules list them.
+_CHALLENGE_HEADERS = (
+    "X-AskVersion",  # ASK, Active Spam Killer
+    "X-Boxtrapper",  # cPanel BoxTrapper
+    "X-Bluebottle-Request",
+    "X-Spamazoid-MD",
+    "Spamlion",
+    "X-ExiSpam",
+)
+_TMDA_CONFIRM = re.compile(r"@\S+-tmda-confirm>$", re.I)
+_UNVERIFIED = re.compile(r"^unverified email to ", re.I)
 
 
 def _auto_info(
@@ -34,6 +47,10 @@ def _auto_info(
         if value is not None and value not in ("no", "false", "0"):
             auto_submitted = True
             reasons.append(name.lower())
+    challenge = _challenge_response(msg)
+    if challenge:
+        auto_submitted = True
+        reasons.append(f"challenge-response:{challenge}")
     precedence = token("Precedence")
     if precedence in ("bulk", "junk", "list"):
         bulk = True
@@ -83,3 +100,17 @@ def _auto_info(
             reasons.append("authentication:" + ",".join(sorted(set(failed))) + "=fail")
             break
     return AutoInfo(auto_submitted, bulk, bounce, original, tuple(reasons), suspect)
+
+
+def _challenge_response(msg: Message) -> str | None:
+    """Which challenge-response filter sent ``msg``, if one did."""
+    for name in _CHALLENGE_HEADERS:
+        if _header(msg, name) is not None:
+            return name.lower()
+    if _TMDA_CONFIRM.search((_header(msg, "Message-ID") or "").strip()[:998]):
+        return "tmda"
+    if (_header(msg, "Precedence") or "").strip().lower().startswith("spam"):
+        return "precedence:spam"
+    if _UNVERIFIED.match(_clean_line(_unsurrogate((_header(msg, "Subject") or "")[:300]))):
+        return "unverified"
+    return None

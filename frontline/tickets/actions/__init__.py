@@ -33,7 +33,12 @@ from .incidents import (
 )
 from .messages import add_note, add_reply, log_call, reply_and_resolve, request_information
 from .opening import open_ticket
-from .people import add_participant, remove_participant, take_over_requests
+from .people import (
+    add_participant,
+    confirm_participant,
+    remove_participant,
+    take_over_requests,
+)
 from .relations import (
     UNDO_MERGE_WITHIN,
     link_tickets,
@@ -62,6 +67,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "close_quiet_resolved",
+    "confirm_participant",
     "confirm_solved",
     "incident_children",
     "link_tickets",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,9 +35,13 @@ def add_participant(
 ) -> bool:
     """Bring ``user`` (a customer) into the ticket: they see it on the portal, may
     reply by mail and are notified. Staff add people; so do the system (``by=None``)
-    and a customer who sees the ticket (the people they copy on mail). Staff
-    members and the requester are refused (they see it already): ``ValidationError``.
-    Returns False if they already take part. Writes a PARTICIPANT_ADDED event.
+    and a customer who sees the ticket (the people they copy on mail). Someone a
+    customer brings in is *proposed*, not confirmed: they get no mail from the
+    desk until an agent confirms them (:func:`confirm_participant`), so an agent's
+    reply never goes to addresses a sender chose. Staff adding a proposed person
+    confirm them. Staff members and the requester are refused (they see it
+    already): ``ValidationError``. Returns False if they already take part (and
+    nothing changed). Writes a PARTICIPANT_ADDED (or PARTICIPANT_CONFIRMED) event.
     """
     if by is not None and not by.is_staff_member and not can_see_ticket(by, ticket):
         raise PermissionDenied("Only people on the ticket may bring others in.")
@@ -44,10 +49,13 @@ def add_participant(
         raise ValidationError({"user": _("Only active customers can be added to a ticket.")})
     if user.pk == ticket.requester_id:
         raise ValidationError({"user": _("The requester already takes part.")})
+    confirmed = by is None or by.is_staff_member
     now = timezone.now()
     with transaction.atomic():
-        _participant, created = TicketParticipant.objects.get_or_create(
-            ticket=ticket, user=user, defaults={"added_by": by, "how": how, "created_at": now}
+        participant, created = TicketParticipant.objects.get_or_create(
+            ticket=ticket,
+            user=user,
+            defaults={"added_by": by, "how": how, "created_at": now, "confirmed": confirmed},
         )
         if created:
             record_event(
@@ -58,8 +66,42 @@ def add_participant(
                 user=user.pk,
                 name=user.display_name,
                 how=how,
+                confirmed=confirmed,
             )
+        elif confirmed and by is not None and not participant.confirmed:
+            return _confirm(ticket, participant, by=by, at=now)
     return created
+
+
+def confirm_participant(ticket: Ticket, *, user: User, by: User) -> bool:
+    """Staff confirm someone a customer copied in: from now on they hear the
+    ticket's public replies. Returns False if they were confirmed already;
+    ``TicketParticipant.DoesNotExist`` if they do not take part. Writes a
+    PARTICIPANT_CONFIRMED event."""
+    _require_staff(by)
+    with transaction.atomic():
+        participant = TicketParticipant.objects.select_for_update().get(ticket=ticket, user=user)
+        if participant.confirmed:
+            return False
+        return _confirm(ticket, participant, by=by, at=timezone.now())
+
+
+def _confirm(
+    ticket: Ticket, participant: TicketParticipant, *, by: User, at: datetime.datetime
+) -> bool:
+    updated = TicketParticipant.objects.filter(pk=participant.pk, confirmed=False).update(
+        confirmed=True
+    )
+    if updated:
+        record_event(
+            ticket,
+            EventKind.PARTICIPANT_CONFIRMED,
+            by=by,
+            at=at,
+            user=participant.user_id,
+            name=participant.user.display_name,
+        )
+    return bool(updated)
 
 
 def remove_participant(ticket: Ticket, *, user: User, by: User) -> bool:

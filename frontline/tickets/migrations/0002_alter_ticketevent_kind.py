@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0001_initial'),
+        ("tickets", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('rule', 'Triage rule applied')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("rule", "Triage rule applied"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

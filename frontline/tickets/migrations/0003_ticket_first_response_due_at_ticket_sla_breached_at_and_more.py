@@ -5,45 +5,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tickets', '0002_alter_ticketevent_kind'),
+        ("accounts", "0001_initial"),
+        ("tickets", "0002_alter_ticketevent_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='first_response_due_at',
+            model_name="ticket",
+            name="first_response_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_breached_at',
+            model_name="ticket",
+            name="sla_breached_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_warn_at',
+            model_name="ticket",
+            name="sla_warn_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_warned_at',
+            model_name="ticket",
+            name="sla_warned_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('rule', 'Triage rule applied'), ('sla_warning', 'SLA deadline near'), ('sla_breach', 'SLA deadline missed')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("rule", "Triage rule applied"),
+                    ("sla_warning", "SLA deadline near"),
+                    ("sla_breach", "SLA deadline missed"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['is_open', 'sla_warned_at', 'sla_warn_at'], name='t_sla_warn'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["is_open", "sla_warned_at", "sla_warn_at"], name="t_sla_warn"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['is_open', 'sla_breached_at', 'due_at'], name='t_sla_breach'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["is_open", "sla_breached_at", "due_at"], name="t_sla_breach"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0003_ticket_first_response_due_at_ticket_sla_breached_at_and_more'),
+        ("tickets", "0003_ticket_first_response_due_at_ticket_sla_breached_at_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='reply_token',
+            model_name="ticket",
+            name="reply_token",
             field=models.CharField(blank=True, max_length=32, null=True, unique=True),
         ),
     ]

@@ -5,26 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tickets', '0004_reply_token'),
+        ("accounts", "0001_initial"),
+        ("tickets", "0004_reply_token"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='channel',
-            field=models.CharField(choices=[('web', 'Web portal'), ('email', 'Email'), ('phone', 'Phone'), ('chat', 'Chat'), ('api', 'API'), ('callback', 'Callback request')], default='web', max_length=10),
+            model_name="message",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web portal"),
+                    ("email", "Email"),
+                    ("phone", "Phone"),
+                    ("chat", "Chat"),
+                    ("api", "API"),
+                    ("callback", "Callback request"),
+                ],
+                default="web",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='channel',
-            field=models.CharField(choices=[('web', 'Web portal'), ('email', 'Email'), ('phone', 'Phone'), ('chat', 'Chat'), ('api', 'API'), ('callback', 'Callback request')], default='web', max_length=10),
+            model_name="ticket",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web portal"),
+                    ("email", "Email"),
+                    ("phone", "Phone"),
+                    ("chat", "Chat"),
+                    ("api", "API"),
+                    ("callback", "Callback request"),
+                ],
+                default="web",
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['channel', 'is_open', 'due_at'], name='t_channel_due'),
+            model_name="ticket",
+            index=models.Index(fields=["channel", "is_open", "due_at"], name="t_channel_due"),
         ),
     ]

@@ -5,30 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_alter_message_channel_alter_ticket_channel_and_more'),
+        ("tickets", "0005_alter_message_channel_alter_ticket_channel_and_more"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='kind',
-            field=models.CharField(choices=[('reply', 'Public reply'), ('note', 'Internal note'), ('call', 'Phone call'), ('system', 'System event')], default='reply', max_length=10),
+            model_name="message",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("call", "Phone call"),
+                    ("system", "System event"),
+                ],
+                default="reply",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('call', 'Phone call'), ('rule', 'Triage rule applied'), ('sla_warning', 'SLA deadline near'), ('sla_breach', 'SLA deadline missed')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("call", "Phone call"),
+                    ("rule", "Triage rule applied"),
+                    ("sla_warning", "SLA deadline near"),
+                    ("sla_breach", "SLA deadline missed"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='CallDetails',
+            name="CallDetails",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('in', 'Inbound'), ('out', 'Outbound')], max_length=3)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('duration_seconds', models.PositiveIntegerField(default=0)),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='call', to='tickets.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "Inbound"), ("out", "Outbound")], max_length=3
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("duration_seconds", models.PositiveIntegerField(default=0)),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="call",
+                        to="tickets.message",
+                    ),
+                ),
             ],
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0006_calls'),
+        ("tickets", "0006_calls"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='sla_first_breached_at',
+            model_name="ticket",
+            name="sla_first_breached_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

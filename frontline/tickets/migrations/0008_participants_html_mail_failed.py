@@ -7,48 +7,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0007_first_response_breach'),
+        ("tickets", "0007_first_response_breach"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='body_html',
+            model_name="message",
+            name="body_html",
             field=models.TextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('call', 'Phone call'), ('rule', 'Triage rule applied'), ('sla_warning', 'SLA deadline near'), ('sla_breach', 'SLA deadline missed'), ('mail_failed', 'Mail could not be sent'), ('participant_added', 'Participant added'), ('participant_removed', 'Participant removed')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("call", "Phone call"),
+                    ("rule", "Triage rule applied"),
+                    ("sla_warning", "SLA deadline near"),
+                    ("sla_breach", "SLA deadline missed"),
+                    ("mail_failed", "Mail could not be sent"),
+                    ("participant_added", "Participant added"),
+                    ("participant_removed", "Participant removed"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='TicketParticipant',
+            name="TicketParticipant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('how', models.CharField(choices=[('email', 'Copied on an email'), ('desk', 'Added by an agent')], max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='tickets.ticket')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='participations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "how",
+                    models.CharField(
+                        choices=[("email", "Copied on an email"), ("desk", "Added by an agent")],
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participations",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='participants',
-            field=models.ManyToManyField(blank=True, related_name='participating_tickets', through='tickets.TicketParticipant', through_fields=('ticket', 'user'), to=settings.AUTH_USER_MODEL),
+            model_name="ticket",
+            name="participants",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="participating_tickets",
+                through="tickets.TicketParticipant",
+                through_fields=("ticket", "user"),
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticketparticipant',
-            index=models.Index(fields=['user', 'ticket'], name='participant_user'),
+            model_name="ticketparticipant",
+            index=models.Index(fields=["user", "ticket"], name="participant_user"),
         ),
         migrations.AddConstraint(
-            model_name='ticketparticipant',
-            constraint=models.UniqueConstraint(fields=('ticket', 'user'), name='participant_unique'),
+            model_name="ticketparticipant",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "user"), name="participant_unique"
+            ),
         ),
     ]

@@ -5,26 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tickets', '0008_participants_html_mail_failed'),
+        ("accounts", "0001_initial"),
+        ("tickets", "0008_participants_html_mail_failed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='next_response_due_at',
+            model_name="ticket",
+            name="next_response_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_next_breached_at',
+            model_name="ticket",
+            name="sla_next_breached_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['is_open', 'sla_next_breached_at', 'next_response_due_at'], name='t_sla_next'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["is_open", "sla_next_breached_at", "next_response_due_at"],
+                name="t_sla_next",
+            ),
         ),
     ]

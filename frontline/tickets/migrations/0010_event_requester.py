@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0009_next_response_deadline'),
+        ("tickets", "0009_next_response_deadline"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('call', 'Phone call'), ('rule', 'Triage rule applied'), ('sla_warning', 'SLA deadline near'), ('sla_breach', 'SLA deadline missed'), ('mail_failed', 'Mail could not be sent'), ('participant_added', 'Participant added'), ('participant_removed', 'Participant removed'), ('requester', 'Requester changed')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("call", "Phone call"),
+                    ("rule", "Triage rule applied"),
+                    ("sla_warning", "SLA deadline near"),
+                    ("sla_breach", "SLA deadline missed"),
+                    ("mail_failed", "Mail could not be sent"),
+                    ("participant_added", "Participant added"),
+                    ("participant_removed", "Participant removed"),
+                    ("requester", "Requester changed"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -7,92 +7,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0010_event_requester'),
+        ("tickets", "0010_event_requester"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='category',
-            name='description_ru',
-            field=models.TextField(blank=True, verbose_name='description (Russian)'),
+            model_name="category",
+            name="description_ru",
+            field=models.TextField(blank=True, verbose_name="description (Russian)"),
         ),
         migrations.AddField(
-            model_name='category',
-            name='description_zh_hans',
-            field=models.TextField(blank=True, verbose_name='description (Chinese)'),
+            model_name="category",
+            name="description_zh_hans",
+            field=models.TextField(blank=True, verbose_name="description (Chinese)"),
         ),
         migrations.AddField(
-            model_name='category',
-            name='name_ru',
-            field=models.CharField(blank=True, max_length=100, verbose_name='name (Russian)'),
+            model_name="category",
+            name="name_ru",
+            field=models.CharField(blank=True, max_length=100, verbose_name="name (Russian)"),
         ),
         migrations.AddField(
-            model_name='category',
-            name='name_zh_hans',
-            field=models.CharField(blank=True, max_length=100, verbose_name='name (Chinese)'),
+            model_name="category",
+            name="name_zh_hans",
+            field=models.CharField(blank=True, max_length=100, verbose_name="name (Chinese)"),
         ),
         migrations.AddField(
-            model_name='formfield',
-            name='choices_ru',
-            field=models.TextField(blank=True, help_text='The same choices in the same order, one per line.', verbose_name='choices (Russian)'),
+            model_name="formfield",
+            name="choices_ru",
+            field=models.TextField(
+                blank=True,
+                help_text="The same choices in the same order, one per line.",
+                verbose_name="choices (Russian)",
+            ),
         ),
         migrations.AddField(
-            model_name='formfield',
-            name='choices_zh_hans',
-            field=models.TextField(blank=True, help_text='The same choices in the same order, one per line.', verbose_name='choices (Chinese)'),
+            model_name="formfield",
+            name="choices_zh_hans",
+            field=models.TextField(
+                blank=True,
+                help_text="The same choices in the same order, one per line.",
+                verbose_name="choices (Chinese)",
+            ),
         ),
         migrations.AddField(
-            model_name='formfield',
-            name='help_text_ru',
-            field=models.CharField(blank=True, max_length=300, verbose_name='help text (Russian)'),
+            model_name="formfield",
+            name="help_text_ru",
+            field=models.CharField(blank=True, max_length=300, verbose_name="help text (Russian)"),
         ),
         migrations.AddField(
-            model_name='formfield',
-            name='help_text_zh_hans',
-            field=models.CharField(blank=True, max_length=300, verbose_name='help text (Chinese)'),
+            model_name="formfield",
+            name="help_text_zh_hans",
+            field=models.CharField(blank=True, max_length=300, verbose_name="help text (Chinese)"),
         ),
         migrations.AddField(
-            model_name='formfield',
-            name='label_ru',
-            field=models.CharField(blank=True, max_length=200, verbose_name='label (Russian)'),
+            model_name="formfield",
+            name="label_ru",
+            field=models.CharField(blank=True, max_length=200, verbose_name="label (Russian)"),
         ),
         migrations.AddField(
-            model_name='formfield',
-            name='label_zh_hans',
-            field=models.CharField(blank=True, max_length=200, verbose_name='label (Chinese)'),
+            model_name="formfield",
+            name="label_zh_hans",
+            field=models.CharField(blank=True, max_length=200, verbose_name="label (Chinese)"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_tickets', to='tickets.ticket'),
+            model_name="ticket",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_tickets",
+                to="tickets.ticket",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('call', 'Phone call'), ('rule', 'Triage rule applied'), ('sla_warning', 'SLA deadline near'), ('sla_breach', 'SLA deadline missed'), ('mail_failed', 'Mail could not be sent'), ('participant_added', 'Participant added'), ('participant_removed', 'Participant removed'), ('requester', 'Requester changed'), ('merged', 'Another ticket merged into this one'), ('merged_into', 'Merged into another ticket'), ('linked', 'Linked to another ticket'), ('unlinked', 'Link to another ticket removed'), ('unmerged', 'Merge undone')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("call", "Phone call"),
+                    ("rule", "Triage rule applied"),
+                    ("sla_warning", "SLA deadline near"),
+                    ("sla_breach", "SLA deadline missed"),
+                    ("mail_failed", "Mail could not be sent"),
+                    ("participant_added", "Participant added"),
+                    ("participant_removed", "Participant removed"),
+                    ("requester", "Requester changed"),
+                    ("merged", "Another ticket merged into this one"),
+                    ("merged_into", "Merged into another ticket"),
+                    ("linked", "Linked to another ticket"),
+                    ("unlinked", "Link to another ticket removed"),
+                    ("unmerged", "Merge undone"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='ticketparticipant',
-            name='how',
-            field=models.CharField(choices=[('email', 'Copied on an email'), ('desk', 'Added by an agent'), ('merge', 'Came with a merged ticket')], max_length=10),
+            model_name="ticketparticipant",
+            name="how",
+            field=models.CharField(
+                choices=[
+                    ("email", "Copied on an email"),
+                    ("desk", "Added by an agent"),
+                    ("merge", "Came with a merged ticket"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='TicketLink',
+            name="TicketLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('related', 'related to'), ('duplicate', 'duplicate of'), ('child', 'child of'), ('merged', 'merged into')], default='related', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_out', to='tickets.ticket')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_in', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("related", "related to"),
+                            ("duplicate", "duplicate of"),
+                            ("child", "child of"),
+                            ("merged", "merged into"),
+                        ],
+                        default="related",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links_out",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links_in",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['target', 'source'], name='link_target')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'target'), name='link_unique_pair'), models.CheckConstraint(condition=models.Q(('source', models.F('target')), _negated=True), name='link_not_to_itself')],
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["target", "source"], name="link_target")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source", "target"), name="link_unique_pair"),
+                    models.CheckConstraint(
+                        condition=models.Q(("source", models.F("target")), _negated=True),
+                        name="link_not_to_itself",
+                    ),
+                ],
             },
         ),
     ]

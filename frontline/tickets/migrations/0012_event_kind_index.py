@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0011_relations'),
+        ("tickets", "0011_relations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['kind', 'created_at'], name='e_kind_created'),
+            model_name="ticketevent",
+            index=models.Index(fields=["kind", "created_at"], name="e_kind_created"),
         ),
     ]

@@ -4,20 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0012_event_kind_index'),
+        ("tickets", "0012_event_kind_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='is_incident',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='incident'),
+            model_name="ticket",
+            name="is_incident",
+            field=models.BooleanField(db_default=False, default=False, verbose_name="incident"),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('team', 'Team changed'), ('assignee', 'Assignee changed'), ('category', 'Category changed'), ('fields', 'Fields changed'), ('tags', 'Tags changed'), ('reply', 'Public reply'), ('note', 'Internal note'), ('confirmed', 'Customer confirmed the solution'), ('reopened', 'Reopened'), ('call', 'Phone call'), ('rule', 'Triage rule applied'), ('sla_warning', 'SLA deadline near'), ('sla_breach', 'SLA deadline missed'), ('mail_failed', 'Mail could not be sent'), ('participant_added', 'Participant added'), ('participant_removed', 'Participant removed'), ('requester', 'Requester changed'), ('merged', 'Another ticket merged into this one'), ('merged_into', 'Merged into another ticket'), ('linked', 'Linked to another ticket'), ('unlinked', 'Link to another ticket removed'), ('unmerged', 'Merge undone'), ('split', 'A message split off into a new ticket'), ('incident', 'Marked as an incident'), ('incident_update', 'Incident update sent to the attached tickets')], max_length=20),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("priority", "Priority changed"),
+                    ("team", "Team changed"),
+                    ("assignee", "Assignee changed"),
+                    ("category", "Category changed"),
+                    ("fields", "Fields changed"),
+                    ("tags", "Tags changed"),
+                    ("reply", "Public reply"),
+                    ("note", "Internal note"),
+                    ("confirmed", "Customer confirmed the solution"),
+                    ("reopened", "Reopened"),
+                    ("call", "Phone call"),
+                    ("rule", "Triage rule applied"),
+                    ("sla_warning", "SLA deadline near"),
+                    ("sla_breach", "SLA deadline missed"),
+                    ("mail_failed", "Mail could not be sent"),
+                    ("participant_added", "Participant added"),
+                    ("participant_removed", "Participant removed"),
+                    ("requester", "Requester changed"),
+                    ("merged", "Another ticket merged into this one"),
+                    ("merged_into", "Merged into another ticket"),
+                    ("linked", "Linked to another ticket"),
+                    ("unlinked", "Link to another ticket removed"),
+                    ("unmerged", "Merge undone"),
+                    ("split", "A message split off into a new ticket"),
+                    ("incident", "Marked as an incident"),
+                    ("incident_update", "Incident update sent to the attached tickets"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
