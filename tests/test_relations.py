@@ -333,3 +333,13 @@ def test_merged_tickets_are_not_relinked_or_unlinked_by_hand(people, pair):
         actions.link_tickets(first, to=second, kind=LinkKind.MERGED, by=people.alice)
     assert not actions.unlink_tickets(second, other=first, by=people.alice)
     assert TicketLink.objects.get().kind == LinkKind.MERGED
+
+
+def test_a_merge_keeps_whom_the_customer_copied_unconfirmed(people, pair):
+    """Someone a customer copied waits for an agent's confirmation before replies
+    reach them; merging their ticket into another does not confirm them."""
+    first, second = pair
+    actions.add_participant(second, user=people.maria, by=people.erin)  # proposed only
+    actions.merge_tickets(second, into=first, by=people.alice)
+    rows = dict(first.participations.values_list("user_id", "confirmed"))
+    assert rows == {people.erin.pk: True, people.maria.pk: False}

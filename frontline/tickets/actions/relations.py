@@ -92,17 +92,24 @@ def merge_tickets(ticket: Ticket, *, into: Ticket, by: User) -> Ticket:
         TicketEvent.objects.filter(pk__in=event_ids).update(ticket=into)
         Message.objects.filter(pk__in=message_ids).update(ticket=into)
         Attachment.objects.filter(pk__in=file_ids).update(ticket=into)
-        copied = TicketParticipant.objects.filter(ticket=ticket).values_list("user_id", flat=True)
-        people = [ticket.requester_id, *copied]
+        # Whom the customer copied but no agent confirmed stays unconfirmed.
+        confirmed = dict(
+            TicketParticipant.objects.filter(ticket=ticket).values_list("user_id", "confirmed")
+        )
+        people = {ticket.requester_id: True, **confirmed}
         taking_part = set(
             TicketParticipant.objects.filter(ticket=into).values_list("user_id", flat=True)
         )
         added = []
-        for user_id in dict.fromkeys(people):
+        for user_id, is_confirmed in people.items():
             if user_id == into.requester_id or user_id in taking_part:
                 continue
             TicketParticipant.objects.create(
-                ticket=into, user_id=user_id, added_by=by, how=ParticipantSource.MERGE
+                ticket=into,
+                user_id=user_id,
+                added_by=by,
+                how=ParticipantSource.MERGE,
+                confirmed=is_confirmed,
             )
             added.append(user_id)
         Ticket.objects.filter(merged_into=ticket).update(merged_into=into)
