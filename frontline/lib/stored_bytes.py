@@ -31,7 +31,7 @@ from django.db import models
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # A column that starts with this names a file in the default storage.
 FILE_REFERENCE = b"\x00frontline-file:"
-# Level 6: a third smaller than level 3 on mail, and still well under a
+# Level 6: a little smaller than the default 3 on mail, still well under a
 # millisecond for a typical message.
 LEVEL = 6
 
