@@ -384,7 +384,7 @@ def test_serve_runs_web_and_worker_and_stops_both_on_sigterm(tmp_path):
             stderr=subprocess.STDOUT,
         )
     try:
-        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 20), (
+        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 60), (
             log_path.read_text()
         )
         assert len(child_pids(log_path)) == 2
@@ -429,7 +429,7 @@ def test_a_stop_signal_sent_twice_to_the_group_stops_every_process(tmp_path):
         )
     web_workers: list[int] = []
     try:
-        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 20), (
+        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 60), (
             log_path.read_text()
         )
         assert wait_for(lambda: len(booted_workers(log_path)) == 2, 10), log_path.read_text()
@@ -475,7 +475,7 @@ def test_a_graceful_stop_lets_a_request_in_flight_finish(tmp_path):
             start_new_session=True,
         )
     try:
-        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 20), (
+        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 60), (
             log_path.read_text()
         )
         # The form and its CSRF cookie, as a browser would have them.
