@@ -10,7 +10,7 @@ import datetime
 import os
 import secrets
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -241,10 +241,34 @@ if _CHARTJS_DIST.exists():
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: attachments go through a permission check
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Files on many machines: with S3_BUCKET set, attachments (and raw mail, see
+# RAW_MAIL_IN_FILES) go to an S3-compatible bucket through django-storages, so
+# every machine sees the same files. Private objects; downloads still go
+# through the access-checked views, never a public URL.
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    _s3_endpoint = os.environ.get("S3_ENDPOINT_URL") or None
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": _s3_endpoint,
+            # Unset: boto3's own chain (AWS_ACCESS_KEY_ID, an instance role, ...).
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            # MinIO, Ceph and most S3-compatible servers want bucket names in the path.
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE")
+            or ("path" if _s3_endpoint else None),
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
 
 # Security: secure cookies and HSTS are for deployments behind HTTPS.
 SECURE = env_bool("SECURE_COOKIES", False)
@@ -307,6 +331,7 @@ class FrontlineSettings(TypedDict):
     API_REQUESTS_PER_MINUTE: int
     KB_REVIEW_DAYS: int
     KB_DEFLECTION_HOURS: int
+    RAW_MAIL_IN_FILES: bool
 
 
 # Who reacts to which ticket event (frontline/reactions.py): found through this
@@ -378,6 +403,10 @@ FRONTLINE: FrontlineSettings = {
     # Hours after opening a suggested article within which a customer's new request
     # means it did not answer them; a read with no request after that is a deflection.
     "KB_DEFLECTION_HOURS": env_int("KB_DEFLECTION_HOURS", 24),
+    # Raw received mail kept in files of the default storage (compressed, one
+    # object per message) instead of in the database: on by default with
+    # S3_BUCKET, so the database stays small on a site with much mail.
+    "RAW_MAIL_IN_FILES": env_bool("RAW_MAIL_IN_FILES", bool(S3_BUCKET)),
 }
 
 # Outgoing mail: SMTP when EMAIL_HOST is set, else written to files under var/outbox

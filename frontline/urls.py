@@ -9,6 +9,10 @@ from frontline.ops import account
 from frontline.ops import views as ops_views
 from frontline.portal.views import PasswordResetView
 
+# Here rather than at start-up (FrontlineAdminConfig): only processes that serve
+# pages import the admin modules.
+admin.autodiscover()
+
 urlpatterns = [
     path("", ops_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),

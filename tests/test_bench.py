@@ -106,3 +106,13 @@ def test_mail_bench_imports_the_planned_mix(tmp_path: Path) -> None:
     # Both imports ran, and every message had the outcome the corpus planned for it.
     assert len(re.findall(r"^\[bench\.mail\] read \d+, new tickets \d+", output, re.M)) == 2
     assert "not the planned mix" not in output, output
+
+
+def test_footprint_bench_measures_the_database_with_and_without_compression(
+    tmp_path: Path,
+) -> None:
+    output = run_bench("bench.footprint", "dbsize", "--messages", str(MESSAGES), tmp_path=tmp_path)
+    before = re.search(rf"^\| as received \(before\) \| ({NUMBER}) MiB \|", output, re.M)
+    after = re.search(rf"^\| zstandard \(now\) \| ({NUMBER}) MiB \|", output, re.M)
+    assert before and after, output
+    assert float(after.group(1)) < float(before.group(1))

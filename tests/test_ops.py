@@ -455,6 +455,70 @@ def test_a_stop_signal_sent_twice_to_the_group_stops_every_process(tmp_path):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
+def test_a_graceful_stop_lets_a_request_in_flight_finish(tmp_path):
+    """Issue 12: SIGTERM while a request is half received (a sign-in form still
+    uploading) stops the server only after that request has its answer, and the
+    stop is still a clean exit."""
+    frontline = str(Path(sys.executable).with_name("frontline"))
+    env = {**os.environ, "FRONTLINE_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "HOST", "PORT", "WEB_CONCURRENCY"):
+        env.pop(name, None)
+    subprocess.run([frontline, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [frontline, "serve", "--port", str(port), "--workers", "1", "--no-scheduler"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 60), (
+            log_path.read_text()
+        )
+        # The form and its CSRF cookie, as a browser would have them.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/login/")
+        page = conn.getresponse()
+        html = page.read().decode()
+        cookie = page.getheader("Set-Cookie", "").split(";")[0]
+        conn.close()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert token and cookie.startswith("csrftoken="), html
+        body = f"csrfmiddlewaretoken={token.group(1)}&username=nobody&password=wrong".encode()
+        head = (
+            f"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Cookie: {cookie}\r\nReferer: http://127.0.0.1:{port}/login/\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            sock.sendall(head + body[:10])  # the web worker now waits for the rest
+            time.sleep(0.5)
+            os.killpg(proc.pid, signal.SIGTERM)
+            # gunicorn's master has the stop and passed it to its worker...
+            assert wait_for(lambda: "Handling signal: term" in log_path.read_text(), 10), (
+                log_path.read_text()
+            )
+            time.sleep(0.5)
+            assert proc.poll() is None  # ...which still waits for the rest of the request
+            sock.sendall(body[10:])
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = log_path.read_text()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:500]
+    assert b"didn&#x27;t match" in answer or b"didn't match" in answer
+    assert proc.returncode == 0, output
+
+
 def booted_workers(log_path: Path) -> list[int]:
     """The pids of gunicorn's web workers, as it logs them."""
     return [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", log_path.read_text())]

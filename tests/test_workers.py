@@ -295,6 +295,10 @@ class FakeServe(serve.Command):
     def _stop_children(self) -> None:
         pass
 
+    def _start_mail_watch(self, stop: threading.Event) -> threading.Thread:
+        self.spawned["mail-watch thread"] = []
+        return threading.Thread(target=lambda: None)
+
 
 @pytest.fixture
 def fake_serve(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeServe, list[list[str]]]:
@@ -315,9 +319,10 @@ def fake_serve(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeServe, list[list[st
 def test_serve_spawns_the_rq_worker_and_starts_the_scheduler(fake_serve, rq_settings):
     command, started = fake_serve
     call_command(command, "--port", "8123")
-    assert set(command.spawned) == {"worker", "web", "mail-watch"}
+    # RQ runs each task in a process of its own: its worker is a child; the IMAP
+    # watcher is a thread of serve's, like the scheduler.
+    assert set(command.spawned) == {"worker", "web", "mail-watch thread"}
     assert command.spawned["worker"][3] == "rqworker"
-    assert command.spawned["mail-watch"][-2:] == ["mail", "watch"]
     assert started == [
         [
             "close_quiet_resolved_tickets",
@@ -330,6 +335,20 @@ def test_serve_spawns_the_rq_worker_and_starts_the_scheduler(fake_serve, rq_sett
             "apply_retention_rules",
         ]
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_runs_the_database_worker_in_a_thread_of_its_own_process(fake_serve, settings):
+    """On the embedded default the worker is no interpreter of its own: a thread of
+    serve's that runs what is queued, and stops when serve stops."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    command, started = fake_serve
+    call_command(command, "--port", "8123")
+    assert set(command.spawned) == {"web", "mail-watch thread"}
+    assert command.worker_thread is not None
+    command.worker_thread.join(timeout=10)  # serve returned: its worker stopped too
+    assert not command.worker_thread.is_alive()
+    assert len(started) == 1
 
 
 @pytest.mark.django_db

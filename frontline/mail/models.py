@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Team
 from frontline.lib.sealed import SealedTextField
+from frontline.lib.stored_bytes import StoredBytesField
 from frontline.tickets.models import Category, Message, Ticket
 
 
@@ -177,18 +178,25 @@ class Outcome(models.TextChoices):
     QUARANTINED = "quarantined", _("Quarantined")
 
 
+def raw_mail_in_files() -> bool:
+    return settings.FRONTLINE["RAW_MAIL_IN_FILES"]
+
+
 class InboundMessage(models.Model):
     """One received message, stored raw before anything else happens to it.
 
     If parsing or ticket creation fails, the row stays with its reason and the
     raw bytes, to be processed again after a fix: a message is never lost.
+    ``raw`` is compressed (zstandard) in the database, or kept in a file of the
+    default storage (S3) with ``RAW_MAIL_IN_FILES``; ``bytes(row.raw)`` is the
+    message as received either way, and rows written before either still read.
     """
 
     mailbox = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
     source = models.CharField(max_length=20, default="import")
-    raw = models.BinaryField()
+    raw = StoredBytesField(folder="mail/raw", suffix=".eml.zst", in_files=raw_mail_in_files)
     content_hash = models.CharField(max_length=64, unique=True)
     message_id_header = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
     sender = models.CharField(max_length=320, blank=True)

@@ -54,6 +54,38 @@ def worker_arguments() -> list[str] | None:
     return None
 
 
+def database_worker() -> Any | None:
+    """A django-tasks-db worker to run in a thread of this process (``Worker.run``;
+    set ``running`` to False to stop it after its current task), or None when the
+    default backend is not the database one."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return None
+    from django.utils.crypto import get_random_string
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    return Worker(
+        queue_names=["*"],
+        interval=1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=get_random_string(32),
+        excluded_queue_names=[],
+    )
+
+
+def start_mail_watch(stop: threading.Event) -> threading.Thread:
+    """The IMAP IDLE watcher (``frontline mail watch``) as a daemon thread, until ``stop``."""
+    from frontline.mail import imap
+
+    thread = threading.Thread(
+        target=imap.watch_all, args=(stop,), name="frontline-mail-watch", daemon=True
+    )
+    thread.start()
+    return thread
+
+
 @dataclass(frozen=True)
 class Periodic:
     task: Any

@@ -1,29 +1,35 @@
-"""`frontline serve`: the web server and the background worker as one process tree.
+"""`frontline serve`: the web server and the background work as one process tree.
 
 The production way to run Frontline on one machine (``runserver`` is for
-development only). Starts two children with this interpreter:
+development only). On the embedded default (the database task backend) the
+tree is this process and gunicorn:
 
-- ``gunicorn frontline.wsgi:application`` with a few worker processes;
-- the task backend's worker: ``frontline db_worker`` (django-tasks-db) with the
-  database backend, ``frontline rqworker`` (django-tasks-rq) with Redis
-  (``REDIS_URL``). ``--no-worker`` leaves it out (workers run elsewhere, e.g.
-  ``frontline worker`` on other machines).
+- this process runs the task worker (django-tasks-db's, in a thread), the
+  scheduler (threads that enqueue the periodic tasks: the SLA sweep every
+  minute, the housekeeping that closes quiet resolved tickets every few
+  minutes, mail retries, and the IMAP poll, which fetches each mailbox whose
+  own poll interval has passed) and the IMAP IDLE watcher (threads, one per
+  mailbox); one interpreter for all the background work instead of one each
+  (docs/benchmarks.md, "Footprint", says what each process costs);
+- ``gunicorn frontline.wsgi:application``, a child, with a few worker processes.
 
-Threads in this process (the scheduler) enqueue the periodic tasks: the SLA
-sweep every minute, the housekeeping that closes quiet resolved tickets every
-few minutes, mail retries, and the IMAP poll, which fetches each mailbox whose
-own poll interval has passed. ``--no-scheduler`` leaves them out, for the
-extra machines of a site where one process schedules (two would be harmless:
-see :mod:`frontline.ops.workers`). SIGINT, SIGTERM and SIGHUP are forwarded to
-both children as SIGTERM (a graceful stop: requests and the running task
-finish); a second signal kills them. When either child exits, the other is
-stopped too and the command fails, so a supervisor (systemd, a container
-runtime) sees one process to restart.
+With Redis (``REDIS_URL``) the worker is ``frontline rqworker`` (django-tasks-rq),
+a second child, since RQ runs each task in a process of its own.
+``--no-worker`` leaves the worker out (workers run elsewhere, e.g. ``frontline
+worker`` on other machines); ``--no-scheduler`` leaves out the scheduler and the
+watcher, for the extra machines of a site where one process schedules (two
+would be harmless: see :mod:`frontline.ops.workers`). SIGINT, SIGTERM and
+SIGHUP are a graceful stop: gunicorn gets SIGTERM (requests in progress
+finish), the worker finishes its running task; a second signal kills the
+children. When a child exits or the worker fails, the rest is stopped too and
+the command fails, so a supervisor (systemd, a container runtime) sees one
+process to restart.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -33,20 +39,25 @@ import time
 from types import FrameType
 from typing import Any
 
+from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from frontline.ops.workers import (
     add_schedule_arguments,
+    database_worker,
     env_bool,
     env_int,
     periodic_tasks,
     run_periodically,
+    start_mail_watch,
     start_scheduler,
     worker_arguments,
 )
 
 __all__ = ["Command", "bind_address", "run_periodically"]
+
+logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Seconds the children get to finish after SIGTERM before they are killed.
@@ -67,6 +78,12 @@ def bind_address(host: str, port: int) -> str:
 
 class Command(BaseCommand):
     help = "Serve Frontline with gunicorn and run the background worker beside it."
+    # Every system check but the URL configuration's, which would import every
+    # view, the API and the admin into this process, where no page is served
+    # (gunicorn imports them; `frontline migrate` and `frontline check` check them).
+    requires_system_checks = [
+        tag for name, tag in vars(Tags).items() if not name.startswith("_") and tag != Tags.urls
+    ]
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -125,24 +142,23 @@ class Command(BaseCommand):
         self.stopping = False
         self.stop_asked_at = 0.0
         self.scheduler_threads: list[threading.Thread] = []
+        self.worker: Any = None  # the in-process task worker, if it runs here
+        self.worker_thread: threading.Thread | None = None
+        self.worker_failed = False
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         scheduler_stop = threading.Event()
         failed: tuple[str, int] | None = None
         try:
             if not no_worker:
-                worker = self._worker_command()
-                if worker is None:
-                    raise CommandError(
-                        "Frontline cannot start a worker for this task backend; "
-                        "run its workers separately and pass --no-worker."
-                    )
-                self._spawn("worker", worker)
+                self._start_worker()
             self._spawn("web", self._web_command(host, port, workers))
-            if not no_scheduler:  # the scheduling machine also keeps the IMAP IDLE connections
-                self._spawn("mail-watch", self._mail_watch_command())
             url = f"http://{bind_address(host, port)}/"
-            pids = ", ".join(f"{name} pid {p.pid}" for name, p in self.children.items())
-            self.stdout.write(f"Frontline is serving on {url} ({pids}). Press Ctrl+C to stop.")
+            pids = [f"{name} pid {p.pid}" for name, p in self.children.items()]
+            if self.worker_thread is not None:
+                pids.append(f"worker pid {os.getpid()}, this process")
+            self.stdout.write(
+                f"Frontline is serving on {url} ({', '.join(pids)}). Press Ctrl+C to stop."
+            )
             self.stdout.flush()
             if not no_scheduler:
                 self.scheduler_threads = start_scheduler(
@@ -153,10 +169,16 @@ class Command(BaseCommand):
                     ),
                     scheduler_stop,
                 )
+                # The scheduling machine also keeps the IMAP IDLE connections.
+                self.scheduler_threads.append(self._start_mail_watch(scheduler_stop))
             failed = self._wait_for_stop_or_exit()
         finally:
             scheduler_stop.set()
+            if self.worker is not None:
+                self.worker.running = False  # ends after its running task
             self._stop_children()
+            if self.worker_thread is not None:
+                self.worker_thread.join(timeout=STOP_TIMEOUT)
             for sig, handler in previous.items():
                 # Stopped by a signal, the children are gone: the same stop arriving
                 # again (make passes it on) must not kill the process on its way
@@ -168,15 +190,42 @@ class Command(BaseCommand):
             raise CommandError(f"The {name} process exited with status {code}; stopped the rest.")
         self.stdout.write("Stopped.")
 
+    def _start_worker(self) -> None:
+        """The database backend's worker in a thread of this process; any other
+        known backend's (RQ) as a child process."""
+        self.worker = database_worker()
+        if self.worker is not None:
+            self.worker_thread = threading.Thread(
+                target=self._run_worker, name="frontline-task-worker", daemon=True
+            )
+            self.worker_thread.start()
+            return
+        worker = self._worker_command()
+        if worker is None:
+            raise CommandError(
+                "Frontline cannot start a worker for this task backend; "
+                "run its workers separately and pass --no-worker."
+            )
+        self._spawn("worker", worker)
+
+    def _run_worker(self) -> None:
+        try:
+            self.worker.run()
+        except BaseException:
+            self.worker_failed = True
+            logger.exception("The task worker stopped on an error")
+        finally:
+            connection.close()
+
+    def _start_mail_watch(self, stop: threading.Event) -> threading.Thread:
+        return start_mail_watch(stop)
+
     def _worker_command(self) -> list[str] | None:
         """The worker child for the configured task backend; None for an unknown one."""
         arguments = worker_arguments()
         if arguments is None:
             return None
         return [sys.executable, "-m", "frontline.manage", *arguments]
-
-    def _mail_watch_command(self) -> list[str]:
-        return [sys.executable, "-m", "frontline.manage", "mail", "watch"]
 
     def _web_command(self, host: str, port: int, workers: int) -> list[str]:
         # Extra gunicorn options can come from GUNICORN_CMD_ARGS, which gunicorn reads itself.
@@ -185,6 +234,8 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "frontline.wsgi:application",
+            "--config",
+            "python:frontline.ops.gunicorn_config",
             "--bind",
             bind_address(host, port),
             "--workers",
@@ -241,6 +292,8 @@ class Command(BaseCommand):
                 code = proc.poll()
                 if code is not None:
                     return name, code
+            if self.worker_thread is not None and not self.worker_thread.is_alive():
+                return "worker", 1
             time.sleep(0.2)
         return None
 
