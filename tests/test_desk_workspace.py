@@ -292,3 +292,72 @@ def test_adding_and_removing_a_participant_confirm_too(client, people, ticket):
     pat = ticket.participants.get()
     response = client.post(f"{url}{pat.pk}/remove/", follow=True)
     assert flashes(response) == ["Pat Partner no longer takes part."]
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_the_panel_saved_in_place_answers_with_itself_and_what_changed(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, status=Status.OPEN, priority=Priority.HIGH),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<html" not in page  # a fragment, not the page
+    assert 'id="panel-body"' in page
+    assert "Status: Open · Priority: High" in page
+    # The badges at the top of the page come along, out of band, already changed.
+    assert 'id="ticket-badges" hx-swap-oob="true"' in page
+    assert 'class="prio prio-3"' in page
+    # Said once, here: not again as a flash message on the next page.
+    assert flashes(response) == []
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority) == (Status.OPEN, Priority.HIGH)
+
+
+def test_the_panel_refused_in_place_shows_why_and_changes_nothing(client, people, ticket):
+    login(client, people.alice)
+    before = kinds(ticket)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, priority=Priority.URGENT, assignee=people.bob.pk),
+        **HTMX,
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<html" not in page
+    assert "Nothing was changed" in page
+    assert "Write a handoff note for the next person." in page
+    assert kinds(ticket) == before
+
+
+def test_assign_to_me_in_place(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/take/", **HTMX)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Assigned to you" in page
+    assert "Assign to me" not in page  # the button goes once it is done
+    assert "<strong data-assignee>Alice Agent</strong>" in page
+
+
+def test_a_ticket_handed_out_of_sight_in_place_sends_the_agent_to_the_queue(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, team=people.second_line.pk, note="Needs a refund approval"),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/desk/"
+    assert "was handed over" in " ".join(flashes(response))
+
+
+def test_the_one_field_endpoints_are_gone(client, people, ticket):
+    login(client, people.alice)
+    for act in ("assign", "status", "priority", "category", "tags"):
+        response = client.post(f"/desk/tickets/{ticket.pk}/{act}/", {"status": "open"})
+        assert response.status_code == 404, act

@@ -100,59 +100,6 @@ class QueueFilterForm(FastSelectsMixin, forms.Form):
     )
 
 
-class AssignForm(FastSelectsMixin, forms.Form):
-    assignee = forms.ModelChoiceField(
-        _staff(), required=False, label=_("Assignee"), empty_label=_("Nobody")
-    )
-    team = forms.ModelChoiceField(
-        Team.objects.filter(is_active=True),
-        required=False,
-        label=_("Team"),
-        empty_label=_("Keep team"),
-    )
-    note = forms.CharField(
-        label=_("Handoff note"),
-        required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "placeholder": _(
-                    "What has been done, what is left, what the customer already told us."
-                ),
-            }
-        ),
-    )
-
-
-class StatusForm(FastSelectsMixin, forms.Form):
-    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
-
-
-class PriorityForm(FastSelectsMixin, forms.Form):
-    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
-    reason = forms.CharField(
-        required=False,
-        max_length=300,
-        label=_("Reason"),
-        widget=forms.TextInput(attrs={"placeholder": _("Reason (optional)")}),
-    )
-
-
-class CategoryForm(FastSelectsMixin, forms.Form):
-    category = forms.ModelChoiceField(
-        Category.objects.all(), required=False, label=_("Category"), empty_label=_("None")
-    )
-
-
-class TagsForm(forms.Form):
-    tags = forms.CharField(
-        required=False, max_length=500, label=_("Tags"), help_text=_("Separated by commas.")
-    )
-
-    def tag_names(self) -> list[str]:
-        return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
-
-
 class ParticipantForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     name = forms.CharField(label=_("Name"), max_length=200, required=False)

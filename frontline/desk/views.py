@@ -5,19 +5,20 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import ChoiceField
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.accounts.middleware import not_activity
@@ -63,20 +64,15 @@ from frontline.tickets.queues import (
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
 from .forms import (
-    AssignForm,
     BulkForm,
     CallForm,
-    CategoryForm,
     EscalateForm,
     EstimateForm,
     LinkForm,
     MergeForm,
     NewCallForm,
     ParticipantForm,
-    PriorityForm,
     QueueFilterForm,
-    StatusForm,
-    TagsForm,
     TicketPanelForm,
     TimeEntryForm,
 )
@@ -140,8 +136,6 @@ def queue(request: AuthedRequest, name: str) -> HttpResponse:
             "page": page,
             "has_next": has_next,
             "bulk": BulkForm(),
-            "statuses": cast(ChoiceField, StatusForm().fields["status"]).choices,
-            "priorities": cast(ChoiceField, PriorityForm().fields["priority"]).choices,
         },
     )
 
@@ -289,18 +283,42 @@ def _confirm(
     request: AuthedRequest, ticket: Ticket, before: dict[str, Any], done: str = ""
 ) -> HttpResponse:
     """Say what the act did (a flash message on the next page) and go back to the
-    ticket, or to the queue if the ticket has left this agent's sight."""
+    ticket, or to the queue if the ticket has left this agent's sight. A side
+    panel saved in place (htmx) gets the panel again with the words beside it."""
     said = ([done] if done else []) + _changes(before, ticket, request.user)
     if not can_see_ticket(request.user, ticket):
         # Handed to a team this agent is not in: back to the queue.
         said.insert(0, _("%(ref)s was handed over.") % {"ref": ticket.reference})
         messages.success(request, " · ".join(said))
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("desk:queue"))
         return redirect("desk:queue")
+    if request.htmx:
+        return _panel(request, ticket, text=" · ".join(said) or _("Nothing was changed."))
     if said:
         messages.success(request, " · ".join(said))
     else:
         messages.info(request, _("Nothing was changed."))
     return redirect("desk:ticket", number=ticket.pk)
+
+
+def _panel(
+    request: AuthedRequest,
+    ticket: Ticket,
+    *,
+    text: str,
+    form: TicketPanelForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The side panel alone, after an in-place save: its forms, what happened
+    (``text``), and the badges at the top of the page, swapped out of band."""
+    ticket = Ticket.objects.select_related("team", "assignee").get(pk=ticket.pk)
+    context = {
+        "ticket": ticket,
+        "panel_form": form or TicketPanelForm(ticket=ticket, by=request.user),
+        "saved": {"text": text, "error": status >= 400},
+    }
+    return render(request, "desk/_panel_saved.html", context, status=status)
 
 
 @staff_required
@@ -313,13 +331,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
     form = TicketPanelForm(request.POST, ticket=ticket, by=request.user)
     if not form.is_valid():
-        return _ticket_page(
-            request,
-            ticket,
-            status=400,
-            error=_("Nothing was changed: check the details."),
-            panel_form=form,
-        )
+        return _refused(request, ticket, form, _("Nothing was changed: check the details."))
     data, by = form.cleaned_data, request.user
     before = _snapshot(ticket)
     try:
@@ -339,14 +351,22 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     except ValidationError as exc:
         for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else ():
             form.add_error(field if field in form.fields else None, errors)
-        return _ticket_page(
+        return _refused(
             request,
             ticket,
-            status=400,
-            error=_("Nothing was changed: %(why)s") % {"why": " ".join(exc.messages)},
-            panel_form=form,
+            form,
+            _("Nothing was changed: %(why)s") % {"why": " ".join(exc.messages)},
         )
     return _confirm(request, ticket, before)
+
+
+def _refused(
+    request: AuthedRequest, ticket: Ticket, form: TicketPanelForm, why: str
+) -> HttpResponse:
+    """The side panel refused: the page (or, in place, the panel) with the reasons, 400."""
+    if request.htmx:
+        return _panel(request, ticket, text=why, form=form, status=400)
+    return _ticket_page(request, ticket, status=400, error=why, panel_form=form)
 
 
 @staff_required
@@ -358,6 +378,8 @@ def take(request: AuthedRequest, number: int) -> HttpResponse:
     try:
         actions.assign_ticket(ticket, by=request.user, assignee=request.user)
     except ValidationError as exc:
+        if request.htmx:
+            return _panel(request, ticket, text=" ".join(exc.messages), status=400)
         return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
     return _confirm(request, ticket, before)
 
@@ -400,7 +422,9 @@ request_info = _reply_like(
 
 
 def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
-    """A POST endpoint for one change on the ticket page: validate, act, go back."""
+    """A POST endpoint for one act on the ticket page: validate, act, go back.
+    (Status, priority, category, tags and assignee go through the side panel,
+    ``update``.)"""
 
     @staff_required
     @require_POST
@@ -429,33 +453,9 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
     return view
 
 
-assign = _change(
-    AssignForm,
-    lambda t, f, by: actions.assign_ticket(
-        t,
-        by=by,
-        assignee=f.cleaned_data["assignee"],
-        team=f.cleaned_data["team"],
-        note=f.cleaned_data["note"],
-    ),
-)
-status = _change(
-    StatusForm, lambda t, f, by: actions.change_status(t, status=f.cleaned_data["status"], by=by)
-)
-priority = _change(
-    PriorityForm,
-    lambda t, f, by: actions.change_priority(
-        t, priority=f.cleaned_data["priority"], by=by, reason=f.cleaned_data["reason"]
-    ),
-)
-category = _change(
-    CategoryForm,
-    lambda t, f, by: actions.change_category(t, category=f.cleaned_data["category"], by=by),
-)
 escalate = _change(
     EscalateForm, lambda t, f, by: escalate_ticket(t, by=by, note=f.cleaned_data["note"])
 )
-tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(), by=by))
 
 
 @staff_required

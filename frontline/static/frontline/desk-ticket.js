@@ -49,3 +49,16 @@
     else if (event.key === "Escape") { hide(); textarea().focus(); }
   });
 })();
+
+// The side panel saves in place (hx-post): a refusal (400) comes back as the
+// panel with its reasons, to be shown like any answer rather than dropped.
+(function () {
+  "use strict";
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const elt = event.detail.elt;
+    if (event.detail.xhr.status === 400 && elt.closest && elt.closest("#panel-body")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
