@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,7 +50,7 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import ClosureReason, Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -66,6 +67,7 @@ from frontline.tickets.timeline import form_answers, ticket_timeline
 from .forms import (
     BulkForm,
     CallForm,
+    ClosureForm,
     EscalateForm,
     EstimateForm,
     LinkForm,
@@ -158,7 +160,12 @@ def bulk(request: AuthedRequest) -> HttpResponse:
             # Handing over comes last: the other changes are made while the
             # ticket is still this agent's to change.
             if data["status"]:
-                actions.change_status(ticket, status=data["status"], by=request.user)
+                actions.change_status(
+                    ticket,
+                    status=data["status"],
+                    by=request.user,
+                    closure_reason=data["closure_reason"],
+                )
             if data["priority"]:
                 actions.change_priority(ticket, priority=data["priority"], by=request.user)
             if data["assignee"]:
@@ -198,6 +205,8 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or ReplyForm(),
+        "closure_reasons": [("", "—"), *ClosureReason.choices],
+        "reply_closure_reason": request.POST.get("closure_reason", ""),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
         "fields_form": forms.get("fields_form")
         or (
@@ -341,6 +350,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
             status=data["status"],
             priority=data["priority"],
             reason=data["reason"],
+            closure_reason=data["closure_reason"],
             category=data["category"],
             tags=form.tag_names(),
             hand_over=form.hands_over(),
@@ -385,13 +395,23 @@ def take(request: AuthedRequest, number: int) -> HttpResponse:
 
 
 def _reply_like(
-    act: Callable[..., Any], done: Any, warn: Callable[[Ticket, str], list[str]] | None = None
+    act: Callable[..., Any],
+    done: Any,
+    warn: Callable[[Ticket, str], list[str]] | None = None,
+    extra: type[Form] | None = None,
 ) -> View:
+    """A POST endpoint for the composer: the message (and, with ``extra``, more
+    arguments of ``act`` from a form of their own), one action, a confirmation."""
+
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
         ticket = access_ticket_for_agent(request.user, number)
         form = ReplyForm(request.POST, request.FILES)
+        more = extra(request.POST) if extra else None
+        if more is not None and not more.is_valid():
+            for error in more.errors.values():
+                form.add_error(None, error)
         if form.is_valid():
             before = _snapshot(ticket)
             try:
@@ -400,6 +420,7 @@ def _reply_like(
                     body=form.cleaned_data["body"],
                     by=request.user,
                     files=form.cleaned_data["attachments"],
+                    **(more.cleaned_data if more else {}),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -414,7 +435,9 @@ def _reply_like(
 
 
 reply = _reply_like(actions.add_reply, gettext_lazy("Reply sent to the customer."))
-reply_resolve = _reply_like(actions.reply_and_resolve, gettext_lazy("Reply sent to the customer."))
+reply_resolve = _reply_like(
+    actions.reply_and_resolve, gettext_lazy("Reply sent to the customer."), extra=ClosureForm
+)
 note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
 request_info = _reply_like(
     actions.request_information, gettext_lazy("Asked the customer for information.")

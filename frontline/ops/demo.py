@@ -31,7 +31,14 @@ from frontline.accounts.models import Organisation, Role, Team, User
 from frontline.ops.demo_articles import load_knowledge
 from frontline.ops.demo_tickets import SCRIPTS, Script
 from frontline.tickets import actions
-from frontline.tickets.models import Category, FieldType, FormField, Priority, Status
+from frontline.tickets.models import (
+    Category,
+    ClosureReason,
+    FieldType,
+    FormField,
+    Priority,
+    Status,
+)
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed to whoever runs the demo
 SEED = 20_250_301
@@ -377,7 +384,9 @@ def _play(
                 actions.set_tags(ticket, names=step.value, by=by)
             case "resolve":
                 actions.add_reply(ticket, body=step.text, by=by, channel=script.channel)
-                actions.change_status(ticket, status=Status.RESOLVED, by=by)
+                actions.change_status(
+                    ticket, status=Status.RESOLVED, by=by, closure_reason=ClosureReason.SOLVED
+                )
             case "confirm":
                 actions.confirm_solved(ticket, by=by)
             case _:

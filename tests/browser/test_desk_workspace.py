@@ -125,6 +125,7 @@ def test_the_side_panel_saves_in_place_and_says_so(open_page, site, people, tick
         people.alice,
     )
     page.fill("#id_body", "The second charge is refunded.")
+    page.get_by_role("combobox", name="Closure reason").select_option(label="Solved")
     page.click("button:has-text('Send and resolve')")
     expect(page.locator(".flash")).to_contain_text("Reply sent to the customer.")
     expect(page.locator(".flash")).to_contain_text("Status: Resolved")

@@ -62,3 +62,20 @@
     }
   });
 })();
+
+// The side panel asks for a closure reason only while "Resolved" is chosen
+// (without JavaScript it is always there, with its "needed when resolving").
+(function () {
+  "use strict";
+  const sync = () => {
+    const status = document.querySelector("#panel select[name=status]");
+    const reason = document.querySelector("#panel select[name=closure_reason]");
+    if (!status || !reason) return;
+    reason.closest(".field").hidden = status.value !== "resolved";
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("#panel select[name=status]")) sync();
+  });
+  document.body.addEventListener("htmx:afterSwap", sync);
+  sync();
+})();
