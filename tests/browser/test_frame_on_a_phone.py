@@ -16,7 +16,8 @@ ROOM = """(el) => {
   const select = el.tagName === "SELECT";
   const text = select ? el.options[el.selectedIndex].text : el.placeholder;
   const arrow = select ? 20 : 0;  // Chromium draws a select's arrow inside its box
-  const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - arrow;
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  const room = el.clientWidth - padding - arrow;
   return {text, need: ctx.measureText(text).width, room};
 }"""
 
