@@ -219,8 +219,9 @@ def test_ticket_page_queries_do_not_grow_with_messages(
         actions.add_reply(ticket, body=f"c{i}", by=people.carol)
     # 18 on main: one reads the ticket's links (tickets/access.visible_links), one the
     # staff notes about the customer (accounts.actions.customer_notes_for); +3 for the
-    # time panel (its entries, the activity choices, the estimates).
-    with django_assert_max_num_queries(21):
+    # time panel (its entries, the activity choices, the estimates); +1 whether the
+    # agent follows the ticket.
+    with django_assert_max_num_queries(22):
         assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 200
     login(client, people.carol)
     # +3 for the billed work (the visibility check, its lines, the estimates)

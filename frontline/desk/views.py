@@ -223,6 +223,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
         "participants": ticket.participations.select_related("user"),
+        "following": ticket.followers.filter(user=user).exists(),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
         "customer_notes": customer_notes_for(ticket),
@@ -725,3 +726,31 @@ def delete_time(request: AuthedRequest, entry_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Time entry removed."))
     return redirect("desk:ticket", number=entry.ticket_id)
+
+
+def _follow(follow: bool) -> View:
+    """Follow or stop following: the button swaps itself in place (htmx), or the
+    page comes back with a flash message."""
+
+    @staff_required
+    @require_POST
+    def view(request: AuthedRequest, number: int) -> HttpResponse:
+        ticket = access_ticket_for_agent(request.user, number)
+        if follow:
+            actions.follow_ticket(ticket, by=request.user)
+            said = _("You follow %(ref)s: its customer's replies reach you.")
+        else:
+            actions.unfollow_ticket(ticket, by=request.user)
+            said = _("You no longer follow %(ref)s.")
+        said %= {"ref": ticket.reference}
+        if request.htmx:
+            context = {"ticket": ticket, "following": follow, "said": said}
+            return render(request, "desk/_follow_saved.html", context)
+        messages.success(request, said)
+        return redirect("desk:ticket", number=ticket.pk)
+
+    return view
+
+
+follow = _follow(True)
+unfollow = _follow(False)

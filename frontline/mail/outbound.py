@@ -103,8 +103,11 @@ def recipients(
     elif ticket is not None and notice in CUSTOMER_NOTICES:
         copied = ticket.participants.filter(is_active=True).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
-    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee:
-        chosen = [ticket.assignee, *chosen]
+    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED:
+        # The assignee, and the staff who follow the ticket and may still see it.
+        following = User.objects.filter(followed__ticket=ticket, is_active=True).order_by("pk")[:50]
+        followers = staff_who_may_see(ticket, following)
+        chosen = [*([ticket.assignee] if ticket.assignee else []), *followers, *chosen]
     ours = Mailbox.objects.addresses()
     seen: set[int] = set()
     result = []

@@ -448,6 +448,26 @@ class TicketParticipant(models.Model):
         return f"{self.user} on #{self.ticket_id}"
 
 
+class TicketFollower(models.Model):
+    """A staff member who follows a ticket: they hear of the customer's replies as
+    the assignee does. Their own subscription, not a change to the ticket (no
+    event); changed only by ``follow_ticket`` and ``unfollow_ticket``."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followed"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="follower_unique")]
+        # "Does this agent follow this ticket" (the ticket page) and "what do they follow".
+        indexes = [models.Index(fields=["user", "ticket"], name="follower_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows #{self.ticket_id}"
+
+
 class MessageKind(models.TextChoices):
     REPLY = "reply", _("Public reply")
     NOTE = "note", _("Internal note")

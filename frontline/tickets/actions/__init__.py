@@ -26,7 +26,13 @@ from .changes import (
 )
 from .messages import add_note, add_reply, log_call, reply_and_resolve, request_information
 from .opening import open_ticket
-from .people import add_participant, remove_participant, take_over_requests
+from .people import (
+    add_participant,
+    follow_ticket,
+    remove_participant,
+    take_over_requests,
+    unfollow_ticket,
+)
 from .relations import (
     UNDO_MERGE_WITHIN,
     link_tickets,
@@ -54,6 +60,7 @@ __all__ = [
     "change_status",
     "close_quiet_resolved",
     "confirm_solved",
+    "follow_ticket",
     "link_tickets",
     "log_call",
     "may_undo_merge",
@@ -67,6 +74,7 @@ __all__ = [
     "surviving",
     "take_over_requests",
     "undo_merge",
+    "unfollow_ticket",
     "unlink_tickets",
     "update_field_values",
     "update_ticket",
