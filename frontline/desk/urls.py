@@ -1,12 +1,28 @@
 from django.urls import path
 
-from . import customer_views, kb_views, relation_views, report_views, search, views
+from . import (
+    customer_views,
+    kb_views,
+    notification_views,
+    relation_views,
+    report_views,
+    search,
+    views,
+)
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/bell/", notification_views.bell, name="bell"),
+    path("notifications/read/", notification_views.read_all, name="notifications_read"),
+    path(
+        "notifications/<int:notification_id>/",
+        notification_views.open_notification,
+        name="notification",
+    ),
     path("reports/", report_views.report, name="reports"),
     path("reports/report.csv", report_views.report_csv, name="reports_csv"),
     path("reports/time.csv", report_views.time_csv, name="time_csv"),
