@@ -25,6 +25,7 @@ def desk_pages(people, ticket):
         "/desk/kb/new/",
         "/desk/calls/new/",
         "/desk/tokens/",
+        "/desk/notifications/",
         "/desk/no-such-page/",
     ]
 

@@ -170,3 +170,19 @@ def test_mentions_are_suggested_and_unreachable_ones_reported(open_page, site, p
     expect(page.locator(".flash-warning")).to_contain_text(
         "Bob Builder (@bob) cannot see this ticket, so was not told."
     )
+
+
+def test_the_bell_counts_unread_notifications_and_leads_to_them(open_page, site, people, ticket):
+    actions.follow_ticket(ticket, by=people.alice)
+    actions.add_note(ticket, body="@alice can you check the invoice?", by=people.sam)
+    page = open_page()
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/q/team/")
+    bell = page.get_by_role("link", name="Notifications")
+    expect(bell).to_contain_text("1")
+    bell.click()
+    page.get_by_role("link", name=f"Sam Supervisor mentioned you on #{ticket.pk}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(ticket.subject)
+    page.wait_for_load_state("networkidle")  # the bell asked for its count
+    expect(page.locator("#bell[hx-trigger='every 30s']")).to_be_attached()
+    expect(page.get_by_role("link", name="Notifications")).not_to_contain_text("1")
