@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 HTMX := node_modules/htmx.org/dist/htmx.min.js
 CHARTJS := node_modules/chart.js/dist/chart.umd.min.js
-ASSETS := $(HTMX) $(CHARTJS)
+AXE := node_modules/axe-core/axe.min.js
+ASSETS := $(HTMX) $(CHARTJS) $(AXE)
 
 .PHONY: run test test-sqlite test-postgres lint bench system-deps messages
 

@@ -606,3 +606,17 @@ def test_staff_correct_form_answers_validated_by_the_form(people):
         assert response.status_code == 400
         assert key in response.json()["errors"]
     assert Api(people.carol).post(f"/tickets/{ticket.pk}/fields", {"fields": {}}).status_code == 403
+
+
+def test_resolving_through_the_api_keeps_the_closure_reason(people, ticket):
+    alice = Api(people.alice)
+    response = alice.post(
+        f"/tickets/{ticket.pk}/status", {"status": "resolved", "closure_reason": "x"}
+    )
+    assert response.status_code == 400  # an action refused it, like any other
+    response = alice.post(
+        f"/tickets/{ticket.pk}/status", {"status": "resolved", "closure_reason": "no_answer"}
+    )
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.closure_reason) == ("resolved", "no_answer")

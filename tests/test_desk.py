@@ -125,12 +125,13 @@ def test_an_empty_reply_is_refused_and_nothing_is_written(client, people, ticket
 
 def test_delegating_without_a_note_is_refused_with_a_message(client, people, ticket):
     login(client, people.alice)
-    r = client.post(f"/desk/tickets/{ticket.pk}/assign/", {"assignee": people.bob.pk})
+    panel = {"status": ticket.status, "priority": ticket.priority, "assignee": people.bob.pk}
+    r = client.post(f"/desk/tickets/{ticket.pk}/update/", panel)
     assert r.status_code == 400
     assert "handoff note" in r.content.decode()
     r = client.post(
-        f"/desk/tickets/{ticket.pk}/assign/",
-        {"assignee": people.bob.pk, "note": "Refund needs second-line approval"},
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel | {"note": "Refund needs second-line approval"},
     )
     assert r.status_code == 302
     login(client, people.bob)
@@ -141,7 +142,9 @@ def test_delegating_without_a_note_is_refused_with_a_message(client, people, tic
 
 def test_illegal_status_move_is_refused(client, people, ticket):
     login(client, people.alice)
-    r = client.post(f"/desk/tickets/{ticket.pk}/status/", {"status": "closed"})
+    r = client.post(
+        f"/desk/tickets/{ticket.pk}/update/", {"status": "closed", "priority": ticket.priority}
+    )
     assert r.status_code == 400
     ticket.refresh_from_db()
     assert ticket.status == Status.NEW
@@ -217,8 +220,9 @@ def test_ticket_page_queries_do_not_grow_with_messages(
         actions.add_reply(ticket, body=f"c{i}", by=people.carol)
     # 18 on main: one reads the ticket's links (tickets/access.visible_links), one the
     # staff notes about the customer (accounts.actions.customer_notes_for); +3 for the
-    # time panel (its entries, the activity choices, the estimates).
-    with django_assert_max_num_queries(21):
+    # time panel (its entries, the activity choices, the estimates); +1 whether the
+    # agent follows the ticket.
+    with django_assert_max_num_queries(22):
         assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 200
     login(client, people.carol)
     # +2 for the billed work (its lines, the estimates); the ticket the page

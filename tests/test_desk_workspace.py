@@ -2,10 +2,19 @@
 nothing changed when anything is refused, "Assign to me", replies that assign,
 "Send and resolve", and a confirmation after each."""
 
+import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 
 from frontline.tickets import actions
-from frontline.tickets.models import EventKind, MessageKind, Priority, Status, Ticket
+from frontline.tickets.models import (
+    ClosureReason,
+    EventKind,
+    MessageKind,
+    Priority,
+    Status,
+    Ticket,
+)
 from tests.conftest import login
 
 
@@ -18,6 +27,7 @@ def panel(ticket, **changes):
         "category": ticket.category_id or "",
         "tags": ", ".join(ticket.tags.values_list("name", flat=True)),
         "assignee": ticket.assignee_id or "",
+        "closure_reason": ticket.closure_reason,
         "team": "",
         "note": "",
     }
@@ -190,11 +200,12 @@ def test_send_and_resolve_is_one_submit(client, people, ticket):
     assert "Send and resolve" in client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
     response = client.post(
         f"/desk/tickets/{ticket.pk}/reply-resolve/",
-        {"body": "Refunded the second charge."},
+        {"body": "Refunded the second charge.", "closure_reason": ClosureReason.SOLVED},
         follow=True,
     )
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
+    assert ticket.closure_reason == ClosureReason.SOLVED
     assert ticket.messages.filter(kind=MessageKind.REPLY, author=people.alice).count() == 1
     said = flashes(response)[0]
     assert said.startswith("Reply sent to the customer.")
@@ -292,3 +303,155 @@ def test_adding_and_removing_a_participant_confirm_too(client, people, ticket):
     pat = ticket.participants.get()
     response = client.post(f"{url}{pat.pk}/remove/", follow=True)
     assert flashes(response) == ["Pat Partner no longer takes part."]
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_the_panel_saved_in_place_answers_with_itself_and_what_changed(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, status=Status.OPEN, priority=Priority.HIGH),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<html" not in page  # a fragment, not the page
+    assert 'id="panel-body"' in page
+    assert "Status: Open · Priority: High" in page
+    # The badges at the top of the page come along, out of band, already changed.
+    assert 'id="ticket-badges" hx-swap-oob="true"' in page
+    assert 'class="prio prio-3"' in page
+    # Said once, here: not again as a flash message on the next page.
+    assert flashes(response) == []
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority) == (Status.OPEN, Priority.HIGH)
+
+
+def test_the_panel_refused_in_place_shows_why_and_changes_nothing(client, people, ticket):
+    login(client, people.alice)
+    before = kinds(ticket)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, priority=Priority.URGENT, assignee=people.bob.pk),
+        **HTMX,
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<html" not in page
+    assert "Nothing was changed" in page
+    assert "Write a handoff note for the next person." in page
+    assert kinds(ticket) == before
+
+
+def test_assign_to_me_in_place(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/take/", **HTMX)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Assigned to you" in page
+    assert "Assign to me" not in page  # the button goes once it is done
+    assert "<strong data-assignee>Alice Agent</strong>" in page
+
+
+def test_a_ticket_handed_out_of_sight_in_place_sends_the_agent_to_the_queue(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, team=people.second_line.pk, note="Needs a refund approval"),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/desk/"
+    assert "was handed over" in " ".join(flashes(response))
+
+
+def test_the_one_field_endpoints_are_gone(client, people, ticket):
+    login(client, people.alice)
+    for act in ("assign", "status", "priority", "category", "tags"):
+        response = client.post(f"/desk/tickets/{ticket.pk}/{act}/", {"status": "open"})
+        assert response.status_code == 404, act
+
+
+# Closure reasons: asked whenever staff resolve, kept for reports.
+
+
+def test_resolving_in_the_panel_needs_a_closure_reason(client, people, ticket):
+    login(client, people.alice)
+    before = kinds(ticket)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, status=Status.RESOLVED, priority=Priority.LOW),
+    )
+    assert response.status_code == 400
+    assert "Say why the ticket is resolved." in response.content.decode()
+    assert kinds(ticket) == before
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/update/",
+        panel(ticket, status=Status.RESOLVED, closure_reason=ClosureReason.DUPLICATE),
+        follow=True,
+    )
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.closure_reason) == (Status.RESOLVED, ClosureReason.DUPLICATE)
+    event = ticket.events.filter(kind=EventKind.STATUS).latest("pk")
+    assert event.data["closure_reason"] == "duplicate"
+    # The ticket page says why, beside the status.
+    assert "Duplicate of another request" in response.content.decode()
+
+
+def test_send_and_resolve_without_a_closure_reason_sends_nothing(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply-resolve/", {"body": "Refunded the second charge."}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Say why the ticket is resolved." in page
+    assert "Refunded the second charge." in page  # what was typed is kept
+    assert ticket.messages.count() == 1
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+
+
+def test_an_unknown_closure_reason_is_refused(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply-resolve/",
+        {"body": "Done.", "closure_reason": "bored"},
+    )
+    assert response.status_code == 400
+    assert ticket.messages.count() == 1
+    with pytest.raises(ValidationError):
+        actions.change_status(
+            ticket, status=Status.RESOLVED, by=people.alice, closure_reason="bored"
+        )
+
+
+def test_reopening_forgets_the_closure_reason(people, ticket):
+    actions.change_status(
+        ticket, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.NO_ANSWER
+    )
+    actions.add_reply(ticket, body="Still broken!", by=people.carol)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN and ticket.closure_reason == ""
+
+
+def test_a_closed_ticket_keeps_its_closure_reason(people, ticket):
+    actions.change_status(
+        ticket, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.WORKAROUND
+    )
+    actions.confirm_solved(ticket, by=people.carol)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED and ticket.closure_reason == ClosureReason.WORKAROUND
+
+
+def test_bulk_resolving_needs_a_closure_reason(client, people, ticket):
+    login(client, people.alice)
+    client.post("/desk/bulk/", {"tickets": [ticket.pk], "status": Status.RESOLVED})
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+    client.post(
+        "/desk/bulk/",
+        {"tickets": [ticket.pk], "status": Status.RESOLVED, "closure_reason": "not_reproducible"},
+    )
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.closure_reason) == (Status.RESOLVED, "not_reproducible")

@@ -191,6 +191,8 @@ class AssignIn(Schema):
 class StatusIn(Schema):
     status: StatusName
     reason: str = ""
+    # Why it is resolved (one of the closure reasons); kept for reports.
+    closure_reason: str = Field(default="", max_length=20)
 
 
 class PriorityIn(Schema):

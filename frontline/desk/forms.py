@@ -21,6 +21,7 @@ from frontline.tickets.models import (
     CallDetails,
     Category,
     Channel,
+    ClosureReason,
     LinkKind,
     Priority,
     Status,
@@ -30,6 +31,21 @@ from frontline.tickets.models import (
 
 def _staff() -> Any:
     return User.objects.agents().order_by("first_name", "last_name")
+
+
+def closure_reason_field() -> forms.ChoiceField:
+    """Why the ticket is resolved: asked wherever staff resolve it."""
+    return forms.ChoiceField(
+        choices=[("", "—"), *ClosureReason.choices],
+        required=False,
+        label=_("Closure reason"),
+        help_text=_("Needed when resolving."),
+    )
+
+
+def require_closure_reason(form: forms.Form, data: dict[str, Any], resolving: bool) -> None:
+    if resolving and not data.get("closure_reason"):
+        form.add_error("closure_reason", _("Say why the ticket is resolved."))
 
 
 class FastSelectsMixin:
@@ -45,6 +61,17 @@ class FastSelectsMixin:
                 widget.choices = field.widget.choices
                 widget.is_required = field.widget.is_required
                 field.widget = widget
+
+
+class ClosureForm(FastSelectsMixin, forms.Form):
+    """The reason that goes with "Send and resolve" (the reply itself is a ReplyForm)."""
+
+    closure_reason = closure_reason_field()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        require_closure_reason(self, data, resolving=True)
+        return data
 
 
 class QueueFilterForm(FastSelectsMixin, forms.Form):
@@ -100,59 +127,6 @@ class QueueFilterForm(FastSelectsMixin, forms.Form):
     )
 
 
-class AssignForm(FastSelectsMixin, forms.Form):
-    assignee = forms.ModelChoiceField(
-        _staff(), required=False, label=_("Assignee"), empty_label=_("Nobody")
-    )
-    team = forms.ModelChoiceField(
-        Team.objects.filter(is_active=True),
-        required=False,
-        label=_("Team"),
-        empty_label=_("Keep team"),
-    )
-    note = forms.CharField(
-        label=_("Handoff note"),
-        required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "placeholder": _(
-                    "What has been done, what is left, what the customer already told us."
-                ),
-            }
-        ),
-    )
-
-
-class StatusForm(FastSelectsMixin, forms.Form):
-    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
-
-
-class PriorityForm(FastSelectsMixin, forms.Form):
-    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
-    reason = forms.CharField(
-        required=False,
-        max_length=300,
-        label=_("Reason"),
-        widget=forms.TextInput(attrs={"placeholder": _("Reason (optional)")}),
-    )
-
-
-class CategoryForm(FastSelectsMixin, forms.Form):
-    category = forms.ModelChoiceField(
-        Category.objects.all(), required=False, label=_("Category"), empty_label=_("None")
-    )
-
-
-class TagsForm(forms.Form):
-    tags = forms.CharField(
-        required=False, max_length=500, label=_("Tags"), help_text=_("Separated by commas.")
-    )
-
-    def tag_names(self) -> list[str]:
-        return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
-
-
 class ParticipantForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
@@ -173,7 +147,13 @@ class BulkForm(FastSelectsMixin, forms.Form):
         empty_value=None,
         label=_("Priority"),
     )
+    closure_reason = closure_reason_field()
     note = forms.CharField(required=False, label=_("Handoff note"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        require_closure_reason(self, data, resolving=data.get("status") == Status.RESOLVED)
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -370,6 +350,7 @@ class TicketPanelForm(FastSelectsMixin, forms.Form):
     is made (the view then calls one action per change)."""
 
     status = forms.ChoiceField(choices=(), label=_("Status"))
+    closure_reason = closure_reason_field()
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label=_("Priority"))
     reason = forms.CharField(
         required=False,
@@ -415,6 +396,7 @@ class TicketPanelForm(FastSelectsMixin, forms.Form):
                 "category": ticket.category_id,
                 "tags": ", ".join(t.name for t in ticket.tags.all()),
                 "assignee": ticket.assignee_id,
+                "closure_reason": ticket.closure_reason,
             },
         )
         super().__init__(*args, **kwargs)
@@ -441,6 +423,11 @@ class TicketPanelForm(FastSelectsMixin, forms.Form):
         assert data is not None  # Form.clean returns cleaned_data
         if self.errors:
             return data
+        require_closure_reason(
+            self,
+            data,
+            resolving=data["status"] == Status.RESOLVED and self.ticket.status != Status.RESOLVED,
+        )
         assignee, team = data.get("assignee"), data.get("team")
         # The same rule as assign_ticket, asked here so that nothing changes when it fails.
         to_someone_else = assignee is not None and assignee.pk != self.by.pk

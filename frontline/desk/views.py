@@ -5,19 +5,21 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import ChoiceField
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.accounts.middleware import not_activity
@@ -48,7 +50,7 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import ClosureReason, Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -63,10 +65,9 @@ from frontline.tickets.queues import (
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
 from .forms import (
-    AssignForm,
     BulkForm,
     CallForm,
-    CategoryForm,
+    ClosureForm,
     DeskReplyForm,
     EscalateForm,
     EstimateForm,
@@ -74,10 +75,7 @@ from .forms import (
     MergeForm,
     NewCallForm,
     ParticipantForm,
-    PriorityForm,
     QueueFilterForm,
-    StatusForm,
-    TagsForm,
     TicketPanelForm,
     TimeEntryForm,
 )
@@ -142,8 +140,6 @@ def queue(request: AuthedRequest, name: str) -> HttpResponse:
             "page": page,
             "has_next": has_next,
             "bulk": BulkForm(),
-            "statuses": cast(ChoiceField, StatusForm().fields["status"]).choices,
-            "priorities": cast(ChoiceField, PriorityForm().fields["priority"]).choices,
         },
     )
 
@@ -166,7 +162,12 @@ def bulk(request: AuthedRequest) -> HttpResponse:
             # Handing over comes last: the other changes are made while the
             # ticket is still this agent's to change.
             if data["status"]:
-                actions.change_status(ticket, status=data["status"], by=request.user)
+                actions.change_status(
+                    ticket,
+                    status=data["status"],
+                    by=request.user,
+                    closure_reason=data["closure_reason"],
+                )
             if data["priority"]:
                 actions.change_priority(ticket, priority=data["priority"], by=request.user)
             if data["assignee"]:
@@ -206,6 +207,8 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or DeskReplyForm(),
+        "closure_reasons": [("", "—"), *ClosureReason.choices],
+        "reply_closure_reason": request.POST.get("closure_reason", ""),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
         "fields_form": forms.get("fields_form")
         or (
@@ -222,6 +225,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
         "participants": ticket.participations.select_related("user"),
+        "following": ticket.followers.filter(user=user).exists(),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
         "customer_notes": customer_notes_for(ticket),
@@ -292,18 +296,42 @@ def _confirm(
     request: AuthedRequest, ticket: Ticket, before: dict[str, Any], done: str = ""
 ) -> HttpResponse:
     """Say what the act did (a flash message on the next page) and go back to the
-    ticket, or to the queue if the ticket has left this agent's sight."""
+    ticket, or to the queue if the ticket has left this agent's sight. A side
+    panel saved in place (htmx) gets the panel again with the words beside it."""
     said = ([done] if done else []) + _changes(before, ticket, request.user)
     if not can_see_ticket(request.user, ticket):
         # Handed to a team this agent is not in: back to the queue.
         said.insert(0, _("%(ref)s was handed over.") % {"ref": ticket.reference})
         messages.success(request, " · ".join(said))
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("desk:queue"))
         return redirect("desk:queue")
+    if request.htmx:
+        return _panel(request, ticket, text=" · ".join(said) or _("Nothing was changed."))
     if said:
         messages.success(request, " · ".join(said))
     else:
         messages.info(request, _("Nothing was changed."))
     return redirect("desk:ticket", number=ticket.pk)
+
+
+def _panel(
+    request: AuthedRequest,
+    ticket: Ticket,
+    *,
+    text: str,
+    form: TicketPanelForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The side panel alone, after an in-place save: its forms, what happened
+    (``text``), and the badges at the top of the page, swapped out of band."""
+    ticket = Ticket.objects.select_related("team", "assignee").get(pk=ticket.pk)
+    context = {
+        "ticket": ticket,
+        "panel_form": form or TicketPanelForm(ticket=ticket, by=request.user),
+        "saved": {"text": text, "error": status >= 400},
+    }
+    return render(request, "desk/_panel_saved.html", context, status=status)
 
 
 @staff_required
@@ -316,13 +344,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = access_ticket_for_agent(request.user, number)
     form = TicketPanelForm(request.POST, ticket=ticket, by=request.user)
     if not form.is_valid():
-        return _ticket_page(
-            request,
-            ticket,
-            status=400,
-            error=_("Nothing was changed: check the details."),
-            panel_form=form,
-        )
+        return _refused(request, ticket, form, _("Nothing was changed: check the details."))
     data, by = form.cleaned_data, request.user
     before = _snapshot(ticket)
     try:
@@ -332,6 +354,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
             status=data["status"],
             priority=data["priority"],
             reason=data["reason"],
+            closure_reason=data["closure_reason"],
             category=data["category"],
             tags=form.tag_names(),
             hand_over=form.hands_over(),
@@ -342,14 +365,22 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     except ValidationError as exc:
         for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else ():
             form.add_error(field if field in form.fields else None, errors)
-        return _ticket_page(
+        return _refused(
             request,
             ticket,
-            status=400,
-            error=_("Nothing was changed: %(why)s") % {"why": " ".join(exc.messages)},
-            panel_form=form,
+            form,
+            _("Nothing was changed: %(why)s") % {"why": " ".join(exc.messages)},
         )
     return _confirm(request, ticket, before)
+
+
+def _refused(
+    request: AuthedRequest, ticket: Ticket, form: TicketPanelForm, why: str
+) -> HttpResponse:
+    """The side panel refused: the page (or, in place, the panel) with the reasons, 400."""
+    if request.htmx:
+        return _panel(request, ticket, text=why, form=form, status=400)
+    return _ticket_page(request, ticket, status=400, error=why, panel_form=form)
 
 
 @staff_required
@@ -361,6 +392,8 @@ def take(request: AuthedRequest, number: int) -> HttpResponse:
     try:
         actions.assign_ticket(ticket, by=request.user, assignee=request.user)
     except ValidationError as exc:
+        if request.htmx:
+            return _panel(request, ticket, text=" ".join(exc.messages), status=400)
         return _ticket_page(request, ticket, status=400, error=" ".join(exc.messages))
     return _confirm(request, ticket, before)
 
@@ -372,13 +405,23 @@ def _minutes_logged(minutes: int) -> str:
 
 
 def _reply_like(
-    act: Callable[..., Any], done: Any, warn: Callable[[Ticket, str], list[str]] | None = None
+    act: Callable[..., Any],
+    done: Any,
+    warn: Callable[[Ticket, str], list[str]] | None = None,
+    extra: type[Form] | None = None,
 ) -> View:
+    """A POST endpoint for the composer: the message (and, with ``extra``, more
+    arguments of ``act`` from a form of their own), one action, a confirmation."""
+
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
         ticket = access_ticket_for_agent(request.user, number)
         form = DeskReplyForm(request.POST, request.FILES)
+        more = extra(request.POST) if extra else None
+        if more is not None and not more.is_valid():
+            for error in more.errors.values():
+                form.add_error(None, error)
         if form.is_valid():
             before = _snapshot(ticket)
             try:
@@ -389,6 +432,7 @@ def _reply_like(
                     by=request.user,
                     files=form.cleaned_data["attachments"],
                     minutes=form.cleaned_data["minutes"],
+                    **(more.cleaned_data if more else {}),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -405,7 +449,9 @@ def _reply_like(
 
 
 reply = _reply_like(actions.add_reply, gettext_lazy("Reply sent to the customer."))
-reply_resolve = _reply_like(actions.reply_and_resolve, gettext_lazy("Reply sent to the customer."))
+reply_resolve = _reply_like(
+    actions.reply_and_resolve, gettext_lazy("Reply sent to the customer."), extra=ClosureForm
+)
 note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
 request_info = _reply_like(
     actions.request_information, gettext_lazy("Asked the customer for information.")
@@ -413,7 +459,9 @@ request_info = _reply_like(
 
 
 def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
-    """A POST endpoint for one change on the ticket page: validate, act, go back."""
+    """A POST endpoint for one act on the ticket page: validate, act, go back.
+    (Status, priority, category, tags and assignee go through the side panel,
+    ``update``.)"""
 
     @staff_required
     @require_POST
@@ -442,33 +490,9 @@ def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
     return view
 
 
-assign = _change(
-    AssignForm,
-    lambda t, f, by: actions.assign_ticket(
-        t,
-        by=by,
-        assignee=f.cleaned_data["assignee"],
-        team=f.cleaned_data["team"],
-        note=f.cleaned_data["note"],
-    ),
-)
-status = _change(
-    StatusForm, lambda t, f, by: actions.change_status(t, status=f.cleaned_data["status"], by=by)
-)
-priority = _change(
-    PriorityForm,
-    lambda t, f, by: actions.change_priority(
-        t, priority=f.cleaned_data["priority"], by=by, reason=f.cleaned_data["reason"]
-    ),
-)
-category = _change(
-    CategoryForm,
-    lambda t, f, by: actions.change_category(t, category=f.cleaned_data["category"], by=by),
-)
 escalate = _change(
     EscalateForm, lambda t, f, by: escalate_ticket(t, by=by, note=f.cleaned_data["note"])
 )
-tags = _change(TagsForm, lambda t, f, by: actions.set_tags(t, names=f.tag_names(), by=by))
 
 
 @staff_required
@@ -726,3 +750,31 @@ def delete_time(request: AuthedRequest, entry_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Time entry removed."))
     return redirect("desk:ticket", number=entry.ticket_id)
+
+
+def _follow(follow: bool) -> View:
+    """Follow or stop following: the button swaps itself in place (htmx), or the
+    page comes back with a flash message."""
+
+    @staff_required
+    @require_POST
+    def view(request: AuthedRequest, number: int) -> HttpResponse:
+        ticket = access_ticket_for_agent(request.user, number)
+        if follow:
+            actions.follow_ticket(ticket, by=request.user)
+            said = _("You follow %(ref)s: its customer's replies reach you.")
+        else:
+            actions.unfollow_ticket(ticket, by=request.user)
+            said = _("You no longer follow %(ref)s.")
+        said %= {"ref": ticket.reference}
+        if request.htmx:
+            context = {"ticket": ticket, "following": follow, "said": said}
+            return render(request, "desk/_follow_saved.html", context)
+        messages.success(request, said)
+        return redirect("desk:ticket", number=ticket.pk)
+
+    return view
+
+
+follow = _follow(True)
+unfollow = _follow(False)

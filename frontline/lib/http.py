@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
     from frontline.accounts.models import User
 
 
@@ -17,3 +19,4 @@ class AuthedRequest(HttpRequest):
     ``HttpRequest`` (a ``WSGIRequest``)."""
 
     user: User
+    htmx: HtmxDetails  # set by django_htmx's middleware: falsy unless htmx asked

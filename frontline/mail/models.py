@@ -353,3 +353,38 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to_address}: {self.subject}"
+
+
+# Notices that also appear in the desk's notification list (the bell).
+IN_APP_NOTICES = frozenset({Notice.ASSIGNED, Notice.MENTIONED, Notice.CUSTOMER_REPLIED})
+
+
+class Notification(models.Model):
+    """A notice shown to a staff member in the desk, beside the mail of it:
+    written by ``outbound.notify`` in the same transaction, to the same people.
+    Read when opened or all marked read; only the latest are listed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    notice = models.CharField(max_length=30, choices=Notice.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The bell's unread count, and the list, newest first.
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            models.Index(fields=["user", "-created_at"], name="notification_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_notice_display()} on #{self.ticket_id} for {self.user}"

@@ -36,10 +36,12 @@ from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 from .models import (
     ACCOUNT_NOTICES,
     AUTOMATIC_NOTICES,
+    IN_APP_NOTICES,
     Delivery,
     InboundMessage,
     Mailbox,
     Notice,
+    Notification,
     NotificationTemplate,
     OutboundMessage,
     Outcome,
@@ -107,8 +109,11 @@ def recipients(
             participations__ticket=ticket, participations__confirmed=True, is_active=True
         ).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
-    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED and ticket.assignee:
-        chosen = [ticket.assignee, *chosen]
+    elif ticket is not None and notice == Notice.CUSTOMER_REPLIED:
+        # The assignee, and the staff who follow the ticket and may still see it.
+        following = User.objects.filter(followed__ticket=ticket, is_active=True).order_by("pk")[:50]
+        followers = staff_who_may_see(ticket, following)
+        chosen = [*([ticket.assignee] if ticket.assignee else []), *followers, *chosen]
     ours = Mailbox.objects.addresses()
     seen: set[int] = set()
     result = []
@@ -388,10 +393,17 @@ def notify(
         return []  # the team's strategy gave it to someone, who hears of it instead
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     named = list(User.objects.filter(pk__in=list(user_ids))) if user_ids else []
+    people = recipients(notice, ticket, actor=actor, users=named)
     with transaction.atomic():
+        if notice in IN_APP_NOTICES:
+            Notification.objects.bulk_create(
+                Notification(user=user, ticket=ticket, notice=notice, actor=actor)
+                for user in people
+                if user.is_staff_member
+            )
         return [
             compose(notice, user, ticket=ticket, actor=actor, message=message, extra=extra)
-            for user in recipients(notice, ticket, actor=actor, users=named)
+            for user in people
         ]
 
 

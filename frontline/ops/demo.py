@@ -36,6 +36,7 @@ from frontline.reports.models import ActivityType, Contract, Rate
 from frontline.tickets import actions
 from frontline.tickets.models import (
     Category,
+    ClosureReason,
     EventKind,
     FieldType,
     FormField,
@@ -389,7 +390,9 @@ def _play(
                 actions.set_tags(ticket, names=step.value, by=by)
             case "resolve":
                 actions.add_reply(ticket, body=step.text, by=by, channel=script.channel)
-                actions.change_status(ticket, status=Status.RESOLVED, by=by)
+                actions.change_status(
+                    ticket, status=Status.RESOLVED, by=by, closure_reason=ClosureReason.SOLVED
+                )
             case "confirm":
                 actions.confirm_solved(ticket, by=by)
             case _:

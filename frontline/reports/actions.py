@@ -115,16 +115,18 @@ def add_message_with_time(
     by: User,
     files: Sequence[Any] = (),
     minutes: int | None = None,
+    **more: Any,
 ) -> tuple[Message, TimeEntry | None]:
     """A message and the time it took, in one step: ``act`` is the ticket action
     that writes the message (``add_reply``, ``reply_and_resolve``, ``add_note``,
     ``request_information``), and ``minutes`` of ``by``'s work are logged on
     the ticket with it (see :func:`log_time`; none when ``minutes`` is None).
+    ``more`` goes to ``act`` (the closure reason of ``reply_and_resolve``).
     One transaction: time that is refused (``ValidationError``,
     ``PermissionDenied``) takes the message back too, so nothing is mailed,
     and a refused message logs no time."""
     with transaction.atomic():
-        message = act(ticket, body=body, by=by, files=files)
+        message = act(ticket, body=body, by=by, files=files, **more)
         entry = log_time(ticket, minutes=minutes, by=by) if minutes else None
     return message, entry
 

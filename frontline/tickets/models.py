@@ -51,6 +51,18 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class ClosureReason(models.TextChoices):
+    """Why a ticket was resolved: asked of staff when they resolve it (the desk
+    requires one), kept on the ticket and in its STATUS event for reports."""
+
+    SOLVED = "solved", _("Solved")
+    WORKAROUND = "workaround", _("Solved with a workaround")
+    DUPLICATE = "duplicate", _("Duplicate of another request")
+    NO_ANSWER = "no_answer", _("No answer from the customer")
+    NOT_REPRODUCIBLE = "not_reproducible", _("Could not reproduce")
+    OUT_OF_SCOPE = "out_of_scope", _("Not something we support")
+
+
 class Priority(models.IntegerChoices):
     LOW = 1, _("Low")
     NORMAL = 2, _("Normal")
@@ -297,6 +309,11 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Why it was resolved (empty: not said, e.g. resolved before reasons existed
+    # or through the API without one); cleared when it reopens.
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True
+    )
     due_at = models.DateTimeField(_("due"))
     # Unguessable: mail to support+t-<token>@… lands on this ticket.
     reply_token = models.CharField(max_length=32, null=True, blank=True, unique=True)
@@ -448,6 +465,26 @@ class TicketParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on #{self.ticket_id}"
+
+
+class TicketFollower(models.Model):
+    """A staff member who follows a ticket: they hear of the customer's replies as
+    the assignee does. Their own subscription, not a change to the ticket (no
+    event); changed only by ``follow_ticket`` and ``unfollow_ticket``."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followed"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="follower_unique")]
+        # "Does this agent follow this ticket" (the ticket page) and "what do they follow".
+        indexes = [models.Index(fields=["user", "ticket"], name="follower_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows #{self.ticket_id}"
 
 
 class MessageKind(models.TextChoices):

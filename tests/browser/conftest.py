@@ -1,6 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against the live test server."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -59,3 +60,24 @@ def new_page(browser, site):
     yield make
     for context in contexts:
         context.close()
+
+
+AXE_SOURCE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line
+    each. axe is evaluated through the DevTools protocol, so the page's CSP (no
+    inline script) stays as strict as ever."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in result
+        if v["impact"] in AXE_SERIOUS
+    ]

@@ -89,25 +89,64 @@ def test_the_queue_fits_a_laptop_in_russian(open_page, site, people, width):
     assert updated.get_attribute("title")
 
 
-def test_the_side_panel_changes_two_things_at_once_and_says_so(open_page, site, people, ticket):
+def field(page, name):
+    """A drop-down of the side panel by its label."""
+    return page.get_by_role("combobox", name=name, exact=True)
+
+
+def test_the_side_panel_saves_in_place_and_says_so(open_page, site, people, ticket):
     page = open_page()
     sign_in(page, site, "alice")
     page.goto(f"{site}/desk/tickets/{ticket.pk}/")
-    page.select_option("#id_status", Status.WAITING_THIRD_PARTY)
-    page.select_option("#id_priority", str(Priority.HIGH.value))
-    page.click("#panel button[type=submit]")
-    flash = page.locator(".flash")
-    expect(flash).to_contain_text(f"Status: {Status.WAITING_THIRD_PARTY.label}")
-    expect(flash).to_contain_text("Priority: High")
-    page.click("button:has-text('Assign to me')")
-    expect(page.locator(".flash")).to_contain_text("Assigned to you")
+    # A mark on the document that a reload would wipe out.
+    page.evaluate("document.documentElement.dataset.stayed = 'yes'")
+    field(page, "Status").select_option(Status.WAITING_THIRD_PARTY)
+    field(page, "Priority").select_option(str(Priority.HIGH.value))
+    page.get_by_role("button", name="Save changes").click()
+    saved = page.locator("#panel-status")
+    expect(saved).to_contain_text(f"Status: {Status.WAITING_THIRD_PARTY.label}")
+    expect(saved).to_contain_text("Priority: High")
+    expect(page.locator("#ticket-badges .prio")).to_have_text("High")
+    # The keyboard stays on the panel's button after the swap.
+    expect(page.get_by_role("button", name="Save changes")).to_be_focused()
+    page.get_by_role("button", name="Assign to me").click()
+    expect(saved).to_contain_text("Assigned to you")
     expect(page.locator("[data-assignee]")).to_have_text("Alice Agent")
+    # A refusal shows its reason in place and changes nothing.
+    field(page, "Assignee").select_option(label="Bob Builder")
+    page.get_by_role("button", name="Save changes").click()
+    expect(saved).to_contain_text("Nothing was changed")
+    expect(page.locator("#panel-body")).to_contain_text("Write a handoff note")
+    assert page.evaluate("document.documentElement.dataset.stayed") == "yes"
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee) == (
+        Status.WAITING_THIRD_PARTY,
+        Priority.HIGH,
+        people.alice,
+    )
     page.fill("#id_body", "The second charge is refunded.")
+    page.get_by_role("combobox", name="Closure reason").select_option(label="Solved")
     page.click("button:has-text('Send and resolve')")
     expect(page.locator(".flash")).to_contain_text("Reply sent to the customer.")
     expect(page.locator(".flash")).to_contain_text("Status: Resolved")
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
+
+
+def test_the_side_panel_works_without_javascript(browser, site, people, ticket):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", PASSWORD)
+        page.press("#id_password", "Enter")  # the first button is the language's "Go"
+        page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+        field(page, "Priority").select_option(str(Priority.LOW.value))
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.locator(".flash")).to_contain_text("Priority: Low")
+    finally:
+        context.close()
 
 
 def test_mentions_are_suggested_and_unreachable_ones_reported(open_page, site, people, ticket):
@@ -131,3 +170,19 @@ def test_mentions_are_suggested_and_unreachable_ones_reported(open_page, site, p
     expect(page.locator(".flash-warning")).to_contain_text(
         "Bob Builder (@bob) cannot see this ticket, so was not told."
     )
+
+
+def test_the_bell_counts_unread_notifications_and_leads_to_them(open_page, site, people, ticket):
+    actions.follow_ticket(ticket, by=people.alice)
+    actions.add_note(ticket, body="@alice can you check the invoice?", by=people.sam)
+    page = open_page()
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/q/team/")
+    bell = page.get_by_role("link", name="Notifications")
+    expect(bell).to_contain_text("1")
+    bell.click()
+    page.get_by_role("link", name=f"Sam Supervisor mentioned you on #{ticket.pk}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(ticket.subject)
+    page.wait_for_load_state("networkidle")  # the bell asked for its count
+    expect(page.locator("#bell[hx-trigger='every 30s']")).to_be_attached()
+    expect(page.get_by_role("link", name="Notifications")).not_to_contain_text("1")

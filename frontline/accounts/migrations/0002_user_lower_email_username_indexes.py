@@ -5,19 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(django.db.models.functions.text.Lower('email'), name='accounts_user_email_lower'),
+            model_name="user",
+            index=models.Index(
+                django.db.models.functions.text.Lower("email"), name="accounts_user_email_lower"
+            ),
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(django.db.models.functions.text.Lower('username'), name='accounts_user_username_lower'),
+            model_name="user",
+            index=models.Index(
+                django.db.models.functions.text.Lower("username"),
+                name="accounts_user_username_lower",
+            ),
         ),
     ]

@@ -7,26 +7,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_user_lower_email_username_indexes'),
+        ("accounts", "0002_user_lower_email_username_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerNote',
+            name="CustomerNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='customer_notes', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='staff_notes', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="note")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="customer_notes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_notes",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['contact', '-created_at'], name='cnote_contact'), models.Index(fields=['organisation', '-created_at'], name='cnote_org')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('contact__isnull', False), ('organisation__isnull', True)), models.Q(('contact__isnull', True), ('organisation__isnull', False)), _connector='OR'), name='customernote_about_one')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["contact", "-created_at"], name="cnote_contact"),
+                    models.Index(fields=["organisation", "-created_at"], name="cnote_org"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("contact__isnull", False), ("organisation__isnull", True)),
+                            models.Q(("contact__isnull", True), ("organisation__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="customernote_about_one",
+                    )
+                ],
             },
         ),
     ]

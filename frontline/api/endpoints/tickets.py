@@ -470,7 +470,11 @@ def status(request: AuthedRequest, number: int, payload: StatusIn) -> TicketOut:
     _staff_only(request)
     ticket = _acted_on(request, number)
     ticket = actions.change_status(
-        ticket, status=payload.status, by=request.user, reason=payload.reason
+        ticket,
+        status=payload.status,
+        by=request.user,
+        reason=payload.reason,
+        closure_reason=payload.closure_reason,
     )
     return _after(request, ticket)
 

@@ -4,26 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ReplyTemplate',
+            name="ReplyTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('body', models.TextField(help_text='Plain text. Placeholders: {customer_first_name}, {customer_name}, {ticket_number}, {subject}, {agent_name}, {team}.', verbose_name='text')),
-                ('language', models.CharField(blank=True, help_text='e.g. en, ru, zh-hans; empty for any. Customers get theirs when it exists.', max_length=10, verbose_name='language')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Plain text. Placeholders: {customer_first_name}, {customer_name}, {ticket_number}, {subject}, {agent_name}, {team}.",
+                        verbose_name="text",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. en, ru, zh-hans; empty for any. Customers get theirs when it exists.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'reply template',
-                'ordering': ['name', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'language'), name='replytemplate_unique')],
+                "verbose_name": "reply template",
+                "ordering": ["name", "language"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "language"), name="replytemplate_unique"
+                    )
+                ],
             },
         ),
     ]

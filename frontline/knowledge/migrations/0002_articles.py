@@ -7,121 +7,278 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0001_reply_templates'),
+        ("knowledge", "0001_reply_templates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArticleCategory',
+            name="ArticleCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('description', models.CharField(blank=True, max_length=300, verbose_name='description')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('parent', models.ForeignKey(blank=True, limit_choices_to={'parent__isnull': True}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='knowledge.articlecategory', verbose_name='inside')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=300, verbose_name="description"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"parent__isnull": True},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="knowledge.articlecategory",
+                        verbose_name="inside",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'article category',
-                'verbose_name_plural': 'article categories',
-                'ordering': ['position', 'name'],
+                "verbose_name": "article category",
+                "verbose_name_plural": "article categories",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('language', models.CharField(choices=frontline.knowledge.models.language_choices, max_length=10, verbose_name='language')),
-                ('visibility', models.CharField(choices=[('public', 'Public: anyone, without signing in'), ('internal', 'Internal: staff only')], default='internal', max_length=10, verbose_name='visibility')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('updated_at', models.DateTimeField(verbose_name='updated')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='last reviewed')),
-                ('review_due_at', models.DateTimeField(blank=True, null=True, verbose_name='review due')),
-                ('view_count', models.PositiveIntegerField(default=0, verbose_name='views')),
-                ('helpful_count', models.PositiveIntegerField(default=0, verbose_name='helpful')),
-                ('unhelpful_count', models.PositiveIntegerField(default=0, verbose_name='not helpful')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_articles', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('translation_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='translations', to='knowledge.article', verbose_name='translation of')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='articles', to='knowledge.articlecategory', verbose_name='category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=frontline.knowledge.models.language_choices,
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public: anyone, without signing in"),
+                            ("internal", "Internal: staff only"),
+                        ],
+                        default="internal",
+                        max_length=10,
+                        verbose_name="visibility",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                ("updated_at", models.DateTimeField(verbose_name="updated")),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="published"),
+                ),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last reviewed"),
+                ),
+                (
+                    "review_due_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="review due"),
+                ),
+                ("view_count", models.PositiveIntegerField(default=0, verbose_name="views")),
+                ("helpful_count", models.PositiveIntegerField(default=0, verbose_name="helpful")),
+                (
+                    "unhelpful_count",
+                    models.PositiveIntegerField(default=0, verbose_name="not helpful"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_articles",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "translation_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="translations",
+                        to="knowledge.article",
+                        verbose_name="translation of",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="articles",
+                        to="knowledge.articlecategory",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'article',
-                'ordering': ['title', 'pk'],
+                "verbose_name": "article",
+                "ordering": ["title", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ArticleFeedback',
+            name="ArticleFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('helpful', models.BooleanField(verbose_name='helpful')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('created_at', models.DateTimeField(verbose_name='given')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='knowledge.article')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("helpful", models.BooleanField(verbose_name="helpful")),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("created_at", models.DateTimeField(verbose_name="given")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="knowledge.article",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ArticleRevision',
+            name="ArticleRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='revision')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('created_at', models.DateTimeField(verbose_name='saved')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='knowledge.article')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="revision")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("created_at", models.DateTimeField(verbose_name="saved")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="knowledge.article",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
+                "ordering": ["-number"],
             },
         ),
         migrations.CreateModel(
-            name='ArticleTerm',
+            name="ArticleTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=16)),
-                ('weight', models.PositiveSmallIntegerField(default=1)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms', to='knowledge.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("term", models.CharField(max_length=16)),
+                ("weight", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="terms",
+                        to="knowledge.article",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['status', 'visibility', 'language', '-view_count'], name='article_most_viewed'),
+            model_name="article",
+            index=models.Index(
+                fields=["status", "visibility", "language", "-view_count"],
+                name="article_most_viewed",
+            ),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['status', 'review_due_at'], name='article_review_due'),
+            model_name="article",
+            index=models.Index(fields=["status", "review_due_at"], name="article_review_due"),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.UniqueConstraint(fields=('translation_of', 'language'), name='article_one_translation_per_language'),
+            model_name="article",
+            constraint=models.UniqueConstraint(
+                fields=("translation_of", "language"), name="article_one_translation_per_language"
+            ),
         ),
         migrations.AddIndex(
-            model_name='articlefeedback',
-            index=models.Index(fields=['article', '-created_at'], name='articlefeedback_recent'),
+            model_name="articlefeedback",
+            index=models.Index(fields=["article", "-created_at"], name="articlefeedback_recent"),
         ),
         migrations.AddConstraint(
-            model_name='articlerevision',
-            constraint=models.UniqueConstraint(fields=('article', 'number'), name='articlerevision_unique'),
+            model_name="articlerevision",
+            constraint=models.UniqueConstraint(
+                fields=("article", "number"), name="articlerevision_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='articleterm',
-            index=models.Index(fields=['term', 'article'], name='articleterm_term'),
+            model_name="articleterm",
+            index=models.Index(fields=["term", "article"], name="articleterm_term"),
         ),
         migrations.AddConstraint(
-            model_name='articleterm',
-            constraint=models.UniqueConstraint(fields=('article', 'term'), name='articleterm_unique'),
+            model_name="articleterm",
+            constraint=models.UniqueConstraint(
+                fields=("article", "term"), name="articleterm_unique"
+            ),
         ),
     ]

@@ -7,44 +7,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0002_articles'),
-        ('tickets', '0012_event_kind_index'),
+        ("knowledge", "0002_articles"),
+        ("tickets", "0012_event_kind_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArticleFile',
+            name="ArticleFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=frontline.knowledge.models.article_file_path)),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('content_type', models.CharField(max_length=100, verbose_name='type')),
-                ('created_at', models.DateTimeField(verbose_name='uploaded')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='knowledge.article')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200, upload_to=frontline.knowledge.models.article_file_path
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="file name")),
+                ("size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("content_type", models.CharField(max_length=100, verbose_name="type")),
+                ("created_at", models.DateTimeField(verbose_name="uploaded")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="knowledge.article",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'article file',
-                'ordering': ['pk'],
+                "verbose_name": "article file",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='SuggestedRead',
+            name="SuggestedRead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opened_at', models.DateTimeField(verbose_name='opened')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggested_reads', to='knowledge.article')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='articles_read', to='tickets.ticket')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(verbose_name="opened")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggested_reads",
+                        to="knowledge.article",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="articles_read",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-pk'],
-                'indexes': [models.Index(fields=['user', 'ticket', 'opened_at'], name='suggestedread_pending'), models.Index(fields=['article', 'opened_at'], name='suggestedread_article'), models.Index(fields=['opened_at'], name='suggestedread_opened')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ticket__isnull', True)), fields=('user', 'article'), name='suggestedread_one_pending')],
+                "ordering": ["-opened_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "ticket", "opened_at"], name="suggestedread_pending"
+                    ),
+                    models.Index(fields=["article", "opened_at"], name="suggestedread_article"),
+                    models.Index(fields=["opened_at"], name="suggestedread_opened"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("ticket__isnull", True)),
+                        fields=("user", "article"),
+                        name="suggestedread_one_pending",
+                    )
+                ],
             },
         ),
     ]

@@ -6,43 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_user_session_generation'),
-        ('knowledge', '0003_files_and_suggested_reads'),
+        ("accounts", "0004_user_session_generation"),
+        ("knowledge", "0003_files_and_suggested_reads"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='replytemplate',
-            name='replytemplate_unique',
+            model_name="replytemplate",
+            name="replytemplate_unique",
         ),
         migrations.AddField(
-            model_name='replytemplate',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reply_templates', to=settings.AUTH_USER_MODEL, verbose_name='personal template of'),
+            model_name="replytemplate",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reply_templates",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="personal template of",
+            ),
         ),
         migrations.AddField(
-            model_name='replytemplate',
-            name='team',
-            field=models.ForeignKey(blank=True, help_text='Empty: for everyone.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reply_templates', to='accounts.team', verbose_name='team'),
+            model_name="replytemplate",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: for everyone.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reply_templates",
+                to="accounts.team",
+                verbose_name="team",
+            ),
         ),
         migrations.AlterField(
-            model_name='replytemplate',
-            name='body',
-            field=models.TextField(help_text='Plain text. Placeholders: {customer_first_name}, {customer_name}, {ticket_number}, {subject}, {agent_name}, {team}, {organisation}, {portal_link}.', verbose_name='text'),
+            model_name="replytemplate",
+            name="body",
+            field=models.TextField(
+                help_text="Plain text. Placeholders: {customer_first_name}, {customer_name}, {ticket_number}, {subject}, {agent_name}, {team}, {organisation}, {portal_link}.",
+                verbose_name="text",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='replytemplate',
-            constraint=models.UniqueConstraint(condition=models.Q(('owner__isnull', True), ('team__isnull', True)), fields=('name', 'language'), name='replytemplate_unique'),
+            model_name="replytemplate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("owner__isnull", True), ("team__isnull", True)),
+                fields=("name", "language"),
+                name="replytemplate_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='replytemplate',
-            constraint=models.UniqueConstraint(condition=models.Q(('owner__isnull', True), ('team__isnull', False)), fields=('team', 'name', 'language'), name='replytemplate_unique_team'),
+            model_name="replytemplate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("owner__isnull", True), ("team__isnull", False)),
+                fields=("team", "name", "language"),
+                name="replytemplate_unique_team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='replytemplate',
-            constraint=models.UniqueConstraint(condition=models.Q(('owner__isnull', False)), fields=('owner', 'name', 'language'), name='replytemplate_unique_personal'),
+            model_name="replytemplate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("owner__isnull", False)),
+                fields=("owner", "name", "language"),
+                name="replytemplate_unique_personal",
+            ),
         ),
     ]

@@ -7,40 +7,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0004_template_scopes'),
+        ("knowledge", "0004_template_scopes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='article',
-            name='for_trainees',
-            field=models.BooleanField(default=False, help_text='New agents read it while they learn; their mentor sees who has.', verbose_name='on the learning path'),
+            model_name="article",
+            name="for_trainees",
+            field=models.BooleanField(
+                default=False,
+                help_text="New agents read it while they learn; their mentor sees who has.",
+                verbose_name="on the learning path",
+            ),
         ),
         migrations.CreateModel(
-            name='Traineeship',
+            name="Traineeship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='started')),
-                ('mentor', models.ForeignKey(limit_choices_to={'role__in': ['agent', 'supervisor', 'admin']}, on_delete=django.db.models.deletion.PROTECT, related_name='trainees', to=settings.AUTH_USER_MODEL, verbose_name='mentor')),
-                ('trainee', models.OneToOneField(limit_choices_to={'role': 'agent'}, on_delete=django.db.models.deletion.CASCADE, related_name='traineeship', to=settings.AUTH_USER_MODEL, verbose_name='trainee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="started"),
+                ),
+                (
+                    "mentor",
+                    models.ForeignKey(
+                        limit_choices_to={"role__in": ["agent", "supervisor", "admin"]},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trainees",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="mentor",
+                    ),
+                ),
+                (
+                    "trainee",
+                    models.OneToOneField(
+                        limit_choices_to={"role": "agent"},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="traineeship",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="trainee",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'traineeship',
+                "verbose_name": "traineeship",
             },
         ),
         migrations.CreateModel(
-            name='ArticleRead',
+            name="ArticleRead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('read_at', models.DateTimeField(verbose_name='read')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reads', to='knowledge.article')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("read_at", models.DateTimeField(verbose_name="read")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reads",
+                        to="knowledge.article",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'article'), name='articleread_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "article"), name="articleread_unique")
+                ],
             },
         ),
     ]

@@ -6,24 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0005_learning_path'),
+        ("knowledge", "0005_learning_path"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TemplateUse',
+            name="TemplateUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('count', models.PositiveIntegerField(default=0, verbose_name='times inserted')),
-                ('last_used_at', models.DateTimeField(verbose_name='last inserted')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uses', to='knowledge.replytemplate')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("count", models.PositiveIntegerField(default=0, verbose_name="times inserted")),
+                ("last_used_at", models.DateTimeField(verbose_name="last inserted")),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="uses",
+                        to="knowledge.replytemplate",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('template', 'user'), name='templateuse_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("template", "user"), name="templateuse_unique")
+                ],
             },
         ),
     ]

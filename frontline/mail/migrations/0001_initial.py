@@ -6,50 +6,122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tickets', '0003_ticket_first_response_due_at_ticket_sla_breached_at_and_more'),
+        ("tickets", "0003_ticket_first_response_due_at_ticket_sla_breached_at_and_more"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Mailbox',
+            name="Mailbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('address', models.EmailField(max_length=254, unique=True, verbose_name='address')),
-                ('is_active', models.BooleanField(default=True)),
-                ('default_category', models.ForeignKey(blank=True, help_text='New tickets from this mailbox get this category (and its team).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("address", models.EmailField(max_length=254, unique=True, verbose_name="address")),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "default_category",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="New tickets from this mailbox get this category (and its team).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mailbox',
-                'verbose_name_plural': 'mailboxes',
+                "verbose_name": "mailbox",
+                "verbose_name_plural": "mailboxes",
             },
         ),
         migrations.CreateModel(
-            name='InboundMessage',
+            name="InboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(default='import', max_length=20)),
-                ('raw', models.BinaryField()),
-                ('content_hash', models.CharField(max_length=64, unique=True)),
-                ('message_id_header', models.CharField(blank=True, db_index=True, max_length=998, verbose_name='Message-ID')),
-                ('sender', models.CharField(blank=True, max_length=320)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('outcome', models.CharField(choices=[('received', 'Received, not processed yet'), ('new_ticket', 'New ticket'), ('reply', 'Added to a ticket'), ('duplicate', 'Duplicate, skipped'), ('skipped', 'Skipped'), ('quarantined', 'Quarantined')], db_index=True, default='received', max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.message')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inbound_mail', to='tickets.ticket')),
-                ('mailbox', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='mail.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(default="import", max_length=20)),
+                ("raw", models.BinaryField()),
+                ("content_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "message_id_header",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=998, verbose_name="Message-ID"
+                    ),
+                ),
+                ("sender", models.CharField(blank=True, max_length=320)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received, not processed yet"),
+                            ("new_ticket", "New ticket"),
+                            ("reply", "Added to a ticket"),
+                            ("duplicate", "Duplicate, skipped"),
+                            ("skipped", "Skipped"),
+                            ("quarantined", "Quarantined"),
+                        ],
+                        db_index=True,
+                        default="received",
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.message",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="inbound_mail",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="mail.mailbox",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'received message',
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(condition=models.Q(('ticket__isnull', False)), fields=['message_id_header'], name='inbound_threaded')],
+                "verbose_name": "received message",
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("ticket__isnull", False)),
+                        fields=["message_id_header"],
+                        name="inbound_threaded",
+                    )
+                ],
             },
         ),
     ]

@@ -5,70 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0001_initial'),
+        ("mail", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_after',
-            field=models.CharField(choices=[('flag', 'Mark as seen and flag it (stays in the folder)'), ('move', 'Move to another folder'), ('delete', 'Delete from the server')], default='flag', max_length=10, verbose_name='after fetching'),
+            model_name="mailbox",
+            name="imap_after",
+            field=models.CharField(
+                choices=[
+                    ("flag", "Mark as seen and flag it (stays in the folder)"),
+                    ("move", "Move to another folder"),
+                    ("delete", "Delete from the server"),
+                ],
+                default="flag",
+                max_length=10,
+                verbose_name="after fetching",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_folder',
-            field=models.CharField(default='INBOX', max_length=255, verbose_name='IMAP folder'),
+            model_name="mailbox",
+            name="imap_folder",
+            field=models.CharField(default="INBOX", max_length=255, verbose_name="IMAP folder"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_host',
-            field=models.CharField(blank=True, max_length=255, verbose_name='IMAP host'),
+            model_name="mailbox",
+            name="imap_host",
+            field=models.CharField(blank=True, max_length=255, verbose_name="IMAP host"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_last_error',
-            field=models.TextField(blank=True, verbose_name='last error'),
+            model_name="mailbox",
+            name="imap_last_error",
+            field=models.TextField(blank=True, verbose_name="last error"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_last_polled_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last polled'),
+            model_name="mailbox",
+            name="imap_last_polled_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last polled"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_move_to',
-            field=models.CharField(blank=True, help_text='For "move": the folder fetched messages go to (created if missing).', max_length=255, verbose_name='move to folder'),
+            model_name="mailbox",
+            name="imap_move_to",
+            field=models.CharField(
+                blank=True,
+                help_text='For "move": the folder fetched messages go to (created if missing).',
+                max_length=255,
+                verbose_name="move to folder",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_password',
-            field=models.CharField(blank=True, max_length=255, verbose_name='IMAP password'),
+            model_name="mailbox",
+            name="imap_password",
+            field=models.CharField(blank=True, max_length=255, verbose_name="IMAP password"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_poll_seconds',
-            field=models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10)], verbose_name='poll every (seconds)'),
+            model_name="mailbox",
+            name="imap_poll_seconds",
+            field=models.PositiveIntegerField(
+                default=60,
+                validators=[django.core.validators.MinValueValidator(10)],
+                verbose_name="poll every (seconds)",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_port',
-            field=models.PositiveIntegerField(blank=True, help_text='Empty: 993 with SSL, else 143.', null=True, verbose_name='IMAP port'),
+            model_name="mailbox",
+            name="imap_port",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Empty: 993 with SSL, else 143.",
+                null=True,
+                verbose_name="IMAP port",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_security',
-            field=models.CharField(choices=[('ssl', 'SSL/TLS (port 993)'), ('starttls', 'STARTTLS (port 143)'), ('none', 'None (loopback only)')], default='ssl', max_length=10, verbose_name='IMAP security'),
+            model_name="mailbox",
+            name="imap_security",
+            field=models.CharField(
+                choices=[
+                    ("ssl", "SSL/TLS (port 993)"),
+                    ("starttls", "STARTTLS (port 143)"),
+                    ("none", "None (loopback only)"),
+                ],
+                default="ssl",
+                max_length=10,
+                verbose_name="IMAP security",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_uidvalidity',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='UIDVALIDITY'),
+            model_name="mailbox",
+            name="imap_uidvalidity",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="UIDVALIDITY"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_username',
-            field=models.CharField(blank=True, max_length=255, verbose_name='IMAP user name'),
+            model_name="mailbox",
+            name="imap_username",
+            field=models.CharField(blank=True, max_length=255, verbose_name="IMAP user name"),
         ),
     ]

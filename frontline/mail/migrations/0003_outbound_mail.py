@@ -7,57 +7,165 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0002_mailbox_imap_settings'),
-        ('tickets', '0009_next_response_deadline'),
+        ("mail", "0002_mailbox_imap_settings"),
+        ("tickets", "0009_next_response_deadline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='NotificationTemplate',
+            name="NotificationTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('notice', models.CharField(choices=[('received', 'Request received (to the customer)'), ('reply', 'Agent replied (to the customer)'), ('info_requested', 'Information requested (to the customer)'), ('resolved', 'Resolved (to the customer)'), ('closed', 'Closed (to the customer)'), ('assigned', 'Assigned to you (to an agent)'), ('team_assigned', 'Assigned to your team (to agents)'), ('customer_replied', 'Customer replied (to the assignee)'), ('mentioned', 'Mentioned in a note (to an agent)'), ('sla_warning', 'Deadline near (to the assignee)'), ('sla_breach', 'Deadline missed (to supervisors)'), ('verify_email', 'Confirm your address'), ('password_reset', 'Set or reset your password')], max_length=30, verbose_name='notice')),
-                ('language', models.CharField(blank=True, help_text='Empty: every language without a template of its own.', max_length=10, verbose_name='language')),
-                ('subject', models.CharField(max_length=300, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "notice",
+                    models.CharField(
+                        choices=[
+                            ("received", "Request received (to the customer)"),
+                            ("reply", "Agent replied (to the customer)"),
+                            ("info_requested", "Information requested (to the customer)"),
+                            ("resolved", "Resolved (to the customer)"),
+                            ("closed", "Closed (to the customer)"),
+                            ("assigned", "Assigned to you (to an agent)"),
+                            ("team_assigned", "Assigned to your team (to agents)"),
+                            ("customer_replied", "Customer replied (to the assignee)"),
+                            ("mentioned", "Mentioned in a note (to an agent)"),
+                            ("sla_warning", "Deadline near (to the assignee)"),
+                            ("sla_breach", "Deadline missed (to supervisors)"),
+                            ("verify_email", "Confirm your address"),
+                            ("password_reset", "Set or reset your password"),
+                        ],
+                        max_length=30,
+                        verbose_name="notice",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty: every language without a template of its own.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=300, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'notification template',
-                'constraints': [models.UniqueConstraint(fields=('notice', 'language'), name='one_template_per_language')],
+                "verbose_name": "notification template",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("notice", "language"), name="one_template_per_language"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutboundMessage',
+            name="OutboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('notice', models.CharField(choices=[('received', 'Request received (to the customer)'), ('reply', 'Agent replied (to the customer)'), ('info_requested', 'Information requested (to the customer)'), ('resolved', 'Resolved (to the customer)'), ('closed', 'Closed (to the customer)'), ('assigned', 'Assigned to you (to an agent)'), ('team_assigned', 'Assigned to your team (to agents)'), ('customer_replied', 'Customer replied (to the assignee)'), ('mentioned', 'Mentioned in a note (to an agent)'), ('sla_warning', 'Deadline near (to the assignee)'), ('sla_breach', 'Deadline missed (to supervisors)'), ('verify_email', 'Confirm your address'), ('password_reset', 'Set or reset your password')], max_length=30)),
-                ('to_address', models.CharField(max_length=320)),
-                ('from_header', models.CharField(max_length=400)),
-                ('reply_to', models.CharField(blank=True, max_length=320)),
-                ('subject', models.CharField(max_length=400)),
-                ('body', models.TextField()),
-                ('message_id_header', models.CharField(max_length=300, unique=True, verbose_name='Message-ID')),
-                ('in_reply_to', models.CharField(blank=True, max_length=998)),
-                ('references', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed'), ('suppressed', 'Not sent')], db_index=True, default='queued', max_length=12)),
-                ('automatic', models.BooleanField(default=False)),
-                ('reason', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.message')),
-                ('recipient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbound_mail', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "notice",
+                    models.CharField(
+                        choices=[
+                            ("received", "Request received (to the customer)"),
+                            ("reply", "Agent replied (to the customer)"),
+                            ("info_requested", "Information requested (to the customer)"),
+                            ("resolved", "Resolved (to the customer)"),
+                            ("closed", "Closed (to the customer)"),
+                            ("assigned", "Assigned to you (to an agent)"),
+                            ("team_assigned", "Assigned to your team (to agents)"),
+                            ("customer_replied", "Customer replied (to the assignee)"),
+                            ("mentioned", "Mentioned in a note (to an agent)"),
+                            ("sla_warning", "Deadline near (to the assignee)"),
+                            ("sla_breach", "Deadline missed (to supervisors)"),
+                            ("verify_email", "Confirm your address"),
+                            ("password_reset", "Set or reset your password"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("to_address", models.CharField(max_length=320)),
+                ("from_header", models.CharField(max_length=400)),
+                ("reply_to", models.CharField(blank=True, max_length=320)),
+                ("subject", models.CharField(max_length=400)),
+                ("body", models.TextField()),
+                (
+                    "message_id_header",
+                    models.CharField(max_length=300, unique=True, verbose_name="Message-ID"),
+                ),
+                ("in_reply_to", models.CharField(blank=True, max_length=998)),
+                ("references", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("suppressed", "Not sent"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                ("automatic", models.BooleanField(default=False)),
+                ("reason", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.message",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound_mail",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sent message',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='outbound_due'), models.Index(fields=['to_address', 'created_at'], name='outbound_rate'), models.Index(fields=['ticket', 'created_at'], name='outbound_ticket')],
+                "verbose_name": "sent message",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="outbound_due"),
+                    models.Index(fields=["to_address", "created_at"], name="outbound_rate"),
+                    models.Index(fields=["ticket", "created_at"], name="outbound_ticket"),
+                ],
             },
         ),
     ]

@@ -5,16 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_user_lower_email_username_indexes'),
-        ('mail', '0003_outbound_mail'),
+        ("accounts", "0002_user_lower_email_username_indexes"),
+        ("mail", "0003_outbound_mail"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='default_team',
-            field=models.ForeignKey(blank=True, help_text='New tickets from this mailbox go to this team if their category names none.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team', verbose_name='default team'),
+            model_name="mailbox",
+            name="default_team",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="New tickets from this mailbox go to this team if their category names none.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.team",
+                verbose_name="default team",
+            ),
         ),
     ]

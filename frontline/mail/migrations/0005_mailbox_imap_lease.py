@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0004_mailbox_default_team'),
+        ("mail", "0004_mailbox_default_team"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_lease_owner',
-            field=models.CharField(blank=True, max_length=200, verbose_name='being polled by'),
+            model_name="mailbox",
+            name="imap_lease_owner",
+            field=models.CharField(blank=True, max_length=200, verbose_name="being polled by"),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='imap_lease_until',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='held until'),
+            model_name="mailbox",
+            name="imap_lease_until",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="held until"),
         ),
     ]

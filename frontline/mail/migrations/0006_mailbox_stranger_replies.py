@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0005_mailbox_imap_lease'),
+        ("mail", "0005_mailbox_imap_lease"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='stranger_replies',
-            field=models.CharField(choices=[('new_ticket', 'Open a new ticket for the sender'), ('note', 'Add it to the cited ticket as a flagged internal note')], default='new_ticket', help_text='A ticket number in the subject is easy to forge, so such mail never joins the conversation: either it opens a new ticket, or agents see it on the cited ticket as an internal note that says who sent it.', max_length=12, verbose_name='mail citing a ticket from someone not on it'),
+            model_name="mailbox",
+            name="stranger_replies",
+            field=models.CharField(
+                choices=[
+                    ("new_ticket", "Open a new ticket for the sender"),
+                    ("note", "Add it to the cited ticket as a flagged internal note"),
+                ],
+                default="new_ticket",
+                help_text="A ticket number in the subject is easy to forge, so such mail never joins the conversation: either it opens a new ticket, or agents see it on the cited ticket as an internal note that says who sent it.",
+                max_length=12,
+                verbose_name="mail citing a ticket from someone not on it",
+            ),
         ),
     ]

@@ -12,16 +12,15 @@ def seal_stored_passwords(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0007_notice_merged'),
+        ("mail", "0007_notice_merged"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='mailbox',
-            name='imap_password',
-            field=frontline.lib.sealed.SealedTextField(blank=True, verbose_name='IMAP password'),
+            model_name="mailbox",
+            name="imap_password",
+            field=frontline.lib.sealed.SealedTextField(blank=True, verbose_name="IMAP password"),
         ),
-            migrations.RunPython(seal_stored_passwords, migrations.RunPython.noop),
+        migrations.RunPython(seal_stored_passwords, migrations.RunPython.noop),
     ]

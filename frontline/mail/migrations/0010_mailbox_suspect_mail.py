@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0009_notices_of_reports'),
+        ("mail", "0009_notices_of_reports"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='suspect_mail',
-            field=models.CharField(choices=[('ticket', 'Open a ticket, without acknowledging it'), ('quarantine', 'Quarantine it for an admin to look at')], default='ticket', max_length=12, verbose_name='new mail marked as spam or failing authentication'),
+            model_name="mailbox",
+            name="suspect_mail",
+            field=models.CharField(
+                choices=[
+                    ("ticket", "Open a ticket, without acknowledging it"),
+                    ("quarantine", "Quarantine it for an admin to look at"),
+                ],
+                default="ticket",
+                max_length=12,
+                verbose_name="new mail marked as spam or failing authentication",
+            ),
         ),
     ]

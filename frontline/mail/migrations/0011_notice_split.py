@@ -4,20 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0010_mailbox_suspect_mail'),
+        ("mail", "0010_mailbox_suspect_mail"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notificationtemplate',
-            name='notice',
-            field=models.CharField(choices=[('received', 'Request received (to the customer)'), ('reply', 'Agent replied (to the customer)'), ('info_requested', 'Information requested (to the customer)'), ('resolved', 'Resolved (to the customer)'), ('closed', 'Closed (to the customer)'), ('merged', 'Requests merged (to the customers)'), ('split', 'A message became a request of its own (to its writer)'), ('survey', 'How did we do? (to the customer)'), ('estimate', 'Estimate to approve (to the customer)'), ('estimate_decided', 'Estimate approved or declined (to the agent)'), ('bad_rating', 'Low satisfaction rating (to supervisors)'), ('assigned', 'Assigned to you (to an agent)'), ('team_assigned', 'Assigned to your team (to agents)'), ('customer_replied', 'Customer replied (to the assignee)'), ('mentioned', 'Mentioned in a note (to an agent)'), ('sla_warning', 'Deadline near (to the assignee)'), ('sla_breach', 'Deadline missed (to supervisors)'), ('verify_email', 'Confirm your address'), ('password_reset', 'Set or reset your password')], max_length=30, verbose_name='notice'),
+            model_name="notificationtemplate",
+            name="notice",
+            field=models.CharField(
+                choices=[
+                    ("received", "Request received (to the customer)"),
+                    ("reply", "Agent replied (to the customer)"),
+                    ("info_requested", "Information requested (to the customer)"),
+                    ("resolved", "Resolved (to the customer)"),
+                    ("closed", "Closed (to the customer)"),
+                    ("merged", "Requests merged (to the customers)"),
+                    ("split", "A message became a request of its own (to its writer)"),
+                    ("survey", "How did we do? (to the customer)"),
+                    ("estimate", "Estimate to approve (to the customer)"),
+                    ("estimate_decided", "Estimate approved or declined (to the agent)"),
+                    ("bad_rating", "Low satisfaction rating (to supervisors)"),
+                    ("assigned", "Assigned to you (to an agent)"),
+                    ("team_assigned", "Assigned to your team (to agents)"),
+                    ("customer_replied", "Customer replied (to the assignee)"),
+                    ("mentioned", "Mentioned in a note (to an agent)"),
+                    ("sla_warning", "Deadline near (to the assignee)"),
+                    ("sla_breach", "Deadline missed (to supervisors)"),
+                    ("verify_email", "Confirm your address"),
+                    ("password_reset", "Set or reset your password"),
+                ],
+                max_length=30,
+                verbose_name="notice",
+            ),
         ),
         migrations.AlterField(
-            model_name='outboundmessage',
-            name='notice',
-            field=models.CharField(choices=[('received', 'Request received (to the customer)'), ('reply', 'Agent replied (to the customer)'), ('info_requested', 'Information requested (to the customer)'), ('resolved', 'Resolved (to the customer)'), ('closed', 'Closed (to the customer)'), ('merged', 'Requests merged (to the customers)'), ('split', 'A message became a request of its own (to its writer)'), ('survey', 'How did we do? (to the customer)'), ('estimate', 'Estimate to approve (to the customer)'), ('estimate_decided', 'Estimate approved or declined (to the agent)'), ('bad_rating', 'Low satisfaction rating (to supervisors)'), ('assigned', 'Assigned to you (to an agent)'), ('team_assigned', 'Assigned to your team (to agents)'), ('customer_replied', 'Customer replied (to the assignee)'), ('mentioned', 'Mentioned in a note (to an agent)'), ('sla_warning', 'Deadline near (to the assignee)'), ('sla_breach', 'Deadline missed (to supervisors)'), ('verify_email', 'Confirm your address'), ('password_reset', 'Set or reset your password')], max_length=30),
+            model_name="outboundmessage",
+            name="notice",
+            field=models.CharField(
+                choices=[
+                    ("received", "Request received (to the customer)"),
+                    ("reply", "Agent replied (to the customer)"),
+                    ("info_requested", "Information requested (to the customer)"),
+                    ("resolved", "Resolved (to the customer)"),
+                    ("closed", "Closed (to the customer)"),
+                    ("merged", "Requests merged (to the customers)"),
+                    ("split", "A message became a request of its own (to its writer)"),
+                    ("survey", "How did we do? (to the customer)"),
+                    ("estimate", "Estimate to approve (to the customer)"),
+                    ("estimate_decided", "Estimate approved or declined (to the agent)"),
+                    ("bad_rating", "Low satisfaction rating (to supervisors)"),
+                    ("assigned", "Assigned to you (to an agent)"),
+                    ("team_assigned", "Assigned to your team (to agents)"),
+                    ("customer_replied", "Customer replied (to the assignee)"),
+                    ("mentioned", "Mentioned in a note (to an agent)"),
+                    ("sla_warning", "Deadline near (to the assignee)"),
+                    ("sla_breach", "Deadline missed (to supervisors)"),
+                    ("verify_email", "Confirm your address"),
+                    ("password_reset", "Set or reset your password"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

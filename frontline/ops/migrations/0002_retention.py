@@ -7,44 +7,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_user_session_generation'),
-        ('ops', '0001_erasure'),
-        ('tickets', '0014_participant_confirmed'),
+        ("accounts", "0004_user_session_generation"),
+        ("ops", "0001_erasure"),
+        ("tickets", "0014_participant_confirmed"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionRule',
+            name="RetentionRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('what', models.CharField(choices=[('attachments', 'their attachments'), ('tickets', 'the whole tickets')], default='attachments', max_length=12, verbose_name='delete')),
-                ('after_days', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='days after closing')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.category', verbose_name='category')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "what",
+                    models.CharField(
+                        choices=[
+                            ("attachments", "their attachments"),
+                            ("tickets", "the whole tickets"),
+                        ],
+                        default="attachments",
+                        max_length=12,
+                        verbose_name="delete",
+                    ),
+                ),
+                (
+                    "after_days",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="days after closing",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'retention rule',
-                'verbose_name_plural': 'retention rules',
-                'ordering': ['name'],
+                "verbose_name": "retention rule",
+                "verbose_name_plural": "retention rules",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RetentionRun',
+            name="RetentionRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ran_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('tickets', models.PositiveIntegerField(default=0)),
-                ('attachments', models.PositiveIntegerField(default=0)),
-                ('bytes', models.PositiveBigIntegerField(default=0)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='ops.retentionrule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ran_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("tickets", models.PositiveIntegerField(default=0)),
+                ("attachments", models.PositiveIntegerField(default=0)),
+                ("bytes", models.PositiveBigIntegerField(default=0)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="ops.retentionrule",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'retention run',
-                'ordering': ['-ran_at'],
+                "verbose_name": "retention run",
+                "ordering": ["-ran_at"],
             },
         ),
     ]

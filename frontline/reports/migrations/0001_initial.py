@@ -10,167 +10,389 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_user_lower_email_username_indexes'),
-        ('tickets', '0009_next_response_deadline'),
+        ("accounts", "0002_user_lower_email_username_indexes"),
+        ("tickets", "0009_next_response_deadline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActivityType',
+            name="ActivityType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('billable_by_default', models.BooleanField(default=True, verbose_name='billable by default')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "billable_by_default",
+                    models.BooleanField(default=True, verbose_name="billable by default"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'activity type',
-                'verbose_name_plural': 'activity types',
-                'ordering': ['position', 'name'],
+                "verbose_name": "activity type",
+                "verbose_name_plural": "activity types",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('hourly_rate', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='hourly rate')),
-                ('prepaid_hours', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=8, verbose_name='prepaid hours')),
-                ('starts_on', models.DateField(default=datetime.date.today, verbose_name='starts on')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='ends on')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('billable_categories', models.ManyToManyField(blank=True, help_text='Work in these categories is billable. None chosen: every category.', related_name='+', to='tickets.category', verbose_name='billable categories')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='accounts.organisation', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "hourly_rate",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="hourly rate"
+                    ),
+                ),
+                (
+                    "prepaid_hours",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=8,
+                        verbose_name="prepaid hours",
+                    ),
+                ),
+                (
+                    "starts_on",
+                    models.DateField(default=datetime.date.today, verbose_name="starts on"),
+                ),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="ends on")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "billable_categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Work in these categories is billable. None chosen: every category.",
+                        related_name="+",
+                        to="tickets.category",
+                        verbose_name="billable categories",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="accounts.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract',
-                'verbose_name_plural': 'contracts',
-                'ordering': ['organisation__name', '-starts_on'],
+                "verbose_name": "contract",
+                "verbose_name_plural": "contracts",
+                "ordering": ["organisation__name", "-starts_on"],
             },
         ),
         migrations.CreateModel(
-            name='Rate',
+            name="Rate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hourly_rate', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='hourly rate')),
-                ('valid_from', models.DateField(default=datetime.date(2000, 1, 1), verbose_name='valid from')),
-                ('activity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rates', to='reports.activitytype', verbose_name='activity')),
-                ('agent', models.ForeignKey(blank=True, limit_choices_to={'role__in': ('agent', 'supervisor', 'admin')}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='agent')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "hourly_rate",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="hourly rate"
+                    ),
+                ),
+                (
+                    "valid_from",
+                    models.DateField(default=datetime.date(2000, 1, 1), verbose_name="valid from"),
+                ),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rates",
+                        to="reports.activitytype",
+                        verbose_name="activity",
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"role__in": ("agent", "supervisor", "admin")},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="agent",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rate',
-                'verbose_name_plural': 'rates',
-                'ordering': ['-valid_from', 'id'],
+                "verbose_name": "rate",
+                "verbose_name_plural": "rates",
+                "ordering": ["-valid_from", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyInvitation',
+            name="SurveyInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticketevent')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='survey_invitations', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.ticketevent",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="survey_invitations",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyResponse',
+            name="SurveyResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='rating')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('answered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('invitation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='response', to='reports.surveyinvitation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="rating",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("answered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="response",
+                        to="reports.surveyinvitation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-answered_at'],
+                "ordering": ["-answered_at"],
             },
         ),
         migrations.CreateModel(
-            name='TimeEntry',
+            name="TimeEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minutes', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1440)], verbose_name='minutes')),
-                ('worked_on', models.DateField(verbose_name='date')),
-                ('billable', models.BooleanField(default=False, verbose_name='billable')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('rate', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='hourly rate')),
-                ('cost', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='cost')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('activity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='reports.activitytype', verbose_name='activity')),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to=settings.AUTH_USER_MODEL)),
-                ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to='reports.contract')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_entries', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "minutes",
+                    models.PositiveIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(1440),
+                        ],
+                        verbose_name="minutes",
+                    ),
+                ),
+                ("worked_on", models.DateField(verbose_name="date")),
+                ("billable", models.BooleanField(default=False, verbose_name="billable")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="hourly rate"
+                    ),
+                ),
+                ("cost", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="cost")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="reports.activitytype",
+                        verbose_name="activity",
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="time_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="time_entries",
+                        to="reports.contract",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_entries",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'time entry',
-                'verbose_name_plural': 'time entries',
-                'ordering': ['worked_on', 'id'],
+                "verbose_name": "time entry",
+                "verbose_name_plural": "time entries",
+                "ordering": ["worked_on", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['organisation', 'starts_on'], name='contract_org_start'),
+            model_name="contract",
+            index=models.Index(fields=["organisation", "starts_on"], name="contract_org_start"),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('hourly_rate__gte', 0), ('prepaid_hours__gte', 0)), name='contract_not_negative'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hourly_rate__gte", 0), ("prepaid_hours__gte", 0)),
+                name="contract_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rate',
-            constraint=models.CheckConstraint(condition=models.Q(('agent__isnull', True), ('team__isnull', True), _connector='OR'), name='rate_agent_or_team', violation_error_message='A rate is for an agent or for a team, not both.'),
+            model_name="rate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("agent__isnull", True), ("team__isnull", True), _connector="OR"
+                ),
+                name="rate_agent_or_team",
+                violation_error_message="A rate is for an agent or for a team, not both.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rate',
-            constraint=models.CheckConstraint(condition=models.Q(('hourly_rate__gte', 0)), name='rate_not_negative'),
+            model_name="rate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hourly_rate__gte", 0)), name="rate_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='surveyinvitation',
-            index=models.Index(fields=['ticket', '-created_at'], name='survey_ticket'),
+            model_name="surveyinvitation",
+            index=models.Index(fields=["ticket", "-created_at"], name="survey_ticket"),
         ),
         migrations.AddIndex(
-            model_name='surveyinvitation',
-            index=models.Index(fields=['created_at'], name='survey_created'),
+            model_name="surveyinvitation",
+            index=models.Index(fields=["created_at"], name="survey_created"),
         ),
         migrations.AddIndex(
-            model_name='surveyresponse',
-            index=models.Index(fields=['answered_at'], name='survey_answered'),
+            model_name="surveyresponse",
+            index=models.Index(fields=["answered_at"], name="survey_answered"),
         ),
         migrations.AddConstraint(
-            model_name='surveyresponse',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='survey_rating_range'),
+            model_name="surveyresponse",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                name="survey_rating_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['ticket', 'worked_on'], name='time_ticket_day'),
+            model_name="timeentry",
+            index=models.Index(fields=["ticket", "worked_on"], name="time_ticket_day"),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['worked_on', 'agent'], name='time_day_agent'),
+            model_name="timeentry",
+            index=models.Index(fields=["worked_on", "agent"], name="time_day_agent"),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['agent', 'worked_on'], name='time_agent_day'),
+            model_name="timeentry",
+            index=models.Index(fields=["agent", "worked_on"], name="time_agent_day"),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['contract', 'billable'], name='time_contract'),
+            model_name="timeentry",
+            index=models.Index(fields=["contract", "billable"], name="time_contract"),
         ),
         migrations.AddConstraint(
-            model_name='timeentry',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes__gte', 1)), name='time_minutes_positive'),
+            model_name="timeentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes__gte", 1)), name="time_minutes_positive"
+            ),
         ),
     ]

@@ -7,47 +7,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0001_initial'),
-        ('tickets', '0012_event_kind_index'),
+        ("reports", "0001_initial"),
+        ("tickets", "0012_event_kind_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Estimate',
+            name="Estimate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hours', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='hours')),
-                ('rate', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='hourly rate')),
-                ('cost', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='cost')),
-                ('description', models.TextField(verbose_name='what will be done')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for approval'), ('approved', 'Approved'), ('declined', 'Declined'), ('replaced', 'Replaced by a newer estimate')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decline_reason', models.TextField(blank=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='estimates', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "hours",
+                    models.DecimalField(decimal_places=2, max_digits=7, verbose_name="hours"),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="hourly rate"
+                    ),
+                ),
+                ("cost", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="cost")),
+                ("description", models.TextField(verbose_name="what will be done")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for approval"),
+                            ("approved", "Approved"),
+                            ("declined", "Declined"),
+                            ("replaced", "Replaced by a newer estimate"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decline_reason", models.TextField(blank=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="estimates",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'estimate',
-                'verbose_name_plural': 'estimates',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "estimate",
+                "verbose_name_plural": "estimates",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='timeentry',
-            name='estimate',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to='reports.estimate', verbose_name='estimate'),
+            model_name="timeentry",
+            name="estimate",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="time_entries",
+                to="reports.estimate",
+                verbose_name="estimate",
+            ),
         ),
         migrations.AddIndex(
-            model_name='estimate',
-            index=models.Index(fields=['ticket', '-created_at'], name='estimate_ticket'),
+            model_name="estimate",
+            index=models.Index(fields=["ticket", "-created_at"], name="estimate_ticket"),
         ),
         migrations.AddConstraint(
-            model_name='estimate',
-            constraint=models.CheckConstraint(condition=models.Q(('hours__gt', 0)), name='estimate_hours_positive'),
+            model_name="estimate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hours__gt", 0)), name="estimate_hours_positive"
+            ),
         ),
     ]

@@ -21,8 +21,15 @@ def fill(apps, schema_editor):
             .annotate(missed=Exists(breached))
             .order_by("pk")
             .values(
-                "pk", "team_id", "assignee_id", "category_id", "status",
-                "created_at", "first_response_at", "resolved_at", "missed",
+                "pk",
+                "team_id",
+                "assignee_id",
+                "category_id",
+                "status",
+                "created_at",
+                "first_response_at",
+                "resolved_at",
+                "missed",
             )[:5000]
         )
         if not batch:
@@ -39,7 +46,9 @@ def fill(apps, schema_editor):
                     assignee_id=t["assignee_id"],
                     category_id=t["category_id"],
                     created_on=created.astimezone(zone).date(),
-                    first_response_seconds=(answered - created).total_seconds() if answered else None,
+                    first_response_seconds=(answered - created).total_seconds()
+                    if answered
+                    else None,
                     resolved_on=resolved.astimezone(zone).date() if resolved else None,
                     resolution_seconds=(resolved - created).total_seconds() if resolved else None,
                     sla_missed=t["missed"],
@@ -50,30 +59,70 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_user_session_generation'),
-        ('reports', '0002_estimates'),
-        ('tickets', '0012_event_kind_index'),
+        ("accounts", "0004_user_session_generation"),
+        ("reports", "0002_estimates"),
+        ("tickets", "0012_event_kind_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TicketFigures',
+            name="TicketFigures",
             fields=[
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='tickets.ticket')),
-                ('created_on', models.DateField()),
-                ('first_response_seconds', models.FloatField(null=True)),
-                ('resolved_on', models.DateField(null=True)),
-                ('resolution_seconds', models.FloatField(null=True)),
-                ('sla_missed', models.BooleanField(default=False)),
-                ('assignee', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('category', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tickets.category')),
-                ('team', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.team')),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="tickets.ticket",
+                    ),
+                ),
+                ("created_on", models.DateField()),
+                ("first_response_seconds", models.FloatField(null=True)),
+                ("resolved_on", models.DateField(null=True)),
+                ("resolution_seconds", models.FloatField(null=True)),
+                ("sla_missed", models.BooleanField(default=False)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tickets.category",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['created_on'], name='figures_created'), models.Index(fields=['resolved_on'], name='figures_resolved'), models.Index(fields=['team', 'created_on'], name='figures_team_created'), models.Index(fields=['team', 'resolved_on'], name='figures_team_resolved')],
+                "indexes": [
+                    models.Index(fields=["created_on"], name="figures_created"),
+                    models.Index(fields=["resolved_on"], name="figures_resolved"),
+                    models.Index(fields=["team", "created_on"], name="figures_team_created"),
+                    models.Index(fields=["team", "resolved_on"], name="figures_team_resolved"),
+                ],
             },
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),

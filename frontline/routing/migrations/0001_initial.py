@@ -6,39 +6,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgentStatus',
+            name="AgentStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('availability', models.CharField(choices=[('available', 'Available'), ('away', 'Away'), ('off', 'Off')], default='available', max_length=10)),
-                ('off_until', models.DateField(blank=True, help_text='Back on this day (inclusive).', null=True, verbose_name='off until')),
-                ('capacity', models.PositiveSmallIntegerField(default=0, help_text='Most open tickets at once; 0 means no limit.', verbose_name='capacity')),
-                ('last_assigned_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='routing_status', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "availability",
+                    models.CharField(
+                        choices=[("available", "Available"), ("away", "Away"), ("off", "Off")],
+                        default="available",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "off_until",
+                    models.DateField(
+                        blank=True,
+                        help_text="Back on this day (inclusive).",
+                        null=True,
+                        verbose_name="off until",
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Most open tickets at once; 0 means no limit.",
+                        verbose_name="capacity",
+                    ),
+                ),
+                ("last_assigned_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="routing_status",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agent status',
-                'verbose_name_plural': 'agent statuses',
+                "verbose_name": "agent status",
+                "verbose_name_plural": "agent statuses",
             },
         ),
         migrations.CreateModel(
-            name='TeamRouting',
+            name="TeamRouting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('strategy', models.CharField(choices=[('manual', 'Manual: agents take tickets themselves'), ('round_robin', 'Round robin'), ('least_open', 'Fewest open tickets')], default='manual', max_length=20, verbose_name='assignment strategy')),
-                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='routing', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual: agents take tickets themselves"),
+                            ("round_robin", "Round robin"),
+                            ("least_open", "Fewest open tickets"),
+                        ],
+                        default="manual",
+                        max_length=20,
+                        verbose_name="assignment strategy",
+                    ),
+                ),
+                (
+                    "team",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="routing",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team routing',
+                "verbose_name": "team routing",
             },
         ),
     ]

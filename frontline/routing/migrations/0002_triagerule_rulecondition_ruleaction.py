@@ -5,51 +5,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0001_initial'),
+        ("routing", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TriageRule',
+            name="TriageRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('match_all', models.BooleanField(default=True, help_text='Off: any one is enough.', verbose_name='all conditions must hold')),
-                ('stop', models.BooleanField(default=False, help_text='Later rules are not applied.', verbose_name='stop after this rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "match_all",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Off: any one is enough.",
+                        verbose_name="all conditions must hold",
+                    ),
+                ),
+                (
+                    "stop",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Later rules are not applied.",
+                        verbose_name="stop after this rule",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'triage rule',
-                'ordering': ['position', 'id'],
+                "verbose_name": "triage rule",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RuleCondition',
+            name="RuleCondition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(choices=[('channel', 'Channel'), ('category', 'Category'), ('organisation', 'Organisation'), ('sender_domain', "Sender's email domain"), ('language', 'Language'), ('subject', 'Subject'), ('body', 'First message'), ('text', 'Subject or first message'), ('form_field', 'Form field (give its key)'), ('time_of_day', 'Time of day (HH:MM-HH:MM)')], max_length=20)),
-                ('key', models.SlugField(blank=True, verbose_name='form field key')),
-                ('operator', models.CharField(choices=[('equals', 'is'), ('not_equals', 'is not'), ('contains', 'contains'), ('not_contains', 'does not contain'), ('regex', 'matches the regular expression'), ('one_of', 'is one of (comma-separated)'), ('between', 'is between')], max_length=20)),
-                ('value', models.CharField(max_length=500)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conditions', to='routing.triagerule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "field",
+                    models.CharField(
+                        choices=[
+                            ("channel", "Channel"),
+                            ("category", "Category"),
+                            ("organisation", "Organisation"),
+                            ("sender_domain", "Sender's email domain"),
+                            ("language", "Language"),
+                            ("subject", "Subject"),
+                            ("body", "First message"),
+                            ("text", "Subject or first message"),
+                            ("form_field", "Form field (give its key)"),
+                            ("time_of_day", "Time of day (HH:MM-HH:MM)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("key", models.SlugField(blank=True, verbose_name="form field key")),
+                (
+                    "operator",
+                    models.CharField(
+                        choices=[
+                            ("equals", "is"),
+                            ("not_equals", "is not"),
+                            ("contains", "contains"),
+                            ("not_contains", "does not contain"),
+                            ("regex", "matches the regular expression"),
+                            ("one_of", "is one of (comma-separated)"),
+                            ("between", "is between"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.CharField(max_length=500)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conditions",
+                        to="routing.triagerule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='RuleAction',
+            name="RuleAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('set_team', 'Send to team (name)'), ('set_category', 'Set category (name)'), ('set_priority', 'Set priority (low, normal, high, urgent)'), ('add_tags', 'Add tags (comma-separated)'), ('assign', 'Assign to (username)'), ('add_note', 'Add an internal note (text)')], max_length=20)),
-                ('value', models.CharField(max_length=2000)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='routing.triagerule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("set_team", "Send to team (name)"),
+                            ("set_category", "Set category (name)"),
+                            ("set_priority", "Set priority (low, normal, high, urgent)"),
+                            ("add_tags", "Add tags (comma-separated)"),
+                            ("assign", "Assign to (username)"),
+                            ("add_note", "Add an internal note (text)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.CharField(max_length=2000)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="routing.triagerule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
     ]

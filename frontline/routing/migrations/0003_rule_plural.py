@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0002_triagerule_rulecondition_ruleaction'),
+        ("routing", "0002_triagerule_rulecondition_ruleaction"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='triagerule',
-            options={'ordering': ['position', 'id'], 'verbose_name': 'triage rule', 'verbose_name_plural': 'triage rules'},
+            name="triagerule",
+            options={
+                "ordering": ["position", "id"],
+                "verbose_name": "triage rule",
+                "verbose_name_plural": "triage rules",
+            },
         ),
     ]

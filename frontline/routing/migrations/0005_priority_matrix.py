@@ -4,24 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0004_service_plan'),
+        ("routing", "0004_service_plan"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PriorityMatrixEntry',
+            name="PriorityMatrixEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.CharField(max_length=100, verbose_name='impact')),
-                ('urgency', models.CharField(max_length=100, verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'Low'), (2, 'Normal'), (3, 'High'), (4, 'Urgent')], verbose_name='priority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("impact", models.CharField(max_length=100, verbose_name="impact")),
+                ("urgency", models.CharField(max_length=100, verbose_name="urgency")),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Low"), (2, "Normal"), (3, "High"), (4, "Urgent")],
+                        verbose_name="priority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'priority matrix entry',
-                'verbose_name_plural': 'priority matrix',
-                'constraints': [models.UniqueConstraint(fields=('impact', 'urgency'), name='matrix_unique_pair')],
+                "verbose_name": "priority matrix entry",
+                "verbose_name_plural": "priority matrix",
+                "constraints": [
+                    models.UniqueConstraint(fields=("impact", "urgency"), name="matrix_unique_pair")
+                ],
             },
         ),
     ]

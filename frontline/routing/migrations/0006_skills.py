@@ -7,54 +7,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0005_priority_matrix'),
-        ('tickets', '0009_next_response_deadline'),
+        ("routing", "0005_priority_matrix"),
+        ("tickets", "0009_next_response_deadline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Skill',
+            name="Skill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'skill',
-                'ordering': ['name'],
+                "verbose_name": "skill",
+                "ordering": ["name"],
             },
         ),
         migrations.AlterField(
-            model_name='teamrouting',
-            name='strategy',
-            field=models.CharField(choices=[('manual', 'Manual: agents take tickets themselves'), ('round_robin', 'Round robin'), ('least_open', 'Fewest open tickets'), ('skills', 'Skills the category needs, then fewest open tickets')], default='manual', max_length=20, verbose_name='assignment strategy'),
+            model_name="teamrouting",
+            name="strategy",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Manual: agents take tickets themselves"),
+                    ("round_robin", "Round robin"),
+                    ("least_open", "Fewest open tickets"),
+                    ("skills", "Skills the category needs, then fewest open tickets"),
+                ],
+                default="manual",
+                max_length=20,
+                verbose_name="assignment strategy",
+            ),
         ),
         migrations.CreateModel(
-            name='CategorySkill',
+            name="CategorySkill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minimum_level', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='minimum level')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='required_skills', to='tickets.category')),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='routing.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "minimum_level",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="minimum level",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="required_skills",
+                        to="tickets.category",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="routing.skill",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'required skill',
-                'constraints': [models.UniqueConstraint(fields=('category', 'skill'), name='categoryskill_unique'), models.CheckConstraint(condition=models.Q(('minimum_level__gte', 1), ('minimum_level__lte', 5)), name='categoryskill_level_1_5')],
+                "verbose_name": "required skill",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("category", "skill"), name="categoryskill_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("minimum_level__gte", 1), ("minimum_level__lte", 5)),
+                        name="categoryskill_level_1_5",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AgentSkill',
+            name="AgentSkill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(help_text='1 (basics) to 5 (expert).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='level')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skills', to=settings.AUTH_USER_MODEL)),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agents', to='routing.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        help_text="1 (basics) to 5 (expert).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="skills",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agents",
+                        to="routing.skill",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agent skill',
-                'constraints': [models.UniqueConstraint(fields=('user', 'skill'), name='agentskill_unique'), models.CheckConstraint(condition=models.Q(('level__gte', 1), ('level__lte', 5)), name='agentskill_level_1_5')],
+                "verbose_name": "agent skill",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "skill"), name="agentskill_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("level__gte", 1), ("level__lte", 5)),
+                        name="agentskill_level_1_5",
+                    ),
+                ],
             },
         ),
     ]

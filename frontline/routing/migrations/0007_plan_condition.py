@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0006_skills'),
+        ("routing", "0006_skills"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rulecondition',
-            name='field',
-            field=models.CharField(choices=[('channel', 'Channel'), ('category', 'Category'), ('organisation', 'Organisation'), ('plan', 'Service plan (name)'), ('sender_domain', "Sender's email domain"), ('language', 'Language'), ('subject', 'Subject'), ('body', 'First message'), ('text', 'Subject or first message'), ('form_field', 'Form field (give its key)'), ('time_of_day', 'Time of day (HH:MM-HH:MM)')], max_length=20),
+            model_name="rulecondition",
+            name="field",
+            field=models.CharField(
+                choices=[
+                    ("channel", "Channel"),
+                    ("category", "Category"),
+                    ("organisation", "Organisation"),
+                    ("plan", "Service plan (name)"),
+                    ("sender_domain", "Sender's email domain"),
+                    ("language", "Language"),
+                    ("subject", "Subject"),
+                    ("body", "First message"),
+                    ("text", "Subject or first message"),
+                    ("form_field", "Form field (give its key)"),
+                    ("time_of_day", "Time of day (HH:MM-HH:MM)"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

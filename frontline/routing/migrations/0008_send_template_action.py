@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0007_plan_condition'),
+        ("routing", "0007_plan_condition"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ruleaction',
-            name='kind',
-            field=models.CharField(choices=[('set_team', 'Send to team (name)'), ('set_category', 'Set category (name)'), ('set_priority', 'Set priority (low, normal, high, urgent)'), ('add_tags', 'Add tags (comma-separated)'), ('assign', 'Assign to (username)'), ('add_note', 'Add an internal note (text)'), ('send_template', 'Send a template reply (template name)')], max_length=20),
+            model_name="ruleaction",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("set_team", "Send to team (name)"),
+                    ("set_category", "Set category (name)"),
+                    ("set_priority", "Set priority (low, normal, high, urgent)"),
+                    ("add_tags", "Add tags (comma-separated)"),
+                    ("assign", "Assign to (username)"),
+                    ("add_note", "Add an internal note (text)"),
+                    ("send_template", "Send a template reply (template name)"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0008_send_template_action'),
+        ("routing", "0008_send_template_action"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='triagerule',
-            name='runs_on',
-            field=models.CharField(choices=[('new', 'A new ticket'), ('reply', "A customer's reply"), ('both', 'Both')], default='new', help_text='On a reply, conditions on the body look at the reply.', max_length=5, verbose_name='runs on'),
+            model_name="triagerule",
+            name="runs_on",
+            field=models.CharField(
+                choices=[
+                    ("new", "A new ticket"),
+                    ("reply", "A customer's reply"),
+                    ("both", "Both"),
+                ],
+                default="new",
+                help_text="On a reply, conditions on the body look at the reply.",
+                max_length=5,
+                verbose_name="runs on",
+            ),
         ),
     ]

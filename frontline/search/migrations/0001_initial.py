@@ -55,6 +55,8 @@ class Migration(migrations.Migration):
     operations = [
         unmanaged("TicketIndex", "search_ticket", "ticket", "tickets.ticket"),
         unmanaged("ContactIndex", "search_contact", "contact", "accounts.user"),
-        unmanaged("OrganisationIndex", "search_organisation", "organisation", "accounts.organisation"),
+        unmanaged(
+            "OrganisationIndex", "search_organisation", "organisation", "accounts.organisation"
+        ),
         migrations.RunPython(create_tables, drop_tables),
     ]

@@ -5,66 +5,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BusinessCalendar',
+            name="BusinessCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('time_zone', models.CharField(default='UTC', max_length=64, verbose_name='time zone')),
-                ('monday', models.CharField(blank=True, default='09:00-18:00', help_text='Working hours, e.g. “09:00-13:00, 14:00-18:00”; empty for a day off.', max_length=100)),
-                ('tuesday', models.CharField(blank=True, default='09:00-18:00', max_length=100)),
-                ('wednesday', models.CharField(blank=True, default='09:00-18:00', max_length=100)),
-                ('thursday', models.CharField(blank=True, default='09:00-18:00', max_length=100)),
-                ('friday', models.CharField(blank=True, default='09:00-18:00', max_length=100)),
-                ('saturday', models.CharField(blank=True, max_length=100)),
-                ('sunday', models.CharField(blank=True, max_length=100)),
-                ('holiday_country', models.CharField(blank=True, help_text='Two-letter country code, e.g. GB, RU, CN; empty for none.', max_length=2, verbose_name='public holidays of')),
-                ('holiday_subdivision', models.CharField(blank=True, max_length=10)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "time_zone",
+                    models.CharField(default="UTC", max_length=64, verbose_name="time zone"),
+                ),
+                (
+                    "monday",
+                    models.CharField(
+                        blank=True,
+                        default="09:00-18:00",
+                        help_text="Working hours, e.g. “09:00-13:00, 14:00-18:00”; empty for a day off.",
+                        max_length=100,
+                    ),
+                ),
+                ("tuesday", models.CharField(blank=True, default="09:00-18:00", max_length=100)),
+                ("wednesday", models.CharField(blank=True, default="09:00-18:00", max_length=100)),
+                ("thursday", models.CharField(blank=True, default="09:00-18:00", max_length=100)),
+                ("friday", models.CharField(blank=True, default="09:00-18:00", max_length=100)),
+                ("saturday", models.CharField(blank=True, max_length=100)),
+                ("sunday", models.CharField(blank=True, max_length=100)),
+                (
+                    "holiday_country",
+                    models.CharField(
+                        blank=True,
+                        help_text="Two-letter country code, e.g. GB, RU, CN; empty for none.",
+                        max_length=2,
+                        verbose_name="public holidays of",
+                    ),
+                ),
+                ("holiday_subdivision", models.CharField(blank=True, max_length=10)),
             ],
             options={
-                'verbose_name': 'business calendar',
+                "verbose_name": "business calendar",
             },
         ),
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('priority', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Low'), (2, 'Normal'), (3, 'High'), (4, 'Urgent')], help_text='Empty: tickets of any priority.', null=True, verbose_name='priority')),
-                ('first_response_minutes', models.PositiveIntegerField(verbose_name='first response within (minutes)')),
-                ('resolution_minutes', models.PositiveIntegerField(verbose_name='resolution within (minutes)')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at (% of the time used)')),
-                ('raise_priority_on_breach', models.BooleanField(default=True, verbose_name='raise priority on breach')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='sla.businesscalendar')),
-                ('move_to_team_on_breach', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team', verbose_name='move to team on breach')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "Low"), (2, "Normal"), (3, "High"), (4, "Urgent")],
+                        help_text="Empty: tickets of any priority.",
+                        null=True,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "first_response_minutes",
+                    models.PositiveIntegerField(verbose_name="first response within (minutes)"),
+                ),
+                (
+                    "resolution_minutes",
+                    models.PositiveIntegerField(verbose_name="resolution within (minutes)"),
+                ),
+                (
+                    "warn_percent",
+                    models.PositiveSmallIntegerField(
+                        default=80, verbose_name="warn at (% of the time used)"
+                    ),
+                ),
+                (
+                    "raise_priority_on_breach",
+                    models.BooleanField(default=True, verbose_name="raise priority on breach"),
+                ),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="sla.businesscalendar"
+                    ),
+                ),
+                (
+                    "move_to_team_on_breach",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="move to team on breach",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
-                'ordering': ['position', 'id'],
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DayOff',
+            name="DayOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days_off', to='sla.businesscalendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("name", models.CharField(blank=True, max_length=100)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days_off",
+                        to="sla.businesscalendar",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
-                'constraints': [models.UniqueConstraint(fields=('calendar', 'date'), name='dayoff_unique')],
+                "ordering": ["date"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("calendar", "date"), name="dayoff_unique")
+                ],
             },
         ),
     ]

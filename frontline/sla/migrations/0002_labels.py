@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sla', '0001_initial'),
+        ("sla", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='slapolicy',
-            name='warn_percent',
-            field=models.PositiveSmallIntegerField(default=80, verbose_name='warn at (percent of the time used)'),
+            model_name="slapolicy",
+            name="warn_percent",
+            field=models.PositiveSmallIntegerField(
+                default=80, verbose_name="warn at (percent of the time used)"
+            ),
         ),
     ]

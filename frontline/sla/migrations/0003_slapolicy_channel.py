@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sla', '0002_labels'),
+        ("sla", "0002_labels"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='slapolicy',
-            name='channel',
-            field=models.CharField(blank=True, choices=[('web', 'Web portal'), ('email', 'Email'), ('phone', 'Phone'), ('chat', 'Chat'), ('api', 'API'), ('callback', 'Callback request')], help_text='Empty: tickets from any channel.', max_length=10, verbose_name='channel'),
+            model_name="slapolicy",
+            name="channel",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("web", "Web portal"),
+                    ("email", "Email"),
+                    ("phone", "Phone"),
+                    ("chat", "Chat"),
+                    ("api", "API"),
+                    ("callback", "Callback request"),
+                ],
+                help_text="Empty: tickets from any channel.",
+                max_length=10,
+                verbose_name="channel",
+            ),
         ),
     ]

@@ -14,7 +14,10 @@ def create(apps, schema_editor):
         name="Office hours",
         defaults={
             "time_zone": "UTC",
-            **{day: "09:00-18:00" for day in ("monday", "tuesday", "wednesday", "thursday", "friday")},
+            **{
+                day: "09:00-18:00"
+                for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+            },
         },
     )
     SlaPolicy.objects.get_or_create(

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sla', '0004_default_callback_policy'),
+        ("sla", "0004_default_callback_policy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='slapolicy',
-            name='next_response_minutes',
-            field=models.PositiveIntegerField(blank=True, help_text='After each customer message while the ticket is open; empty for none.', null=True, verbose_name='next response within (minutes)'),
+            model_name="slapolicy",
+            name="next_response_minutes",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="After each customer message while the ticket is open; empty for none.",
+                null=True,
+                verbose_name="next response within (minutes)",
+            ),
         ),
     ]

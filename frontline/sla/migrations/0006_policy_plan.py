@@ -5,16 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0009_rule_trigger'),
-        ('sla', '0005_next_response_target'),
+        ("routing", "0009_rule_trigger"),
+        ("sla", "0005_next_response_target"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='slapolicy',
-            name='plan',
-            field=models.ForeignKey(blank=True, help_text='Empty: tickets of any organisation, with a plan or without.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='routing.serviceplan', verbose_name='service plan'),
+            model_name="slapolicy",
+            name="plan",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: tickets of any organisation, with a plan or without.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="routing.serviceplan",
+                verbose_name="service plan",
+            ),
         ),
     ]

@@ -49,3 +49,33 @@
     else if (event.key === "Escape") { hide(); textarea().focus(); }
   });
 })();
+
+// The side panel saves in place (hx-post): a refusal (400) comes back as the
+// panel with its reasons, to be shown like any answer rather than dropped.
+(function () {
+  "use strict";
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const elt = event.detail.elt;
+    if (event.detail.xhr.status === 400 && elt.closest && elt.closest("#panel-body")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
+
+// The side panel asks for a closure reason only while "Resolved" is chosen
+// (without JavaScript it is always there, with its "needed when resolving").
+(function () {
+  "use strict";
+  const sync = () => {
+    const status = document.querySelector("#panel select[name=status]");
+    const reason = document.querySelector("#panel select[name=closure_reason]");
+    if (!status || !reason) return;
+    reason.closest(".field").hidden = status.value !== "resolved";
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("#panel select[name=status]")) sync();
+  });
+  document.body.addEventListener("htmx:afterSwap", sync);
+  sync();
+})();

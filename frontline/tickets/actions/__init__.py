@@ -36,8 +36,10 @@ from .opening import open_ticket
 from .people import (
     add_participant,
     confirm_participant,
+    follow_ticket,
     remove_participant,
     take_over_requests,
+    unfollow_ticket,
 )
 from .relations import (
     UNDO_MERGE_WITHIN,
@@ -69,6 +71,7 @@ __all__ = [
     "close_quiet_resolved",
     "confirm_participant",
     "confirm_solved",
+    "follow_ticket",
     "incident_children",
     "link_tickets",
     "log_call",
@@ -87,6 +90,7 @@ __all__ = [
     "surviving",
     "take_over_requests",
     "undo_merge",
+    "unfollow_ticket",
     "unlink_tickets",
     "update_field_values",
     "update_ticket",

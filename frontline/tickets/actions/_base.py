@@ -79,22 +79,33 @@ def _touch(ticket: Ticket, now: datetime.datetime, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
-def _set_status(ticket: Ticket, status: str, by: User | None, now: datetime.datetime) -> list[str]:
-    """Move to ``status``, keep the timestamps that go with it, and record it."""
+def _set_status(
+    ticket: Ticket,
+    status: str,
+    by: User | None,
+    now: datetime.datetime,
+    closure_reason: str = "",
+) -> list[str]:
+    """Move to ``status``, keep the timestamps (and, on resolving, the closure
+    reason) that go with it, and record it."""
     old = ticket.status
     ticket.status = status
     changed = ["status"]
+    reason: dict[str, str] = {}
     if status == Status.RESOLVED:
         ticket.resolved_at = now
-        changed.append("resolved_at")
+        ticket.closure_reason = closure_reason
+        changed += ["resolved_at", "closure_reason"]
+        reason = {"closure_reason": closure_reason}
     elif status == Status.CLOSED:
         ticket.closed_at = now
         changed.append("closed_at")
     elif old in (Status.RESOLVED, Status.CLOSED):
         ticket.resolved_at = None
         ticket.closed_at = None
-        changed += ["resolved_at", "closed_at"]
-    record_event(ticket, EventKind.STATUS, by=by, at=now, old=old, new=status)
+        ticket.closure_reason = ""
+        changed += ["resolved_at", "closed_at", "closure_reason"]
+    record_event(ticket, EventKind.STATUS, by=by, at=now, old=old, new=status, **reason)
     return changed
 
 

@@ -19,6 +19,7 @@ from ..forms import normalise_field_values
 from ..models import (
     STATUS_TRANSITIONS,
     Category,
+    ClosureReason,
     EventKind,
     FieldType,
     Priority,
@@ -36,13 +37,19 @@ from ._base import (
 from .assignment import assign_ticket
 
 
-def change_status(ticket: Ticket, *, status: str, by: User, reason: str = "") -> Ticket:
+def change_status(
+    ticket: Ticket, *, status: str, by: User, reason: str = "", closure_reason: str = ""
+) -> Ticket:
     """Staff move a ticket along ``STATUS_TRANSITIONS``; anything else is refused.
 
     Closing is not among the manual moves: a resolved ticket closes when the
-    customer confirms or after the quiet period.
+    customer confirms or after the quiet period. Resolving keeps
+    ``closure_reason`` (a ``ClosureReason``; the desk's forms require one,
+    other callers may leave it empty); an unknown one is refused.
     """
     _require_staff(by)
+    if closure_reason and closure_reason not in ClosureReason.values:
+        raise ValidationError({"closure_reason": _("Choose a closure reason from the list.")})
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -54,7 +61,7 @@ def change_status(ticket: Ticket, *, status: str, by: User, reason: str = "") ->
                 % {"old": ticket.get_status_display(), "new": Status(status).label}
             )
         reopened = ticket.status in (Status.RESOLVED, Status.CLOSED)
-        changed = _set_status(ticket, status, by, now)
+        changed = _set_status(ticket, status, by, now, closure_reason)
         if reopened:
             record_event(ticket, EventKind.REOPENED, by=by, at=now, reason=reason)
         _touch(ticket, now, *changed)
@@ -245,18 +252,20 @@ def update_ticket(
     category: Category | None,
     tags: Iterable[str],
     reason: str = "",
+    closure_reason: str = "",
     hand_over: bool = False,
     assignee: User | None = None,
     team: Team | None = None,
     note: str = "",
 ) -> Ticket:
-    """Several changes at once (the desk's side panel): status, priority (with
-    ``reason``), category and tags, then, with ``hand_over``, the assignee and
-    team (last: the other changes are made while the ticket is still ours).
-    Each is its own action and event, all in one transaction, so a change
-    refused halfway (``ValidationError``) leaves the ticket as it was."""
+    """Several changes at once (the desk's side panel): status (resolving with
+    ``closure_reason``), priority (with ``reason``), category and tags, then,
+    with ``hand_over``, the assignee and team (last: the other changes are
+    made while the ticket is still ours). Each is its own action and event,
+    all in one transaction, so a change refused halfway (``ValidationError``)
+    leaves the ticket as it was."""
     with transaction.atomic():
-        change_status(ticket, status=status, by=by)
+        change_status(ticket, status=status, by=by, closure_reason=closure_reason)
         change_priority(ticket, priority=priority, by=by, reason=reason)
         change_category(ticket, category=category, by=by)
         set_tags(ticket, names=tags, by=by)

@@ -241,10 +241,18 @@ def request_information(
     return message
 
 
-def reply_and_resolve(ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()) -> Message:
-    """A public reply that resolves the ticket ("send and resolve"), in one
-    transaction: a resolve that is refused takes the reply back too."""
+def reply_and_resolve(
+    ticket: Ticket,
+    *,
+    body: str,
+    by: User,
+    files: Sequence[Any] = (),
+    closure_reason: str = "",
+) -> Message:
+    """A public reply that resolves the ticket ("send and resolve") with
+    ``closure_reason``, in one transaction: a resolve that is refused takes the
+    reply back too."""
     with transaction.atomic():
         message = add_reply(ticket, body=body, by=by, files=files)
-        change_status(ticket, status=Status.RESOLVED, by=by)
+        change_status(ticket, status=Status.RESOLVED, by=by, closure_reason=closure_reason)
     return message

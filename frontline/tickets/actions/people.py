@@ -18,6 +18,7 @@ from ..models import (
     EventKind,
     ParticipantSource,
     Ticket,
+    TicketFollower,
     TicketParticipant,
 )
 from ._base import (
@@ -188,3 +189,20 @@ def take_over_requests(
                 how=row.how,
             )
     return moved
+
+
+def follow_ticket(ticket: Ticket, *, by: User) -> bool:
+    """``by`` (staff who may see the ticket) follows it: the customer's replies
+    reach them as they reach the assignee. Returns False if they already did.
+    Not a change to the ticket: no event."""
+    _require_staff(by)
+    if not can_see_ticket(by, ticket):
+        raise PermissionDenied("Only someone who may see a ticket can follow it.")
+    _follower, created = TicketFollower.objects.get_or_create(ticket=ticket, user=by)
+    return created
+
+
+def unfollow_ticket(ticket: Ticket, *, by: User) -> bool:
+    """``by`` stops following the ticket. Returns False if they did not follow it."""
+    deleted, _rows = TicketFollower.objects.filter(ticket=ticket, user=by).delete()
+    return bool(deleted)
