@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -244,20 +245,28 @@ def create_ticket(
             channel=Channel.API,
         )
 
-    key = idempotency_key
-    if key is None:
-        number = open_ticket().pk
-    else:
-        request_hash = hashlib.sha256(request.body).hexdigest()
-        try:
-            number = api_actions.ticket_for_idempotency_key(
-                request.user, key, request_hash
-            ) or api_actions.open_once(
-                request.user, key=key, request_hash=request_hash, open_ticket=open_ticket
-            )
-        except api_actions.KeyReused:
-            raise HttpError(422, _("This Idempotency-Key was used with another request.")) from None
+    number = open_idempotently(request, idempotency_key, open_ticket)
     return Status(201, _out(request, access_ticket(request.user, number)))
+
+
+def open_idempotently(
+    request: AuthedRequest, key: str | None, open_ticket: Callable[[], Ticket]
+) -> int:
+    """The number of the ticket ``open_ticket`` opens, or with an
+    ``Idempotency-Key`` used before for the same request, of the ticket that
+    request opened (a 422 if the key came with another request)."""
+    if key is None:
+        return open_ticket().pk
+    # The path too: the same key and body sent to another endpoint is another request.
+    request_hash = hashlib.sha256(request.path.encode() + b"\0" + request.body).hexdigest()
+    try:
+        return api_actions.ticket_for_idempotency_key(
+            request.user, key, request_hash
+        ) or api_actions.open_once(
+            request.user, key=key, request_hash=request_hash, open_ticket=open_ticket
+        )
+    except api_actions.KeyReused:
+        raise HttpError(422, _("This Idempotency-Key was used with another request.")) from None
 
 
 def _after(request: AuthedRequest, ticket: Ticket) -> TicketOut:
