@@ -217,7 +217,11 @@ def test_supervisors_add_and_correct_organisations_and_agents_may_not(people, ti
     response = sam.post("/organisations", {"name": "Initech", "email_domain": "@Initech.TEST"})
     assert response.status_code == 201, response.content
     assert response.json()["email_domain"] == "initech.test"
-    for payload in ({"name": "acme"}, {"name": "  "}, {"name": "X", "email_domain": "not a domain"}):
+    for payload in (
+        {"name": "acme"},
+        {"name": "  "},
+        {"name": "X", "email_domain": "not a domain"},
+    ):
         response = sam.post("/organisations", payload)
         assert response.status_code == 400, payload
     assert Organisation.objects.count() == 3

@@ -606,3 +606,20 @@ def test_staff_correct_form_answers_validated_by_the_form(people):
         assert response.status_code == 400
         assert key in response.json()["errors"]
     assert Api(people.carol).post(f"/tickets/{ticket.pk}/fields", {"fields": {}}).status_code == 403
+
+
+def test_one_ticket_and_opening_one_take_a_fixed_few_queries(
+    people, ticket, django_assert_num_queries
+):
+    actions.set_tags(ticket, names=["a", "b"], by=people.sam)
+    staff, customer = Api(people.alice), Api(people.carol)
+    staff.get("/me"), customer.get("/me")  # last use written: once a minute, not per request
+    # Token (1), team ids (1), the ticket with its people and team (1), tags (1).
+    with django_assert_num_queries(4):
+        assert staff.get(f"/tickets/{ticket.pk}").json()["tags"] == ["a", "b"]
+    payload = {"subject": "Printer", "body": "Jammed", "category": people.hardware.pk}
+    payload["fields"] = {"serial": "SN-1"}
+    # Token (1), category with its team (1), its questions (1); savepoint, ticket,
+    # message, event, release (5); the new ticket read back (1).
+    with django_assert_num_queries(9):
+        assert customer.post("/tickets", payload).status_code == 201

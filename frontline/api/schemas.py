@@ -77,9 +77,20 @@ class TicketOut(BaseModel):
     handoff_note: str | None = Field(description="Staff only; null for customers.")
 
     @classmethod
-    def of(cls, ticket: Ticket, *, for_staff: bool) -> TicketOut:
+    def of(
+        cls,
+        ticket: Ticket,
+        *,
+        for_staff: bool,
+        tags: list[str] | None = None,
+        stage: str | None = None,
+    ) -> TicketOut:
+        """``tags`` and ``stage`` when the caller has them already (a page
+        reads the tags of all its tickets in one query)."""
         requester = _person(ticket.requester)
         assert requester is not None  # every ticket has a requester
+        if for_staff and tags is None:
+            tags = [t.name for t in ticket.tags.all()]
         return cls(
             number=ticket.pk,
             subject=ticket.subject,
@@ -89,11 +100,11 @@ class TicketOut(BaseModel):
             channel=ticket.channel,  # type: ignore[arg-type]
             category=_ref(ticket.category),
             team=_ref(ticket.team),
-            stage=ticket.stage,
+            stage=ticket.stage if stage is None else stage,
             assignee=_person(ticket.assignee),
             requester=requester,
             organisation=_ref(ticket.organisation),
-            tags=[t.name for t in ticket.tags.all()] if for_staff else [],
+            tags=(tags or []) if for_staff else [],
             fields=ticket.fields,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
@@ -103,6 +114,32 @@ class TicketOut(BaseModel):
             closed_at=ticket.closed_at,
             handoff_note=(ticket.handoff_note or None) if for_staff else None,
         )
+
+
+def ticket_outs(tickets: list[Ticket], *, for_staff: bool) -> list[TicketOut]:
+    """A page of tickets as the API sends them: their tags (staff only) in one
+    query, each team's stage worked out once."""
+    tags: dict[int, list[str]] = {}
+    if for_staff:
+        rows = Ticket.tags.through.objects.filter(
+            ticket_id__in=[t.pk for t in tickets]
+        ).values_list("ticket_id", "tag__name")
+        for ticket_id, name in sorted(rows, key=lambda row: row[1]):
+            tags.setdefault(ticket_id, []).append(name)
+    stages: dict[int | None, str] = {}
+    out = []
+    for ticket in tickets:
+        if ticket.team_id not in stages:
+            stages[ticket.team_id] = ticket.stage
+        out.append(
+            TicketOut.of(
+                ticket,
+                for_staff=for_staff,
+                tags=tags.get(ticket.pk, []),
+                stage=stages[ticket.team_id],
+            )
+        )
+    return out
 
 
 class TicketPage(BaseModel):

@@ -192,7 +192,7 @@ def callback(
         raise PermissionDenied(_("Only customers ask to be called back."))
     phone = _phone(payload.phone, required=True)
     if not payload.reason.strip():
-        raise ValidationError({"reason": _("Say what it is about.")})
+        raise ValidationError({"reason": _("This field is required.")})
 
     def open_ticket() -> Ticket:
         return request_callback(
