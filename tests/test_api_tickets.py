@@ -623,3 +623,24 @@ def test_one_ticket_and_opening_one_take_a_fixed_few_queries(
     # message, event, release (5); the new ticket read back (1).
     with django_assert_num_queries(9):
         assert customer.post("/tickets", payload).status_code == 201
+
+
+def test_a_ticket_in_a_page_reads_as_the_ticket_itself(people, ticket, bobs_ticket):
+    """The list builds its items from plain columns, the single ticket from the
+    model: the two must not drift apart."""
+    actions.set_tags(ticket, names=["zeta", "alpha", "тег"], by=people.sam)
+    actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="yours")
+    actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Laptop",
+        body="Broken",
+        category=people.hardware,
+        fields={"serial": "SN-9", "model": "Laptop"},
+    )
+    for user in (people.sam, people.alice, people.carol, people.maria, people.dan):
+        api = Api(user)
+        items = api.get("/tickets").json()["items"]
+        assert items, user
+        for item in items:
+            assert item == api.get(f"/tickets/{item['number']}").json(), user

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import BaseModel, Field
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 from frontline.tickets.models import Attachment, Message, Priority, Ticket
 
 StatusName = Literal["new", "open", "waiting_customer", "waiting_third_party", "resolved", "closed"]
@@ -77,20 +77,9 @@ class TicketOut(BaseModel):
     handoff_note: str | None = Field(description="Staff only; null for customers.")
 
     @classmethod
-    def of(
-        cls,
-        ticket: Ticket,
-        *,
-        for_staff: bool,
-        tags: list[str] | None = None,
-        stage: str | None = None,
-    ) -> TicketOut:
-        """``tags`` and ``stage`` when the caller has them already (a page
-        reads the tags of all its tickets in one query)."""
+    def of(cls, ticket: Ticket, *, for_staff: bool) -> TicketOut:
         requester = _person(ticket.requester)
         assert requester is not None  # every ticket has a requester
-        if for_staff and tags is None:
-            tags = [t.name for t in ticket.tags.all()]
         return cls(
             number=ticket.pk,
             subject=ticket.subject,
@@ -100,11 +89,11 @@ class TicketOut(BaseModel):
             channel=ticket.channel,  # type: ignore[arg-type]
             category=_ref(ticket.category),
             team=_ref(ticket.team),
-            stage=ticket.stage if stage is None else stage,
+            stage=ticket.stage,
             assignee=_person(ticket.assignee),
             requester=requester,
             organisation=_ref(ticket.organisation),
-            tags=(tags or []) if for_staff else [],
+            tags=[t.name for t in ticket.tags.all()] if for_staff else [],
             fields=ticket.fields,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
@@ -116,27 +105,106 @@ class TicketOut(BaseModel):
         )
 
 
-def ticket_outs(tickets: list[Ticket], *, for_staff: bool) -> list[TicketOut]:
-    """A page of tickets as the API sends them: their tags (staff only) in one
-    query, each team's stage worked out once."""
+# A page's columns, read as plain values: a page of model instances (a ticket
+# and five related rows each, every column converted) was half a list's time.
+_PAGE_COLUMNS = (
+    "id",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "fields",
+    "created_at",
+    "updated_at",
+    "due_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "handoff_note",
+    "category_id",
+    "category__name",
+    "team_id",
+    "team__name",
+    "team__tier",
+    "organisation_id",
+    "organisation__name",
+    "requester_id",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+    "assignee_id",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+)
+
+
+def _named(pk: int | None, name: str | None) -> Ref | None:
+    return None if pk is None else Ref.model_construct(id=pk, name=name or "")
+
+
+def _named_person(pk: int | None, first: str, last: str, username: str) -> Ref | None:
+    # User.display_name, from the columns.
+    full = f"{first} {last}".strip()
+    return None if pk is None else Ref.model_construct(id=pk, name=full or username)
+
+
+def ticket_page_items(ids: list[int], *, for_staff: bool) -> list[TicketOut]:
+    """The tickets ``ids`` (already checked visible, in this order) as the API
+    sends them, the same as :meth:`TicketOut.of` gives one by one (a test holds
+    the two together): one query for the rows, one for the tags (staff only),
+    each team's stage worked out once, built without validating again what the
+    database typed."""
+    rows = {r[0]: r for r in Ticket.objects.filter(pk__in=ids).values_list(*_PAGE_COLUMNS)}
     tags: dict[int, list[str]] = {}
     if for_staff:
-        rows = Ticket.tags.through.objects.filter(
-            ticket_id__in=[t.pk for t in tickets]
-        ).values_list("ticket_id", "tag__name")
-        for ticket_id, name in sorted(rows, key=lambda row: row[1]):
+        pairs = (
+            Ticket.tags.through.objects.filter(ticket_id__in=ids)
+            .order_by("tag__name")  # as ticket.tags.all(), in the database's collation
+            .values_list("ticket_id", "tag__name")
+        )
+        for ticket_id, name in pairs:
             tags.setdefault(ticket_id, []).append(name)
     stages: dict[int | None, str] = {}
     out = []
-    for ticket in tickets:
-        if ticket.team_id not in stages:
-            stages[ticket.team_id] = ticket.stage
+    for pk in ids:
+        (
+            _id, subject, status, priority, channel, fields, created_at, updated_at, due_at,
+            first_response_at, resolved_at, closed_at, handoff_note,
+            category_id, category_name, team_id, team_name, team_tier,
+            organisation_id, organisation_name,
+            requester_id, requester_first, requester_last, requester_username,
+            assignee_id, assignee_first, assignee_last, assignee_username,
+        ) = rows[pk]  # fmt: skip
+        if team_tier not in stages:
+            team = Team(tier=team_tier) if team_id is not None else None
+            stages[team_tier] = Ticket(team=team).stage
         out.append(
-            TicketOut.of(
-                ticket,
-                for_staff=for_staff,
-                tags=tags.get(ticket.pk, []),
-                stage=stages[ticket.team_id],
+            TicketOut.model_construct(
+                number=pk,
+                subject=subject,
+                status=status,
+                priority=PRIORITY_NAMES[priority] if for_staff else None,
+                channel=channel,
+                category=_named(category_id, category_name),
+                team=_named(team_id, team_name),
+                stage=stages[team_tier],
+                assignee=_named_person(
+                    assignee_id, assignee_first, assignee_last, assignee_username
+                ),
+                requester=_named_person(
+                    requester_id, requester_first, requester_last, requester_username
+                ),
+                organisation=_named(organisation_id, organisation_name),
+                tags=tags.get(pk, []) if for_staff else [],
+                fields=fields,
+                created_at=created_at,
+                updated_at=updated_at,
+                due_at=due_at,
+                first_response_at=first_response_at,
+                resolved_at=resolved_at,
+                closed_at=closed_at,
+                handoff_note=(handoff_note or None) if for_staff else None,
             )
         )
     return out
