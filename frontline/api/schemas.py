@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
+from django.db.models import QuerySet
 from ninja import Schema
 from pydantic import BaseModel, Field
 
@@ -149,13 +150,20 @@ def _named_person(pk: int | None, first: str, last: str, username: str) -> Ref |
     return None if pk is None else Ref.model_construct(id=pk, name=full or username)
 
 
-def ticket_page_items(ids: list[int], *, for_staff: bool) -> list[TicketOut]:
-    """The tickets ``ids`` (already checked visible, in this order) as the API
-    sends them, the same as :meth:`TicketOut.of` gives one by one (a test holds
-    the two together): one query for the rows, one for the tags (staff only),
-    each team's stage worked out once, built without validating again what the
+def ticket_page_items(
+    ids: list[int], *, for_staff: bool, among: QuerySet[Ticket] | None = None
+) -> list[TicketOut]:
+    """The tickets ``ids`` (in this order; only those ``among`` some, if given,
+    e.g. ``visible_tickets(user)``, the others left out) as the API sends them,
+    the same as :meth:`TicketOut.of` gives one by one (a test holds the two
+    together): one query for the rows, one for the tags (staff only), each
+    team's stage worked out once, built without validating again what the
     database typed."""
-    rows = {r[0]: r for r in Ticket.objects.filter(pk__in=ids).values_list(*_PAGE_COLUMNS)}
+    tickets = Ticket.objects.all() if among is None else among
+    rows = {r[0]: r for r in tickets.filter(pk__in=ids).values_list(*_PAGE_COLUMNS)}
+    ids = [pk for pk in ids if pk in rows]
+    if not ids:
+        return []
     tags: dict[int, list[str]] = {}
     if for_staff:
         pairs = (
