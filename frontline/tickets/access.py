@@ -302,7 +302,9 @@ def visible_contacts_for_staff(user: User) -> QuerySet[User]:
         return customers
     tickets = Ticket.objects.for_agent(user)
     asked = tickets.filter(requester=OuterRef("pk"))
-    taking_part = TicketParticipant.objects.filter(user=OuterRef("pk"), ticket__in=tickets)
+    # From the participant's index to the ticket, not the agent's whole set of
+    # tickets as a subquery for each customer.
+    taking_part = tickets.filter(participations__user=OuterRef("pk"))
     return customers.filter(Exists(asked) | Exists(taking_part))
 
 
