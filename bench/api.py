@@ -9,9 +9,13 @@ customer, starts ``frontline serve`` (gunicorn, its default two web workers,
 no background worker or scheduler, no rate limit) on a free port, and times,
 over keep-alive HTTP connections:
 
+- the floor: ``GET /api/v1/me`` (a token checked, one small answer: the
+  cheapest request through the same stack), p50 and p95, and every read's
+  p50 as a multiple of the floor's;
 - getting one ticket (random tickets, as the supervisor): p50 and p95;
 - the first page of the ticket list with the default filters, as the
-  supervisor and as the customer: p50 and p95;
+  supervisor and as the customer: p50 and p95 (the reads in rounds, one of
+  each kind per round, so load from elsewhere falls on all alike);
 - opening tickets (``POST /api/v1/tickets`` as the customer, with a form
   answer) for ``--seconds`` at concurrency 1 and then 4: tickets per second.
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import shutil
 import socket
@@ -169,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     gen.ensure(db_path, args.tickets)
     rng = random.Random(18)
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="frontline-bench-api-") as tmp:
         workdir = Path(tmp)
         log("copying the database")
@@ -203,13 +209,18 @@ def main(argv: list[str] | None = None) -> int:
             customer = Caller(port, setup["customer"])
             ids = setup["ids"]
             timed(staff, [f"/api/v1/tickets/{i}" for i in ids[:20]], {})  # warm up
-            get = timed(
-                staff, [f"/api/v1/tickets/{rng.choice(ids)}" for _ in range(args.requests)], errors
-            )
-            lists = {
-                "staff": timed(staff, ["/api/v1/tickets"] * args.requests, errors),
-                "customer": timed(customer, ["/api/v1/tickets"] * args.requests, errors),
-            }
+            timed(staff, ["/api/v1/me"] * 5, {})
+            timed(customer, ["/api/v1/tickets"] * 5, {})
+            # In rounds, one request of each kind, so that load from elsewhere
+            # falls on the floor and the figures alike.
+            floor: list[float] = []
+            get: list[float] = []
+            lists: dict[str, list[float]] = {"staff": [], "customer": []}
+            for _ in range(args.requests):
+                floor += timed(staff, ["/api/v1/me"], errors)
+                get += timed(staff, [f"/api/v1/tickets/{rng.choice(ids)}"], errors)
+                lists["staff"] += timed(staff, ["/api/v1/tickets"], errors)
+                lists["customer"] += timed(customer, ["/api/v1/tickets"], errors)
             log(f"opening tickets for {args.seconds:.0f} s at concurrency 1, then 4")
             one, failed_one = create_rate(port, setup, 1, args.seconds)
             four, failed_four = create_rate(port, setup, 4, args.seconds)
@@ -217,8 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(30)
             server_log.close()
+    floor_p50 = percentile(floor, 50)
     results = {
         "tickets": args.tickets,
+        "load_before_after": [load_before, round(os.getloadavg()[0], 2)],
+        "floor_p50_ms": round(floor_p50, 2),
+        "floor_p95_ms": round(percentile(floor, 95), 2),
         "get_p50_ms": round(percentile(get, 50), 2),
         "get_p95_ms": round(percentile(get, 95), 2),
         **{
@@ -227,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
             for p in ("p50", "p95")
         },
         "list_p95_ms": round(max(percentile(t, 95) for t in lists.values()), 2),
+        # Each p50 as a multiple of the floor's p50 (the cheapest request of the run).
+        "get_x_floor": round(percentile(get, 50) / floor_p50, 2),
+        **{
+            f"list_{who}_x_floor": round(percentile(t, 50) / floor_p50, 2)
+            for who, t in lists.items()
+        },
         "create_1_per_s": round(one, 1),
         "create_4_per_s": round(four, 1),
         "create_failures": failed_one + failed_four,

@@ -620,3 +620,43 @@ def test_resolving_through_the_api_keeps_the_closure_reason(people, ticket):
     assert response.status_code == 200
     ticket.refresh_from_db()
     assert (ticket.status, ticket.closure_reason) == ("resolved", "no_answer")
+
+
+def test_one_ticket_and_opening_one_take_a_fixed_few_queries(
+    people, ticket, django_assert_num_queries
+):
+    actions.set_tags(ticket, names=["a", "b"], by=people.sam)
+    staff, customer = Api(people.alice), Api(people.carol)
+    staff.get("/me"), customer.get("/me")  # last use written: once a minute, not per request
+    # Token (1), team ids (1), the ticket with its people and team, read among
+    # those visible (1), tags (1).
+    with django_assert_num_queries(4):
+        assert staff.get(f"/tickets/{ticket.pk}").json()["tags"] == ["a", "b"]
+    payload = {"subject": "Printer", "body": "Jammed", "category": people.hardware.pk}
+    payload["fields"] = {"serial": "SN-1"}
+    # Token (1), category with its team (1), its questions (1); savepoint, ticket,
+    # message, event, release (5); the new ticket read back among those the
+    # customer may see: the tickets they take part in (1), the row (1).
+    with django_assert_num_queries(10):
+        assert customer.post("/tickets", payload).status_code == 201
+
+
+def test_a_ticket_in_a_page_reads_as_the_ticket_itself(people, ticket, bobs_ticket):
+    """The list builds its items from plain columns, the single ticket from the
+    model: the two must not drift apart."""
+    actions.set_tags(ticket, names=["zeta", "alpha", "тег"], by=people.sam)
+    actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="yours")
+    actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Laptop",
+        body="Broken",
+        category=people.hardware,
+        fields={"serial": "SN-9", "model": "Laptop"},
+    )
+    for user in (people.sam, people.alice, people.carol, people.maria, people.dan):
+        api = Api(user)
+        items = api.get("/tickets").json()["items"]
+        assert items, user
+        for item in items:
+            assert item == api.get(f"/tickets/{item['number']}").json(), user

@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
@@ -475,3 +476,110 @@ def merge_contacts(contact: User, *, into: User, by: User) -> User:
             created_at=now,
         )
     return into
+
+
+def _require_staff(by: User) -> None:
+    if not (by.is_active and by.is_staff_member):
+        raise PermissionDenied("Only staff change customers' details.")
+
+
+def add_contact(*, by: User, name: str, email: str = "", phone: str = "") -> User:
+    """Staff write down a new customer (a caller, someone from a CRM): no usable
+    password and no organisation, like a contact made from mail. ``phone`` is
+    already in E.164 (:func:`frontline.lib.phones.normalise_phone`).
+    ``ValidationError`` without an address or a number, for an address that is
+    not one, or for an address somebody already has (the existing person is
+    found by it instead; one person, one contact)."""
+    _require_staff(by)
+    email, name = email.strip(), " ".join(name.split())
+    if not email and not phone:
+        raise ValidationError(_("Give a phone number or an email address."))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": _("Enter a valid email address.")}) from None
+        email = User.objects.normalize_email(email)
+        if users_with_address(email):
+            raise ValidationError({"email": _("Somebody already has this address.")})
+    with transaction.atomic():
+        return new_contact(
+            username=(email or f"phone{phone}")[:150], name=name, email=email, phone=phone
+        )
+
+
+def _clean_domain(domain: str) -> str:
+    domain = domain.strip().lower().removeprefix("@")
+    if domain and (
+        "." not in domain
+        or not domain.isascii()
+        or any(not (c.isalnum() or c in ".-") for c in domain)
+        or len(domain) > 200
+    ):
+        raise ValidationError({"email_domain": _("Enter a mail domain, e.g. example.com.")})
+    return domain
+
+
+def _require_supervisor(by: User) -> None:
+    # Which addresses join an organisation decides which manager sees whose
+    # tickets: a supervisor's or an admin's call, not an agent's.
+    if not (by.is_active and by.sees_all_tickets):
+        raise PermissionDenied("Only supervisors and admins change organisations.")
+
+
+def _check_organisation_name(name: str, *, other_than: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise ValidationError({"name": _("Give the organisation a name (up to 200 characters).")})
+    same = Organisation.objects.filter(name__iexact=name)
+    if other_than is not None:
+        same = same.exclude(pk=other_than)
+    if same.exists():
+        raise ValidationError({"name": _("Another organisation has this name.")})
+    return name
+
+
+def add_organisation(
+    *, by: User, name: str, email_domain: str = "", notes: str = ""
+) -> Organisation:
+    """A supervisor or admin adds an organisation (as in the admin). Mail from
+    verified addresses at ``email_domain`` then joins it (:func:`verify_email`)."""
+    _require_supervisor(by)
+    name = _check_organisation_name(name)
+    try:
+        with transaction.atomic():
+            return Organisation.objects.create(
+                name=name, email_domain=_clean_domain(email_domain), notes=notes.strip()
+            )
+    except IntegrityError:  # the same name, added meanwhile
+        raise ValidationError({"name": _("Another organisation has this name.")}) from None
+
+
+def update_organisation(
+    organisation: Organisation,
+    *,
+    by: User,
+    name: str | None = None,
+    email_domain: str | None = None,
+    notes: str | None = None,
+) -> Organisation:
+    """A supervisor or admin corrects an organisation; None leaves a detail as it
+    is. A new mail domain applies to addresses verified from now on."""
+    _require_supervisor(by)
+    changed = []
+    if name is not None:
+        organisation.name = _check_organisation_name(name, other_than=organisation.pk)
+        changed.append("name")
+    if email_domain is not None:
+        organisation.email_domain = _clean_domain(email_domain)
+        changed.append("email_domain")
+    if notes is not None:
+        organisation.notes = notes.strip()
+        changed.append("notes")
+    if changed:
+        try:
+            with transaction.atomic():
+                organisation.save(update_fields=changed)
+        except IntegrityError:
+            raise ValidationError({"name": _("Another organisation has this name.")}) from None
+    return organisation

@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from .auth import PerCallerThrottle, read_auth
-from .endpoints import attachments, catalogue, me, tickets
+from .endpoints import attachments, calls, catalogue, me, people, tickets
 
 
 class FrontlineAPI(NinjaAPI):
@@ -120,3 +120,5 @@ api.add_router("/me", me.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/attachments", attachments.router)
 api.add_router("", catalogue.router)
+api.add_router("", people.router)
+api.add_router("", calls.router)

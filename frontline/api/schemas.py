@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
+from django.db.models import QuerySet
 from ninja import Schema
 from pydantic import BaseModel, Field
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 from frontline.tickets.models import Attachment, Message, Priority, Ticket
 
 StatusName = Literal["new", "open", "waiting_customer", "waiting_third_party", "resolved", "closed"]
@@ -103,6 +104,118 @@ class TicketOut(BaseModel):
             closed_at=ticket.closed_at,
             handoff_note=(ticket.handoff_note or None) if for_staff else None,
         )
+
+
+# A page's columns, read as plain values: a page of model instances (a ticket
+# and five related rows each, every column converted) was half a list's time.
+_PAGE_COLUMNS = (
+    "id",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "fields",
+    "created_at",
+    "updated_at",
+    "due_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "handoff_note",
+    "category_id",
+    "category__name",
+    "team_id",
+    "team__name",
+    "team__tier",
+    "organisation_id",
+    "organisation__name",
+    "requester_id",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+    "assignee_id",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+)
+
+
+def _named(pk: int | None, name: str | None) -> Ref | None:
+    return None if pk is None else Ref.model_construct(id=pk, name=name or "")
+
+
+def _named_person(pk: int | None, first: str, last: str, username: str) -> Ref | None:
+    # User.display_name, from the columns.
+    full = f"{first} {last}".strip()
+    return None if pk is None else Ref.model_construct(id=pk, name=full or username)
+
+
+def ticket_page_items(
+    ids: list[int], *, for_staff: bool, among: QuerySet[Ticket] | None = None
+) -> list[TicketOut]:
+    """The tickets ``ids`` (in this order; only those ``among`` some, if given,
+    e.g. ``visible_tickets(user)``, the others left out) as the API sends them,
+    the same as :meth:`TicketOut.of` gives one by one (a test holds the two
+    together): one query for the rows, one for the tags (staff only), each
+    team's stage worked out once, built without validating again what the
+    database typed."""
+    tickets = Ticket.objects.all() if among is None else among
+    rows = {r[0]: r for r in tickets.filter(pk__in=ids).values_list(*_PAGE_COLUMNS)}
+    ids = [pk for pk in ids if pk in rows]
+    if not ids:
+        return []
+    tags: dict[int, list[str]] = {}
+    if for_staff:
+        pairs = (
+            Ticket.tags.through.objects.filter(ticket_id__in=ids)
+            .order_by("tag__name")  # as ticket.tags.all(), in the database's collation
+            .values_list("ticket_id", "tag__name")
+        )
+        for ticket_id, name in pairs:
+            tags.setdefault(ticket_id, []).append(name)
+    stages: dict[int | None, str] = {}
+    out = []
+    for pk in ids:
+        (
+            _id, subject, status, priority, channel, fields, created_at, updated_at, due_at,
+            first_response_at, resolved_at, closed_at, handoff_note,
+            category_id, category_name, team_id, team_name, team_tier,
+            organisation_id, organisation_name,
+            requester_id, requester_first, requester_last, requester_username,
+            assignee_id, assignee_first, assignee_last, assignee_username,
+        ) = rows[pk]  # fmt: skip
+        if team_tier not in stages:
+            team = Team(tier=team_tier) if team_id is not None else None
+            stages[team_tier] = Ticket(team=team).stage
+        out.append(
+            TicketOut.model_construct(
+                number=pk,
+                subject=subject,
+                status=status,
+                priority=PRIORITY_NAMES[priority] if for_staff else None,
+                channel=channel,
+                category=_named(category_id, category_name),
+                team=_named(team_id, team_name),
+                stage=stages[team_tier],
+                assignee=_named_person(
+                    assignee_id, assignee_first, assignee_last, assignee_username
+                ),
+                requester=_named_person(
+                    requester_id, requester_first, requester_last, requester_username
+                ),
+                organisation=_named(organisation_id, organisation_name),
+                tags=tags.get(pk, []) if for_staff else [],
+                fields=fields,
+                created_at=created_at,
+                updated_at=updated_at,
+                due_at=due_at,
+                first_response_at=first_response_at,
+                resolved_at=resolved_at,
+                closed_at=closed_at,
+                handoff_note=(handoff_note or None) if for_staff else None,
+            )
+        )
+    return out
 
 
 class TicketPage(BaseModel):

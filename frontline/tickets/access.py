@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -298,3 +298,35 @@ def access_organisation_for_staff(user: User, organisation_id: int) -> Organisat
     if Ticket.objects.for_agent(user).filter(organisation=organisation).exists():
         return organisation
     raise Http404
+
+
+def visible_contacts_for_staff(user: User) -> QuerySet[User]:
+    """The contacts (customers) whose page ``user`` may open, by the rule of
+    :func:`access_contact_for_staff`: every customer for supervisors and admins
+    (and agents with ``AGENTS_SEE_ALL_CUSTOMERS``), for other agents those who
+    asked or take part in a ticket the agent may see; none for customers.
+    Each customer is checked by one indexed ``EXISTS``, so a page in id order
+    stops after its rows."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        return User.objects.none()
+    customers = User.objects.filter(role=Role.CUSTOMER)
+    if _sees_all_customers(user):
+        return customers
+    tickets = Ticket.objects.for_agent(user)
+    asked = tickets.filter(requester=OuterRef("pk"))
+    # From the participant's index to the ticket, not the agent's whole set of
+    # tickets as a subquery for each customer.
+    taking_part = tickets.filter(participations__user=OuterRef("pk"))
+    return customers.filter(Exists(asked) | Exists(taking_part))
+
+
+def visible_organisations_for_staff(user: User) -> QuerySet[Organisation]:
+    """The organisations whose page ``user`` may open, by the rule of
+    :func:`access_organisation_for_staff`; none for customers."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        return Organisation.objects.none()
+    if _sees_all_customers(user):
+        return Organisation.objects.all()
+    return Organisation.objects.filter(
+        Exists(Ticket.objects.for_agent(user).filter(organisation=OuterRef("pk")))
+    )
