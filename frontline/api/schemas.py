@@ -12,7 +12,7 @@ took half the time of a list page.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from ninja import Schema
@@ -24,6 +24,9 @@ from frontline.tickets.models import Attachment, Message, Priority, Ticket
 StatusName = Literal["new", "open", "waiting_customer", "waiting_third_party", "resolved", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 ChannelName = Literal["web", "email", "phone", "chat", "api", "callback"]
+# A database id given by a client: SQLite and PostgreSQL keep 64-bit integers, and a
+# larger number must be refused (400), not reach the database and fail there (500).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Answer = str | int | float | bool | None
 
 PRIORITY_NAMES: dict[int, str] = {p.value: p.name.lower() for p in Priority}
@@ -280,7 +283,7 @@ class RequesterIn(Schema):
 class TicketIn(Schema):
     subject: str
     body: str
-    category: int = Field(
+    category: Id = Field(
         description="An active category's id; its form's answers go in ``fields``."
     )
     fields: dict[str, Answer] = Field(default_factory=dict)
@@ -296,8 +299,8 @@ class BodyIn(Schema):
 
 
 class AssignIn(Schema):
-    assignee: int | None = Field(default=None, description="A staff member's id; null for nobody.")
-    team: int | None = Field(default=None, description="A team's id; null keeps the team.")
+    assignee: Id | None = Field(default=None, description="A staff member's id; null for nobody.")
+    team: Id | None = Field(default=None, description="A team's id; null keeps the team.")
     note: str = Field(default="", description="The handoff note; required when delegating.")
 
 
@@ -314,7 +317,7 @@ class PriorityIn(Schema):
 
 
 class CategoryIn(Schema):
-    category: int | None
+    category: Id | None
 
 
 class TagsIn(Schema):

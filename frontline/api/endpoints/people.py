@@ -43,7 +43,7 @@ from frontline.tickets.access import (
 
 from ..auth import write_auth
 from ..pagination import Ordering, decode_cursor, keyset_page
-from ..schemas import Problem, Ref
+from ..schemas import Id, Problem, Ref
 
 router = Router(tags=["contacts and organisations"])
 
@@ -128,7 +128,7 @@ class NoteOut(BaseModel):
 
 
 class ContactFilters(Schema):
-    organisation: int | None = None
+    organisation: Id | None = None
     email: str | None = Field(default=None, max_length=254, description="Exactly this address.")
     phone: str | None = Field(default=None, max_length=40, description="This number, any format.")
     cursor: str | None = Field(default=None, max_length=500)

@@ -45,6 +45,7 @@ from ..schemas import (
     ChannelName,
     EscalateIn,
     FieldsIn,
+    Id,
     MessageOut,
     MessagePage,
     PriorityIn,
@@ -92,10 +93,10 @@ class TicketFilters(Schema):
     # priority, tag and sort=priority are for staff only, as the queue is.
     status: StatusName | None = None
     priority: PriorityName | None = None
-    team: int | None = None
-    assignee: int | None = None
-    category: int | None = None
-    organisation: int | None = None
+    team: Id | None = None
+    assignee: Id | None = None
+    category: Id | None = None
+    organisation: Id | None = None
     channel: ChannelName | None = None
     tag: str | None = Field(default=None, max_length=50)
     sort: Literal["due", "priority", "updated", "created"] | None = Field(
