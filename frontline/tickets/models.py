@@ -312,7 +312,12 @@ class Ticket(models.Model):
     # Why it was resolved (empty: not said, e.g. resolved before reasons existed
     # or through the API without one); cleared when it reopens.
     closure_reason = models.CharField(
-        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True
+        _("closure reason"),
+        max_length=20,
+        choices=ClosureReason.choices,
+        blank=True,
+        default="",
+        db_default="",  # rows written in bulk (bench/generate.py) may leave it out
     )
     due_at = models.DateTimeField(_("due"))
     # Unguessable: mail to support+t-<token>@… lands on this ticket.
