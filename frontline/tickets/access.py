@@ -124,7 +124,7 @@ def access_ticket_for_requester(user: User, number: int) -> Ticket:
 
 
 def fetched_for(user: User, ticket: Ticket) -> bool:
-    """Whether ``ticket`` is the object an ``access_ticket_for_*`` function just
+    """Whether ``ticket`` is the object :func:`access_ticket_for_requester` just
     handed out for ``user`` (in this request: it sees it), so that what shows a
     part of it on the same page need not ask again. Only for reading: after a
     change to the ticket ask :func:`can_see_ticket`."""
@@ -136,12 +136,10 @@ def access_ticket_for_agent(user: User, number: int) -> Ticket:
     their teams', their own and the not yet routed."""
     if not user.is_authenticated or not user.is_staff_member:
         raise Http404
-    ticket = get_object_or_404(
+    return get_object_or_404(
         Ticket.objects.for_agent(user).with_list_relations().select_related("handoff_by"),
         pk=number,
     )
-    ticket._fetched_for = user.pk  # type: ignore[attr-defined]
-    return ticket
 
 
 def access_ticket(user: User, number: int) -> Ticket:
