@@ -46,6 +46,7 @@ urlpatterns = [
     path("tickets/<int:number>/update/", views.update, name="update"),
     path("tickets/<int:number>/escalate/", views.escalate, name="escalate"),
     path("tickets/<int:number>/rules/", views.rules, name="rules"),
+    path("tickets/<int:number>/forms/<slug:name>/", views.ticket_form, name="ticket_form"),
     path("tickets/<int:number>/call/", views.call, name="call"),
     path("tickets/<int:number>/template/", views.reply_template, name="reply_template"),
     path("tickets/<int:number>/fields/", views.fields, name="fields"),

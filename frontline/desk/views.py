@@ -210,36 +210,82 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "closure_reasons": [("", "—"), *ClosureReason.choices],
         "reply_closure_reason": request.POST.get("closure_reason", ""),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
-        "fields_form": forms.get("fields_form")
-        or (
-            CategoryFieldsForm(
-                category=ticket.category,
-                include_files=False,
-                specs=specs,
-                initial={f"f_{k}": v for k, v in ticket.fields.items()},
-            )
-            if ticket.category
-            else None
-        ),
+        # The forms in closed <details> (answers, call, link and merge, estimate)
+        # are fetched when opened (ticket_form); here only when sent back with errors.
+        "has_fields": bool(specs),
+        "fields_form": forms.get("fields_form"),
         "next_line": next_line(ticket.team),
         "escalate_form": EscalateForm(),
-        "call_form": forms.get("call_form") or CallForm(initial={"phone": ticket.requester.phone}),
+        "call_form": forms.get("call_form"),
         "participants": ticket.participations.select_related("user"),
         "following": ticket.followers.filter(user=user).exists(),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
         "customer_notes": customer_notes_for(ticket),
-        "merge_form": MergeForm(),
-        "link_form": LinkForm(),
         "reply_templates": usable_templates(user).only("name", "language"),
         "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
         "estimates": estimates,
         "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),
-        "estimate_form": forms.get("estimate_form") or EstimateForm(),
+        "estimate_form": forms.get("estimate_form"),
         "error": forms.get("error"),
         **relations_context(user, ticket, entries, forms),
     }
     return render(request, "desk/ticket.html", context, status=status)
+
+
+def _answers_form(ticket: Ticket) -> CategoryFieldsForm | None:
+    if ticket.category is None:
+        return None
+    return CategoryFieldsForm(
+        category=ticket.category,
+        include_files=False,
+        initial={f"f_{k}": v for k, v in ticket.fields.items()},
+    )
+
+
+# The ticket page's rarely opened forms: name → (title, template, context).
+LAZY_FORMS: dict[str, tuple[Any, str, Callable[[Ticket], dict[str, Any]]]] = {
+    "answers": (
+        gettext_lazy("Edit the form answers"),
+        "desk/forms/_answers.html",
+        lambda ticket: {"fields_form": _answers_form(ticket)},
+    ),
+    "call": (
+        gettext_lazy("Log a phone call"),
+        "desk/forms/_call.html",
+        lambda ticket: {"call_form": CallForm(initial={"phone": ticket.requester.phone})},
+    ),
+    "link": (
+        gettext_lazy("Link or merge"),
+        "desk/forms/_link.html",
+        lambda ticket: {"link_form": LinkForm(), "merge_form": MergeForm()},
+    ),
+    "estimate": (
+        gettext_lazy("Send an estimate for approval"),
+        "desk/forms/_estimate.html",
+        lambda ticket: {"estimate_form": EstimateForm()},
+    ),
+}
+
+
+@staff_required
+def ticket_form(request: AuthedRequest, number: int, name: str) -> HttpResponse:
+    """One of the ticket page's rarely opened forms: the fragment when its
+    <details> opens (htmx), or a page of its own (no JavaScript)."""
+    if name not in LAZY_FORMS:
+        raise Http404
+    ticket = access_ticket_for_agent(request.user, number)
+    title, template, make = LAZY_FORMS[name]
+    context = {"ticket": ticket, **make(ticket)}
+    if name == "answers" and not (context["fields_form"] and context["fields_form"].fields):
+        raise Http404  # no category, or a category that asks nothing
+    if request.htmx:
+        return render(request, template, context)
+    return render(
+        request,
+        "desk/ticket_form.html",
+        {**context, "form_title": title, "form_template": template},
+    )
 
 
 @staff_required
