@@ -134,6 +134,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # {% field_row %} everywhere without {% load %}: see frontline/lib/form_rows.py
+            "builtins": ["frontline.lib.form_rows"],
         },
     }
 ]

@@ -46,6 +46,12 @@ class Organisation(models.Model):
         return self.name
 
 
+def display_name_of(first_name: str, last_name: str, username: str) -> str:
+    """How a person is named on every page: their full name, else the username
+    (``User.display_name``, for code that reads plain values)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class FrontlineUserManager(UserManager["User"]):
     def agents(self) -> models.QuerySet[User]:
         return self.filter(role__in=STAFF_ROLES, is_active=True)
@@ -105,7 +111,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name_of(self.first_name, self.last_name, self.username)
 
     @property
     def is_staff_member(self) -> bool:
