@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 
 from ..events import record_event
 from ..models import (
@@ -33,6 +34,22 @@ RESOLUTION_TARGET = {
 
 class TicketClosed(ValidationError):
     """A requester wrote to a ticket that is closed for longer than the reopen window."""
+
+
+# Every act on a ticket reads it again, locked, inside its transaction (the
+# caller's copy may be stale). Compiled once: a mail import makes this read for
+# every reply, and building the ORM query cost more than running it
+# (docs/benchmarks.md, "the ticket read again").
+_LOCKED_TICKET = Prepared(lambda p: Ticket.objects.select_for_update().filter(pk=p.pk))
+
+
+def lock_ticket(pk: int) -> Ticket:
+    """The ticket as stored now, its row locked until the transaction ends
+    (``select_for_update``; SQLite locks the whole database on the first write)."""
+    found = _LOCKED_TICKET(pk=pk)
+    if not found:
+        raise Ticket.DoesNotExist(f"No ticket {pk}")
+    return found[0]
 
 
 def _require_staff(by: User) -> None:

@@ -19,6 +19,7 @@ from ._base import (
     _require_staff,
     _set_status,
     _touch,
+    lock_ticket,
 )
 
 
@@ -49,7 +50,7 @@ def assign_ticket(
         raise ValidationError({"assignee": _("Tickets go to active staff only.")})
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         new_team = team if team is not None else ticket.team
         if assignee is not None:
             member_of = set(assignee.teams.values_list("id", flat=True))

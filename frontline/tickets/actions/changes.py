@@ -33,6 +33,7 @@ from ._base import (
     _set_status,
     _store_files,
     _touch,
+    lock_ticket,
 )
 from .assignment import assign_ticket
 
@@ -52,7 +53,7 @@ def change_status(
         raise ValidationError({"closure_reason": _("Choose a closure reason from the list.")})
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if status == ticket.status:
             return ticket
         if status not in STATUS_TRANSITIONS[ticket.status]:
@@ -73,7 +74,7 @@ def change_priority(ticket: Ticket, *, priority: int, by: User | None, reason: s
     priority = Priority(int(priority))
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if ticket.priority == priority:
             return ticket
         record_event(
@@ -94,7 +95,7 @@ def change_category(ticket: Ticket, *, category: Category | None, by: User | Non
     _require_staff_or_system(by)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if ticket.category_id == (category.pk if category else None):
             return ticket
         record_event(
@@ -124,7 +125,7 @@ def update_field_values(ticket: Ticket, *, values: dict[str, Any], by: User) -> 
     clean = normalise_field_values(specs, values)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         keys = {s.key for s in specs}
         new = {k: v for k, v in ticket.fields.items() if k not in keys} | clean
         changes = {
@@ -156,7 +157,7 @@ def answer_missing_fields(ticket: Ticket, *, values: dict[str, Any], by: User) -
         raise ValidationError(_("Only the person who asked can answer these questions."))
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         specs = ticket.missing_answers()
         if not specs:
             raise NothingMissing(_("These questions are already answered."))
@@ -181,7 +182,7 @@ def set_tags(ticket: Ticket, *, names: Iterable[str], by: User | None) -> Ticket
     wanted = sorted({n.strip().lower()[:50] for n in names if n.strip()})
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         old = sorted(ticket.tags.values_list("name", flat=True))
         if old == wanted:
             return ticket
@@ -197,7 +198,7 @@ def confirm_solved(ticket: Ticket, *, by: User) -> Ticket:
     requester (or their organisation's manager) may say so, not people copied in."""
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if not ticket.speaks_for_requester(by):
             raise ValidationError(_("Only the person who asked can confirm the solution."))
         if ticket.status != Status.RESOLVED:

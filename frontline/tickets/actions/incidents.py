@@ -21,7 +21,7 @@ from frontline.accounts.models import User
 
 from ..events import record_event
 from ..models import Channel, EventKind, LinkKind, Message, Status, Ticket, TicketQuerySet
-from ._base import _require_staff, _set_status, _touch
+from ._base import _require_staff, _set_status, _touch, lock_ticket
 from .changes import change_status
 from .messages import _add_public_message
 from .relations import _may_relate, link_tickets
@@ -43,7 +43,7 @@ def mark_incident(ticket: Ticket, *, by: User, on: bool = True) -> Ticket:
     _may_relate(by, ticket)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if ticket.is_incident == on:
             return ticket
         if on and ticket.merged_into_id is not None:
@@ -176,7 +176,7 @@ def resolve_attached(incident: Ticket, *, by: User | None) -> int:
             _add_public_message(
                 child, body=note, by=by, files=(), channel=Channel.WEB, take_on=False
             )
-            child = Ticket.objects.select_for_update().get(pk=child.pk)
+            child = lock_ticket(child.pk)
             if child.is_open:
                 now = timezone.now()
                 _touch(child, now, *_set_status(child, Status.RESOLVED, by, now))

@@ -32,6 +32,7 @@ from ._base import (
     _set_status,
     _store_files,
     _touch,
+    lock_ticket,
 )
 from .assignment import assign_ticket
 from .changes import change_status
@@ -82,9 +83,9 @@ def _add_public_message(
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if ticket.merged_into_id is not None:  # a merged ticket lives on in its survivor
-            ticket = Ticket.objects.select_for_update().get(pk=ticket.merged_into_id)
+            ticket = lock_ticket(ticket.merged_into_id)
         changed: list[str] = []
         if by is None:
             pass
@@ -200,7 +201,7 @@ def log_call(
     check_uploads(list(files))
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         message = Message.objects.create(
             ticket=ticket,
             kind=MessageKind.CALL,

@@ -30,7 +30,13 @@ from ..models import (
     TicketLink,
     TicketParticipant,
 )
-from ._base import RESOLUTION_TARGET, _require_staff, _require_staff_or_system, _touch
+from ._base import (
+    RESOLUTION_TARGET,
+    _require_staff,
+    _require_staff_or_system,
+    _touch,
+    lock_ticket,
+)
 
 
 def _may_relate(by: User | None, *tickets: Ticket) -> None:
@@ -173,10 +179,10 @@ def undo_merge(ticket: Ticket, *, by: User) -> Ticket:
     _require_staff(by)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         if ticket.merged_into_id is None:
             raise ValidationError(_("This ticket is not merged."))
-        into = Ticket.objects.select_for_update().get(pk=ticket.merged_into_id)
+        into = lock_ticket(ticket.merged_into_id)
         _may_relate(by, ticket, into)
         link = TicketLink.objects.filter(source=ticket, target=into, kind=LinkKind.MERGED).first()
         merge = ticket.events.filter(kind=EventKind.MERGED_INTO).order_by("-created_at").first()
@@ -286,7 +292,7 @@ def split_message(message: Message, *, by: User, subject: str = "") -> Ticket:
     _may_relate(by, ticket)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = lock_ticket(ticket.pk)
         message = Message.objects.select_related("author").get(pk=message.pk, ticket=ticket)
         writer = message.author
         if ticket.merged_into_id is not None:
