@@ -16,8 +16,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from frontline.lib.http import AuthedRequest
 from frontline.reports.access import visible_time_entries
@@ -157,7 +155,12 @@ def _xlsx(rows: Iterable[list[Any]], *, title: str, name: str) -> FileResponse:
     """Rows as one worksheet, sent as a file. openpyxl's write-only mode keeps
     no rows in memory (they are written to a temporary file as they come), so
     a long export costs disk, not memory; the file is streamed from there.
-    Text is always text: a subject starting with '=' never becomes a formula."""
+    Text is always text: a subject starting with '=' never becomes a formula.
+    (openpyxl is imported here, not at the top: it brings numpy, a second of
+    start-up for every process that loads the URLs, and only exports use it.)"""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     for row in rows:
