@@ -5,7 +5,7 @@ from django.urls import include, path
 from frontline.accounts.forms import MailedSetPasswordForm
 from frontline.accounts.middleware import second_factor_exempt
 from frontline.api import views as api_views
-from frontline.ops import account
+from frontline.ops import account, sso
 from frontline.ops import views as ops_views
 from frontline.portal.views import PasswordResetView
 
@@ -16,7 +16,9 @@ admin.autodiscover()
 urlpatterns = [
     path("", ops_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", sso.LoginView.as_view(), name="login"),
+    path("login/sso/", sso.StartView.as_view(), name="sso_start"),
+    path("login/sso/callback/", sso.CallbackView.as_view(), name="sso_callback"),
     path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("account/two-factor/", account.second_factor, name="second_factor"),
     path("account/two-factor/verify/", account.second_factor_verify, name="second_factor_verify"),
