@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from frontline.accounts.models import SecurityKey
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 from tests.test_second_factor import set_up_app
 
 ORIGIN = "http://testserver"
@@ -265,3 +265,14 @@ def test_removing_a_key(client, people, with_app):
     response = client.post(f"/account/security-keys/{key.pk}/remove/", follow=True)
     assert "Security key “Old key” removed." in response.content.decode()
     assert not SecurityKey.objects.filter(pk=key.pk).exists()
+
+
+def test_an_administrator_removes_a_lost_key_in_the_admin(client, people, with_app):
+    add_key(client, SoftKey(), name="Lost key")
+    key = SecurityKey.objects.get(user=people.alice)
+    admin = login(client.__class__(), people.ada)
+    listing = admin.get("/admin/accounts/securitykey/").content.decode()
+    assert "Lost key" in listing and key.credential_id not in listing
+    assert admin.get("/admin/accounts/securitykey/add/").status_code == 403
+    gone = admin.post(f"/admin/accounts/securitykey/{key.pk}/delete/", {"post": "yes"})
+    assert gone.status_code == 302 and not SecurityKey.objects.filter(pk=key.pk).exists()
