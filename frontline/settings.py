@@ -172,6 +172,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers only the sign-on callback (a code and a state), and only when it is on.
+    "frontline.accounts.single_sign_on.SingleSignOnBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
@@ -179,6 +181,32 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "frontline.accounts.lockout.username_tried"
 AXES_LOCKOUT_CALLABLE = "frontline.accounts.lockout.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Single sign-on (OpenID Connect, mozilla-django-oidc; frontline/accounts/single_sign_on.py).
+# Off unless OIDC_ISSUER and OIDC_CLIENT_ID are set. The endpoints are read from the
+# issuer's discovery document at first use unless given here. Who may sign in this
+# way, and which role and teams they get, is in docs/security.md ("Single sign-on").
+OIDC_OP_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+# "admin=it-admins;supervisor=support-leads;agent=support,helpdesk": the role of
+# whoever is in one of these groups (the highest wins), set at every sign-in.
+OIDC_ROLE_GROUPS = os.environ.get("OIDC_ROLE_GROUPS", "")
+# "First line=support-l1;Second line=support-l2": membership of these teams follows
+# the groups at every sign-in (teams not named here are left alone).
+OIDC_TEAM_GROUPS = os.environ.get("OIDC_TEAM_GROUPS", "")
+# Customers may sign in (and get an account) through the sign-on service too.
+OIDC_CUSTOMERS = env_bool("OIDC_CUSTOMERS", False)
 # The name authenticator apps show beside the code.
 OTP_TOTP_ISSUER = os.environ.get("SITE_NAME", "Frontline Support")
 

@@ -5,7 +5,7 @@ from django.urls import include, path
 from frontline.accounts.forms import MailedSetPasswordForm
 from frontline.accounts.middleware import second_factor_exempt
 from frontline.api import views as api_views
-from frontline.ops import account
+from frontline.ops import account, security_keys, sso
 from frontline.ops import views as ops_views
 from frontline.portal.views import PasswordResetView
 
@@ -16,7 +16,9 @@ admin.autodiscover()
 urlpatterns = [
     path("", ops_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", sso.LoginView.as_view(), name="login"),
+    path("login/sso/", sso.StartView.as_view(), name="sso_start"),
+    path("login/sso/callback/", sso.CallbackView.as_view(), name="sso_callback"),
     path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("account/two-factor/", account.second_factor, name="second_factor"),
     path("account/two-factor/verify/", account.second_factor_verify, name="second_factor_verify"),
@@ -26,6 +28,27 @@ urlpatterns = [
         name="second_factor_recovery_codes",
     ),
     path("account/two-factor/off/", account.second_factor_off, name="second_factor_off"),
+    path(
+        "account/security-keys/new/options/",
+        security_keys.new_key_options,
+        name="security_key_new_options",
+    ),
+    path("account/security-keys/new/", security_keys.add_key, name="security_key_add"),
+    path(
+        "account/security-keys/<int:key_id>/remove/",
+        security_keys.remove_key,
+        name="security_key_remove",
+    ),
+    path(
+        "account/security-keys/sign-in/options/",
+        security_keys.sign_in_key_options,
+        name="security_key_sign_in_options",
+    ),
+    path(
+        "account/security-keys/sign-in/",
+        security_keys.sign_in_with_key,
+        name="security_key_sign_in",
+    ),
     path("logout/everywhere/", ops_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("password/", PasswordResetView.as_view(), name="password_reset"),
     path("password/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),

@@ -1,10 +1,12 @@
 """Back office: people, organisations and teams, configured by admins without code."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Organisation, Team, User
+from .models import Organisation, SecurityKey, Team, User
 
 
 @admin.register(User)
@@ -75,3 +77,17 @@ class TeamAdmin(admin.ModelAdmin):
         if db_field.name == "members":
             kwargs["queryset"] = User.objects.agents()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(SecurityKey)
+class SecurityKeyAdmin(admin.ModelAdmin[SecurityKey]):
+    """An administrator removes a lost key here; keys are added only by their owner."""
+
+    list_display = ("name", "user", "created_at", "last_used_at")
+    search_fields = ("name", "user__username", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "name", "credential_id", "sign_count", "created_at", "last_used_at")
+    exclude = ("public_key", "confirmed")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 
 class Role(models.TextChoices):
@@ -57,7 +58,7 @@ class FrontlineUserManager(UserManager["User"]):
         return self.filter(role__in=STAFF_ROLES, is_active=True)
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # SecurityKey.user is django-otp's, untyped
     """Anyone who signs in: customers on the portal, staff in the desk."""
 
     role = models.CharField(
@@ -205,3 +206,22 @@ class ContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"Change to {self.contact_id}"
+
+
+class SecurityKey(Device):
+    """A WebAuthn credential (a security key or a passkey) used as a second
+    factor: a django-otp device, so signing in with it marks the session
+    verified like an authenticator app's code."""
+
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url
+    public_key = models.BinaryField()
+    # The authenticator's counter: each use must show a higher one (0 if it keeps none).
+    sign_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("security key")
+
+    def verify_token(self, token: object) -> bool:
+        return False  # it answers a WebAuthn challenge, never a typed code

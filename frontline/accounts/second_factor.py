@@ -15,7 +15,7 @@ from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User
+from .models import SecurityKey, User
 
 RECOVERY_CODES = 10
 
@@ -75,4 +75,5 @@ def check_code(user: User, code: str) -> Any:
 
 def remove_second_factor(user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
+    SecurityKey.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()

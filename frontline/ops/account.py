@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from frontline.accounts.middleware import HAS_SECOND_FACTOR, second_factor_exempt
+from frontline.accounts.models import SecurityKey
 from frontline.accounts.second_factor import (
     check_code,
     confirm_authenticator,
@@ -76,6 +77,7 @@ def second_factor(request: AuthedRequest) -> HttpResponse:
             "qr": segno.make(pending.config_url).svg_inline(scale=4) if pending else "",
             "secret": _base32(pending.bin_key) if pending else "",
             "required": user.is_staff_member and settings.FRONTLINE["STAFF_SECOND_FACTOR"],
+            "keys": [] if pending else list(SecurityKey.objects.filter(user=user)),
         },
         status=400 if form.errors else 200,
     )
@@ -102,7 +104,11 @@ def second_factor_verify(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "account/verify.html",
-        {"form": form, "next": target},
+        {
+            "form": form,
+            "next": target,
+            "has_keys": SecurityKey.objects.filter(user=request.user, confirmed=True).exists(),
+        },
         status=400 if form.errors else 200,
     )
 

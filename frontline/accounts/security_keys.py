@@ -1,0 +1,158 @@
+"""Security keys and passkeys (WebAuthn, py_webauthn) as a second factor.
+
+Two ceremonies, each a challenge the server makes and keeps in the session,
+then an answer the browser's authenticator signs: registering a key (for
+someone whose session already passed their second factor) and using it after
+the password. A challenge is used once. A key's signature counter must go up
+at every use, so a cloned key or a replayed answer is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from webauthn import (
+    base64url_to_bytes,
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import bytes_to_base64url
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from .models import SecurityKey, User
+
+REGISTER_CHALLENGE = "frontline_webauthn_register"
+SIGN_IN_CHALLENGE = "frontline_webauthn_sign_in"
+MAX_KEYS = 10
+
+
+class KeyRefused(Exception):
+    """The browser's answer does not check out; ``reason`` is shown."""
+
+    def __init__(self, reason: Any, detail: str = "") -> None:
+        super().__init__(detail or str(reason))
+        self.reason = reason
+
+
+def _answer(answer: Any) -> dict[str, Any]:
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+        raise KeyRefused(_("The answer from your security key could not be read."))
+    return answer
+
+
+def registration_options(user: User, *, rp_id: str, rp_name: str, session: Any) -> str:
+    """The options for ``navigator.credentials.create`` (JSON); the challenge is
+    kept in ``session`` for :func:`register`."""
+    options = generate_registration_options(
+        rp_id=rp_id,
+        rp_name=rp_name,
+        user_id=str(user.pk).encode(),
+        user_name=user.username,
+        user_display_name=user.display_name,
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=_bytes(k.credential_id))
+            for k in SecurityKey.objects.filter(user=user)
+        ],
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.DISCOURAGED,
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
+    )
+    session[REGISTER_CHALLENGE] = bytes_to_base64url(options.challenge)
+    return str(options_to_json(options))
+
+
+def register(
+    user: User, answer: Any, *, name: str, rp_id: str, origin: str, session: Any
+) -> SecurityKey:
+    """Check the authenticator's answer to the challenge in ``session`` (used
+    once) and keep the new key."""
+    challenge = session.pop(REGISTER_CHALLENGE, None)
+    answer = _answer(answer)
+    if challenge is None:
+        raise KeyRefused(_("This request is out of date. Please try again."))
+    if SecurityKey.objects.filter(user=user).count() >= MAX_KEYS:
+        raise KeyRefused(_("You have as many security keys as one person may have."))
+    try:
+        verified = verify_registration_response(
+            credential=answer,
+            expected_challenge=_bytes(challenge),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise KeyRefused(_("Your security key's answer did not check out."), repr(exc)) from exc
+    credential_id = bytes_to_base64url(verified.credential_id)
+    if SecurityKey.objects.filter(credential_id=credential_id).exists():
+        raise KeyRefused(_("This security key is registered already."))
+    return SecurityKey.objects.create(
+        user=user,
+        name=(name.strip() or str(_("Security key")))[:64],
+        confirmed=True,
+        credential_id=credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+    )
+
+
+def sign_in_options(user: User, *, rp_id: str, session: Any) -> str | None:
+    """The options for ``navigator.credentials.get`` for ``user``'s keys (JSON),
+    or None if they have none; the challenge is kept in ``session``."""
+    keys = list(SecurityKey.objects.filter(user=user, confirmed=True))
+    if not keys:
+        return None
+    options = generate_authentication_options(
+        rp_id=rp_id,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=_bytes(k.credential_id)) for k in keys],
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    session[SIGN_IN_CHALLENGE] = bytes_to_base64url(options.challenge)
+    return str(options_to_json(options))
+
+
+def check_key(user: User, answer: Any, *, rp_id: str, origin: str, session: Any) -> SecurityKey:
+    """The key of ``user``'s that signed the challenge in ``session`` (used once),
+    with its counter moved on; a counter that did not go up is refused (a
+    replayed answer, or a cloned key)."""
+    challenge = session.pop(SIGN_IN_CHALLENGE, None)
+    answer = _answer(answer)
+    if challenge is None:
+        raise KeyRefused(_("This request is out of date. Please try again."))
+    key = SecurityKey.objects.filter(user=user, confirmed=True, credential_id=answer["id"]).first()
+    if key is None:
+        raise KeyRefused(_("This security key is not one of yours here."))
+    try:
+        verified = verify_authentication_response(
+            credential=answer,
+            expected_challenge=_bytes(challenge),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=bytes(key.public_key),
+            credential_current_sign_count=key.sign_count,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise KeyRefused(_("Your security key's answer did not check out."), repr(exc)) from exc
+    with transaction.atomic():
+        # Conditional: two answers racing with the same counter, only one wins.
+        moved = SecurityKey.objects.filter(pk=key.pk, sign_count=key.sign_count).update(
+            sign_count=verified.new_sign_count, last_used_at=timezone.now()
+        )
+    if not moved:
+        raise KeyRefused(_("Your security key's answer did not check out."), "counter raced")
+    return key
+
+
+def _bytes(text: str) -> bytes:
+    return base64url_to_bytes(text)

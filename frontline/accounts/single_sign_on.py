@@ -1,0 +1,284 @@
+"""Single sign-on with OpenID Connect (mozilla-django-oidc does the protocol).
+
+On only when ``OIDC_ISSUER`` and ``OIDC_CLIENT_ID`` are set. What this module
+adds to the library:
+
+- the ID token is checked in full: signature, issuer, audience (and ``azp``),
+  expiry and nonce; the user-info answer must be about the same subject;
+- an account is found by a *verified* address only (``email_verified`` true),
+  with the rules of :func:`account_for`;
+- the role and teams follow the provider's groups when the deployment maps them
+  (``OIDC_ROLE_GROUPS``, ``OIDC_TEAM_GROUPS``);
+- every refusal says why (:class:`Refused`), for the page the person sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import jwt
+import requests
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+from .actions import split_name, users_with_address, verify_email
+from .models import STAFF_ROLES, Role, Team, User
+
+logger = logging.getLogger(__name__)
+
+# The strongest role first: someone in several mapped groups gets the highest.
+ROLE_ORDER = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
+
+
+class Refused(Exception):
+    """Sign-on worked at the provider but does not let this person in here.
+    ``reason`` is shown to them; the log gets the detail."""
+
+    def __init__(self, reason: Any, detail: str = "") -> None:
+        super().__init__(detail or str(reason))
+        self.reason = reason
+
+
+def is_on() -> bool:
+    return bool(settings.OIDC_OP_ISSUER and settings.OIDC_RP_CLIENT_ID)
+
+
+_discovered: dict[str, dict[str, Any]] = {}
+_discovery_lock = threading.Lock()
+
+
+def endpoint(name: str) -> str:
+    """The provider's endpoint ``name`` (``authorization_endpoint``, ...): the
+    setting if given, else the issuer's discovery document, read once."""
+    given = {
+        "authorization_endpoint": settings.OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "token_endpoint": settings.OIDC_OP_TOKEN_ENDPOINT,
+        "userinfo_endpoint": settings.OIDC_OP_USER_ENDPOINT,
+        "jwks_uri": settings.OIDC_OP_JWKS_ENDPOINT,
+    }[name]
+    if given:
+        return str(given)
+    issuer = settings.OIDC_OP_ISSUER
+    with _discovery_lock:
+        if issuer not in _discovered:
+            response = requests.get(
+                f"{issuer}/.well-known/openid-configuration", timeout=settings.OIDC_TIMEOUT
+            )
+            response.raise_for_status()
+            document = response.json()
+            if str(document.get("issuer", "")).rstrip("/") != issuer:
+                raise Refused(
+                    _("The sign-on service is not set up correctly here."),
+                    f"discovery document names issuer {document.get('issuer')!r}",
+                )
+            _discovered[issuer] = document
+    return str(_discovered[issuer][name])
+
+
+def parse_mapping(text: str) -> dict[str, set[str]]:
+    """``"admin=a,b;agent=c"`` → ``{"admin": {"a", "b"}, "agent": {"c"}}``."""
+    mapping: dict[str, set[str]] = {}
+    for part in text.split(";"):
+        key, _sep, groups = part.partition("=")
+        if key.strip() and groups.strip():
+            mapping[key.strip()] = {g.strip() for g in groups.split(",") if g.strip()}
+    return mapping
+
+
+def groups_of(claims: dict[str, Any]) -> set[str]:
+    value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
+    if isinstance(value, str):
+        value = [value]
+    return {str(g) for g in value} if isinstance(value, list) else set()
+
+
+def role_from_groups(groups: set[str]) -> Role | None:
+    """The role the groups give, ``CUSTOMER`` if mapped roles exist and none
+    matches, None when the deployment maps no roles (the account's own role holds)."""
+    mapping = parse_mapping(settings.OIDC_ROLE_GROUPS)
+    if not mapping:
+        return None
+    for role in ROLE_ORDER:
+        if mapping.get(role.value, set()) & groups:
+            return role
+    return Role.CUSTOMER
+
+
+def account_for(claims: dict[str, Any]) -> User:
+    """The account that ``claims`` (an ID token's, with the user info) sign in to.
+
+    - The address must be verified by the provider (``email_verified`` true).
+    - Among the accounts with that address (compared as everywhere, by
+      ``address_key``): a staff account, else one whose address was verified,
+      else the only other one (a contact made from mail, or a portal sign-up
+      never confirmed, which then loses its password: whoever chose it was not
+      proved to own the address). Two candidates of the same rank: refused.
+    - A deactivated account is refused; it is never reopened here.
+    - No account: one is made if the groups give a staff role, or if
+      customers may use sign-on (``OIDC_CUSTOMERS``).
+    - Customers sign in this way only with ``OIDC_CUSTOMERS``.
+    """
+    email = str(claims.get("email") or "").strip()
+    if not email:
+        raise Refused(_("The sign-on service did not tell us your email address."))
+    if claims.get("email_verified") is not True:
+        raise Refused(
+            _("The sign-on service has not verified your email address, so we cannot link it.")
+        )
+    role = role_from_groups(groups_of(claims))
+    found = users_with_address(email)
+    active = [u for u in found if u.is_active]
+    if found and not active:
+        raise Refused(_("Your account here is disabled. Please ask an administrator."))
+    user = _pick(active)
+    final_role = role or Role(user.role if user else Role.CUSTOMER)
+    if final_role not in STAFF_ROLES and not settings.OIDC_CUSTOMERS:
+        raise Refused(
+            _("Single sign-on is for staff. Please sign in with your email and password."),
+            f"{email}: no staff role (groups {sorted(groups_of(claims))})",
+        )
+    with transaction.atomic():
+        if user is None:
+            user = _new_account(email, claims, final_role)
+        else:
+            _link(user, final_role)
+        _follow_teams(user, groups_of(claims))
+    return verify_email(user)
+
+
+def _pick(accounts: list[User]) -> User | None:
+    if not accounts:
+        return None
+    for rank in (
+        lambda u: u.is_staff_member,
+        lambda u: u.email_verified_at is not None,
+    ):
+        ranked = [u for u in accounts if rank(u)]
+        if len(ranked) > 1:
+            raise Refused(
+                _("Several accounts here have your address. Please ask an administrator."),
+                f"accounts {[u.pk for u in ranked]} share an address",
+            )
+        if ranked:
+            return ranked[0]
+    # Unproved accounts only: the one someone signed up with, else the oldest contact.
+    signed_up = [u for u in accounts if u.has_usable_password()]
+    if len(signed_up) > 1:
+        raise Refused(_("Several accounts here have your address. Please ask an administrator."))
+    return signed_up[0] if signed_up else min(accounts, key=lambda u: u.pk)
+
+
+def _new_account(email: str, claims: dict[str, Any], role: Role) -> User:
+    name = str(claims.get("name") or "")
+    first, last = split_name(name) if name else ("", "")
+    user = User(
+        username=_free_username(email),
+        email=email,
+        first_name=str(claims.get("given_name") or first)[:150],
+        last_name=str(claims.get("family_name") or last)[:150],
+        role=role,
+    )
+    user.set_unusable_password()
+    user.save()
+    logger.info("single sign-on made account %s (%s)", user.pk, role)
+    return user
+
+
+def _free_username(email: str) -> str:
+    base = email[:140]
+    if not User.objects.filter(username__iexact=base).exists():
+        return base
+    return f"{base}-{User.objects.count()}"
+
+
+def _link(user: User, role: Role) -> None:
+    changed = []
+    if user.email_verified_at is None and user.has_usable_password():
+        # Chosen by someone who never proved the address: not the provider's user.
+        user.set_unusable_password()
+        changed.append("password")
+    if user.role != role:
+        logger.info("single sign-on changed account %s from %s to %s", user.pk, user.role, role)
+        user.role = role
+        changed.append("role")
+    if changed:
+        user.save(update_fields=changed)
+
+
+def _follow_teams(user: User, groups: set[str]) -> None:
+    mapping = parse_mapping(settings.OIDC_TEAM_GROUPS)
+    if not mapping:
+        return
+    teams = {t.name: t for t in Team.objects.filter(name__in=mapping)}
+    should = {t.pk for name, t in teams.items() if mapping[name] & groups and user.is_staff_member}
+    now = set(user.teams.filter(pk__in=[t.pk for t in teams.values()]).values_list("pk", flat=True))
+    if should - now:
+        user.teams.add(*(should - now))
+    if now - should:
+        user.teams.remove(*(now - should))
+
+
+class SingleSignOnBackend(OIDCAuthenticationBackend):
+    """mozilla-django-oidc's backend with the checks and rules above. The reason
+    for a refusal is left on the request (``sso_refused``) for the callback page."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The library reads its endpoints here; ours come from discovery, later.
+        self.UserModel = User
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
+        self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO
+        self.OIDC_RP_IDP_SIGN_KEY = None
+
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
+        if request is None or not is_on() or "nonce" not in kwargs:
+            return None  # a password sign-in, or sign-on is off
+        self.OIDC_OP_TOKEN_ENDPOINT = endpoint("token_endpoint")
+        self.OIDC_OP_USER_ENDPOINT = endpoint("userinfo_endpoint")
+        self.OIDC_OP_JWKS_ENDPOINT = endpoint("jwks_uri")
+        user: User | None = super().authenticate(request, **kwargs)
+        return user
+
+    def _verify_jws(self, payload: str, key: Any) -> dict[str, Any]:
+        try:
+            alg = jwt.get_unverified_header(payload).get("alg")
+        except jwt.InvalidTokenError as exc:
+            raise SuspiciousOperation(f"ID token unreadable: {exc}") from exc
+        if alg != self.OIDC_RP_SIGN_ALGO:
+            raise SuspiciousOperation(f"ID token signed with {alg!r}")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                payload,
+                key,
+                algorithms=[alg],
+                audience=self.OIDC_RP_CLIENT_ID,
+                issuer=settings.OIDC_OP_ISSUER,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                leeway=60,
+            )
+        except jwt.InvalidTokenError as exc:
+            raise SuspiciousOperation(f"ID token refused: {exc}") from exc
+        azp = claims.get("azp")
+        if azp is not None and azp != self.OIDC_RP_CLIENT_ID:
+            raise SuspiciousOperation(f"ID token for another client ({azp!r})")
+        return claims
+
+    def get_or_create_user(
+        self, access_token: str, id_token: str, payload: dict[str, Any]
+    ) -> User | None:
+        info = self.get_userinfo(access_token, id_token, payload)
+        if info.get("sub") != payload.get("sub"):
+            raise Refused(
+                _("The sign-on service answered about someone else."),
+                f"user info for {info.get('sub')!r}, token for {payload.get('sub')!r}",
+            )
+        return account_for({**payload, **info})
+
+    def get_user(self, user_id: int) -> User | None:
+        return User.objects.filter(pk=user_id).first()
