@@ -8,7 +8,7 @@ by ``bench.generate``), because it rewrites part of it: about a fifth of the
 messages and subjects become Russian and a tenth Chinese (sentences below,
 combined at random as the generator does), and a few marker words are planted
 where the queries need them (a rare word in the subject, a rare word only in a
-later message). Then it indexes everything with ``frontline search rebuild``'s
+later message). Then it indexes everything with ``frontline search reindex``'s
 code, timing the rate, and times the desk's search page (``/desk/search/?q=``,
 in process with the test client, like ``bench.run``) for each query as the
 supervisor and as an agent of one team. The first page is 20 tickets with

@@ -239,7 +239,7 @@ def test_ticket_numbers():
     assert selectors.ticket_number("#") is None
 
 
-def test_rebuild_indexes_everything_and_resumes(people):
+def test_reindex_indexes_everything_and_resumes(people):
     from io import StringIO
 
     from django.core.management import call_command
@@ -256,23 +256,62 @@ def test_rebuild_indexes_everything_and_resumes(people):
         cursor.execute("DELETE FROM search_ticket")
     assert found(people.sam, "plotter") == []
     out = StringIO()
-    call_command("search", "rebuild", "--kind", "tickets", "--after", tickets[2].pk, stdout=out)
+    call_command("search", "reindex", "--kind", "tickets", "--after", tickets[2].pk, stdout=out)
     assert set(found(people.sam, "plotter")) == {t.pk for t in tickets[3:]}
-    call_command("search", "rebuild", "--batch", "2", stdout=out)
+    call_command("search", "reindex", "--batch", "2", stdout=out)
     assert set(found(people.sam, "plotter")) == {t.pk for t in tickets}
     assert "tickets: 5 indexed" in out.getvalue()
+    assert "tickets [" + "#" * 30 + "] 100% 5/5" in out.getvalue()
     gone = tickets[0].pk
     Ticket.objects.filter(pk=gone).delete()
-    call_command("search", "rebuild", "--kind", "tickets", stdout=out)
+    call_command("search", "reindex", "--kind", "tickets", stdout=out)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM search_ticket WHERE rowid = %s", [gone])
         assert cursor.fetchone()[0] == 0
     assert selectors.search(people.sam, "globex").organisations == [people.globex]
     assert selectors.search(people.sam, "maria").contacts == [people.maria]
     with pytest.raises(CommandError):
-        call_command("search", "rebuild", "--after", "3")
+        call_command("search", "reindex", "--after", "3")
     with pytest.raises(CommandError):
-        call_command("search", "rebuild", "--batch", "0")
+        call_command("search", "reindex", "--batch", "0")
+
+
+def test_reindex_shows_a_bar_and_says_how_to_resume_when_interrupted(people, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from frontline.search import indexing
+
+    tickets = [
+        actions.open_ticket(requester=people.carol, by=people.carol, subject=f"Lathe {i}", body="x")
+        for i in range(4)
+    ]
+    done = tickets[1].pk
+    real = indexing.rebuild
+
+    def stopped(kind, **options):  # Ctrl-C after two tickets' batch
+        for last, count in real(kind, **options):
+            yield last, count
+            if last >= done:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr("frontline.search.management.commands.search.rebuild", stopped)
+    out = StringIO()
+    first = Ticket.objects.order_by("pk").first().pk
+    total = Ticket.objects.count()
+    with pytest.raises(CommandError) as stop:
+        call_command("search", "reindex", "--kind", "tickets", "--batch", "1", stdout=out)
+    assert f"frontline search reindex --kind tickets --after {done}" in str(stop.value)
+    shown = out.getvalue()
+    assert f"tickets [{'-' * 30}]   0% 0/{total}" in shown
+    half = done - first + 1
+    assert f"{half}/{total}" in shown and f"(last id {done})" in shown
+    # The old name still works.
+    monkeypatch.setattr("frontline.search.management.commands.search.rebuild", real)
+    call_command("search", "rebuild", "--kind", "tickets", "--after", done, stdout=out)
+    assert f"tickets: {total - half} indexed" in out.getvalue()
 
 
 def test_the_indexing_task_shrugs_at_an_event_that_is_gone(people, ticket):
