@@ -415,3 +415,29 @@ def test_past_the_count_cap_the_newest_matches_come_first(people, monkeypatch):
     assert found(people.bob, "gizmo") == []  # still only what they may see
     narrow = selectors.search(people.sam, "gizmo OR nothing 1")
     assert not narrow.broad and [h.ticket.pk for h in narrow.tickets] == [others[1].pk]
+
+
+def test_relevance_a_fixed_set_of_queries_and_the_ticket_that_comes_first(people):
+    """Issue 14's relevance set: for each query, the ticket that must come first,
+    on either engine, whatever the order the tickets were written in."""
+    in_subject = {
+        "printer": open_as(people, people.carol, "Printer jams on page one", "Since Monday."),
+        "принтер": open_as(people, people.carol, "Принтер не печатает", "С утра."),
+        "退款": open_as(people, people.carol, "申请退款", "上个月重复扣费。"),
+    }
+    phrase = open_as(people, people.carol, "Billing", "We were charged twice for March.")
+    apart = open_as(people, people.carol, "Billing", "Charged once, then twice refused.")
+    # Newer tickets that only mention the words in a message, to be outranked.
+    open_as(people, people.carol, "Office", "The printer on floor 3 needs toner.")
+    open_as(people, people.carol, "Офис", "Заменили картридж принтера на третьем этаже.")
+    open_as(people, people.carol, "账单", "我想申请退款，谢谢。")
+    for text, first in [
+        ("printer", in_subject["printer"]),
+        ("PRINTERS", in_subject["printer"]),
+        ("принтера", in_subject["принтер"]),
+        ("退款", in_subject["退款"]),
+    ]:
+        hits = found(people.sam, text)
+        assert len(hits) == 2 and hits[0] == first.pk, text
+    assert found(people.sam, '"charged twice"') == [phrase.pk]
+    assert set(found(people.sam, "charged twice")) == {phrase.pk, apart.pk}
