@@ -8,7 +8,7 @@ by ``bench.generate``), because it rewrites part of it: about a fifth of the
 messages and subjects become Russian and a tenth Chinese (sentences below,
 combined at random as the generator does), and a few marker words are planted
 where the queries need them (a rare word in the subject, a rare word only in a
-later message). Then it indexes everything with ``frontline search rebuild``'s
+later message). Then it indexes everything with ``frontline search reindex``'s
 code, timing the rate, and times the desk's search page (``/desk/search/?q=``,
 in process with the test client, like ``bench.run``) for each query as the
 supervisor and as an agent of one team. The first page is 20 tickets with
@@ -348,12 +348,18 @@ def main(argv: list[str] | None = None) -> None:
         help="Copy the SQLite data into the PostgreSQL database of $DATABASE_URL (run under "
         "scripts/with-postgres), index it there and time there.",
     )
+    parser.add_argument(
+        "--reuse-postgres",
+        action="store_true",
+        help="With --postgres: if that database was already copied and indexed by an earlier "
+        "run (a server kept running), time it as it is, with that run's index figures.",
+    )
     args = parser.parse_args(argv)
     db_path = (args.db or REPO_DIR / "var" / "bench" / f"search-{args.tickets}.sqlite3").resolve()
     meta, _reused = gen.ensure(db_path, args.tickets)
     multilingual(db_path)
     if args.postgres:
-        index = postgres_copy_and_index(db_path)
+        index = postgres_copy_and_index(db_path, reuse=args.reuse_postgres)
     else:
         setup_django(db_path)
         index = build_index(db_path)
@@ -375,10 +381,12 @@ def main(argv: list[str] | None = None) -> None:
         write_docs(text, *_markers(index))
 
 
-def postgres_copy_and_index(db_path: Path) -> dict[str, Any]:
+def postgres_copy_and_index(db_path: Path, *, reuse: bool = False) -> dict[str, Any]:
     """Point Django at ``$DATABASE_URL`` (PostgreSQL), migrate it, copy every table
     of the SQLite benchmark database into it (the index tables excepted), then
-    index there with the rebuild's code. Returns the figures ``build_index`` does."""
+    index there with the reindex's code. Returns the figures ``build_index`` does,
+    and keeps them in the database (``bench_search``): with ``reuse``, a database
+    already copied and indexed for this text is timed as it is."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("--postgres needs DATABASE_URL=postgres://... (scripts/with-postgres)")
@@ -394,6 +402,13 @@ def postgres_copy_and_index(db_path: Path) -> dict[str, Any]:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_search (key text PRIMARY KEY, value text)")
+        cursor.execute("SELECT value FROM bench_search WHERE key = 'indexed'")
+        kept = cursor.fetchone()
+    if reuse and kept and json.loads(kept[0]).get("source") == _source(db_path):
+        log("reusing the PostgreSQL copy and its index")
+        return dict(json.loads(kept[0]))
     src = sqlite3.connect(db_path)
     started = time.monotonic()
     with connection.cursor() as cursor:
@@ -451,7 +466,19 @@ def postgres_copy_and_index(db_path: Path) -> dict[str, Any]:
         figures["engine"] = f"PostgreSQL {cursor.fetchone()[0]}"
     figures["size_how"] = "search_* tables with their GIN indexes and TOAST"
     figures["command"] = "scripts/with-postgres .venv/bin/python -m bench.search --postgres"
+    figures["source"] = _source(db_path)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_search VALUES ('indexed', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [json.dumps(figures)],
+        )
     return figures
+
+
+def _source(db_path: Path) -> str:
+    """Which SQLite data a PostgreSQL copy was made from: file, text and index version."""
+    return f"{db_path.name}:{TEXT_VERSION}:{INDEX_VERSION}"
 
 
 if __name__ == "__main__":

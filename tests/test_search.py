@@ -239,7 +239,7 @@ def test_ticket_numbers():
     assert selectors.ticket_number("#") is None
 
 
-def test_rebuild_indexes_everything_and_resumes(people):
+def test_reindex_indexes_everything_and_resumes(people):
     from io import StringIO
 
     from django.core.management import call_command
@@ -256,23 +256,62 @@ def test_rebuild_indexes_everything_and_resumes(people):
         cursor.execute("DELETE FROM search_ticket")
     assert found(people.sam, "plotter") == []
     out = StringIO()
-    call_command("search", "rebuild", "--kind", "tickets", "--after", tickets[2].pk, stdout=out)
+    call_command("search", "reindex", "--kind", "tickets", "--after", tickets[2].pk, stdout=out)
     assert set(found(people.sam, "plotter")) == {t.pk for t in tickets[3:]}
-    call_command("search", "rebuild", "--batch", "2", stdout=out)
+    call_command("search", "reindex", "--batch", "2", stdout=out)
     assert set(found(people.sam, "plotter")) == {t.pk for t in tickets}
     assert "tickets: 5 indexed" in out.getvalue()
+    assert "tickets [" + "#" * 30 + "] 100% 5/5" in out.getvalue()
     gone = tickets[0].pk
     Ticket.objects.filter(pk=gone).delete()
-    call_command("search", "rebuild", "--kind", "tickets", stdout=out)
+    call_command("search", "reindex", "--kind", "tickets", stdout=out)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM search_ticket WHERE rowid = %s", [gone])
         assert cursor.fetchone()[0] == 0
     assert selectors.search(people.sam, "globex").organisations == [people.globex]
     assert selectors.search(people.sam, "maria").contacts == [people.maria]
     with pytest.raises(CommandError):
-        call_command("search", "rebuild", "--after", "3")
+        call_command("search", "reindex", "--after", "3")
     with pytest.raises(CommandError):
-        call_command("search", "rebuild", "--batch", "0")
+        call_command("search", "reindex", "--batch", "0")
+
+
+def test_reindex_shows_a_bar_and_says_how_to_resume_when_interrupted(people, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from frontline.search import indexing
+
+    tickets = [
+        actions.open_ticket(requester=people.carol, by=people.carol, subject=f"Lathe {i}", body="x")
+        for i in range(4)
+    ]
+    done = tickets[1].pk
+    real = indexing.rebuild
+
+    def stopped(kind, **options):  # Ctrl-C after two tickets' batch
+        for last, count in real(kind, **options):
+            yield last, count
+            if last >= done:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr("frontline.search.management.commands.search.rebuild", stopped)
+    out = StringIO()
+    first = Ticket.objects.order_by("pk").first().pk
+    total = Ticket.objects.count()
+    with pytest.raises(CommandError) as stop:
+        call_command("search", "reindex", "--kind", "tickets", "--batch", "1", stdout=out)
+    assert f"frontline search reindex --kind tickets --after {done}" in str(stop.value)
+    shown = out.getvalue()
+    assert f"tickets [{'-' * 30}]   0% 0/{total}" in shown
+    half = done - first + 1
+    assert f"{half}/{total}" in shown and f"(last id {done})" in shown
+    # The old name still works.
+    monkeypatch.setattr("frontline.search.management.commands.search.rebuild", real)
+    call_command("search", "rebuild", "--kind", "tickets", "--after", done, stdout=out)
+    assert f"tickets: {total - half} indexed" in out.getvalue()
 
 
 def test_the_indexing_task_shrugs_at_an_event_that_is_gone(people, ticket):
@@ -376,3 +415,29 @@ def test_past_the_count_cap_the_newest_matches_come_first(people, monkeypatch):
     assert found(people.bob, "gizmo") == []  # still only what they may see
     narrow = selectors.search(people.sam, "gizmo OR nothing 1")
     assert not narrow.broad and [h.ticket.pk for h in narrow.tickets] == [others[1].pk]
+
+
+def test_relevance_a_fixed_set_of_queries_and_the_ticket_that_comes_first(people):
+    """Issue 14's relevance set: for each query, the ticket that must come first,
+    on either engine, whatever the order the tickets were written in."""
+    in_subject = {
+        "printer": open_as(people, people.carol, "Printer jams on page one", "Since Monday."),
+        "принтер": open_as(people, people.carol, "Принтер не печатает", "С утра."),
+        "退款": open_as(people, people.carol, "申请退款", "上个月重复扣费。"),
+    }
+    phrase = open_as(people, people.carol, "Billing", "We were charged twice for March.")
+    apart = open_as(people, people.carol, "Billing", "Charged once, then twice refused.")
+    # Newer tickets that only mention the words in a message, to be outranked.
+    open_as(people, people.carol, "Office", "The printer on floor 3 needs toner.")
+    open_as(people, people.carol, "Офис", "Заменили картридж принтера на третьем этаже.")
+    open_as(people, people.carol, "账单", "我想申请退款，谢谢。")
+    for text, first in [
+        ("printer", in_subject["printer"]),
+        ("PRINTERS", in_subject["printer"]),
+        ("принтера", in_subject["принтер"]),
+        ("退款", in_subject["退款"]),
+    ]:
+        hits = found(people.sam, text)
+        assert len(hits) == 2 and hits[0] == first.pk, text
+    assert found(people.sam, '"charged twice"') == [phrase.pk]
+    assert set(found(people.sam, "charged twice")) == {phrase.pk, apart.pk}

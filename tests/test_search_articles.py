@@ -151,6 +151,6 @@ def test_rebuild_and_check_know_articles(people, kb):
         cursor.execute("DELETE FROM search_article")
     assert find_articles(public_articles(), "printer") == []
     out = StringIO()
-    call_command("search", "rebuild", "--kind", "articles", stdout=out)
+    call_command("search", "reindex", "--kind", "articles", stdout=out)
     assert "articles: 5 indexed" in out.getvalue()
     assert titles(find_articles(public_articles(), "printer")) == {kb.public.title}

@@ -161,3 +161,27 @@ def test_a_filter_alone_lists_tickets_and_a_bad_value_is_explained(client, peopl
     login(client, people.carol)
     page = client.get("/portal/search/", {"q": "created:soon"}).content.decode()
     assert "created: “soon” is not a date" in page
+
+
+def test_ranked_and_newest_first_pages_take_the_same_statements(
+    client, people, monkeypatch, django_assert_num_queries
+):
+    """Past the count cap the page is newest first (read in the index's order);
+    under it, ranked. Either way a fixed number of statements, however many
+    tickets match: session, user, (an agent's teams), the capped count, the
+    page's ids, its tickets, their messages, their files, contacts,
+    organisations, articles, saved searches."""
+    import frontline.tickets.queues
+    from frontline.search import selectors
+
+    monkeypatch.setattr(frontline.tickets.queues, "COUNT_CAP", 25)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 25)
+    for i in range(30):
+        open_as(people, people.carol, f"Gasket {i}", "gasket" + (" sprocket" if i < 5 else ""))
+    for who, statements in ((people.sam, 11), (people.alice, 12)):
+        login(client, who)
+        for word, broad in (("sprocket", False), ("gasket", True)):
+            with django_assert_num_queries(statements):
+                page = client.get("/desk/search/", {"q": word}).content.decode()
+            assert ("the newest come first" in page) is broad, (who, word)
+            assert page.count('data-hit="ticket"') == (20 if broad else 5)

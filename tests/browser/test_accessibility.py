@@ -55,7 +55,13 @@ def test_portal_pages_pass_axe(browser, site, people, ticket):
         page = context.new_page()
         sign_in(page, site, "carol")
         found = {}
-        portal = ("/portal/", f"/portal/tickets/{ticket.pk}/", "/portal/new/", "/help/")
+        portal = (
+            "/portal/",
+            f"/portal/tickets/{ticket.pk}/",
+            "/portal/new/",
+            "/portal/search/?q=invoice",
+            "/help/",
+        )
         for url in (*portal, "/desk/"):
             page.goto(site + url)
             page.wait_for_load_state("networkidle")

@@ -52,3 +52,22 @@ def test_an_agent_saves_a_search_and_opens_it_from_the_sidebar_on_a_phone(
     expect(page.locator("[data-hit=ticket] mark").first).to_have_text("Invoice")
     page.get_by_role("button", name="Unpin Open invoices").click()
     expect(page.get_by_text("“Open invoices” is no longer beside the queues.")).to_be_visible()
+
+
+def test_a_customer_searches_their_requests_on_a_phone(new_page, site, people, ticket):
+    index_ticket(ticket.events.latest("id").pk)
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, site, ticket.requester.username)
+    page.goto(f"{site}/portal/")
+    box = page.get_by_role("searchbox", name="Search my requests")
+    box.fill("invoice")
+    box.press("Enter")
+    expect(page.locator(".request.hit mark").first).to_have_text("Invoice")
+    expect(page.get_by_text("1 request found.")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the portal's results page is {width}px wide"
+    box = page.get_by_role("searchbox", name="Search my requests")
+    box.fill(f"#{ticket.pk}")
+    box.press("Enter")
+    expect(page).to_have_url(f"{site}/portal/tickets/{ticket.pk}/")

@@ -1,9 +1,10 @@
 """The search index from the command line.
 
-- ``frontline search rebuild [--kind K] [--after ID]``:
-  index everything again, a batch per transaction, printing progress. Safe
-  while the site runs (each row is rebuilt whole, as the reactions do);
-  interrupted, it says the last id done, and ``--after`` that id resumes.
+- ``frontline search reindex [--kind K] [--after ID] [--batch N]``:
+  index everything again, a batch per transaction, with a progress bar per
+  kind (done/total, rate, time left, last id). Safe while the site runs (each
+  row is rebuilt whole, as the reactions do); interrupted, it says the last id
+  done and the command that resumes after it. ``rebuild`` is the old name.
 
 - ``frontline search check [--kind K] [--since DAYS] [--repair]``: compare the
   index with the database (objects with no row, rows of objects gone, rows
@@ -24,14 +25,33 @@ from django.utils import timezone
 from frontline.search.drift import check
 from frontline.search.indexing import BATCH, KINDS, indexed_model, rebuild
 
+BAR_WIDTH = 30
+BAR_LINE = 100  # a finished line covers the bar it replaces
+
+
+def progress_bar(kind: str, done: int, total: int, seconds: float, last: int) -> str:
+    """One line: ``tickets [#######-------] 45% 45,000/100,000 1,562/s 35 s left
+    (last id 45000)``. Rows of objects created meanwhile may take ``done`` past
+    ``total``; the bar stops full."""
+    share = min(done / total, 1.0) if total else 1.0
+    filled = round(share * BAR_WIDTH)
+    rate = done / seconds if seconds else 0.0
+    left = f"{(total - done) / rate:,.0f} s left" if rate and done < total else ""
+    return (
+        f"{kind} [{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {share:4.0%} "
+        f"{done:,}/{total:,} {rate:,.0f}/s {left} (last id {last})"
+    ).ljust(BAR_LINE)
+
 
 class Command(BaseCommand):
-    help = "Rebuild the search index, or check it for drift."
+    help = "Index everything again (reindex), or check the index for drift (check)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         again = sub.add_parser(
-            "rebuild", help="Index every ticket, contact, organisation and article."
+            "reindex",
+            aliases=["rebuild"],
+            help="Index every ticket, contact, organisation and article.",
         )
         again.add_argument("--kind", choices=list(KINDS), help="Only this kind.")
         again.add_argument(
@@ -63,20 +83,25 @@ class Command(BaseCommand):
             done = 0
             started = time.monotonic()
             last = options["after"]
+            self.stdout.write(progress_bar(kind, 0, total, 0.0, last), ending="")
             try:
                 for last, count in rebuild(kind, after=options["after"], batch=options["batch"]):
                     done += count
-                    self.stdout.write(f"\r{kind}: {done}/{total} (last id {last})", ending="")
+                    seconds = time.monotonic() - started
+                    bar = progress_bar(kind, done, total, seconds, last)
+                    self.stdout.write("\r" + bar, ending="")
                     self.stdout.flush()
             except KeyboardInterrupt:
                 self.stdout.write("")
                 raise CommandError(
-                    f"Interrupted. Resume with: frontline search rebuild --kind {kind} "
+                    f"Interrupted. Resume with: frontline search reindex --kind {kind} "
                     f"--after {last}"
                 ) from None
             seconds = time.monotonic() - started
             rate = done / seconds if seconds else 0.0
-            self.stdout.write(f"\r{kind}: {done} indexed in {seconds:.1f} s ({rate:.0f}/s)")
+            self.stdout.write(
+                f"\r{kind}: {done:,} indexed in {seconds:.1f} s ({rate:,.0f}/s)".ljust(BAR_LINE)
+            )
 
     def check_drift(self, *, kind: str | None, since: float | None, repair: bool, **_: Any) -> None:
         if since is not None and since <= 0:
