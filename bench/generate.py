@@ -47,7 +47,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from bench import REPO_DIR, add_database_arguments, default_db_path
 
@@ -147,7 +146,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tickets_ticket_tags": tuple(words("ticket_id tag_id")),
 }
 BATCH_TICKETS = 20_000
-T = TypeVar("T")
 
 
 # Naive UTC, as Django stores datetimes in SQLite.
@@ -549,7 +547,9 @@ def pick_status(rng: random.Random, recent: bool) -> str:
     return "closed"
 
 
-def weighted(rng: random.Random, values: Sequence[T], weights: Sequence[float]) -> Callable[[], T]:
+def weighted[T](
+    rng: random.Random, values: Sequence[T], weights: Sequence[float]
+) -> Callable[[], T]:
     """A function that draws from ``values`` with ``weights``, as ``rng.choices(values,
     weights)[0]`` does, without its per-call set-up (it is called millions of times)."""
     cum = list(itertools.accumulate(weights))
@@ -598,7 +598,7 @@ class Writer:
                 try:
                     for sql, rows in batch:
                         self.con.executemany(sql, rows)
-                except BaseException as exc:  # noqa: BLE001 - raised again in close()
+                except BaseException as exc:  # raised again in close()
                     self.error = exc
 
     def put(self, batch: list[tuple[str, list[tuple]]]) -> None:
@@ -628,9 +628,7 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
     recent_from = int(n_tickets * 0.9)
     draw_channel = weighted(rng, ("web", "email", "phone", "chat", "api"), (50, 35, 10, 4, 1))
     draw_priority = weighted(rng, (1, 2, 3, 4), (20, 55, 20, 5))
-    draw_category = weighted(
-        rng, people.category_ids, (12, 14, 12, 6, 10, 6, 10, 8, 4, 2, 3, 13)
-    )
+    draw_category = weighted(rng, people.category_ids, (12, 14, 12, 6, 10, 6, 10, 8, 4, 2, 3, 13))
     draw_count = weighted(rng, *MESSAGE_COUNTS)
     subjects = [f"{p.capitalize()} {o}" for p in SUBJECT_PROBLEMS for o in SUBJECT_OBJECTS]
     tag_ids = people.tag_ids

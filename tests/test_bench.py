@@ -116,3 +116,27 @@ def test_footprint_bench_measures_the_database_with_and_without_compression(
     after = re.search(rf"^\| zstandard \(now\) \| ({NUMBER}) MiB \|", output, re.M)
     assert before and after, output
     assert float(after.group(1)) < float(before.group(1))
+
+
+def test_http_bench_times_pages_and_creates_against_frontline_serve(tmp_path: Path) -> None:
+    db = tmp_path / "bench.sqlite3"
+    output = run_bench(
+        "bench.http",
+        *("--tickets", str(TICKETS), "--db", str(db), "--requests", "2", "--seconds", "1"),
+        *("--runs", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+
+    rows = dict(re.findall(rf"^\| ([^|]+?) \| ({NUMBER}) \| {NUMBER} \|", output, re.M))
+    for what in (
+        "floor: login page",
+        "desk ticket page",
+        "queue `open`",
+        "portal request list",
+        "API get one ticket",
+        "create through the web form, 4 clients",
+        "create through the API, 1 client",
+    ):
+        assert what in rows, output
+    assert "Errors: none; failed creates: 0." in output, output
+    assert re.search(rf"idle {NUMBER} MiB RSS / {NUMBER} MiB PSS; peak", output), output
