@@ -103,6 +103,7 @@ def test_mail_bench_imports_the_planned_mix(tmp_path: Path) -> None:
         re.M,
     ), output
     assert re.search(rf"CPU time \(user \+ system\): {NUMBER} s = {NUMBER} messages/s", output)
+    assert re.search(rf"peak resident memory \(ru_maxrss\): {NUMBER} MiB", output), output
     # Both imports ran, and every message had the outcome the corpus planned for it.
     assert len(re.findall(r"^\[bench\.mail\] read \d+, new tickets \d+", output, re.M)) == 2
     assert "not the planned mix" not in output, output
