@@ -52,6 +52,7 @@ bench: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.mail
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.customers
 	scripts/with-postgres $(BIN)/python -m bench.mail
 

@@ -30,20 +30,25 @@ mode, as the application uses it.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import heapq
 import itertools
 import json
 import os
+import queue
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import add_database_arguments, default_db_path
+from bench import REPO_DIR, add_database_arguments, default_db_path
 
 # Bump when the shape of the generated data changes: older databases are rebuilt.
 DATA_VERSION = 1
@@ -291,6 +296,41 @@ def migrate(db_path: Path) -> None:
     subprocess.run(cmd, env=django_env(db_path), check=True, cwd=db_path.parent)  # noqa: S603
 
 
+def schema_key() -> str:
+    """A digest of everything ``migrate`` reads: the migration files, Python's and
+    Django's versions."""
+    import hashlib
+
+    import django
+
+    digest = hashlib.sha256(f"{sys.version}|{django.__version__}".encode())
+    package = REPO_DIR / "frontline"
+    for path in sorted(package.glob("**/migrations/*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migrated_copy(target: Path) -> None:
+    """Write a freshly migrated, empty database to ``target``. Migrating takes
+    minutes on a busy machine (79 migrations), so the result is kept under
+    ``$FRONTLINE_VAR/bench/schema/`` by the digest of the migrations and copied
+    while they stay the same."""
+    folder = Path(os.environ.get("FRONTLINE_VAR", REPO_DIR / "var")) / "bench" / "schema"
+    cached = folder / f"schema-{schema_key()}.sqlite3"
+    if not cached.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fresh = folder / f"{cached.name}.{os.getpid()}.building"
+        fresh.unlink(missing_ok=True)
+        migrate(fresh)
+        con = sqlite3.connect(fresh)
+        con.execute("PRAGMA journal_mode=DELETE")  # one file, nothing left in a WAL
+        con.close()
+        fresh.rename(cached)
+    else:
+        log(f"schema unchanged since {cached.name}: copying it")
+    shutil.copyfile(cached, target)
+
+
 def applied_migrations(db_path: Path) -> int:
     con = sqlite3.connect(db_path)
     try:
@@ -507,33 +547,100 @@ def pick_status(rng: random.Random, recent: bool) -> str:
     return "closed"
 
 
-def message_count(rng: random.Random, status: str) -> int:
+def weighted[T](
+    rng: random.Random, values: Sequence[T], weights: Sequence[float]
+) -> Callable[[], T]:
+    """A function that draws from ``values`` with ``weights``, as ``rng.choices(values,
+    weights)[0]`` does, without its per-call set-up (it is called millions of times)."""
+    cum = list(itertools.accumulate(weights))
+    total, last, rand, values = cum[-1], len(cum) - 1, rng.random, list(values)
+
+    def draw() -> T:
+        return values[min(bisect.bisect(cum, rand() * total), last)]
+
+    return draw
+
+
+# 2..10 messages, mean about 5.
+MESSAGE_COUNTS = (range(2, 11), (10, 16, 20, 18, 13, 9, 6, 4, 4))
+
+
+def message_count(rng: random.Random, status: str, draw: Callable[[], int]) -> int:
     if status == "new":
         return 1 if rng.random() < 0.8 else 2
-    # 2..10, mean about 5.
-    return rng.choices(range(2, 11), weights=(10, 16, 20, 18, 13, 9, 6, 4, 4))[0]
+    return draw()
 
 
-def body(rng: random.Random) -> str:
-    return " ".join(rng.choices(SENTENCES, k=rng.randint(2, 6)))
+BODY_POOL = 1 << 16
+
+
+def body_pool(rng: random.Random) -> list[str]:
+    """Message bodies of 2 to 6 sentences: 65,536 different ones, drawn once and
+    then picked at random (building a body per message cost a fifth of the load)."""
+    return [" ".join(rng.choices(SENTENCES, k=rng.randint(2, 6))) for _ in range(BODY_POOL)]
+
+
+class Writer:
+    """Inserts batches of rows in a thread of its own, so that SQLite's work (which
+    runs without the GIL) overlaps making the next batch in Python; at most two
+    batches wait."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self.batches: queue.Queue[list[tuple[str, list[tuple]]] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.run, name="bench-writer", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while (batch := self.batches.get()) is not None:
+            if self.error is None:
+                try:
+                    for sql, rows in batch:
+                        self.con.executemany(sql, rows)
+                except BaseException as exc:  # raised again in close()
+                    self.error = exc
+
+    def put(self, batch: list[tuple[str, list[tuple]]]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.batches.put(batch)
+
+    def close(self) -> None:
+        self.batches.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: float) -> dict:
     """Insert everything; returns counts."""
     people = load_people(con, rng, now)
+    bodies = body_pool(rng)
+    getrandbits = rng.getrandbits
+
+    def body() -> str:
+        return bodies[getrandbits(16)]
+
     start = now - YEARS * 365 * 86400
     span = now - start
     step = span / n_tickets
     recent_from = int(n_tickets * 0.9)
-    channels = ("web", "email", "phone", "chat", "api")
-    channel_weights = (50, 35, 10, 4, 1)
-    priorities = (1, 2, 3, 4)
-    priority_weights = (20, 55, 20, 5)
-    cat_weights = (12, 14, 12, 6, 10, 6, 10, 8, 4, 2, 3, 13)
+    draw_channel = weighted(rng, ("web", "email", "phone", "chat", "api"), (50, 35, 10, 4, 1))
+    draw_priority = weighted(rng, (1, 2, 3, 4), (20, 55, 20, 5))
+    draw_category = weighted(rng, people.category_ids, (12, 14, 12, 6, 10, 6, 10, 8, 4, 2, 3, 13))
+    draw_count = weighted(rng, *MESSAGE_COUNTS)
     subjects = [f"{p.capitalize()} {o}" for p in SUBJECT_PROBLEMS for o in SUBJECT_OBJECTS]
     tag_ids = people.tag_ids
     team_index = {tid: i for i, tid in enumerate(people.team_ids)}
-    cust_ids, cum_w = people.customer_ids, people.cum_customer_weights
+    draw_requester = weighted(rng, people.customer_ids, people.customer_weights)
+    # The JSON of the common events, made once rather than per event.
+    created_json = {c: json.dumps({"channel": c}) for c in ("web", "email", "phone", "chat", "api")}
+    assigned_json = {
+        pk: json.dumps({"old": None, "new": name, "note": ""})
+        for pk, name in people.agent_names.items()
+    }
+    status_json: dict[tuple[str, str], str] = {}
     cat_team = {
         c: (None if t is None else people.team_ids[t])
         for c, (_, t, _p) in zip(people.category_ids, CATEGORIES, strict=True)
@@ -557,11 +664,18 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
     message_sql = insert_sql("tickets_message")
     event_sql = insert_sql("tickets_ticketevent")
 
+    tags_sql = insert_sql("tickets_ticket_tags")
+    writer = Writer(con)
+
     def flush() -> None:
-        con.executemany(ticket_sql, tickets)
-        con.executemany(message_sql, messages)
-        con.executemany(event_sql, events)
-        con.executemany(insert_sql("tickets_ticket_tags"), ticket_tags)
+        writer.put(
+            [
+                (ticket_sql, tickets[:]),
+                (message_sql, messages[:]),
+                (event_sql, events[:]),
+                (tags_sql, ticket_tags[:]),
+            ]
+        )
         counts["tickets"] += len(tickets)
         counts["messages"] += len(messages)
         counts["events"] += len(events)
@@ -584,24 +698,28 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
                 events.append((next(evt_id), kind, data, ts_str(_t), actor, ticket))
 
     def msg(t: float, kind: str, channel: str, author: int, ticket: int) -> None:
-        heapq.heappush(pending, (t, next(seq), "m", kind, channel, body(rng), author, ticket))
+        heapq.heappush(pending, (t, next(seq), "m", kind, channel, body(), author, ticket))
 
-    def evt(t: float, kind: str, data: dict, actor: int | None, ticket: int) -> None:
-        heapq.heappush(pending, (t, next(seq), "e", kind, json.dumps(data), actor, ticket))
+    def evt(t: float, kind: str, data: str, actor: int | None, ticket: int) -> None:
+        heapq.heappush(pending, (t, next(seq), "e", kind, data, actor, ticket))
+
+    def status_data(old: str, new: str) -> str:
+        data = status_json.get((old, new))
+        if data is None:
+            data = status_json[old, new] = json.dumps({"old": old, "new": new})
+        return data
+
+    closing_json = json.dumps({"old": "resolved", "new": "closed", "reason": "quiet period"})
 
     for pk in range(1, n_tickets + 1):
         created = start + (pk - 1 + rng.random()) * step
         release(created)
         status = pick_status(rng, pk > recent_from)
-        requester = cust_ids[rng.choices(range(len(cust_ids)), cum_weights=cum_w)[0]]
+        requester = draw_requester()
         org = people.customer_org[requester]
-        channel = rng.choices(channels, channel_weights)[0]
-        category = rng.choices(people.category_ids, cat_weights)[0]
-        priority = (
-            cat_prio[category]
-            if rng.random() < 0.5
-            else rng.choices(priorities, priority_weights)[0]
-        )
+        channel = draw_channel()
+        category = draw_category()
+        priority = cat_prio[category] if rng.random() < 0.5 else draw_priority()
         team = cat_team[category]
         if team is None and (status != "new" or rng.random() < 0.5):
             team = people.team_ids[0]  # "Other" goes to first line once triaged
@@ -619,7 +737,7 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
         # The conversation: customer first, then agent and customer in turns,
         # with internal notes now and then; it ends with an agent reply when the
         # ticket waits for the customer, is resolved or closed.
-        n_msgs = message_count(rng, status)
+        n_msgs = message_count(rng, status, draw_count)
         escalated = status != "new" and team is not None and rng.random() < 0.12
         handoff = (None, None, "")
         if escalated:
@@ -646,7 +764,7 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
         scale = 1.0 if total <= room else room / total * rng.uniform(0.5, 1.0)
         t = created
         msg(t, "reply", channel, requester, pk)
-        evt(t, "created", {"channel": channel}, requester, pk)
+        evt(t, "created", created_json[channel], requester, pk)
         first_response = last_agent_reply = None
         turn_agent = True
         for i in range(1, n_msgs):
@@ -667,44 +785,33 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
         updated = t
         if assignee is not None:
             at = created + min(gaps[0] * scale * 0.5, (updated - created) / 2)
-            evt(
-                at,
-                "assignee",
-                {"old": None, "new": people.agent_names[assignee], "note": ""},
-                assignee,
-                pk,
-            )
+            evt(at, "assignee", assigned_json[assignee], assignee, pk)
         if escalated:
             at = created + (updated - created) * rng.uniform(0.2, 0.6)
-            note = "Escalating: " + body(rng)
+            note = "Escalating: " + body()
             old_name, new_name = (
                 people.team_names[team_index[team]],
                 people.team_names[team_index[new_team]],
             )
             by = rng.choice(people.agents_by_team[team_index[team]])
-            evt(at, "team", {"old": old_name, "new": new_name, "note": note}, by, pk)
+            data = json.dumps({"old": old_name, "new": new_name, "note": note})
+            evt(at, "team", data, by, pk)
             handoff = (ts_str(at), by, note)
         resolved_at = closed_at = None
         if status in ("resolved", "closed"):
             resolved_at = last_agent_reply or updated
             if status == "resolved":  # closed tickets keep one status event: the closing
-                evt(resolved_at, "status", {"old": "open", "new": "resolved"}, helper, pk)
+                evt(resolved_at, "status", status_data("open", "resolved"), helper, pk)
             updated = resolved_at
             if status == "closed":
                 closed_at = min(resolved_at + gaps[-1] * scale + 60, now - 1)
-                evt(
-                    closed_at,
-                    "status",
-                    {"old": "resolved", "new": "closed", "reason": "quiet period"},
-                    None,
-                    pk,
-                )
+                evt(closed_at, "status", closing_json, None, pk)
                 updated = closed_at
         elif status != "new":
             evt(
                 created + (updated - created) * 0.5 + 1,
                 "status",
-                {"old": "new", "new": status},
+                status_data("new", status),
                 helper,
                 pk,
             )
@@ -749,6 +856,7 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
                 )
     release(float("inf"))
     flush()
+    writer.close()
     return counts
 
 
@@ -786,10 +894,11 @@ def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
         p.unlink(missing_ok=True)
     log(f"migrating a new schema into {tmp}")
-    migrate(tmp)
+    migrated_copy(tmp)
     t_migrate = time.monotonic() - t0
 
-    con = sqlite3.connect(tmp, isolation_level=None)
+    # The rows are inserted by a thread of their own (``Writer``), one at a time.
+    con = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
     check_columns(con)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")

@@ -26,7 +26,6 @@ import datetime as dt
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -190,21 +189,32 @@ def frontline(url: str, *args: str) -> tuple[float, str]:
     """Run the command; (wall seconds, its output). Its CPU seconds (user and
     system, of it and its children) are added to ``CPU_SECONDS``."""
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 (our own command)
-        [str(FRONTLINE), *args], env=env, capture_output=True, text=True, check=True
-    )
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(  # noqa: S603 (our own command)
+            [str(FRONTLINE), *args], env=env, stdout=subprocess.PIPE, stderr=errors
+        )
+        assert child.stdout is not None
+        out = child.stdout.read().decode()
+        child.stdout.close()
+        # wait4: this command's own resource use (peak memory included), not the
+        # maximum over every child so far as RUSAGE_CHILDREN would give.
+        _pid, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            errors.seek(0)
+            raise subprocess.CalledProcessError(child.returncode, args, out, errors.read())
     elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU_SECONDS[args[0]] = CPU_SECONDS.get(args[0], 0.0) + (
-        after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    )
-    return elapsed, done.stdout.strip()
+    CPU_SECONDS[args[0]] = CPU_SECONDS.get(args[0], 0.0) + usage.ru_utime + usage.ru_stime
+    if args[0] == "mail":  # ru_maxrss is in KiB on Linux
+        PEAK_MIB[args[0]] = max(PEAK_MIB.get(args[0], 0.0), usage.ru_maxrss / 1024)
+    return elapsed, out.strip()
 
 
 # CPU seconds by command (``mail``, ``shell``, ``migrate``) in this run.
 CPU_SECONDS: dict[str, float] = {}
+# The import's peak resident memory (MiB) in this run.
+PEAK_MIB: dict[str, float] = {}
 
 
 def reply_tokens(url: str, limit: int) -> list[tuple[int, str]]:
@@ -223,6 +233,7 @@ def reply_tokens(url: str, limit: int) -> list[tuple[int, str]]:
 
 def run(total: int) -> dict[str, object]:
     CPU_SECONDS.clear()
+    PEAK_MIB.clear()
     with tempfile.TemporaryDirectory(prefix="mailbench-") as tmp:
         work = Path(tmp)
         backend, url, drop = fresh_database(work)
@@ -254,6 +265,7 @@ def run(total: int) -> dict[str, object]:
     log(f"{backend}: {len(corpus.sent)} messages in {seconds:.1f} s = {rate:.0f} messages/s")
     per_cpu = len(corpus.sent) / cpu
     log(f"the import's CPU time (user + system): {cpu:.1f} s = {per_cpu:.0f} messages/s")
+    log(f"the import's peak resident memory (ru_maxrss): {PEAK_MIB.get('mail', 0):.0f} MiB")
     got = outcomes(out1.splitlines()[0]) + outcomes(out2.splitlines()[0])
     for name in sorted(corpus.planned.keys() | got.keys()):
         if got[name] != corpus.planned[name]:
@@ -264,6 +276,7 @@ def run(total: int) -> dict[str, object]:
         "seconds": seconds,
         "rate": rate,
         "cpu": cpu,
+        "peak_mib": PEAK_MIB.get("mail", 0.0),
         "load": os.getloadavg(),
         "summaries": [out1.splitlines()[0], out2.splitlines()[0]],
     }
@@ -288,7 +301,8 @@ def write_docs(result: dict[str, object]) -> None:
             f"{len(result['rates'])} runs ("
             + ", ".join(f"{r:.0f}" for r in result["rates"])
             + "); "
-            f"CPU time {result['cpu']:.1f} s; load average after "
+            f"CPU time {result['cpu']:.1f} s; peak memory of the import (ru_maxrss) "
+            f"{result['peak_mib']:.0f} MiB; load average after "
             + "/".join(f"{x:.2f}" for x in result["load"]),
             *(f"  - `{line}`" for line in result["summaries"]),
             end,

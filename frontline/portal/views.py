@@ -184,7 +184,10 @@ def choose_category(request: AuthedRequest) -> HttpResponse:
 
 def new_request(request: AuthedRequest, category_id: int) -> HttpResponse:
     _customer(request)
-    category = get_object_or_404(Category, pk=category_id, is_active=True)
+    # The team and the questions come with the category: the form and
+    # ``open_ticket`` both read them, and would each fetch the questions again.
+    categories = Category.objects.select_related("default_team").prefetch_related("fields")
+    category = get_object_or_404(categories, pk=category_id, is_active=True)
     form = RequestForm(request.POST or None, request.FILES or None, category=category)
     if request.method == "POST" and form.is_valid():
         try:

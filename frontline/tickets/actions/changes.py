@@ -265,10 +265,19 @@ def update_ticket(
     made while the ticket is still ours). Each is its own action and event,
     all in one transaction, so a change refused halfway (``ValidationError``)
     leaves the ticket as it was."""
+    _require_staff(by)
+    priority = Priority(int(priority))
     with transaction.atomic():
-        change_status(ticket, status=status, by=by, closure_reason=closure_reason)
-        change_priority(ticket, priority=priority, by=by, reason=reason)
-        change_category(ticket, category=category, by=by)
+        # Locked once here: a change whose value is already the ticket's is not
+        # made (each action would lock and read the ticket again to find that out,
+        # three statements in a savepoint each time).
+        current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if status != current.status or closure_reason:
+            change_status(ticket, status=status, by=by, closure_reason=closure_reason)
+        if priority != current.priority:
+            change_priority(ticket, priority=priority, by=by, reason=reason)
+        if (category.pk if category else None) != current.category_id:
+            change_category(ticket, category=category, by=by)
         set_tags(ticket, names=tags, by=by)
         if hand_over:
             assign_ticket(ticket, by=by, assignee=assignee, team=team, note=note)
