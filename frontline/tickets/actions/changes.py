@@ -271,7 +271,7 @@ def update_ticket(
         # Locked once here: a change whose value is already the ticket's is not
         # made (each action would lock and read the ticket again to find that out,
         # three statements in a savepoint each time).
-        current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        current = lock_ticket(ticket.pk)
         if status != current.status or closure_reason:
             change_status(ticket, status=status, by=by, closure_reason=closure_reason)
         if priority != current.priority:
