@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
-from frontline.tickets.access import answers_token, staff_who_may_see
+from frontline.tickets.access import answers_token, staff_following, staff_who_may_see
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
@@ -110,9 +110,9 @@ def recipients(
         ).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
     elif ticket is not None and notice == Notice.CUSTOMER_REPLIED:
-        # The assignee, and the staff who follow the ticket and may still see it.
-        following = User.objects.filter(followed__ticket=ticket, is_active=True).order_by("pk")[:50]
-        followers = staff_who_may_see(ticket, following)
+        # The assignee, and the staff who follow the ticket (after a handoff
+        # too: they read it in the desk, read-only).
+        followers = staff_following(ticket)
         chosen = [*([ticket.assignee] if ticket.assignee else []), *followers, *chosen]
     ours = Mailbox.objects.addresses()
     seen: set[int] = set()

@@ -256,3 +256,16 @@ def reply_and_resolve(
         message = add_reply(ticket, body=body, by=by, files=files)
         change_status(ticket, status=Status.RESOLVED, by=by, closure_reason=closure_reason)
     return message
+
+
+def reply_and_wait(ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()) -> Message:
+    """A public reply after which the ticket waits for the customer ("send and
+    wait"), in one transaction. Unlike :func:`request_information` the reply is
+    not marked as a question: the customer has something to try, not to answer."""
+    _require_staff(by)
+    with transaction.atomic():
+        message = add_reply(ticket, body=body, by=by, files=files)
+        ticket.refresh_from_db()
+        if ticket.status != Status.WAITING_CUSTOMER:
+            change_status(ticket, status=Status.WAITING_CUSTOMER, by=by)
+    return message
