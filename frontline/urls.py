@@ -16,6 +16,8 @@ admin.autodiscover()
 urlpatterns = [
     path("", ops_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
+    path("brand/logo", ops_views.brand_logo, name="brand_logo"),
+    path("brand.css", ops_views.brand_css, name="brand_css"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("account/two-factor/", account.second_factor, name="second_factor"),
