@@ -9,7 +9,7 @@ CHARTJS := node_modules/chart.js/dist/chart.umd.min.js
 AXE := node_modules/axe-core/axe.min.js
 ASSETS := $(HTMX) $(CHARTJS) $(AXE)
 
-.PHONY: run test test-sqlite test-postgres lint bench system-deps messages
+.PHONY: run test test-sqlite test-postgres lint bench screenshots system-deps messages
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: $(BIN)/.installed $(ASSETS)
 
 system-deps:
 	scripts/system-deps
+
+# The main pages at 1280x900 and 390x844 in English, Russian and Chinese, from a
+# fresh demo, into var/screenshots/ (ignored by git); see bench/screenshots.py.
+screenshots: $(BIN)/.test-installed $(ASSETS)
+	$(BIN)/python -m bench.screenshots
 
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .

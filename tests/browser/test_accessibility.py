@@ -34,7 +34,6 @@ def desk_pages(people, ticket):
         f"/desk/kb/{article.pk}/",
         f"/desk/kb/{article.pk}/edit/",
         f"/desk/kb/{article.pk}/revisions/1/",
-        f"/desk/tickets/{ticket.pk}/articles/",
         "/desk/q/open/",
         "/desk/q/mine/?status=open",
         f"/desk/tickets/{ticket.pk}/",
@@ -97,6 +96,9 @@ def portal_pages(people, ticket):
         requester=people.carol, by=people.carol, subject="Old question", body="Answered.",
         category=people.billing,
     )  # fmt: skip
+    actions.change_status(
+        closed, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.SOLVED
+    )
     actions.change_status(closed, status=Status.CLOSED, by=people.alice)
     unanswered = actions.open_ticket(
         requester=people.carol, by=people.carol, subject="Broken screen", body="Cracked.",
