@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in mail point at the server `make run` starts, unless SITE_URL is set.
+SITE_URL ?= http://$(HOST):$(PORT)
 HTMX := node_modules/htmx.org/dist/htmx.min.js
 CHARTJS := node_modules/chart.js/dist/chart.umd.min.js
 AXE := node_modules/axe-core/axe.min.js
@@ -28,7 +30,7 @@ $(ASSETS) &: package.json package-lock.json
 run: $(BIN)/.installed $(ASSETS)
 	$(BIN)/frontline migrate --noinput
 	$(BIN)/frontline demo --if-empty
-	$(BIN)/frontline serve --host $(HOST) --port $(PORT)
+	SITE_URL=$(SITE_URL) $(BIN)/frontline serve --host $(HOST) --port $(PORT)
 
 system-deps:
 	scripts/system-deps

@@ -179,6 +179,18 @@ def test_replying_to_an_unassigned_ticket_assigns_it_to_the_replier(client, peop
     assert "Alice" in page
 
 
+def test_a_team_can_keep_replies_from_assigning(client, people, ticket):
+    people.first_line.assign_on_reply = False
+    people.first_line.save()
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply/", {"body": "We are looking into it."}, follow=True
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    assert flashes(response) == ["Reply sent to the customer. · Status: Open"]
+
+
 def test_a_reply_from_outside_the_team_leaves_the_ticket_to_the_team(client, people, ticket):
     login(client, people.sam)
     client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "A supervisor's word."})

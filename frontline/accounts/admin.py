@@ -71,7 +71,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "is_active")
+    list_display = ("name", "tier", "is_active", "assign_on_reply")
     list_filter = ("tier", "is_active")
     filter_horizontal = ("members",)
 

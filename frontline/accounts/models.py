@@ -132,6 +132,11 @@ class Team(models.Model):
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.FIRST)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
     is_active = models.BooleanField(default=True)
+    assign_on_reply = models.BooleanField(
+        _("replying assigns"),
+        default=True,
+        help_text=_("A member who answers an unassigned ticket of this team becomes its assignee."),
+    )
 
     class Meta:
         ordering = ["tier", "name"]

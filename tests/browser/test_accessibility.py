@@ -99,7 +99,7 @@ def portal_pages(people, ticket):
     actions.change_status(
         closed, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.SOLVED
     )
-    actions.change_status(closed, status=Status.CLOSED, by=people.alice)
+    actions.confirm_solved(closed, by=people.carol)
     unanswered = actions.open_ticket(
         requester=people.carol, by=people.carol, subject="Broken screen", body="Cracked.",
         category=people.hardware, fields={"serial": "SN-1"},

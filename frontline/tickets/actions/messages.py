@@ -138,8 +138,9 @@ def _take_on_reply(ticket: Ticket, by: User) -> None:
     """Whoever answers an unassigned ticket becomes its assignee, so the customer
     sees a person on it: when it is in one of their teams, or not yet routed
     (then it joins their team). Someone answering for another team (a
-    supervisor) leaves it to that team."""
-    if ticket.team_id is None or by.teams.filter(pk=ticket.team_id).exists():
+    supervisor) leaves it to that team, and so does a team whose setting
+    ``assign_on_reply`` is off."""
+    if ticket.team_id is None or by.teams.filter(pk=ticket.team_id, assign_on_reply=True).exists():
         assign_ticket(ticket, by=by, assignee=by)
 
 
