@@ -145,7 +145,6 @@ def portal_pages(people, ticket):
         f"/portal/tickets/{unanswered.pk}/",
         estimate_path(estimate),
         "/portal/tokens/",
-        "/portal/verify/",
         "/account/two-factor/",
         "/help/",
         "/portal/no-such-page/",
