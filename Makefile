@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in mail point at the server `make run` starts, unless SITE_URL is set.
+SITE_URL ?= http://$(HOST):$(PORT)
 HTMX := node_modules/htmx.org/dist/htmx.min.js
 CHARTJS := node_modules/chart.js/dist/chart.umd.min.js
 AXE := node_modules/axe-core/axe.min.js
 ASSETS := $(HTMX) $(CHARTJS) $(AXE)
 
-.PHONY: run test test-sqlite test-postgres lint bench system-deps messages
+.PHONY: run test test-sqlite test-postgres lint bench screenshots system-deps messages
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,10 +30,15 @@ $(ASSETS) &: package.json package-lock.json
 run: $(BIN)/.installed $(ASSETS)
 	$(BIN)/frontline migrate --noinput
 	$(BIN)/frontline demo --if-empty
-	$(BIN)/frontline serve --host $(HOST) --port $(PORT)
+	SITE_URL=$(SITE_URL) $(BIN)/frontline serve --host $(HOST) --port $(PORT)
 
 system-deps:
 	scripts/system-deps
+
+# The main pages at 1280x900 and 390x844 in English, Russian and Chinese, from a
+# fresh demo, into var/screenshots/ (ignored by git); see bench/screenshots.py.
+screenshots: $(BIN)/.test-installed $(ASSETS)
+	$(BIN)/python -m bench.screenshots
 
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .

@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "frontline.accounts.branding.brand",
             ],
             # {% field_row %} everywhere without {% load %}: see frontline/lib/form_rows.py
             "builtins": ["frontline.lib.form_rows"],

@@ -16,6 +16,8 @@ admin.autodiscover()
 urlpatterns = [
     path("", ops_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
+    path("brand/logo", ops_views.brand_logo, name="brand_logo"),
+    path("brand.css", ops_views.brand_css, name="brand_css"),
     path("login/", sso.LoginView.as_view(), name="login"),
     path("login/sso/", sso.StartView.as_view(), name="sso_start"),
     path("login/sso/callback/", sso.CallbackView.as_view(), name="sso_callback"),

@@ -12,7 +12,15 @@ from django.test import Client
 
 from frontline.api import actions as api_actions
 from frontline.tickets import actions
-from frontline.tickets.models import Channel, EventKind, MessageKind, Priority, Status, Ticket
+from frontline.tickets.models import (
+    Channel,
+    ClosureReason,
+    EventKind,
+    MessageKind,
+    Priority,
+    Status,
+    Ticket,
+)
 
 
 class Api:
@@ -621,6 +629,24 @@ def test_resolving_through_the_api_keeps_the_closure_reason(people, ticket):
     assert response.status_code == 200
     ticket.refresh_from_db()
     assert (ticket.status, ticket.closure_reason) == ("resolved", "no_answer")
+
+
+def test_ticket_output_says_why_it_was_resolved_to_staff_only(people, ticket):
+    alice, carol = Api(people.alice), Api(people.carol)
+    assert alice.get(f"/tickets/{ticket.pk}").json()["closure_reason"] is None
+    actions.change_status(
+        ticket, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.DUPLICATE
+    )
+    assert alice.get(f"/tickets/{ticket.pk}").json()["closure_reason"] == "duplicate"
+    listed = alice.get("/tickets").json()["items"]
+    assert [t["closure_reason"] for t in listed if t["number"] == ticket.pk] == ["duplicate"]
+    assert carol.get(f"/tickets/{ticket.pk}").json()["closure_reason"] is None
+    assert {t["closure_reason"] for t in carol.get("/tickets").json()["items"]} == {None}
+    # The document names every reason a ticket can carry, and nothing else.
+    document = alice.get("/openapi.json").json()
+    field = document["components"]["schemas"]["TicketOut"]["properties"]["closure_reason"]
+    named = next(choice["enum"] for choice in field["anyOf"] if "enum" in choice)
+    assert sorted(named) == sorted(ClosureReason.values)
 
 
 def test_one_ticket_and_opening_one_take_a_fixed_few_queries(

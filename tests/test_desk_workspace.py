@@ -4,7 +4,7 @@ nothing changed when anything is refused, "Assign to me", replies that assign,
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from frontline.tickets import actions
 from frontline.tickets.models import (
@@ -12,6 +12,7 @@ from frontline.tickets.models import (
     EventKind,
     MessageKind,
     Priority,
+    ReplyDraft,
     Status,
     Ticket,
 )
@@ -178,6 +179,18 @@ def test_replying_to_an_unassigned_ticket_assigns_it_to_the_replier(client, peop
     assert "Alice" in page
 
 
+def test_a_team_can_keep_replies_from_assigning(client, people, ticket):
+    people.first_line.assign_on_reply = False
+    people.first_line.save()
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply/", {"body": "We are looking into it."}, follow=True
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    assert flashes(response) == ["Reply sent to the customer. · Status: Open"]
+
+
 def test_a_reply_from_outside_the_team_leaves_the_ticket_to_the_team(client, people, ticket):
     login(client, people.sam)
     client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "A supervisor's word."})
@@ -217,6 +230,42 @@ def test_send_and_resolve_without_a_message_changes_nothing(client, people, tick
     response = client.post(f"/desk/tickets/{ticket.pk}/reply-resolve/", {"body": "  "})
     assert response.status_code == 400
     assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+
+
+def test_send_and_wait_is_one_submit(client, people, ticket):
+    login(client, people.alice)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert "Send and wait for the customer" in page
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply-wait/",
+        {"body": "Please restart the router and tell us if it helps."},
+        follow=True,
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_CUSTOMER
+    assert ticket.messages.filter(kind=MessageKind.REPLY, author=people.alice).count() == 1
+    reply = ticket.events.get(kind=EventKind.REPLY)
+    assert "asks" not in reply.data  # a reply to try, not a question to answer
+    said = flashes(response)[0]
+    assert said.startswith("Reply sent; the ticket waits for the customer.")
+    assert "Status: Waiting for customer" in said
+    # Already waiting: the button is not offered; the endpoint still just replies.
+    assert "Send and wait" not in response.content.decode()
+
+
+def test_send_and_wait_without_a_message_changes_nothing(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/reply-wait/", {"body": ""})
+    assert response.status_code == 400
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
+    assert not ticket.messages.filter(author=people.alice).exists()
+
+
+def test_send_and_wait_is_for_tickets_the_agent_may_see(client, people, ticket):
+    login(client, people.bob)
+    response = client.post(f"/desk/tickets/{ticket.pk}/reply-wait/", {"body": "Hello"})
+    assert response.status_code == 404
+    assert not ticket.messages.filter(author=people.bob).exists()
 
 
 def test_the_panel_is_for_tickets_the_agent_may_see(client, people, ticket):
@@ -455,3 +504,89 @@ def test_bulk_resolving_needs_a_closure_reason(client, people, ticket):
     )
     ticket.refresh_from_db()
     assert (ticket.status, ticket.closure_reason) == (Status.RESOLVED, "not_reproducible")
+
+
+def test_a_draft_survives_a_reload_and_a_colleague_sees_it(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/draft/",
+        {"body": "We refunded the second", "draft_version": ""},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert "Draft saved" in response.content.decode()
+    assert 'name="draft_version" value="1"' in response.content.decode()
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert ">We refunded the second</textarea>" in page and "Your draft, saved" in page
+    login(client, people.sam)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert ">We refunded the second</textarea>" in page
+    assert "Draft by Alice Agent" in page
+    # Sam, who has seen version 1, carries on and sends it: the draft is gone.
+    client.post(
+        f"/desk/tickets/{ticket.pk}/draft/",
+        {"body": "We refunded the second charge.", "draft_version": "1"},
+        **HTMX,
+    )
+    assert ReplyDraft.objects.get(ticket=ticket).updated_by == people.sam
+    client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "We refunded the second charge."})
+    assert not ReplyDraft.objects.filter(ticket=ticket).exists()
+    assert "Draft by" not in client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+
+
+def test_saving_over_a_colleagues_newer_draft_is_refused(client, people, ticket):
+    actions.save_draft(ticket, body="Sam's version", by=people.sam, seen=None)
+    login(client, people.alice)
+    for headers in (HTMX, {}):
+        response = client.post(
+            f"/desk/tickets/{ticket.pk}/draft/",
+            {"body": "Alice's version", "draft_version": ""},
+            **headers,
+        )
+        assert response.status_code == 409
+        assert "Sam Supervisor changed this draft" in response.content.decode()
+    assert ReplyDraft.objects.get(ticket=ticket).body == "Sam's version"
+    # The author's own saves, from any tab, never conflict.
+    actions.save_draft(ticket, body="Sam again", by=people.sam, seen=None)
+    assert ReplyDraft.objects.get(ticket=ticket).version == 2
+
+
+def test_the_save_draft_button_works_without_javascript_and_empty_discards(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/draft/", {"body": "Half a reply"}, follow=True
+    )
+    assert flashes(response) == ["Draft saved: colleagues on this ticket see it."]
+    assert ReplyDraft.objects.get(ticket=ticket).body == "Half a reply"
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/draft/", {"body": " ", "draft_version": "1"}, follow=True
+    )
+    assert flashes(response) == ["Draft discarded."]
+    assert not ReplyDraft.objects.exists()
+
+
+def test_bad_drafts_get_a_clear_answer(client, people, ticket, settings):
+    settings.FRONTLINE = {**settings.FRONTLINE, "MAX_BODY_CHARS": 100}
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/draft/", {"body": "x" * 101}, **HTMX)
+    assert response.status_code == 400 and "the limit is 100" in response.content.decode()
+    response = client.post(f"/desk/tickets/{ticket.pk}/draft/", {"body": "x" * 101})
+    assert response.status_code == 400 and "the limit is 100" in response.content.decode()
+    assert not ReplyDraft.objects.exists()
+    # A version that is not one (too long, not a number) is as good as none.
+    for version in ("12345678901234567890", "-1", "\u0661"):
+        response = client.post(
+            f"/desk/tickets/{ticket.pk}/draft/", {"body": "ok", "draft_version": version}, **HTMX
+        )
+        assert response.status_code == 200
+    assert ReplyDraft.objects.get().body == "ok"
+
+
+def test_drafts_are_for_staff_who_may_see_the_ticket(client, people, ticket):
+    for user in (people.bob, people.carol):
+        login(client, user)
+        response = client.post(f"/desk/tickets/{ticket.pk}/draft/", {"body": "Peek"})
+        assert response.status_code in (302, 403, 404)
+    assert not ReplyDraft.objects.exists()
+    with pytest.raises(PermissionDenied):
+        actions.save_draft(ticket, body="Hi", by=people.carol, seen=None)

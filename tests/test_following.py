@@ -1,10 +1,12 @@
-"""Agents follow a ticket: the customer's replies reach them by mail as they
-reach the assignee, while they may see the ticket; unfollowing stops it."""
+"""Agents follow a ticket: the customer's replies reach them by mail (and the
+bell) as they reach the assignee, after a handoff out of their sight too, when
+they read it read-only; unfollowing stops it."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from frontline.mail.models import Mailbox
+from frontline.accounts.models import Role
+from frontline.mail.models import Mailbox, Notification
 from frontline.tickets import actions
 from tests.conftest import login
 
@@ -68,15 +70,64 @@ def test_followers_hear_the_customers_reply(people, ticket, support, mailoutbox,
     assert mailed(mailoutbox, "alice@example.com")  # the assignee as before
 
 
-def test_a_follower_who_may_no_longer_see_the_ticket_hears_nothing(
+def test_a_follower_keeps_hearing_of_the_ticket_after_a_handoff(
     people, ticket, support, mailoutbox, committed
 ):
     actions.follow_ticket(ticket, by=people.alice)
     actions.assign_ticket(ticket, by=people.sam, assignee=people.bob, note="Second line")
     with committed():
         actions.add_reply(ticket, body="Any news?", by=people.carol)
-    assert mailed(mailoutbox, "alice@example.com") == []
+    (to_alice,) = mailed(mailoutbox, "alice@example.com")
+    assert "Any news?" in to_alice.body
     assert mailed(mailoutbox, "bob@example.com")
+    assert Notification.objects.filter(user=people.alice, ticket=ticket).exists()
+
+
+def test_a_follower_who_left_the_staff_hears_nothing(
+    people, ticket, support, mailoutbox, committed
+):
+    actions.follow_ticket(ticket, by=people.alice)
+    people.alice.role = Role.CUSTOMER
+    people.alice.save()
+    with committed():
+        actions.add_reply(ticket, body="Any news?", by=people.carol)
+    assert mailed(mailoutbox, "alice@example.com") == []
+
+
+def test_after_a_handoff_a_follower_reads_the_ticket_but_cannot_change_it(client, people, ticket):
+    actions.add_note(ticket, body="Card ends 4242", by=people.alice)
+    actions.follow_ticket(ticket, by=people.alice)
+    actions.assign_ticket(ticket, by=people.alice, assignee=people.bob, note="Needs a refund")
+    login(client, people.alice)
+    response = client.get(f"/desk/tickets/{ticket.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "you read it here but cannot change it" in page
+    assert "Card ends 4242" in page and "Needs a refund" in page
+    assert 'id="composer"' not in page and f"/desk/tickets/{ticket.pk}/update/" not in page
+    assert 'aria-pressed="true">Following</button>' in page
+    for path, data in (
+        ("reply/", {"body": "Hi"}),
+        ("note/", {"body": "Hi"}),
+        ("draft/", {"body": "Hi"}),
+        ("take/", {}),
+        ("follow/", {}),
+    ):
+        assert client.post(f"/desk/tickets/{ticket.pk}/{path}", data).status_code == 404, path
+    assert ticket.messages.count() == 2
+    # Unfollowing ends it: back to the queue, and the ticket is out of reach.
+    response = client.post(f"/desk/tickets/{ticket.pk}/unfollow/")
+    assert response.status_code == 302 and response["Location"] == "/desk/"
+    assert not ticket.followers.exists()
+    assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 404
+
+
+def test_only_followers_read_a_ticket_out_of_their_sight(client, people, ticket):
+    actions.assign_ticket(ticket, by=people.sam, assignee=people.bob, note="Second line")
+    for user in (people.alice, people.carol):
+        login(client, user)
+        assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 404
+        assert client.post(f"/desk/tickets/{ticket.pk}/unfollow/").status_code == 404
 
 
 def test_an_unfollower_hears_nothing(people, ticket, support, mailoutbox, committed):

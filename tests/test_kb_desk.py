@@ -98,7 +98,7 @@ def test_edits_are_revisions_with_a_readable_diff_and_can_be_restored(client, pe
     page = client.post(f"/desk/kb/{article.pk}/edit/", edit, follow=True).content.decode()
     assert "Saved as revision 2." in page
     diff = client.get(f"/desk/kb/{article.pk}/revisions/2/").content.decode()
-    assert '<div class="diff-removed" role="row">' in diff
+    assert '<div class="diff-removed" role="listitem">' in diff
     assert "Refunds take five days." in diff and "Refunds take three days." in diff
     assert "<del>Refunds</del> → <ins>Refunds and credits</ins>" in diff
     assert "Bob Builder" in diff and "Faster now" in diff

@@ -2,11 +2,13 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Organisation, SecurityKey, Team, User
+from .branding import check_accent, check_logo, forget_brand, save_brand
+from .models import Brand, Organisation, SecurityKey, Team, User
 
 
 @admin.register(User)
@@ -69,7 +71,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "is_active")
+    list_display = ("name", "tier", "is_active", "assign_on_reply")
     list_filter = ("tier", "is_active")
     filter_horizontal = ("members",)
 
@@ -91,3 +93,40 @@ class SecurityKeyAdmin(admin.ModelAdmin[SecurityKey]):
 
     def has_add_permission(self, request: Any) -> bool:
         return False
+
+
+class BrandForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = ("name", "logo", "accent")
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "content_type"):  # a new upload, not the stored file
+            check_logo(logo)
+        return logo
+
+    def clean_accent(self) -> str:
+        return check_accent(self.cleaned_data.get("accent", ""))
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    """One row: the site's name, logo and accent colour."""
+
+    form = BrandForm
+    list_display = ("__str__", "accent", "updated_at")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return super().has_add_permission(request) and not Brand.objects.exists()
+
+    def save_model(self, request: Any, obj: Brand, form: Any, change: bool) -> None:
+        save_brand(obj)
+
+    def delete_model(self, request: Any, obj: Brand) -> None:
+        super().delete_model(request, obj)
+        forget_brand()
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        forget_brand()

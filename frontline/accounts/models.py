@@ -139,6 +139,11 @@ class Team(models.Model):
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.FIRST)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
     is_active = models.BooleanField(default=True)
+    assign_on_reply = models.BooleanField(
+        _("replying assigns"),
+        default=True,
+        help_text=_("A member who answers an unassigned ticket of this team becomes its assignee."),
+    )
 
     class Meta:
         ordering = ["tier", "name"]
@@ -225,3 +230,38 @@ class SecurityKey(Device):
 
     def verify_token(self, token: object) -> bool:
         return False  # it answers a WebAuthn challenge, never a typed code
+
+
+class Brand(models.Model):
+    """What the help desk is called and looks like, set by an admin (one row;
+    without it, ``SITE_NAME`` from the environment and Frontline's logo-less
+    header). Read through ``accounts.branding.current_brand`` (cached), changed
+    through ``accounts.branding.save_brand``."""
+
+    name = models.CharField(
+        _("site name"),
+        max_length=80,
+        blank=True,
+        help_text=_("Shown in the header of the desk and the portal and in every mail."),
+    )
+    logo = models.FileField(
+        _("logo"),
+        upload_to="brand/",
+        blank=True,
+        max_length=200,
+        help_text=_("A PNG, JPEG, GIF or WebP image of at most 256 KB, shown in the header."),
+    )
+    accent = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        blank=True,
+        help_text=_("A colour as #rrggbb, for links and main buttons."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("site name and logo")
+        verbose_name_plural = _("site name and logo")
+
+    def __str__(self) -> str:
+        return self.name or "Frontline"

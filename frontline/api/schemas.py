@@ -24,6 +24,9 @@ from frontline.tickets.models import Attachment, Message, Priority, Ticket
 StatusName = Literal["new", "open", "waiting_customer", "waiting_third_party", "resolved", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 ChannelName = Literal["web", "email", "phone", "chat", "api", "callback"]
+ClosureReasonName = Literal[
+    "solved", "workaround", "duplicate", "no_answer", "not_reproducible", "out_of_scope"
+]
 # A database id given by a client: SQLite and PostgreSQL keep 64-bit integers, and a
 # larger number must be refused (400), not reach the database and fail there (500).
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -78,6 +81,10 @@ class TicketOut(BaseModel):
     first_response_at: datetime.datetime | None
     resolved_at: datetime.datetime | None
     closed_at: datetime.datetime | None
+    closure_reason: ClosureReasonName | None = Field(
+        description="Why it was resolved (kept for reports); staff only, null for customers "
+        "and while the ticket is not resolved or closed."
+    )
     handoff_note: str | None = Field(description="Staff only; null for customers.")
 
     @classmethod
@@ -105,6 +112,7 @@ class TicketOut(BaseModel):
             first_response_at=ticket.first_response_at,
             resolved_at=ticket.resolved_at,
             closed_at=ticket.closed_at,
+            closure_reason=(ticket.closure_reason or None) if for_staff else None,  # type: ignore[arg-type]
             handoff_note=(ticket.handoff_note or None) if for_staff else None,
         )
 
@@ -124,6 +132,7 @@ _PAGE_COLUMNS = (
     "first_response_at",
     "resolved_at",
     "closed_at",
+    "closure_reason",
     "handoff_note",
     "category_id",
     "category__name",
@@ -181,7 +190,7 @@ def ticket_page_items(
     for pk in ids:
         (
             _id, subject, status, priority, channel, fields, created_at, updated_at, due_at,
-            first_response_at, resolved_at, closed_at, handoff_note,
+            first_response_at, resolved_at, closed_at, closure_reason, handoff_note,
             category_id, category_name, team_id, team_name, team_tier,
             organisation_id, organisation_name,
             requester_id, requester_first, requester_last, requester_username,
@@ -215,6 +224,7 @@ def ticket_page_items(
                 first_response_at=first_response_at,
                 resolved_at=resolved_at,
                 closed_at=closed_at,
+                closure_reason=(closure_reason or None) if for_staff else None,
                 handoff_note=(handoff_note or None) if for_staff else None,
             )
         )

@@ -42,6 +42,7 @@ from frontline.routing.actions import (
 from frontline.tickets import actions
 from frontline.tickets.access import (
     access_attachment,
+    access_followed_ticket,
     access_message,
     access_ticket_for_agent,
     can_see_ticket,
@@ -50,7 +51,7 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm
-from frontline.tickets.models import ClosureReason, Ticket
+from frontline.tickets.models import ClosureReason, ReplyDraft, Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -207,6 +208,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or DeskReplyForm(),
+        "draft": ReplyDraft.objects.filter(ticket=ticket).select_related("updated_by").first(),
         "closure_reasons": [("", "—"), *ClosureReason.choices],
         "reply_closure_reason": request.POST.get("closure_reason", ""),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
@@ -290,7 +292,14 @@ def ticket_form(request: AuthedRequest, number: int, name: str) -> HttpResponse:
 
 @staff_required
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
-    ticket = access_ticket_for_agent(request.user, number)
+    try:
+        ticket = access_ticket_for_agent(request.user, number)
+    except Http404:
+        # Handed on out of this agent's sight: a follower still reads it.
+        ticket = access_followed_ticket(request.user, number)
+        entries = ticket_timeline(ticket, for_customer=False)
+        context = {"ticket": ticket, "entries": entries, "following": True}
+        return render(request, "desk/ticket_followed.html", context)
     if ticket.merged_into_id is not None and can_see_ticket(
         request.user, Ticket(pk=ticket.merged_into_id)
     ):
@@ -483,6 +492,7 @@ def _reply_like(
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                actions.discard_draft(ticket, by=request.user)  # it went out
                 response = _confirm(request, ticket, before, str(done))
                 if entry is not None:
                     messages.success(request, _minutes_logged(entry.minutes))
@@ -498,10 +508,43 @@ reply = _reply_like(actions.add_reply, gettext_lazy("Reply sent to the customer.
 reply_resolve = _reply_like(
     actions.reply_and_resolve, gettext_lazy("Reply sent to the customer."), extra=ClosureForm
 )
+reply_wait = _reply_like(
+    actions.reply_and_wait, gettext_lazy("Reply sent; the ticket waits for the customer.")
+)
 note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
 request_info = _reply_like(
     actions.request_information, gettext_lazy("Asked the customer for information.")
 )
+
+
+@staff_required
+@require_POST
+def draft(request: AuthedRequest, number: int) -> HttpResponse:
+    """The reply box kept as the ticket's shared draft: saved as the agent types
+    (htmx, from desk-ticket.js: the answer is the line saying so) or with the
+    "Save draft" button (a flash message). Refused (409) over a colleague's
+    newer text."""
+    ticket = access_ticket_for_agent(request.user, number)
+    seen = request.POST.get("draft_version", "")
+    version = int(seen) if seen.isascii() and seen.isdigit() and len(seen) <= 9 else None
+    try:
+        saved = actions.save_draft(
+            ticket, body=request.POST.get("body", ""), by=request.user, seen=version
+        )
+    except ValidationError as exc:
+        why = " ".join(exc.messages)
+        status = 409 if isinstance(exc, actions.DraftConflict) else 400
+        if request.htmx:
+            context = {"version": version, "text": why, "error": True}
+            return render(request, "desk/_draft_status.html", context, status=status)
+        form = DeskReplyForm(request.POST)
+        return _ticket_page(request, ticket, status=status, error=why, reply_form=form)
+    said = _("Draft saved: colleagues on this ticket see it.") if saved else _("Draft discarded.")
+    if request.htmx:
+        context = {"version": saved.version if saved else None, "text": said}
+        return render(request, "desk/_draft_status.html", context)
+    messages.success(request, said)
+    return redirect("desk:ticket", number=ticket.pk)
 
 
 def _change(form_class: type, apply: Callable[[Ticket, Any, Any], Any]) -> View:
@@ -805,7 +848,13 @@ def _follow(follow: bool) -> View:
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
-        ticket = access_ticket_for_agent(request.user, number)
+        if follow:
+            ticket = access_ticket_for_agent(request.user, number)
+        else:  # a follower who may no longer see the ticket may stop following it
+            try:
+                ticket = access_ticket_for_agent(request.user, number)
+            except Http404:
+                ticket = access_followed_ticket(request.user, number)
         if follow:
             actions.follow_ticket(ticket, by=request.user)
             said = _("You follow %(ref)s: its customer's replies reach you.")
@@ -817,6 +866,8 @@ def _follow(follow: bool) -> View:
             context = {"ticket": ticket, "following": follow, "said": said}
             return render(request, "desk/_follow_saved.html", context)
         messages.success(request, said)
+        if not follow and not can_see_ticket(request.user, ticket):
+            return redirect("desk:queue")
         return redirect("desk:ticket", number=ticket.pk)
 
     return view

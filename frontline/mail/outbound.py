@@ -27,9 +27,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from frontline.accounts.branding import current_brand
 from frontline.accounts.models import User
 from frontline.lib.tasks import enqueue_after_commit
-from frontline.tickets.access import answers_token, staff_who_may_see
+from frontline.tickets.access import answers_token, staff_following, staff_who_may_see
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, MessageKind, Ticket
 
@@ -110,9 +111,9 @@ def recipients(
         ).order_by("pk")
         chosen = [ticket.requester, *copied, *chosen]
     elif ticket is not None and notice == Notice.CUSTOMER_REPLIED:
-        # The assignee, and the staff who follow the ticket and may still see it.
-        following = User.objects.filter(followed__ticket=ticket, is_active=True).order_by("pk")[:50]
-        followers = staff_who_may_see(ticket, following)
+        # The assignee, and the staff who follow the ticket (after a handoff
+        # too: they read it in the desk, read-only).
+        followers = staff_following(ticket)
         chosen = [*([ticket.assignee] if ticket.assignee else []), *followers, *chosen]
     ours = Mailbox.objects.addresses()
     seen: set[int] = set()
@@ -152,7 +153,7 @@ def _addresses(ticket: Ticket | None, sender_name: str) -> tuple[str, str]:
     ``local+t-<token>@domain`` reply address."""
     mailbox = mailbox_for(ticket)
     address = mailbox.address if mailbox else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    service = mailbox.name if mailbox else settings.FRONTLINE["SITE_NAME"]
+    service = mailbox.name if mailbox else current_brand().name
     name = header_text(f"{sender_name} | {service}" if sender_name else service, 120)
     reply_to = ""
     if ticket is not None and ticket.reply_token and "@" in address:
@@ -179,7 +180,7 @@ def _context(
         "recipient": recipient,
         "recipient_name": recipient.first_name or recipient.display_name,
         "agent_name": actor.display_name if actor else "",
-        "site_name": settings.FRONTLINE["SITE_NAME"],
+        "site_name": current_brand().name,
         "body": message.body if message is not None else "",
         **extra,
     }

@@ -4,14 +4,17 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.actions import sign_out_everywhere as sign_out_everywhere_action
+from frontline.accounts.branding import LOGO_MAX_BYTES, current_brand
+from frontline.accounts.models import Brand
 from frontline.lib.http import AuthedRequest
+from frontline.lib.sniff import INLINE_TYPES, sniff_content_type
 
 
 @login_not_required
@@ -43,3 +46,31 @@ def sign_out_everywhere(request: AuthedRequest) -> HttpResponse:
     logout(request)
     messages.success(request, _("You are signed out on every device."))
     return redirect("login")
+
+
+@login_not_required
+def brand_logo(request: HttpRequest) -> HttpResponse:
+    """The logo an admin uploaded (checked as an image when uploaded, its type
+    sniffed again here), for the header of both UIs; 404 without one."""
+    row = Brand.objects.order_by("pk").first()
+    if row is None or not row.logo:
+        raise Http404
+    with row.logo.open("rb") as f:
+        data = f.read(LOGO_MAX_BYTES + 1)
+    kind = sniff_content_type(data[:2048])
+    if kind not in INLINE_TYPES or len(data) > LOGO_MAX_BYTES:
+        raise Http404
+    response = HttpResponse(data, content_type=kind)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=86400"  # the URL changes with the logo
+    return response
+
+
+@login_not_required
+def brand_css(request: HttpRequest) -> HttpResponse:
+    """The admin's accent colour as a stylesheet (the CSP allows no inline style)."""
+    accent = current_brand().accent
+    css = f":root {{ --accent: {accent}; }}\n" if accent else ""
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -142,6 +142,28 @@ def access_ticket_for_agent(user: User, number: int) -> Ticket:
     )
 
 
+def access_followed_ticket(user: User, number: int) -> Ticket:
+    """A ticket a staff member follows but may no longer see in the desk (it was
+    handed to a team they are not in): theirs to read, not to change. Staff who
+    may see it get it from :func:`access_ticket_for_agent` instead."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+        raise Http404
+    return get_object_or_404(
+        Ticket.objects.filter(followers__user=user)
+        .with_list_relations()
+        .select_related("handoff_by"),
+        pk=number,
+    )
+
+
+def staff_following(ticket: Ticket) -> list[User]:
+    """The active staff who follow ``ticket`` (at most 50), whether or not it is
+    still in their sight: a follower keeps hearing of it after a handoff, and
+    reads it through :func:`access_followed_ticket`."""
+    following = User.objects.filter(followed__ticket=ticket, is_active=True).order_by("pk")[:50]
+    return [u for u in following if u.is_staff_member]
+
+
 def access_ticket(user: User, number: int) -> Ticket:
     """A ticket as ``user`` sees it on their side: in the desk for staff, on the
     portal for customers (for a caller that serves both, e.g. the API)."""

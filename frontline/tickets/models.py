@@ -492,6 +492,26 @@ class TicketFollower(models.Model):
         return f"{self.user} follows #{self.ticket_id}"
 
 
+class ReplyDraft(models.Model):
+    """The reply an agent is writing on a ticket, kept on the server so that it
+    survives a reload and a colleague taking over sees it: one per ticket,
+    shared by the staff who may see the ticket. Not a change to the ticket (no
+    event); written only by ``save_draft`` and ``discard_draft``. ``version``
+    goes up with each save, so that a save made over a colleague's newer text
+    is refused rather than silently losing it."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="draft")
+    body = models.TextField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"Draft on #{self.ticket_id} by {self.updated_by}"
+
+
 class MessageKind(models.TextChoices):
     REPLY = "reply", _("Public reply")
     NOTE = "note", _("Internal note")

@@ -1,9 +1,12 @@
 """axe-core on the desk's pages (and the portal's main ones): no serious or
 critical violation, at a laptop's width and a phone's."""
 
+from decimal import Decimal
+
 import pytest
 
 from frontline.tickets import actions
+from frontline.tickets.models import ClosureReason, Status
 from tests.browser.conftest import axe_violations
 from tests.browser.test_desk_workspace import busy_queue, sign_in
 
@@ -11,8 +14,26 @@ pytestmark = pytest.mark.browser
 
 
 def desk_pages(people, ticket):
+    from frontline.knowledge import actions as kb_actions
+    from frontline.knowledge.models import ArticleCategory, ReplyTemplate
+
     actions.add_note(ticket, body="Checked the gateway @sam", by=people.alice)
+    topics = ArticleCategory.objects.create(name="Printing", position=1)
+    article = kb_actions.create_article(
+        category=topics, title="Clear a paper jam", body="Open *tray 2*.", language="en",
+        visibility="internal", by=people.alice,
+    )  # fmt: skip
+    template = ReplyTemplate.objects.create(name="Refund", body="Hello {{ customer.first_name }}")
     return [
+        "/desk/templates/",
+        "/desk/templates/new/",
+        f"/desk/templates/{template.pk}/",
+        "/desk/kb/due/",
+        "/desk/kb/deflection/",
+        "/desk/learning/",
+        f"/desk/kb/{article.pk}/",
+        f"/desk/kb/{article.pk}/edit/",
+        f"/desk/kb/{article.pk}/revisions/1/",
         "/desk/q/open/",
         "/desk/q/mine/?status=open",
         f"/desk/tickets/{ticket.pk}/",
@@ -49,24 +70,110 @@ def test_desk_pages_pass_axe(browser, site, people, ticket, width):
         context.close()
 
 
-def test_portal_pages_pass_axe(browser, site, people, ticket):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def portal_pages(people, ticket):
+    """Every page of the portal, the help centre and the sign-in pages, as a
+    customer (``carol``) and as a visitor, each ticket page in its states:
+    asked a question, resolved (reply and "not solved" forms), closed."""
+    from frontline.knowledge import actions as kb_actions
+    from frontline.knowledge.models import ArticleCategory
+    from frontline.reports import actions as report_actions
+    from frontline.reports.estimates import estimate_path
+    from frontline.reports.models import SurveyInvitation
+    from frontline.reports.surveys import survey_path
+    from frontline.tickets.access import answers_token
+
+    actions.request_information(ticket, body="Which card was charged?", by=people.alice)
+    resolved = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Printer jam", body="Jammed.",
+        category=people.billing,
+    )  # fmt: skip
+    actions.assign_ticket(resolved, by=people.alice, assignee=people.alice)
+    actions.add_reply(resolved, body="Open tray 2 and pull the sheet.", by=people.alice)
+    actions.change_status(
+        resolved, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.SOLVED
+    )
+    closed = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Old question", body="Answered.",
+        category=people.billing,
+    )  # fmt: skip
+    actions.change_status(
+        closed, status=Status.RESOLVED, by=people.alice, closure_reason=ClosureReason.SOLVED
+    )
+    actions.confirm_solved(closed, by=people.carol)
+    unanswered = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Broken screen", body="Cracked.",
+        category=people.hardware, fields={"serial": "SN-1"},
+    )  # fmt: skip
+    estimate = report_actions.send_estimate(
+        ticket, hours=Decimal("1.5"), description="Refund check", by=people.alice
+    )
+    topics = ArticleCategory.objects.create(name="Printing", position=1)
+    article = kb_actions.create_article(
+        category=topics, title="Clear a paper jam", body="Open *tray 2*.", language="en",
+        visibility="public", by=people.alice,
+    )  # fmt: skip
+    kb_actions.publish_article(article, by=people.alice)
+    survey = survey_path(SurveyInvitation.objects.get(ticket=resolved))
+    visitor = [
+        "/",
+        "/login/",
+        "/password/",
+        "/password/sent/",
+        "/portal/signup/",
+        "/portal/signup/sent/",
+        "/portal/callback/new/",
+        "/portal/callback/sent/",
+        "/portal/verify/not-a-token/",
+        f"/portal/answers/{answers_token(unanswered)}/",
+        "/portal/answers/done/",
+        survey,
+        "/help/",
+        "/help/search/?q=jam",
+        f"/help/c/{topics.pk}/",
+        f"/help/articles/{article.pk}/",
+        "/help/no-such-page/",
+    ]
+    customer = [
+        "/portal/",
+        "/portal/search/?q=invoice",
+        "/portal/new/",
+        f"/portal/new/{people.hardware.pk}/",
+        "/portal/callback/",
+        f"/portal/tickets/{ticket.pk}/",
+        f"/portal/tickets/{resolved.pk}/",
+        f"/portal/tickets/{closed.pk}/",
+        f"/portal/tickets/{unanswered.pk}/",
+        estimate_path(estimate),
+        "/portal/tokens/",
+        "/account/two-factor/",
+        "/help/",
+        "/portal/no-such-page/",
+        "/desk/",  # a customer in the desk: the styled 403/404
+    ]
+    return visitor, customer
+
+
+def _axe_everywhere(page, site, urls) -> dict[str, list[str]]:
+    found = {}
+    for url in urls:
+        page.goto(site + url)
+        page.wait_for_load_state("networkidle")
+        if problems := axe_violations(page):
+            found[url] = problems
+    return found
+
+
+@pytest.mark.parametrize(
+    ("width", "locale"), [(1280, "en-GB"), (390, "en-GB"), (390, "ru-RU"), (1280, "zh-CN")]
+)
+def test_portal_pages_pass_axe(browser, site, people, ticket, width, locale):
+    visitor, customer = portal_pages(people, ticket)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
     try:
         page = context.new_page()
+        found = _axe_everywhere(page, site, visitor)
         sign_in(page, site, "carol")
-        found = {}
-        portal = (
-            "/portal/",
-            f"/portal/tickets/{ticket.pk}/",
-            "/portal/new/",
-            "/portal/search/?q=invoice",
-            "/help/",
-        )
-        for url in (*portal, "/desk/"):
-            page.goto(site + url)
-            page.wait_for_load_state("networkidle")
-            if problems := axe_violations(page):
-                found[url] = problems
+        found |= {f"carol {url}": v for url, v in _axe_everywhere(page, site, customer).items()}
         assert found == {}
     finally:
         context.close()

@@ -186,3 +186,37 @@ def test_the_bell_counts_unread_notifications_and_leads_to_them(open_page, site,
     page.wait_for_load_state("networkidle")  # the bell asked for its count
     expect(page.locator("#bell[hx-trigger='every 30s']")).to_be_attached()
     expect(page.get_by_role("link", name="Notifications")).not_to_contain_text("1")
+
+
+def test_a_colleague_sees_a_shared_draft(open_page, site, people, ticket):
+    alice = open_page()
+    sign_in(alice, site, "alice")
+    alice.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    alice.get_by_label("Message", exact=True).fill("We refunded the second charge; it shows in")
+    expect(alice.locator("#draft-status")).to_contain_text("Draft saved")
+    alice.reload()
+    expect(alice.get_by_label("Message", exact=True)).to_have_value(
+        "We refunded the second charge; it shows in"
+    )
+    expect(alice.locator("#draft-status")).to_contain_text("Your draft, saved")
+    sam = open_page()
+    sign_in(sam, site, "sam")
+    sam.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    expect(sam.get_by_label("Message", exact=True)).to_have_value(
+        "We refunded the second charge; it shows in"
+    )
+    expect(sam.get_by_role("note").filter(has_text="Draft by Alice Agent")).to_be_visible()
+    # Sam carries on; Alice, whose page shows the older text, is told instead
+    # of saving over his.
+    sam.get_by_label("Message", exact=True).press("End")
+    sam.keyboard.type(" three days.")
+    expect(sam.locator("#draft-status")).to_contain_text("Draft saved")
+    alice.get_by_label("Message", exact=True).press("End")
+    alice.keyboard.type(" x")
+    expect(alice.locator("#draft-status")).to_contain_text("Sam Supervisor changed this draft")
+    # Sam sends it: it goes out once, and the draft is gone.
+    sam.get_by_role("button", name="Send", exact=True).click()
+    expect(sam.locator(".flash")).to_contain_text("Reply sent to the customer.")
+    expect(sam.get_by_label("Message", exact=True)).to_have_value("")
+    reply = ticket.messages.get(author=people.sam)
+    assert reply.body == "We refunded the second charge; it shows in three days."

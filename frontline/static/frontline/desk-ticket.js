@@ -79,3 +79,43 @@
   document.body.addEventListener("htmx:afterSwap", sync);
   sync();
 })();
+
+// The shared draft: what is typed in the reply box is saved on the server a
+// moment after the agent stops typing (desk:draft answers with the line under
+// the box and the draft's new version); a colleague's newer text is not
+// overwritten (409, shown like any answer).
+(function () {
+  "use strict";
+  const composer = document.getElementById("composer");
+  const status = document.getElementById("draft-status");
+  if (!composer || !status || !window.htmx) return;
+  let timer = null;
+  let last = null;
+  const save = () => {
+    const body = composer.querySelector("textarea[name=body]");
+    if (!body || body.value === last) return;
+    last = body.value;
+    const version = status.querySelector("input[name=draft_version]");
+    window.htmx.ajax("POST", status.dataset.draftUrl, {
+      source: status,
+      target: status,
+      swap: "innerHTML",
+      values: { body: body.value, draft_version: version ? version.value : "" },
+    });
+  };
+  const later = (event) => {
+    if (event.target.name !== "body") return;
+    if (last === null) last = event.target.defaultValue;
+    clearTimeout(timer);
+    timer = setTimeout(save, 1200);
+  };
+  composer.addEventListener("input", later);
+  composer.addEventListener("change", later);
+  composer.addEventListener("submit", () => clearTimeout(timer));
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.elt === status && [400, 409].includes(event.detail.xhr.status)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();

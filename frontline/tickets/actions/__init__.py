@@ -24,6 +24,7 @@ from .changes import (
     update_field_values,
     update_ticket,
 )
+from .drafts import DraftConflict, discard_draft, save_draft
 from .incidents import (
     attach_to_incident,
     incident_children,
@@ -31,7 +32,14 @@ from .incidents import (
     post_incident_update,
     resolve_attached,
 )
-from .messages import add_note, add_reply, log_call, reply_and_resolve, request_information
+from .messages import (
+    add_note,
+    add_reply,
+    log_call,
+    reply_and_resolve,
+    reply_and_wait,
+    request_information,
+)
 from .opening import open_ticket
 from .people import (
     add_participant,
@@ -57,6 +65,7 @@ __all__ = [
     "OPEN_STATUSES",
     "RESOLUTION_TARGET",
     "UNDO_MERGE_WITHIN",
+    "DraftConflict",
     "NothingMissing",
     "TicketClosed",
     "add_note",
@@ -71,6 +80,7 @@ __all__ = [
     "close_quiet_resolved",
     "confirm_participant",
     "confirm_solved",
+    "discard_draft",
     "follow_ticket",
     "incident_children",
     "link_tickets",
@@ -82,9 +92,11 @@ __all__ = [
     "post_incident_update",
     "remove_participant",
     "reply_and_resolve",
+    "reply_and_wait",
     "request_information",
     "resolve_attached",
     "same_customer",
+    "save_draft",
     "set_tags",
     "split_message",
     "surviving",

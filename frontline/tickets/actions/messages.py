@@ -139,8 +139,9 @@ def _take_on_reply(ticket: Ticket, by: User) -> None:
     """Whoever answers an unassigned ticket becomes its assignee, so the customer
     sees a person on it: when it is in one of their teams, or not yet routed
     (then it joins their team). Someone answering for another team (a
-    supervisor) leaves it to that team."""
-    if ticket.team_id is None or by.teams.filter(pk=ticket.team_id).exists():
+    supervisor) leaves it to that team, and so does a team whose setting
+    ``assign_on_reply`` is off."""
+    if ticket.team_id is None or by.teams.filter(pk=ticket.team_id, assign_on_reply=True).exists():
         assign_ticket(ticket, by=by, assignee=by)
 
 
@@ -256,4 +257,17 @@ def reply_and_resolve(
     with transaction.atomic():
         message = add_reply(ticket, body=body, by=by, files=files)
         change_status(ticket, status=Status.RESOLVED, by=by, closure_reason=closure_reason)
+    return message
+
+
+def reply_and_wait(ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()) -> Message:
+    """A public reply after which the ticket waits for the customer ("send and
+    wait"), in one transaction. Unlike :func:`request_information` the reply is
+    not marked as a question: the customer has something to try, not to answer."""
+    _require_staff(by)
+    with transaction.atomic():
+        message = add_reply(ticket, body=body, by=by, files=files)
+        ticket.refresh_from_db()
+        if ticket.status != Status.WAITING_CUSTOMER:
+            change_status(ticket, status=Status.WAITING_CUSTOMER, by=by)
     return message
