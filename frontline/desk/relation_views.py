@@ -29,8 +29,8 @@ def _other(request: AuthedRequest, number: int) -> Ticket | None:
         return None
 
 
-def _refused(request: AuthedRequest, ticket: Ticket, error: str) -> HttpResponse:
-    return _ticket_page(request, ticket, status=400, error=error)
+def _refused(request: AuthedRequest, ticket: Ticket, error: str, status: int = 400) -> HttpResponse:
+    return _ticket_page(request, ticket, status=status, error=error)
 
 
 @staff_required
@@ -198,6 +198,9 @@ def incident_update(request: AuthedRequest, number: int) -> HttpResponse:
     except ValidationError as exc:
         form.add_error(None, exc)
         return _ticket_page(request, incident, status=400, incident_form=form)
+    except PermissionDenied as exc:
+        # Someone may not see every attached ticket (the page says so too).
+        return _refused(request, incident, str(exc), status=403)
     messages.success(
         request,
         ngettext(

@@ -30,6 +30,8 @@ from .incidents import (
     mark_incident,
     post_incident_update,
     resolve_attached,
+    unseen_message,
+    unseen_reached,
 )
 from .messages import add_note, add_reply, log_call, reply_and_resolve, request_information
 from .opening import open_ticket
@@ -92,6 +94,8 @@ __all__ = [
     "undo_merge",
     "unfollow_ticket",
     "unlink_tickets",
+    "unseen_message",
+    "unseen_reached",
     "update_field_values",
     "update_ticket",
 ]
