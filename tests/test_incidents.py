@@ -201,3 +201,49 @@ def test_the_portal_tells_a_customer_their_request_is_part_of_a_known_incident(
     actions.change_status(incident, status=Status.RESOLVED, by=people.alice)
     page = client.get(reverse("portal:ticket", args=[carols.pk]))
     assert "which is resolved" in page.text
+
+
+def test_an_update_is_refused_to_an_agent_who_may_not_see_every_attached_ticket(
+    people, outage, client, django_capture_on_commit_callbacks
+):
+    """Attached while visible, Dan's ticket then went to Second line: Alice may
+    no longer write on it, so she may not post the update (it would reach a
+    ticket out of her sight, or leave Dan uninformed); the page says so and a
+    supervisor posts it. Resolving the incident still resolves Dan's ticket, in
+    Frontline's name, not Alice's."""
+    incident, (carols, erins, dans) = outage
+    actions.assign_ticket(
+        dans, team=people.second_line, note="Needs the server team.", by=people.sam
+    )
+    before = Message.objects.count()
+    with pytest.raises(PermissionDenied, match="1 attached ticket is in a queue you may not see"):
+        actions.post_incident_update(incident, body=UPDATE, by=people.alice)
+    with pytest.raises(PermissionDenied):
+        actions.post_incident_update(incident, body=UPDATE, resolve=True, by=people.alice)
+    assert Message.objects.count() == before
+    assert not incident.events.filter(kind=EventKind.INCIDENT_UPDATE).exists()
+
+    login(client, people.alice)
+    page = client.get(reverse("desk:ticket", args=[incident.pk]))
+    assert "1 attached ticket is in a queue you may not see" in page.text
+    assert "Post the update" not in page.text
+    refused = client.post(
+        reverse("desk:incident_update", args=[incident.pk]), {"incident-body": UPDATE}
+    )
+    assert refused.status_code == 403
+    assert "ask a supervisor" in refused.text
+    assert Message.objects.count() == before
+
+    login(client, people.sam)
+    assert "Post the update" in client.get(reverse("desk:ticket", args=[incident.pk])).text
+    assert actions.post_incident_update(incident, body=UPDATE, by=people.sam) == 3
+    assert _last_public(dans).body == UPDATE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.change_status(incident, status=Status.RESOLVED, by=people.alice)
+    for child in (carols, erins, dans):
+        child.refresh_from_db()
+        assert child.status == Status.RESOLVED
+    assert _last_public(carols).author == people.alice
+    assert _last_public(dans).author is None
+    assert dans.events.filter(kind=EventKind.STATUS).latest("pk").actor is None

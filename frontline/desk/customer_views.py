@@ -24,7 +24,7 @@ from frontline.tickets.access import (
     access_organisation_for_staff,
     visible_tickets,
 )
-from frontline.tickets.models import TicketQuerySet
+from frontline.tickets.models import Ticket, TicketQuerySet
 from frontline.tickets.queues import page_of
 
 from .contact_forms import ContactForm, MergeContactForm
@@ -34,6 +34,18 @@ from .views import staff_required
 MEMBERS_SHOWN = 50
 NOTES_SHOWN = 50
 CHANGES_SHOWN = 20
+# What a row of a customer's ticket list shows, and no more: loading every
+# column of the ticket and of five related rows was a third of the page's work.
+HISTORY_ROWS = Ticket.objects.select_related("team", "requester").only(
+    "id",
+    "subject",
+    "status",
+    "updated_at",
+    "team__name",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+)
 
 
 class CustomerNoteForm(forms.Form):
@@ -55,7 +67,7 @@ def _history(request: AuthedRequest, tickets: TicketQuerySet) -> dict[str, Any]:
         tickets = tickets.open()
     elif state == "closed":
         tickets = tickets.filter(is_open=False)
-    rows, has_next = page_of(tickets.order_by("-updated_at", "-id"), page)
+    rows, has_next = page_of(tickets.order_by("-updated_at", "-id"), page, rows=HISTORY_ROWS)
     return {"tickets": rows, "page": page, "has_next": has_next, "state": state}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from frontline.accounts.models import User
 from frontline.tickets.access import visible_tickets
-from frontline.tickets.actions import incident_children
+from frontline.tickets.actions import incident_children, unseen_message, unseen_reached
 from frontline.tickets.models import MessageKind, Ticket
 from frontline.tickets.timeline import Entry
 
@@ -21,8 +21,8 @@ def relations_context(
     user: User, ticket: Ticket, entries: Sequence[Entry], forms: dict[str, Any]
 ) -> dict[str, Any]:
     """Split buttons for the customers' messages after the first (no query:
-    the timeline has their authors), and an incident's attached tickets (two
-    queries, on an incident only)."""
+    the timeline has their authors), and an incident's attached tickets and
+    whether ``user`` may post its update (three queries, on an incident only)."""
     messages = [e.message for e in entries if e.message is not None]
     first = min(messages, key=lambda m: (m.created_at, m.pk)) if messages else None
     split_ids = {
@@ -36,7 +36,9 @@ def relations_context(
     context: dict[str, Any] = {"split_ids": split_ids, "split_form": SplitForm()}
     if ticket.is_incident:
         children = incident_children(ticket)
+        unseen = unseen_reached(ticket, by=user)
         context |= {
+            "incident_unseen": unseen_message(unseen) if unseen else "",
             "incident_count": children.count(),
             "incident_children": list(
                 visible_tickets(user)

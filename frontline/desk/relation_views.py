@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -17,7 +17,7 @@ from frontline.tickets.access import access_ticket_for_agent, visible_tickets
 from frontline.tickets.models import Message, Ticket
 
 from .forms import LinkForm, MergeForm
-from .relation_forms import AttachForm, IncidentUpdateForm, SplitForm
+from .relation_forms import AttachForm, AttachSelectedForm, IncidentUpdateForm, SplitForm
 from .views import _ticket_page, staff_required
 
 
@@ -29,8 +29,8 @@ def _other(request: AuthedRequest, number: int) -> Ticket | None:
         return None
 
 
-def _refused(request: AuthedRequest, ticket: Ticket, error: str) -> HttpResponse:
-    return _ticket_page(request, ticket, status=400, error=error)
+def _refused(request: AuthedRequest, ticket: Ticket, error: str, status: int = 400) -> HttpResponse:
+    return _ticket_page(request, ticket, status=status, error=error)
 
 
 @staff_required
@@ -151,22 +151,9 @@ def attach(request: AuthedRequest, number: int) -> HttpResponse:
         return _refused(
             request, incident, " ".join(str(e) for e in form.errors.get("numbers") or [])
         )
-    wanted = form.cleaned_data["numbers"]
-    found = {t.pk: t for t in visible_tickets(request.user).filter(pk__in=wanted)}
-    unknown = [n for n in wanted if n not in found]
-    if unknown:
-        return _refused(
-            request,
-            incident,
-            _("There is no ticket you may see with the number %(numbers)s.")
-            % {"numbers": ", ".join(f"#{n}" for n in unknown)},
-        )
-    try:
-        count = actions.attach_to_incident(
-            incident, tickets=[found[n] for n in wanted], by=request.user
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, incident, " ".join(getattr(exc, "messages", [str(exc)])))
+    count, error = _attach(request, incident, form.cleaned_data["numbers"])
+    if error:
+        return _refused(request, incident, error)
     messages.success(
         request,
         ngettext(
@@ -177,6 +164,65 @@ def attach(request: AuthedRequest, number: int) -> HttpResponse:
         % {"count": count},
     )
     return redirect("desk:ticket", number=incident.pk)
+
+
+def _attach(request: AuthedRequest, incident: Ticket, wanted: list[int]) -> tuple[int, str]:
+    """Attach the tickets numbered ``wanted`` (each one the agent may see) to
+    ``incident``: how many were new, or the error that refused them all."""
+    found = {t.pk: t for t in visible_tickets(request.user).filter(pk__in=wanted)}
+    unknown = [n for n in wanted if n not in found]
+    if unknown:
+        return 0, _("There is no ticket you may see with the number %(numbers)s.") % {
+            "numbers": ", ".join(f"#{n}" for n in unknown)
+        }
+    try:
+        count = actions.attach_to_incident(
+            incident, tickets=[found[n] for n in wanted], by=request.user
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return 0, " ".join(getattr(exc, "messages", [str(exc)]))
+    return count, ""
+
+
+def _back(request: AuthedRequest) -> str:
+    back = request.POST.get("next") or "/desk/"
+    return back if back.startswith("/desk/") and not back.startswith("/desk//") else "/desk/"
+
+
+@staff_required
+@require_POST
+def attach_selected(request: AuthedRequest) -> HttpResponse:
+    """Attach the tickets ticked in a list (the queue, search results) to the
+    incident whose number was typed; back to the list with a confirmation, or
+    a page saying what was refused (400) with the selection kept."""
+    form = AttachSelectedForm(request.POST)
+    error = ""
+    incident = None
+    if form.is_valid():
+        incident = _other(request, form.cleaned_data["incident"])
+        if incident is None:
+            error = _("There is no ticket with that number that you may see.")
+        else:
+            count, error = _attach(request, incident, form.cleaned_data["tickets"])
+            if not error:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s ticket attached to incident %(ref)s.",
+                        "%(count)s tickets attached to incident %(ref)s.",
+                        count,
+                    )
+                    % {"count": count, "ref": incident.reference},
+                )
+                return redirect(_back(request))
+    context = {
+        "form": form,
+        "error": error,
+        "incident": incident,
+        "selected": [v for v in request.POST.getlist("tickets") if v.isdigit()][:200],
+        "back": _back(request),
+    }
+    return render(request, "desk/attach_refused.html", context, status=400)
 
 
 @staff_required
@@ -198,6 +244,9 @@ def incident_update(request: AuthedRequest, number: int) -> HttpResponse:
     except ValidationError as exc:
         form.add_error(None, exc)
         return _ticket_page(request, incident, status=400, incident_form=form)
+    except PermissionDenied as exc:
+        # Someone may not see every attached ticket (the page says so too).
+        return _refused(request, incident, str(exc), status=403)
     messages.success(
         request,
         ngettext(

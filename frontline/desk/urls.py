@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.queue_home, name="queue"),
     path("q/<slug:name>/", views.queue, name="queue_page"),
     path("bulk/", views.bulk, name="bulk"),
+    path("bulk/attach/", relation_views.attach_selected, name="attach_selected"),
     path("notifications/", notification_views.notifications, name="notifications"),
     path("notifications/bell/", notification_views.bell, name="bell"),
     path("notifications/read/", notification_views.read_all, name="notifications_read"),

@@ -74,6 +74,13 @@ def can_see_ticket(user: User, ticket: Ticket) -> bool:
     return visible_tickets(user).filter(pk=ticket.pk).exists()
 
 
+def unseen_among(user: User, tickets: TicketQuerySet) -> TicketQuerySet:
+    """Those of ``tickets`` that ``user`` may not see (each checked by one
+    indexed ``EXISTS``): what an act on many tickets at once must not reach,
+    such as an incident's update."""
+    return tickets.exclude(Exists(visible_tickets(user).filter(pk=OuterRef("pk"))))
+
+
 def requester_tickets(user: User, *, organisation: bool) -> TicketQuerySet:
     """The portal's list: the customer's own requests and those they take part
     in, or with ``organisation`` (for a manager) their organisation's, the

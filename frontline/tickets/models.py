@@ -361,8 +361,18 @@ class Ticket(models.Model):
             models.Index(fields=["team", "is_open", "-updated_at"], name="t_team_upd"),
             models.Index(fields=["status", "due_at"], name="t_status_due"),
             models.Index(fields=["status", "-resolved_at"], name="t_status_resolved"),
-            models.Index(fields=["requester", "-updated_at"], name="t_requester_upd"),
-            models.Index(fields=["organisation", "-updated_at"], name="t_org_upd"),
+            # A customer's tickets, newest activity first (the desk's contact and
+            # organisation pages, the portal's lists): in the pages' exact order,
+            # and with the columns an agent's visibility and the open/closed
+            # filter read, so a deep page never leaves the index.
+            models.Index(
+                fields=["requester", "-updated_at", "-id", "is_open", "team", "assignee"],
+                name="t_requester_recent",
+            ),
+            models.Index(
+                fields=["organisation", "-updated_at", "-id", "is_open", "team", "assignee"],
+                name="t_org_recent",
+            ),
             models.Index(fields=["channel", "is_open", "due_at"], name="t_channel_due"),
             models.Index(fields=["is_open", "sla_warned_at", "sla_warn_at"], name="t_sla_warn"),
             models.Index(fields=["is_open", "sla_breached_at", "due_at"], name="t_sla_breach"),
@@ -378,6 +388,16 @@ class Ticket(models.Model):
     @property
     def reference(self) -> str:
         return f"#{self.pk}"
+
+    def get_status_display(self) -> str:  # type: ignore[no-redef]
+        """The status's label in the active language. Django's generated method
+        rebuilds a dict of every choice on each call (about 300 function calls,
+        a third of a list row's cost on the desk's pages); the enum is the same
+        lookup."""
+        try:
+            return str(Status(self.status).label)
+        except ValueError:
+            return str(self.status)
 
     @property
     def is_overdue(self) -> bool:

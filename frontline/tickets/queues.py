@@ -110,19 +110,24 @@ def apply_filters(qs: TicketQuerySet, filters: dict[str, Any]) -> TicketQuerySet
     return qs.filter(**lookups)
 
 
-def page_of(qs: TicketQuerySet, page: int) -> tuple[list[Ticket], bool]:
+def page_of(
+    qs: TicketQuerySet, page: int, *, rows: TicketQuerySet | None = None
+) -> tuple[list[Ticket], bool]:
     """One bounded page and whether another follows (no COUNT over the whole table).
 
     Two steps: the page's ids from the filtered, ordered query alone (served by
-    an index), then those rows with their related objects. Joined in one query,
-    SQLite's planner may start from the users table and sort the whole queue.
+    an index), then those rows with their related objects (``rows``, by default
+    every column of the ticket and of ``with_list_relations``; a page that shows
+    a few columns loads only those). Joined in one query, SQLite's planner may
+    start from the users table and sort the whole queue.
     """
     start = (min(max(page, 1), MAX_PAGE) - 1) * PAGE_SIZE
     ids = list(qs.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
-    rows = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).with_list_relations()}
-    return [rows[pk] for pk in ids], has_next
+    found = rows if rows is not None else Ticket.objects.with_list_relations()
+    by_id = {t.pk: t for t in found.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids], has_next
 
 
 def queue_counts(user: User, *, base: TicketQuerySet) -> dict[str, int]:

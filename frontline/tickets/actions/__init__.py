@@ -31,6 +31,8 @@ from .incidents import (
     mark_incident,
     post_incident_update,
     resolve_attached,
+    unseen_message,
+    unseen_reached,
 )
 from .messages import (
     add_note,
@@ -104,6 +106,8 @@ __all__ = [
     "undo_merge",
     "unfollow_ticket",
     "unlink_tickets",
+    "unseen_message",
+    "unseen_reached",
     "update_field_values",
     "update_ticket",
 ]

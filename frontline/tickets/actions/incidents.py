@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from frontline.accounts.models import User
 
+from ..access import unseen_among, visible_tickets
 from ..events import record_event
 from ..models import Channel, EventKind, LinkKind, Message, Status, Ticket, TicketQuerySet
 from ._base import _require_staff, _set_status, _touch, lock_ticket
@@ -105,6 +107,13 @@ def _reached(incident: Ticket) -> TicketQuerySet:
     )
 
 
+def unseen_reached(incident: Ticket, *, by: User) -> int:
+    """How many of the tickets an update on ``incident`` would reach ``by`` may
+    not see (attached by someone else, or moved to another team since): while
+    there is one, ``by`` may not post an update. One query."""
+    return unseen_among(by, _reached(incident)).count()
+
+
 def _in_language(texts: Mapping[str, str], body: str, language: str) -> str:
     text = texts.get((language or "").lower(), "")
     return text if text.strip() else body
@@ -126,7 +135,12 @@ def post_incident_update(
     their assignee (none is taken on by the update). With ``resolve`` the
     incident and the attached tickets are resolved as well. An
     INCIDENT_UPDATE event on the incident; returns how many tickets were
-    reached. One transaction: all or none."""
+    reached. One transaction: all or none.
+
+    An update speaks on every attached ticket, so only someone who may see
+    each of them posts it: ``PermissionDenied`` (saying how many they may not
+    see) while one is out of ``by``'s sight. Reaching only the visible ones
+    would leave customers of the incident silently uninformed."""
     _require_staff(by)
     _may_relate(by, incident)
     if not incident.is_incident:
@@ -134,6 +148,9 @@ def post_incident_update(
     texts = {k.lower(): v for k, v in (translations or {}).items()}
     now = timezone.now()
     with transaction.atomic():
+        unseen = unseen_reached(incident, by=by)
+        if unseen:
+            raise PermissionDenied(unseen_message(unseen))
         message: Message = _add_public_message(
             incident, body=body, by=by, files=(), channel=Channel.WEB, take_on=False
         )
@@ -160,13 +177,37 @@ def post_incident_update(
     return reached
 
 
+def unseen_message(count: int) -> str:
+    """Why an update is refused to someone who may not see ``count`` of the
+    tickets it would reach (the action's error, and the incident's page)."""
+    return ngettext(
+        "%(count)s attached ticket is in a queue you may not see, and an update "
+        "must reach every affected customer: ask a supervisor, or someone who "
+        "sees every attached ticket, to post it.",
+        "%(count)s attached tickets are in queues you may not see, and an update "
+        "must reach every affected customer: ask a supervisor, or someone who "
+        "sees every attached ticket, to post it.",
+        count,
+    ) % {"count": count}
+
+
 def resolve_attached(incident: Ticket, *, by: User | None) -> int:
     """The incident is resolved: every attached ticket still open is resolved
     too, each with a public note in its customer's language saying so (the
-    reaction to the incident's resolution). Safe to run twice: the resolved
-    ones are left alone. Returns how many were resolved."""
+    reaction to the incident's resolution). The note and the resolution are
+    ``by``'s on the tickets ``by`` may see, Frontline's (no author) on the
+    others: resolving an incident is not a way to write on tickets out of
+    one's sight. Safe to run twice: the resolved ones are left alone. Returns
+    how many were resolved."""
     resolved = 0
-    for child in _reached(incident).filter(is_open=True):
+    children = _reached(incident).filter(is_open=True)
+    seen = (
+        set(visible_tickets(by).filter(pk__in=children.values("pk")).values_list("pk", flat=True))
+        if by is not None
+        else set()
+    )
+    for child in children:
+        author = by if child.pk in seen else None
         with translation.override(child.requester.language or "en"):
             note = _(
                 "The incident %(ref)s that this request is part of is resolved. "
@@ -174,11 +215,11 @@ def resolve_attached(incident: Ticket, *, by: User | None) -> int:
             ) % {"ref": incident.reference}
         with transaction.atomic():
             _add_public_message(
-                child, body=note, by=by, files=(), channel=Channel.WEB, take_on=False
+                child, body=note, by=author, files=(), channel=Channel.WEB, take_on=False
             )
             child = lock_ticket(child.pk)
             if child.is_open:
                 now = timezone.now()
-                _touch(child, now, *_set_status(child, Status.RESOLVED, by, now))
+                _touch(child, now, *_set_status(child, Status.RESOLVED, author, now))
                 resolved += 1
     return resolved
