@@ -6,6 +6,7 @@ from . import (
     notification_views,
     relation_views,
     report_views,
+    review_views,
     search,
     template_views,
     views,
@@ -116,4 +117,8 @@ urlpatterns = [
     path("kb/<int:pk>/revisions/<int:number>/restore/", kb_views.kb_restore, name="kb_restore"),
     path("kb/<int:pk>/files/", kb_views.kb_add_file, name="kb_add_file"),
     path("kb/files/<int:file_id>/remove/", kb_views.kb_remove_file, name="kb_remove_file"),
+    path("review/", review_views.review_queue, name="review"),
+    path("review/<int:pk>/approve/", review_views.approve, name="review_approve"),
+    path("review/<int:pk>/send-back/", review_views.send_back, name="review_send_back"),
+    path("tickets/<int:number>/hold/", review_views.hold_reply, name="hold_reply"),
 ]

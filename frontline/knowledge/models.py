@@ -434,3 +434,50 @@ class TemplateUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_id}: {self.count} by {self.user_id}"
+
+
+class HeldReplyState(models.TextChoices):
+    HELD = "held", _("Waiting for review")
+    APPROVED = "approved", _("Approved and sent")
+    RETURNED = "returned", _("Sent back")
+
+
+class HeldReply(models.Model):
+    """A trainee's public reply waiting for their mentor (``knowledge.reviews``).
+
+    Kept apart from the ticket's messages, so no page, mail, search or API that
+    reads messages can show it to the customer: it becomes a message only when
+    approved (then ``message`` points at it)."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="held_replies"
+    )
+    body = models.TextField(_("reply"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=HeldReplyState.choices, default=HeldReplyState.HELD
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    comment = models.TextField(_("mentor's comment"), blank=True)
+    edited = models.BooleanField(_("edited by the mentor"), default=False)
+    message = models.ForeignKey(
+        "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("held reply")
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="heldreply_state"),
+            models.Index(fields=["trainee", "-created_at"], name="heldreply_trainee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} on {self.ticket_id} by {self.trainee_id}"
