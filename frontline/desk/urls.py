@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     customer_views,
     kb_views,
+    macro_views,
     notification_views,
     relation_views,
     report_views,
@@ -121,4 +122,9 @@ urlpatterns = [
     path("review/<int:pk>/approve/", review_views.approve, name="review_approve"),
     path("review/<int:pk>/send-back/", review_views.send_back, name="review_send_back"),
     path("tickets/<int:number>/hold/", review_views.hold_reply, name="hold_reply"),
+    path("tickets/<int:number>/macros/", macro_views.macro_list, name="macros"),
+    path("tickets/<int:number>/macros/<int:pk>/", macro_views.macro_preview, name="macro_preview"),
+    path(
+        "tickets/<int:number>/macros/<int:pk>/apply/", macro_views.macro_apply, name="macro_apply"
+    ),
 ]

@@ -93,6 +93,22 @@ def usable_templates(user: Visitor) -> QuerySet[ReplyTemplate]:
     return ReplyTemplate.objects.filter(shared, is_active=True)
 
 
+def usable_macros(user: Visitor) -> QuerySet[ReplyTemplate]:
+    """The templates of ``usable_templates`` that also change the ticket."""
+    return usable_templates(user).filter(
+        ~Q(set_status="")
+        | Q(set_priority__isnull=False)
+        | ~Q(add_tags="")
+        | Q(set_team__isnull=False)
+        | ~Q(note="")
+    )
+
+
+def access_macro(user: Visitor, pk: int) -> ReplyTemplate:
+    """A macro ``user`` may apply (see ``usable_macros``); 404 otherwise."""
+    return get_object_or_404(usable_macros(user).select_related("set_team"), pk=pk)
+
+
 def access_reply_template(user: Visitor, pk: int) -> ReplyTemplate:
     """A template to fill in for a ticket: 404 unless ``user`` may use it."""
     return get_object_or_404(usable_templates(user), pk=pk)
