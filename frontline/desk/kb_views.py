@@ -31,6 +31,7 @@ from frontline.knowledge.learning import learning_path
 from frontline.knowledge.models import Article, language_choices
 from frontline.knowledge.suggest import articles_for_ticket
 from frontline.lib.http import AuthedRequest
+from frontline.search.selectors import similar_resolved
 from frontline.tickets.access import access_ticket_for_agent
 
 from .kb_forms import ArticleFileForm, ArticleFilterForm, ArticleForm, DeflectionPeriodForm
@@ -331,7 +332,8 @@ def kb_deflection(request: AuthedRequest) -> HttpResponse:
 def kb_for_ticket(request: AuthedRequest, number: int) -> HttpResponse:
     """Articles that may answer this ticket (htmx fragment on the ticket page):
     one click puts a public article's link, in the customer's language when
-    translated, into the reply (desk-kb.js)."""
+    translated, into the reply (desk-kb.js); then similar resolved tickets the
+    agent may see, with how they were answered (``search.similar_resolved``)."""
     ticket = access_ticket_for_agent(request.user, number)
     found = articles_for_ticket(ticket, among=readable_articles(request.user))
     return render(
@@ -341,6 +343,7 @@ def kb_for_ticket(request: AuthedRequest, number: int) -> HttpResponse:
             "ticket": ticket,
             "suggested": [(s, _link_text(s.customer_link)) for s in found.suggested],
             "read_before": found.read_before,
+            "similar": similar_resolved(request.user, ticket),
         },
     )
 
