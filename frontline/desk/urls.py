@@ -127,4 +127,9 @@ urlpatterns = [
     path(
         "tickets/<int:number>/macros/<int:pk>/apply/", macro_views.macro_apply, name="macro_apply"
     ),
+    path(
+        "messages/<int:message_id>/article/",
+        kb_views.article_from_answer,
+        name="article_from_answer",
+    ),
 ]
