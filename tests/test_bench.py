@@ -116,3 +116,17 @@ def test_footprint_bench_measures_the_database_with_and_without_compression(
     after = re.search(rf"^\| zstandard \(now\) \| ({NUMBER}) MiB \|", output, re.M)
     assert before and after, output
     assert float(after.group(1)) < float(before.group(1))
+
+
+def test_suggestion_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    db = tmp_path / "suggest.sqlite3"
+    output = run_bench(
+        "bench.suggest",
+        *("--articles", "200", "--db", str(db), "--requests", "2", "--runs", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+    assert re.search(
+        rf"^\| suggestions while typing \(English\) \| visitor \| \d+ \| {NUMBER}", output, re.M
+    ), output
+    assert re.search(r"^Goal \(p95 under 100 ms on every run\): ", output, re.M)
+    assert (tmp_path / "suggest.json").exists()  # beside its database, not in the repository
