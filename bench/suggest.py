@@ -1,4 +1,4 @@
-# ruff: noqa: E501, RUF001  (word lists in Russian and Chinese, one line each)
+# ruff: noqa: RUF001  (word lists in Russian and Chinese, one line each)
 """Time the articles suggested while a customer types a request (issue 16).
 
     python -m bench.suggest [--articles 10000] [--requests 60] [--runs 3] [--no-docs]
