@@ -61,6 +61,7 @@ bench: $(BIN)/.test-installed $(ASSETS)
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.customers
+	$(BIN)/python -m bench.suggest
 	scripts/with-postgres $(BIN)/python -m bench.mail
 
 messages: $(BIN)/.installed

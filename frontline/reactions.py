@@ -20,6 +20,7 @@ from typing import Any
 
 from frontline.api import reactions as api
 from frontline.knowledge import reactions as knowledge
+from frontline.knowledge import reviews
 from frontline.mail import outbound as mail_out
 from frontline.mail import reactions as mail
 from frontline.reports import reactions as reports
@@ -74,6 +75,11 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.MERGED_INTO: (on(sla.recompute_deadlines),),
     EventKind.SLA_WARNING: (on(sla.tell_people),),
     EventKind.SLA_BREACH: (on(sla.tell_people),),
+    # A trainee's reply held for their mentor, or sent back: nothing goes to the
+    # customer (the approved reply is a REPLY event, with ``approved_by``); the
+    # mentor's queue and the trainee's list read the held rows themselves.
+    EventKind.REPLY_HELD: (),
+    EventKind.REPLY_RETURNED: (),
 }
 
 # The reports' rollup follows every change to a figure (before the webhooks).
@@ -86,6 +92,12 @@ for _kind in EventKind:
         *REACTIONS.get(_kind, ()),
         on(api.send_webhooks, when=api.someone_subscribed),
     )
+
+
+# Whose public replies wait for someone's approval before they go out (any channel):
+# the ticket core asks each of these (found through ``settings.FRONTLINE_REPLY_REVIEW``)
+# and refuses the reply (``ReplyNeedsReview``) when one says yes.
+REPLY_REVIEWERS: tuple[Callable[..., bool], ...] = (reviews.needs_review,)
 
 
 # Accounts keep no event table: what follows a change to a person's account runs

@@ -369,6 +369,7 @@ class FrontlineSettings(TypedDict):
 # setting so that the ticket core imports none of the apps that react to it.
 FRONTLINE_REACTIONS = "frontline.reactions.REACTIONS"
 FRONTLINE_ACCOUNT_REACTIONS = "frontline.reactions.ACCOUNT_REACTIONS"
+FRONTLINE_REPLY_REVIEW = "frontline.reactions.REPLY_REVIEWERS"
 
 # Help-desk behaviour set per deployment.
 FRONTLINE: FrontlineSettings = {

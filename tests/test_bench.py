@@ -143,3 +143,17 @@ def test_http_bench_times_pages_and_creates_against_frontline_serve(tmp_path: Pa
     # SQLite's busy timeout can fail (seen once at load 20, see benchmarks.md).
     assert re.search(r"^Errors: .*; failed creates: \d+\.$", output, re.M), output
     assert re.search(rf"idle {NUMBER} MiB RSS / {NUMBER} MiB PSS; peak", output), output
+
+
+def test_suggestion_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    db = tmp_path / "suggest.sqlite3"
+    output = run_bench(
+        "bench.suggest",
+        *("--articles", "200", "--db", str(db), "--requests", "2", "--runs", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+    assert re.search(
+        rf"^\| suggestions while typing \(English\) \| visitor \| \d+ \| {NUMBER}", output, re.M
+    ), output
+    assert re.search(r"^Goal \(p95 under 100 ms on every run\): ", output, re.M)
+    assert (tmp_path / "suggest.json").exists()  # beside its database, not in the repository

@@ -221,8 +221,10 @@ def test_ticket_page_queries_do_not_grow_with_messages(
     # 18 on main: one reads the ticket's links (tickets/access.visible_links), one the
     # staff notes about the customer (accounts.actions.customer_notes_for); +3 for the
     # time panel (its entries, the activity choices, the estimates); +1 whether the
-    # agent follows the ticket; +1 the shared reply draft.
-    with django_assert_max_num_queries(23):
+    # agent follows the ticket; +1 the shared reply draft; +1 whether the agent's
+    # replies wait for a mentor (knowledge.reviews: the composer then offers "Send
+    # for review").
+    with django_assert_max_num_queries(24):
         assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 200
     login(client, people.carol)
     # +2 for the billed work (its lines, the estimates); the ticket the page

@@ -13,6 +13,7 @@ from frontline.knowledge.models import (
     PLACEHOLDERS_HELP,
     ArticleCategory,
     ArticleStatus,
+    ReplyTemplate,
     Visibility,
     language_choices,
 )
@@ -136,6 +137,33 @@ class TemplateForm(forms.Form):
     )
     team = forms.ModelChoiceField(Team.objects.order_by("name"), label=_("Team"), required=False)
     is_active = forms.BooleanField(label=_("Active: offered in the reply box"), required=False)
+    # A macro: what applying it also does (knowledge.macros).
+    set_status = forms.ChoiceField(
+        label=_("Macro: set the status to"),
+        choices=lambda: [("", "—"), *(ReplyTemplate._meta.get_field("set_status").choices or [])],
+        required=False,
+    )
+    set_priority = forms.TypedChoiceField(
+        label=_("Macro: set the priority to"),
+        choices=lambda: [("", "—"), *(ReplyTemplate._meta.get_field("set_priority").choices or [])],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    add_tags = forms.CharField(
+        label=_("Macro: add tags"),
+        max_length=200,
+        required=False,
+        help_text=_("Separated by spaces or commas."),
+    )
+    set_team = forms.ModelChoiceField(
+        Team.objects.order_by("name"), label=_("Macro: hand over to team"), required=False
+    )
+    note = forms.CharField(
+        label=_("Macro: add an internal note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args: Any, may_share: bool, editing: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

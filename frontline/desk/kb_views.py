@@ -14,9 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from frontline.knowledge import actions
+from frontline.knowledge import actions, from_answers
 from frontline.knowledge.access import (
     access_article_file,
     access_article_for_editing,
@@ -31,7 +32,8 @@ from frontline.knowledge.learning import learning_path
 from frontline.knowledge.models import Article, language_choices
 from frontline.knowledge.suggest import articles_for_ticket
 from frontline.lib.http import AuthedRequest
-from frontline.tickets.access import access_ticket_for_agent
+from frontline.search.selectors import similar_resolved
+from frontline.tickets.access import access_message, access_ticket_for_agent
 
 from .kb_forms import ArticleFileForm, ArticleFilterForm, ArticleForm, DeflectionPeriodForm
 from .views import staff_required
@@ -331,7 +333,8 @@ def kb_deflection(request: AuthedRequest) -> HttpResponse:
 def kb_for_ticket(request: AuthedRequest, number: int) -> HttpResponse:
     """Articles that may answer this ticket (htmx fragment on the ticket page):
     one click puts a public article's link, in the customer's language when
-    translated, into the reply (desk-kb.js)."""
+    translated, into the reply (desk-kb.js); then similar resolved tickets the
+    agent may see, with how they were answered (``search.similar_resolved``)."""
     ticket = access_ticket_for_agent(request.user, number)
     found = articles_for_ticket(ticket, among=readable_articles(request.user))
     return render(
@@ -341,6 +344,7 @@ def kb_for_ticket(request: AuthedRequest, number: int) -> HttpResponse:
             "ticket": ticket,
             "suggested": [(s, _link_text(s.customer_link)) for s in found.suggested],
             "read_before": found.read_before,
+            "similar": similar_resolved(request.user, ticket),
         },
     )
 
@@ -371,3 +375,29 @@ def learning(request: AuthedRequest, user_id: int | None = None) -> HttpResponse
             "trainees": trainees_of(request.user)[:100] if user_id is None else [],
         },
     )
+
+
+@staff_required
+@require_POST
+def article_from_answer(request: AuthedRequest, message_id: int) -> HttpResponse:
+    """ "Make an article from this answer": a draft internal article from a staff
+    reply, the customer's personal data taken out, opened for editing."""
+    message = access_message(request.user, message_id)
+    try:
+        article, found = from_answers.article_from_answer(message, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("desk:ticket", number=message.ticket_id)
+    replaced = sum(found.replaced.values())
+    messages.success(
+        request,
+        ngettext(
+            "Draft article made; %(count)d personal detail was replaced. Read it through "
+            "before publishing.",
+            "Draft article made; %(count)d personal details were replaced. Read it through "
+            "before publishing.",
+            replaced,
+        )
+        % {"count": replaced},
+    )
+    return redirect("desk:kb_edit", pk=article.pk)

@@ -19,7 +19,7 @@ from frontline.knowledge.access import (
     may_share_templates,
     usable_templates,
 )
-from frontline.knowledge.actions import save_template
+from frontline.knowledge.actions import MACRO_FIELDS, save_template
 from frontline.knowledge.models import ReplyTemplate
 from frontline.lib.http import AuthedRequest
 
@@ -71,6 +71,7 @@ def _edit(request: AuthedRequest, template: ReplyTemplate | None) -> HttpRespons
             "scope": _scope(template),
             "team": template.team_id,
             "is_active": template.is_active,
+            **{key: getattr(template, key) for key in MACRO_FIELDS},
         }
     form = TemplateForm(
         request.POST or None, initial=initial, may_share=may_share, editing=template is not None
@@ -88,6 +89,7 @@ def _edit(request: AuthedRequest, template: ReplyTemplate | None) -> HttpRespons
                 personal=scope == TemplateScope.MINE,
                 is_active=data.get("is_active", True) if template is not None else True,
                 by=request.user,
+                macro={key: data.get(key) for key in MACRO_FIELDS},
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

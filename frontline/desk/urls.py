@@ -3,9 +3,11 @@ from django.urls import path
 from . import (
     customer_views,
     kb_views,
+    macro_views,
     notification_views,
     relation_views,
     report_views,
+    review_views,
     search,
     template_views,
     views,
@@ -120,4 +122,18 @@ urlpatterns = [
     path("kb/<int:pk>/revisions/<int:number>/restore/", kb_views.kb_restore, name="kb_restore"),
     path("kb/<int:pk>/files/", kb_views.kb_add_file, name="kb_add_file"),
     path("kb/files/<int:file_id>/remove/", kb_views.kb_remove_file, name="kb_remove_file"),
+    path("review/", review_views.review_queue, name="review"),
+    path("review/<int:pk>/approve/", review_views.approve, name="review_approve"),
+    path("review/<int:pk>/send-back/", review_views.send_back, name="review_send_back"),
+    path("tickets/<int:number>/hold/", review_views.hold_reply, name="hold_reply"),
+    path("tickets/<int:number>/macros/", macro_views.macro_list, name="macros"),
+    path("tickets/<int:number>/macros/<int:pk>/", macro_views.macro_preview, name="macro_preview"),
+    path(
+        "tickets/<int:number>/macros/<int:pk>/apply/", macro_views.macro_apply, name="macro_apply"
+    ),
+    path(
+        "messages/<int:message_id>/article/",
+        kb_views.article_from_answer,
+        name="article_from_answer",
+    ),
 ]

@@ -15,8 +15,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
+from frontline.tickets.access import visible_tickets
 
-from .models import Article, ArticleFile, ArticleQuerySet, ReplyTemplate, Traineeship
+from .models import (
+    Article,
+    ArticleFile,
+    ArticleQuerySet,
+    HeldReply,
+    HeldReplyState,
+    ReplyTemplate,
+    Traineeship,
+)
 
 Visitor = User | AnonymousUser
 
@@ -84,6 +93,22 @@ def usable_templates(user: Visitor) -> QuerySet[ReplyTemplate]:
     return ReplyTemplate.objects.filter(shared, is_active=True)
 
 
+def usable_macros(user: Visitor) -> QuerySet[ReplyTemplate]:
+    """The templates of ``usable_templates`` that also change the ticket."""
+    return usable_templates(user).filter(
+        ~Q(set_status="")
+        | Q(set_priority__isnull=False)
+        | ~Q(add_tags="")
+        | Q(set_team__isnull=False)
+        | ~Q(note="")
+    )
+
+
+def access_macro(user: Visitor, pk: int) -> ReplyTemplate:
+    """A macro ``user`` may apply (see ``usable_macros``); 404 otherwise."""
+    return get_object_or_404(usable_macros(user).select_related("set_team"), pk=pk)
+
+
 def access_reply_template(user: Visitor, pk: int) -> ReplyTemplate:
     """A template to fill in for a ticket: 404 unless ``user`` may use it."""
     return get_object_or_404(usable_templates(user), pk=pk)
@@ -131,3 +156,37 @@ def trainees_of(user: Visitor) -> QuerySet[Traineeship]:
         return Traineeship.objects.none()
     found = Traineeship.objects.select_related("trainee", "mentor")
     return found if user.sees_all_tickets else found.filter(mentor=user)
+
+
+# --- trainees' replies held for review ---------------------------------------------
+
+REVIEW_PAGE = 50
+
+
+def replies_to_review(user: Visitor) -> QuerySet[HeldReply]:
+    """Held replies ``user`` may approve or send back: their trainees' (every
+    trainee's for supervisors and admins), on tickets they may see; oldest first."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        return HeldReply.objects.none()
+    held = HeldReply.objects.filter(
+        state=HeldReplyState.HELD, ticket__in=visible_tickets(user)
+    ).exclude(trainee=user)
+    if not user.sees_all_tickets:
+        held = held.filter(trainee__traineeship__mentor=user)
+    return held.select_related("ticket", "ticket__requester", "trainee").order_by("created_at")
+
+
+def own_held_replies(user: Visitor) -> QuerySet[HeldReply]:
+    """The replies ``user`` sent for review, newest first, with their outcome."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        return HeldReply.objects.none()
+    return (
+        HeldReply.objects.filter(trainee=user)
+        .select_related("ticket", "decided_by")
+        .order_by("-created_at")
+    )
+
+
+def access_held_reply_for_review(user: Visitor, pk: int) -> HeldReply:
+    """A held reply ``user`` may decide on (see ``replies_to_review``); 404 otherwise."""
+    return get_object_or_404(replies_to_review(user), pk=pk)

@@ -9,6 +9,7 @@ by whom, when), kept forever.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,6 +68,9 @@ MAX_FILES_PER_ARTICLE = 50
 TITLE_WEIGHT = 3
 MAX_TERMS = 600
 MAX_COMMENT = 2000
+
+
+MACRO_FIELDS = ("set_status", "set_priority", "add_tags", "set_team", "note")
 
 
 def template_named(name: str, *, language: str = "") -> ReplyTemplate | None:
@@ -128,10 +132,13 @@ def save_template(
     personal: bool,
     is_active: bool = True,
     by: User,
+    macro: dict[str, Any] | None = None,
 ) -> ReplyTemplate:
     """Create (``template`` None) or change a reply template. A personal one is
     ``by``'s own; a shared one (for ``team``, or everyone) only a supervisor or
-    an admin may make or change. Names are unique per scope and language."""
+    an admin may make or change. Names are unique per scope and language.
+    ``macro`` (``set_status``, ``set_priority``, ``add_tags``, ``set_team``,
+    ``note``) makes it a macro (``knowledge.macros``); None leaves that as it was."""
     _require_staff(by)
     if template is not None and template.owner_id not in (None, by.pk):
         raise PermissionDenied("Only its owner changes a personal template.")
@@ -152,6 +159,9 @@ def save_template(
     saved.owner = by if personal else None
     saved.team = None if personal else team
     saved.is_active = is_active
+    for key, value in (macro or {}).items():
+        if key in MACRO_FIELDS:
+            setattr(saved, key, value if value is not None or key != "add_tags" else "")
     try:
         with transaction.atomic():
             saved.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 
 from django.conf import settings
@@ -50,6 +51,40 @@ class ReplyTemplate(models.Model):
         blank=True,
         related_name="reply_templates",
     )
+    # A macro: what applying the template also does, in one step (``knowledge.macros``).
+    set_status = models.CharField(
+        _("set the status to"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("open", _("Open")),
+            ("waiting_customer", _("Waiting for customer")),
+            ("waiting_third_party", _("Waiting for third party")),
+            ("resolved", _("Resolved")),
+        ],
+    )
+    set_priority = models.PositiveSmallIntegerField(
+        _("set the priority to"),
+        null=True,
+        blank=True,
+        choices=[(1, _("Low")), (2, _("Normal")), (3, _("High")), (4, _("Urgent"))],
+    )
+    add_tags = models.CharField(
+        _("add tags"), max_length=200, blank=True, help_text=_("Separated by spaces or commas.")
+    )
+    set_team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("hand over to team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(
+        _("internal note"),
+        blank=True,
+        help_text=_("Added as an internal note (placeholders work here too)."),
+    )
 
     class Meta:
         ordering = ["name", "language"]
@@ -78,6 +113,21 @@ class ReplyTemplate(models.Model):
     @property
     def is_personal(self) -> bool:
         return self.owner_id is not None
+
+    @property
+    def is_macro(self) -> bool:
+        """It also changes the ticket or adds a note when applied."""
+        return bool(
+            self.set_status
+            or self.set_priority
+            or self.add_tags.strip()
+            or self.set_team_id
+            or self.note.strip()
+        )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t for t in re.split(r"[\s,]+", self.add_tags.strip().lower()) if t][:10]
 
 
 # --- knowledge base ------------------------------------------------------------
@@ -434,3 +484,50 @@ class TemplateUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_id}: {self.count} by {self.user_id}"
+
+
+class HeldReplyState(models.TextChoices):
+    HELD = "held", _("Waiting for review")
+    APPROVED = "approved", _("Approved and sent")
+    RETURNED = "returned", _("Sent back")
+
+
+class HeldReply(models.Model):
+    """A trainee's public reply waiting for their mentor (``knowledge.reviews``).
+
+    Kept apart from the ticket's messages, so no page, mail, search or API that
+    reads messages can show it to the customer: it becomes a message only when
+    approved (then ``message`` points at it)."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="held_replies"
+    )
+    body = models.TextField(_("reply"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=HeldReplyState.choices, default=HeldReplyState.HELD
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    comment = models.TextField(_("mentor's comment"), blank=True)
+    edited = models.BooleanField(_("edited by the mentor"), default=False)
+    message = models.ForeignKey(
+        "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("held reply")
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="heldreply_state"),
+            models.Index(fields=["trainee", "-created_at"], name="heldreply_trainee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} on {self.ticket_id} by {self.trainee_id}"

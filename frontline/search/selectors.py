@@ -16,27 +16,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from frontline.accounts.access import visible_contacts, visible_organisations
-from frontline.accounts.models import Organisation, User
+from frontline.accounts.models import STAFF_ROLES, Organisation, User
 from frontline.tickets.access import (
     sees_internal,
     visible_attachments,
     visible_messages,
     visible_tickets,
 )
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import MessageKind, Status, Ticket
 from frontline.tickets.queues import COUNT_CAP, capped_count
 
 from .filters import ticket_conditions
 from .indexing import MESSAGE_CHARS, form_answer_words
 from .models import Match, Newest, Rank
-from .text import Highlighter, ParsedQuery, parse_query
+from .text import SNIPPET_CHARS, Highlighter, ParsedQuery, parse_query, tokens
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper than a thousand hits, refine the query instead
@@ -246,3 +246,75 @@ def _texts(user: User, ids: list[int]) -> dict[int, list[str]]:
     for ticket_id, filename in files:
         texts[ticket_id].append(filename)
     return texts
+
+
+SIMILAR_WORDS = 8  # the words of a ticket looked for in others
+SIMILAR_CANDIDATES = 200  # the newest matching tickets ranked, however many match
+SIMILAR_TEXT = 600  # of the first message
+
+
+@dataclass(frozen=True)
+class SimilarTicket:
+    ticket: Ticket
+    resolution: str  # the last public answer from staff, as the user may read it
+
+
+def similar_words(ticket: Ticket, first_message: str = "") -> list[str]:
+    """The distinctive words of a ticket (subject first, then its first message),
+    as the index holds them: tokens of three letters or more, not numbers."""
+    found = [
+        t
+        for t in tokens(ticket.subject + " " + first_message[:SIMILAR_TEXT])
+        if len(t) >= 3 and not t.isdigit()
+    ]
+    return list(dict.fromkeys(found))[:SIMILAR_WORDS]
+
+
+def similar_resolved(user: User, ticket: Ticket, *, limit: int = 5) -> list[SimilarTicket]:
+    """Resolved or closed tickets ``user`` may see that share words with ``ticket``
+    (any of ``similar_words``), best first, with how each was answered. Starts
+    from ``visible_tickets``; three bounded queries: the newest
+    ``SIMILAR_CANDIDATES`` matches (read in the index's order, so a common word
+    does not make it read every match), those ranked, then the page with its
+    last staff reply."""
+    first = (
+        visible_messages(user, of=[ticket.pk])
+        .filter(kind=MessageKind.REPLY)
+        .order_by("pk")
+        .values_list("body", flat=True)[:1]
+    )
+    words = similar_words(ticket, next(iter(first), ""))
+    if not words or limit <= 0:
+        return []
+    match = Match(ParsedQuery(required=(tuple((w,) for w in words),)), internal=False)
+    pool = (
+        visible_tickets(user)
+        .filter(status__in=[Status.RESOLVED, Status.CLOSED], merged_into__isnull=True)
+        .exclude(pk=ticket.pk)
+    )
+    candidates = list(
+        pool.filter(search_index__title__matches=match)
+        .annotate(newest=Newest("search_index__title"))
+        .order_by("-newest")
+        .values_list("pk", flat=True)[:SIMILAR_CANDIDATES]
+    )
+    if not candidates:
+        return []
+    best = list(
+        _ranked(Ticket.objects.filter(pk__in=candidates), match, "-pk").values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    answers = (
+        visible_messages(user, of=best)
+        .filter(ticket=OuterRef("pk"), kind=MessageKind.REPLY, author__role__in=STAFF_ROLES)
+        .order_by("-pk")
+        .annotate(start=Substr("body", 1, SNIPPET_CHARS * 2))
+        .values("start")[:1]
+    )
+    rows = Ticket.objects.filter(pk__in=best).annotate(resolution=Subquery(answers)).in_bulk()
+    return [
+        SimilarTicket(ticket=rows[pk], resolution=rows[pk].resolution or "")
+        for pk in best
+        if pk in rows
+    ]

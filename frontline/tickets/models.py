@@ -658,6 +658,9 @@ class EventKind(models.TextChoices):
     SPLIT = "split", _("A message split off into a new ticket")
     INCIDENT = "incident", _("Marked as an incident")
     INCIDENT_UPDATE = "incident_update", _("Incident update sent to the attached tickets")
+    REPLY_HELD = "reply_held", _("Trainee's reply held for review")
+    REPLY_RETURNED = "reply_returned", _("Held reply sent back to the trainee")
+    MACRO = "macro", _("Macro applied")
 
 
 # Events a customer may see on the portal timeline. Notes are never among them.

@@ -127,6 +127,8 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
             return _("Update sent to %(count)s attached tickets") % {"count": d.get("reached", 0)}
         case EventKind.UNLINKED:
             return _("Link to #%(number)s removed") % {"number": d.get("other")}
+        case EventKind.MACRO:
+            return _("Macro “%(name)s” applied") % {"name": d.get("name", "")}
     return event.get_kind_display()
 
 

@@ -10,7 +10,7 @@ One module per kind of act; every action is importable from here.
 from __future__ import annotations
 
 from ..models import OPEN_STATUSES
-from ._base import RESOLUTION_TARGET, TicketClosed
+from ._base import RESOLUTION_TARGET, ReplyNeedsReview, TicketClosed
 from .assignment import assign_ticket
 from .changes import (
     NothingMissing,
@@ -69,6 +69,7 @@ __all__ = [
     "UNDO_MERGE_WITHIN",
     "DraftConflict",
     "NothingMissing",
+    "ReplyNeedsReview",
     "TicketClosed",
     "add_note",
     "add_participant",

@@ -6,7 +6,9 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.module_loading import import_string
 
 from frontline.accounts.models import User
 from frontline.lib.prepared import Prepared
@@ -50,6 +52,18 @@ def lock_ticket(pk: int) -> Ticket:
     if not found:
         raise Ticket.DoesNotExist(f"No ticket {pk}")
     return found[0]
+
+
+class ReplyNeedsReview(ValidationError):
+    """A trainee's public reply goes to their mentor first (``knowledge.reviews``):
+    it never reaches the customer without the mentor's approval."""
+
+
+def _needs_review(by: User) -> bool:
+    """Whether ``by``'s public replies wait for someone's approval: asked of the
+    table ``REPLY_REVIEWERS`` (``frontline/reactions.py``, found through
+    ``settings.FRONTLINE_REPLY_REVIEW``), so the ticket core imports no app."""
+    return any(check(by) for check in import_string(settings.FRONTLINE_REPLY_REVIEW))
 
 
 def _require_staff(by: User) -> None:

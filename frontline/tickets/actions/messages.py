@@ -25,8 +25,10 @@ from ..models import (
 )
 from ..uploads import check_length, check_uploads
 from ._base import (
+    ReplyNeedsReview,
     TicketClosed,
     _answered,
+    _needs_review,
     _require_staff,
     _require_staff_or_system,
     _set_status,
@@ -46,6 +48,7 @@ def add_reply(
     files: Sequence[Any] = (),
     channel: str = Channel.WEB,
     body_html: str = "",
+    approved_by: User | None = None,
 ) -> Message:
     """A public message on the ticket, from staff, the customer or the system.
 
@@ -59,10 +62,18 @@ def add_reply(
     system (``by=None``, e.g. a template reply sent by a triage rule): no person
     answered, so it stops no SLA clock and leaves the status alone; the
     customers get it by mail. ``body_html`` (mail) is sanitised again and kept
-    beside the text.
+    beside the text. A trainee's reply raises ``ReplyNeedsReview`` unless it
+    comes with the mentor who approved it (``approved_by``, kept in the event):
+    it waits in ``knowledge.reviews`` instead, by whatever channel it came.
     """
     return _add_public_message(
-        ticket, body=body, by=by, files=files, channel=channel, body_html=body_html
+        ticket,
+        body=body,
+        by=by,
+        files=files,
+        channel=channel,
+        body_html=body_html,
+        approved_by=approved_by,
     )
 
 
@@ -76,9 +87,12 @@ def _add_public_message(
     body_html: str = "",
     asks: bool = False,
     take_on: bool = True,
+    approved_by: User | None = None,
 ) -> Message:
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
+    if by is not None and by.is_staff_member and approved_by is None and _needs_review(by):
+        raise ReplyNeedsReview(_("Your replies go to your mentor first: send this one for review."))
     check_length(body)
     check_uploads(list(files))
     now = timezone.now()
@@ -128,6 +142,7 @@ def _add_public_message(
             at=now,
             message=message.pk,
             **({"asks": True} if asks else {}),
+            **({"approved_by": approved_by.pk} if approved_by is not None else {}),
         )
         _touch(ticket, now, *changed)
         if take_on and by is not None and by.is_staff_member and ticket.assignee_id is None:

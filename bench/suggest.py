@@ -1,0 +1,373 @@
+# ruff: noqa: RUF001  (word lists in Russian and Chinese, one line each)
+"""Time the articles suggested while a customer types a request (issue 16).
+
+    python -m bench.suggest [--articles 10000] [--requests 60] [--runs 3] [--no-docs]
+
+Builds its own database (``var/bench/suggest.sqlite3``, made afresh each time):
+``--articles`` published articles (public and internal, in English, Russian and
+Chinese; bodies of 60-200 words drawn from a help-desk vocabulary with a
+Zipf-like spread, so common words are in thousands of articles), with their
+suggestion terms written as ``knowledge.actions`` writes them. Then it times,
+in process with the test client like ``bench.run``, the portal's
+``/help/suggest/`` as an anonymous visitor typing a request word by word (each
+prefix is one request, as the debounced form sends them), ``--runs`` times.
+The suggestion reads only articles and their terms, so the ticket count does
+not enter; the 1,000,000-ticket database of ``bench.run`` is not needed.
+Beside each figure is the floor: the cheapest request of the same run
+(``/healthz``, one query), which says how loaded the machine was.
+
+Writes a table between the ``bench:suggest`` markers of ``docs/benchmarks.md``
+and ``suggest.json`` beside the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench import REPO_DIR
+from bench.customers import table
+from bench.run import Page, Runner, git_head, log, machine, percentile, setup_django
+
+DOCS = REPO_DIR / "docs" / "benchmarks.md"
+START = "<!-- bench:suggest:start (written by `python -m bench.suggest`; edit outside) -->"
+END = "<!-- bench:suggest:end -->"
+GOAL_MS = 100.0  # issue 16: p95 under 100 ms with 10,000 articles
+
+WORDS = {
+    "en": [
+        "printer",
+        "jams",
+        "paper",
+        "tray",
+        "driver",
+        "update",
+        "invoice",
+        "charged",
+        "twice",
+        "refund",
+        "password",
+        "reset",
+        "account",
+        "locked",
+        "login",
+        "email",
+        "bounce",
+        "vpn",
+        "connection",
+        "slow",
+        "laptop",
+        "battery",
+        "screen",
+        "monitor",
+        "keyboard",
+        "mouse",
+        "network",
+        "wifi",
+        "router",
+        "cable",
+        "server",
+        "backup",
+        "restore",
+        "disk",
+        "full",
+        "license",
+        "renewal",
+        "order",
+        "delivery",
+        "late",
+        "address",
+        "change",
+        "contract",
+        "cancel",
+        "payment",
+        "card",
+        "declined",
+        "report",
+        "export",
+        "error",
+        "message",
+        "crash",
+        "install",
+        "upgrade",
+        "version",
+        "calendar",
+        "meeting",
+        "room",
+        "phone",
+        "headset",
+        "sound",
+        "microphone",
+        "camera",
+        "permission",
+        "folder",
+        "share",
+        "access",
+    ],
+    "ru": [
+        "принтер",
+        "бумага",
+        "лоток",
+        "драйвер",
+        "обновление",
+        "счёт",
+        "списание",
+        "дважды",
+        "возврат",
+        "пароль",
+        "сброс",
+        "учётная",
+        "запись",
+        "блокировка",
+        "вход",
+        "почта",
+        "соединение",
+        "медленно",
+        "ноутбук",
+        "батарея",
+        "экран",
+        "монитор",
+        "клавиатура",
+        "мышь",
+        "сеть",
+        "роутер",
+        "кабель",
+        "сервер",
+        "резервная",
+        "копия",
+        "диск",
+        "лицензия",
+        "заказ",
+        "доставка",
+        "адрес",
+        "договор",
+        "оплата",
+        "карта",
+        "отчёт",
+        "ошибка",
+        "установка",
+        "версия",
+        "доступ",
+    ],
+    "zh-hans": [
+        "打印机",
+        "卡纸",
+        "纸盒",
+        "驱动",
+        "更新",
+        "发票",
+        "重复",
+        "扣款",
+        "退款",
+        "密码",
+        "重置",
+        "账户",
+        "锁定",
+        "登录",
+        "邮件",
+        "网络",
+        "连接",
+        "缓慢",
+        "笔记本",
+        "电池",
+        "屏幕",
+        "键盘",
+        "鼠标",
+        "服务器",
+        "备份",
+        "恢复",
+        "磁盘",
+        "许可证",
+        "订单",
+        "配送",
+        "地址",
+        "合同",
+        "付款",
+        "银行卡",
+        "报告",
+        "导出",
+        "错误",
+        "安装",
+        "升级",
+        "版本",
+        "权限",
+        "文件夹",
+        "共享",
+    ],
+}
+TYPED = {
+    "en": "My printer jams paper on every page after the driver update, please help",
+    "ru": "Принтер зажёвывает бумагу на каждой странице после обновления драйвера",
+}
+
+
+def _text(rng: random.Random, words: list[str], n: int) -> str:
+    # Zipf-like: the first words of the list come far more often.
+    picks = [words[min(int(rng.paretovariate(1.2)) - 1, len(words) - 1)] for _ in range(n)]
+    rng.shuffle(words)  # a different spread of favourites per article
+    return " ".join(picks)
+
+
+def build(articles: int) -> None:
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from frontline.accounts.models import Role, User
+    from frontline.knowledge.actions import MAX_TERMS, TITLE_WEIGHT
+    from frontline.knowledge.models import Article, ArticleCategory, ArticleTerm
+    from frontline.knowledge.terms import terms
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(16)
+    now = timezone.now()
+    staff = User.objects.create(
+        username="writer", role=Role.SUPERVISOR, password=make_password("bench")
+    )
+    categories = [ArticleCategory.objects.create(name=f"Topic {i}") for i in range(20)]
+    languages = ["en"] * 6 + ["ru"] * 3 + ["zh-hans"]
+    rows = []
+    for i in range(articles):
+        language = languages[i % len(languages)]
+        words = list(WORDS[language])
+        rows.append(
+            Article(
+                category=categories[i % len(categories)],
+                title=_text(rng, words, rng.randint(3, 8)),
+                body=_text(rng, words, rng.randint(60, 200)),
+                language=language,
+                visibility="internal" if i % 5 == 4 else "public",
+                status="published",
+                owner=staff,
+                created_by=staff,
+                created_at=now,
+                updated_at=now,
+                published_at=now,
+                view_count=rng.randint(0, 500),
+            )
+        )
+    Article.objects.bulk_create(rows, batch_size=1000)
+    term_rows = []
+    for article in Article.objects.only("id", "title", "body").iterator(chunk_size=2000):
+        weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
+        weights.update(dict.fromkeys(terms(article.title), TITLE_WEIGHT))
+        term_rows += [
+            ArticleTerm(article_id=article.pk, term=t, weight=w) for t, w in weights.items()
+        ]
+    ArticleTerm.objects.bulk_create(term_rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def typing(language: str) -> list[str]:
+    """The requests a visitor typing the subject sends: one per word typed."""
+    words = TYPED[language].split()
+    return [
+        "/help/suggest/?" + urlencode({"subject": " ".join(words[:n]), "body": ""})
+        for n in range(1, len(words) + 1)
+    ]
+
+
+def pages() -> list[Page]:
+    return [
+        Page("floor: /healthz", "visitor", ["/healthz"], "floor"),
+        Page("suggestions while typing (English)", "visitor", typing("en"), "suggest"),
+        Page("suggestions while typing (Russian)", "visitor", typing("ru"), "suggest"),
+        Page(
+            "suggestions for subject and body",
+            "visitor",
+            [
+                "/help/suggest/?"
+                + urlencode({"subject": "Invoice charged twice", "body": TYPED["en"] * 3})
+            ],
+            "suggest",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.suggest", description=__doc__)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "suggest.sqlite3")
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args(argv)
+    db_path = args.db.expanduser().resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    setup_django(db_path)
+    log(f"building {args.articles} articles in {db_path}")
+    build(args.articles)
+
+    runs: list[list[Page]] = []
+    for run in range(args.runs):
+        runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
+        runner.clients["visitor"] = runner.client_class(raise_request_exception=True)
+        measured = pages()
+        runner.measure(measured, [args.requests] * len(measured))
+        errors = {p.label: p.errors for p in measured if p.errors}
+        if errors:
+            log(f"errors: {errors}")
+            return 1
+        runs.append(measured)
+        log(f"run {run + 1} of {args.runs} done")
+    text = table(runs)
+    worst = max(
+        percentile(sorted(p.times_ms), 95) for run in runs for p in run if p.group == "suggest"
+    )
+    verdict = "met" if worst < GOAL_MS else "NOT met"
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m bench.suggest", *given])
+    block = "\n".join(
+        [
+            START,
+            "",
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}, `{command}`, {machine()}, "
+            f"Python {platform.python_version()}, SQLite, git {git_head()}, load average "
+            f"{os.getloadavg()[0]:.1f}.",
+            f"{args.articles:,} published articles (a fifth internal; English, Russian, "
+            f"Chinese), {args.requests} requests per line and run, in process (test client), "
+            "as an anonymous visitor.",
+            "",
+            text,
+            "",
+            f"Goal (p95 under {GOAL_MS:.0f} ms on every run): {verdict} "
+            f"(worst p95 {worst:.1f} ms).",
+            "",
+            END,
+        ]
+    )
+    print("\n" + block)
+    (db_path.parent / "suggest.json").write_text(
+        json.dumps([[p.stats() for p in run] for run in runs], indent=2, default=str)
+    )
+    if not args.no_docs:
+        docs = DOCS.read_text()
+        if START in docs:
+            before, _, rest = docs.partition(START)
+            _, _, after = rest.partition(END)
+            docs = before + block + after
+        else:
+            docs = (
+                docs.rstrip()
+                + "\n\n## Suggestions while typing (`bench/suggest.py`, issue 16)\n\n"
+                + block
+                + "\n"
+            )
+        DOCS.write_text(docs)
+        log(f"wrote {DOCS.relative_to(REPO_DIR)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

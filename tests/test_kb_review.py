@@ -1,0 +1,197 @@
+"""A trainee's public replies wait for their mentor: nothing reaches the customer
+(mail, portal, API, search) before the mentor approves; the mentor approves,
+edits or sends back with a comment; the trainee sees the outcome."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+
+from frontline.api import actions as api_actions
+from frontline.knowledge import reviews
+from frontline.knowledge.models import HeldReply, HeldReplyState, Traineeship
+from frontline.mail.inbound import receive
+from frontline.mail.models import OutboundMessage, Outcome
+from frontline.tickets import actions
+from frontline.tickets.models import EventKind, Message, MessageKind, TicketEvent
+from tests.conftest import login, make_user
+from tests.mail.test_inbound import mail
+
+SECRET = "Refund approved: 40 euros back by Friday"
+
+
+@pytest.fixture
+def trainee(people):
+    """Alice (First line) is learning; Bob mentors her."""
+    Traineeship.objects.create(trainee=people.alice, mentor=people.bob)
+    return people.alice
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def customer_facing_text(client, people, ticket) -> str:
+    """Everything the requester can read of the ticket: the portal page, the API,
+    their search, and the mail sent to them."""
+    login(client, people.carol)
+    seen = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    seen += client.get("/portal/search/", {"q": "refund"}).content.decode()
+    _token, secret = api_actions.create_token(people.carol, name="t", scope="read", by=people.carol)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    seen += api.get(f"/api/v1/tickets/{ticket.pk}/messages").content.decode()
+    for out in OutboundMessage.objects.filter(to_address=people.carol.email):
+        seen += out.subject + out.body
+    return seen
+
+
+def test_a_trainees_reply_from_the_desk_waits_and_reaches_no_customer(
+    client, people, ticket, trainee, committed
+):
+    login(client, trainee)
+    with committed():
+        response = client.post(f"/desk/tickets/{ticket.pk}/hold/", {"body": SECRET})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Your reply waits for your mentor" in page
+    held = HeldReply.objects.get()
+    assert held.state == HeldReplyState.HELD and held.body == SECRET
+    assert not ticket.messages.filter(kind=MessageKind.REPLY, author=trainee).exists()
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.REPLY_HELD).exists()
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is None  # the customer has no answer yet
+    assert SECRET not in customer_facing_text(client, people, ticket)
+    assert not OutboundMessage.objects.filter(body__contains=SECRET).exists()
+
+
+def test_every_channel_refuses_to_send_a_trainees_reply_directly(
+    client, people, ticket, trainee, committed
+):
+    login(client, trainee)
+    with committed():
+        # The desk's Send, Send and resolve, and Ask the customer.
+        for url in ("reply", "reply-resolve", "request-info"):
+            page = client.post(
+                f"/desk/tickets/{ticket.pk}/{url}/",
+                {"body": SECRET, "closure_reason": "solved"},
+            )
+            assert page.status_code == 400, url
+            assert "Your replies go to your mentor first" in page.content.decode()
+        # The API.
+        _token, secret = api_actions.create_token(trainee, name="t", scope="write", by=trainee)
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        answer = api.post(
+            f"/api/v1/tickets/{ticket.pk}/replies",
+            {"body": SECRET},
+            content_type="application/json",
+        )
+        assert answer.status_code in (400, 422)
+        assert "mentor" in answer.content.decode()
+        # Mail through the ticket's own reply address: kept aside, not sent.
+        raw = mail(sender="alice@example.com", body=SECRET, message_id="<t@x>").replace(
+            b"To: support@frontline.test",
+            f"To: support+t-{ticket.reply_token}@frontline.test".encode(),
+        )
+        assert receive(raw).inbound.outcome == Outcome.QUARANTINED
+        # An incident update is a public reply too.
+        with pytest.raises(ValidationError):
+            actions.add_reply(ticket, body=SECRET, by=trainee)
+    assert not Message.objects.filter(body__contains=SECRET).exists()
+    assert SECRET not in customer_facing_text(client, people, ticket)
+
+
+def test_internal_notes_of_a_trainee_are_not_held(client, people, ticket, trainee):
+    login(client, trainee)
+    assert client.post(f"/desk/tickets/{ticket.pk}/note/", {"body": "Checking"}).status_code == 302
+    assert ticket.messages.filter(kind=MessageKind.NOTE, author=trainee).exists()
+    assert not HeldReply.objects.exists()
+
+
+def test_the_mentor_approves_from_the_queue_and_only_then_the_customer_hears(
+    client, people, ticket, trainee, committed
+):
+    held = reviews.hold_reply(ticket, body=SECRET, by=trainee)
+    login(client, people.bob)  # the mentor, in another team: sees it through review
+    actions.assign_ticket(ticket, by=people.sam, team=people.first_line)
+    queue = client.get("/desk/review/").content.decode()
+    # Bob may not see First line's tickets, so it is not his to approve.
+    assert SECRET not in queue
+    people.first_line.members.add(people.bob)
+    queue = client.get("/desk/review/").content.decode()
+    assert SECRET in queue and ticket.reference in queue and "Due" in queue
+    edited = SECRET + "\n\nBest regards"
+    with committed():
+        response = client.post(f"/desk/review/{held.pk}/approve/", {"body": edited})
+    assert response.status_code == 302
+    assert "approved and sent" in client.get("/desk/review/").content.decode()
+    held.refresh_from_db()
+    assert held.state == HeldReplyState.APPROVED and held.edited and held.decided_by == people.bob
+    message = held.message
+    assert message.author == trainee and message.body == edited and not message.is_internal
+    event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.REPLY)
+    assert event.data["approved_by"] == people.bob.pk
+    ticket.refresh_from_db()
+    assert ticket.first_response_at == message.created_at
+    assert OutboundMessage.objects.filter(
+        to_address=people.carol.email, body__contains="Best regards"
+    ).exists()
+    # Decided once: a second approval changes nothing.
+    assert client.post(f"/desk/review/{held.pk}/approve/").status_code == 404
+    assert ticket.messages.filter(kind=MessageKind.REPLY, author=trainee).count() == 1
+    # The trainee sees the outcome.
+    login(client, trainee)
+    mine = client.get("/desk/review/").content.decode()
+    assert "Approved and sent" in mine and "edited by the mentor" in mine
+
+
+def test_sending_back_needs_a_comment_and_the_trainee_reads_it(client, people, ticket, trainee):
+    held = reviews.hold_reply(ticket, body=SECRET, by=trainee)
+    login(client, people.sam)  # a supervisor may review any trainee
+    url = f"/desk/review/{held.pk}/send-back/"
+    refused = client.post(url, {"comment": "  "})
+    assert refused.status_code == 400 and "Say what to change" in refused.content.decode()
+    assert client.post(url, {"comment": "Ask for the invoice number first."}).status_code == 302
+    held.refresh_from_db()
+    assert held.state == HeldReplyState.RETURNED and held.message is None
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.REPLY_RETURNED).exists()
+    assert not ticket.messages.filter(kind=MessageKind.REPLY, author=trainee).exists()
+    login(client, trainee)
+    mine = client.get("/desk/review/").content.decode()
+    assert "Sent back" in mine and "Ask for the invoice number first." in mine
+    assert client.post(f"/desk/review/{held.pk}/approve/").status_code == 404  # not hers
+
+
+def test_only_the_mentor_or_a_supervisor_decides(client, people, ticket, trainee):
+    held = reviews.hold_reply(ticket, body=SECRET, by=trainee)
+    other = make_user("olga", "agent", name="Olga Other")
+    people.first_line.members.add(other)
+    login(client, other)  # sees the ticket, but is not Alice's mentor
+    assert SECRET not in client.get("/desk/review/").content.decode()
+    assert client.post(f"/desk/review/{held.pk}/approve/").status_code == 404
+    with pytest.raises(PermissionDenied):
+        reviews.approve_held_reply(held, by=other)
+    with pytest.raises(PermissionDenied):
+        reviews.approve_held_reply(held, by=trainee)  # not her own
+    login(client, people.carol)
+    assert client.get("/desk/review/").status_code == 404
+    assert client.post(f"/desk/review/{held.pk}/approve/").status_code == 404
+    held.refresh_from_db()
+    assert held.state == HeldReplyState.HELD
+
+
+def test_the_composer_offers_review_to_trainees_only(client, people, ticket, trainee):
+    login(client, trainee)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert "Send for review" in page and "Send and resolve" not in page
+    login(client, people.sam)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert "Send for review" not in page and "Send and resolve" in page
+
+
+def test_an_empty_held_reply_is_a_clear_error(client, people, ticket, trainee):
+    login(client, trainee)
+    response = client.post(f"/desk/tickets/{ticket.pk}/hold/", {"body": ""}, follow=True)
+    assert "Write a message." in response.content.decode()
+    assert not HeldReply.objects.exists()
+    with pytest.raises(ValidationError):
+        reviews.hold_reply(ticket, body="Hi", by=people.sam)  # not a trainee
