@@ -150,7 +150,9 @@ def report_csv(request: AuthedRequest) -> HttpResponse:
     if not form.is_valid():
         return _refused(form)
     data = form.cleaned_data
-    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
+    result = build_report(
+        data["start"], data["end"], by=data["by"], team=data["team"], compare=False
+    )
     name = f"frontline-report-{data['by']}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -189,7 +191,9 @@ def report_xlsx(request: AuthedRequest) -> HttpResponseBase:
     if not form.is_valid():
         return _refused(form)
     data = form.cleaned_data
-    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
+    result = build_report(
+        data["start"], data["end"], by=data["by"], team=data["team"], compare=False
+    )
     name = f"frontline-report-{data['by']}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.xlsx"
     return _xlsx(csv_rows(result), title=_("Report"), name=name)
 

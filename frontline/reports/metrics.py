@@ -325,10 +325,10 @@ def build_report(
         by=by,
         rows=sorted(rows.values(), key=lambda r: (r.key is None, r.label.lower())),
         total=total,
-        days=_days(start, end, created, resolved, only),
+        days=_days(start, end, created, resolved),
         most_moved=_most_moved(moves),
-        ages=_ages(only),
     )
+    report.ages = _backlog_and_ages(report.days, end, only)
     if compare:
         length = end - start
         report.previous_end = start - datetime.timedelta(days=1)
@@ -533,15 +533,7 @@ def _filter(team: Team | None, agent: User | None = None) -> Any:
     return only
 
 
-def _days(
-    start: datetime.date, end: datetime.date, created: Any, resolved: Any, only: Any
-) -> list[Day]:
-    """Tickets created and resolved per day, and the backlog: the tickets open at
-    the end of each day. The backlog of the last day is counted in three index
-    ranges of the rollup (open now, plus resolved after it, less opened after
-    it); each day before is the day after's, less what was opened on that day
-    after, plus what was resolved. A reopened ticket counts as open since it
-    was opened (the rollup keeps its last resolution only)."""
+def _days(start: datetime.date, end: datetime.date, created: Any, resolved: Any) -> list[Day]:
     days = {
         start + datetime.timedelta(days=i): Day(start + datetime.timedelta(days=i))
         for i in range((end - start).days + 1)
@@ -552,34 +544,42 @@ def _days(
     for r in resolved.values("resolved_on").annotate(n=Count("pk")).order_by():
         if r["resolved_on"] in days:
             days[r["resolved_on"]].resolved = r["n"]
-    figures = TicketFigures.objects.filter(**only("ticket"))
-    backlog = (
-        figures.filter(resolved_on__isnull=True).count()
-        + figures.filter(resolved_on__gt=end).count()
-        - figures.filter(created_on__gt=end).count()
-    )
-    ordered = list(days.values())
-    for day in reversed(ordered):
-        day.backlog = backlog
-        backlog += day.resolved - day.created
-    return ordered
+    return list(days.values())
 
 
-def _ages(only: Any) -> list[Age]:
-    """The tickets open now, by how many days ago they were opened (one query)."""
+def _backlog_and_ages(days: list[Day], end: datetime.date, only: Any) -> list[Age]:
+    """The backlog of each day (the tickets open at its end) and the tickets
+    open now by age, in one query over three index ranges of the rollup.
+
+    The last day's backlog is the tickets open now, plus those resolved after
+    it, less those opened after it; each day before is the day after's, less
+    what was opened on that day after, plus what was resolved. A reopened
+    ticket counts as open since it was opened (the rollup keeps its last
+    resolution only)."""
     today = timezone.localdate()
-    counts = {}
+    counts = {
+        "open_now": Count("pk", filter=Q(resolved_on__isnull=True)),
+        "resolved_after": Count("pk", filter=Q(resolved_on__gt=end)),
+        "created_after": Count("pk", filter=Q(created_on__gt=end)),
+    }
     for i, (low, high) in enumerate(AGE_BUCKETS):
-        within = Q(created_on__lte=today - datetime.timedelta(days=low))
+        within = Q(resolved_on__isnull=True, created_on__lte=today - datetime.timedelta(days=low))
         if high is not None:
             within &= Q(created_on__gt=today - datetime.timedelta(days=high))
-        counts[f"b{i}"] = Count("pk", filter=within)
+        counts[f"age{i}"] = Count("pk", filter=within)
     found = (
-        TicketFigures.objects.filter(resolved_on__isnull=True, **only("ticket"))
+        TicketFigures.objects.filter(
+            Q(resolved_on__isnull=True) | Q(resolved_on__gt=end) | Q(created_on__gt=end),
+            **only("ticket"),
+        )
         .order_by()
         .aggregate(**counts)
     )
-    return [Age(low, high, found[f"b{i}"]) for i, (low, high) in enumerate(AGE_BUCKETS)]
+    backlog = found["open_now"] + found["resolved_after"] - found["created_after"]
+    for day in reversed(days):
+        day.backlog = backlog
+        backlog += day.resolved - day.created
+    return [Age(low, high, found[f"age{i}"]) for i, (low, high) in enumerate(AGE_BUCKETS)]
 
 
 def _most_moved(moves: Any) -> list[tuple[int, str, int]]:
