@@ -251,3 +251,62 @@ def test_bad_grouping_is_a_clear_error(client, people):
     login(client, people.sam)
     response = client.get("/desk/reports/?by=planet")
     assert response.status_code == 400 and "planet" in response.content.decode()
+
+
+def test_an_agents_own_page(client, people, fortnight):
+    """Alice answered A, B and C (which made them hers) and resolved A and B;
+    C is still open. Carol rates A (resolved on the 10th) 2 with a comment."""
+    from frontline.reports import actions as report_actions
+    from frontline.tickets.models import EventKind, TicketEvent
+
+    a, _b, c, _d = fortnight
+    resolution = TicketEvent.objects.get(ticket=a, kind=EventKind.STATUS, data__new="resolved")
+    invitation = report_actions.invite_to_survey(resolution)
+    report_actions.answer_survey(invitation, rating=2, comment="Slow over the weekend")
+    login(client, people.alice)
+    with time_machine.travel(at(15, 12), tick=False):
+        page = client.get("/desk/reports/me/?start=2026-03-09&end=2026-03-15")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1 open ticket assigned" in html
+    mine = html.split('id="mine"')[1].split("</table>")[0]
+    found = re.findall(r'<th scope="row">([^<]+)</th><td>([^<]*)</td><td>([^<]*)</td>', mine)
+    cells = {name: now for name, now, _before in found}
+    assert cells["Created"] == "2"  # B and C; A the week before
+    assert cells["Resolved"] == "2"
+    assert cells["First response, business hours (median)"] == "4.0"  # B's; C has no policy
+    assert cells["Resolution, business hours (median)"] == "12.0"  # A's 12, B's 16
+    assert cells["Ratings"] == "1" and cells["Average rating"] == "2.0"
+    assert f"#{a.pk} A</a> — rated 2: Slow over the weekend" in html
+    assert 'href="/desk/reports/me/"' in html
+    # Bob has none of it.
+    login(client, people.bob)
+    with time_machine.travel(at(15, 12), tick=False):
+        html = client.get("/desk/reports/me/?start=2026-03-09&end=2026-03-15").content.decode()
+    assert "0 open tickets assigned" in html and "No comments yet." in html
+    c.refresh_from_db()
+    assert c.assignee_id == people.alice.pk
+
+
+def test_who_sees_an_agents_page(client, people):
+    login(client, people.bob)
+    assert client.get(f"/desk/reports/agents/{people.alice.pk}/").status_code == 404
+    assert client.get(f"/desk/reports/agents/{people.bob.pk}/").status_code == 200
+    assert client.get("/desk/reports/me/?start=2026-03-09&end=2026-01-01").status_code == 400
+    assert client.get("/desk/reports/me/?start=nonsense").status_code == 400
+    login(client, people.carol)
+    assert client.get("/desk/reports/me/").status_code == 404
+    login(client, people.sam)
+    page = client.get(f"/desk/reports/agents/{people.alice.pk}/")
+    assert page.status_code == 200 and "Figures of Alice Agent" in page.content.decode()
+    assert client.get(f"/desk/reports/agents/{people.carol.pk}/").status_code == 404
+    client.logout()
+    assert client.get("/desk/reports/me/").status_code == 302
+
+
+def test_agent_page_queries_do_not_grow(client, people, fortnight, django_assert_num_queries):
+    login(client, people.alice)
+    # The agent's figures and the period before's (as the report's), the open
+    # load, the comments; the session, user and the nav: a fixed number.
+    with django_assert_num_queries(28):
+        assert client.get("/desk/reports/me/").status_code == 200

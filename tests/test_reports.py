@@ -266,9 +266,7 @@ def test_default_period_is_the_last_thirty_days(client, people):
     assert 'value="2026-03-02"' in html and 'value="2026-03-31"' in html
 
 
-def test_report_queries_do_not_grow_with_tickets(
-    client, people, week, django_assert_num_queries
-):
+def test_report_queries_do_not_grow_with_tickets(client, people, week, django_assert_num_queries):
     login(client, people.sam)
     for i in range(20):
         ticket = actions.open_ticket(

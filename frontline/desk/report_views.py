@@ -20,10 +20,16 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from frontline.lib.http import AuthedRequest
-from frontline.reports.access import visible_time_entries
+from frontline.reports.access import (
+    agent_for_figures,
+    open_load,
+    rated_comments,
+    sees_reports,
+    visible_time_entries,
+)
 from frontline.reports.metrics import DIMENSION_LABELS, Report, build_report
 
-from .forms import ReportForm, TimeExportForm
+from .forms import PeriodForm, ReportForm, TimeExportForm
 from .views import View
 
 DEFAULT_DAYS = 30
@@ -34,7 +40,7 @@ def supervisor_required(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not (request.user.is_staff_member and request.user.sees_all_tickets):
+        if not sees_reports(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -70,6 +76,27 @@ def report(request: AuthedRequest) -> HttpResponse:
             "query": _query(form),
         },
     )
+
+
+def my_figures(request: AuthedRequest, agent_id: int | None = None) -> HttpResponse:
+    """An agent's own page: open load now, and for a period their response and
+    resolution times, ratings (with the latest comments) and time logged,
+    against the period before. Supervisors may open any agent's."""
+    agent = agent_for_figures(request.user, agent_id)
+    today = timezone.localdate()
+    defaults = {
+        "start": f"{today - datetime.timedelta(days=DEFAULT_DAYS - 1):%Y-%m-%d}",
+        "end": f"{today:%Y-%m-%d}",
+    }
+    form = PeriodForm(defaults | {k: request.GET[k] for k in defaults if k in request.GET})
+    context: dict[str, Any] = {"form": form, "agent": agent, "own": agent == request.user}
+    if not form.is_valid():
+        return render(request, "desk/my_figures.html", context, status=400)
+    data = form.cleaned_data
+    context["report"] = build_report(data["start"], data["end"], by="category", agent=agent)
+    context["open_load"] = open_load(agent)
+    context["comments"] = rated_comments(agent)
+    return render(request, "desk/my_figures.html", context)
 
 
 def _query(form: ReportForm) -> str:
