@@ -9,6 +9,7 @@ import re
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 
 from frontline.reports.metrics import build_report
 from frontline.sla.models import BusinessCalendar, SlaPolicy
@@ -310,3 +311,22 @@ def test_agent_page_queries_do_not_grow(client, people, fortnight, django_assert
     # load, the comments; the session, user and the nav: a fixed number.
     with django_assert_num_queries(28):
         assert client.get("/desk/reports/me/").status_code == 200
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite's plans")
+def test_rollup_queries_use_its_indexes(people, fortnight):
+    """Every statement the report and the agent's page make of the rollup reads
+    an index range, none the whole table (EXPLAIN QUERY PLAN on SQLite)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as done:
+        week(by="channel")
+        week(by="category", team=people.first_line, agent=people.alice)
+    rollup = [q["sql"] for q in done.captured_queries if "reports_ticketfigures" in q["sql"]]
+    assert len(rollup) >= 20
+    with connection.cursor() as cursor:
+        for sql in rollup:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+            assert "SCAN reports_ticketfigures" not in plan, (sql, plan)
+            assert "INDEX figures_" in plan, (sql, plan)
