@@ -122,19 +122,3 @@ def test_time_is_logged_with_a_reply_on_a_phone(new_page, site, people, ticket):
     assert (entry.minutes, entry.agent) == (15, people.alice)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     assert errors == []
-    # The daily chart has the backlog as its third series.
-    assert page.evaluate("Chart.instances[0].data.datasets.length") == 3
-
-
-def test_agents_page_on_a_phone(new_page, site, people, ticket):
-    actions.add_reply(ticket, body="On it", by=people.alice)
-    page = new_page()
-    page.set_viewport_size({"width": 390, "height": 800})
-    sign_in(page, site, "alice")
-    page.get_by_role("link", name="My figures").click()
-    expect(page.get_by_role("heading", name="My figures")).to_be_visible()
-    expect(page.locator("#open-load")).to_contain_text("1 open ticket assigned")
-    page.get_by_label("From", exact=True).fill("2000-01-01")
-    page.get_by_role("button", name="Show").click()
-    expect(page.get_by_role("alert")).to_contain_text("at most 366 days")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
