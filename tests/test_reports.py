@@ -266,7 +266,9 @@ def test_default_period_is_the_last_thirty_days(client, people):
     assert 'value="2026-03-02"' in html and 'value="2026-03-31"' in html
 
 
-def test_report_queries_do_not_grow_with_tickets(client, people, week, django_assert_num_queries):
+def test_report_queries_do_not_grow_with_tickets(
+    client, people, week, django_assert_num_queries, django_assert_max_num_queries
+):
     login(client, people.sam)
     for i in range(20):
         ticket = actions.open_ticket(
@@ -283,8 +285,8 @@ def test_report_queries_do_not_grow_with_tickets(client, people, week, django_as
     # choices: a fixed number, whatever the number of tickets.
     with django_assert_num_queries(27):
         assert client.get("/desk/reports/?by=agent").status_code == 200
-    # The same without the period before
-    with django_assert_num_queries(17):
+    # The same without the period before (16 on PostgreSQL, 17 on SQLite)
+    with django_assert_max_num_queries(17):
         assert client.get("/desk/reports/report.csv?by=category").status_code == 200
 
 
