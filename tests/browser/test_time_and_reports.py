@@ -65,7 +65,7 @@ def test_agents_page_on_a_phone(new_page, site, people, ticket):
     page.get_by_role("link", name="My figures").click()
     expect(page.get_by_role("heading", name="My figures")).to_be_visible()
     expect(page.locator("#open-load")).to_contain_text("1 open ticket assigned")
-    page.get_by_label("From", exact=True).fill("2000-01-01")
+    page.get_by_role("textbox", name="From").fill("2000-01-01")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("alert")).to_contain_text("at most 366 days")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
