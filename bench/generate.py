@@ -866,20 +866,29 @@ def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: f
 def fill_report_rollup(con: sqlite3.Connection) -> None:
     """The reports' rollup (``reports_ticketfigures``), one row per ticket, as
     ``frontline reports rebuild`` writes it (``frontline/reports/rollup.py``),
-    in one statement: days in UTC, the site's zone here."""
+    in one statement: days in UTC, the site's zone here. The business-hours
+    durations are stand-ins (45 working hours of a week's 168 times the
+    clock's): what the report costs to read does not depend on their values."""
     t0 = time.monotonic()
     con.execute(
         """
         INSERT INTO reports_ticketfigures (
             ticket_id, team_id, assignee_id, category_id, created_on,
-            first_response_seconds, resolved_on, resolution_seconds, sla_missed)
+            first_response_seconds, resolved_on, resolution_seconds, sla_missed,
+            first_response_business_seconds, resolution_business_seconds,
+            channel, organisation_id)
         SELECT t.id, t.team_id, t.assignee_id, t.category_id, date(t.created_at),
             (julianday(t.first_response_at) - julianday(t.created_at)) * 86400.0,
             CASE WHEN t.status IN ('resolved', 'closed') THEN date(t.resolved_at) END,
             CASE WHEN t.status IN ('resolved', 'closed')
                 THEN (julianday(t.resolved_at) - julianday(t.created_at)) * 86400.0 END,
             EXISTS (SELECT 1 FROM tickets_ticketevent e
-                    WHERE e.ticket_id = t.id AND e.kind = 'sla_breach')
+                    WHERE e.ticket_id = t.id AND e.kind = 'sla_breach'),
+            (julianday(t.first_response_at) - julianday(t.created_at)) * 86400.0 * 45 / 168,
+            CASE WHEN t.status IN ('resolved', 'closed')
+                THEN (julianday(t.resolved_at) - julianday(t.created_at)) * 86400.0 * 45 / 168
+                END,
+            t.channel, t.organisation_id
         FROM tickets_ticket t ORDER BY t.id
         """
     )

@@ -186,10 +186,14 @@ def test_report_page_shows_the_figures_with_chart_and_table(client, people, week
         "3.0",
         "2.0",
         "4.0",
+        "—",  # business hours: no SLA policy applies to these tickets
+        "—",
         "2",
         "39.0",
         "6.0",
         "72.0",
+        "—",
+        "—",
         "100.0",
         "1",
         "2",
@@ -216,10 +220,14 @@ def test_csv_has_the_same_numbers_as_the_page(client, people, week):
         "3.0",
         "2.0",
         "4.0",
+        "",  # business hours: no SLA policy applies to these tickets
+        "",
         "2",
         "39.0",
         "6.0",
         "72.0",
+        "",
+        "",
         "100.0",
         "1",
         "2",
@@ -229,7 +237,7 @@ def test_csv_has_the_same_numbers_as_the_page(client, people, week):
         "3.5",
         "50.0",
     ]
-    assert rows[2][0] == "Second line" and rows[2][9] == "0.0"
+    assert rows[2][0] == "Second line" and rows[2][13] == "0.0"
     assert rows[-1][0] == "Total" and rows[-1][1] == "3"
 
 
@@ -259,7 +267,7 @@ def test_default_period_is_the_last_thirty_days(client, people):
 
 
 def test_report_queries_do_not_grow_with_tickets(
-    client, people, week, django_assert_max_num_queries
+    client, people, week, django_assert_num_queries, django_assert_max_num_queries
 ):
     login(client, people.sam)
     for i in range(20):
@@ -272,10 +280,13 @@ def test_report_queries_do_not_grow_with_tickets(
         )
         actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="Yours")
         actions.change_status(ticket, status=Status.RESOLVED, by=people.alice)
-    # 12 for the figures, labels and days; 2 for the session and user; 1 for the team choices
-    with django_assert_max_num_queries(15):
+    # The figures (4 of the queries are percentiles), labels, days, backlog and
+    # ages, most moved; the period before's totals; the session, user and team
+    # choices: a fixed number, whatever the number of tickets.
+    with django_assert_num_queries(27):
         assert client.get("/desk/reports/?by=agent").status_code == 200
-    with django_assert_max_num_queries(14):
+    # The same without the period before (16 on PostgreSQL, 17 on SQLite)
+    with django_assert_max_num_queries(17):
         assert client.get("/desk/reports/report.csv?by=category").status_code == 200
 
 

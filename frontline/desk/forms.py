@@ -307,8 +307,8 @@ class EstimateForm(forms.Form):
     )
 
 
-class ReportForm(forms.Form):
-    """The period and grouping of the supervisors' report (GET parameters)."""
+class PeriodForm(forms.Form):
+    """A period of the reports (GET parameters), at most a year."""
 
     start = forms.DateField(
         label=pgettext_lazy("start of a period", "From"),
@@ -316,13 +316,6 @@ class ReportForm(forms.Form):
     )
     end = forms.DateField(
         label=pgettext_lazy("end of a period", "To"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
-    team = forms.ModelChoiceField(
-        Team.objects.filter(is_active=True),
-        label=_("Team"),
-        required=False,
-        empty_label=_("Every team"),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -334,6 +327,18 @@ class ReportForm(forms.Form):
             if (end - start).days >= MAX_DAYS:
                 raise forms.ValidationError(_("Choose at most %(days)d days.") % {"days": MAX_DAYS})
         return data
+
+
+class ReportForm(PeriodForm):
+    """The period and grouping of the supervisors' report (GET parameters)."""
+
+    by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
+    team = forms.ModelChoiceField(
+        Team.objects.filter(is_active=True),
+        label=_("Team"),
+        required=False,
+        empty_label=_("Every team"),
+    )
 
 
 class TimeExportForm(forms.Form):

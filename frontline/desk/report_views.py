@@ -18,10 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.lib.http import AuthedRequest
-from frontline.reports.access import visible_time_entries
+from frontline.reports.access import (
+    agent_for_figures,
+    open_load,
+    rated_comments,
+    sees_reports,
+    visible_time_entries,
+)
 from frontline.reports.metrics import DIMENSION_LABELS, Report, build_report
 
-from .forms import ReportForm, TimeExportForm
+from .forms import PeriodForm, ReportForm, TimeExportForm
 from .views import View
 
 DEFAULT_DAYS = 30
@@ -32,7 +38,7 @@ def supervisor_required(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not (request.user.is_staff_member and request.user.sees_all_tickets):
+        if not sees_reports(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -70,6 +76,27 @@ def report(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def my_figures(request: AuthedRequest, agent_id: int | None = None) -> HttpResponse:
+    """An agent's own page: open load now, and for a period their response and
+    resolution times, ratings (with the latest comments) and time logged,
+    against the period before. Supervisors may open any agent's."""
+    agent = agent_for_figures(request.user, agent_id)
+    today = timezone.localdate()
+    defaults = {
+        "start": f"{today - datetime.timedelta(days=DEFAULT_DAYS - 1):%Y-%m-%d}",
+        "end": f"{today:%Y-%m-%d}",
+    }
+    form = PeriodForm(defaults | {k: request.GET[k] for k in defaults if k in request.GET})
+    context: dict[str, Any] = {"form": form, "agent": agent, "own": agent == request.user}
+    if not form.is_valid():
+        return render(request, "desk/my_figures.html", context, status=400)
+    data = form.cleaned_data
+    context["report"] = build_report(data["start"], data["end"], by="category", agent=agent)
+    context["open_load"] = open_load(agent)
+    context["comments"] = rated_comments(agent)
+    return render(request, "desk/my_figures.html", context)
+
+
 def _query(form: ReportForm) -> str:
     data = form.cleaned_data
     query = f"start={data['start']:%Y-%m-%d}&end={data['end']:%Y-%m-%d}&by={data['by']}"
@@ -88,10 +115,14 @@ def csv_rows(result: Report) -> list[list[Any]]:
         _("First response, hours (average)"),
         _("First response, hours (median)"),
         _("First response, hours (90th percentile)"),
+        _("First response, business hours (median)"),
+        _("First response, business hours (90th percentile)"),
         _("Resolved"),
         _("Resolution, hours (average)"),
         _("Resolution, hours (median)"),
         _("Resolution, hours (90th percentile)"),
+        _("Resolution, business hours (median)"),
+        _("Resolution, business hours (90th percentile)"),
         _("SLA met, %"),
         _("Reopened"),
         _("Passed on"),
@@ -108,10 +139,14 @@ def csv_rows(result: Report) -> list[list[Any]]:
             _blank(r.first_response_hours),
             _blank(r.first_response_median_hours),
             _blank(r.first_response_p90_hours),
+            _blank(r.first_response_business_median_hours),
+            _blank(r.first_response_business_p90_hours),
             r.resolved,
             _blank(r.resolution_hours),
             _blank(r.resolution_median_hours),
             _blank(r.resolution_p90_hours),
+            _blank(r.resolution_business_median_hours),
+            _blank(r.resolution_business_p90_hours),
             _blank(r.sla_met_percent),
             r.reopened,
             r.transfers,
@@ -140,7 +175,9 @@ def report_csv(request: AuthedRequest) -> HttpResponse:
     if not form.is_valid():
         return _refused(form)
     data = form.cleaned_data
-    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
+    result = build_report(
+        data["start"], data["end"], by=data["by"], team=data["team"], compare=False
+    )
     name = f"frontline-report-{data['by']}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -184,7 +221,9 @@ def report_xlsx(request: AuthedRequest) -> HttpResponseBase:
     if not form.is_valid():
         return _refused(form)
     data = form.cleaned_data
-    result = build_report(data["start"], data["end"], by=data["by"], team=data["team"])
+    result = build_report(
+        data["start"], data["end"], by=data["by"], team=data["team"], compare=False
+    )
     name = f"frontline-report-{data['by']}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.xlsx"
     return _xlsx(csv_rows(result), title=_("Report"), name=name)
 

@@ -28,6 +28,8 @@ urlpatterns = [
         name="notification",
     ),
     path("reports/", report_views.report, name="reports"),
+    path("reports/me/", report_views.my_figures, name="my_figures"),
+    path("reports/agents/<int:agent_id>/", report_views.my_figures, name="agent_figures"),
     path("reports/report.csv", report_views.report_csv, name="reports_csv"),
     path("reports/report.xlsx", report_views.report_xlsx, name="reports_xlsx"),
     path("reports/time.csv", report_views.time_csv, name="time_csv"),

@@ -19,7 +19,14 @@ from frontline.accounts.models import User
 from frontline.tickets.access import can_see_ticket, fetched_for, visible_tickets
 from frontline.tickets.models import Ticket
 
-from .models import Contract, Estimate, EstimateQuerySet, TimeEntry, TimeEntryQuerySet
+from .models import (
+    Contract,
+    Estimate,
+    EstimateQuerySet,
+    SurveyResponse,
+    TimeEntry,
+    TimeEntryQuerySet,
+)
 from .rates import CENT
 
 
@@ -166,3 +173,37 @@ def access_estimate(user: User, ticket: Ticket, estimate_id: int) -> Estimate:
         pk=estimate_id,
         ticket=ticket,
     )
+
+
+def sees_reports(user: User) -> bool:
+    """The supervisors' report is for supervisors and admins."""
+    return bool(user.is_authenticated and user.is_staff_member and user.sees_all_tickets)
+
+
+def agent_for_figures(user: User, agent_id: int | None = None) -> User:
+    """Whose figures ``user`` may see on the agent's page: any staff member their
+    own; supervisors and admins any staff member's (``agent_id``). Anyone else,
+    or another agent's page asked for by an agent, is a 404."""
+    if not (user.is_authenticated and user.is_active and user.is_staff_member):
+        raise Http404
+    if agent_id is None or agent_id == user.pk:
+        return user
+    if not user.sees_all_tickets:
+        raise Http404
+    return get_object_or_404(User.objects.agents(), pk=agent_id)
+
+
+def rated_comments(agent: User, *, latest: int = 10) -> list[SurveyResponse]:
+    """The latest ratings with a comment of the tickets ``agent`` had when they
+    were resolved (for the agent's page, which ``agent_for_figures`` guards)."""
+    return list(
+        SurveyResponse.objects.filter(invitation__agent=agent)
+        .exclude(comment="")
+        .select_related("invitation__ticket")
+        .order_by("-answered_at", "-id")[:latest]
+    )
+
+
+def open_load(agent: User) -> int:
+    """How many open tickets ``agent`` has now (the index on assignee and is_open)."""
+    return Ticket.objects.filter(assignee=agent, is_open=True).count()

@@ -389,10 +389,25 @@ class TicketFigures(models.Model):
     resolved_on = models.DateField(null=True)
     resolution_seconds = models.FloatField(null=True)
     sla_missed = models.BooleanField(default=False)
+    # The same two durations in business time: the working hours of the calendar
+    # of the ticket's SLA policy (``sla.actions.BusinessClock``); None when no
+    # policy applies to the ticket.
+    first_response_business_seconds = models.FloatField(null=True)
+    resolution_business_seconds = models.FloatField(null=True)
+    channel = models.CharField(max_length=10, default="", blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["created_on"], name="figures_created"),
+            models.Index(fields=["assignee", "created_on"], name="figures_assignee_created"),
+            models.Index(fields=["assignee", "resolved_on"], name="figures_assignee_resolved"),
             models.Index(fields=["resolved_on"], name="figures_resolved"),
             models.Index(fields=["team", "created_on"], name="figures_team_created"),
             models.Index(fields=["team", "resolved_on"], name="figures_team_resolved"),

@@ -21,10 +21,13 @@ def ask_for_rating(event_id: int) -> None:
 
 
 # The events after which a ticket's figures may differ (see ``rollup``): when it
-# was answered, resolved or reopened, moved, recategorised, or missed its SLA.
+# was answered, resolved or reopened, moved, recategorised, or missed its SLA;
+# a new priority or requester may bring another SLA calendar or organisation.
 FIGURE_KINDS = (
     EventKind.CREATED,
     EventKind.STATUS,
+    EventKind.PRIORITY,
+    EventKind.REQUESTER,
     EventKind.TEAM,
     EventKind.ASSIGNEE,
     EventKind.CATEGORY,

@@ -2,8 +2,9 @@
 
 :func:`refresh` recomputes the rows of some tickets from the tickets
 themselves (their current team, assignee and category, the days they were
-opened and resolved in the site's time zone, how long those took, and whether
-an SLA deadline was missed), so running it twice, or after any change, leaves
+opened and resolved in the site's time zone, how long those took, on the
+clock and in the business hours of the ticket's SLA policy, and whether an SLA
+deadline was missed), so running it twice, or after any change, leaves
 the same rows: the reaction calls it for one ticket, ``frontline reports
 rebuild`` for all of them in batches.
 """
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from frontline.sla.actions import BusinessClock
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
 from .models import TicketFigures
@@ -31,13 +33,24 @@ FIELDS = [
     "resolved_on",
     "resolution_seconds",
     "sla_missed",
+    "first_response_business_seconds",
+    "resolution_business_seconds",
+    "channel",
+    "organisation",
 ]
 
 
 def _figures(tickets: Iterable[Any]) -> list[TicketFigures]:
     zone = timezone.get_default_timezone()
+    tickets = list(tickets)
+    clock = BusinessClock({t["organisation_id"] for t in tickets if t["organisation_id"]})
     rows = []
     for t in tickets:
+        ticket = {
+            "priority": t["priority"],
+            "channel": t["channel"],
+            "organisation_id": t["organisation_id"],
+        }
         created = t["created_at"]
         answered = t["first_response_at"]
         resolved = t["resolved_at"] if t["status"] in (Status.RESOLVED, Status.CLOSED) else None
@@ -52,6 +65,10 @@ def _figures(tickets: Iterable[Any]) -> list[TicketFigures]:
                 resolved_on=resolved.astimezone(zone).date() if resolved else None,
                 resolution_seconds=(resolved - created).total_seconds() if resolved else None,
                 sla_missed=t["missed"],
+                first_response_business_seconds=clock.between(created, answered, **ticket),
+                resolution_business_seconds=clock.between(created, resolved, **ticket),
+                channel=t["channel"],
+                organisation_id=t["organisation_id"],
             )
         )
     return rows
@@ -75,6 +92,9 @@ def refresh(ticket_ids: Iterable[int]) -> int:
             "first_response_at",
             "resolved_at",
             "missed",
+            "priority",
+            "channel",
+            "organisation_id",
         )
         .order_by()
     )

@@ -53,6 +53,22 @@ def test_reports_page_draws_its_charts(new_page, site, people, ticket):
     expect(page.locator("#daily")).to_be_attached()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     assert errors == []
+    # The daily chart has the backlog as its third series.
+    assert page.evaluate("Chart.instances[0].data.datasets.length") == 3
+
+
+def test_agents_page_on_a_phone(new_page, site, people, ticket):
+    actions.add_reply(ticket, body="On it", by=people.alice)
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, site, "alice")
+    page.get_by_role("link", name="My figures").click()
+    expect(page.get_by_role("heading", name="My figures")).to_be_visible()
+    expect(page.locator("#open-load")).to_contain_text("1 open ticket assigned")
+    page.get_by_role("textbox", name="From").fill("2000-01-01")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("alert")).to_contain_text("at most 366 days")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
 
 
 def test_estimate_approved_on_the_portal_then_worked_and_billed(new_page, site, people, ticket):
