@@ -195,3 +195,19 @@ def test_an_empty_held_reply_is_a_clear_error(client, people, ticket, trainee):
     assert not HeldReply.objects.exists()
     with pytest.raises(ValidationError):
         reviews.hold_reply(ticket, body="Hi", by=people.sam)  # not a trainee
+
+
+def test_files_or_minutes_sent_for_review_are_refused_not_dropped(client, people, ticket, trainee):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, trainee)
+    url = f"/desk/tickets/{ticket.pk}/hold/"
+    with_file = {"body": SECRET, "attachments": SimpleUploadedFile("refund.pdf", b"%PDF-1.4")}
+    for data in (with_file, {"body": SECRET, "minutes": "15"}):
+        response = client.post(url, data)
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Files and minutes cannot wait for review yet" in page
+        assert SECRET in page  # the text is given back in the composer
+    assert not HeldReply.objects.exists()
+    assert not Message.objects.filter(body=SECRET).exists()

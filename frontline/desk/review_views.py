@@ -23,7 +23,8 @@ from frontline.knowledge.access import (
 from frontline.lib.http import AuthedRequest
 from frontline.tickets.access import access_ticket_for_agent
 
-from .views import staff_required
+from .forms import DeskReplyForm
+from .views import _ticket_page, staff_required
 
 
 class HoldForm(forms.Form):
@@ -51,6 +52,19 @@ def _said(exc: ValidationError) -> str:
 def hold_reply(request: AuthedRequest, number: int) -> HttpResponse:
     """A trainee sends the composer's reply to their mentor instead of the customer."""
     ticket = access_ticket_for_agent(request.user, number)
+    if request.FILES or request.POST.get("minutes", "").strip():
+        # A held reply keeps only its words: refuse what came with it rather
+        # than drop it, and give the text back in the composer.
+        return _ticket_page(
+            request,
+            ticket,
+            status=400,
+            reply_form=DeskReplyForm(request.POST),
+            error=_(
+                "Files and minutes cannot wait for review yet: send the reply for review "
+                "without them, then attach the files or log the time once it is approved."
+            ),
+        )
     form = HoldForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write a message."))
