@@ -142,6 +142,7 @@ class Team(models.Model):
     assign_on_reply = models.BooleanField(
         _("replying assigns"),
         default=True,
+        db_default=True,  # rows written outside Django (the bench generator) get it too
         help_text=_("A member who answers an unassigned ticket of this team becomes its assignee."),
     )
 

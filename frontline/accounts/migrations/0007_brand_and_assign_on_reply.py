@@ -27,6 +27,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='team',
             name='assign_on_reply',
-            field=models.BooleanField(default=True, help_text='A member who answers an unassigned ticket of this team becomes its assignee.', verbose_name='replying assigns'),
+            field=models.BooleanField(db_default=True, default=True, help_text='A member who answers an unassigned ticket of this team becomes its assignee.', verbose_name='replying assigns'),
         ),
     ]
