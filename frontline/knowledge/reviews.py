@@ -34,6 +34,13 @@ def needs_review(user: User) -> bool:
     return Traineeship.objects.filter(trainee=user).exists()
 
 
+def mentor_of(user: User) -> User | None:
+    """The mentor who approves ``user``'s public replies; None for anyone not in
+    training (the demo plays a trainee's past replies as approved by them)."""
+    found = Traineeship.objects.filter(trainee=user).select_related("mentor").first()
+    return found.mentor if found else None
+
+
 def hold_reply(ticket: Ticket, *, body: str, by: User) -> HeldReply:
     """Keep a trainee's public reply for their mentor. Nothing is sent, the ticket
     does not change; a ``REPLY_HELD`` event (with ids only, never the text) marks

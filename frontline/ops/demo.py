@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from frontline.accounts.models import Organisation, Role, Team, User
+from frontline.knowledge.reviews import mentor_of
 from frontline.ops.demo_articles import load_knowledge
 from frontline.ops.demo_tickets import SCRIPTS, Script
 from frontline.reports import actions as reports_actions
@@ -377,11 +378,15 @@ def _play(
                     note=step.text,
                 )
             case "reply" | "answer":
-                actions.add_reply(ticket, body=step.text, by=by, channel=script.channel)
+                actions.add_reply(
+                    ticket, body=step.text, by=by, channel=script.channel, approved_by=mentor_of(by)
+                )
             case "note":
                 actions.add_note(ticket, body=step.text, by=by)
             case "ask":
-                actions.request_information(ticket, body=step.text, by=by)
+                actions.request_information(
+                    ticket, body=step.text, by=by, approved_by=mentor_of(by)
+                )
             case "status":
                 actions.change_status(ticket, status=step.value, by=by, reason=step.text)
             case "priority":
@@ -389,7 +394,9 @@ def _play(
             case "tags":
                 actions.set_tags(ticket, names=step.value, by=by)
             case "resolve":
-                actions.add_reply(ticket, body=step.text, by=by, channel=script.channel)
+                actions.add_reply(
+                    ticket, body=step.text, by=by, channel=script.channel, approved_by=mentor_of(by)
+                )
                 actions.change_status(
                     ticket, status=Status.RESOLVED, by=by, closure_reason=ClosureReason.SOLVED
                 )

@@ -244,13 +244,25 @@ def log_call(
 
 
 def request_information(
-    ticket: Ticket, *, body: str, by: User, files: Sequence[Any] = ()
+    ticket: Ticket,
+    *,
+    body: str,
+    by: User,
+    files: Sequence[Any] = (),
+    approved_by: User | None = None,
 ) -> Message:
-    """Ask the customer for something: a public reply, then waiting for the customer."""
+    """Ask the customer for something: a public reply, then waiting for the customer.
+    A trainee's question, like their reply, needs the mentor who approved it."""
     _require_staff(by)
     with transaction.atomic():
         message = _add_public_message(
-            ticket, body=body, by=by, files=files, channel=Channel.WEB, asks=True
+            ticket,
+            body=body,
+            by=by,
+            files=files,
+            channel=Channel.WEB,
+            asks=True,
+            approved_by=approved_by,
         )
         ticket.refresh_from_db()
         if ticket.status != Status.WAITING_CUSTOMER:
