@@ -91,3 +91,23 @@ def test_a_form_sent_with_a_mistake_comes_back_open_and_filled_in(client, people
     assert f'action="/desk/tickets/{n}/call/"' in page
     assert 'value="+44 20 7946 0958"' in page
     assert f'href="/desk/tickets/{n}/forms/call/"' not in page
+
+
+def test_a_category_that_asks_only_for_files_offers_no_answers_form(client, people):
+    from frontline.tickets.models import Category, FieldType, FormField
+
+    photos = Category.objects.create(name="Photos", default_team=people.first_line)
+    FormField.objects.create(
+        category=photos, key="photo", label="Photo", field_type=FieldType.FILE, position=1
+    )
+    ticket = actions.open_ticket(
+        requester=people.carol,
+        by=people.carol,
+        subject="Cracked screen",
+        body="See photo.",
+        category=photos,
+    )
+    login(client, people.alice)
+    n = ticket.pk
+    assert "/forms/answers/" not in client.get(f"/desk/tickets/{n}/").content.decode()
+    assert client.get(f"/desk/tickets/{n}/forms/answers/").status_code == 404

@@ -51,7 +51,7 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm
-from frontline.tickets.models import ClosureReason, ReplyDraft, Ticket
+from frontline.tickets.models import ClosureReason, FieldType, ReplyDraft, Ticket
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -214,7 +214,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
         # The forms in closed <details> (answers, call, link and merge, estimate)
         # are fetched when opened (ticket_form); here only when sent back with errors.
-        "has_fields": bool(specs),
+        "has_fields": any(spec.field_type != FieldType.FILE for spec in specs),
         "fields_form": forms.get("fields_form"),
         "next_line": next_line(ticket.team),
         "escalate_form": EscalateForm(),
