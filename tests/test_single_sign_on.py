@@ -72,7 +72,7 @@ def signed_in_as(client) -> User | None:
     return User.objects.get(pk=pk) if pk else None
 
 
-def test_sign_in_page_shows_the_button_only_when_sign_on_is_set_up(client, settings, provider):
+def test_sign_in_page_shows_the_button_only_when_sign_on_is_set_up(client, settings, provider, db):
     assert "Acme ID" not in client.get("/login/").content.decode()
     assert client.get("/login/sso/").status_code == 404
     assert client.get("/login/sso/callback/?code=x&state=y").status_code == 404
@@ -217,7 +217,7 @@ def test_a_denial_at_the_provider_is_a_clear_page(client, people, sso):
     assert "did not sign you in" in response.content.decode()
 
 
-def test_an_unreachable_provider_is_a_clear_page(client, settings):
+def test_an_unreachable_provider_is_a_clear_page(client, settings, db):
     settings.OIDC_OP_ISSUER = "http://127.0.0.1:9"  # nothing listens on discard
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID
     response = client.get("/login/sso/")
