@@ -122,6 +122,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "frontline.urls"
 WSGI_APPLICATION = "frontline.wsgi.application"
 
+# Plain inputs and text areas built in Python, the same HTML (lib/widgets.py).
+FORM_RENDERER = "frontline.lib.widgets.FormRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
