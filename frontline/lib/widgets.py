@@ -68,10 +68,23 @@ def _textarea(widget: dict[str, Any]) -> str:
 # Every template of Django's that is input.html under another name.
 _BUILT = {
     f"django/forms/widgets/{name}.html": _input
-    for name in (
-        "input checkbox color date datetime email file hidden number password search tel text"
-        " time url"
-    ).split()
+    for name in [
+        "input",
+        "checkbox",
+        "color",
+        "date",
+        "datetime",
+        "email",
+        "file",
+        "hidden",
+        "number",
+        "password",
+        "search",
+        "tel",
+        "text",
+        "time",
+        "url",
+    ]
 } | {"django/forms/widgets/textarea.html": _textarea}
 
 
