@@ -169,6 +169,26 @@ def test_the_customer_finds_the_survey_on_the_portal_too(client, people, ticket,
     assert "data-survey" not in client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
 
 
+def test_the_portal_stops_offering_the_survey_when_it_closes_without_asking(
+    client, people, ticket, invited, clock, settings
+):
+    """Past the window the ticket's own resolution time tells: no survey query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people.carol)
+    window = datetime.timedelta(days=settings.FRONTLINE["SURVEY_DAYS"])
+    clock.shift(window - datetime.timedelta(seconds=1))
+    assert "data-survey" in client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    clock.shift(datetime.timedelta(seconds=1))
+    client.force_login(people.carol)  # the session lasts as long as the survey
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert ticket.subject in page
+    assert "data-survey" not in page
+    assert not [q for q in queries if "reports_surveyinvitation" in q["sql"]]
+
+
 def test_a_bad_rating_is_mailed_to_the_teams_supervisors_once(people, invited):
     invitation, _path = invited
     team_boss = make_user("tess", "supervisor", name="Tess Teamlead")

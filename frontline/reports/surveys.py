@@ -98,8 +98,13 @@ def mail_invitation(invitation: SurveyInvitation) -> OutboundMessage:
 
 def open_survey_path(user: User, ticket: Ticket) -> str | None:
     """The survey page of ``ticket``'s latest resolution, for its customer on the
-    portal while the survey is open; None otherwise (no query unless resolved)."""
+    portal while the survey is open; None otherwise (no query unless resolved
+    within the survey's window: the latest invitation is as old as the latest
+    resolution, ``resolved_at``)."""
     if ticket.status not in (Status.RESOLVED, Status.CLOSED) or user.pk != ticket.requester_id:
+        return None
+    window = datetime.timedelta(days=settings.FRONTLINE["SURVEY_DAYS"])
+    if ticket.resolved_at is not None and timezone.now() >= ticket.resolved_at + window:
         return None
     invitation = SurveyInvitation.objects.filter(ticket=ticket, customer=user).first()
     if invitation is None or timezone.now() >= closes_at(invitation):
