@@ -7,6 +7,7 @@ database, uploaded files, cache and generated secret key under ``var/``.
 
 import contextlib
 import datetime
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -68,6 +69,12 @@ ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").spl
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
+# django-ninja's templates and static files serve /api/v1/docs with no CDN. They
+# are found by path (api/api.py renders the page): listed as an app, "ninja" would
+# be imported with pydantic and django.test by every command and worker at start,
+# 0.14 s of CPU each, though only the web server serves the API.
+_NINJA = Path(importlib.util.find_spec("ninja").origin).parent  # type: ignore[union-attr, arg-type]
+
 INSTALLED_APPS = [
     # The admin asks for a second factor (accounts/admin_site.py).
     "frontline.accounts.admin_apps.FrontlineAdminConfig",
@@ -82,8 +89,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_htmx",
     "django_tasks_db",
-    # django-ninja: its templates and static files serve /api/v1/docs with no CDN.
-    "ninja",
     "frontline.accounts",
     "frontline.tickets",
     "frontline.routing",
@@ -127,7 +132,7 @@ FORM_RENDERER = "frontline.lib.widgets.FormRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", _NINJA / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -263,7 +268,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static", _NINJA / "static"]
 _HTMX_DIST = BASE_DIR.parent / "node_modules" / "htmx.org" / "dist"
 if _HTMX_DIST.exists():
     STATICFILES_DIRS.append(("vendor/htmx", _HTMX_DIST))

@@ -7,14 +7,17 @@ messages. Nothing a client sends should end in a 500.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.openapi.docs import Swagger
 
 from .auth import PerCallerThrottle, read_auth
 from .endpoints import attachments, calls, catalogue, me, people, tickets
@@ -33,6 +36,22 @@ class FrontlineAPI(NinjaAPI):
         return schema
 
 
+class LocalSwagger(Swagger):
+    """ninja's Swagger page from its own template and files, served by us (no
+    CDN). ninja does that only when it is listed as an app, which the settings
+    avoid (see ``_NINJA`` there)."""
+
+    def render_page(self, request: HttpRequest, api: Any, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            # "Try it out" signed in by the session cookie sends the CSRF token.
+            "add_csrf": any(getattr(auth, "csrf", False) for auth in api.auth),
+        }
+        return render(request, self.template, context)
+
+
 api = FrontlineAPI(
     title="Frontline",
     version="1",
@@ -40,6 +59,7 @@ api = FrontlineAPI(
     urls_namespace="api-v1",
     auth=read_auth,
     throttle=[PerCallerThrottle()],
+    docs=LocalSwagger(),
 )
 
 

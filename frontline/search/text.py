@@ -32,8 +32,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import snowballstemmer
-
 # Han, kana, Hangul and their compatibility and extension blocks.
 CJK_CHARS = (
     "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -130,6 +128,10 @@ def _stemmer(language: str) -> Any:
     # A Snowball stemmer keeps state while it works: one per thread.
     stemmer = getattr(_stemmers, language, None)
     if stemmer is None:
+        # Imported when first needed: its 30 modules cost every command 30 ms
+        # at start, and most never stem a word.
+        import snowballstemmer
+
         stemmer = snowballstemmer.stemmer(language)
         setattr(_stemmers, language, stemmer)
     return stemmer
