@@ -37,7 +37,6 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from .schemas import MessageOut, TicketOut
 
 logger = logging.getLogger(__name__)
 
@@ -259,6 +258,8 @@ def _payload(event: TicketEvent, subscription: WebhookSubscription) -> dict[str,
             messages = messages.exclude(kind__in=INTERNAL_KINDS)
         message = messages.select_related("author").prefetch_related("attachments").first()
         if message is not None:
+            from .schemas import MessageOut  # see _ticket_for
+
             out = MessageOut.of(message)
             if not internal:
                 out.attachments = [a for a in out.attachments if not a.internal]
@@ -267,6 +268,11 @@ def _payload(event: TicketEvent, subscription: WebhookSubscription) -> dict[str,
 
 
 def _ticket_for(ticket: Ticket, owner: User, *, internal: bool) -> dict[str, Any]:
+    # The API's schemas (django-ninja and pydantic, 0.1 s to import) are loaded
+    # when a webhook is built, not by every process that records a ticket event
+    # (this module is imported by the reactions: the mail import, the workers).
+    from .schemas import TicketOut
+
     out = TicketOut.of(ticket, for_staff=owner.is_staff_member)
     if not internal:
         out.handoff_note = None  # a handoff note is internal
