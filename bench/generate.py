@@ -914,6 +914,29 @@ def fill_report_rollup(con: sqlite3.Connection) -> None:
     log(f"report rollup filled in {time.monotonic() - t0:.0f} s")
 
 
+def write_meta(
+    con: Any, counts: dict, *, seed: int, now: float, elapsed: float, t_load: float
+) -> dict[str, str]:
+    """The ``bench_meta`` table: what was generated, when, and how long it took."""
+    meta = {
+        "data_version": str(DATA_VERSION),
+        "tickets": str(counts["tickets"]),
+        "messages": str(counts["messages"]),
+        "events": str(counts["events"]),
+        "ticket_tags": str(counts["ticket_tags"]),
+        "users": str(con.execute("SELECT count(*) FROM accounts_user").fetchone()[0]),
+        "organisations": str(N_ORGS),
+        "seed": str(seed),
+        "data_now": ts_str(now),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generation_seconds": f"{elapsed:.0f}",
+        "load_seconds": f"{t_load:.0f}",
+    }
+    con.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    con.executemany("INSERT INTO bench_meta (key, value) VALUES (?, ?)", list(meta.items()))
+    return meta
+
+
 def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     """Make a complete benchmark database at ``db_path`` (replacing any there)."""
     t0 = time.monotonic()
@@ -960,22 +983,7 @@ def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     log("ANALYZE")
     con.execute("ANALYZE")
     elapsed = time.monotonic() - t0
-    meta = {
-        "data_version": str(DATA_VERSION),
-        "tickets": str(counts["tickets"]),
-        "messages": str(counts["messages"]),
-        "events": str(counts["events"]),
-        "ticket_tags": str(counts["ticket_tags"]),
-        "users": str(con.execute("SELECT count(*) FROM accounts_user").fetchone()[0]),
-        "organisations": str(N_ORGS),
-        "seed": str(seed),
-        "data_now": ts_str(now),
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generation_seconds": f"{elapsed:.0f}",
-        "load_seconds": f"{t_load:.0f}",
-    }
-    con.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    con.executemany("INSERT INTO bench_meta VALUES (?, ?)", meta.items())
+    meta = write_meta(con, counts, seed=seed, now=now, elapsed=elapsed, t_load=t_load)
     con.execute("PRAGMA locking_mode=NORMAL")
     con.execute("PRAGMA journal_mode=WAL")  # persistent; the application uses WAL
     con.close()
@@ -1146,22 +1154,7 @@ def build_postgres(url: str, n_tickets: int, seed: int = SEED) -> dict[str, str]
     log("ANALYZE")
     load.execute("ANALYZE")
     elapsed = time.monotonic() - t0
-    meta = {
-        "data_version": str(DATA_VERSION),
-        "tickets": str(counts["tickets"]),
-        "messages": str(counts["messages"]),
-        "events": str(counts["events"]),
-        "ticket_tags": str(counts["ticket_tags"]),
-        "users": str(load.execute("SELECT count(*) FROM accounts_user").fetchone()[0]),
-        "organisations": str(N_ORGS),
-        "seed": str(seed),
-        "data_now": ts_str(now),
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generation_seconds": f"{elapsed:.0f}",
-        "load_seconds": f"{t_load:.0f}",
-    }
-    load.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    load.executemany("INSERT INTO bench_meta (key, value) VALUES (?, ?)", meta.items())
+    meta = write_meta(load, counts, seed=seed, now=now, elapsed=elapsed, t_load=t_load)
     load.close()
     log(
         f"done in {elapsed:.0f} s ({elapsed / 60:.1f} min): {counts['tickets']:,} tickets, "
