@@ -18,13 +18,20 @@ logger = logging.getLogger(__name__)
 
 
 def try_briefly(write: Callable[[], object], *, wait_ms: int = 100, what: str = "") -> bool:
-    """Run ``write`` in a transaction of its own (a savepoint when the caller is
-    already in one), waiting at most ``wait_ms`` for a lock. True if it ran,
-    False if the database was busy (logged, nothing raised, nothing written)."""
+    """Run ``write`` in a transaction of its own, waiting at most ``wait_ms`` for
+    a lock. True if it ran, False if the database was busy (logged, nothing
+    raised, nothing written).
+
+    A caller already in a transaction gets the write in that transaction, as
+    any other statement: on SQLite it holds the write lock already (``BEGIN
+    IMMEDIATE``), so there is nothing to wait for."""
+    if connection.in_atomic_block:
+        write()
+        return True
     sqlite = connection.vendor == "sqlite"
     previous: int | None = None
     try:
-        if sqlite and not connection.in_atomic_block:
+        if sqlite:
             # BEGIN IMMEDIATE takes the write lock at once: wait for it briefly,
             # not for the connection's usual busy timeout.
             with connection.cursor() as cursor:
@@ -32,7 +39,7 @@ def try_briefly(write: Callable[[], object], *, wait_ms: int = 100, what: str = 
                 previous = int(cursor.fetchone()[0])
                 cursor.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
         with transaction.atomic():
-            if connection.vendor == "postgresql" and not _nested():
+            if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait_ms}ms"])
             write()
@@ -44,9 +51,3 @@ def try_briefly(write: Callable[[], object], *, wait_ms: int = 100, what: str = 
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
     return True
-
-
-def _nested() -> bool:
-    """In a savepoint inside the caller's transaction: a ``SET LOCAL`` would
-    outlive this write, so the caller's lock timeout stays."""
-    return len(connection.savepoint_ids) > 0
