@@ -27,45 +27,29 @@ figures and writes them to ``var/bench/api.json``.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import shutil
-import socket
-import sqlite3
-import subprocess
-import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 from bench import REPO_DIR, add_database_arguments, default_db_path
 from bench import generate as gen
+from bench.common import (
+    Client,
+    api_create,
+    copy_database,
+    create_rate,
+    manage_shell,
+    percentile,
+    serving,
+)
 
-FRONTLINE = Path(sys.executable).parent / "frontline"
 GOALS = {"get_p95_ms": 20.0, "list_p95_ms": 50.0, "create_1_per_s": 350.0, "create_4_per_s": 700.0}
 
 
 def log(msg: str) -> None:
     print(f"[bench.api] {msg}", flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def copy_database(source: Path, workdir: Path) -> Path:
-    """A copy of the benchmark database to write to (its WAL folded in first)."""
-    con = sqlite3.connect(source)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    target = workdir / "api.sqlite3"
-    shutil.copyfile(source, target)
-    return target
 
 
 SETUP = """
@@ -90,80 +74,6 @@ print(json.dumps({
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("frontline serve did not answer")
-
-
-class Caller:
-    def __init__(self, port: int, secret: str) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, float]:
-        data = json.dumps(body).encode() if body is not None else None
-        start = time.perf_counter()
-        self.connection.request(method, path, body=data, headers=self.headers)
-        response = self.connection.getresponse()
-        response.read()
-        return response.status, (time.perf_counter() - start) * 1000
-
-
-def timed(caller: Caller, paths: list[str], errors: dict[str, int]) -> list[float]:
-    times = []
-    for path in paths:
-        status, ms = caller.call("GET", path)
-        if status == 200:
-            times.append(ms)
-        else:
-            errors[f"GET {status}"] = errors.get(f"GET {status}", 0) + 1
-    return times
-
-
-def create_rate(port: int, setup: dict, concurrency: int, seconds: float) -> tuple[float, int]:
-    """Tickets opened per second by ``concurrency`` clients for ``seconds``."""
-    payload = {
-        "subject": "Bench printer jam",
-        "body": "The printer on floor 3 jams on every page.",
-        "category": setup["category"],
-        "fields": setup["fields"],
-    }
-    counts = [0] * concurrency
-    failures = [0] * concurrency
-    stop = time.monotonic() + seconds
-
-    def client(i: int) -> None:
-        caller = Caller(port, setup["customer"])
-        while time.monotonic() < stop:
-            status, _ms = caller.call("POST", "/api/v1/tickets", payload)
-            if status == 201:
-                counts[i] += 1
-            else:
-                failures[i] += 1
-
-    start = time.monotonic()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.monotonic() - start), sum(failures)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_database_arguments(parser)
@@ -185,49 +95,28 @@ def main(argv: list[str] | None = None) -> int:
             "RUN_WORKER": "false",
             "RUN_SCHEDULER": "false",
         }
-        out = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "frontline.manage", "shell", "-c", SETUP],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        setup = json.loads(out.strip().splitlines()[-1])
-        port = free_port()
-        server_log = (workdir / "serve.log").open("w")
-        server = subprocess.Popen(  # noqa: S603
-            [str(FRONTLINE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=workdir,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(port)
+        setup = json.loads(manage_shell(env, SETUP))
+        with serving(env, cwd=workdir, log_to=workdir / "serve.log") as (_server, port):
             errors: dict[str, int] = {}
-            staff = Caller(port, setup["staff"])
-            customer = Caller(port, setup["customer"])
+            staff = Client(port, token=setup["staff"])
+            customer = Client(port, token=setup["customer"])
             ids = setup["ids"]
-            timed(staff, [f"/api/v1/tickets/{i}" for i in ids[:20]], {})  # warm up
-            timed(staff, ["/api/v1/me"] * 5, {})
-            timed(customer, ["/api/v1/tickets"] * 5, {})
+            staff.times([f"/api/v1/tickets/{i}" for i in ids[:20]], {})  # warm up
+            staff.times(["/api/v1/me"] * 5, {})
+            customer.times(["/api/v1/tickets"] * 5, {})
             # In rounds, one request of each kind, so that load from elsewhere
             # falls on the floor and the figures alike.
             floor: list[float] = []
             get: list[float] = []
             lists: dict[str, list[float]] = {"staff": [], "customer": []}
             for _ in range(args.requests):
-                floor += timed(staff, ["/api/v1/me"], errors)
-                get += timed(staff, [f"/api/v1/tickets/{rng.choice(ids)}"], errors)
-                lists["staff"] += timed(staff, ["/api/v1/tickets"], errors)
-                lists["customer"] += timed(customer, ["/api/v1/tickets"], errors)
+                floor += staff.times(["/api/v1/me"], errors)
+                get += staff.times([f"/api/v1/tickets/{rng.choice(ids)}"], errors)
+                lists["staff"] += staff.times(["/api/v1/tickets"], errors)
+                lists["customer"] += customer.times(["/api/v1/tickets"], errors)
             log(f"opening tickets for {args.seconds:.0f} s at concurrency 1, then 4")
-            one, failed_one = create_rate(port, setup, 1, args.seconds)
-            four, failed_four = create_rate(port, setup, 4, args.seconds)
-        finally:
-            server.terminate()
-            server.wait(30)
-            server_log.close()
+            one, _t, failed_one = create_rate(api_create, port, setup, 1, args.seconds)
+            four, _t, failed_four = create_rate(api_create, port, setup, 4, args.seconds)
     floor_p50 = percentile(floor, 50)
     results = {
         "tickets": args.tickets,

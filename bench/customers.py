@@ -22,18 +22,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
-import platform
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 from bench import REPO_DIR
-from bench.run import Page, Runner, git_head, log, machine, percentile, setup_django
+from bench.common import command_line, fresh_sqlite, goal_block, percentile, publish, repeated_runs
+from bench.run import Page, Runner, log, setup_django
 
-DOCS = REPO_DIR / "docs" / "benchmarks.md"
 START = "<!-- bench:customers:start (written by `python -m bench.customers`; edit outside) -->"
 END = "<!-- bench:customers:end -->"
 GOAL_MS = 50.0  # issue 13: p95 under 50 ms for an organisation with 20,000 tickets
@@ -166,65 +162,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "customers.sqlite3")
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args(argv)
-    db_path = args.db.expanduser().resolve()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    db_path = fresh_sqlite(args.db)
     setup_django(db_path)
     log(f"building an organisation with {args.tickets} tickets in {db_path}")
     ids = build(args.tickets)
-    runs = []
-    for run in range(args.runs):
+
+    def measure_one() -> list[Page]:
         runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
         for who in ("supervisor", "agent"):
             runner.login(who, ids[who])
         measured = pages(ids)
         runner.measure(measured, [args.requests] * len(measured))
-        errors = {p.label: p.errors for p in measured if p.errors}
-        if errors:
-            log(f"errors: {errors}")
-            return 1
-        runs.append(measured)
-        log(f"run {run + 1} of {args.runs} done")
+        return measured
+
+    runs = repeated_runs(args.runs, measure_one, log)
+    if runs is None:
+        return 1
     text = table(runs)
     worst = max(
         percentile(sorted(p.times_ms), 95) for run in runs for p in run if p.group == "customer"
     )
-    verdict = "met" if worst < GOAL_MS else "NOT met"
-    given = sys.argv[1:] if argv is None else argv
-    command = " ".join(["python -m bench.customers", *given])
-    block = "\n".join(
-        [
-            START,
-            "",
-            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}, `{command}`, {machine()}, "
-            f"Python {platform.python_version()}, SQLite, git {git_head()}, load average "
-            f"{os.getloadavg()[0]:.1f}.",
+    block = goal_block(
+        start=START,
+        end=END,
+        command=command_line("bench.customers", argv),
+        setting=(
             f"One organisation with {args.tickets:,} tickets (half asked by the one contact timed),"
-            f" {args.requests} requests per page and run, in process (test client).",
-            "",
-            text,
-            "",
-            f"Goal (p95 under {GOAL_MS:.0f} ms on every run): {verdict} "
-            f"(worst p95 {worst:.1f} ms).",
-            "",
-            END,
-        ]
+            f" {args.requests} requests per page and run, in process (test client)."
+        ),
+        table=text,
+        goal_ms=GOAL_MS,
+        worst_ms=worst,
     )
-    print("\n" + block)
-    (db_path.parent / "customers.json").write_text(
-        json.dumps([[p.stats() for p in run] for run in runs], indent=2, default=str)
+    publish(
+        block,
+        start=START,
+        end=END,
+        heading="Contact and organisation pages",
+        json_path=db_path.parent / "customers.json",
+        data=[[p.stats() for p in run] for run in runs],
+        docs=not args.no_docs,
+        log=log,
     )
-    if not args.no_docs:
-        docs = DOCS.read_text()
-        if START in docs:
-            before, _, rest = docs.partition(START)
-            _, _, after = rest.partition(END)
-            docs = before + block + after
-        else:
-            docs = docs.rstrip() + "\n\n## Contact and organisation pages\n\n" + block + "\n"
-        DOCS.write_text(docs)
-        log(f"wrote {DOCS.relative_to(REPO_DIR)}")
     return 0
 
 

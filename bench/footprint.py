@@ -21,21 +21,17 @@ compression stored it.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 
+from bench.common import demo_environment, get, run_frontline, serving
 from bench.mail import BOX, MAILBOX, Corpus, write_maildir
 
-FRONTLINE = Path(sys.executable).parent / "frontline"
 MIB = 1024 * 1024
 
 
@@ -43,18 +39,7 @@ def log(msg: str) -> None:
     print(f"[bench.footprint] {msg}", flush=True)
 
 
-def run_frontline(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 (our own command)
-        [str(FRONTLINE), *args], env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
-def environment(folder: Path) -> dict[str, str]:
-    env = {**os.environ, "FRONTLINE_VAR": str(folder), "LOG_LEVEL": "WARNING"}
-    for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "S3_BUCKET", "WEB_CONCURRENCY"):
-        env.pop(name, None)
-    return env
+environment = demo_environment
 
 
 # ------------------------------------------------------------------ memory
@@ -95,43 +80,12 @@ def describe(pid: int) -> str:
     return "gunicorn web worker" if "gunicorn" in words(parent) else "gunicorn master"
 
 
-def get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
 def memory(seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="footprint-") as tmp:
         env = environment(Path(tmp))
         run_frontline(env, "migrate", "--noinput", "-v", "0")
         run_frontline(env, "demo", "--if-empty")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = subprocess.Popen(  # noqa: S603
-            [str(FRONTLINE), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if get(port, "/healthz") == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("frontline serve did not answer within 60 s")
-                time.sleep(0.5)
+        with serving(env) as (server, port):
             for _ in range(10):  # each web worker has served something
                 get(port, "/login/")
                 get(port, "/healthz")
@@ -140,9 +94,6 @@ def memory(seconds: float) -> None:
                 (describe(pid), len(os.listdir(f"/proc/{pid}/task")), *memory_of(pid))
                 for pid in tree(server.pid)
             ]
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=60)
     print("\n| process | threads | RSS MiB | PSS MiB |\n|---|--:|--:|--:|")
     for what, threads, rss, pss in rows:
         print(f"| {what} | {threads} | {rss:.1f} | {pss:.1f} |")

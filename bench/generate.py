@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import REPO_DIR, add_database_arguments, default_db_path
 
@@ -360,15 +361,33 @@ def insert_sql(table: str) -> str:
     return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"  # noqa: S608
 
 
-def check_columns(con: sqlite3.Connection) -> None:
+def table_columns(con: Any, table: str) -> list[tuple[str, bool, Any, bool, bool]]:
+    """(name, NOT NULL, default, primary key, generated) of each column of ``table``."""
+    if isinstance(con, CopyLoad):
+        return [
+            (name, nullable == "NO", default, identity == "YES", generated == "ALWAYS")
+            for name, nullable, default, identity, generated in con.execute(
+                "SELECT column_name, is_nullable, column_default, is_identity, is_generated "
+                "FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?",
+                (table,),
+            ).fetchall()
+        ]
+    return [
+        (name, bool(notnull), default, bool(pk), bool(hidden))
+        for name, notnull, default, pk, hidden in con.execute(
+            'SELECT name, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', (table,)
+        ).fetchall()
+    ]
+
+
+def check_columns(con: Any) -> None:
     """Stop, naming them, at columns the rows would miss: a NOT NULL column without
     a default that ``COLUMNS`` leaves out (Django sets defaults in Python, not in
     the schema), or a column in ``COLUMNS`` the schema no longer has."""
     problems = []
     for table, cols in COLUMNS.items():
-        info = con.execute(
-            'SELECT name, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', (table,)
-        ).fetchall()
+        info = table_columns(con, table)
         if not info:
             problems.append(f"{table}: no such table")
             continue
@@ -389,7 +408,7 @@ def check_columns(con: sqlite3.Connection) -> None:
 # ---------------------------------------------------------------- small tables
 
 
-def load_people(con: sqlite3.Connection, rng: random.Random, now: float) -> People:
+def load_people(con: Any, rng: random.Random, now: float) -> People:
     start = now - YEARS * 365 * 86400
     joined = ts_str(start - 86400 * 30)
     pw = "!" + "x" * 40  # an unusable password: force_login is the only way in
@@ -585,7 +604,7 @@ class Writer:
     runs without the GIL) overlaps making the next batch in Python; at most two
     batches wait."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: Any) -> None:
         self.con = con
         self.batches: queue.Queue[list[tuple[str, list[tuple]]] | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
@@ -613,7 +632,7 @@ class Writer:
             raise self.error
 
 
-def generate(con: sqlite3.Connection, n_tickets: int, rng: random.Random, now: float) -> dict:
+def generate(con: Any, n_tickets: int, rng: random.Random, now: float) -> dict:
     """Insert everything; returns counts."""
     people = load_people(con, rng, now)
     bodies = body_pool(rng)
@@ -895,6 +914,29 @@ def fill_report_rollup(con: sqlite3.Connection) -> None:
     log(f"report rollup filled in {time.monotonic() - t0:.0f} s")
 
 
+def write_meta(
+    con: Any, counts: dict, *, seed: int, now: float, elapsed: float, t_load: float
+) -> dict[str, str]:
+    """The ``bench_meta`` table: what was generated, when, and how long it took."""
+    meta = {
+        "data_version": str(DATA_VERSION),
+        "tickets": str(counts["tickets"]),
+        "messages": str(counts["messages"]),
+        "events": str(counts["events"]),
+        "ticket_tags": str(counts["ticket_tags"]),
+        "users": str(con.execute("SELECT count(*) FROM accounts_user").fetchone()[0]),
+        "organisations": str(N_ORGS),
+        "seed": str(seed),
+        "data_now": ts_str(now),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generation_seconds": f"{elapsed:.0f}",
+        "load_seconds": f"{t_load:.0f}",
+    }
+    con.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    con.executemany("INSERT INTO bench_meta (key, value) VALUES (?, ?)", list(meta.items()))
+    return meta
+
+
 def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     """Make a complete benchmark database at ``db_path`` (replacing any there)."""
     t0 = time.monotonic()
@@ -941,22 +983,7 @@ def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     log("ANALYZE")
     con.execute("ANALYZE")
     elapsed = time.monotonic() - t0
-    meta = {
-        "data_version": str(DATA_VERSION),
-        "tickets": str(counts["tickets"]),
-        "messages": str(counts["messages"]),
-        "events": str(counts["events"]),
-        "ticket_tags": str(counts["ticket_tags"]),
-        "users": str(con.execute("SELECT count(*) FROM accounts_user").fetchone()[0]),
-        "organisations": str(N_ORGS),
-        "seed": str(seed),
-        "data_now": ts_str(now),
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generation_seconds": f"{elapsed:.0f}",
-        "load_seconds": f"{t_load:.0f}",
-    }
-    con.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    con.executemany("INSERT INTO bench_meta VALUES (?, ?)", meta.items())
+    meta = write_meta(con, counts, seed=seed, now=now, elapsed=elapsed, t_load=t_load)
     con.execute("PRAGMA locking_mode=NORMAL")
     con.execute("PRAGMA journal_mode=WAL")  # persistent; the application uses WAL
     con.close()
@@ -1006,6 +1033,158 @@ def ensure(db_path: Path, n_tickets: int, *, force: bool = False) -> tuple[dict[
     return build(db_path, n_tickets), False
 
 
+# ---------------------------------------------------------------- PostgreSQL
+
+
+class CopyLoad:
+    """A psycopg connection that takes the generator's ``INSERT``s (the SQL of
+    ``insert_sql`` and rows, as ``sqlite3``'s ``executemany`` does) as ``COPY …
+    FROM STDIN`` (psycopg's copy API): one stream per batch, no statement per row.
+    ``execute`` takes ``?`` placeholders like ``sqlite3``."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.con = psycopg.connect(url, autocommit=True)
+        self.con.execute("SET TIME ZONE 'UTC'")  # ts_str writes naive UTC
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.con.execute(sql.replace("?", "%s"), params or None)  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        head = sql.partition(" VALUES ")[0]
+        if not head.startswith("INSERT INTO "):
+            raise ValueError(f"not an insert: {sql[:60]}")
+        target = head.removeprefix("INSERT INTO ")
+        with self.con.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def migrate_url(url: str) -> None:
+    """``frontline migrate`` against the database at ``url``."""
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="frontline.settings")
+    cmd = [sys.executable, "-m", "frontline.manage", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(cmd, env=env, check=True, cwd=REPO_DIR)  # noqa: S603
+
+
+def read_meta_pg(load: CopyLoad) -> dict[str, str] | None:
+    found = load.execute("SELECT to_regclass('bench_meta')").fetchone()[0]
+    if found is None:
+        return None
+    return dict(load.execute("SELECT key, value FROM bench_meta").fetchall())
+
+
+def fill_report_rollup_pg(load: CopyLoad) -> None:
+    """``fill_report_rollup`` in PostgreSQL's words."""
+    seconds = "EXTRACT(EPOCH FROM ({} - t.created_at))"
+    load.execute(
+        f"""
+        INSERT INTO reports_ticketfigures (
+            ticket_id, team_id, assignee_id, category_id, created_on,
+            first_response_seconds, resolved_on, resolution_seconds, sla_missed,
+            first_response_business_seconds, resolution_business_seconds,
+            channel, organisation_id)
+        SELECT t.id, t.team_id, t.assignee_id, t.category_id,
+            (t.created_at AT TIME ZONE 'UTC')::date,
+            {seconds.format("t.first_response_at")},
+            CASE WHEN t.status IN ('resolved', 'closed')
+                THEN (t.resolved_at AT TIME ZONE 'UTC')::date END,
+            CASE WHEN t.status IN ('resolved', 'closed')
+                THEN {seconds.format("t.resolved_at")} END,
+            EXISTS (SELECT 1 FROM tickets_ticketevent e
+                    WHERE e.ticket_id = t.id AND e.kind = 'sla_breach'),
+            {seconds.format("t.first_response_at")} * 45 / 168,
+            CASE WHEN t.status IN ('resolved', 'closed')
+                THEN {seconds.format("t.resolved_at")} * 45 / 168 END,
+            t.channel, t.organisation_id
+        FROM tickets_ticket t ORDER BY t.id
+        """  # noqa: S608 (no input in it)
+    )
+
+
+def build_postgres(url: str, n_tickets: int, seed: int = SEED) -> dict[str, str]:
+    """The benchmark data in the (empty) PostgreSQL database at ``url``: the
+    schema by ``frontline migrate``, the rows by ``COPY``, the secondary indexes
+    of the big tables dropped for the load and made again after it, foreign keys
+    not checked row by row during the load (``session_replication_role``, when
+    the role may set it), the identity sequences moved past the loaded ids,
+    ``ANALYZE``, and ``bench_meta``."""
+    t0 = time.monotonic()
+    log("migrating the schema")
+    migrate_url(url)
+    load = CopyLoad(url)
+    check_columns(load)
+    if load.execute("SELECT EXISTS (SELECT 1 FROM tickets_ticket)").fetchone()[0]:
+        raise SystemExit("bench.generate: the database already holds tickets; give an empty one")
+    t_migrate = time.monotonic() - t0
+    indexes = load.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND tablename = ANY(?) AND indexname NOT IN (SELECT conname FROM pg_constraint) "
+        "ORDER BY tablename, indexname",
+        (list(BIG_TABLES),),
+    ).fetchall()
+    for name, _sql in indexes:
+        load.execute(f'DROP INDEX "{name}"')
+    try:
+        load.execute("SET session_replication_role = replica")
+    except Exception as exc:
+        log(f"foreign keys checked at commit ({exc})")
+    rng = random.Random(seed)
+    now = float(int(time.time()) // 60 * 60)
+    log(f"loading {n_tickets:,} tickets with COPY")
+    with load.con.transaction():
+        counts = generate(load, n_tickets, rng, now)
+    load.execute("SET session_replication_role = DEFAULT")
+    t_load = time.monotonic() - t0 - t_migrate
+    log(f"rows loaded in {t_load:.0f} s; creating {len(indexes)} indexes")
+    for _name, sql in indexes:
+        load.execute(sql)
+    for table, cols in COLUMNS.items():
+        if "id" in cols:
+            load.execute(
+                f"SELECT setval(pg_get_serial_sequence(?, 'id'), max(id)) FROM {table} "  # noqa: S608
+                "HAVING max(id) IS NOT NULL",
+                (table,),
+            )
+    fill_report_rollup_pg(load)
+    log("ANALYZE")
+    load.execute("ANALYZE")
+    elapsed = time.monotonic() - t0
+    meta = write_meta(load, counts, seed=seed, now=now, elapsed=elapsed, t_load=t_load)
+    load.close()
+    log(
+        f"done in {elapsed:.0f} s ({elapsed / 60:.1f} min): {counts['tickets']:,} tickets, "
+        f"{counts['messages']:,} messages, {counts['events']:,} events, in PostgreSQL"
+    )
+    return meta
+
+
+def ensure_postgres(url: str, n_tickets: int) -> tuple[dict[str, str], bool]:
+    """Reuse the benchmark data at ``url`` if it holds ``n_tickets`` (migrated
+    again), else load it into that database, which must then be empty."""
+    load = CopyLoad(url)
+    meta = read_meta_pg(load)
+    load.close()
+    if (
+        meta
+        and meta.get("tickets") == str(n_tickets)
+        and meta.get("data_version") == str(DATA_VERSION)
+    ):
+        log(f"reusing the PostgreSQL database ({int(meta['tickets']):,} tickets)")
+        migrate_url(url)
+        return meta, True
+    if meta:
+        raise SystemExit(
+            f"bench.generate: the database holds {meta.get('tickets')} benchmark tickets "
+            f"(data v{meta.get('data_version')}); give an empty one for {n_tickets:,}"
+        )
+    return build_postgres(url, n_tickets), False
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.generate",
@@ -1014,11 +1193,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add_database_arguments(parser)
     parser.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    parser.add_argument(
+        "--database-url",
+        help="load an empty PostgreSQL database (postgres://…) with COPY instead of a SQLite file",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.database_url:
+        ensure_postgres(args.database_url, args.tickets)
+        return
     db_path = (args.db or default_db_path(args.tickets)).expanduser().resolve()
     ensure(db_path, args.tickets, force=args.force)
 

@@ -38,15 +38,10 @@ at most twice the floor and p95 at most three times.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import http.client
 import json
 import os
 import random
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -56,11 +51,20 @@ from typing import Any
 
 from bench import REPO_DIR, add_database_arguments, default_db_path
 from bench import generate as gen
-from bench.api import copy_database, free_port, percentile, wait_for
+from bench.common import (
+    Client,
+    api_create,
+    copy_database,
+    create_rate,
+    git_head,
+    manage_shell,
+    now_utc,
+    percentile,
+    serving,
+    write_block,
+)
 from bench.footprint import memory_of, tree
 
-FRONTLINE = Path(sys.executable).parent / "frontline"
-DOCS = REPO_DIR / "docs" / "benchmarks.md"
 START, END = "<!-- bench:http:start -->", "<!-- bench:http:end -->"
 
 SETUP = """
@@ -101,40 +105,6 @@ def log(msg: str) -> None:
     print(f"[bench.http] {msg}", flush=True)
 
 
-class Browser:
-    """One keep-alive connection with a session cookie (and its CSRF token), or a
-    bearer token for the API."""
-
-    def __init__(self, port: int, *, session: str = "", token: str = "") -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies = {"sessionid": session} if session else {}
-        self.token = token
-
-    def call(
-        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
-    ) -> tuple[int, float, bytes]:
-        headers = {"Host": "localhost"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if content_type:
-            headers["Content-Type"] = content_type
-        if method == "POST" and "csrftoken" in self.cookies:
-            headers["X-CSRFToken"] = self.cookies["csrftoken"]
-            headers["Referer"] = "http://localhost/"
-        start = time.perf_counter()
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        elapsed = (time.perf_counter() - start) * 1000
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";", 1)[0]
-        return response.status, elapsed, data
-
-
 class Sampler(threading.Thread):
     """The peak of the server tree's RSS and PSS, sampled every 0.2 s."""
 
@@ -161,7 +131,7 @@ class Sampler(threading.Thread):
 
 def form_create(port: int, setup: dict[str, Any]) -> Any:
     """A function that opens one ticket through the portal's form; returns (ok, ms)."""
-    browser = Browser(port, session=setup["sessions"]["customer"])
+    browser = Client(port, session=setup["sessions"]["customer"])
     path = f"/portal/new/{setup['category']}/"
     status, _ms, _page = browser.call("GET", path)  # the form, and its CSRF cookie
     if status != 200:
@@ -182,56 +152,11 @@ def form_create(port: int, setup: dict[str, Any]) -> Any:
     return create
 
 
-def api_create(port: int, setup: dict[str, Any]) -> Any:
-    browser = Browser(port, token=setup["customer"])
-    payload = json.dumps(
-        {
-            "subject": "Bench printer jam",
-            "body": "The printer on floor 3 jams on every page.",
-            "category": setup["category"],
-            "fields": setup["fields"],
-        }
-    ).encode()
-
-    def create() -> tuple[bool, float]:
-        status, ms, _ = browser.call("POST", "/api/v1/tickets", payload, "application/json")
-        return status == 201, ms
-
-    return create
-
-
-def create_rate(
-    make: Any, port: int, setup: dict[str, Any], concurrency: int, seconds: float
-) -> tuple[float, list[float], int]:
-    """Tickets opened per second by ``concurrency`` clients, their times, failures."""
-    creators = [make(port, setup) for _ in range(concurrency)]
-    times: list[list[float]] = [[] for _ in creators]
-    failures = [0] * concurrency
-    stop = time.monotonic() + seconds
-
-    def client(i: int) -> None:
-        while time.monotonic() < stop:
-            ok, ms = creators[i]()
-            if ok:
-                times[i].append(ms)
-            else:
-                failures[i] += 1
-
-    start = time.monotonic()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    done = [ms for each in times for ms in each]
-    return len(done) / (time.monotonic() - start), done, sum(failures)
-
-
 def one_run(port: int, setup: dict[str, Any], args: argparse.Namespace, rng: random.Random) -> dict:
-    anonymous = Browser(port)
-    desk = Browser(port, session=setup["sessions"]["supervisor"])
-    portal = Browser(port, session=setup["sessions"]["customer"])
-    api = Browser(port, token=setup["staff"])
+    anonymous = Client(port)
+    desk = Client(port, session=setup["sessions"]["supervisor"])
+    portal = Client(port, session=setup["sessions"]["customer"])
+    api = Client(port, token=setup["staff"])
     ids = setup["ids"]
     kinds = {
         "floor: login page": lambda: anonymous.call("GET", "/login/"),
@@ -278,20 +203,6 @@ def one_run(port: int, setup: dict[str, Any], args: argparse.Namespace, rng: ran
     return {"floor_ms": floor, "rows": rows, "errors": errors}
 
 
-def serve(db: Path, workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    server_log = (workdir / "serve.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 (our own command)
-        [str(FRONTLINE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=workdir,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
-    wait_for(port)
-    return server, port
-
-
 def fmt(value: float | None, unit: str = "") -> str:
     return "—" if value is None else f"{value:,.1f}{unit}"
 
@@ -330,16 +241,6 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_docs(text: str) -> None:
-    block = f"{START}\n\n{text}\n\n{END}"
-    doc = DOCS.read_text()
-    if START in doc:
-        doc = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + f"\n\n## Over HTTP (`bench.http`)\n\n{block}\n"
-    DOCS.write_text(doc)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_database_arguments(parser)
@@ -360,38 +261,23 @@ def main(argv: list[str] | None = None) -> int:
         db_mib = db.stat().st_size / 2**20
         env = gen.django_env(db) | {"API_REQUESTS_PER_MINUTE": "0", "LOG_LEVEL": "WARNING"}
         env.pop("WEB_CONCURRENCY", None)
-        out = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "frontline.manage", "shell", "-c", SETUP],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        setup = json.loads(out.strip().splitlines()[-1])
-        server, port = serve(db, workdir, env)
-        sampler = Sampler(server.pid)
-        try:
-            time.sleep(5)
-            idle_rss, idle_pss = sampler.measure()
-            processes = len(tree(server.pid))
-            sampler.start()
-            runs = []
-            for i in range(args.runs):
-                log(f"run {i + 1} of {args.runs}")
-                runs.append(one_run(port, setup, args, rng))
-        finally:
-            sampler.stopped.set()
-            server.terminate()
-            server.wait(60)
+        setup = json.loads(manage_shell(env, SETUP))
+        with serving(env, cwd=workdir, log_to=workdir / "serve.log") as (server, port):
+            sampler = Sampler(server.pid)
+            try:
+                time.sleep(5)
+                idle_rss, idle_pss = sampler.measure()
+                processes = len(tree(server.pid))
+                sampler.start()
+                runs = []
+                for i in range(args.runs):
+                    log(f"run {i + 1} of {args.runs}")
+                    runs.append(one_run(port, setup, args, rng))
+            finally:
+                sampler.stopped.set()
     results = {
-        "when": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        "code": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip(),
+        "when": now_utc(),
+        "code": git_head(),
         "tickets": int(meta["tickets"]),
         "db_mib": db_mib,
         "mib_per_1000": db_mib / int(meta["tickets"]) * 1000,
@@ -412,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(results, indent=2) + "\n")
     if not args.no_docs:
-        write_docs(text)
+        write_block(f"{START}\n\n{text}\n\n{END}", START, END, heading="Over HTTP (`bench.http`)")
     return 0
 
 

@@ -21,9 +21,8 @@ import random
 import time
 from typing import Any
 
-from bench import REPO_DIR
+from bench.common import write_block
 
-DOCS = REPO_DIR / "docs" / "benchmarks.md"
 START = "<!-- bench:routing:start (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:routing:end -->"
 
@@ -176,11 +175,4 @@ def block(r: dict[str, Any], *, command: str, tickets: int, date: str) -> str:
 
 
 def write_docs(text: str) -> None:
-    doc = DOCS.read_text()
-    if START in doc and END in doc:
-        before, _, rest = doc.partition(START)
-        _, _, after = rest.partition(END)
-        doc = before + text + after
-    else:
-        doc = doc.rstrip() + "\n\n## Routing and SLA rates\n\n" + text + "\n"
-    DOCS.write_text(doc)
+    write_block(text, START, END, heading="Routing and SLA rates")

@@ -43,8 +43,8 @@ from typing import Any
 
 from bench import REPO_DIR, add_database_arguments, default_db_path
 from bench import generate as gen
+from bench.common import DOCS, git_head, machine, percentile, write_block
 
-DOCS = REPO_DIR / "docs" / "benchmarks.md"
 START = "<!-- bench:results:start (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:results:end -->"
 QUEUE_NAMES = ("mine", "team", "unassigned", "open", "due_soon", "waiting", "resolved")
@@ -115,16 +115,6 @@ class Page:
             "sql_ms": None if self.sql_ms is None else round(self.sql_ms, 1),
             "errors": self.errors,
         }
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    k = (len(sorted_values) - 1) * pct / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
 class Runner:
@@ -437,24 +427,6 @@ def goals(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 2**20:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}"
-
-
 def slow_sql_lines(slow: list[dict[str, Any]], *, full: bool = False) -> list[str]:
     lines = []
     for item in slow:
@@ -466,20 +438,6 @@ def slow_sql_lines(slow: list[dict[str, Any]], *, full: bool = False) -> list[st
         lines += [f"     {step}" for step in item["plan"]]
         lines.append("")
     return lines
-
-
-def git_head() -> str:
-    """The commit measured, with ``+changes`` if the work tree differs from it."""
-    import subprocess
-
-    def git(*args: str) -> str:
-        cmd = ["git", "-C", str(REPO_DIR), *args]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
-        return result.stdout.strip()
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "frontline")
-    return head + (" +changes" if dirty else "")
 
 
 def results_block(
@@ -558,17 +516,11 @@ runs reuse it. Nothing it writes is tracked by git.
 
 
 def write_docs(block: str) -> None:
-    if DOCS.exists():
-        text = DOCS.read_text()
-        if START in text and END in text:
-            before = text[: text.index(START)]
-            after = text[text.index(END) + len(END) :]
-            DOCS.write_text(before + block + after)
-            return
-        DOCS.write_text(text.rstrip() + "\n\n" + block + "\n")
+    if not DOCS.exists():
+        DOCS.parent.mkdir(parents=True, exist_ok=True)
+        DOCS.write_text(DOC_TEMPLATE.format(results=block))
         return
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(DOC_TEMPLATE.format(results=block))
+    write_block(block, START, END)
 
 
 # ---------------------------------------------------------------- main

@@ -15,18 +15,12 @@ supervisor), the customer portal and the help centre (as a demo customer).
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench import REPO_DIR
+from bench.common import demo_environment, free_port, run_frontline, serving
 
-FRONTLINE = Path(sys.executable).with_name("frontline")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's own, see frontline.ops.demo
@@ -35,27 +29,6 @@ STAFF, CUSTOMER = "sam", "carol"
 
 def log(msg: str) -> None:
     print(f"[bench.screenshots] {msg}", flush=True)
-
-
-def _frontline(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(FRONTLINE), *args], env=env, check=True, capture_output=True)  # noqa: S603
-
-
-def _get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _sign_in(page, site: str, username: str) -> None:
@@ -123,36 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     languages = [code for code in args.languages.split(",") if code]
     sizes = [_size(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
-        env = {**os.environ, "FRONTLINE_VAR": tmp, "LOG_LEVEL": "WARNING"}
-        for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "S3_BUCKET"):
-            env.pop(name, None)
+        env = demo_environment(Path(tmp))
         log("loading the demo")
-        _frontline(env, "migrate", "--noinput", "-v", "0")
-        _frontline(env, "demo", "--if-empty")
-        port = _free_port()
+        run_frontline(env, "migrate", "--noinput", "-v", "0")
+        run_frontline(env, "demo", "--if-empty")
+        port = free_port()
         env["SITE_URL"] = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(  # noqa: S603
-            [str(FRONTLINE), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if _get(port, "/healthz") == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("frontline serve did not answer within 120 s")
-                time.sleep(0.5)
+        with serving(env, port=port, timeout=120):
             written = shoot(f"http://127.0.0.1:{port}", args.out, languages, sizes)
-        finally:
-            os.killpg(server.pid, 15)  # the server and its workers, started above
-            server.wait(timeout=30)
     log(f"{len(written)} screenshots in {args.out}")
     return 0
 

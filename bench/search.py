@@ -32,7 +32,8 @@ from typing import Any
 
 from bench import REPO_DIR, add_database_arguments
 from bench import generate as gen
-from bench.run import git_head, machine, percentile, setup_django
+from bench.common import git_head, machine, percentile
+from bench.run import setup_django
 
 DOCS = REPO_DIR / "docs" / "benchmarks.md"
 START = "<!-- bench:search:start (written by `python -m bench.search`; edit outside) -->"

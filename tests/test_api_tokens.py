@@ -3,15 +3,21 @@ stored hashed, with an optional expiry, a scope and the time last used."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
+import sqlite3
+import threading
+from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from frontline.api import actions
 from frontline.api.models import ApiToken, Scope
+from frontline.tickets.actions import open_ticket
 from tests.conftest import login
 
 
@@ -76,6 +82,60 @@ def test_the_token_authenticates_as_its_person_and_records_its_use(client, peopl
     assert response.status_code == 200
     assert response.json()["username"] == "carol"
     assert response.json()["token_scope"] == "read"
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+@contextlib.contextmanager
+def another_writer_holds(token: ApiToken, *, release_after: float = 30):
+    """Another connection (a long import, a slow reaction) holds the write lock
+    SQLite has one of, or PostgreSQL's lock on the token's row, until the block
+    ends (or ``release_after`` seconds, so that code that waits is not stuck)."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        other: Any = sqlite3.connect(
+            settings["NAME"], isolation_level=None, check_same_thread=False
+        )
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        import psycopg
+
+        other = psycopg.connect(
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            password=settings["PASSWORD"],
+            host=settings["HOST"],
+            port=settings["PORT"] or None,
+        )
+        other.execute(
+            f"SELECT 1 FROM {ApiToken._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            [token.pk],
+        )
+    timer = threading.Timer(release_after, other.rollback)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        other.rollback()
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_never_fails_or_waits_on_the_write_of_the_tokens_last_use(client, people):
+    """A GET writes the token's last use (once a minute). While another connection
+    holds the lock that write needs, the read still answers 200 (it was a 500,
+    "database is locked", after SQLite's 10 s busy timeout) and skips the
+    write; the next use once the lock is free records it."""
+    ticket = open_ticket(requester=people.carol, by=people.carol, subject="Printer", body="Jams.")
+    token, secret = actions.create_token(people.sam, name="x", scope=Scope.READ, by=people.sam)
+    with another_writer_holds(token):
+        response = client.get(f"/api/v1/tickets/{ticket.pk}", **bearer(secret))
+        assert response.status_code == 200
+        assert response.json()["number"] == ticket.pk
+        token.refresh_from_db()
+        assert token.last_used_at is None, "skipped, not waited for"
+    assert client.get("/api/v1/me", **bearer(secret)).status_code == 200
     token.refresh_from_db()
     assert token.last_used_at is not None
 

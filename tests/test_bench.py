@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 TICKETS = 300
 MESSAGES = 200
@@ -157,3 +159,64 @@ def test_suggestion_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
     ), output
     assert re.search(r"^Goal \(p95 under 100 ms on every run\): ", output, re.M)
     assert (tmp_path / "suggest.json").exists()  # beside its database, not in the repository
+
+
+CHECK_LOADED = """
+from frontline.accounts.models import User
+from frontline.reports.models import TicketFigures
+from frontline.tickets.access import access_ticket_for_agent
+from frontline.tickets.actions import open_ticket
+from frontline.tickets.models import Message, Ticket, TicketEvent
+sup = User.objects.get(username="supervisor")
+customer = User.objects.filter(role="customer").order_by("id").first()
+newest = open_ticket(requester=customer, by=customer, subject="After the load", body="Works.")
+oldest = access_ticket_for_agent(sup, Ticket.objects.order_by("id").first().pk)
+print(Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count(),
+      TicketFigures.objects.count(), newest.pk > oldest.pk, oldest.messages.count() > 0)
+"""
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="the PostgreSQL loader (COPY); SQLite's is run by the page bench above",
+)
+def test_generator_loads_postgresql_with_copy(tmp_path: Path) -> None:
+    """``bench.generate --database-url`` loads an empty PostgreSQL database with
+    COPY, and the application works on the rows (a ticket opened after the load gets the next
+    id, an old one reads with its messages)."""
+    from bench.mail import fresh_database
+
+    _backend, url, drop = fresh_database(tmp_path)
+    try:
+        output = run_bench(
+            "bench.generate", "--tickets", str(TICKETS), "--database-url", url, tmp_path=tmp_path
+        )
+        assert "with COPY" in output, output
+        loaded = re.search(
+            r"done in .*?: ([\d,]+) tickets, ([\d,]+) messages, ([\d,]+) events", output
+        )
+        assert loaded, output
+        tickets, messages, events = (int(n.replace(",", "")) for n in loaded.groups())
+        assert tickets == TICKETS
+        env = {**os.environ, "DATABASE_URL": url, "FRONTLINE_VAR": str(tmp_path / "var")}
+        done = subprocess.run(
+            [sys.executable, "-m", "frontline.manage", "shell", "-c", CHECK_LOADED],
+            cwd=REPO_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        counts = done.stdout.strip().splitlines()[-1].split()
+        assert counts[4:] == ["True", "True"], counts
+        n_tickets, n_messages, n_events, n_figures = (int(n) for n in counts[:4])
+        assert n_tickets == TICKETS + 1
+        assert n_messages > messages and n_events > events
+        assert n_figures >= TICKETS
+        again = run_bench(
+            "bench.generate", "--tickets", str(TICKETS), "--database-url", url, tmp_path=tmp_path
+        )
+        assert "reusing the PostgreSQL database" in again, again
+    finally:
+        drop()  # type: ignore[operator]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
+from frontline.lib.db import try_briefly
 from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.access import visible_tickets
 from frontline.tickets.models import INTERNAL_KINDS, EventKind, Message, Ticket, TicketEvent
@@ -91,14 +92,24 @@ def revoke_token(token: ApiToken, *, by: User) -> bool:
 
 def mark_used(token: ApiToken, *, now: datetime.datetime | None = None) -> None:
     """Remember when the token was last used, to the minute: a conditional UPDATE
-    that writes nothing when it was used less than ``LAST_USED_EVERY`` ago."""
+    that writes nothing when it was used less than ``LAST_USED_EVERY`` ago.
+
+    Bookkeeping, never the reason a request fails: it runs in a short
+    transaction of its own, waits a moment at most for the write lock, and is
+    skipped when the database is busy (a later use writes it)."""
     now = now or timezone.now()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_EVERY:
         return
-    ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=now - LAST_USED_EVERY).update(
-        last_used_at=now
+    written = try_briefly(
+        lambda: (
+            ApiToken.objects.filter(pk=token.pk)
+            .exclude(last_used_at__gt=now - LAST_USED_EVERY)
+            .update(last_used_at=now)
+        ),
+        what="a token's last use",
     )
-    token.last_used_at = now
+    if written:
+        token.last_used_at = now
 
 
 # Idempotent creates.

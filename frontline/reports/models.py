@@ -368,8 +368,14 @@ class TicketFigures(models.Model):
         Ticket, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     # Plain ids in effect (no constraint): a derived row must never hold up a change.
+    # Not indexed alone: each leads the figures_* indexes below.
     team = models.ForeignKey(
-        Team, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+        Team,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -377,6 +383,7 @@ class TicketFigures(models.Model):
         db_constraint=False,
         null=True,
         related_name="+",
+        db_index=False,
     )
     category = models.ForeignKey(
         Category, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"

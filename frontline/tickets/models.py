@@ -255,11 +255,22 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
 class Ticket(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
+    # requester, organisation, team, assignee: no index of their own; each leads
+    # a composite index below, which serves every look-up by it (drop-unused-indexes
+    # in docs/benchmarks.md: one index entry fewer per ticket written).
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        db_index=False,
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        db_index=False,
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     category = models.ForeignKey(
@@ -278,7 +289,12 @@ class Ticket(models.Model):
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -286,6 +302,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+        db_index=False,
     )
     handoff_note = models.TextField(blank=True)
     handoff_by = models.ForeignKey(
@@ -550,7 +567,10 @@ class MessageQuerySet(models.QuerySet["Message"]):
 
 
 class Message(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by m_ticket_created (ticket, created_at), not alone.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -681,7 +701,10 @@ PUBLIC_EVENT_KINDS = (
 class TicketEvent(models.Model):
     """One row for every change to a ticket, kept forever: the audit log and timeline."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # Indexed by e_ticket_created (ticket, created_at), not alone.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
