@@ -31,7 +31,6 @@ from frontline.tickets.access import (
     visible_tickets,
 )
 from frontline.tickets.models import MessageKind, Status, Ticket
-from frontline.tickets.queues import COUNT_CAP, capped_count
 
 from .filters import ticket_conditions
 from .indexing import MESSAGE_CHARS, form_answer_words
@@ -43,6 +42,8 @@ MAX_PAGE = 50  # deeper than a thousand hits, refine the query instead
 PREVIEW = 5  # contacts and organisations shown beside the tickets
 KINDS = ("tickets", "contacts", "organisations", "articles")
 NUMBER = re.compile(r"\s*#?\s*(\d{1,9})\s*")
+RANK_CAP = 1000  # past this many visible matches the newest come first, unranked
+TOTAL_CAP = 10_000  # the total shown is exact up to this, then "10,000+"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Results:
     kind: str | None = None
     page: int = 1
     tickets: list[TicketHit] = field(default_factory=list)
-    ticket_count: int = 0
+    ticket_count: int = 0  # exact up to TOTAL_CAP
+    more_tickets: bool = False  # more than TOTAL_CAP match: the page says "10,000+"
     has_next: bool = False
     contacts: list[User] = field(default_factory=list)
     organisations: list[Organisation] = field(default_factory=list)
@@ -179,6 +181,13 @@ def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
     )
 
 
+def total(qs: QuerySet[Any]) -> int:
+    """How many rows ``qs`` has, counted up to ``TOTAL_CAP + 1`` (one more than the
+    cap says "more"): ``SELECT count(*) FROM (SELECT ... LIMIT 10001)``, so a
+    word in half the tickets costs no more than the cap's worth of index rows."""
+    return qs.order_by()[: TOTAL_CAP + 1].count()
+
+
 def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
     visible = visible_tickets(user).filter(condition)
     count: int | None = None
@@ -186,11 +195,11 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         matching = visible.order_by("-updated_at", "-pk")
     else:
         matched = visible.filter(search_index__title__matches=match)
-        # Ranking reads every match; past COUNT_CAP of them (visible to this
+        # Ranking reads every match; past RANK_CAP of them (visible to this
         # user) the words say little about any one ticket anyway, so the newest
         # come first, read straight from the index in its order.
-        count = capped_count(matched)
-        results.broad = count >= COUNT_CAP
+        count = total(matched)
+        results.broad = count >= RANK_CAP
         if results.broad:
             matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
         else:
@@ -202,14 +211,15 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
     ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     results.has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
-    if count is not None:
-        results.ticket_count = count
-    elif not ids:
-        results.ticket_count = 0 if results.page == 1 else capped_count(matching)
-    elif not results.has_next and start == 0:
-        results.ticket_count = len(ids)
-    else:
-        results.ticket_count = capped_count(matching)
+    if count is None:
+        if not ids:
+            count = 0 if results.page == 1 else total(matching)
+        elif not results.has_next and start == 0:
+            count = len(ids)
+        else:
+            count = total(matching)
+    results.ticket_count = min(count, TOTAL_CAP)
+    results.more_tickets = count > TOTAL_CAP
     if not ids:
         return
     rows = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).with_list_relations()}
