@@ -453,11 +453,21 @@ def test_the_total_is_counted_over_at_most_ten_thousand_and_one_rows(people, tic
 
     reindex(ticket)
     assert selectors.TOTAL_CAP == 10_000 and selectors.RANK_CAP == 1000
-    with CaptureQueriesContext(connection) as queries:
-        results = selectors.search(people.sam, "invoice")
-    assert results.ticket_count == 1 and not results.more_tickets
-    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
-    assert len(counts) == 1 and "LIMIT 10001" in counts[0], counts
+
+    def count_statement(user, text):
+        with CaptureQueriesContext(connection) as queries:
+            results = selectors.search(user, text)
+        assert results.ticket_count == 1 and not results.more_tickets
+        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        assert len(counts) == 1 and "LIMIT 10001" in counts[0], counts
+        return counts[0]
+
+    # Who sees every ticket is counted over the index alone, no join to tickets;
+    count = count_statement(people.sam, "invoice")
+    assert "search_ticket" in count and "tickets_ticket" not in count
+    # a filter, or an agent's team visibility, needs the tickets.
+    assert "tickets_ticket" in count_statement(people.sam, "invoice status:new")
+    assert "team_id" in count_statement(people.alice, "invoice")
 
 
 def test_relevance_a_fixed_set_of_queries_and_the_ticket_that_comes_first(people):

@@ -34,7 +34,7 @@ from frontline.tickets.models import MessageKind, Status, Ticket
 
 from .filters import ticket_conditions
 from .indexing import MESSAGE_CHARS, form_answer_words
-from .models import Match, Newest, Rank
+from .models import Match, Newest, Rank, TicketIndex
 from .text import SNIPPET_CHARS, Highlighter, ParsedQuery, parse_query, tokens
 
 PAGE_SIZE = 20
@@ -188,6 +188,17 @@ def total(qs: QuerySet[Any]) -> int:
     return qs.order_by()[: TOTAL_CAP + 1].count()
 
 
+def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any]) -> QuerySet[Any]:
+    """What to count for the total: for someone who sees every ticket
+    (``for_agent`` filters nothing) and no filter, the index rows alone, no join
+    to tickets (the index follows tickets in their own transaction, deletions
+    included, and ``frontline search check`` reports drift); for everyone else
+    the matches they may see."""
+    if query.filters or not (sees_internal(user) and user.sees_all_tickets):
+        return matched
+    return TicketIndex.objects.filter(title__matches=match)
+
+
 def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
     visible = visible_tickets(user).filter(condition)
     count: int | None = None
@@ -198,7 +209,7 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         # Ranking reads every match; past RANK_CAP of them (visible to this
         # user) the words say little about any one ticket anyway, so the newest
         # come first, read straight from the index in its order.
-        count = total(matched)
+        count = total(_counted(user, match, results.query, matched))
         results.broad = count >= RANK_CAP
         if results.broad:
             matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
