@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from frontline.search import selectors
 from frontline.search.reactions import index_ticket
@@ -468,6 +469,21 @@ def test_the_total_is_counted_over_at_most_ten_thousand_and_one_rows(people, tic
     # a filter, or an agent's team visibility, needs the tickets.
     assert "tickets_ticket" in count_statement(people.sam, "invoice status:new")
     assert "team_id" in count_statement(people.alice, "invoice")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_count_leaves_the_planner_as_it_found_it(people, ticket):
+    """The count holds PostgreSQL's planner to the GIN index with SET LOCAL; the
+    statements after it, in the same transaction, plan as usual."""
+    from django.db import transaction
+
+    reindex(ticket)
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert selectors.search(people.alice, "invoice").ticket_count == 1
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone() == ("on",)
 
 
 def test_relevance_a_fixed_set_of_queries_and_the_ticket_that_comes_first(people):

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from frontline.search.reactions import index_ticket
 from frontline.tickets import actions
 from frontline.tickets.models import Ticket
 from tests.conftest import login
+
+# On PostgreSQL the total is counted with the planner held to the GIN index
+# (``selectors.total``): SAVEPOINT, SET LOCAL, SET LOCAL back, RELEASE inside a
+# test's transaction; one SET in production, where requests autocommit.
+COUNT_EXTRA = 4 if connection.vendor == "postgresql" else 0
 
 
 def reindex(ticket: Ticket) -> None:
@@ -157,11 +163,11 @@ def test_the_results_page_takes_a_bounded_number_of_queries(
         reindex(ticket)
     login(client, people.alice)
     # 10, and one each for the articles found and the agent's saved searches.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12 + COUNT_EXTRA):
         page = client.get("/desk/search/", {"q": "toner"}).content.decode()
     assert page.count('data-hit="ticket"') == 20
     login(client, people.carol)
-    with django_assert_max_num_queries(11):  # 10, and one for the public articles found
+    with django_assert_max_num_queries(11 + COUNT_EXTRA):  # 10, and one for the articles found
         page = client.get("/portal/search/", {"q": "toner"}).content.decode()
     assert page.count('class="request hit"') == 15
 
@@ -231,7 +237,7 @@ def test_ranked_and_newest_first_pages_take_the_same_statements(
     for who, statements in ((people.sam, 11), (people.alice, 12)):
         login(client, who)
         for word, broad in (("sprocket", False), ("gasket", True)):
-            with django_assert_num_queries(statements):
+            with django_assert_num_queries(statements + COUNT_EXTRA):
                 page = client.get("/desk/search/", {"q": word}).content.decode()
             assert ("the newest come first" in page) is broad, (who, word)
             assert page.count('data-hit="ticket"') == (20 if broad else 5)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils.html import escape
@@ -184,8 +185,26 @@ def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
 def total(qs: QuerySet[Any]) -> int:
     """How many rows ``qs`` has, counted up to ``TOTAL_CAP + 1`` (one more than the
     cap says "more"): ``SELECT count(*) FROM (SELECT ... LIMIT 10001)``, so a
-    word in half the tickets costs no more than the cap's worth of index rows."""
-    return qs.order_by()[: TOTAL_CAP + 1].count()
+    word in half the tickets costs no more than the cap's worth of index rows.
+
+    On PostgreSQL the count reads the matches through the GIN index: with a
+    LIMIT of 10,001 the planner would rather walk a table, testing ``@@`` on each
+    row and detoasting its ``tsvector``, which it prices as cheap and is not
+    (``docs/benchmarks.md``, "Stop 11 search": 74,000 to 196,000 buffers for a
+    common word, against 3,300 to 11,000 this way)."""
+    limited = qs.order_by()[: TOTAL_CAP + 1]
+    if connection.vendor != "postgresql":
+        return limited.count()
+    nested = connection.in_atomic_block  # SET LOCAL lasts to the outermost commit
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        try:
+            return limited.count()
+        finally:
+            if nested:
+                cursor.execute(
+                    "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT"
+                )
 
 
 def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any]) -> QuerySet[Any]:
