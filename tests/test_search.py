@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from frontline.search import selectors
 from frontline.search.reactions import index_ticket
@@ -163,6 +164,19 @@ def test_phrases_exclusions_and_or(people):
         "(((",
         "\\",
         "\x00",
+        "inv\x00oice",
+        "team:\x00",
+        "tag:a\x00b",
+        'org:"a\x00b"',
+        "requester:\x00@example.com",
+        "created:9999-12-31",
+        "updated:>9999-12-31",
+        "created:<0001-01-01",
+        "updated:<9999w",
+        "|",
+        "OR OR invoice",
+        "NOT NOT",
+        "invoice NEAR/2 march",
         "a" * 5000,
         " ".join(["invoice"] * 200),
     ],
@@ -402,19 +416,74 @@ def test_russian_and_english_words_are_found_in_other_forms(people):
     assert hit[0].snippet == "Our <mark>printers</mark> are <mark>jammed</mark>"
 
 
-def test_past_the_count_cap_the_newest_matches_come_first(people, monkeypatch):
-    import frontline.tickets.queues
-
-    monkeypatch.setattr(frontline.tickets.queues, "COUNT_CAP", 3)
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+def test_past_the_rank_cap_the_newest_matches_come_first(people, monkeypatch):
+    monkeypatch.setattr(selectors, "RANK_CAP", 3)
     best = open_as(people, people.carol, "Gizmo gizmo gizmo", "gizmo")
     others = [open_as(people, people.carol, f"Ticket {i}", "a gizmo") for i in range(3)]
     results = selectors.search(people.sam, "gizmo")
-    assert results.broad and results.ticket_count == 3
+    assert results.broad and results.ticket_count == 4  # exact past the rank cap
     assert [h.ticket.pk for h in results.tickets] == [t.pk for t in reversed(others)] + [best.pk]
     assert found(people.bob, "gizmo") == []  # still only what they may see
     narrow = selectors.search(people.sam, "gizmo OR nothing 1")
     assert not narrow.broad and [h.ticket.pk for h in narrow.tickets] == [others[1].pk]
+
+
+def test_the_total_is_exact_up_to_the_cap_then_says_more(people, monkeypatch):
+    monkeypatch.setattr(selectors, "TOTAL_CAP", 4)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)  # the total is counted, not the page
+    for i in range(4):
+        open_as(people, people.carol, f"Sprocket {i}", "sprocket")
+    four = selectors.search(people.sam, "sprocket")
+    assert (four.ticket_count, four.more_tickets) == (4, False)
+    open_as(people, people.carol, "Sprocket 4", "sprocket")
+    five = selectors.search(people.sam, "sprocket")
+    assert (five.ticket_count, five.more_tickets) == (4, True)
+    assert len(five.tickets) == 2 and five.has_next
+    # Filters alone are counted the same way.
+    assert selectors.search(people.sam, "status:new").more_tickets
+    # Only what the user may see is counted: Bob's team sees none of Carol's.
+    bobs = selectors.search(people.bob, "sprocket")
+    assert (bobs.ticket_count, bobs.more_tickets, bobs.tickets) == (0, False, [])
+
+
+def test_the_total_is_counted_over_at_most_ten_thousand_and_one_rows(people, ticket):
+    """An exact total up to 10,000 without counting every match: the count is of
+    a subquery that stops at 10,001 rows, however common the word."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reindex(ticket)
+    assert selectors.TOTAL_CAP == 10_000 and selectors.RANK_CAP == 1000
+
+    def count_statement(user, text):
+        with CaptureQueriesContext(connection) as queries:
+            results = selectors.search(user, text)
+        assert results.ticket_count == 1 and not results.more_tickets
+        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        assert len(counts) == 1 and "LIMIT 10001" in counts[0], counts
+        return counts[0]
+
+    # Who sees every ticket is counted over the index alone, no join to tickets;
+    count = count_statement(people.sam, "invoice")
+    assert "search_ticket" in count and "tickets_ticket" not in count
+    # a filter, or an agent's team visibility, needs the tickets.
+    assert "tickets_ticket" in count_statement(people.sam, "invoice status:new")
+    assert "team_id" in count_statement(people.alice, "invoice")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_count_leaves_the_planner_as_it_found_it(people, ticket):
+    """The count holds PostgreSQL's planner to the GIN index with SET LOCAL; the
+    statements after it, in the same transaction, plan as usual."""
+    from django.db import transaction
+
+    reindex(ticket)
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert selectors.search(people.alice, "invoice").ticket_count == 1
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone() == ("on",)
 
 
 def test_relevance_a_fixed_set_of_queries_and_the_ticket_that_comes_first(people):

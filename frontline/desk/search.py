@@ -22,7 +22,6 @@ from frontline.search.actions import delete_saved_search, pin_search, save_searc
 from frontline.search.models import SavedSearch
 from frontline.search.selectors import search, ticket_number
 from frontline.tickets.access import access_ticket_for_agent
-from frontline.tickets.queues import COUNT_CAP
 
 from .views import staff_required
 
@@ -67,7 +66,6 @@ def _render(
             "search_text": text,
             "results": found,
             "kind": found.kind if found else None,
-            "count_cap": COUNT_CAP,
             "saved": saved,
             "saved_searches": list(saved_searches(request.user)),
             "save_form": form or SaveSearchForm(initial={"q": text, "pinned": True}),

@@ -11,7 +11,6 @@ from frontline.knowledge.access import readable_articles
 from frontline.lib.http import AuthedRequest
 from frontline.search.selectors import search, ticket_number
 from frontline.tickets.access import access_ticket_for_requester
-from frontline.tickets.queues import COUNT_CAP
 
 
 def results(request: AuthedRequest) -> HttpResponse:
@@ -36,5 +35,5 @@ def results(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "portal/search.html",
-        {"search_text": text, "results": found, "count_cap": COUNT_CAP},
+        {"search_text": text, "results": found},
     )

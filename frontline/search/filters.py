@@ -95,20 +95,26 @@ def _when(field: str, value: str) -> Q:
             return Q(**{f"{field}__gte": ago})
         if op == ">":
             return Q(**{f"{field}__lt": ago})
-    else:
-        try:
-            day = datetime.date.fromisoformat(rest)
-        except ValueError:
-            day = None
-        if day is not None:
-            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-            end = start + datetime.timedelta(days=1)
-            if op == ">":
-                return Q(**{f"{field}__gte": end})
-            if op == "<":
-                return Q(**{f"{field}__lt": start})
-            return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    elif span := _day(rest):
+        start, end = span
+        if op == ">":
+            return Q(**{f"{field}__gte": end})
+        if op == "<":
+            return Q(**{f"{field}__lt": start})
+        return Q(**{f"{field}__gte": start, f"{field}__lt": end})
     raise ValueError(
         _("%(key)s: “%(value)s” is not a date; try >2026-01-01, <2026-01-01 or <7d.")
         % {"key": field.removesuffix("_at"), "value": value}
     )
+
+
+def _day(text: str) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """When the day ``text`` (``2026-01-01``) starts and ends; None if it is no
+    date, or a day at the calendar's end (9999-12-31 has no next day)."""
+    try:
+        start = timezone.make_aware(
+            datetime.datetime.combine(datetime.date.fromisoformat(text), datetime.time())
+        )
+        return start, start + datetime.timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None

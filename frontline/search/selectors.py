@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils.html import escape
@@ -31,11 +32,10 @@ from frontline.tickets.access import (
     visible_tickets,
 )
 from frontline.tickets.models import MessageKind, Status, Ticket
-from frontline.tickets.queues import COUNT_CAP, capped_count
 
 from .filters import ticket_conditions
 from .indexing import MESSAGE_CHARS, form_answer_words
-from .models import Match, Newest, Rank
+from .models import Match, Newest, Rank, TicketIndex
 from .text import SNIPPET_CHARS, Highlighter, ParsedQuery, parse_query, tokens
 
 PAGE_SIZE = 20
@@ -43,6 +43,8 @@ MAX_PAGE = 50  # deeper than a thousand hits, refine the query instead
 PREVIEW = 5  # contacts and organisations shown beside the tickets
 KINDS = ("tickets", "contacts", "organisations", "articles")
 NUMBER = re.compile(r"\s*#?\s*(\d{1,9})\s*")
+RANK_CAP = 1000  # past this many visible matches the newest come first, unranked
+TOTAL_CAP = 10_000  # the total shown is exact up to this, then "10,000+"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class Results:
     kind: str | None = None
     page: int = 1
     tickets: list[TicketHit] = field(default_factory=list)
-    ticket_count: int = 0
+    ticket_count: int = 0  # exact up to TOTAL_CAP
+    more_tickets: bool = False  # more than TOTAL_CAP match: the page says "10,000+"
     has_next: bool = False
     contacts: list[User] = field(default_factory=list)
     organisations: list[Organisation] = field(default_factory=list)
@@ -179,6 +182,42 @@ def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
     )
 
 
+def total(qs: QuerySet[Any]) -> int:
+    """How many rows ``qs`` has, counted up to ``TOTAL_CAP + 1`` (one more than the
+    cap says "more"): ``SELECT count(*) FROM (SELECT ... LIMIT 10001)``, so a
+    word in half the tickets costs no more than the cap's worth of index rows.
+
+    On PostgreSQL the count reads the matches through the GIN index: with a
+    LIMIT of 10,001 the planner would rather walk a table, testing ``@@`` on each
+    row and detoasting its ``tsvector``, which it prices as cheap and is not
+    (``docs/benchmarks.md``, "Stop 11 search": 74,000 to 196,000 buffers for a
+    common word, against 3,300 to 11,000 this way)."""
+    limited = qs.order_by()[: TOTAL_CAP + 1]
+    if connection.vendor != "postgresql":
+        return limited.count()
+    nested = connection.in_atomic_block  # SET LOCAL lasts to the outermost commit
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        try:
+            return limited.count()
+        finally:
+            if nested:
+                cursor.execute(
+                    "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT"
+                )
+
+
+def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any]) -> QuerySet[Any]:
+    """What to count for the total: for someone who sees every ticket
+    (``for_agent`` filters nothing) and no filter, the index rows alone, no join
+    to tickets (the index follows tickets in their own transaction, deletions
+    included, and ``frontline search check`` reports drift); for everyone else
+    the matches they may see."""
+    if query.filters or not (sees_internal(user) and user.sees_all_tickets):
+        return matched
+    return TicketIndex.objects.filter(title__matches=match)
+
+
 def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
     visible = visible_tickets(user).filter(condition)
     count: int | None = None
@@ -186,11 +225,11 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         matching = visible.order_by("-updated_at", "-pk")
     else:
         matched = visible.filter(search_index__title__matches=match)
-        # Ranking reads every match; past COUNT_CAP of them (visible to this
+        # Ranking reads every match; past RANK_CAP of them (visible to this
         # user) the words say little about any one ticket anyway, so the newest
         # come first, read straight from the index in its order.
-        count = capped_count(matched)
-        results.broad = count >= COUNT_CAP
+        count = total(_counted(user, match, results.query, matched))
+        results.broad = count >= RANK_CAP
         if results.broad:
             matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
         else:
@@ -202,14 +241,15 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
     ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     results.has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
-    if count is not None:
-        results.ticket_count = count
-    elif not ids:
-        results.ticket_count = 0 if results.page == 1 else capped_count(matching)
-    elif not results.has_next and start == 0:
-        results.ticket_count = len(ids)
-    else:
-        results.ticket_count = capped_count(matching)
+    if count is None:
+        if not ids:
+            count = 0 if results.page == 1 else total(matching)
+        elif not results.has_next and start == 0:
+            count = len(ids)
+        else:
+            count = total(matching)
+    results.ticket_count = min(count, TOTAL_CAP)
+    results.more_tickets = count > TOTAL_CAP
     if not ids:
         return
     rows = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).with_list_relations()}

@@ -172,7 +172,8 @@ def parse_query(text: str) -> ParsedQuery:
     excluded: list[Term] = []
     filters: list[tuple[str, str]] = []
     pending_or = negate_next = False
-    for match in TOKEN.finditer(text[:500]):
+    # A NUL byte separates words; PostgreSQL refuses it in any text, even a filter's.
+    for match in TOKEN.finditer(text[:500].replace("\x00", " ")):
         minus, quoted, key, value, bare = match.groups()
         if key is not None:
             if key.lower() in FILTER_KEYS:
