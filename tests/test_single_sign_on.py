@@ -22,10 +22,11 @@ import oidc_provider_mock
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import SESSION_KEY
 
 from frontline.accounts.models import Role, User
-from tests.conftest import make_user
+from tests.conftest import login, make_user
 
 CLIENT_ID = "frontline-desk"
 
@@ -132,6 +133,55 @@ def test_a_new_person_in_a_staff_group_gets_an_account_with_role_and_teams(clien
     sign_in_through(client, "u-2")
     nina.refresh_from_db()
     assert nina.role == Role.SUPERVISOR and list(nina.teams.all()) == [people.first_line]
+
+
+def test_what_sign_on_changes_is_in_the_admins_history_of_the_account_and_team(client, people, sso):
+    """The role and teams the provider's groups give are audited where an
+    admin's own edits are: the account's and the team's history in the admin."""
+    at_provider(
+        sso, "u-1", email="alice@example.com", email_verified=True, groups=["support", "support-l1"]
+    )
+    sign_in_through(client, "u-1")
+    assert not LogEntry.objects.exists()  # alice is an agent in first line already: no change
+    at_provider(
+        sso,
+        "u-1",
+        email="alice@example.com",
+        email_verified=True,
+        groups=["support-leads", "support-l2"],
+    )
+    client.logout()
+    sign_in_through(client, "u-1")
+    people.alice.refresh_from_db()
+    assert people.alice.role == Role.SUPERVISOR
+    on_alice = LogEntry.objects.get(object_id=str(people.alice.pk), content_type__model="user")
+    assert on_alice.user == people.alice and on_alice.action_flag == CHANGE
+    assert on_alice.change_message == (
+        "Single sign-on, from the provider's groups: role agent → supervisor; "
+        "joined Second line; left First line."
+    )
+    on_teams = LogEntry.objects.filter(content_type__model="team").order_by("object_repr")
+    assert [(e.object_repr, e.change_message) for e in on_teams] == [
+        ("First line", "Single sign-on, from the provider's groups: alice left."),
+        ("Second line", "Single sign-on, from the provider's groups: alice joined."),
+    ]
+    admin = login(client.__class__(), people.ada)
+    history = admin.get(f"/admin/accounts/user/{people.alice.pk}/history/").content.decode()
+    assert "role agent → supervisor" in history
+    team = admin.get(f"/admin/accounts/team/{people.second_line.pk}/history/").content.decode()
+    assert "alice joined" in team
+    # Signing in again with the same groups changes nothing and writes nothing.
+    client.logout()
+    sign_in_through(client, "u-1")
+    assert LogEntry.objects.count() == 3
+    # Someone new: the account is made with its role, and that is recorded too.
+    at_provider(sso, "u-9", email="newlead@example.com", email_verified=True, groups=["support"])
+    client.logout()
+    sign_in_through(client, "u-9")
+    made = LogEntry.objects.get(action_flag=ADDITION)
+    assert made.change_message == (
+        "Single sign-on, from the provider's groups: account made with the role agent."
+    )
 
 
 def test_an_unverified_address_is_refused_with_a_reason(client, people, sso):

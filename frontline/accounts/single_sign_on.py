@@ -8,7 +8,8 @@ adds to the library:
 - an account is found by a *verified* address only (``email_verified`` true),
   with the rules of :func:`account_for`;
 - the role and teams follow the provider's groups when the deployment maps them
-  (``OIDC_ROLE_GROUPS``, ``OIDC_TEAM_GROUPS``);
+  (``OIDC_ROLE_GROUPS``, ``OIDC_TEAM_GROUPS``), each change kept in the admin's
+  history of the account and of the team (:func:`_audit`);
 - every refusal says why (:class:`Refused`), for the page the person sees.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 import jwt
 import requests
 from django.conf import settings
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest
@@ -144,11 +146,14 @@ def account_for(claims: dict[str, Any]) -> User:
             f"{email}: no staff role (groups {sorted(groups_of(claims))})",
         )
     with transaction.atomic():
+        made = user is None
         if user is None:
             user = _new_account(email, claims, final_role)
+            old_role = ""
         else:
-            _link(user, final_role)
-        _follow_teams(user, groups_of(claims))
+            old_role = _link(user, final_role)
+        joined, left = _follow_teams(user, groups_of(claims))
+        _audit(user, made=made, old_role=old_role, joined=joined, left=left)
     return verify_email(user)
 
 
@@ -197,24 +202,31 @@ def _free_username(email: str) -> str:
     return f"{base}-{User.objects.count()}"
 
 
-def _link(user: User, role: Role) -> None:
+def _link(user: User, role: Role) -> str:
+    """Link ``user`` to the provider's person with ``role``; the role they had if
+    it changed, else ""."""
     changed = []
+    old_role = ""
     if user.email_verified_at is None and user.has_usable_password():
         # Chosen by someone who never proved the address: not the provider's user.
         user.set_unusable_password()
         changed.append("password")
     if user.role != role:
         logger.info("single sign-on changed account %s from %s to %s", user.pk, user.role, role)
+        old_role = str(user.role)
         user.role = role
         changed.append("role")
     if changed:
         user.save(update_fields=changed)
+    return old_role
 
 
-def _follow_teams(user: User, groups: set[str]) -> None:
+def _follow_teams(user: User, groups: set[str]) -> tuple[list[Team], list[Team]]:
+    """Make ``user``'s membership of the mapped teams follow ``groups``: the
+    teams joined and the teams left."""
     mapping = parse_mapping(settings.OIDC_TEAM_GROUPS)
     if not mapping:
-        return
+        return [], []
     teams = {t.name: t for t in Team.objects.filter(name__in=mapping)}
     should = {t.pk for name, t in teams.items() if mapping[name] & groups and user.is_staff_member}
     now = set(user.teams.filter(pk__in=[t.pk for t in teams.values()]).values_list("pk", flat=True))
@@ -222,6 +234,42 @@ def _follow_teams(user: User, groups: set[str]) -> None:
         user.teams.add(*(should - now))
     if now - should:
         user.teams.remove(*(now - should))
+    by_pk = {t.pk: t for t in teams.values()}
+    return (
+        sorted((by_pk[pk] for pk in should - now), key=lambda t: t.name),
+        sorted((by_pk[pk] for pk in now - should), key=lambda t: t.name),
+    )
+
+
+def _audit(user: User, *, made: bool, old_role: str, joined: list[Team], left: list[Team]) -> None:
+    """What the sign-in changed, in the admin's history (``LogEntry``), where an
+    administrator's own edits of roles (on the person) and of members (on the
+    team) are kept: one history per account and per team, whoever changed it.
+    The entry's user is the person who signed in, the text says it was the
+    provider's groups. Nothing is written when nothing changed."""
+    said = []
+    if made:
+        said.append(f"account made with the role {user.role}")
+    elif old_role:
+        said.append(f"role {old_role} → {user.role}")
+    if joined:
+        said.append("joined " + ", ".join(t.name for t in joined))
+    if left:
+        said.append("left " + ", ".join(t.name for t in left))
+    if not said:
+        return
+    why = "Single sign-on, from the provider's groups: "
+    LogEntry.objects.log_actions(
+        user.pk,
+        [user],
+        ADDITION if made else CHANGE,
+        why + "; ".join(said) + ".",
+        single_object=True,
+    )
+    for team, verb in [*((t, "joined") for t in joined), *((t, "left") for t in left)]:
+        LogEntry.objects.log_actions(
+            user.pk, [team], CHANGE, f"{why}{user.username} {verb}.", single_object=True
+        )
 
 
 class SingleSignOnBackend(OIDCAuthenticationBackend):
