@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -334,6 +335,18 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Signing out of a session that signed on redirects from the sign-out form to the
+# provider's end-session endpoint, and form-action governs that redirect too.
+SECURE_CSP["form-action"] += sorted(
+    {_origin(u) for u in (OIDC_OP_ISSUER, OIDC_OP_END_SESSION_ENDPOINT) if _origin(u)}
+)
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)

@@ -21,7 +21,7 @@ urlpatterns = [
     path("login/", sso.LoginView.as_view(), name="login"),
     path("login/sso/", sso.StartView.as_view(), name="sso_start"),
     path("login/sso/callback/", sso.CallbackView.as_view(), name="sso_callback"),
-    path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
+    path("logout/", second_factor_exempt(sso.LogoutView.as_view()), name="logout"),
     path("account/two-factor/", account.second_factor, name="second_factor"),
     path("account/two-factor/verify/", account.second_factor_verify, name="second_factor_verify"),
     path(

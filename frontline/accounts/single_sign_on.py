@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
@@ -26,6 +27,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -63,9 +66,14 @@ def endpoint(name: str) -> str:
         "token_endpoint": settings.OIDC_OP_TOKEN_ENDPOINT,
         "userinfo_endpoint": settings.OIDC_OP_USER_ENDPOINT,
         "jwks_uri": settings.OIDC_OP_JWKS_ENDPOINT,
+        "end_session_endpoint": settings.OIDC_OP_END_SESSION_ENDPOINT,
     }[name]
     if given:
         return str(given)
+    return str(_discovery().get(name) or "")
+
+
+def _discovery() -> dict[str, Any]:
     issuer = settings.OIDC_OP_ISSUER
     with _discovery_lock:
         if issuer not in _discovered:
@@ -80,7 +88,49 @@ def endpoint(name: str) -> str:
                     f"discovery document names issuer {document.get('issuer')!r}",
                 )
             _discovered[issuer] = document
-    return str(_discovered[issuer][name])
+    return _discovered[issuer]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def provider_logout_url(request: HttpRequest) -> str:
+    """Where signing out sends the browser (``OIDC_OP_LOGOUT_URL_METHOD``, called
+    before the session ends): for a session that signed on, the provider's
+    end-session endpoint (RP-initiated logout) with the ID token as a hint and
+    the sign-in page to come back to; otherwise, or when the provider has no such
+    endpoint or cannot be reached, the sign-in page. The endpoint must be on an
+    origin the pages' ``form-action`` allows (settings.py adds the provider's),
+    or the browser would refuse the redirect from the sign-out form."""
+    here = resolve_url(settings.LOGOUT_REDIRECT_URL)
+    id_token = request.session.get("oidc_id_token")
+    if not id_token or not is_on():
+        return here
+    try:
+        end_session = endpoint("end_session_endpoint")
+    except (Refused, requests.RequestException, ValueError) as exc:
+        logger.warning("single sign-on: no sign-out at the provider: %r", exc)
+        return here
+    if not end_session:
+        return here
+    if origin_of(end_session) not in settings.SECURE_CSP.get("form-action", []):
+        logger.warning(
+            "single sign-on: the provider's end_session_endpoint %s is not on its issuer's "
+            "origin; set OIDC_END_SESSION_ENDPOINT to it to sign out there too",
+            end_session,
+        )
+        return here
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "post_logout_redirect_uri": request.build_absolute_uri(here),
+            "ui_locales": get_language() or settings.LANGUAGE_CODE,
+        }
+    )
+    return f"{end_session}{'&' if '?' in end_session else '?'}{query}"
 
 
 def parse_mapping(text: str) -> dict[str, set[str]]:
