@@ -51,6 +51,8 @@ urlpatterns = [
         security_keys.sign_in_with_key,
         name="security_key_sign_in",
     ),
+    path("login/passkey/options/", security_keys.passkey_options, name="passkey_options"),
+    path("login/passkey/", security_keys.sign_in_with_passkey, name="passkey_sign_in"),
     path("logout/everywhere/", ops_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("password/", PasswordResetView.as_view(), name="password_reset"),
     path("password/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
