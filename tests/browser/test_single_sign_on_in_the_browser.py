@@ -49,7 +49,7 @@ def test_an_agent_signs_in_through_the_provider_on_a_phone(browser, site, people
         assert page.url.startswith(f"{sso}/oauth2/end_session?id_token_hint=")
         page.get_by_role("button", name="End session").click()
         expect(page).to_have_url(f"{site}/login/")
-        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
         page.goto(f"{site}/desk/")
         expect(page).to_have_url(f"{site}/login/?next=/desk/")
     finally:
