@@ -317,6 +317,18 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Signing out of a session that signed on redirects from the sign-out form to the
+# provider's end-session endpoint, and form-action governs that redirect too.
+_SIGN_ON_ORIGINS = sorted(
+    {_origin(u) for u in (OIDC_OP_ISSUER, OIDC_OP_END_SESSION_ENDPOINT) if _origin(u)}
+)
 # Content-Security-Policy on every response: scripts and styles only from our own
 # static files (no inline script, no eval: the last barrier if hostile mail HTML
 # ever got past the sanitiser). Style *attributes* are allowed because sanitised
@@ -332,21 +344,10 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:", "https:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
-    "form-action": [CSP.SELF],
+    "form-action": [CSP.SELF, *_SIGN_ON_ORIGINS],
     "frame-ancestors": [CSP.NONE],
 }
 
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-# Signing out of a session that signed on redirects from the sign-out form to the
-# provider's end-session endpoint, and form-action governs that redirect too.
-SECURE_CSP["form-action"] += sorted(
-    {_origin(u) for u in (OIDC_OP_ISSUER, OIDC_OP_END_SESSION_ENDPOINT) if _origin(u)}
-)
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)

@@ -115,7 +115,8 @@ def provider_logout_url(request: HttpRequest) -> str:
         return here
     if not end_session:
         return here
-    if origin_of(end_session) not in settings.SECURE_CSP.get("form-action", []):
+    allowed: Any = settings.SECURE_CSP.get("form-action") or []
+    if origin_of(end_session) not in allowed:
         logger.warning(
             "single sign-on: the provider's end_session_endpoint %s is not on its issuer's "
             "origin; set OIDC_END_SESSION_ENDPOINT to it to sign out there too",
