@@ -70,7 +70,10 @@ def endpoint(name: str) -> str:
     }[name]
     if given:
         return str(given)
-    return str(_discovery().get(name) or "")
+    document = _discovery()
+    if name == "end_session_endpoint":  # optional: "" when the provider has none
+        return str(document.get(name) or "")
+    return str(document[name])  # a KeyError is the provider's trouble, as before
 
 
 def _discovery() -> dict[str, Any]:
