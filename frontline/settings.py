@@ -12,6 +12,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -200,6 +201,13 @@ OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "
 OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_TOKEN_ENDPOINT", "")
 OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_USERINFO_ENDPOINT", "")
 OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_JWKS_ENDPOINT", "")
+# Signing out here also signs out at the provider when it has this endpoint (its
+# discovery document's end_session_endpoint, unless given here): RP-initiated logout.
+OIDC_OP_END_SESSION_ENDPOINT = os.environ.get("OIDC_END_SESSION_ENDPOINT", "")
+OIDC_OP_LOGOUT_URL_METHOD = "frontline.accounts.single_sign_on.provider_logout_url"
+# Kept in the session for the logout's id_token_hint (only the token the provider
+# signed for this desk; the access token is not kept).
+OIDC_STORE_ID_TOKEN = True
 OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_USE_PKCE = True
@@ -316,6 +324,18 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Signing out of a session that signed on redirects from the sign-out form to the
+# provider's end-session endpoint, and form-action governs that redirect too.
+_SIGN_ON_ORIGINS = sorted(
+    {_origin(u) for u in (OIDC_OP_ISSUER, OIDC_OP_END_SESSION_ENDPOINT) if _origin(u)}
+)
 # Content-Security-Policy on every response: scripts and styles only from our own
 # static files (no inline script, no eval: the last barrier if hostile mail HTML
 # ever got past the sanitiser). Style *attributes* are allowed because sanitised
@@ -331,9 +351,10 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:", "https:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
-    "form-action": [CSP.SELF],
+    "form-action": [CSP.SELF, *_SIGN_ON_ORIGINS],
     "frame-ancestors": [CSP.NONE],
 }
+
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)

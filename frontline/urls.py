@@ -21,7 +21,7 @@ urlpatterns = [
     path("login/", sso.LoginView.as_view(), name="login"),
     path("login/sso/", sso.StartView.as_view(), name="sso_start"),
     path("login/sso/callback/", sso.CallbackView.as_view(), name="sso_callback"),
-    path("logout/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
+    path("logout/", second_factor_exempt(sso.LogoutView.as_view()), name="logout"),
     path("account/two-factor/", account.second_factor, name="second_factor"),
     path("account/two-factor/verify/", account.second_factor_verify, name="second_factor_verify"),
     path(
@@ -51,6 +51,8 @@ urlpatterns = [
         security_keys.sign_in_with_key,
         name="security_key_sign_in",
     ),
+    path("login/passkey/options/", security_keys.passkey_options, name="passkey_options"),
+    path("login/passkey/", security_keys.sign_in_with_passkey, name="passkey_sign_in"),
     path("logout/everywhere/", ops_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("password/", PasswordResetView.as_view(), name="password_reset"),
     path("password/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),

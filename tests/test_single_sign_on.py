@@ -11,10 +11,13 @@ loopback that signs whatever the test asks.
 from __future__ import annotations
 
 import json
+import re
+import runpy
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt
@@ -22,10 +25,12 @@ import oidc_provider_mock
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import SESSION_KEY
 
+from frontline import settings as settings_module
 from frontline.accounts.models import Role, User
-from tests.conftest import make_user
+from tests.conftest import PASSWORD, login, make_user
 
 CLIENT_ID = "frontline-desk"
 
@@ -44,7 +49,16 @@ def sso(settings, provider):
     settings.OIDC_ROLE_GROUPS = "admin=it-admins;supervisor=support-leads;agent=support"
     settings.OIDC_TEAM_GROUPS = "First line=support-l1;Second line=support-l2"
     settings.OIDC_BUTTON_LABEL = "Sign in with Acme ID"
+    allow_forms_to(settings, provider)
     return provider
+
+
+def allow_forms_to(settings, provider: str) -> None:
+    """What settings.py does with OIDC_ISSUER at start (test_form_action_...)."""
+    settings.SECURE_CSP = {
+        **settings.SECURE_CSP,
+        "form-action": [*settings.SECURE_CSP["form-action"], provider],
+    }
 
 
 def at_provider(provider: str, sub: str, **claims) -> None:
@@ -132,6 +146,55 @@ def test_a_new_person_in_a_staff_group_gets_an_account_with_role_and_teams(clien
     sign_in_through(client, "u-2")
     nina.refresh_from_db()
     assert nina.role == Role.SUPERVISOR and list(nina.teams.all()) == [people.first_line]
+
+
+def test_what_sign_on_changes_is_in_the_admins_history_of_the_account_and_team(client, people, sso):
+    """The role and teams the provider's groups give are audited where an
+    admin's own edits are: the account's and the team's history in the admin."""
+    at_provider(
+        sso, "u-1", email="alice@example.com", email_verified=True, groups=["support", "support-l1"]
+    )
+    sign_in_through(client, "u-1")
+    assert not LogEntry.objects.exists()  # alice is an agent in first line already: no change
+    at_provider(
+        sso,
+        "u-1",
+        email="alice@example.com",
+        email_verified=True,
+        groups=["support-leads", "support-l2"],
+    )
+    client.logout()
+    sign_in_through(client, "u-1")
+    people.alice.refresh_from_db()
+    assert people.alice.role == Role.SUPERVISOR
+    on_alice = LogEntry.objects.get(object_id=str(people.alice.pk), content_type__model="user")
+    assert on_alice.user == people.alice and on_alice.action_flag == CHANGE
+    assert on_alice.change_message == (
+        "Single sign-on, from the provider's groups: role agent → supervisor; "
+        "joined Second line; left First line."
+    )
+    on_teams = LogEntry.objects.filter(content_type__model="team").order_by("object_repr")
+    assert [(e.object_repr, e.change_message) for e in on_teams] == [
+        ("First line", "Single sign-on, from the provider's groups: alice left."),
+        ("Second line", "Single sign-on, from the provider's groups: alice joined."),
+    ]
+    admin = login(client.__class__(), people.ada)
+    history = admin.get(f"/admin/accounts/user/{people.alice.pk}/history/").content.decode()
+    assert "role agent → supervisor" in history
+    team = admin.get(f"/admin/accounts/team/{people.second_line.pk}/history/").content.decode()
+    assert "alice joined" in team
+    # Signing in again with the same groups changes nothing and writes nothing.
+    client.logout()
+    sign_in_through(client, "u-1")
+    assert LogEntry.objects.count() == 3
+    # Someone new: the account is made with its role, and that is recorded too.
+    at_provider(sso, "u-9", email="newlead@example.com", email_verified=True, groups=["support"])
+    client.logout()
+    sign_in_through(client, "u-9")
+    made = LogEntry.objects.get(action_flag=ADDITION)
+    assert made.change_message == (
+        "Single sign-on, from the provider's groups: account made with the role agent."
+    )
 
 
 def test_an_unverified_address_is_refused_with_a_reason(client, people, sso):
@@ -234,6 +297,7 @@ class Hostile:
         self.claims: dict = {}
         self.info: dict = {}
         self.url = ""
+        self.end_session = ""  # its discovery document's end_session_endpoint, if any
 
     def token(self) -> str:
         return jwt.encode(self.claims, self.key, algorithm="RS256", headers={"kid": "k1"})
@@ -258,15 +322,16 @@ def hostile(settings) -> Iterator[Hostile]:
 
         def do_GET(self) -> None:
             if self.path == "/.well-known/openid-configuration":
-                self._json(
-                    {
-                        "issuer": state.url,
-                        "authorization_endpoint": f"{state.url}/authorize",
-                        "token_endpoint": f"{state.url}/token",
-                        "userinfo_endpoint": f"{state.url}/userinfo",
-                        "jwks_uri": f"{state.url}/jwks",
-                    }
-                )
+                document = {
+                    "issuer": state.url,
+                    "authorization_endpoint": f"{state.url}/authorize",
+                    "token_endpoint": f"{state.url}/token",
+                    "userinfo_endpoint": f"{state.url}/userinfo",
+                    "jwks_uri": f"{state.url}/jwks",
+                }
+                if state.end_session:
+                    document["end_session_endpoint"] = state.end_session
+                self._json(document)
             elif self.path == "/jwks":
                 self._json(state.jwks())
             else:
@@ -286,6 +351,7 @@ def hostile(settings) -> Iterator[Hostile]:
     settings.OIDC_OP_ISSUER = state.url
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID
     settings.OIDC_ROLE_GROUPS = "agent=support"
+    allow_forms_to(settings, state.url)
     yield state
     server.shutdown()
     server.server_close()
@@ -349,3 +415,94 @@ def test_user_info_about_someone_else_is_refused(client, people, hostile):
     response = come_back_with(client, hostile, sub="h-2")
     assert response.status_code == 403 and signed_in_as(client) is None
     assert "about someone else" in response.content.decode()
+
+
+# Signing out (RP-initiated logout).
+
+
+def test_signing_out_signs_out_at_the_provider_too(client, people, sso):
+    at_provider(sso, "u-1", email="alice@example.com", email_verified=True, groups=["support"])
+    sign_in_through(client, "u-1")
+    assert client.get("/logout/").status_code == 405  # a link or an image cannot sign anyone out
+    out = client.post("/logout/")
+    assert out.status_code == 302 and signed_in_as(client) is None
+    to = urlsplit(out["Location"])
+    assert f"{to.scheme}://{to.netloc}" == sso and to.path == "/oauth2/end_session"
+    query = parse_qs(to.query)
+    assert query["client_id"] == [CLIENT_ID] and query["ui_locales"] == ["en"]
+    assert query["post_logout_redirect_uri"] == ["http://testserver/login/"]
+    # The hint is the ID token this provider signed for this desk, about this person.
+    hint = query["id_token_hint"][0]
+    key = jwt.PyJWKClient(f"{sso}/jwks").get_signing_key_from_jwt(hint).key
+    claims = jwt.decode(
+        hint, key, algorithms=["RS256"], audience=CLIENT_ID, options={"verify_exp": False}
+    )
+    assert claims["sub"] == "u-1" and claims["iss"] == sso
+    # The provider's page takes it (it notes when the hint is missing) and sends us back.
+    page = requests.get(out["Location"], timeout=10)
+    assert page.status_code == 200 and "id_token_hint</code> not set" not in page.text
+    back_to = re.search(r'name="redirect_uri" value="([^"]+)"', page.text)[1]
+    back = requests.post(
+        f"{sso}/oauth2/end_session/confirm",
+        data={"redirect_uri": back_to},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert back.headers["Location"] == "http://testserver/login/"
+    assert client.get("/login/").status_code == 200 and signed_in_as(client) is None
+
+
+def test_signing_out_everywhere_after_sign_on_also_goes_to_the_provider(client, people, sso):
+    at_provider(sso, "u-1", email="alice@example.com", email_verified=True, groups=["support"])
+    sign_in_through(client, "u-1")
+    out = client.post("/logout/everywhere/")
+    assert out["Location"].startswith(f"{sso}/oauth2/end_session?id_token_hint=")
+    assert signed_in_as(client) is None
+    assert "You are signed out on every device." in client.get("/login/").content.decode()
+
+
+def test_a_password_session_signs_out_here_only(client, people, sso):
+    assert client.post("/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+    out = client.post("/logout/")
+    assert out.status_code == 302 and out["Location"] == "/login/"
+    assert signed_in_as(client) is None
+
+
+def test_without_an_end_session_endpoint_signing_out_stays_here(client, people, hostile):
+    assert come_back_with(client, hostile).status_code == 302
+    out = client.post("/logout/")
+    assert out["Location"] == "/login/" and signed_in_as(client) is None
+
+
+def test_an_end_session_endpoint_elsewhere_is_not_followed(client, people, hostile, caplog):
+    """The browser would refuse the redirect (form-action), so it is not made."""
+    hostile.end_session = "https://elsewhere.test/logout"
+    assert come_back_with(client, hostile).status_code == 302
+    out = client.post("/logout/")
+    assert out["Location"] == "/login/" and signed_in_as(client) is None
+    assert "set OIDC_END_SESSION_ENDPOINT" in caplog.text
+
+
+def test_a_provider_gone_at_sign_out_still_signs_out_here(client, people, hostile, settings):
+    hostile.end_session = f"{hostile.url}/logout"
+    assert come_back_with(client, hostile).status_code == 302
+    settings.OIDC_OP_ISSUER = "http://127.0.0.1:9"  # not discovered yet, and nothing listens
+    out = client.post("/logout/")
+    assert out["Location"] == "/login/" and signed_in_as(client) is None
+
+
+def test_form_action_allows_the_provider_when_sign_on_is_set(monkeypatch):
+    """settings.py lets the sign-out form's redirect reach the provider's origin."""
+    monkeypatch.setenv("OIDC_ISSUER", "https://id.example.com/realms/staff/")
+    monkeypatch.setenv("OIDC_END_SESSION_ENDPOINT", "https://logout.example.com:8443/end")
+    values = runpy.run_path(str(Path(settings_module.__file__)))
+    assert values["SECURE_CSP"]["form-action"] == [
+        "'self'",
+        "https://id.example.com",
+        "https://logout.example.com:8443",
+    ]
+    monkeypatch.delenv("OIDC_ISSUER")
+    monkeypatch.delenv("OIDC_END_SESSION_ENDPOINT")
+    assert runpy.run_path(str(Path(settings_module.__file__)))["SECURE_CSP"]["form-action"] == [
+        "'self'"
+    ]

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from . import checks  # noqa: F401  (registers the single sign-on checks)
         from .middleware import note_sign_in
 
         # Session bookkeeping, not domain flow: signing in is activity, and whether

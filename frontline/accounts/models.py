@@ -225,6 +225,9 @@ class SecurityKey(Device):
     sign_count = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # A passkey: kept on the authenticator (discoverable) and made with user
+    # verification (a PIN or a fingerprint), so it signs in alone, without the password.
+    passkey = models.BooleanField(_("passkey"), default=False)
 
     class Meta:
         verbose_name = _("security key")

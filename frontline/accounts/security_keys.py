@@ -1,10 +1,18 @@
-"""Security keys and passkeys (WebAuthn, py_webauthn) as a second factor.
+"""Security keys and passkeys (WebAuthn, py_webauthn): a second factor, and
+passkeys also a sign-in of their own.
 
-Two ceremonies, each a challenge the server makes and keeps in the session,
-then an answer the browser's authenticator signs: registering a key (for
-someone whose session already passed their second factor) and using it after
-the password. A challenge is used once. A key's signature counter must go up
-at every use, so a cloned key or a replayed answer is refused.
+Each ceremony is a challenge the server makes and keeps in the session, then
+an answer the browser's authenticator signs: registering a key (for someone
+whose session already passed their second factor), using it after the
+password, and signing in with a passkey alone. A challenge is used once. A
+key's signature counter must go up at every use, so a cloned key or a
+replayed answer is refused.
+
+A passkey is a key registered as discoverable (the authenticator keeps it and
+offers it without being told whose it is) with user verification (a PIN or a
+fingerprint on the device). Signing in with it needs that verification again,
+so it is two factors in one (something held, something known or been), and
+the session is verified as after the password and a code.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from .models import SecurityKey, User
 
 REGISTER_CHALLENGE = "frontline_webauthn_register"
 SIGN_IN_CHALLENGE = "frontline_webauthn_sign_in"
+REGISTER_PASSKEY = "frontline_webauthn_register_passkey"
+PASSKEY_CHALLENGE = "frontline_webauthn_passkey"
 MAX_KEYS = 10
 
 
@@ -52,9 +62,12 @@ def _answer(answer: Any) -> dict[str, Any]:
     return answer
 
 
-def registration_options(user: User, *, rp_id: str, rp_name: str, session: Any) -> str:
+def registration_options(
+    user: User, *, rp_id: str, rp_name: str, session: Any, passkey: bool = False
+) -> str:
     """The options for ``navigator.credentials.create`` (JSON); the challenge is
-    kept in ``session`` for :func:`register`."""
+    kept in ``session`` for :func:`register`. A ``passkey`` must be kept on the
+    authenticator and verify its user."""
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name=rp_name,
@@ -66,11 +79,16 @@ def registration_options(user: User, *, rp_id: str, rp_name: str, session: Any) 
             for k in SecurityKey.objects.filter(user=user)
         ],
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.DISCOURAGED,
-            user_verification=UserVerificationRequirement.PREFERRED,
+            resident_key=ResidentKeyRequirement.REQUIRED
+            if passkey
+            else ResidentKeyRequirement.DISCOURAGED,
+            user_verification=UserVerificationRequirement.REQUIRED
+            if passkey
+            else UserVerificationRequirement.PREFERRED,
         ),
     )
     session[REGISTER_CHALLENGE] = bytes_to_base64url(options.challenge)
+    session[REGISTER_PASSKEY] = passkey
     return str(options_to_json(options))
 
 
@@ -80,6 +98,7 @@ def register(
     """Check the authenticator's answer to the challenge in ``session`` (used
     once) and keep the new key."""
     challenge = session.pop(REGISTER_CHALLENGE, None)
+    passkey = bool(session.pop(REGISTER_PASSKEY, False))
     answer = _answer(answer)
     if challenge is None:
         raise KeyRefused(_("This request is out of date. Please try again."))
@@ -91,6 +110,7 @@ def register(
             expected_challenge=_bytes(challenge),
             expected_rp_id=rp_id,
             expected_origin=origin,
+            require_user_verification=passkey,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise KeyRefused(_("Your security key's answer did not check out."), repr(exc)) from exc
@@ -104,6 +124,7 @@ def register(
         credential_id=credential_id,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
+        passkey=passkey,
     )
 
 
@@ -133,6 +154,56 @@ def check_key(user: User, answer: Any, *, rp_id: str, origin: str, session: Any)
     key = SecurityKey.objects.filter(user=user, confirmed=True, credential_id=answer["id"]).first()
     if key is None:
         raise KeyRefused(_("This security key is not one of yours here."))
+    return _verify(key, answer, challenge, rp_id=rp_id, origin=origin, passkey=False)
+
+
+def passkey_options(*, rp_id: str, session: Any) -> str:
+    """The options for ``navigator.credentials.get`` before anyone is signed in
+    (JSON): no list of keys (the authenticator offers the passkeys it keeps for
+    this site), user verification required; the challenge is kept in ``session``."""
+    options = generate_authentication_options(
+        rp_id=rp_id, user_verification=UserVerificationRequirement.REQUIRED
+    )
+    session[PASSKEY_CHALLENGE] = bytes_to_base64url(options.challenge)
+    return str(options_to_json(options))
+
+
+def check_passkey(answer: Any, *, rp_id: str, origin: str, session: Any) -> SecurityKey:
+    """The passkey that signed the challenge in ``session`` (used once), with its
+    user verified on the device; its counter moved on. Refused: a key added as a
+    second factor only, an account that is deactivated, an answer whose user
+    handle is not the key's owner, an answer without user verification."""
+    challenge = session.pop(PASSKEY_CHALLENGE, None)
+    answer = _answer(answer)
+    if challenge is None:
+        raise KeyRefused(_("This request is out of date. Please try again."))
+    key = (
+        SecurityKey.objects.select_related("user")
+        .filter(confirmed=True, passkey=True, user__is_active=True, credential_id=answer["id"])
+        .first()
+    )
+    if key is None:
+        raise KeyRefused(_("This passkey does not sign in to an account here."))
+    response = answer.get("response")
+    handle = response.get("userHandle") if isinstance(response, dict) else None
+    try:
+        owner = _bytes(handle) if isinstance(handle, str) else b""
+    except ValueError:
+        owner = b""
+    if owner != str(key.user_id).encode():
+        raise KeyRefused(_("This passkey does not sign in to an account here."), "user handle")
+    return _verify(key, answer, challenge, rp_id=rp_id, origin=origin, passkey=True)
+
+
+def _verify(
+    key: SecurityKey,
+    answer: dict[str, Any],
+    challenge: str,
+    *,
+    rp_id: str,
+    origin: str,
+    passkey: bool,
+) -> SecurityKey:
     try:
         verified = verify_authentication_response(
             credential=answer,
@@ -141,6 +212,7 @@ def check_key(user: User, answer: Any, *, rp_id: str, origin: str, session: Any)
             expected_origin=origin,
             credential_public_key=bytes(key.public_key),
             credential_current_sign_count=key.sign_count,
+            require_user_verification=passkey,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise KeyRefused(_("Your security key's answer did not check out."), repr(exc)) from exc

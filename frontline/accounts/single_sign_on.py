@@ -8,7 +8,8 @@ adds to the library:
 - an account is found by a *verified* address only (``email_verified`` true),
   with the rules of :func:`account_for`;
 - the role and teams follow the provider's groups when the deployment maps them
-  (``OIDC_ROLE_GROUPS``, ``OIDC_TEAM_GROUPS``);
+  (``OIDC_ROLE_GROUPS``, ``OIDC_TEAM_GROUPS``), each change kept in the admin's
+  history of the account and of the team (:func:`_audit`);
 - every refusal says why (:class:`Refused`), for the page the person sees.
 """
 
@@ -17,13 +18,17 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
 from django.conf import settings
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -61,9 +66,17 @@ def endpoint(name: str) -> str:
         "token_endpoint": settings.OIDC_OP_TOKEN_ENDPOINT,
         "userinfo_endpoint": settings.OIDC_OP_USER_ENDPOINT,
         "jwks_uri": settings.OIDC_OP_JWKS_ENDPOINT,
+        "end_session_endpoint": settings.OIDC_OP_END_SESSION_ENDPOINT,
     }[name]
     if given:
         return str(given)
+    document = _discovery()
+    if name == "end_session_endpoint":  # optional: "" when the provider has none
+        return str(document.get(name) or "")
+    return str(document[name])  # a KeyError is the provider's trouble, as before
+
+
+def _discovery() -> dict[str, Any]:
     issuer = settings.OIDC_OP_ISSUER
     with _discovery_lock:
         if issuer not in _discovered:
@@ -78,7 +91,50 @@ def endpoint(name: str) -> str:
                     f"discovery document names issuer {document.get('issuer')!r}",
                 )
             _discovered[issuer] = document
-    return str(_discovered[issuer][name])
+    return _discovered[issuer]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def provider_logout_url(request: HttpRequest) -> str:
+    """Where signing out sends the browser (``OIDC_OP_LOGOUT_URL_METHOD``, called
+    before the session ends): for a session that signed on, the provider's
+    end-session endpoint (RP-initiated logout) with the ID token as a hint and
+    the sign-in page to come back to; otherwise, or when the provider has no such
+    endpoint or cannot be reached, the sign-in page. The endpoint must be on an
+    origin the pages' ``form-action`` allows (settings.py adds the provider's),
+    or the browser would refuse the redirect from the sign-out form."""
+    here = resolve_url(settings.LOGOUT_REDIRECT_URL)
+    id_token = request.session.get("oidc_id_token")
+    if not id_token or not is_on():
+        return here
+    try:
+        end_session = endpoint("end_session_endpoint")
+    except (Refused, requests.RequestException, ValueError) as exc:
+        logger.warning("single sign-on: no sign-out at the provider: %r", exc)
+        return here
+    if not end_session:
+        return here
+    allowed: Any = settings.SECURE_CSP.get("form-action") or []
+    if origin_of(end_session) not in allowed:
+        logger.warning(
+            "single sign-on: the provider's end_session_endpoint %s is not on its issuer's "
+            "origin; set OIDC_END_SESSION_ENDPOINT to it to sign out there too",
+            end_session,
+        )
+        return here
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "post_logout_redirect_uri": request.build_absolute_uri(here),
+            "ui_locales": get_language() or settings.LANGUAGE_CODE,
+        }
+    )
+    return f"{end_session}{'&' if '?' in end_session else '?'}{query}"
 
 
 def parse_mapping(text: str) -> dict[str, set[str]]:
@@ -144,11 +200,14 @@ def account_for(claims: dict[str, Any]) -> User:
             f"{email}: no staff role (groups {sorted(groups_of(claims))})",
         )
     with transaction.atomic():
+        made = user is None
         if user is None:
             user = _new_account(email, claims, final_role)
+            old_role = ""
         else:
-            _link(user, final_role)
-        _follow_teams(user, groups_of(claims))
+            old_role = _link(user, final_role)
+        joined, left = _follow_teams(user, groups_of(claims))
+        _audit(user, made=made, old_role=old_role, joined=joined, left=left)
     return verify_email(user)
 
 
@@ -197,24 +256,31 @@ def _free_username(email: str) -> str:
     return f"{base}-{User.objects.count()}"
 
 
-def _link(user: User, role: Role) -> None:
+def _link(user: User, role: Role) -> str:
+    """Link ``user`` to the provider's person with ``role``; the role they had if
+    it changed, else ""."""
     changed = []
+    old_role = ""
     if user.email_verified_at is None and user.has_usable_password():
         # Chosen by someone who never proved the address: not the provider's user.
         user.set_unusable_password()
         changed.append("password")
     if user.role != role:
         logger.info("single sign-on changed account %s from %s to %s", user.pk, user.role, role)
+        old_role = str(user.role)
         user.role = role
         changed.append("role")
     if changed:
         user.save(update_fields=changed)
+    return old_role
 
 
-def _follow_teams(user: User, groups: set[str]) -> None:
+def _follow_teams(user: User, groups: set[str]) -> tuple[list[Team], list[Team]]:
+    """Make ``user``'s membership of the mapped teams follow ``groups``: the
+    teams joined and the teams left."""
     mapping = parse_mapping(settings.OIDC_TEAM_GROUPS)
     if not mapping:
-        return
+        return [], []
     teams = {t.name: t for t in Team.objects.filter(name__in=mapping)}
     should = {t.pk for name, t in teams.items() if mapping[name] & groups and user.is_staff_member}
     now = set(user.teams.filter(pk__in=[t.pk for t in teams.values()]).values_list("pk", flat=True))
@@ -222,6 +288,42 @@ def _follow_teams(user: User, groups: set[str]) -> None:
         user.teams.add(*(should - now))
     if now - should:
         user.teams.remove(*(now - should))
+    by_pk = {t.pk: t for t in teams.values()}
+    return (
+        sorted((by_pk[pk] for pk in should - now), key=lambda t: t.name),
+        sorted((by_pk[pk] for pk in now - should), key=lambda t: t.name),
+    )
+
+
+def _audit(user: User, *, made: bool, old_role: str, joined: list[Team], left: list[Team]) -> None:
+    """What the sign-in changed, in the admin's history (``LogEntry``), where an
+    administrator's own edits of roles (on the person) and of members (on the
+    team) are kept: one history per account and per team, whoever changed it.
+    The entry's user is the person who signed in, the text says it was the
+    provider's groups. Nothing is written when nothing changed."""
+    said = []
+    if made:
+        said.append(f"account made with the role {user.role}")
+    elif old_role:
+        said.append(f"role {old_role} → {user.role}")
+    if joined:
+        said.append("joined " + ", ".join(t.name for t in joined))
+    if left:
+        said.append("left " + ", ".join(t.name for t in left))
+    if not said:
+        return
+    why = "Single sign-on, from the provider's groups: "
+    LogEntry.objects.log_actions(
+        user.pk,
+        [user],
+        ADDITION if made else CHANGE,
+        why + "; ".join(said) + ".",
+        single_object=True,
+    )
+    for team, verb in [*((t, "joined") for t in joined), *((t, "left") for t in left)]:
+        LogEntry.objects.log_actions(
+            user.pk, [team], CHANGE, f"{why}{user.username} {verb}.", single_object=True
+        )
 
 
 class SingleSignOnBackend(OIDCAuthenticationBackend):

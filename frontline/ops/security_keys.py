@@ -1,6 +1,7 @@
-"""Security keys and passkeys (WebAuthn) as a second factor: the JSON the
-browser's script (``static/frontline/security-keys.js``) asks for and answers.
-Bad or replayed answers are a 400 with a sentence to show, never a 500."""
+"""Security keys and passkeys (WebAuthn): as a second factor, and a passkey
+alone on the sign-in page. The JSON the browser's script
+(``static/frontline/security-keys.js``) asks for and answers. Bad or replayed
+answers are a 400 with a sentence to show, never a 500."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -23,10 +26,12 @@ from frontline.accounts.second_factor import has_second_factor
 from frontline.accounts.security_keys import (
     KeyRefused,
     check_key,
+    check_passkey,
     register,
     registration_options,
     sign_in_options,
 )
+from frontline.accounts.security_keys import passkey_options as sign_in_passkey_options
 from frontline.lib.http import AuthedRequest
 
 MAX_BODY = 64 * 1024
@@ -69,8 +74,15 @@ def new_key_options(request: AuthedRequest) -> HttpResponse:
         return JsonResponse({"error": _("Set up an authenticator app first.")}, status=403)
     rp_id, _origin = _party(request)
     site = settings.FRONTLINE["SITE_NAME"]
+    try:
+        asked = _body(request)
+    except KeyRefused as exc:
+        return _refused(exc)
+    passkey = isinstance(asked, dict) and asked.get("passkey") is True
     return _options(
-        registration_options(request.user, rp_id=rp_id, rp_name=site, session=request.session)
+        registration_options(
+            request.user, rp_id=rp_id, rp_name=site, session=request.session, passkey=passkey
+        )
     )
 
 
@@ -117,19 +129,48 @@ def sign_in_key_options(request: AuthedRequest) -> HttpResponse:
     return _options(options)
 
 
+def _next(request: HttpRequest) -> str:
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    return target
+
+
 @second_factor_exempt
 @require_POST
 def sign_in_with_key(request: AuthedRequest) -> HttpResponse:
     """The security key's answer after the password: the session is then verified."""
     rp_id, origin = _party(request)
-    target = request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "/"
+    target = _next(request)
     try:
         key = check_key(
             request.user, _body(request), rp_id=rp_id, origin=origin, session=request.session
         )
     except KeyRefused as exc:
         return _refused(exc)
+    otp_login(request, key)
+    return JsonResponse({"redirect": target})
+
+
+@login_not_required
+@require_POST
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for signing in with a passkey alone (the sign-in page)."""
+    rp_id, _origin = _party(request)
+    return _options(sign_in_passkey_options(rp_id=rp_id, session=request.session))
+
+
+@login_not_required
+@require_POST
+def sign_in_with_passkey(request: HttpRequest) -> HttpResponse:
+    """A passkey's answer instead of the password: its owner is signed in, with
+    the session verified (the passkey checked its user on the device)."""
+    rp_id, origin = _party(request)
+    target = _next(request)
+    try:
+        key = check_passkey(_body(request), rp_id=rp_id, origin=origin, session=request.session)
+    except KeyRefused as exc:
+        return _refused(exc)
+    login(request, key.user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, key)
     return JsonResponse({"redirect": target})

@@ -22,9 +22,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
     OIDCAuthenticationRequestView,
+    OIDCLogoutView,
 )
 
 from frontline.accounts.single_sign_on import Refused, endpoint, is_on
@@ -46,6 +48,13 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["sso_label"] = button_label() if is_on() else ""
         return context
+
+
+@method_decorator(never_cache, name="dispatch")
+class LogoutView(OIDCLogoutView):
+    """Signing out (POST only): the session ends here, and a session that signed
+    on goes on to the provider's end-session endpoint and comes back to the
+    sign-in page (``OIDC_OP_LOGOUT_URL_METHOD``: ``provider_logout_url``)."""
 
 
 def refused(request: HttpRequest, reason: str, *, status: int) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from frontline.accounts.actions import sign_out_everywhere as sign_out_everywhere_action
 from frontline.accounts.branding import LOGO_MAX_BYTES, current_brand
 from frontline.accounts.models import Brand
+from frontline.accounts.single_sign_on import provider_logout_url
 from frontline.lib.http import AuthedRequest
 from frontline.lib.sniff import INLINE_TYPES, sniff_content_type
 
@@ -41,11 +42,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def sign_out_everywhere(request: AuthedRequest) -> HttpResponse:
-    """End this person's sessions on every device, this one too."""
+    """End this person's sessions on every device, this one too (and at the
+    sign-on provider, for a session that signed on there)."""
+    then = provider_logout_url(request)
     sign_out_everywhere_action(request.user, by=request.user)
     logout(request)
     messages.success(request, _("You are signed out on every device."))
-    return redirect("login")
+    return redirect(then)
 
 
 @login_not_required

@@ -7,7 +7,12 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
-from tests.test_single_sign_on import CLIENT_ID, at_provider, provider  # noqa: F401
+from tests.test_single_sign_on import (  # noqa: F401
+    CLIENT_ID,
+    allow_forms_to,
+    at_provider,
+    provider,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +24,7 @@ def sso(settings, provider):  # noqa: F811
     settings.OIDC_RP_CLIENT_SECRET = "not-a-real-secret"
     settings.OIDC_ROLE_GROUPS = "agent=support"
     settings.OIDC_BUTTON_LABEL = "Sign in with Acme ID"
+    allow_forms_to(settings, provider)
     return provider
 
 
@@ -36,6 +42,16 @@ def test_an_agent_signs_in_through_the_provider_on_a_phone(browser, site, people
         expect(page).to_have_url(f"{site}/desk/q/team/")
         expect(page.get_by_role("button", name="Sign out everywhere")).to_be_visible()
         assert axe_violations(page) == []
+        # Signing out goes on to the provider (the page's CSP lets the form's
+        # redirect through) and comes back to the sign-in page.
+        page.get_by_role("button", name="Sign out", exact=True).click()
+        expect(page.get_by_role("heading", name="End Session")).to_be_visible()
+        assert page.url.startswith(f"{sso}/oauth2/end_session?id_token_hint=")
+        page.get_by_role("button", name="End session").click()
+        expect(page).to_have_url(f"{site}/login/")
+        expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+        page.goto(f"{site}/desk/")
+        expect(page).to_have_url(f"{site}/login/?next=/desk/")
     finally:
         context.close()
 

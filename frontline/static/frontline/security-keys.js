@@ -1,5 +1,6 @@
 // Security keys and passkeys (WebAuthn): registering one on the second-factor
-// page, and using one instead of the app's code after the password. The server
+// page, using one instead of the app's code after the password, and signing in
+// with a passkey alone on the sign-in page. The server
 // makes the options (JSON, binary fields in base64url) and checks the answers.
 (function () {
   "use strict";
@@ -76,7 +77,9 @@
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {
-        const options = await post(form, form.dataset.options);
+        const passkey = form.querySelector("[name=passkey]");
+        const options = await post(form, form.dataset.options,
+          passkey ? { passkey: passkey.checked } : undefined);
         const answer = await ceremony(form, options);
         location.assign(answer.redirect);
       } catch (problem) {
