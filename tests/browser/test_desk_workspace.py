@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from frontline.tickets import actions
-from frontline.tickets.models import Priority, Status
+from frontline.tickets.models import MessageKind, Priority, Status
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -166,10 +166,18 @@ def test_mentions_are_suggested_and_unreachable_ones_reported(open_page, site, p
     # Bob may not see the ticket: he is never offered.
     expect(page.locator("#mention-suggestions")).to_be_empty()
     page.click("[data-submit-label]")
+    # Asked before saving: the note is still in the box, in note mode.
+    check = page.get_by_role("alert").filter(has_text="Not saved yet")
+    expect(check).to_contain_text("Bob Builder (@bob) cannot see this ticket and will not be told.")
+    expect(page.locator("#id_body")).to_have_value("Please look, @sam and @bob")
+    expect(page.get_by_role("radio", name="Internal note")).to_be_checked()
+    assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+    page.get_by_role("button", name="Save the note anyway").click()
     expect(page.locator(".flash")).to_contain_text("Internal note added.")
     expect(page.locator(".flash-warning")).to_contain_text(
         "Bob Builder (@bob) cannot see this ticket, so was not told."
     )
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
 
 
 def test_the_bell_counts_unread_notifications_and_leads_to_them(open_page, site, people, ticket):
