@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from frontline.tickets import actions
 from frontline.tickets.models import MessageKind, Priority, Status
+from tests.browser.conftest import axe_violations
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -172,6 +173,7 @@ def test_mentions_are_suggested_and_unreachable_ones_reported(open_page, site, p
     expect(page.locator("#id_body")).to_have_value("Please look, @sam and @bob")
     expect(page.get_by_role("radio", name="Internal note")).to_be_checked()
     assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Save the note anyway").click()
     expect(page.locator(".flash")).to_contain_text("Internal note added.")
     expect(page.locator(".flash-warning")).to_contain_text(
