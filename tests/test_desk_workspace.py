@@ -634,3 +634,24 @@ def test_drafts_are_for_staff_who_may_see_the_ticket(client, people, ticket):
     assert not ReplyDraft.objects.exists()
     with pytest.raises(PermissionDenied):
         actions.save_draft(ticket, body="Hi", by=people.carol, seen=None)
+
+
+def test_without_javascript_a_note_sent_to_the_reply_address_stays_a_note(client, people, ticket):
+    """The composer's address changes with the kind chosen only in JavaScript:
+    a note (or a question) posted to the reply's address is still a note, and
+    its @mentions are asked about first."""
+    login(client, people.alice)
+    replies = ticket.messages.filter(kind=MessageKind.REPLY).count()
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply/", {"mode": "note", "body": "@bob have a look"}
+    )
+    assert "Not saved yet: check the @mentions." in response.content.decode()
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply-resolve/",
+        {"mode": "note", "body": "@bob have a look", "mentions_confirmed": "bob"},
+    )
+    assert response.status_code == 302
+    assert ticket.messages.filter(kind=MessageKind.REPLY).count() == replies
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
+    ticket.refresh_from_db()
+    assert ticket.status != Status.RESOLVED

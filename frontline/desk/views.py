@@ -477,6 +477,11 @@ def _reply_like(
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
+        chosen = request.POST.get("mode", mode)
+        if mode == "reply" and chosen != mode and chosen in COMPOSER_MODES:
+            # Without JavaScript the form goes to a reply's address whatever
+            # kind was chosen: a note must never go out as a public reply.
+            return COMPOSER_MODES[chosen](request, number)
         ticket = access_ticket_for_agent(request.user, number)
         form = DeskReplyForm(request.POST, request.FILES)
         more = extra(request.POST) if extra else None
@@ -536,6 +541,8 @@ request_info = _reply_like(
     gettext_lazy("Asked the customer for information."),
     mode="request-info",
 )
+# The composer's kinds of message (its "mode" radio buttons), by the value sent.
+COMPOSER_MODES: dict[str, View] = {"reply": reply, "note": note, "request-info": request_info}
 
 
 @staff_required

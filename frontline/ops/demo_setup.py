@@ -19,7 +19,7 @@ from frontline.routing import actions as routing_actions
 from frontline.routing.models import RuleAction, RuleCondition, TriageRule
 from frontline.sla.models import BusinessCalendar, SlaPolicy
 from frontline.tickets import actions
-from frontline.tickets.models import CallDetails, Channel, Status, Ticket
+from frontline.tickets.models import CallDetails, Status, Ticket
 
 # (name, language, text, set_status, add_tags, note): a macro is a template with steps.
 MACROS = [

@@ -230,3 +230,27 @@ def test_a_colleague_sees_a_shared_draft(open_page, site, people, ticket):
     expect(sam.get_by_label("Message", exact=True)).to_have_value("")
     reply = ticket.messages.get(author=people.sam)
     assert reply.body == "We refunded the second charge; it shows in three days."
+
+
+def test_the_mention_question_works_without_javascript(browser, site, people, ticket):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", PASSWORD)
+        page.press("#id_password", "Enter")  # the first button is the language's "Go"
+        page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+        page.get_by_role("radio", name="Internal note").check()
+        page.locator("#id_body").fill("@nosuchuser see the gateway log")
+        page.locator("[data-submit-label]").click()
+        check = page.get_by_role("alert").filter(has_text="Not saved yet")
+        expect(check).to_contain_text("No colleague is called @nosuchuser: nobody will be told.")
+        assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+        page.get_by_role("button", name="Save the note anyway").click()
+        expect(page.locator(".flash")).to_contain_text("Internal note added.")
+        note = ticket.messages.get(kind=MessageKind.NOTE)
+        assert note.body == "@nosuchuser see the gateway log"
+        assert not ticket.messages.filter(body__contains="gateway log").exclude(pk=note.pk)
+    finally:
+        context.close()
