@@ -281,26 +281,55 @@ def test_the_panel_is_for_tickets_the_agent_may_see(client, people, ticket):
 # @mentions never fail silently.
 
 
-def test_a_mention_of_someone_who_cannot_see_the_ticket_is_reported(client, people, ticket):
+def test_a_note_mentioning_someone_who_cannot_see_the_ticket_is_asked_about_first(
+    client, people, ticket
+):
     login(client, people.alice)
+    url = f"/desk/tickets/{ticket.pk}/note/"
+    body = "@bob could you check the invoice tool? @sam FYI"
+    response = client.post(url, {"body": body, "minutes": "5"})
+    assert response.status_code == 200
+    assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()  # not saved yet
+    page = response.content.decode()
+    assert "Not saved yet: check the @mentions." in page
+    assert "Bob Builder (@bob) cannot see this ticket and will not be told." in page
+    assert "@sam" not in page.split('id="mention-check"')[1].split("</div>")[0]
+    # The note is kept in the box, in note mode, and the button confirms Bob.
+    assert "could you check the invoice tool?" in page
+    assert f'action="/desk/tickets/{ticket.pk}/note/"' in page
+    assert f'value="note" data-action="/desk/tickets/{ticket.pk}/note/" checked' in page
+    assert 'name="mentions_confirmed" value="bob"' in page
     response = client.post(
-        f"/desk/tickets/{ticket.pk}/note/",
-        {"body": "@bob could you check the invoice tool? @sam FYI"},
-        follow=True,
+        url, {"body": body, "minutes": "5", "mentions_confirmed": "bob"}, follow=True
     )
-    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1  # the note is saved
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
     said = flashes(response)
     assert said[0] == "Internal note added."
-    assert said[1:] == ["Bob Builder (@bob) cannot see this ticket, so was not told."]
-    assert "cannot see this ticket, so was not told" in response.content.decode()
+    assert said[-1] == "Bob Builder (@bob) cannot see this ticket, so was not told."
 
 
-def test_a_mention_of_nobody_is_reported(client, people, ticket):
+def test_a_name_added_after_confirming_is_asked_about_again(client, people, ticket):
     login(client, people.alice)
     response = client.post(
         f"/desk/tickets/{ticket.pk}/note/",
-        {"body": "Ask @nosuchuser. Mail alice@example.com is not a mention; @carol is a customer."},
-        follow=True,
+        {"body": "@bob and @nosuchuser", "mentions_confirmed": "bob"},
+    )
+    assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+    page = response.content.decode()
+    assert "No colleague is called @nosuchuser: nobody will be told." in page
+    assert 'name="mentions_confirmed" value="bob nosuchuser"' in page
+
+
+def test_a_note_mentioning_nobody_is_saved_only_once_confirmed(client, people, ticket):
+    login(client, people.alice)
+    body = "Ask @nosuchuser. Mail alice@example.com is not a mention; @carol is a customer."
+    url = f"/desk/tickets/{ticket.pk}/note/"
+    page = client.post(url, {"body": body}).content.decode()
+    assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+    assert "No colleague is called @nosuchuser: nobody will be told." in page
+    assert "No colleague is called @carol: nobody will be told." in page
+    response = client.post(
+        url, {"body": body, "mentions_confirmed": "nosuchuser carol"}, follow=True
     )
     assert flashes(response)[1:] == [
         "No colleague is called @nosuchuser: nobody was told.",
@@ -314,6 +343,21 @@ def test_mentions_that_reach_someone_give_no_warning(client, people, ticket):
         f"/desk/tickets/{ticket.pk}/note/", {"body": "@Sam, @alice."}, follow=True
     )
     assert flashes(response) == ["Internal note added."]
+
+
+def test_a_public_reply_is_not_checked_for_mentions(client, people, ticket):
+    login(client, people.alice)
+    replies = ticket.messages.filter(kind=MessageKind.REPLY).count()
+    response = client.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "Thanks @bob"})
+    assert response.status_code == 302
+    assert ticket.messages.filter(kind=MessageKind.REPLY).count() == replies + 1
+
+
+def test_a_refused_note_comes_back_in_note_mode(client, people, ticket):
+    login(client, people.alice)
+    response = client.post(f"/desk/tickets/{ticket.pk}/note/", {"body": ""})
+    assert response.status_code == 400
+    assert 'class="composer mode-note"' in response.content.decode()
 
 
 def test_mention_suggestions_are_colleagues_who_may_see_the_ticket(client, people, ticket):
@@ -590,3 +634,24 @@ def test_drafts_are_for_staff_who_may_see_the_ticket(client, people, ticket):
     assert not ReplyDraft.objects.exists()
     with pytest.raises(PermissionDenied):
         actions.save_draft(ticket, body="Hi", by=people.carol, seen=None)
+
+
+def test_without_javascript_a_note_sent_to_the_reply_address_stays_a_note(client, people, ticket):
+    """The composer's address changes with the kind chosen only in JavaScript:
+    a note (or a question) posted to the reply's address is still a note, and
+    its @mentions are asked about first."""
+    login(client, people.alice)
+    replies = ticket.messages.filter(kind=MessageKind.REPLY).count()
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply/", {"mode": "note", "body": "@bob have a look"}
+    )
+    assert "Not saved yet: check the @mentions." in response.content.decode()
+    response = client.post(
+        f"/desk/tickets/{ticket.pk}/reply-resolve/",
+        {"mode": "note", "body": "@bob have a look", "mentions_confirmed": "bob"},
+    )
+    assert response.status_code == 302
+    assert ticket.messages.filter(kind=MessageKind.REPLY).count() == replies
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
+    ticket.refresh_from_db()
+    assert ticket.status != Status.RESOLVED

@@ -581,3 +581,27 @@ def test_demo_has_time_ratings_and_report_figures(demo):
     )
     assert report.total.ratings > 5 and report.total.minutes > 0 and report.total.resolved > 5
     assert sum(d.created for d in report.days) == report.total.created
+
+
+def test_demo_shows_the_team_setup_and_the_phone(demo):
+    """Macros in three languages, triage rules, an SLA policy on a business
+    calendar, a mailbox, a call logged, a ticket opened by a call and a
+    callback request: every feature has something to show."""
+    from frontline.knowledge.models import ReplyTemplate
+    from frontline.mail.models import Mailbox
+    from frontline.routing.models import TriageRule
+    from frontline.sla.models import SlaPolicy
+    from frontline.tickets.models import CallDetails, Channel, Ticket
+
+    macros = ReplyTemplate.objects.exclude(set_status="", add_tags="", set_team=None, note="")
+    assert {m.language for m in macros} >= {"", "ru", "zh-hans"}
+    assert TriageRule.objects.filter(conditions__isnull=False, actions__isnull=False).exists()
+    assert SlaPolicy.objects.filter(calendar__holiday_country="GB").count() == 1
+    assert Mailbox.objects.exists()
+    assert CallDetails.objects.filter(direction="out").exists()
+    assert Ticket.objects.filter(channel=Channel.PHONE, messages__call__isnull=False).exists()
+    assert Ticket.objects.filter(channel=Channel.CALLBACK).exists()
+    # Run again: the setup is reused, not copied.
+    run_demo()
+    assert SlaPolicy.objects.filter(calendar__holiday_country="GB").count() == 1
+    assert Mailbox.objects.count() == 1

@@ -9,6 +9,8 @@ names with the same pattern and decide visibility through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -29,9 +31,9 @@ def mentioned_names(body: str) -> list[str]:
     return list(seen.values())
 
 
-def mention_warnings(ticket: Ticket, body: str) -> list[str]:
-    """One sentence for each ``@name`` in ``body`` that reaches nobody: no
-    colleague by that name, or a colleague who may not see ``ticket``."""
+def unreachable_mentions(ticket: Ticket, body: str) -> list[tuple[str, User | None]]:
+    """Each ``@name`` in ``body`` that reaches nobody, with the colleague of
+    that name (``None``: there is none) who may not see ``ticket``."""
     names = mentioned_names(body)
     if not names:
         return []
@@ -40,19 +42,61 @@ def mention_warnings(ticket: Ticket, body: str) -> list[str]:
         query |= Q(username__iexact=name)
     staff = {u.username.lower(): u for u in User.objects.agents().filter(query)}
     may_see = {u.pk for u in staff_who_may_see(ticket, staff.values())}
-    warnings = []
+    found: list[tuple[str, User | None]] = []
     for name in names:
         person = staff.get(name.lower())
+        if person is None or person.pk not in may_see:
+            found.append((person.username if person else name, person))
+    return found
+
+
+def mention_warnings(ticket: Ticket, body: str) -> list[str]:
+    """One sentence for each ``@name`` in a saved note that reached nobody: no
+    colleague by that name, or a colleague who may not see ``ticket``."""
+    warnings = []
+    for name, person in unreachable_mentions(ticket, body):
         if person is None:
             warnings.append(
                 _("No colleague is called @%(name)s: nobody was told.") % {"name": name}
             )
-        elif person.pk not in may_see:
+        else:
             warnings.append(
                 _("%(person)s (@%(name)s) cannot see this ticket, so was not told.")
-                % {"person": person.display_name, "name": person.username}
+                % {"person": person.display_name, "name": name}
             )
     return warnings
+
+
+@dataclass(frozen=True)
+class MentionCheck:
+    """What the agent reads before a note with unreachable ``@names`` is saved:
+    one sentence each, and the names that "Save the note anyway" confirms."""
+
+    warnings: list[str]
+    names: str
+
+
+def check_mentions(ticket: Ticket, body: str, confirmed: str = "") -> MentionCheck | None:
+    """The question to ask before saving a note whose ``@names`` reach nobody,
+    or ``None`` when every name reaches someone or the agent has already
+    confirmed these very names (``confirmed``: the names, space-separated, that
+    the "anyway" button sent). A name added since asks again."""
+    unreachable = unreachable_mentions(ticket, body)
+    agreed = {name.lower() for name in confirmed.split()}
+    if all(name.lower() in agreed for name, _person in unreachable):
+        return None
+    warnings = []
+    for name, person in unreachable:
+        if person is None:
+            warnings.append(
+                _("No colleague is called @%(name)s: nobody will be told.") % {"name": name}
+            )
+        else:
+            warnings.append(
+                _("%(person)s (@%(name)s) cannot see this ticket and will not be told.")
+                % {"person": person.display_name, "name": name}
+            )
+    return MentionCheck(warnings, " ".join(name for name, _person in unreachable))
 
 
 def mention_suggestions(ticket: Ticket, prefix: str) -> list[User]:

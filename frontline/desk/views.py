@@ -80,7 +80,7 @@ from .forms import (
     TicketPanelForm,
     TimeEntryForm,
 )
-from .mentions import mention_suggestions, mention_warnings
+from .mentions import MentionCheck, check_mentions, mention_suggestions, mention_warnings
 from .relation_context import relations_context
 
 View = Callable[..., HttpResponseBase]
@@ -208,6 +208,8 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "missing_answers": ticket.missing_answers(specs),
         "others": others,
         "reply_form": forms.get("reply_form") or DeskReplyForm(),
+        "composer_mode": forms.get("composer_mode", "reply"),
+        "mention_check": forms.get("mention_check"),
         "draft": ReplyDraft.objects.filter(ticket=ticket).select_related("updated_by").first(),
         "closure_reasons": [("", "—"), *ClosureReason.choices],
         "reply_closure_reason": request.POST.get("closure_reason", ""),
@@ -464,13 +466,22 @@ def _reply_like(
     done: Any,
     warn: Callable[[Ticket, str], list[str]] | None = None,
     extra: type[Form] | None = None,
+    check: Callable[[Ticket, str, str], MentionCheck | None] | None = None,
+    mode: str = "reply",
 ) -> View:
     """A POST endpoint for the composer: the message (and, with ``extra``, more
-    arguments of ``act`` from a form of their own), one action, a confirmation."""
+    arguments of ``act`` from a form of their own), one action, a confirmation.
+    ``check`` may ask a question before anything is saved (the page again, the
+    text kept, in the composer's ``mode``, with a button that sends the answer)."""
 
     @staff_required
     @require_POST
     def view(request: AuthedRequest, number: int) -> HttpResponse:
+        chosen = request.POST.get("mode", mode)
+        if mode == "reply" and chosen != mode and chosen in COMPOSER_MODES:
+            # Without JavaScript the form goes to a reply's address whatever
+            # kind was chosen: a note must never go out as a public reply.
+            return COMPOSER_MODES[chosen](request, number)
         ticket = access_ticket_for_agent(request.user, number)
         form = DeskReplyForm(request.POST, request.FILES)
         more = extra(request.POST) if extra else None
@@ -478,6 +489,11 @@ def _reply_like(
             for error in more.errors.values():
                 form.add_error(None, error)
         if form.is_valid():
+            confirmed = request.POST.get("mentions_confirmed", "")
+            if check and (question := check(ticket, form.cleaned_data["body"], confirmed)):
+                return _ticket_page(
+                    request, ticket, reply_form=form, composer_mode=mode, mention_check=question
+                )
             before = _snapshot(ticket)
             try:
                 _message, entry = reports_actions.add_message_with_time(
@@ -499,7 +515,7 @@ def _reply_like(
                 for warning in warn(ticket, form.cleaned_data["body"]) if warn else ():
                     messages.warning(request, warning)
                 return response
-        return _ticket_page(request, ticket, status=400, reply_form=form)
+        return _ticket_page(request, ticket, status=400, reply_form=form, composer_mode=mode)
 
     return view
 
@@ -511,10 +527,22 @@ reply_resolve = _reply_like(
 reply_wait = _reply_like(
     actions.reply_and_wait, gettext_lazy("Reply sent; the ticket waits for the customer.")
 )
-note = _reply_like(actions.add_note, gettext_lazy("Internal note added."), mention_warnings)
-request_info = _reply_like(
-    actions.request_information, gettext_lazy("Asked the customer for information.")
+# A note's @names that reach nobody are asked about before it is saved, and
+# said again once it is (the agent chose to save it anyway).
+note = _reply_like(
+    actions.add_note,
+    gettext_lazy("Internal note added."),
+    mention_warnings,
+    check=check_mentions,
+    mode="note",
 )
+request_info = _reply_like(
+    actions.request_information,
+    gettext_lazy("Asked the customer for information."),
+    mode="request-info",
+)
+# The composer's kinds of message (its "mode" radio buttons), by the value sent.
+COMPOSER_MODES: dict[str, View] = {"reply": reply, "note": note, "request-info": request_info}
 
 
 @staff_required

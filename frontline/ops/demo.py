@@ -30,6 +30,7 @@ from django.utils import timezone
 from frontline.accounts.models import Organisation, Role, Team, User
 from frontline.knowledge.reviews import mentor_of
 from frontline.ops.demo_articles import load_knowledge
+from frontline.ops.demo_setup import load_setup, play_calls
 from frontline.ops.demo_tickets import SCRIPTS, Script
 from frontline.reports import actions as reports_actions
 from frontline.reports import rollup
@@ -434,6 +435,11 @@ def load_demo(*, password: str = DEMO_PASSWORD, seed: int = SEED) -> DemoResult:
                     teams=teams,
                     categories=categories,
                 )
+            # The team's setup after the stories (their outcomes stay as
+            # scripted), then today's calls, which it applies to.
+            load_setup(users)
+            clock.set(real_now - datetime.timedelta(minutes=40))
+            play_calls(users)
             _measures(rng=rng, clock=clock, real_now=real_now)
         actions.close_quiet_resolved()
         # The report's rollup at once (the reactions would write it after the commit).

@@ -309,6 +309,12 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     handoff_at = models.DateTimeField(null=True, blank=True)
+    # How many times it was handed on from a team or a person to another (or
+    # back to the team's queue): kept by ``assign_ticket``, so lists show it
+    # without counting events. The same moves as the report's "Passed on".
+    transfers = models.PositiveIntegerField(
+        _("times handed on"), default=0, db_default=0, editable=False
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     # People besides the requester who take part (CC'd on mail, or added by an
     # agent): they see the ticket on the portal, may reply by mail, and are

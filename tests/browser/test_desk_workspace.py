@@ -5,7 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from frontline.tickets import actions
-from frontline.tickets.models import Priority, Status
+from frontline.tickets.models import MessageKind, Priority, Status
+from tests.browser.conftest import axe_violations
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -166,10 +167,19 @@ def test_mentions_are_suggested_and_unreachable_ones_reported(open_page, site, p
     # Bob may not see the ticket: he is never offered.
     expect(page.locator("#mention-suggestions")).to_be_empty()
     page.click("[data-submit-label]")
+    # Asked before saving: the note is still in the box, in note mode.
+    check = page.get_by_role("alert").filter(has_text="Not saved yet")
+    expect(check).to_contain_text("Bob Builder (@bob) cannot see this ticket and will not be told.")
+    expect(page.locator("#id_body")).to_have_value("Please look, @sam and @bob")
+    expect(page.get_by_role("radio", name="Internal note")).to_be_checked()
+    assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Save the note anyway").click()
     expect(page.locator(".flash")).to_contain_text("Internal note added.")
     expect(page.locator(".flash-warning")).to_contain_text(
         "Bob Builder (@bob) cannot see this ticket, so was not told."
     )
+    assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
 
 
 def test_the_bell_counts_unread_notifications_and_leads_to_them(open_page, site, people, ticket):
@@ -220,3 +230,27 @@ def test_a_colleague_sees_a_shared_draft(open_page, site, people, ticket):
     expect(sam.get_by_label("Message", exact=True)).to_have_value("")
     reply = ticket.messages.get(author=people.sam)
     assert reply.body == "We refunded the second charge; it shows in three days."
+
+
+def test_the_mention_question_works_without_javascript(browser, site, people, ticket):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", PASSWORD)
+        page.press("#id_password", "Enter")  # the first button is the language's "Go"
+        page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+        page.get_by_role("radio", name="Internal note").check()
+        page.locator("#id_body").fill("@nosuchuser see the gateway log")
+        page.locator("[data-submit-label]").click()
+        check = page.get_by_role("alert").filter(has_text="Not saved yet")
+        expect(check).to_contain_text("No colleague is called @nosuchuser: nobody will be told.")
+        assert not ticket.messages.filter(kind=MessageKind.NOTE).exists()
+        page.get_by_role("button", name="Save the note anyway").click()
+        expect(page.locator(".flash")).to_contain_text("Internal note added.")
+        note = ticket.messages.get(kind=MessageKind.NOTE)
+        assert note.body == "@nosuchuser see the gateway log"
+        assert not ticket.messages.filter(body__contains="gateway log").exclude(pk=note.pk)
+    finally:
+        context.close()

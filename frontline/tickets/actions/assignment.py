@@ -77,6 +77,13 @@ def assign_ticket(
         if delegating and not note and by is not None:
             raise ValidationError({"note": _("Write a handoff note for the next person.")})
         changed: list[str] = []
+        # Handed on, not picked up: it left a team or a person (the report's
+        # "Passed on" counts the same moves from the events).
+        if (team_changed and ticket.team_id is not None) or (
+            assignee_changed and ticket.assignee_id is not None
+        ):
+            ticket.transfers += 1  # the row is locked: no lost update
+            changed.append("transfers")
         if team_changed:
             record_event(
                 ticket,
