@@ -476,7 +476,7 @@ def _reply_like(
 
     @staff_required
     @require_POST
-    def view(request: AuthedRequest, number: int) -> HttpResponse:
+    def view(request: AuthedRequest, number: int) -> HttpResponseBase:
         chosen = request.POST.get("mode", mode)
         if mode == "reply" and chosen != mode and chosen in COMPOSER_MODES:
             # Without JavaScript the form goes to a reply's address whatever
