@@ -179,8 +179,9 @@ class CustomerNote(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["contact", "-created_at"], name="cnote_contact"),
-            models.Index(fields=["organisation", "-created_at"], name="cnote_org"),
+            # In the lists' order to the last column: no sort of every note.
+            models.Index(fields=["contact", "-created_at", "-id"], name="cnote_contact_recent"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="cnote_org_recent"),
         ]
 
     def __str__(self) -> str:
@@ -208,7 +209,9 @@ class ContactChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["contact", "-created_at"], name="cchange_contact")]
+        indexes = [
+            models.Index(fields=["contact", "-created_at", "-id"], name="cchange_contact_recent")
+        ]
 
     def __str__(self) -> str:
         return f"Change to {self.contact_id}"
