@@ -222,7 +222,10 @@ def count(measured: list[Page], runner: Runner, requests: int) -> list[dict[str,
                 "plans": plans,
             }
         )
-        log(f"{page.label} ({page.who}): {calls / requests:,.0f} calls, {min(counts)}-{max(counts)} queries")
+        log(
+            f"{page.label} ({page.who}): {calls / requests:,.0f} calls, "
+            f"{min(counts)}-{max(counts)} queries"
+        )
     return rows
 
 
