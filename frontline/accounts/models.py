@@ -92,6 +92,12 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # SecurityKey
             # Mail finds the person behind an address, ignoring case (accounts.actions.contact_for).
             models.Index(Lower("email"), name="accounts_user_email_lower"),
             models.Index(Lower("username"), name="accounts_user_username_lower"),
+            # An organisation's page lists its first 50 people by name: read in
+            # that order, not every member sorted.
+            models.Index(
+                fields=["organisation", "is_active", "first_name", "last_name", "id"],
+                name="user_org_members",
+            ),
         ]
 
     def __str__(self) -> str:

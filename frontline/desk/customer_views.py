@@ -53,6 +53,17 @@ def _notes(notes: QuerySet[CustomerNote]) -> QuerySet[CustomerNote]:
     ]
 
 
+def _members(org: Organisation) -> QuerySet[User]:
+    """The first people of an organisation by name (index ``user_org_members``)."""
+    return (
+        User.objects.filter(organisation=org, is_active=True)
+        .order_by("first_name", "last_name", "pk")
+        .only("id", "first_name", "last_name", "email", "username", "is_org_manager")[
+            :MEMBERS_SHOWN
+        ]
+    )
+
+
 class CustomerNoteForm(forms.Form):
     body = forms.CharField(
         label=gettext_lazy("Note about this customer (staff only)"),
@@ -151,11 +162,7 @@ def _organisation_page(
 ) -> HttpResponse:
     context = {
         "organisation": org,
-        "members": User.objects.filter(organisation=org, is_active=True)
-        .order_by("first_name", "last_name", "pk")
-        .only("id", "first_name", "last_name", "email", "username", "is_org_manager")[
-            :MEMBERS_SHOWN
-        ],
+        "members": _members(org),
         "notes": _notes(org.staff_notes.all()),
         # The contract: each plan raises its tickets to a minimum priority and
         # may have its own SLA targets (routing.ServicePlan, sla.SlaPolicy).
