@@ -157,3 +157,17 @@ def test_suggestion_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
     ), output
     assert re.search(r"^Goal \(p95 under 100 ms on every run\): ", output, re.M)
     assert (tmp_path / "suggest.json").exists()  # beside its database, not in the repository
+
+
+def test_customer_pages_count_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    """``bench.customers --count``: calls, statements and plans of each page."""
+    output = run_bench(
+        "bench.customers",
+        *("--count", "--tickets", "120", "--requests", "1"),
+        *("--db", str(tmp_path / "customers.sqlite3")),
+        tmp_path=tmp_path,
+    )
+    rows = re.findall(rf"^\| ([^|]+) \| (\w+) \| ({NUMBER}) \| ([\d-]+) \|$", output, re.M)
+    pages = {(page.strip(), who) for page, who, *_counts in rows}
+    assert {("contact page", "supervisor"), ("organisation page", "agent")} <= pages, output
+    assert "SEARCH tickets_ticket USING COVERING INDEX t_org_recent" in output
