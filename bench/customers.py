@@ -2,6 +2,8 @@
 ``make bench``).
 
     python -m bench.customers [--tickets 20000] [--requests 50] [--runs 3] [--no-docs]
+    python -m bench.customers --count [--requests 20] [--on PATH]
+
 
 Builds its own small database (``var/bench/customers.sqlite3``, made afresh
 each time): one organisation with ``--tickets`` tickets (half of them asked by
@@ -16,6 +18,15 @@ desk's unassigned queue (50 rows, as these pages show) as a reference.
 
 Writes a table between the ``bench:customers`` markers of
 ``docs/benchmarks.md`` and ``customers.json`` beside the database.
+
+``--count`` times nothing: it prints what does not depend on the machine's
+load, for each page: Python function calls per request (cProfile, the mean of
+``--requests`` requests after the warm-ups), SQL statements per request (the
+fewest and the most), and SQLite's plan of each statement of one request.
+``--on PATH`` counts on an existing database instead of building one (a
+``bench.generate`` database: its biggest organisation, that organisation's
+busiest contact, the supervisor and a one-team agent of the first line), and
+leaves it as it is.
 """
 
 from __future__ import annotations
@@ -130,6 +141,102 @@ def pages(ids: dict[str, Any]) -> list[Page]:
     ]
 
 
+def existing_ids() -> dict[str, Any]:
+    """The personas of a ``bench.generate`` database: its biggest organisation,
+    that organisation's busiest contact, the supervisor and a one-team agent of
+    the first line who sees some of the organisation's tickets."""
+    from django.db.models import Count
+
+    from frontline.accounts.models import Role, User
+    from frontline.tickets.models import Ticket
+
+    org, _n = (
+        Ticket.objects.exclude(organisation=None)
+        .values_list("organisation")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    ) or (None, 0)
+    contact, _n = (
+        Ticket.objects.filter(organisation=org)
+        .values_list("requester")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    ) or (None, 0)
+    agent = (
+        User.objects.filter(role=Role.AGENT, is_active=True, teams__name="First line")
+        .annotate(n_teams=Count("teams", distinct=True))
+        .filter(n_teams=1)
+        .order_by("username")
+        .first()
+    )
+    supervisor = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("pk").first()
+    return {"supervisor": supervisor, "agent": agent, "contact": contact, "org": org}
+
+
+def count(measured: list[Page], runner: Runner, requests: int) -> list[dict[str, Any]]:
+    """Calls, statements and plans per page (see ``--count``); nothing timed."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = []
+    for page in measured:
+        url = page.urls[0]
+        for _ in range(runner.warmup):
+            runner.get(page.who, url)
+        profile = cProfile.Profile()
+        statements = []
+        for _ in range(requests):
+            with CaptureQueriesContext(connection) as ctx:
+                profile.enable()
+                status, _ms = runner.get(page.who, url)
+                profile.disable()
+            if status != 200:
+                raise SystemExit(f"{page.label} ({page.who}): {status}")
+            statements.append([q["sql"] for q in ctx.captured_queries])
+        calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+        plans = []
+        with connection.cursor() as cursor:
+            for sql in statements[-1]:
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    plans.append((sql, ["(not a SELECT)"]))
+                    continue
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                plans.append((sql, [str(row[-1]) for row in cursor.fetchall()]))
+        counts = [len(s) for s in statements]
+        rows.append(
+            {
+                "page": page.label,
+                "who": page.who,
+                "url": url,
+                "calls": calls / requests,
+                "queries": (min(counts), max(counts)),
+                "plans": plans,
+            }
+        )
+        log(
+            f"{page.label} ({page.who}): {calls / requests:,.0f} calls, "
+            f"{min(counts)}-{max(counts)} queries"
+        )
+    return rows
+
+
+def count_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| page | user | Python calls per request | SQL statements per request |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for row in rows:
+        low, high = row["queries"]
+        q = f"{low}" if low == high else f"{low}-{high}"
+        lines.append(f"| {row['page']} | {row['who']} | {row['calls']:,.0f} | {q} |")
+    return "\n".join(lines)
+
+
 def table(runs: list[list[Page]]) -> str:
     lines = [
         "| page | user | queries | "
@@ -161,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "customers.sqlite3")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--count", action="store_true", help="count calls, queries and plans")
+    parser.add_argument("--on", type=Path, help="with --count: an existing database")
     args = parser.parse_args(argv)
+    if args.count:
+        return main_count(args)
     db_path = fresh_sqlite(args.db)
     setup_django(db_path)
     log(f"building an organisation with {args.tickets} tickets in {db_path}")
@@ -204,6 +315,33 @@ def main(argv: list[str] | None = None) -> int:
         docs=not args.no_docs,
         log=log,
     )
+    return 0
+
+
+def main_count(args: argparse.Namespace) -> int:
+    if args.on:
+        setup_django(args.on.expanduser().resolve())
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        ids = existing_ids()
+    else:
+        db_path = fresh_sqlite(args.db)
+        setup_django(db_path)
+        log(f"building an organisation with {args.tickets} tickets in {db_path}")
+        ids = build(args.tickets)
+    log(f"personas: {ids}")
+    runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
+    for who in ("supervisor", "agent"):
+        runner.login(who, ids[who])
+    rows = count(pages(ids), runner, args.requests)
+    print("\n" + count_table(rows) + "\n")
+    for row in rows:
+        print(f"### {row['page']} ({row['who']}) {row['url']}")
+        for sql, plan in row["plans"]:
+            print("  " + sql[:300])
+            for step in plan:
+                print("      " + step)
     return 0
 
 

@@ -220,3 +220,16 @@ def test_generator_loads_postgresql_with_copy(tmp_path: Path) -> None:
         assert "reusing the PostgreSQL database" in again, again
     finally:
         drop()  # type: ignore[operator]
+
+def test_customer_pages_count_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    """``bench.customers --count``: calls, statements and plans of each page."""
+    output = run_bench(
+        "bench.customers",
+        *("--count", "--tickets", "120", "--requests", "1"),
+        *("--db", str(tmp_path / "customers.sqlite3")),
+        tmp_path=tmp_path,
+    )
+    rows = re.findall(rf"^\| ([^|]+) \| (\w+) \| ({NUMBER}) \| ([\d-]+) \|$", output, re.M)
+    pages = {(page.strip(), who) for page, who, *_counts in rows}
+    assert {("contact page", "supervisor"), ("organisation page", "agent")} <= pages, output
+    assert "SEARCH tickets_ticket USING COVERING INDEX t_org_recent" in output

@@ -92,6 +92,12 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # SecurityKey
             # Mail finds the person behind an address, ignoring case (accounts.actions.contact_for).
             models.Index(Lower("email"), name="accounts_user_email_lower"),
             models.Index(Lower("username"), name="accounts_user_username_lower"),
+            # An organisation's page lists its first 50 people by name: read in
+            # that order, not every member sorted.
+            models.Index(
+                fields=["organisation", "is_active", "first_name", "last_name", "id"],
+                name="user_org_members",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -179,8 +185,9 @@ class CustomerNote(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["contact", "-created_at"], name="cnote_contact"),
-            models.Index(fields=["organisation", "-created_at"], name="cnote_org"),
+            # In the lists' order to the last column: no sort of every note.
+            models.Index(fields=["contact", "-created_at", "-id"], name="cnote_contact_recent"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="cnote_org_recent"),
         ]
 
     def __str__(self) -> str:
@@ -208,7 +215,9 @@ class ContactChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["contact", "-created_at"], name="cchange_contact")]
+        indexes = [
+            models.Index(fields=["contact", "-created_at", "-id"], name="cchange_contact_recent")
+        ]
 
     def __str__(self) -> str:
         return f"Change to {self.contact_id}"

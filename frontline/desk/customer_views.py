@@ -3,11 +3,13 @@ tickets (paged, newest activity first), details, and staff notes about them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from frontline.accounts import actions as people
 from frontline.accounts.actions import add_customer_note
-from frontline.accounts.models import Organisation, Role, User
+from frontline.accounts.models import CustomerNote, Organisation, Role, User
 from frontline.lib.http import AuthedRequest
 from frontline.routing.models import ServicePlan
 from frontline.tickets.access import (
@@ -25,27 +27,41 @@ from frontline.tickets.access import (
     visible_tickets,
 )
 from frontline.tickets.models import Ticket, TicketQuerySet
-from frontline.tickets.queues import page_of
+from frontline.tickets.queues import page_ids
 
 from .contact_forms import ContactForm, MergeContactForm
+from .templatetags.customers import HISTORY_COLUMNS
 from .views import staff_required
 
 # Members of an organisation listed on its page (the rest are reached by search).
 MEMBERS_SHOWN = 50
 NOTES_SHOWN = 50
 CHANGES_SHOWN = 20
-# What a row of a customer's ticket list shows, and no more: loading every
-# column of the ticket and of five related rows was a third of the page's work.
-HISTORY_ROWS = Ticket.objects.select_related("team", "requester").only(
-    "id",
-    "subject",
-    "status",
-    "updated_at",
-    "team__name",
-    "requester__first_name",
-    "requester__last_name",
-    "requester__username",
-)
+# Who a change names: its author and, for a merge, the other contact.
+_CHANGE_PEOPLE = ("by", "merged_into", "merged_from")
+
+
+def _names(*people: str) -> list[str]:
+    """The columns ``display_name`` reads of each related person: of every column
+    of three people, compiling the query cost more than everything else on it."""
+    return [f"{p}__{f}" for p in people for f in ("first_name", "last_name", "username")]
+
+
+def _notes(notes: QuerySet[CustomerNote]) -> QuerySet[CustomerNote]:
+    return notes.select_related("author").only("body", "created_at", "author", *_names("author"))[
+        :NOTES_SHOWN
+    ]
+
+
+def _members(org: Organisation) -> QuerySet[User]:
+    """The first people of an organisation by name (index ``user_org_members``)."""
+    return (
+        User.objects.filter(organisation=org, is_active=True)
+        .order_by("first_name", "last_name", "pk")
+        .only("id", "first_name", "last_name", "email", "username", "is_org_manager")[
+            :MEMBERS_SHOWN
+        ]
+    )
 
 
 class CustomerNoteForm(forms.Form):
@@ -67,7 +83,13 @@ def _history(request: AuthedRequest, tickets: TicketQuerySet) -> dict[str, Any]:
         tickets = tickets.open()
     elif state == "closed":
         tickets = tickets.filter(is_open=False)
-    rows, has_next = page_of(tickets.order_by("-updated_at", "-id"), page, rows=HISTORY_ROWS)
+    ids, has_next = page_ids(tickets.order_by("-updated_at", "-id"), page)
+    # Plain values, not tickets: a row shows eight columns (history_rows).
+    found = {
+        row[0]: row
+        for row in Ticket.objects.filter(pk__in=ids).order_by().values_list(*HISTORY_COLUMNS)
+    }
+    rows = [found[pk] for pk in ids]
     return {"tickets": rows, "page": page, "has_next": has_next, "state": state}
 
 
@@ -81,16 +103,53 @@ def _contact_page(
 ) -> HttpResponse:
     context = {
         "person": person,
-        "notes": person.customer_notes.select_related("author")[:NOTES_SHOWN],
+        "notes": _notes(person.customer_notes.all()),
         "note_form": forms.get("note_form") or CustomerNoteForm(),
-        "contact_form": forms.get("contact_form") or ContactForm.of(person),
-        "merge_form": forms.get("merge_form") or MergeContactForm(),
-        "changes": person.contact_changes.select_related("by", "merged_into", "merged_from")[
-            :CHANGES_SHOWN
-        ],
+        # The edit and merge forms come when their <details> opens (contact_form),
+        # unless one was sent back with mistakes.
+        "contact_form": forms.get("contact_form"),
+        "merge_form": forms.get("merge_form"),
+        "changes": person.contact_changes.select_related(*_CHANGE_PEOPLE).only(
+            "changes", "created_at", *_CHANGE_PEOPLE, *_names(*_CHANGE_PEOPLE)
+        )[:CHANGES_SHOWN],
         **_history(request, visible_tickets(request.user).filter(requester=person)),
     }
     return render(request, "desk/contact.html", context, status=status)
+
+
+# The contact page's forms, fetched when opened: name → (title, template, context).
+CONTACT_FORMS: dict[str, tuple[Any, str, Callable[[User], dict[str, Any]]]] = {
+    "edit": (
+        gettext_lazy("Edit the details"),
+        "desk/forms/_contact_details.html",
+        lambda person: {"contact_form": ContactForm.of(person)},
+    ),
+    "merge": (
+        gettext_lazy("Merge with another contact"),
+        "desk/forms/_contact_merge.html",
+        lambda person: {"merge_form": MergeContactForm()},
+    ),
+}
+
+
+@staff_required
+def contact_form(request: AuthedRequest, contact_id: int, name: str) -> HttpResponse:
+    """One of the contact page's forms: the fragment when its <details> opens
+    (htmx), or a page of its own (no JavaScript)."""
+    if name not in CONTACT_FORMS:
+        raise Http404
+    person = access_contact_for_staff(request.user, contact_id)
+    if name == "merge" and not person.is_active:
+        raise Http404  # a deactivated contact is merged no further
+    title, template, make = CONTACT_FORMS[name]
+    context = {"person": person, **make(person)}
+    if request.htmx:
+        return render(request, template, context)
+    return render(
+        request,
+        "desk/contact_form.html",
+        {**context, "form_title": title, "form_template": template},
+    )
 
 
 @staff_required
@@ -103,12 +162,8 @@ def _organisation_page(
 ) -> HttpResponse:
     context = {
         "organisation": org,
-        "members": User.objects.filter(organisation=org, is_active=True)
-        .order_by("first_name", "last_name", "pk")
-        .only("id", "first_name", "last_name", "email", "username", "is_org_manager")[
-            :MEMBERS_SHOWN
-        ],
-        "notes": org.staff_notes.select_related("author")[:NOTES_SHOWN],
+        "members": _members(org),
+        "notes": _notes(org.staff_notes.all()),
         # The contract: each plan raises its tickets to a minimum priority and
         # may have its own SLA targets (routing.ServicePlan, sla.SlaPolicy).
         "plans": list(ServicePlan.objects.filter(organisations=org).order_by("name")),

@@ -92,6 +92,11 @@ urlpatterns = [
     path("contacts/<int:contact_id>/", customer_views.contact, name="contact"),
     path("contacts/<int:contact_id>/notes/", customer_views.contact_note, name="contact_note"),
     path("contacts/<int:contact_id>/edit/", customer_views.contact_edit, name="contact_edit"),
+    path(
+        "contacts/<int:contact_id>/forms/<str:name>/",
+        customer_views.contact_form,
+        name="contact_form",
+    ),
     path("contacts/<int:contact_id>/merge/", customer_views.contact_merge, name="contact_merge"),
     path(
         "organisations/<int:organisation_id>/",

@@ -110,6 +110,15 @@ def apply_filters(qs: TicketQuerySet, filters: dict[str, Any]) -> TicketQuerySet
     return qs.filter(**lookups)
 
 
+def page_ids(qs: TicketQuerySet, page: int) -> tuple[list[int], bool]:
+    """The ids of one bounded page of ``qs`` (filtered and ordered), and whether
+    another page follows: the first step of :func:`page_of`, for a page that
+    reads its rows some other way (as plain values)."""
+    start = (min(max(page, 1), MAX_PAGE) - 1) * PAGE_SIZE
+    ids = list(qs.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
+    return ids[:PAGE_SIZE], len(ids) > PAGE_SIZE
+
+
 def page_of(
     qs: TicketQuerySet, page: int, *, rows: TicketQuerySet | None = None
 ) -> tuple[list[Ticket], bool]:
@@ -121,10 +130,7 @@ def page_of(
     a few columns loads only those). Joined in one query, SQLite's planner may
     start from the users table and sort the whole queue.
     """
-    start = (min(max(page, 1), MAX_PAGE) - 1) * PAGE_SIZE
-    ids = list(qs.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
-    has_next = len(ids) > PAGE_SIZE
-    ids = ids[:PAGE_SIZE]
+    ids, has_next = page_ids(qs, page)
     found = rows if rows is not None else Ticket.objects.with_list_relations()
     by_id = {t.pk: t for t in found.filter(pk__in=ids)}
     return [by_id[pk] for pk in ids], has_next
