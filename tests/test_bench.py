@@ -221,6 +221,7 @@ def test_generator_loads_postgresql_with_copy(tmp_path: Path) -> None:
     finally:
         drop()  # type: ignore[operator]
 
+
 def test_customer_pages_count_runs_on_a_fresh_database(tmp_path: Path) -> None:
     """``bench.customers --count``: calls, statements and plans of each page."""
     output = run_bench(
