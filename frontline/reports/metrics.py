@@ -2,7 +2,8 @@
 
 Each measure is one grouped aggregate query over an indexed range (the
 rollup's rows by creation or resolution date, events by kind and date, time
-entries by date, survey answers by invitation date), grouped by team, agent or
+entries by date, survey answers by invitation date, QA reviews by the day
+they were written), grouped by team, agent or
 category; no ticket is loaded into Python. Volume, response and resolution
 times and SLA come from the rollup (``TicketFigures``, one narrow row per
 ticket kept by a reaction, see ``rollup.py``), not from joining events,
@@ -11,7 +12,8 @@ per dimension, the daily series two.
 
 Where a ticket's team, assignee or category is meant, it is the ticket's
 current one, except for satisfaction (who had the ticket when it was
-resolved, kept on the invitation) and time (the agent who logged it).
+resolved, kept on the invitation), time (the agent who logged it) and QA
+reviews (the agent reviewed, and the ticket's team when it was reviewed).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organisation, Team, User
 from frontline.tickets.models import Category, Channel, EventKind, TicketEvent
 
-from .models import SATISFIED_FROM, SurveyResponse, TicketFigures, TimeEntry
+from .models import SATISFIED_FROM, QaReview, SurveyResponse, TicketFigures, TimeEntry
 from .rates import CENT
 
 # How each dimension is reached from each source of figures.
@@ -49,30 +51,35 @@ DIMENSIONS: dict[str, dict[str, str]] = {
         "ticket": "team",
         "time": "ticket__team",
         "survey": "invitation__team",
+        "qa": "team",
     },
     "agent": {
         "event": "ticket__assignee",
         "ticket": "assignee",
         "time": "agent",
         "survey": "invitation__agent",
+        "qa": "agent",
     },
     "category": {
         "event": "ticket__category",
         "ticket": "category",
         "time": "ticket__category",
         "survey": "invitation__ticket__category",
+        "qa": "ticket__category",
     },
     "channel": {
         "event": "ticket__channel",
         "ticket": "channel",
         "time": "ticket__channel",
         "survey": "invitation__ticket__channel",
+        "qa": "ticket__channel",
     },
     "organisation": {
         "event": "ticket__organisation",
         "ticket": "organisation",
         "time": "ticket__organisation",
         "survey": "invitation__ticket__organisation",
+        "qa": "ticket__organisation",
     },
 }
 DIMENSION_LABELS = {
@@ -116,6 +123,8 @@ class Row:
     ratings: int = 0
     rating_sum: int = 0
     satisfied: int = 0
+    qa_reviews: int = 0
+    qa_score_sum: Decimal = Decimal(0)  # the reviews' own scores, summed
 
     @property
     def first_response_hours(self) -> float | None:
@@ -183,6 +192,10 @@ class Row:
     def csat_percent(self) -> float | None:
         return round(100 * self.satisfied / self.ratings, 1) if self.ratings else None
 
+    @property
+    def qa_average(self) -> float | None:
+        return round(float(self.qa_score_sum) / self.qa_reviews, 2) if self.qa_reviews else None
+
     def add(self, other: Row) -> None:
         for name in (
             "created",
@@ -198,6 +211,8 @@ class Row:
             "ratings",
             "rating_sum",
             "satisfied",
+            "qa_reviews",
+            "qa_score_sum",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -286,6 +301,7 @@ class Report:
             Change(str(_("Reopened")), now.reopened, before.reopened, better_when_lower=True),
             Change(str(_("Hours logged")), now.hours_logged, before.hours_logged),
             Change(str(_("Satisfied, %")), now.csat_percent, before.csat_percent),
+            Change(str(_("QA score (average)")), now.qa_average, before.qa_average),
         ]
 
 
@@ -434,6 +450,17 @@ def _measure(
         target.ratings = r["n"]
         target.rating_sum = r["rating_total"] or 0
         target.satisfied = r["happy"]
+
+    group = paths["qa"]
+    for r in _grouped(
+        QaReview.objects.filter(created_at__gte=first, created_at__lt=after, **only("qa")),
+        group,
+        n=Count("id"),
+        score_total=Sum("score"),
+    ):
+        target = row(r[group])
+        target.qa_reviews = r["n"]
+        target.qa_score_sum = Decimal(r["score_total"] or 0)
 
     if by:
         for one in rows.values():
