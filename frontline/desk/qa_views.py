@@ -95,7 +95,7 @@ def qa_home(request: AuthedRequest) -> HttpResponse:
     )
     until = since + datetime.timedelta(days=(end - start).days + 1)
     figures: dict[int, dict[str, Any]] = {
-        r["agent"]: r
+        r["agent"]: dict(r)
         for r in visible_reviews(request.user)
         .filter(created_at__gte=since, created_at__lt=until)
         .values("agent")
