@@ -202,6 +202,8 @@ def test_report_page_shows_the_figures_with_chart_and_table(client, people, week
         "2",
         "3.5",
         "50.0",
+        "0",  # QA reviews (see test_qa_review.py)
+        "—",
     ]
     assert "csv" in html and "start=2026-03-02&amp;end=2026-03-08&amp;by=team" in html
 

@@ -331,6 +331,8 @@ def review_ticket(
     """
     if not may_review(by):
         raise PermissionDenied("Only supervisors and admins review.")
+    # As it is now, not as the caller last read it (reopened meanwhile, say).
+    ticket = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise ValidationError(_("Only resolved or closed tickets are reviewed."))
     if ticket.assignee_id is None:
