@@ -184,7 +184,7 @@ def test_only_reviewers_review_and_agents_see_only_their_own_reviews(client, peo
     assert page.status_code == 200 and "Ask less" in page.content.decode()
     assert client.get(f"/desk/qa/reviews/{bobs_review.pk}/").status_code == 404
     mine = client.get("/desk/qa/mine/").content.decode()
-    assert "#%d" % alices.pk in mine and "#%d" % bobs.pk not in mine
+    assert f"#{alices.pk} Printer" in mine and f"#{bobs.pk} Server" not in mine
     assert 'href="/desk/qa/"' not in mine  # no way in shown to an agent
 
     for customer in (people.carol, people.maria):
@@ -285,3 +285,24 @@ def test_review_pages_take_a_fixed_number_of_queries(
         handled(f"R{i}", agent=people.alice, day=12)
     with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
+
+
+def test_the_demo_has_a_scorecard_and_reviews_to_show(client, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from frontline.accounts.models import User
+
+    call_command("demo", stdout=StringIO())
+    sam = User.objects.get(username="sam")
+    reviews = QaReview.objects.all()
+    assert reviews.exists() and all(r.reviewer == sam and r.agent != sam for r in reviews)
+    login(client, sam)
+    assert client.get("/desk/qa/").status_code == 200
+    agent = reviews.first().agent
+    login(client, agent)
+    assert (
+        f"#{reviews.filter(agent=agent).first().ticket_id} "
+        in client.get("/desk/qa/mine/").content.decode()
+    )
