@@ -131,6 +131,8 @@ def csv_rows(result: Report) -> list[list[Any]]:
         _("Ratings"),
         _("Average rating"),
         _("Satisfied, %"),
+        _("QA reviews"),
+        _("QA score (average)"),
     ]
     body = [
         [
@@ -155,6 +157,8 @@ def csv_rows(result: Report) -> list[list[Any]]:
             r.ratings,
             _blank(r.average_rating),
             _blank(r.csat_percent),
+            r.qa_reviews,
+            _blank(r.qa_average),
         ]
         for r in [*result.rows, result.total]
     ]

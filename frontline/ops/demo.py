@@ -34,7 +34,7 @@ from frontline.ops.demo_setup import load_setup, play_calls
 from frontline.ops.demo_tickets import SCRIPTS, Script
 from frontline.reports import actions as reports_actions
 from frontline.reports import rollup
-from frontline.reports.models import ActivityType, Contract, Rate
+from frontline.reports.models import ActivityType, Contract, Rate, Scorecard
 from frontline.tickets import actions
 from frontline.tickets.models import (
     Category,
@@ -441,6 +441,7 @@ def load_demo(*, password: str = DEMO_PASSWORD, seed: int = SEED) -> DemoResult:
             clock.set(real_now - datetime.timedelta(minutes=40))
             play_calls(users)
             _measures(rng=rng, clock=clock, real_now=real_now)
+            _qa_reviews(rng=rng, clock=clock, real_now=real_now, reviewer=users["sam"])
         actions.close_quiet_resolved()
         # The report's rollup at once (the reactions would write it after the commit).
         for _batch in rollup.rebuild():
@@ -501,4 +502,44 @@ def _measures(*, rng: random.Random, clock: ScriptClock, real_now: datetime.date
         rating = rng.choice(DEMO_RATINGS)
         reports_actions.answer_survey(
             invitation, rating=rating, comment=DEMO_COMMENTS.get(rating, "")
+        )
+
+
+DEMO_CRITERIA = [
+    ("Understood the request", "Answered what was asked, without asking again for what was given."),
+    ("Correct and complete", "The answer solved it, with every step the customer needed."),
+    ("Tone", "Friendly, plain words, the customer's name, no blame."),
+]
+DEMO_QA_COMMENTS = {
+    3: "Right answer; next time say what you checked before asking for more.",
+    4: "Good work: clear steps.",
+    5: "Model answer, worth an article.",
+}
+
+
+def _qa_reviews(
+    *, rng: random.Random, clock: ScriptClock, real_now: datetime.datetime, reviewer: User
+) -> None:
+    """A scorecard for every team and the supervisor's QA reviews of a few
+    resolved tickets, a day after each resolution, through the reports' action."""
+    card = Scorecard.objects.filter(team__isnull=True, is_active=True).first()
+    if card is None:
+        card = Scorecard.objects.create(name="Every reply")
+        for position, (name, guidance) in enumerate(DEMO_CRITERIA):
+            card.criteria.create(name=name, guidance=guidance, position=position)
+    criteria = list(card.criteria.all())
+    resolved = (
+        Ticket.objects.filter(status__in=(Status.RESOLVED, Status.CLOSED), assignee__isnull=False)
+        .exclude(assignee=reviewer)
+        .order_by("pk")
+    )
+    for ticket in resolved[:8]:
+        when = (ticket.resolved_at or real_now) + datetime.timedelta(days=1)
+        clock.set(min(when, real_now - datetime.timedelta(minutes=1)))
+        scores = {c.pk: rng.choice((3, 4, 4, 5, 5)) for c in criteria}
+        reports_actions.review_ticket(
+            ticket,
+            scores=scores,
+            comment=DEMO_QA_COMMENTS[min(scores.values())],
+            by=reviewer,
         )

@@ -7,23 +7,33 @@ tickets as :class:`BilledWork`, which carries no note.
 
 from __future__ import annotations
 
+import datetime
+import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, Sum
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from frontline.accounts.models import User
-from frontline.tickets.access import can_see_ticket, fetched_for, visible_tickets
+from frontline.tickets.access import (
+    access_ticket_for_agent,
+    can_see_ticket,
+    fetched_for,
+    visible_tickets,
+)
 from frontline.tickets.models import Ticket
 
 from .models import (
     Contract,
     Estimate,
     EstimateQuerySet,
+    QaReview,
     SurveyResponse,
+    TicketFigures,
     TimeEntry,
     TimeEntryQuerySet,
 )
@@ -207,3 +217,84 @@ def rated_comments(agent: User, *, latest: int = 10) -> list[SurveyResponse]:
 def open_load(agent: User) -> int:
     """How many open tickets ``agent`` has now (the index on assignee and is_open)."""
     return Ticket.objects.filter(assignee=agent, is_open=True).count()
+
+
+# -- QA review ---------------------------------------------------------------
+
+SAMPLE_SIZE = 5
+SAMPLE_POOL = 200
+
+
+def may_review(user: User) -> bool:
+    """Who reviews other people's work: supervisors and admins."""
+    return bool(
+        user.is_authenticated and user.is_active and user.is_staff_member and user.sees_all_tickets
+    )
+
+
+def visible_reviews(user: User) -> QuerySet[QaReview]:
+    """The QA reviews ``user`` may read: every review for reviewers, an agent's
+    own (of their work) for any other staff member, none for anyone else."""
+    if may_review(user):
+        return QaReview.objects.all()
+    if user.is_authenticated and user.is_active and user.is_staff_member:
+        return QaReview.objects.filter(agent=user)
+    return QaReview.objects.none()
+
+
+def access_review(user: User, review_id: int) -> QaReview:
+    """One review with its scores, if ``user`` may read it; else 404."""
+    return get_object_or_404(
+        visible_reviews(user).select_related("ticket", "agent", "reviewer", "scorecard", "team"),
+        pk=review_id,
+    )
+
+
+def access_ticket_for_review(user: User, number: int) -> Ticket:
+    """A ticket as a reviewer opens it to review: 404 for anyone who does not
+    review, or may not see it."""
+    if not may_review(user):
+        raise Http404
+    return access_ticket_for_agent(user, number)
+
+
+def access_agent_for_review(user: User, agent_id: int) -> User:
+    """A staff member whose work ``user`` (a reviewer) looks at; else 404."""
+    if not may_review(user):
+        raise Http404
+    return get_object_or_404(User.objects.agents(), pk=agent_id)
+
+
+def review_sample(
+    agent: User, *, start: datetime.date, end: datetime.date, size: int = SAMPLE_SIZE
+) -> list[Ticket]:
+    """Up to ``size`` of the tickets ``agent`` has (as assignee) that were
+    resolved from ``start`` to ``end`` and are not reviewed yet, picked at
+    random among the latest ``SAMPLE_POOL`` of them (the rollup's index on
+    assignee and resolution day, so a busy agent's year costs the same). The
+    pick is the same all day for the same agent and period, so a reviewer who
+    comes back finds the same sample, less what they reviewed.
+    (Guarded by the caller: :func:`access_agent_for_review`.)"""
+    reviewed = QaReview.objects.filter(ticket=OuterRef("ticket_id"), agent=agent)
+    pool = list(
+        TicketFigures.objects.filter(assignee=agent, resolved_on__gte=start, resolved_on__lte=end)
+        .filter(~Exists(reviewed))
+        .order_by("-resolved_on", "-ticket_id")
+        .values_list("ticket_id", flat=True)[:SAMPLE_POOL]
+    )
+    seed = f"{agent.pk}:{start}:{end}:{timezone.localdate()}"
+    picked = sorted(random.Random(seed).sample(pool, min(size, len(pool))), reverse=True)
+    return list(
+        Ticket.objects.filter(pk__in=picked).select_related("requester", "team").order_by("-pk")
+    )
+
+
+def reviews_of(agent: User, *, latest: int = 20) -> list[QaReview]:
+    """The latest reviews of ``agent``'s work, with their scores (two queries).
+    The caller decided ``agent``'s reviews may be read (their own, or a reviewer)."""
+    return list(
+        QaReview.objects.filter(agent=agent)
+        .select_related("ticket", "reviewer")
+        .prefetch_related("scores__criterion")
+        .order_by("-created_at", "-id")[:latest]
+    )

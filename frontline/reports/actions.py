@@ -1,4 +1,5 @@
-"""Every change to time entries and survey answers, one function per act.
+"""Every change to time entries, survey answers, estimates and QA reviews, one
+function per act.
 
 Same contract as ``frontline.tickets.actions``: the main object positional, the
 rest keyword-only, an explicit actor (``by``), one transaction. Logging time
@@ -9,7 +10,7 @@ with its author and date.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,10 +25,15 @@ from frontline.tickets.access import visible_tickets
 from frontline.tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
 from . import estimates, surveys
+from .access import may_review
 from .models import (
+    QA_SCORES,
     ActivityType,
     Estimate,
     EstimateStatus,
+    QaReview,
+    QaScore,
+    Scorecard,
     SurveyInvitation,
     SurveyResponse,
     TimeEntry,
@@ -295,3 +301,82 @@ def decline_estimate(estimate: Estimate, *, by: User | None, reason: str) -> Est
     if not reason.strip():
         raise ValidationError({"reason": _("Tell us why, so we can offer something better.")})
     return _decide(estimate, EstimateStatus.DECLINED, by=by, reason=reason.strip())
+
+
+# -- QA review ---------------------------------------------------------------
+
+
+def scorecard_for(ticket: Ticket) -> Scorecard | None:
+    """The active scorecard of the ticket's team, else the one for every team."""
+    cards = Scorecard.objects.filter(is_active=True)
+    if ticket.team_id is not None:
+        own = cards.filter(team_id=ticket.team_id).order_by("id").first()
+        if own is not None:
+            return own
+    return cards.filter(team__isnull=True).order_by("id").first()
+
+
+def review_ticket(
+    ticket: Ticket, *, scores: Mapping[int, int], comment: str = "", by: User
+) -> QaReview:
+    """Score how the ticket's assignee handled ``ticket``, resolved or closed, on
+    its team's scorecard (:func:`scorecard_for`): ``scores`` maps each of the
+    scorecard's criteria (by id) to 1..5. Reviewing the same ticket and agent
+    again replaces the scores and comment (one review per ticket and agent).
+
+    Only reviewers (:func:`may_review`) review (``PermissionDenied``); an open
+    ticket, one nobody had, one's own work, a team without a scorecard, or a
+    criterion left out or scored outside 1..5 is refused (``ValidationError``).
+    Changes no ticket, so writes no ticket event: the review is its own record.
+    """
+    if not may_review(by):
+        raise PermissionDenied("Only supervisors and admins review.")
+    # As it is now, not as the caller last read it (reopened meanwhile, say).
+    ticket = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ValidationError(_("Only resolved or closed tickets are reviewed."))
+    if ticket.assignee_id is None:
+        raise ValidationError(_("Nobody had this ticket: there is no one to review."))
+    if ticket.assignee_id == by.pk:
+        raise ValidationError(_("Nobody reviews their own work."))
+    scorecard = scorecard_for(ticket)
+    if scorecard is None:
+        raise ValidationError(_("No scorecard for this team: set one up in the settings."))
+    criteria = list(scorecard.criteria.all())
+    given: dict[int, int] = {}
+    for criterion in criteria:
+        value = scores.get(criterion.pk)
+        if value is None or int(value) not in QA_SCORES:
+            raise ValidationError(
+                {"scores": _("Score every criterion from 1 to 5: %(name)s.") % {"name": criterion}}
+            )
+        given[criterion.pk] = int(value)
+    if not given:
+        raise ValidationError(_("This scorecard has no criteria: add some in the settings."))
+    mean = (Decimal(sum(given.values())) / len(given)).quantize(Decimal("0.01"))
+    now = timezone.now()
+    with transaction.atomic():
+        review, created = QaReview.objects.select_for_update().get_or_create(
+            ticket=ticket,
+            agent_id=ticket.assignee_id,
+            defaults={
+                "reviewer": by,
+                "scorecard": scorecard,
+                "team_id": ticket.team_id,
+                "score": mean,
+                "comment": comment.strip(),
+                "created_at": now,
+                "changed_at": now,
+            },
+        )
+        if not created:
+            review.reviewer, review.scorecard, review.team_id = by, scorecard, ticket.team_id
+            review.score, review.comment, review.changed_at = mean, comment.strip(), now
+            review.save(
+                update_fields=["reviewer", "scorecard", "team", "score", "comment", "changed_at"]
+            )
+            review.scores.all().delete()
+        QaScore.objects.bulk_create(
+            QaScore(review=review, criterion_id=pk, score=value) for pk, value in given.items()
+        )
+    return review

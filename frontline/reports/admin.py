@@ -10,7 +10,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import ActivityType, Contract, Estimate, Rate, SurveyResponse, TimeEntry
+from .models import (
+    ActivityType,
+    Contract,
+    Estimate,
+    QaReview,
+    Rate,
+    Scorecard,
+    ScorecardCriterion,
+    SurveyResponse,
+    TimeEntry,
+)
 
 
 @admin.register(ActivityType)
@@ -78,3 +88,30 @@ class EstimateAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "ticket", "sent_by", "hours", "cost", "status", "decided_at")
     list_filter = ("status",)
     list_select_related = ("ticket", "sent_by")
+
+
+class ScorecardCriterionInline(admin.TabularInline):
+    model = ScorecardCriterion
+    extra = 3
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(admin.ModelAdmin):
+    """The QA scorecards: a team's own, or (blank team) every other team's."""
+
+    list_display = ("name", "team", "is_active")
+    list_filter = ("is_active",)
+    inlines = [ScorecardCriterionInline]
+
+
+@admin.register(QaReview)
+class QaReviewAdmin(admin.ModelAdmin):
+    """Reviews are written in the desk (QA review); read here."""
+
+    list_display = ("ticket", "agent", "reviewer", "score", "changed_at")
+    list_select_related = ("ticket", "agent", "reviewer")
+    raw_id_fields = ("ticket", "agent", "reviewer")
+    readonly_fields = ("ticket", "agent", "reviewer", "scorecard", "team", "score", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

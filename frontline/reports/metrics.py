@@ -2,7 +2,8 @@
 
 Each measure is one grouped aggregate query over an indexed range (the
 rollup's rows by creation or resolution date, events by kind and date, time
-entries by date, survey answers by invitation date), grouped by team, agent or
+entries by date, survey answers by invitation date, QA reviews by the day
+they were written), grouped by team, agent or
 category; no ticket is loaded into Python. Volume, response and resolution
 times and SLA come from the rollup (``TicketFigures``, one narrow row per
 ticket kept by a reaction, see ``rollup.py``), not from joining events,
@@ -11,7 +12,8 @@ per dimension, the daily series two.
 
 Where a ticket's team, assignee or category is meant, it is the ticket's
 current one, except for satisfaction (who had the ticket when it was
-resolved, kept on the invitation) and time (the agent who logged it).
+resolved, kept on the invitation), time (the agent who logged it) and QA
+reviews (the agent reviewed, and the ticket's team when it was reviewed).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organisation, Team, User
 from frontline.tickets.models import Category, Channel, EventKind, TicketEvent
 
-from .models import SATISFIED_FROM, SurveyResponse, TicketFigures, TimeEntry
+from .models import SATISFIED_FROM, QaReview, SurveyResponse, TicketFigures, TimeEntry
 from .rates import CENT
 
 # How each dimension is reached from each source of figures.
@@ -49,30 +51,35 @@ DIMENSIONS: dict[str, dict[str, str]] = {
         "ticket": "team",
         "time": "ticket__team",
         "survey": "invitation__team",
+        "qa": "team",
     },
     "agent": {
         "event": "ticket__assignee",
         "ticket": "assignee",
         "time": "agent",
         "survey": "invitation__agent",
+        "qa": "agent",
     },
     "category": {
         "event": "ticket__category",
         "ticket": "category",
         "time": "ticket__category",
         "survey": "invitation__ticket__category",
+        "qa": "ticket__category",
     },
     "channel": {
         "event": "ticket__channel",
         "ticket": "channel",
         "time": "ticket__channel",
         "survey": "invitation__ticket__channel",
+        "qa": "ticket__channel",
     },
     "organisation": {
         "event": "ticket__organisation",
         "ticket": "organisation",
         "time": "ticket__organisation",
         "survey": "invitation__ticket__organisation",
+        "qa": "ticket__organisation",
     },
 }
 DIMENSION_LABELS = {
@@ -116,6 +123,8 @@ class Row:
     ratings: int = 0
     rating_sum: int = 0
     satisfied: int = 0
+    qa_reviews: int = 0
+    qa_score_sum: Decimal = Decimal(0)  # the reviews' own scores, summed
 
     @property
     def first_response_hours(self) -> float | None:
@@ -183,6 +192,10 @@ class Row:
     def csat_percent(self) -> float | None:
         return round(100 * self.satisfied / self.ratings, 1) if self.ratings else None
 
+    @property
+    def qa_average(self) -> float | None:
+        return round(float(self.qa_score_sum) / self.qa_reviews, 2) if self.qa_reviews else None
+
     def add(self, other: Row) -> None:
         for name in (
             "created",
@@ -198,6 +211,8 @@ class Row:
             "ratings",
             "rating_sum",
             "satisfied",
+            "qa_reviews",
+            "qa_score_sum",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -286,6 +301,7 @@ class Report:
             Change(str(_("Reopened")), now.reopened, before.reopened, better_when_lower=True),
             Change(str(_("Hours logged")), now.hours_logged, before.hours_logged),
             Change(str(_("Satisfied, %")), now.csat_percent, before.csat_percent),
+            Change(str(_("QA score (average)")), now.qa_average, before.qa_average),
         ]
 
 
@@ -363,40 +379,33 @@ def _measure(
     )
     # Volume, response and resolution times from the rollup (one row per ticket,
     # its current team, assignee and category): no join, one index range.
-    figures = TicketFigures.objects.all()
+    figures = TicketFigures.objects.filter(**only("ticket"))
     group = paths["ticket"]
-    created = figures.filter(created_on__gte=start, created_on__lte=end, **only("ticket"))
+    in_created = Q(created_on__gte=start, created_on__lte=end)
+    in_resolved = Q(resolved_on__gte=start, resolved_on__lte=end)
+    created = figures.filter(in_created)
+    resolved = figures.filter(in_resolved)
+    # The tickets opened and those resolved in the period, counted in one
+    # statement over the two index ranges (an OR of them).
     for r in _grouped(
-        created,
+        figures.filter(in_created | in_resolved),
         group,
-        n=Count("pk"),
-        answered=Count("first_response_seconds"),
-        wait=Sum("first_response_seconds"),
+        n=Count("pk", filter=in_created),
+        answered=Count("first_response_seconds", filter=in_created),
+        wait=Sum("first_response_seconds", filter=in_created),
+        done=Count("pk", filter=in_resolved),
+        took=Sum("resolution_seconds", filter=in_resolved),
+        missed=Count("pk", filter=in_resolved & Q(sla_missed=True)),
     ):
         target = row(r[group])
         target.created = r["n"]
         target.first_responses = r["answered"]
         target.first_response_seconds = r["wait"] or 0.0
-    resolved = figures.filter(resolved_on__gte=start, resolved_on__lte=end, **only("ticket"))
-    for qs, name in (
-        (created, "first_response"),
-        (resolved, "resolution"),
-        (created, "first_response_business"),
-        (resolved, "resolution_business"),
-    ):
-        column = f"{name}_seconds"
-        _percentiles(qs.filter(**{f"{column}__isnull": False}), group, F(column), rows, total, name)
-    for r in _grouped(
-        resolved,
-        group,
-        n=Count("pk"),
-        took=Sum("resolution_seconds"),
-        missed=Count("pk", filter=Q(sla_missed=True)),
-    ):
-        target = row(r[group])
-        target.resolved = r["n"]
+        target.resolved = r["done"]
         target.resolution_seconds = r["took"] or 0.0
         target.sla_missed = r["missed"]
+    _percentiles(created, group, ("first_response", "first_response_business"), rows, total)
+    _percentiles(resolved, group, ("resolution", "resolution_business"), rows, total)
 
     group = paths["event"]
     for r in _grouped(events.filter(kind=EventKind.REOPENED), group, n=Count("id")):
@@ -435,6 +444,17 @@ def _measure(
         target.rating_sum = r["rating_total"] or 0
         target.satisfied = r["happy"]
 
+    group = paths["qa"]
+    for r in _grouped(
+        QaReview.objects.filter(created_at__gte=first, created_at__lt=after, **only("qa")),
+        group,
+        n=Count("id"),
+        score_total=Sum("score"),
+    ):
+        target = row(r[group])
+        target.qa_reviews = r["n"]
+        target.qa_score_sum = Decimal(r["score_total"] or 0)
+
     if by:
         for one in rows.values():
             total.add(one)
@@ -444,45 +464,51 @@ def _measure(
 def _percentiles(
     qs: Any,
     group: str | None,
-    duration: Any,
+    measures: tuple[str, ...],
     rows: dict[Any, Row],
     total: Row,
-    measure: str,
 ) -> None:
-    """The median and 90th percentile of ``duration`` over ``qs``, per group and
-    overall, in one query: window functions number the rows by duration within
-    each group (and over all of them), and only the rows at the nearest ranks
-    (⌈n·p⌉) come back: at most four per group and two more. Without a group,
+    """The median and 90th percentile of each of ``measures`` (the rollup's
+    ``<measure>_seconds`` columns) over ``qs``, per group and overall, in one
+    statement: window functions number the rows by each duration within each
+    group (and over all of them), the tickets without that duration last, and
+    only the rows at the nearest ranks (⌈n·p⌉ of the n with a duration) come
+    back: at most four per group and measure, and two more. Without a group,
     only overall."""
-    windows: dict[str, Any] = {
-        "all_rank": Window(RowNumber(), order_by=F("took").asc()),
-        "all_n": Window(Count("pk")),
-    }
-    wanted = Q(all_rank=Ceil(F("all_n") * 0.5)) | Q(all_rank=Ceil(F("all_n") * 0.9))
-    if group is not None:
-        windows["group_rank"] = Window(
-            RowNumber(), partition_by=[F(group)], order_by=F("took").asc()
-        )
-        windows["group_n"] = Window(Count("pk"), partition_by=[F(group)])
-        wanted |= Q(group_rank=Ceil(F("group_n") * 0.5)) | Q(group_rank=Ceil(F("group_n") * 0.9))
+    windows: dict[str, Any] = {}
+    wanted = Q()
+    for m in measures:
+        column = F(f"{m}_seconds")
+        counted = Count(f"{m}_seconds")  # the rows that have this duration
+        ranked = {f"{m}_all": None, **({f"{m}_group": [F(group)]} if group else {})}
+        for name, partition in ranked.items():
+            windows[f"{name}_rank"] = Window(
+                RowNumber(), partition_by=partition, order_by=column.asc(nulls_last=True)
+            )
+            windows[f"{name}_n"] = Window(counted, partition_by=partition)
+            for p in (0.5, 0.9):
+                wanted |= Q(**{f"{name}_rank": Ceil(F(f"{name}_n") * p)})
     ranks = (
-        qs.annotate(took=duration)
-        .annotate(**windows)
+        qs.annotate(**windows)
         .filter(wanted)
-        .values(*([group] if group else []), "took", *windows)
+        .values(*([group] if group else []), *(f"{m}_seconds" for m in measures), *windows)
         .order_by()
     )
     for r in ranks:
-        seconds = float(r["took"])
-        targets = [(total, r["all_rank"], r["all_n"])]
+        targets: list[tuple[Row, str]] = [(total, "all")]
         if group is not None:
             key = r[group]
-            targets.append((rows.setdefault(key, Row(key=key)), r["group_rank"], r["group_n"]))
-        for target, rank, n in targets:
-            if rank == math.ceil(n * 0.5):
-                setattr(target, f"{measure}_median", seconds)
-            if rank == math.ceil(n * 0.9):
-                setattr(target, f"{measure}_p90", seconds)
+            targets.append((rows.setdefault(key, Row(key=key)), "group"))
+        for m in measures:
+            for target, scope in targets:
+                rank, n = r[f"{m}_{scope}_rank"], r[f"{m}_{scope}_n"]
+                if not n or rank > n:
+                    continue  # a row kept for another measure, without this duration
+                seconds = float(r[f"{m}_seconds"])
+                if rank == math.ceil(n * 0.5):
+                    setattr(target, f"{m}_median", seconds)
+                if rank == math.ceil(n * 0.9):
+                    setattr(target, f"{m}_p90", seconds)
 
 
 def _label(rows: Iterable[Row], by: str) -> None:
@@ -534,16 +560,27 @@ def _filter(team: Team | None, agent: User | None = None) -> Any:
 
 
 def _days(start: datetime.date, end: datetime.date, created: Any, resolved: Any) -> list[Day]:
+    """The tickets opened and resolved on each day of the period, in one
+    statement (the two grouped counts, ``UNION ALL``)."""
     days = {
         start + datetime.timedelta(days=i): Day(start + datetime.timedelta(days=i))
         for i in range((end - start).days + 1)
     }
-    for r in created.values("created_on").annotate(n=Count("pk")).order_by():
-        if r["created_on"] in days:
-            days[r["created_on"]].created = r["n"]
-    for r in resolved.values("resolved_on").annotate(n=Count("pk")).order_by():
-        if r["resolved_on"] in days:
-            days[r["resolved_on"]].resolved = r["n"]
+    opened = (
+        created.order_by()
+        .values("created_on")
+        .annotate(n=Count("pk"), side=Value("created"))
+        .values_list("created_on", "n", "side")
+    )
+    closed = (
+        resolved.order_by()
+        .values("resolved_on")
+        .annotate(n=Count("pk"), side=Value("resolved"))
+        .values_list("resolved_on", "n", "side")
+    )
+    for day, n, side in opened.union(closed, all=True):
+        if day in days:
+            setattr(days[day], side, n)
     return list(days.values())
 
 

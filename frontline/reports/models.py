@@ -422,3 +422,114 @@ class TicketFigures(models.Model):
 
     def __str__(self) -> str:
         return f"Figures of #{self.ticket_id}"
+
+
+# -- QA review ----------------------------------------------------------------
+
+QA_SCORES = range(1, 6)
+
+
+class Scorecard(models.Model):
+    """What a QA review scores: a few criteria, each from 1 to 5. A team's own
+    scorecard, or (without a team) the one for every team that has none; set
+    up in the admin."""
+
+    name = models.CharField(_("name"), max_length=100)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Blank: for every team without a scorecard of its own."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        indexes = [models.Index(fields=["team", "is_active"], name="scorecard_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScorecardCriterion(models.Model):
+    """One thing a reviewer scores (tone, correctness, following the process...)."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(_("name"), max_length=200)
+    guidance = models.CharField(
+        _("guidance"), max_length=300, blank=True, help_text=_("What a 5 looks like.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QaReview(models.Model):
+    """A reviewer's scores of how ``agent`` handled a resolved ticket, on the
+    scorecard of the ticket's team. One per ticket and agent: reviewing again
+    changes it. ``score`` is the mean of the criteria's scores, kept for the
+    reports; ``team`` is the ticket's team when it was reviewed."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    score = models.DecimalField(_("score"), max_digits=3, decimal_places=2)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["agent", "-created_at"], name="qa_agent_recent"),
+            models.Index(fields=["created_at"], name="qa_created"),
+            models.Index(fields=["team", "created_at"], name="qa_team_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "agent"], name="qa_review_once"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="qa_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"QA {self.score} on #{self.ticket_id}"
+
+
+class QaScore(models.Model):
+    """The score (1 to 5) of one criterion in one review."""
+
+    review = models.ForeignKey(QaReview, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(ScorecardCriterion, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        ordering = ["criterion__position", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="qa_score_once"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="qa_criterion_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"
