@@ -6,6 +6,8 @@ import datetime
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from frontline.knowledge import actions
@@ -250,3 +252,20 @@ def test_the_deflection_page_takes_a_bounded_number_of_queries(
     login(client, people.alice)
     with django_assert_max_num_queries(8):
         assert client.get("/desk/kb/deflection/").status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's")
+def test_suggestions_read_only_the_postings_of_the_words_typed(client, articles):
+    """The ranking starts from the typed words in the covering index, never from
+    every term of every readable article (what made it slow, issue 16)."""
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/help/suggest/", {"subject": "printer paper jam", "body": "tray"})
+    ranking = [q["sql"] for q in ctx.captured_queries if "knowledge_articleterm" in q["sql"]]
+    assert len(ranking) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {ranking[0]}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    terms_read = [step for step in plan if "knowledge_articleterm" in step]
+    assert terms_read == [
+        "SEARCH knowledge_articleterm USING COVERING INDEX articleterm_term_weight (term=?)"
+    ], plan

@@ -344,7 +344,11 @@ class ArticleTerm(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "term"], name="articleterm_unique")
         ]
-        indexes = [models.Index(fields=["term", "article"], name="articleterm_term")]
+        # The suggestion reads only this index: the postings of the words typed,
+        # with their weights, never the table (``knowledge.suggest``).
+        indexes = [
+            models.Index(fields=["term", "article", "weight"], name="articleterm_term_weight")
+        ]
 
     def __str__(self) -> str:
         return self.term

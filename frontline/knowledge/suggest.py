@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, Sum
 
 from frontline.tickets.models import MessageKind, Ticket
 
@@ -40,13 +40,21 @@ def suggest_articles(
     pool = public_articles() if among is None else among
     if language:
         pool = pool.filter(language=language)
+    # Start from the postings of the words typed, read from the covering index
+    # (term, article, weight), and test each against the pool's ids. Filtered
+    # and grouped on ``article_id + 0`` so that SQLite cannot walk an index on
+    # the article instead (its planner did: every term of every article in the
+    # pool, or of all of them to group without sorting: 80,000 to 170,000 rows
+    # on the 10,000-article bench, where the words' postings are ~20,000).
     ranked = (
-        ArticleTerm.objects.filter(term__in=wanted, article__in=pool.values("pk"))
-        .values("article_id")
+        ArticleTerm.objects.filter(term__in=wanted)
+        .annotate(hit=ExpressionWrapper(F("article_id") + 0, output_field=BigIntegerField()))
+        .filter(hit__in=pool.values("pk"))
+        .values("hit")
         .annotate(score=Sum("weight"))
-        .order_by("-score", "article_id")[:limit]
+        .order_by("-score", "hit")[:limit]
     )
-    ids = [row["article_id"] for row in ranked]
+    ids = [row["hit"] for row in ranked]
     found = pool.filter(pk__in=ids).select_related("category__parent").in_bulk()
     return [found[pk] for pk in ids if pk in found]
 
