@@ -344,10 +344,10 @@ class ArticleTerm(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "term"], name="articleterm_unique")
         ]
-        # The suggestion reads only this index: the postings of the words typed,
-        # with their weights, never the table (``knowledge.suggest``).
+        # The suggestion reads only this index: the postings of each word typed,
+        # title words first, a bounded number of them (``knowledge.suggest``).
         indexes = [
-            models.Index(fields=["term", "article", "weight"], name="articleterm_term_weight")
+            models.Index(fields=["term", "-weight", "-article"], name="articleterm_term_weight")
         ]
 
     def __str__(self) -> str:
