@@ -293,3 +293,10 @@ def test_a_word_in_very_many_articles_counts_in_titles_and_the_newest(
         articles["toner"],
         newer,
     ]
+
+
+def test_an_empty_pool_suggests_nothing(articles):
+    from frontline.knowledge.models import Article
+
+    assert suggest_articles("printer", language="en", among=Article.objects.none()) == []
+    assert suggest_articles("printer", language=None, limit=5)  # the same words otherwise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q
 
@@ -68,7 +69,10 @@ def _ranked_ids(wanted: list[str], pool: ArticleQuerySet, limit: int) -> list[in
         f"ORDER BY weight DESC, article_id DESC LIMIT {POSTINGS_PER_TERM}) AS t{i}"
         for i in range(len(wanted))
     )
-    pool_sql, pool_params = pool.order_by().values("pk").query.sql_with_params()
+    try:
+        pool_sql, pool_params = pool.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a pool that cannot hold anything (``.none()``)
+        return []
     sql = (
         f"SELECT hit, SUM(weight) AS score FROM ({postings}) AS postings "  # noqa: S608
         f"WHERE hit IN ({pool_sql}) GROUP BY hit ORDER BY score DESC, hit LIMIT %s"
