@@ -77,8 +77,10 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     EventKind.SLA_BREACH: (on(sla.tell_people),),
     # A trainee's reply held for their mentor, or sent back: nothing goes to the
     # customer (the approved reply is a REPLY event, with ``approved_by``); the
-    # mentor's queue and the trainee's list read the held rows themselves.
-    EventKind.REPLY_HELD: (),
+    # mentor hears that one waits (the event names them: mail needs nothing
+    # from knowledge, its sibling layer); the queue and the trainee's list read
+    # the held rows themselves.
+    EventKind.REPLY_HELD: (on(mail.tell_mentor),),
     EventKind.REPLY_RETURNED: (),
 }
 

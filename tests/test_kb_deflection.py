@@ -6,9 +6,11 @@ import datetime
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from frontline.knowledge import actions
+from frontline.knowledge import actions, suggest
 from frontline.knowledge import reactions as knowledge_reactions
 from frontline.knowledge.deflection import deflection_by_article, deflection_totals
 from frontline.knowledge.models import ArticleCategory, SuggestedRead
@@ -250,3 +252,51 @@ def test_the_deflection_page_takes_a_bounded_number_of_queries(
     login(client, people.alice)
     with django_assert_max_num_queries(8):
         assert client.get("/desk/kb/deflection/").status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's")
+def test_suggestions_read_only_the_postings_of_the_words_typed(client, articles):
+    """The ranking reads each typed word's postings from the index, in its order
+    (no sort, so it stops at the cap), never every term of every readable
+    article (what made it slow, issue 16)."""
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/help/suggest/", {"subject": "printer paper jam", "body": "tray"})
+    ranking = [q["sql"] for q in ctx.captured_queries if "knowledge_articleterm" in q["sql"]]
+    assert len(ranking) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {ranking[0]}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    terms_read = [step for step in plan if "knowledge_articleterm" in step]
+    assert terms_read == [
+        "SEARCH knowledge_articleterm USING COVERING INDEX articleterm_term_weight (term=?)"
+    ] * len(terms("printer paper jam tray")), plan
+    assert "LIMIT 400" in ranking[0]
+
+
+def test_a_word_in_very_many_articles_counts_in_titles_and_the_newest(
+    people, articles, monkeypatch
+):
+    """Past the cap of postings per word, title matches come first, then the newest."""
+    monkeypatch.setattr(suggest, "POSTINGS_PER_TERM", 3)
+    category = articles["jam"].category
+    newer = actions.create_article(
+        category=category, title="Scanner settings", body="The printer and scanner share a tray.",
+        language="en", visibility="public", by=people.alice,
+    )  # fmt: skip
+    actions.publish_article(newer, by=people.alice)
+    # "printer" is in four titles (the draft's, the internal one's, toner's, jam's)
+    # and a body: the cap reads the three newest titles, of which one is public.
+    assert suggest_articles("printer", language="en", limit=5) == [articles["toner"]]
+    # The body-only article is found by its other word, its "printer" uncounted
+    # (it would rank first with it: 3 + 1 against toner's 3; ties by age).
+    assert suggest_articles("printer scanner", language="en", limit=5) == [
+        articles["toner"],
+        newer,
+    ]
+
+
+def test_an_empty_pool_suggests_nothing(articles):
+    from frontline.knowledge.models import Article
+
+    assert suggest_articles("printer", language="en", among=Article.objects.none()) == []
+    assert suggest_articles("printer", language=None, limit=5)  # the same words otherwise

@@ -10,7 +10,7 @@ from frontline.api import actions as api_actions
 from frontline.knowledge import reviews
 from frontline.knowledge.models import HeldReply, HeldReplyState, Traineeship
 from frontline.mail.inbound import receive
-from frontline.mail.models import OutboundMessage, Outcome
+from frontline.mail.models import Notice, Notification, OutboundMessage, Outcome
 from frontline.tickets import actions
 from frontline.tickets.models import EventKind, Message, MessageKind, TicketEvent
 from tests.conftest import login, make_user
@@ -211,3 +211,37 @@ def test_files_or_minutes_sent_for_review_are_refused_not_dropped(client, people
         assert SECRET in page  # the text is given back in the composer
     assert not HeldReply.objects.exists()
     assert not Message.objects.filter(body=SECRET).exists()
+
+
+def test_the_mentor_hears_that_a_reply_waits_in_the_desk_and_by_mail(
+    client, people, ticket, trainee, committed
+):
+    people.first_line.members.add(people.bob)  # the mentor may see the ticket
+    login(client, trainee)
+    with committed():
+        client.post(f"/desk/tickets/{ticket.pk}/hold/", {"body": SECRET})
+    notification = Notification.objects.get()
+    assert notification.user == people.bob and notification.notice == Notice.REPLY_HELD
+    assert notification.actor == trainee and notification.ticket_id == ticket.pk
+    mailed = OutboundMessage.objects.get(notice=Notice.REPLY_HELD)
+    assert mailed.to_address == people.bob.email
+    assert "Alice Agent" in mailed.subject and "/desk/review/" in mailed.body
+    assert SECRET not in mailed.subject + mailed.body  # read and decided on the queue
+    assert (
+        not OutboundMessage.objects.filter(to_address=people.carol.email)
+        .exclude(notice=Notice.RECEIVED)
+        .exists()
+    )
+    login(client, people.bob)
+    listed = client.get("/desk/notifications/").content.decode()
+    assert f"Alice Agent's reply on {ticket.reference} waits for your review" in listed
+    opened = client.get(f"/desk/notifications/{notification.pk}/")
+    assert opened.status_code == 302 and opened["Location"] == "/desk/review/"
+    assert SECRET in client.get(opened["Location"]).content.decode()
+
+
+def test_a_mentor_who_may_not_see_the_ticket_is_not_told(people, ticket, trainee, committed):
+    with committed():
+        reviews.hold_reply(ticket, body=SECRET, by=trainee)  # Bob is not in First line
+    assert not Notification.objects.exists()
+    assert not OutboundMessage.objects.filter(notice=Notice.REPLY_HELD).exists()

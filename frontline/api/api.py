@@ -20,7 +20,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.openapi.docs import Swagger
 
 from .auth import PerCallerThrottle, read_auth
-from .endpoints import attachments, calls, catalogue, me, people, tickets
+from .endpoints import attachments, calls, catalogue, me, people, reviews, tickets
 
 
 class FrontlineAPI(NinjaAPI):
@@ -142,3 +142,4 @@ api.add_router("/attachments", attachments.router)
 api.add_router("", catalogue.router)
 api.add_router("", people.router)
 api.add_router("", calls.router)
+api.add_router("", reviews.router)

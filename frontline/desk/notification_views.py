@@ -18,6 +18,7 @@ from frontline.mail.access import (
     unread_count,
 )
 from frontline.mail.actions import mark_all_read, mark_read
+from frontline.mail.models import Notice
 
 from .views import staff_required
 
@@ -38,9 +39,12 @@ def notifications(request: AuthedRequest) -> HttpResponse:
 
 @staff_required
 def open_notification(request: AuthedRequest, notification_id: int) -> HttpResponse:
-    """Opening a notification reads it and goes to its ticket."""
+    """Opening a notification reads it and goes to its ticket (a reply to review:
+    to the "To review" queue, where it is decided)."""
     notification = access_notification(request.user, notification_id)
     mark_read(notification, by=request.user)
+    if notification.notice == Notice.REPLY_HELD:
+        return redirect("desk:review")
     return redirect("desk:ticket", number=notification.ticket_id)
 
 

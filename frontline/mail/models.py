@@ -247,6 +247,7 @@ class Notice(models.TextChoices):
     TEAM_ASSIGNED = "team_assigned", _("Assigned to your team (to agents)")
     CUSTOMER_REPLIED = "customer_replied", _("Customer replied (to the assignee)")
     MENTIONED = "mentioned", _("Mentioned in a note (to an agent)")
+    REPLY_HELD = "reply_held", _("A trainee's reply waits for review (to the mentor)")
     SLA_WARNING = "sla_warning", _("Deadline near (to the assignee)")
     SLA_BREACH = "sla_breach", _("Deadline missed (to supervisors)")
     VERIFY_EMAIL = "verify_email", _("Confirm your address")
@@ -356,7 +357,9 @@ class OutboundMessage(models.Model):
 
 
 # Notices that also appear in the desk's notification list (the bell).
-IN_APP_NOTICES = frozenset({Notice.ASSIGNED, Notice.MENTIONED, Notice.CUSTOMER_REPLIED})
+IN_APP_NOTICES = frozenset(
+    {Notice.ASSIGNED, Notice.MENTIONED, Notice.CUSTOMER_REPLIED, Notice.REPLY_HELD}
+)
 
 
 class Notification(models.Model):

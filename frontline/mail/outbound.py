@@ -193,6 +193,8 @@ def _context(
             "portal_url": _site_link(reverse("portal:ticket", args=[ticket.pk])),
             "desk_url": _site_link(reverse("desk:ticket", args=[ticket.pk])),
         }
+        if notice == Notice.REPLY_HELD:  # decided on the mentor's queue, not the ticket
+            context["review_url"] = _site_link(reverse("desk:review"))
         if notice == Notice.RECEIVED and recipient.pk == ticket.requester_id:
             context |= _missing_answers(ticket, recipient.language)
     return context

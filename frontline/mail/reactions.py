@@ -9,6 +9,8 @@ mails an internal note to a customer, and writes every mail in one transaction
 from __future__ import annotations
 
 from frontline.accounts.actions import learn_language
+from frontline.accounts.models import User
+from frontline.tickets.access import staff_who_may_see
 from frontline.tickets.events import event_with_ticket
 from frontline.tickets.models import Channel, Message, Status, TicketEvent
 
@@ -95,6 +97,25 @@ def tell_mentioned(event_id: int) -> None:
             actor_id=event.actor_id,
             user_ids=[u.pk for u in named],
         )
+
+
+def tell_mentor(event_id: int) -> None:
+    """A trainee's reply waits for review (``knowledge.reviews.hold_reply``): the
+    mentor the event names hears of it, in the desk and by mail, if they may see
+    the ticket (the "To review" queue shows them only those). The notice carries
+    no text of the reply: it is read on the queue, where it is decided."""
+    event = event_with_ticket(event_id)
+    if event is None or not event.data.get("mentor"):
+        return
+    mentor = User.objects.filter(pk=event.data["mentor"]).first()
+    if mentor is None or not staff_who_may_see(event.ticket, [mentor]):
+        return
+    outbound.notify(
+        Notice.REPLY_HELD,
+        event.ticket_id,
+        actor_id=event.actor_id,
+        user_ids=[mentor.pk],
+    )
 
 
 def names_an_assignee(event: TicketEvent) -> bool:
