@@ -61,3 +61,47 @@ def test_customers_cannot_write_notes_through_the_action(people, ticket):
     assert ticket.messages.filter(kind="note").count() == 0
     ticket.refresh_from_db()
     assert ticket.status == Status.NEW
+
+
+# The same notes, the same people, through the API and search (the quality bar of
+# issue 12: the note-leak tests run against every way in).
+
+
+def test_the_api_never_gives_a_customer_the_note_or_the_handoff(people, noted):
+    import json
+
+    from tests.test_api_tickets import Api
+
+    for customer in (people.carol, people.maria):  # the requester, her manager
+        api = Api(customer, scope="read")
+        for path in (
+            f"/tickets/{noted.pk}",
+            f"/tickets/{noted.pk}/messages",
+            f"/tickets/{noted.pk}/timeline",
+            "/tickets",
+        ):
+            response = api.get(path)
+            assert response.status_code == 200, (path, response.content)
+            body = json.dumps(response.json())
+            assert SECRET not in body and HANDOFF not in body, path
+    staff = json.dumps(Api(people.bob, scope="read").get(f"/tickets/{noted.pk}/messages").json())
+    assert SECRET in staff  # the same request finds it for staff: the test can fail
+
+
+def test_search_never_finds_the_note_for_a_customer(client, people, noted):
+    from frontline.search.reactions import index_ticket
+
+    index_ticket(noted.events.latest("id").pk)
+    words = "late-payers"
+    login(client, people.bob)
+    assert f"#{noted.pk}" in client.get("/desk/search/", {"q": words}).content.decode()
+    link = f"/portal/tickets/{noted.pk}/"
+    for customer in (people.carol, people.maria):
+        login(client, customer)
+        for q in (words, f'"{words}"', "VIP", "late-payers OR VIP"):
+            page = client.get("/portal/search/", {"q": q}).content.decode()
+            assert SECRET not in page and HANDOFF not in page, q
+            assert link not in page, q  # the note's words do not find the ticket
+        page = client.get("/portal/search/", {"q": "double charge"}).content.decode()
+        assert link in page  # the public reply's words do: the search works for them
+        assert SECRET not in page and HANDOFF not in page
