@@ -185,3 +185,23 @@ def test_broken_answers_are_a_clear_400(client, people, passkey, raw):
 def test_the_passkey_addresses_take_only_posts(client, db):
     assert client.get("/login/passkey/options/").status_code == 405
     assert client.get("/login/passkey/").status_code == 405
+
+
+def test_passkey_challenges_are_limited_per_address(client, db, settings):
+    """Each challenge is a new session anyone may ask for: past the hourly limit
+    from one address the answer is 429 and no session is written."""
+    from django.contrib.sessions.models import Session
+
+    from frontline.ops import security_keys
+
+    settings.LANGUAGE_CODE = "en"
+    limit = security_keys.PASSKEY_CHALLENGES_PER_HOUR
+    for _n in range(limit):
+        client.cookies.clear()
+        passkey_options(client)
+    sessions = Session.objects.count()
+    client.cookies.clear()
+    refused = post_json(client, "/login/passkey/options/")
+    assert refused.status_code == 429
+    assert "try again in an hour" in refused.json()["error"]
+    assert Session.objects.count() == sessions

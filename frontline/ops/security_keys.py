@@ -33,6 +33,7 @@ from frontline.accounts.security_keys import (
 )
 from frontline.accounts.security_keys import passkey_options as sign_in_passkey_options
 from frontline.lib.http import AuthedRequest
+from frontline.lib.ratelimit import over_hourly_limit
 
 MAX_BODY = 64 * 1024
 
@@ -152,10 +153,22 @@ def sign_in_with_key(request: AuthedRequest) -> HttpResponse:
     return JsonResponse({"redirect": target})
 
 
+PASSKEY_CHALLENGES_PER_HOUR = 100
+
+
 @login_not_required
 @require_POST
 def passkey_options(request: HttpRequest) -> HttpResponse:
-    """The challenge for signing in with a passkey alone (the sign-in page)."""
+    """The challenge for signing in with a passkey alone (the sign-in page). Each
+    one is kept in a new session, which anyone may ask for: so at most
+    ``PASSKEY_CHALLENGES_PER_HOUR`` an hour from one address (an office's people
+    behind one address sign in well within it)."""
+    if over_hourly_limit(request, "passkey-options", PASSKEY_CHALLENGES_PER_HOUR):
+        again = _(
+            "This form was sent from your connection many times in the last hour, so we are "
+            "not taking more for now. Please try again in an hour."
+        )
+        return JsonResponse({"error": again}, status=429)
     rp_id, _origin = _party(request)
     return _options(sign_in_passkey_options(rp_id=rp_id, session=request.session))
 
