@@ -696,3 +696,29 @@ def test_an_id_filter_out_of_range_is_a_400_not_a_database_error(people, name, v
     response = Api(people.alice).get("/tickets", **{name: value})
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("number", [2**63, 45138133146022699008, 10**30])
+def test_a_ticket_number_past_64_bits_is_a_404_not_a_database_error(people, number):
+    """Found by schemathesis: ``GET /tickets/45138133146022699008`` reached SQLite
+    inside ``IN (...)``, where the number overflowed (a 500)."""
+    for user in (people.alice, people.carol):
+        response = Api(user).get(f"/tickets/{number}")
+        assert response.status_code == 404, response.content
+        assert response["Content-Type"] == "application/problem+json"
+
+
+def test_staff_read_how_many_times_a_ticket_was_handed_on(people, ticket):
+    """The desk's "Passed on N times", in the detail and the list; not for customers."""
+    sam, carol = Api(people.sam), Api(people.carol)
+    # From nobody to Alice: given out, not handed on.
+    actions.assign_ticket(ticket, by=people.sam, assignee=people.alice, note="yours")
+    assert sam.get(f"/tickets/{ticket.pk}").json()["transfers"] == 0
+    actions.assign_ticket(ticket, by=people.sam, team=people.second_line, note="over to you")
+    ticket.refresh_from_db()
+    assert ticket.transfers == 1
+    assert sam.get(f"/tickets/{ticket.pk}").json()["transfers"] == 1
+    listed = sam.get("/tickets").json()["items"]
+    assert [t["transfers"] for t in listed if t["number"] == ticket.pk] == [1]
+    assert carol.get(f"/tickets/{ticket.pk}").json()["transfers"] is None
+    assert {t["transfers"] for t in carol.get("/tickets").json()["items"]} == {None}

@@ -86,6 +86,10 @@ class TicketOut(BaseModel):
         "and while the ticket is not resolved or closed."
     )
     handoff_note: str | None = Field(description="Staff only; null for customers.")
+    transfers: int | None = Field(
+        description="How many times it was handed on from a team or a person to another "
+        "(the desk's 'Passed on'); staff only, null for customers."
+    )
 
     @classmethod
     def of(cls, ticket: Ticket, *, for_staff: bool) -> TicketOut:
@@ -114,6 +118,7 @@ class TicketOut(BaseModel):
             closed_at=ticket.closed_at,
             closure_reason=(ticket.closure_reason or None) if for_staff else None,  # type: ignore[arg-type]
             handoff_note=(ticket.handoff_note or None) if for_staff else None,
+            transfers=ticket.transfers if for_staff else None,
         )
 
 
@@ -134,6 +139,7 @@ _PAGE_COLUMNS = (
     "closed_at",
     "closure_reason",
     "handoff_note",
+    "transfers",
     "category_id",
     "category__name",
     "team_id",
@@ -172,6 +178,9 @@ def ticket_page_items(
     team's stage worked out once, built without validating again what the
     database typed."""
     tickets = Ticket.objects.all() if among is None else among
+    # A number past 64 bits names no ticket; given to the database inside IN (...)
+    # it fails there (SQLite: OverflowError, a 500), unlike an exact look-up.
+    ids = [pk for pk in ids if 0 < pk < 2**63]
     rows = {r[0]: r for r in tickets.filter(pk__in=ids).values_list(*_PAGE_COLUMNS)}
     ids = [pk for pk in ids if pk in rows]
     if not ids:
@@ -190,7 +199,7 @@ def ticket_page_items(
     for pk in ids:
         (
             _id, subject, status, priority, channel, fields, created_at, updated_at, due_at,
-            first_response_at, resolved_at, closed_at, closure_reason, handoff_note,
+            first_response_at, resolved_at, closed_at, closure_reason, handoff_note, transfers,
             category_id, category_name, team_id, team_name, team_tier,
             organisation_id, organisation_name,
             requester_id, requester_first, requester_last, requester_username,
@@ -226,6 +235,7 @@ def ticket_page_items(
                 closed_at=closed_at,
                 closure_reason=(closure_reason or None) if for_staff else None,
                 handoff_note=(handoff_note or None) if for_staff else None,
+                transfers=transfers if for_staff else None,
             )
         )
     return out
