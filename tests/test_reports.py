@@ -467,3 +467,15 @@ def test_time_xlsx_keeps_text_as_text(client, people, week):
     assert client.get("/desk/reports/report.xlsx?start=x").status_code == 400
     login(client, people.alice)
     assert client.get("/desk/reports/time.xlsx?start=2026-03-02&end=2026-03-08").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/desk/reports/", "/desk/reports/me/", "/desk/qa/"])
+@pytest.mark.parametrize(
+    ("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-02")]
+)
+def test_a_period_at_the_calendars_edge_is_refused_not_a_500(client, people, url, start, end):
+    """9999-12-31 plus a day, or the period before 0001-01-01, cannot be counted."""
+    client.force_login(people.sam)
+    response = client.get(url, {"start": start, "end": end, "by": "team"})
+    assert response.status_code == 400
+    assert "Choose dates between the years 1900 and 9998." in response.content.decode()

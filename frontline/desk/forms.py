@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
@@ -318,12 +319,21 @@ class PeriodForm(forms.Form):
         label=pgettext_lazy("end of a period", "To"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    # The period and the one before it must stay within the calendar Python can
+    # count in (9999-12-31 plus a day was a 500).
+    FIRST_YEAR, LAST_YEAR = 1900, 9998
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
                 raise forms.ValidationError(_("The period ends before it starts."))
+            if start < datetime.date(self.FIRST_YEAR, 1, 1) or end.year > self.LAST_YEAR:
+                raise forms.ValidationError(
+                    _("Choose dates between the years %(first)d and %(last)d.")
+                    % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR}
+                )
             if (end - start).days >= MAX_DAYS:
                 raise forms.ValidationError(_("Choose at most %(days)d days.") % {"days": MAX_DAYS})
         return data
