@@ -198,13 +198,15 @@ def total(qs: QuerySet[Any]) -> int:
     nested = connection.in_atomic_block  # SET LOCAL lasts to the outermost commit
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
-        try:
-            return limited.count()
-        finally:
-            if nested:
-                cursor.execute(
-                    "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT"
-                )
+        found = limited.count()
+        # A savepoint released keeps SET LOCAL to the outermost commit: put them
+        # back. One rolled back (the count failed) undoes them itself, and a
+        # statement sent in the failed transaction would hide the real error.
+        if nested:
+            cursor.execute(
+                "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT"
+            )
+        return found
 
 
 def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any]) -> QuerySet[Any]:
