@@ -89,7 +89,7 @@ def _history(request: AuthedRequest, tickets: TicketQuerySet) -> dict[str, Any]:
         row[0]: row
         for row in Ticket.objects.filter(pk__in=ids).order_by().values_list(*HISTORY_COLUMNS)
     }
-    rows = [found[pk] for pk in ids]
+    rows = [found[pk] for pk in ids if pk in found]  # one deleted meanwhile: left out
     return {"tickets": rows, "page": page, "has_next": has_next, "state": state}
 
 

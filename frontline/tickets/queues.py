@@ -133,7 +133,8 @@ def page_of(
     ids, has_next = page_ids(qs, page)
     found = rows if rows is not None else Ticket.objects.with_list_relations()
     by_id = {t.pk: t for t in found.filter(pk__in=ids)}
-    return [by_id[pk] for pk in ids], has_next
+    # A ticket deleted (merged away) between the two reads is left out, not a 500.
+    return [by_id[pk] for pk in ids if pk in by_id], has_next
 
 
 def queue_counts(user: User, *, base: TicketQuerySet) -> dict[str, int]:
