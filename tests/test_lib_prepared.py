@@ -106,19 +106,44 @@ def test_compiled_once_per_list_length_then_only_run():
     assert len(ran) == 4  # and nothing but the queries themselves was run
 
 
-@pytest.mark.parametrize(
-    "build",
-    [
-        lambda p: Ticket.objects.filter(pk=p.pk).select_related("requester"),
-        lambda p: Ticket.objects.filter(pk=p.pk).only("subject"),
-        lambda p: Ticket.objects.filter(pk=p.pk).values("subject"),
-        lambda p: Ticket.objects.filter(pk=p.pk).annotate(n=Lower("subject")),
-    ],
-    ids=["select_related", "only", "values", "annotate"],
-)
-def test_only_plain_selects_of_whole_rows(build):
-    with pytest.raises(ValueError, match="plain SELECTs of whole rows"):
-        Prepared(build)(pk=1)
+SHAPES = {
+    "select_related": lambda pk: Ticket.objects.filter(pk=pk).select_related("requester", "team"),
+    "only": lambda pk: Ticket.objects.filter(pk=pk).only("subject", "status"),
+    "only_related": lambda pk: (
+        Ticket.objects.filter(pk=pk).select_related("requester").only("subject", "requester__email")
+    ),
+    "values": lambda pk: Ticket.objects.filter(pk=pk).values("subject", "requester__email"),
+    "values_list": lambda pk: Ticket.objects.filter(pk__gte=pk).values_list("pk", flat=True),
+    "annotate": lambda pk: Ticket.objects.filter(pk=pk).annotate(low=Lower("subject")),
+    "sliced": lambda pk: Ticket.objects.filter(pk__gte=pk).order_by("-pk")[:2],
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_other_shapes_read_as_the_orm_reads_them(shape, django_assert_num_queries):
+    """Joined rows, some columns, values and annotations: the same rows, made by
+    the ORM's own iterables, related rows attached without another query."""
+    build = SHAPES[shape]
+    prepared = Prepared(lambda p: build(p.pk))
+    tickets = [
+        receive(mail(message_id=f"<{i}@x>", subject=f"S{i}")).inbound.ticket for i in range(3)
+    ]
+    for ticket in tickets:
+        expected = list(build(ticket.pk))
+        with django_assert_num_queries(1):
+            found = prepared(pk=ticket.pk)
+            if shape in ("select_related", "only_related"):
+                assert [t.requester.email for t in found] == [t.requester.email for t in expected]
+            if shape == "annotate":
+                assert [t.low for t in found] == [t.subject.lower() for t in expected]
+        assert found == expected, shape
+        if shape in ("only", "only_related"):
+            assert found[0].get_deferred_fields() == expected[0].get_deferred_fields()
+
+
+def test_prefetch_related_is_refused():
+    with pytest.raises(ValueError, match="prefetch_related"):
+        Prepared(lambda p: Ticket.objects.filter(pk=p.pk).prefetch_related("messages"))(pk=1)
 
 
 @pytest.mark.parametrize("lookup", ["iexact", "contains", "startswith"])

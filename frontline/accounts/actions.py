@@ -359,10 +359,22 @@ NOTES_ON_TICKET = 3
 def customer_notes_for(ticket: Any) -> list[CustomerNote]:
     """The latest staff notes about a ticket's requester and organisation, for
     the agents working on it (one query)."""
-    about = Q(contact_id=ticket.requester_id)
     if ticket.organisation_id:
-        about |= Q(organisation_id=ticket.organisation_id)
-    return list(CustomerNote.objects.filter(about).select_related("author")[:NOTES_ON_TICKET])
+        return _NOTES_ON_CONTACT_OR_ORGANISATION(
+            contact=ticket.requester_id, organisation=ticket.organisation_id
+        )
+    return _NOTES_ON_CONTACT(contact=ticket.requester_id)
+
+
+def _notes_about(about: Q) -> QuerySet[CustomerNote]:
+    return CustomerNote.objects.filter(about).select_related("author")[:NOTES_ON_TICKET]
+
+
+# On every desk ticket page: compiled once (lib.prepared).
+_NOTES_ON_CONTACT = Prepared(lambda p: _notes_about(Q(contact_id=p.contact)))
+_NOTES_ON_CONTACT_OR_ORGANISATION = Prepared(
+    lambda p: _notes_about(Q(contact_id=p.contact) | Q(organisation_id=p.organisation))
+)
 
 
 # What staff may edit of a customer's details, in the order the audit log shows them.

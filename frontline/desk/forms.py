@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from frontline.accounts.models import Organisation, Team, User, display_name_of
-from frontline.lib.widgets import FastSelect
+from frontline.lib.prepared import Prepared
+from frontline.lib.widgets import FastSelect, PreparedChoiceField
 from frontline.reports.metrics import DIMENSION_LABELS, MAX_DAYS
 from frontline.reports.models import ActivityType, Estimate, EstimateStatus
 from frontline.tickets.forms import PhoneField, ReplyForm, SingleFileField
@@ -26,6 +27,7 @@ from frontline.tickets.models import (
     LinkKind,
     Priority,
     Status,
+    Tag,
     Ticket,
 )
 
@@ -42,19 +44,25 @@ class _StaffChoices(forms.models.ModelChoiceIterator):
     def __iter__(self) -> Any:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for pk, first, last, username in self.queryset.values_list(
-            "pk", "first_name", "last_name", "username"
-        ):
+        options = self.field.options  # type: ignore[attr-defined]
+        rows = options() if options is not None else self.queryset.values_list(*_STAFF_COLUMNS)
+        for pk, first, last, username in rows:
             yield (pk, display_name_of(first, last, username))
 
 
-class StaffField(forms.ModelChoiceField):
+_STAFF_COLUMNS = ("pk", "first_name", "last_name", "username")
+
+
+class StaffField(PreparedChoiceField):
     """A choice of one active staff member."""
 
-    iterator = _StaffChoices
+    iterator = _StaffChoices  # type: ignore[assignment]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(_staff(), **kwargs)
+
+    def prepare(self, queryset: Any) -> Any:
+        return Prepared(lambda p: queryset.values_list(*_STAFF_COLUMNS))
 
 
 def closure_reason_field() -> forms.ChoiceField:
@@ -109,14 +117,14 @@ class QueueFilterForm(FastSelectsMixin, forms.Form):
         required=False,
         empty_value=None,
     )
-    team = forms.ModelChoiceField(
+    team = PreparedChoiceField(
         Team.objects.filter(is_active=True),
         label=_("Team"),
         required=False,
         empty_label=_("Any team"),
     )
     assignee = StaffField(label=_("Assignee"), required=False, empty_label=_("Anyone"))
-    category = forms.ModelChoiceField(
+    category = PreparedChoiceField(
         Category.objects.all(), label=_("Category"), required=False, empty_label=_("Any category")
     )
     organisation = forms.CharField(
@@ -248,7 +256,7 @@ class TimeEntryForm(FastSelectsMixin, forms.Form):
     worked_on = forms.DateField(
         label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    activity = forms.ModelChoiceField(
+    activity = PreparedChoiceField(
         ActivityType.objects.filter(is_active=True),
         label=_("Activity"),
         required=False,
@@ -343,7 +351,7 @@ class ReportForm(PeriodForm):
     """The period and grouping of the supervisors' report (GET parameters)."""
 
     by = forms.ChoiceField(label=_("Per"), choices=list(DIMENSION_LABELS.items()))
-    team = forms.ModelChoiceField(
+    team = PreparedChoiceField(
         Team.objects.filter(is_active=True),
         label=_("Team"),
         required=False,
@@ -357,11 +365,11 @@ class TimeExportForm(forms.Form):
 
     start = forms.DateField(label=pgettext_lazy("start of a period", "From"))
     end = forms.DateField(label=pgettext_lazy("end of a period", "To"))
-    organisation = forms.ModelChoiceField(
+    organisation = PreparedChoiceField(
         Organisation.objects.all(), label=_("Organisation"), required=False
     )
     agent = StaffField(label=_("Agent"), required=False)
-    team = forms.ModelChoiceField(Team.objects.all(), label=_("Team"), required=False)
+    team = PreparedChoiceField(Team.objects.all(), label=_("Team"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -379,6 +387,12 @@ class LinkForm(forms.Form):
     number = forms.IntegerField(label=_("Ticket number"), min_value=1)
 
 
+# The side panel's tags, on every desk ticket page: compiled once (lib.prepared).
+_TAG_NAMES = Prepared(
+    lambda p: Tag.objects.filter(tickets__id=p.ticket).values_list("name", flat=True)
+)
+
+
 class TicketPanelForm(FastSelectsMixin, forms.Form):
     """The ticket page's side panel: every change at once, each checked before any
     is made (the view then calls one action per change)."""
@@ -392,14 +406,14 @@ class TicketPanelForm(FastSelectsMixin, forms.Form):
         label=_("Why this priority"),
         widget=forms.TextInput(attrs={"placeholder": _("Reason (optional)")}),
     )
-    category = forms.ModelChoiceField(
+    category = PreparedChoiceField(
         Category.objects.all(), required=False, label=_("Category"), empty_label=_("None")
     )
     tags = forms.CharField(
         required=False, max_length=500, label=_("Tags"), help_text=_("Separated by commas.")
     )
     assignee = StaffField(required=False, label=_("Assignee"), empty_label=_("Nobody"))
-    team = forms.ModelChoiceField(
+    team = PreparedChoiceField(
         Team.objects.filter(is_active=True),
         required=False,
         label=_("Team"),
@@ -426,7 +440,7 @@ class TicketPanelForm(FastSelectsMixin, forms.Form):
                 "status": ticket.status,
                 "priority": ticket.priority,
                 "category": ticket.category_id,
-                "tags": ", ".join(t.name for t in ticket.tags.all()),
+                "tags": ", ".join(_TAG_NAMES(ticket=ticket.pk)),
                 "assignee": ticket.assignee_id,
                 "closure_reason": ticket.closure_reason,
             },

@@ -23,9 +23,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.accounts.middleware import not_activity
-from frontline.knowledge.access import access_reply_template, usable_templates
+from frontline.knowledge.access import access_reply_template, templates_to_insert
 from frontline.knowledge.actions import count_template_use, filled_in
 from frontline.lib.http import AuthedRequest
+from frontline.lib.prepared import Prepared
 from frontline.reports import actions as reports_actions
 from frontline.reports.access import (
     access_estimate,
@@ -46,12 +47,20 @@ from frontline.tickets.access import (
     access_message,
     access_ticket_for_agent,
     can_see_ticket,
+    requester_history_for_agent,
     visible_links,
     visible_tickets,
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm
-from frontline.tickets.models import ClosureReason, FieldType, ReplyDraft, Ticket
+from frontline.tickets.models import (
+    ClosureReason,
+    FieldType,
+    ReplyDraft,
+    Ticket,
+    TicketFollower,
+    TicketParticipant,
+)
 from frontline.tickets.queues import (
     COUNT_CAP,
     MAX_PAGE,
@@ -63,7 +72,7 @@ from frontline.tickets.queues import (
     queue_tickets,
     resolved_ordering,
 )
-from frontline.tickets.timeline import form_answers, ticket_timeline
+from frontline.tickets.timeline import category_fields, form_answers, ticket_timeline
 
 from .forms import (
     BulkForm,
@@ -189,28 +198,36 @@ def bulk(request: AuthedRequest) -> HttpResponse:
     return redirect(back)
 
 
+# What the ticket page reads of the ticket it was handed (access_ticket_for_agent):
+# compiled once (lib.prepared).
+_DRAFT = Prepared(
+    lambda p: ReplyDraft.objects.filter(ticket_id=p.ticket).select_related("updated_by")[:1]
+)
+_PARTICIPANTS = Prepared(
+    lambda p: TicketParticipant.objects.filter(ticket_id=p.ticket).select_related("user")
+)
+_FOLLOWING = Prepared(
+    lambda p: TicketFollower.objects.filter(ticket_id=p.ticket, user_id=p.user).values_list(
+        "pk", flat=True
+    )[:1]
+)
+
+
 def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **forms: Any):
     user = request.user
     estimates = forms.get("estimates") or estimates_on(ticket)
     entries = ticket_timeline(ticket, for_customer=False)
-    others = list(
-        visible_tickets(user)
-        .filter(requester_id=ticket.requester_id)
-        .exclude(pk=ticket.pk)
-        .order_by("-updated_at")
-        .only("id", "subject", "status", "updated_at")[:5]
-    )
-    specs = list(ticket.category.fields.all()) if ticket.category else []
+    specs = category_fields(ticket.category_id)
     context = {
         "ticket": ticket,
         "entries": entries,
-        "answers": form_answers(ticket),
+        "answers": form_answers(ticket, specs),
         "missing_answers": ticket.missing_answers(specs),
-        "others": others,
+        "others": requester_history_for_agent(user, ticket),
         "reply_form": forms.get("reply_form") or DeskReplyForm(),
         "composer_mode": forms.get("composer_mode", "reply"),
         "mention_check": forms.get("mention_check"),
-        "draft": ReplyDraft.objects.filter(ticket=ticket).select_related("updated_by").first(),
+        "draft": next(iter(_DRAFT(ticket=ticket.pk)), None),
         "closure_reasons": [("", "—"), *ClosureReason.choices],
         "reply_closure_reason": request.POST.get("closure_reason", ""),
         "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
@@ -221,12 +238,12 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "next_line": next_line(ticket.team),
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form"),
-        "participants": ticket.participations.select_related("user"),
-        "following": ticket.followers.filter(user=user).exists(),
+        "participants": _PARTICIPANTS(ticket=ticket.pk),
+        "following": bool(_FOLLOWING(ticket=ticket.pk, user=user.pk)),
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
         "customer_notes": customer_notes_for(ticket),
-        "reply_templates": usable_templates(user).only("name", "language"),
+        "reply_templates": templates_to_insert(user),
         "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
         "estimates": estimates,
         "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),

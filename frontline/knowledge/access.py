@@ -9,12 +9,15 @@ an internal article exists.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 from frontline.tickets.access import visible_tickets
 
 from .models import (
@@ -85,12 +88,33 @@ def usable_templates(user: Visitor) -> QuerySet[ReplyTemplate]:
     (a supervisor's: every team's) and their own. None for anyone but staff."""
     if not (isinstance(user, User) and _is_staff(user)):
         return ReplyTemplate.objects.none()
-    shared = Q(owner=None, team=None) | Q(owner=user)
-    if user.sees_all_tickets:
-        shared |= Q(owner=None)
-    else:
-        shared |= Q(owner=None, team__in=user.teams.all())
+    return _usable(user.pk, None if user.sees_all_tickets else user.team_ids)
+
+
+def _usable(owner: Any, teams: Any) -> QuerySet[ReplyTemplate]:
+    """The rule of :func:`usable_templates`, by owner id and team ids (None: every
+    team), written once for it and for the Prepared queries below."""
+    shared = Q(owner=None, team=None) | Q(owner_id=owner)
+    shared |= Q(owner=None) if teams is None else Q(owner=None, team_id__in=teams)
     return ReplyTemplate.objects.filter(shared, is_active=True)
+
+
+# The desk ticket page's template picker: names only, compiled once (lib.prepared).
+_NAMES = ("name", "language")
+_INSERTABLE_ALL = Prepared(lambda p: _usable(p.user, None).only(*_NAMES))
+_INSERTABLE_TEAMS = Prepared(lambda p: _usable(p.user, p.teams).only(*_NAMES))
+_INSERTABLE_ALONE = Prepared(lambda p: _usable(p.user, ()).only(*_NAMES))
+
+
+def templates_to_insert(user: Visitor) -> list[ReplyTemplate]:
+    """:func:`usable_templates`, with only what the picker shows (name, language)."""
+    if not (isinstance(user, User) and _is_staff(user)):
+        return []
+    if user.sees_all_tickets:
+        return _INSERTABLE_ALL(user=user.pk)
+    if teams := user.team_ids:
+        return _INSERTABLE_TEAMS(user=user.pk, teams=teams)
+    return _INSERTABLE_ALONE(user=user.pk)
 
 
 def usable_macros(user: Visitor) -> QuerySet[ReplyTemplate]:

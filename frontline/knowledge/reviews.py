@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 from frontline.tickets import actions as ticket_actions
 from frontline.tickets.events import record_event
 from frontline.tickets.models import EventKind, Message, Ticket
@@ -28,10 +29,15 @@ from frontline.tickets.uploads import check_length
 
 from .models import HeldReply, HeldReplyState, Traineeship
 
+# Asked on every desk ticket page: compiled once (lib.prepared).
+_IN_TRAINING = Prepared(
+    lambda p: Traineeship.objects.filter(trainee_id=p.user).values_list("pk", flat=True)[:1]
+)
+
 
 def needs_review(user: User) -> bool:
     """Whether ``user``'s public replies wait for a mentor: a trainee's do."""
-    return Traineeship.objects.filter(trainee=user).exists()
+    return bool(_IN_TRAINING(user=user.pk))
 
 
 def mentor_of(user: User) -> User | None:

@@ -17,18 +17,25 @@ numbers only (datetimes and UUIDs need their field's conversion, SQLite
 stores them as text, so they are refused), and only in lookups that compare
 them as they are (``exact``, ``in``, ``lt``/``gt``…; not ``iexact`` or
 ``contains``, which escape their value).
-Only plain SELECTs of whole rows: no ``select_related``, selected
-annotations, ``values()`` or deferred fields.
+A plain SELECT of whole rows is turned into instances here, with no more
+than the ORM's own conversions. Any other shape (``select_related``,
+``only()``/``defer()``, selected annotations, ``values()``/``values_list()``)
+is read by Django's own iterable for that shape, which is handed the SQL
+compiled once instead of compiling it again: the pages' look-ups, by ticket
+or by person, are of that kind. ``prefetch_related`` is refused (its queries
+would be built as usual each time, for nothing).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models.query import ModelIterable
 
 
 class _Slot(Expression):
@@ -42,6 +49,19 @@ class _Slot(Expression):
         return "%s", (self.marker,)
 
 
+class _Slots(Expression):
+    """Where a list of values goes (``__in``): one parameter per value. An
+    expression, so that a foreign key's ``__in`` does not try to turn each
+    placeholder into an id as it would a list."""
+
+    def __init__(self, markers: list[str]) -> None:
+        super().__init__(output_field=Field())
+        self.markers = markers
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str, ...]]:
+        return ", ".join(["%s"] * len(self.markers)), tuple(self.markers)
+
+
 class _Params:
     """What a query's builder gets: ``p.name`` is a placeholder for one value, and
     for a list of ``n`` values (given as ``n`` when compiling) a tuple of them."""
@@ -51,7 +71,7 @@ class _Params:
 
     def __getattr__(self, name: str) -> Any:
         if name in self._lengths:
-            return tuple(_Slot(f"\x00{name}\x01{i}\x00") for i in range(self._lengths[name]))
+            return _Slots([f"\x00{name}\x01{i}\x00" for i in range(self._lengths[name])])
         return _Slot(f"\x00{name}\x00")
 
 
@@ -62,16 +82,16 @@ def _check_raw(name: str, value: Any) -> None:
         raise TypeError(f"{name}: Prepared passes str, int, float or bool, not {type(value)}")
 
 
-class Prepared[M: Model]:
+class Prepared[R]:
     """A SELECT built by ``build`` (a function of the placeholders), compiled once
     per database alias and list length, run with ``values``."""
 
-    def __init__(self, build: Callable[[Any], QuerySet[M]]) -> None:
+    def __init__(self, build: Callable[[Any], QuerySet[Any, R]]) -> None:
         self._build = build
-        self._compiled: dict[tuple[str, tuple[tuple[str, int], ...]], _Compiled[M]] = {}
+        self._compiled: dict[tuple[str, tuple[tuple[str, int], ...]], _Compiled[R]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
+    def __call__(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[R]:
         """The rows for these ``values`` (a list or tuple for a list placeholder;
         padded to a power of two by repeating its last value, so a few compiled
         queries serve every length)."""
@@ -120,33 +140,42 @@ def _check_lookups(query: Any) -> None:
         elif hasattr(rhs, "where"):  # a Query
             stack.append(rhs.where)
         values = rhs if isinstance(rhs, list | tuple) else [rhs]
-        if any(isinstance(v, _Slot) for v in values) and node.lookup_name not in _PLAIN_LOOKUPS:
+        if (
+            any(isinstance(v, _Slot | _Slots) for v in values)
+            and node.lookup_name not in _PLAIN_LOOKUPS
+        ):
             raise ValueError(f"Prepared cannot pass a value to “{node.lookup_name}” lookups")
 
 
-class _Compiled[M: Model]:
+class _Compiled[R]:
     """One query's SQL, where each parameter comes from, and how columns are read."""
 
-    def __init__(self, queryset: QuerySet[M], using: str) -> None:
+    def __init__(self, queryset: QuerySet[Any, R], using: str) -> None:
         query = queryset.query
-        # Aliases (``alias()``) are fine; selected annotations, joins of related
-        # rows, values() and deferred fields would change the columns.
-        if (
-            query.select_related
-            or query.annotation_select
-            or query.values_select
-            or query.deferred_loading[0]
-        ):
-            raise ValueError("Prepared runs plain SELECTs of whole rows")
+        if queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
+            raise ValueError("Prepared does not run prefetch_related's queries")
         _check_lookups(query)
         self.model, self.using = queryset.model, using
         compiler = query.get_compiler(using=using)
         self.sql, params = compiler.as_sql()
         columns = [item[0] for item in compiler.select]
-        self.attnames = [column.target.attname for column in columns]
         concrete = [f.attname for f in self.model._meta.concrete_fields]
-        if self.attnames != concrete:
-            raise ValueError("Prepared runs plain SELECTs of whole rows")
+        # Aliases (``alias()``) are fine; selected annotations, joins of related
+        # rows, values() and deferred fields change the columns: such rows are
+        # read by the queryset's own iterable (``_run_shaped``).
+        self.whole_rows = (
+            not (
+                query.select_related
+                or query.annotation_select
+                or query.values_select
+                or query.extra_select
+                or query.deferred_loading[0]
+                or queryset._iterable_class is not ModelIterable
+            )
+            and [getattr(c, "target", None) and c.target.attname for c in columns] == concrete
+        )
+        self.attnames = concrete
+        self.queryset, self.compiler = queryset, compiler
         # What the ORM applies to a column read (e.g. text to datetime on SQLite):
         # (position, functions, column).
         self.converters = [
@@ -164,7 +193,7 @@ class _Compiled[M: Model]:
                 self.sources.append(None)
             self.constants.append(param)
 
-    def run(self, values: dict[str, Any]) -> list[M]:
+    def run(self, values: dict[str, Any]) -> list[R]:
         params = [
             constant
             if source is None
@@ -174,6 +203,8 @@ class _Compiled[M: Model]:
             for source, constant in zip(self.sources, self.constants, strict=True)
         ]
         connection = connections[self.using]
+        if not self.whole_rows:
+            return self._run_shaped(params, connection)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -184,3 +215,29 @@ class _Compiled[M: Model]:
                     for convert in functions:
                         row[position] = convert(row[position], column, connection)
         return [self.model.from_db(self.using, self.attnames, row) for row in rows]
+
+    def _run_shaped(self, params: list[Any], connection: Any) -> list[Any]:
+        """Rows of any other shape, made by the queryset's own iterable from a copy
+        of the compiler that already holds the SQL, its columns and how they map
+        to models (``select``, ``klass_info``: what the iterables read after
+        ``execute_sql``). The copy runs on this thread's connection."""
+        compiler = copy.copy(self.compiler)
+        compiler.connection = connection
+        sql = self.sql
+        compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        queryset = self.queryset._chain()  # type: ignore[attr-defined]
+        queryset._db = self.using
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return list(queryset)
+
+
+def prefetched(instance: Model, name: str, rows: list[Any]) -> None:
+    """Give ``instance.<name>.all()`` these ``rows`` without a query, as
+    ``prefetch_related`` would have: for a Prepared query's related rows, read
+    in one more Prepared query."""
+    manager = getattr(instance, name)
+    queryset = manager.get_queryset()  # filtered to the instance, as prefetching leaves it
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    key = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[key] = queryset

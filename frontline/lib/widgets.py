@@ -16,6 +16,51 @@ from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .prepared import Prepared
+
+
+class _PreparedOptions(forms.models.ModelChoiceIterator):
+    """The options of a :class:`PreparedChoiceField`: its rows read by the
+    Prepared query, or by its queryset if a form has set another."""
+
+    def __iter__(self) -> Any:
+        options = self.field.options  # type: ignore[attr-defined]
+        if options is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in options():
+            yield self.choice(row)
+
+
+class PreparedChoiceField(forms.ModelChoiceField):
+    """A drop-down of a fixed queryset's rows (teams, categories, activities),
+    read by a ``lib.prepared`` query compiled once rather than built and compiled
+    for every form: a desk ticket page shows five such lists. A chosen value is
+    still checked against the queryset; a form that sets another queryset on its
+    copy of the field gets its options from that one."""
+
+    iterator = _PreparedOptions
+
+    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+        super().__init__(queryset, **kwargs)
+        self.options: Prepared[Any] | None = self.prepare(queryset)
+
+    def prepare(self, queryset: Any) -> Prepared[Any]:
+        return Prepared(lambda p: queryset.all())
+
+    def _set_queryset(self, queryset: Any) -> None:
+        super()._set_queryset(queryset)  # type: ignore[misc]
+        self.options = None
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)  # type: ignore[attr-defined]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        result = super().__deepcopy__(memo)  # sets a copy of the same queryset
+        result.options = self.options
+        return result
+
 
 class FastSelect(forms.Select):
     def render(

@@ -25,7 +25,9 @@ from frontline.accounts.actions import (
 )
 from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.accounts.forms import MailedPasswordForm
+from frontline.accounts.models import User
 from frontline.lib.http import AuthedRequest
+from frontline.lib.prepared import Prepared
 from frontline.lib.ratelimit import over_hourly_limit
 from frontline.reports.access import access_estimate, billed_work
 from frontline.reports.actions import answer_survey, approve_estimate, decline_estimate
@@ -221,6 +223,14 @@ def new_request(request: AuthedRequest, category_id: int) -> HttpResponse:
     )
 
 
+# Who else takes part, on every portal ticket page: compiled once (lib.prepared).
+_PARTICIPANTS = Prepared(
+    lambda p: User.objects.filter(participations__ticket_id=p.ticket).order_by(
+        "participations__created_at"
+    )
+)
+
+
 def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **forms):
     entries = ticket_timeline(ticket, for_customer=True)
     return render(
@@ -230,7 +240,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
             "ticket": ticket,
             "entries": entries,
             "answers": form_answers(ticket),
-            "participants": ticket.participants.order_by("participations__created_at"),
+            "participants": _PARTICIPANTS(ticket=ticket.pk),
             "reply_form": forms.get("reply_form") or ReplyForm(),
             "not_solved_form": forms.get("not_solved_form") or NotSolvedForm(),
             "may_reply": ticket.status != Status.CLOSED or ticket.requester_may_reopen(),

@@ -11,6 +11,8 @@ import datetime
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -19,6 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 from frontline.tickets.access import (
     access_ticket_for_agent,
     can_see_ticket,
@@ -52,12 +55,22 @@ def visible_time_entries(user: User) -> TimeEntryQuerySet:
 
 def time_entries_on(user: User, ticket: Ticket) -> TimeEntryQuerySet:
     """The entries on ``ticket`` that ``user`` may read, newest work first."""
+    return _on_ticket(visible_time_entries(user), ticket.pk)
+
+
+def _on_ticket(entries: TimeEntryQuerySet, ticket_id: Any) -> TimeEntryQuerySet:
     return (
-        visible_time_entries(user)
-        .filter(ticket=ticket)
+        entries.filter(ticket_id=ticket_id)
         .select_related("agent", "activity")
         .order_by("-worked_on", "-id")
     )
+
+
+@cache
+def _latest_on_ticket(limit: int) -> Prepared[TimeEntry]:
+    """The newest ``limit`` entries on a ticket, compiled once (lib.prepared): the
+    desk's ticket page reads them each time."""
+    return Prepared(lambda p: _on_ticket(TimeEntry.objects.all(), p.ticket)[:limit])
 
 
 def access_time_entry(user: User, entry_id: int) -> TimeEntry:
@@ -89,6 +102,16 @@ class BilledWork:
         return f"{self.minutes // 60}:{self.minutes % 60:02d}"
 
 
+# On every portal ticket page: compiled once (lib.prepared).
+_BILLED = Prepared(
+    lambda p: (
+        TimeEntry.objects.filter(ticket_id=p.ticket, billable=True)
+        .order_by("worked_on", "id")
+        .values_list("worked_on", "activity__name", "minutes", "cost", "contract_id")
+    )
+)
+
+
 def billed_work(user: User, ticket: Ticket) -> BilledWork:
     """The billable work on ``ticket`` as its customers see it on the portal.
 
@@ -98,11 +121,7 @@ def billed_work(user: User, ticket: Ticket) -> BilledWork:
     """
     if not (fetched_for(user, ticket) or can_see_ticket(user, ticket)):
         raise Http404
-    rows = (
-        TimeEntry.objects.filter(ticket=ticket, billable=True)
-        .order_by("worked_on", "id")
-        .values_list("worked_on", "activity__name", "minutes", "cost", "contract_id")
-    )
+    rows = _BILLED(ticket=ticket.pk)
     work = BilledWork()
     contract_ids = set()
     for worked_on, activity, minutes, cost, contract_id in rows:
@@ -111,7 +130,7 @@ def billed_work(user: User, ticket: Ticket) -> BilledWork:
         work.cost += cost
         if contract_id:
             contract_ids.add(contract_id)
-    work.estimates = list(_estimates(ticket))
+    work.estimates = estimates_on(ticket)
     if contract_ids and user.is_org_manager and user.organisation_id == ticket.organisation_id:
         contract = Contract.objects.with_minutes_billed().get(pk=max(contract_ids))
         work.prepaid_left_hours = contract.prepaid_left(contract.minutes_billed)  # type: ignore[attr-defined]
@@ -135,7 +154,11 @@ def time_on_ticket(user: User, ticket: Ticket, *, latest: int = 20) -> TimeOnTic
     """The ``latest`` entries on ``ticket`` that ``user`` may read, and the totals of
     all of them (summed from the entries when they are all there, else in the
     database: the ticket page's usual case costs one query)."""
-    entries = list(time_entries_on(user, ticket)[: latest + 1])
+    if user.is_staff_member and fetched_for(user, ticket):
+        # The desk's own ticket (access_ticket_for_agent): staff read all its time.
+        entries = _latest_on_ticket(latest + 1)(ticket=ticket.pk)
+    else:
+        entries = list(time_entries_on(user, ticket)[: latest + 1])
     if len(entries) <= latest:
         totals = TimeTotals(
             minutes=sum(e.minutes for e in entries),
@@ -164,15 +187,22 @@ def time_totals(user: User, ticket: Ticket) -> TimeTotals:
     )
 
 
-def _estimates(ticket: Ticket) -> EstimateQuerySet:
-    return Estimate.objects.with_minutes_used().filter(ticket=ticket).order_by("-created_at", "-id")
+def _estimates(ticket_id: Any) -> EstimateQuerySet:
+    return (
+        Estimate.objects.with_minutes_used()
+        .filter(ticket_id=ticket_id)
+        .order_by("-created_at", "-id")
+    )
+
+
+_ESTIMATES = Prepared(lambda p: _estimates(p.ticket))  # on every ticket page
 
 
 def estimates_on(ticket: Ticket) -> list[Estimate]:
     """The estimates of ``ticket`` (which the caller got from an ``access_ticket_*``
     function: whoever may see a ticket sees its estimates), newest first, with
     the time used of each."""
-    return list(_estimates(ticket))
+    return _ESTIMATES(ticket=ticket.pk)
 
 
 def access_estimate(user: User, ticket: Ticket, estimate_id: int) -> Estimate:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from frontline.accounts.actions import contact_for, new_contact
 from frontline.accounts.models import Role, Team, User
 from frontline.knowledge.actions import send_template_reply
+from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueue_after_commit
 from frontline.mail import tasks as mail_tasks
 from frontline.mail.models import Notice
@@ -111,10 +112,15 @@ def _nobody_qualifies(team: Team, needs: dict[int, int]) -> str:
     ) % {"team": team.name, "skills": wanted}
 
 
+# Asked on every desk ticket page: compiled once (lib.prepared).
+_NEXT_LINE = Prepared(
+    lambda p: Team.objects.filter(is_active=True, tier__gt=p.tier).order_by("tier", "name")[:1]
+)
+
+
 def next_line(team: Team | None) -> Team | None:
     """The first active team of a higher tier (first line → second line → specialists)."""
-    tier = team.tier if team else 0
-    return Team.objects.filter(is_active=True, tier__gt=tier).order_by("tier", "name").first()
+    return next(iter(_NEXT_LINE(tier=team.tier if team else 0)), None)
 
 
 def escalate_ticket(ticket: Ticket, *, by: User, note: str) -> Ticket:

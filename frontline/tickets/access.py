@@ -7,8 +7,9 @@ what the user may not see, so a stranger cannot even learn that it exists.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -18,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from frontline.accounts.models import Organisation, Role, User
+from frontline.lib.prepared import Prepared
 
 from .models import (
     LINK_LABELS_FROM_TARGET,
@@ -131,22 +133,69 @@ def access_ticket_for_requester(user: User, number: int) -> Ticket:
 
 
 def fetched_for(user: User, ticket: Ticket) -> bool:
-    """Whether ``ticket`` is the object :func:`access_ticket_for_requester` just
-    handed out for ``user`` (in this request: it sees it), so that what shows a
-    part of it on the same page need not ask again. Only for reading: after a
-    change to the ticket ask :func:`can_see_ticket`."""
+    """Whether ``ticket`` is the object :func:`access_ticket_for_requester` or
+    :func:`access_ticket_for_agent` just handed out for ``user`` (in this
+    request: it sees it), so that what shows a part of it on the same page need
+    not ask again. Only for reading: after a change to the ticket ask
+    :func:`can_see_ticket`."""
     return getattr(ticket, "_fetched_for", None) == user.pk
+
+
+class _AgentTickets[R]:
+    """A Prepared query (lib.prepared) over the tickets a staff member sees, in
+    each shape of :meth:`TicketQuerySet.for_agent`: compiled once per shape.
+    ``build(tickets, p)`` narrows the visible tickets with placeholders ``p``."""
+
+    def __init__(self, build: Callable[[TicketQuerySet, Any], QuerySet[Any, R]]) -> None:
+        self._all = Prepared(lambda p: build(Ticket.objects.all(), p))
+        self._teams = Prepared(lambda p: build(Ticket.objects.for_agent_in(p.user, p.teams), p))
+        self._alone = Prepared(lambda p: build(Ticket.objects.for_agent_in(p.user, ()), p))
+
+    def __call__(self, user: User, **values: Any) -> list[R]:
+        if not user.is_authenticated or not user.is_active or not user.is_staff_member:
+            return []
+        if user.sees_all_tickets:
+            return self._all(**values)
+        if teams := user.team_ids:
+            return self._teams(user=user.pk, teams=teams, **values)
+        return self._alone(user=user.pk, **values)
+
+
+# Every desk page of a ticket starts here.
+_TICKET_FOR_AGENT = _AgentTickets(
+    lambda tickets, p: (
+        tickets.with_list_relations().select_related("handoff_by").filter(pk=p.number)
+    )
+)
 
 
 def access_ticket_for_agent(user: User, number: int) -> Ticket:
     """A ticket as a staff member sees it in the desk: supervisors see all, agents
-    their teams', their own and the not yet routed."""
-    if not user.is_authenticated or not user.is_staff_member:
+    their teams', their own and the not yet routed (``TicketQuerySet.for_agent``)."""
+    if not 0 < number < 2**63:  # no ticket has it, and the driver cannot pass it
         raise Http404
-    return get_object_or_404(
-        Ticket.objects.for_agent(user).with_list_relations().select_related("handoff_by"),
-        pk=number,
+    found = _TICKET_FOR_AGENT(user, number=number)
+    if not found:
+        raise Http404
+    ticket = found[0]
+    ticket._fetched_for = user.pk  # type: ignore[attr-defined]
+    return ticket
+
+
+_OTHERS_OF_REQUESTER = _AgentTickets(
+    lambda tickets, p: (
+        tickets.filter(requester_id=p.requester)
+        .exclude(pk=p.ticket)
+        .order_by("-updated_at")
+        .only("id", "subject", "status", "updated_at")[:5]
     )
+)
+
+
+def requester_history_for_agent(user: User, ticket: Ticket) -> list[Ticket]:
+    """The requester's five latest other tickets that ``user`` sees (the desk's
+    ticket page)."""
+    return _OTHERS_OF_REQUESTER(user, requester=ticket.requester_id, ticket=ticket.pk)
 
 
 def access_followed_ticket(user: User, number: int) -> Ticket:
@@ -252,14 +301,22 @@ class ShownLink:
     undoable: bool = False
 
 
+# On every desk ticket page (most have no link): compiled once (lib.prepared).
+_LINKS_OF = Prepared(
+    lambda p: TicketLink.objects.filter(Q(source_id=p.ticket) | Q(target_id=p.ticket)).order_by(
+        "created_at"
+    )[:100]
+)
+
+
 def visible_links(user: User, ticket: Ticket) -> list[ShownLink]:
     """The links of ``ticket`` whose other end ``user`` may see (staff only: a
-    link may point to another customer's ticket). Two queries."""
+    link may point to another customer's ticket). One query; two when it has links."""
     if not user.is_authenticated or not user.is_staff_member:
         return []
-    links = list(
-        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("created_at")[:100]
-    )
+    links = _LINKS_OF(ticket=ticket.pk)
+    if not links:
+        return []
     others = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
     seen = {
         t.pk: t

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
+from frontline.lib.prepared import Prepared
 
 if TYPE_CHECKING:
     from frontline.accounts.models import User
@@ -246,8 +247,14 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         if user.sees_all_tickets:
             return self
+        return self.for_agent_in(user.pk, user.team_ids)
+
+    def for_agent_in(self, user_id: Any, team_ids: Any) -> TicketQuerySet:
+        """What an agent (not a supervisor) sees, by the agent's id and team ids:
+        :meth:`for_agent`'s rule, written once, also for ``lib.prepared`` queries
+        (which pass placeholders)."""
         # Assignee first: SQLite then answers that branch from the index alone.
-        return self.filter(Q(assignee=user) | Q(team_id__in=user.team_ids) | Q(team__isnull=True))
+        return self.filter(Q(assignee_id=user_id) | Q(team_id__in=team_ids) | Q(team__isnull=True))
 
     def with_list_relations(self) -> TicketQuerySet:
         return self.select_related("requester", "organisation", "team", "assignee", "category")
@@ -458,13 +465,7 @@ class Ticket(models.Model):
 
     def incident(self) -> Ticket | None:
         """The incident this ticket is attached to (its parent), if any. One query."""
-        return (
-            Ticket.objects.filter(
-                is_incident=True, links_in__source_id=self.pk, links_in__kind=LinkKind.CHILD
-            )
-            .only("id", "subject", "status", "is_open", "is_incident")
-            .first()
-        )
+        return next(iter(_INCIDENT_OF(ticket=self.pk)), None)
 
     def requester_may_reopen(self, now=None) -> bool:
         if self.status == Status.RESOLVED:
@@ -484,6 +485,18 @@ class ParticipantSource(models.TextChoices):
     EMAIL = "email", _("Copied on an email")
     DESK = "desk", _("Added by an agent")
     MERGE = "merge", _("Came with a merged ticket")
+
+
+# Asked on every portal ticket page: compiled once (lib.prepared).
+_INCIDENT_OF = Prepared(
+    lambda p: (
+        Ticket.objects.filter(
+            is_incident=True, links_in__source_id=p.ticket, links_in__kind=LinkKind.CHILD
+        )
+        .only("id", "subject", "status", "is_open", "is_incident")
+        .order_by("pk")[:1]
+    )
+)
 
 
 class TicketParticipant(models.Model):

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+
+from frontline.lib.prepared import Prepared, prefetched
 
 from .models import (
     PUBLIC_EVENT_KINDS,
     Attachment,
     EventKind,
+    FormField,
     LinkKind,
     Message,
     Priority,
@@ -132,49 +135,83 @@ def describe_event(event: TicketEvent, *, for_customer: bool) -> str:
     return event.get_kind_display()
 
 
-def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
-    """Messages and change events merged by time; internal notes and internal events
-    left out for the customer."""
+def _messages(p: Any, *, for_customer: bool) -> Any:
     messages = (
-        Message.objects.filter(ticket=ticket)
+        Message.objects.filter(ticket_id=p.ticket)
         .select_related("author", "call")
-        .prefetch_related(
-            Prefetch(
-                "attachments",
-                queryset=Attachment.objects.filter(is_internal=False)
-                if for_customer
-                else Attachment.objects.all(),
-            )
-        )
         .order_by("-created_at", "-id")
     )
+    return (messages.public() if for_customer else messages)[:TIMELINE_LIMIT]
+
+
+def _events(p: Any, *, for_customer: bool) -> Any:
     events = (
-        TicketEvent.objects.filter(ticket=ticket)
+        TicketEvent.objects.filter(ticket_id=p.ticket)
         .exclude(kind__in=(EventKind.REPLY, EventKind.NOTE, EventKind.CALL))
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
-    if for_customer:
-        messages = messages.public()
-        events = events.filter(kind__in=PUBLIC_EVENT_KINDS)
-    entries = [Entry(at=m.created_at, message=m) for m in messages[:TIMELINE_LIMIT]]
+    return (events.filter(kind__in=PUBLIC_EVENT_KINDS) if for_customer else events)[:TIMELINE_LIMIT]
+
+
+def _attachments(p: Any, *, for_customer: bool) -> Any:
+    files = Attachment.objects.filter(message_id__in=p.messages)
+    return files.filter(is_internal=False) if for_customer else files
+
+
+# Every ticket page reads these: compiled once (lib.prepared), for staff and for customers.
+_MESSAGES: dict[bool, Prepared[Message]] = {
+    c: Prepared(partial(_messages, for_customer=c)) for c in (False, True)
+}
+_EVENTS: dict[bool, Prepared[TicketEvent]] = {
+    c: Prepared(partial(_events, for_customer=c)) for c in (False, True)
+}
+_ATTACHMENTS: dict[bool, Prepared[Attachment]] = {
+    c: Prepared(partial(_attachments, for_customer=c)) for c in (False, True)
+}
+
+
+def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[Entry]:
+    """Messages and change events merged by time; internal notes and internal events
+    left out for the customer. Each message's files are in ``message.attachments.all()``
+    (read with the messages, in three queries in all)."""
+    messages = _MESSAGES[for_customer](ticket=ticket.pk)
+    if messages:
+        files: dict[int, list[Attachment]] = {m.pk: [] for m in messages}
+        for attachment in _ATTACHMENTS[for_customer](messages=[m.pk for m in messages]):
+            files[attachment.message_id].append(attachment)  # type: ignore[index]
+        for m in messages:
+            prefetched(m, "attachments", files[m.pk])
+    entries = [Entry(at=m.created_at, message=m) for m in messages]
     entries += [
         Entry(at=e.created_at, event=e, text=describe_event(e, for_customer=for_customer))
-        for e in events[:TIMELINE_LIMIT]
+        for e in _EVENTS[for_customer](ticket=ticket.pk)
     ]
     entries.sort(key=lambda e: (e.at, 0 if e.event else 1))
     return entries[-TIMELINE_LIMIT:]
 
 
-def form_answers(ticket: Ticket) -> list[tuple[str, Any, bool]]:
-    """(label, value, is_file) for each answer on the ticket, in form order.
+_CATEGORY_FIELDS = Prepared(lambda p: FormField.objects.filter(category_id=p.category))
+
+
+def category_fields(category_id: int | None) -> list[FormField]:
+    """The questions of a category's form, in form order (none without a category)."""
+    return _CATEGORY_FIELDS(category=category_id) if category_id is not None else []
+
+
+def form_answers(
+    ticket: Ticket, specs: list[FormField] | None = None
+) -> list[tuple[str, Any, bool]]:
+    """(label, value, is_file) for each answer on the ticket, in form order
+    (``specs``: the category's questions, if the caller has them).
 
     File answers are ``{"attachment": id, "name": ...}``. Answers to questions
     an admin has since removed are still shown, under their key.
     """
     if not ticket.fields:
         return []
-    specs = list(ticket.category.fields.all()) if ticket.category else []
+    if specs is None:
+        specs = category_fields(ticket.category_id)
     labels = {spec.key: spec.label_in() for spec in specs}
     # A choice answer is kept in English; shown in the reader's language.
     choices = {spec.key: dict(spec.choice_labels()) for spec in specs if spec.choice_list}
