@@ -141,6 +141,58 @@ def test_other_shapes_read_as_the_orm_reads_them(shape, django_assert_num_querie
             assert found[0].get_deferred_fields() == expected[0].get_deferred_fields()
 
 
+def test_other_shapes_are_compiled_once_then_only_run(django_assert_num_queries, monkeypatch):
+    """The point of it, and what fails loudly if a Django upgrade stops reading
+    the compiler through ``query.get_compiler`` or the rows' layout from
+    ``compiler.select``/``klass_info``: no SQL is compiled again."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    prepared = Prepared(lambda p: SHAPES["only_related"](p.pk))
+    ticket = receive(mail()).inbound.ticket
+    prepared(pk=ticket.pk)  # compiled here
+    compiled = []
+    original = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        compiled.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    with django_assert_num_queries(1):
+        (found,) = prepared(pk=ticket.pk)
+        assert found.requester.email == ticket.requester.email
+    assert compiled == []
+
+
+def test_a_compiled_query_runs_on_each_threads_own_connection():
+    """Django's connections are per thread: a compiler kept from one thread
+    must not send another thread's query down the first one's connection."""
+    import threading
+
+    from django.db import connections
+
+    prepared = Prepared(lambda p: SHAPES["select_related"](p.pk))
+    ticket = receive(mail()).inbound.ticket
+    assert [t.pk for t in prepared(pk=ticket.pk)] == [ticket.pk]
+    seen = []
+
+    def other_thread():
+        with CaptureQueriesContext(connections["default"]) as ran:
+            try:
+                prepared(pk=ticket.pk)
+            except Exception as exc:  # the test database may be invisible there
+                seen.append(type(exc).__name__)
+        seen.append(len(ran))
+        connections.close_all()
+
+    with CaptureQueriesContext(connection) as here:
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+    assert here.captured_queries == []  # nothing ran on this thread's connection
+    assert seen[-1] == 1  # it ran on the other thread's
+
+
 def test_prefetch_related_is_refused():
     with pytest.raises(ValueError, match="prefetch_related"):
         Prepared(lambda p: Ticket.objects.filter(pk=p.pk).prefetch_related("messages"))(pk=1)
