@@ -63,6 +63,11 @@ def test_page_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
     assert ("desk ticket page, random ticket", "supervisor") in pages
     assert ("queue `open`, sort priority", "agent") in pages
     assert ("portal ticket page", "customer") in pages
+    # The floor (the cheapest request, timed in the same run), and each page as a multiple of it.
+    assert ("floor: the sign-in form", "anonymous") in pages
+    assert re.search(
+        r"^\| desk ticket page, random ticket \|(?: [^|]+ \|){5} \d+\.\d \|", output, re.M
+    )
     assert all(int(n) >= 1 for _page, _who, n, _p50, _p95 in rows), rows  # every page timed
     assert "**ERROR**" not in output
     assert re.search(r"^- ticket page p95 under \d+ ms: ", output, re.M)
