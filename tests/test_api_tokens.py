@@ -231,3 +231,34 @@ def test_a_session_waiting_for_its_second_factor_gets_no_api(client, people):
     verified = client.post("/account/two-factor/verify/?next=/portal/", {"code": code_of(device)})
     assert verified.status_code == 302
     assert client.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's transaction holds the write lock already"
+)
+def test_inside_a_transaction_the_last_use_write_gives_up_on_a_locked_row(people):
+    """On PostgreSQL a caller already in a transaction (an action that also
+    authenticates) cannot wait on the token's row either: the write runs in a
+    savepoint with a lock timeout, is skipped while another connection holds
+    the row (it would otherwise wait until the other lets go, and succeed),
+    and the caller's transaction carries on and commits, its own lock timeout
+    as it was."""
+    from django.db import transaction
+
+    token, _secret = actions.create_token(people.sam, name="x", scope=Scope.READ, by=people.sam)
+    with another_writer_holds(token, release_after=5), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '7s'")
+        actions.mark_used(token)
+        assert token.last_used_at is None, "skipped, not waited for"
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone()[0] == "7s"
+        ticket = open_ticket(requester=people.carol, by=people.carol, subject="Fax", body="No.")
+    token.refresh_from_db()
+    assert token.last_used_at is None
+    assert type(ticket).objects.filter(pk=ticket.pk).exists(), "the transaction committed"
+    actions.mark_used(token)
+    token.refresh_from_db()
+    assert token.last_used_at is not None

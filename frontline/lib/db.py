@@ -22,12 +22,17 @@ def try_briefly(write: Callable[[], object], *, wait_ms: int = 100, what: str = 
     a lock. True if it ran, False if the database was busy (logged, nothing
     raised, nothing written).
 
-    A caller already in a transaction gets the write in that transaction, as
-    any other statement: on SQLite it holds the write lock already (``BEGIN
-    IMMEDIATE``), so there is nothing to wait for."""
+    A caller already in a transaction gets the write in that transaction. On
+    SQLite it holds the write lock already (``BEGIN IMMEDIATE``), so there is
+    nothing to wait for. On PostgreSQL the row may be locked by another
+    transaction: the write runs in a savepoint with ``lock_timeout`` set for it
+    alone, and a timeout rolls back to the savepoint, so the caller's
+    transaction goes on without the write."""
     if connection.in_atomic_block:
-        write()
-        return True
+        if connection.vendor != "postgresql":
+            write()
+            return True
+        return _try_in_savepoint(write, wait_ms=wait_ms, what=what)
     sqlite = connection.vendor == "sqlite"
     previous: int | None = None
     try:
@@ -50,4 +55,27 @@ def try_briefly(write: Callable[[], object], *, wait_ms: int = 100, what: str = 
         if previous is not None:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
+    return True
+
+
+def _try_in_savepoint(write: Callable[[], object], *, wait_ms: int, what: str) -> bool:
+    """PostgreSQL, inside the caller's transaction: ``write`` bounded by
+    ``lock_timeout`` in a savepoint. The caller's own ``lock_timeout`` is put
+    back after a write that ran; after a timeout the rollback to the savepoint
+    undoes the ``set_config`` (a transaction-local setting made after a
+    savepoint does not outlive its rollback)."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+                    [f"{int(wait_ms)}ms"],
+                )
+                previous = cursor.fetchone()[0]
+            write()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    except OperationalError as exc:
+        logger.info("Skipped %s: the database was busy (%s)", what or "a write", exc)
+        return False
     return True

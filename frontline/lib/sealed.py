@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 from django.utils.crypto import salted_hmac
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet, MultiFernet
+
+# ``cryptography`` (about 7 MiB) is imported when a value is sealed or opened,
+# not with the model that declares the field: most processes never open one
+# (docs/benchmarks.md, "Footprint").
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +31,16 @@ PREFIX = "sealed:"
 
 
 def _fernet(secret: str) -> Fernet:
+    from cryptography.fernet import Fernet
+
     digest = salted_hmac("frontline.lib.sealed", "field key", secret=secret, algorithm="sha256")
     return Fernet(base64.urlsafe_b64encode(digest.digest()))
 
 
 def _keys() -> MultiFernet:
     """The current key first (it seals), then every older one (they only open)."""
+    from cryptography.fernet import MultiFernet
+
     current = getattr(settings, "FIELD_ENCRYPTION_KEY", "") or settings.SECRET_KEY
     older = [
         *getattr(settings, "FIELD_ENCRYPTION_KEY_FALLBACKS", []),
@@ -59,6 +69,8 @@ def unseal(value: str) -> str:
     """The plain value. One stored before sealing existed comes back as it is."""
     if not is_sealed(value):
         return value
+    from cryptography.fernet import InvalidToken
+
     try:
         return _keys().decrypt(value.removeprefix(PREFIX).encode()).decode()
     except InvalidToken as exc:
