@@ -2,8 +2,12 @@
 """Time the articles suggested while a customer types a request (issue 16).
 
     python -m bench.suggest [--articles 10000] [--requests 60] [--runs 3] [--no-docs]
+                            [--base TICKETS.sqlite3] [--keep] [--build-only]
 
-Builds its own database (``var/bench/suggest.sqlite3``, made afresh each time):
+Builds its own database (``var/bench/suggest.sqlite3``, made afresh each time;
+with ``--base``, a copy of that ticket database, such as the 1,000,000-ticket
+one, instead of an empty one; with ``--keep``, one built before with as many
+articles is reused, so a timed run builds nothing):
 ``--articles`` published articles (public and internal, in English, Russian and
 Chinese; bodies of 60-200 words drawn from a help-desk vocabulary with a
 Zipf-like spread, so common words are in thousands of articles), with their
@@ -24,11 +28,20 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import REPO_DIR
-from bench.common import command_line, fresh_sqlite, goal_block, percentile, publish, repeated_runs
+from bench.common import (
+    command_line,
+    copy_database,
+    fresh_sqlite,
+    goal_block,
+    percentile,
+    publish,
+    repeated_runs,
+)
 from bench.customers import table
 from bench.run import Page, Runner, log, setup_django
 
@@ -262,6 +275,28 @@ def build(articles: int) -> None:
         cursor.execute("ANALYZE")
 
 
+def built_articles(db_path: Path) -> int | None:
+    """How many articles the database at ``db_path`` holds; None if it holds none
+    (or is not there)."""
+    if not db_path.exists():
+        return None
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM knowledge_article").fetchone()[0] or None
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+
+
+def tickets_in(db_path: Path) -> int:
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
+    finally:
+        con.close()
+
+
 def typing(language: str) -> list[str]:
     """The requests a visitor typing the subject sends: one per word typed."""
     words = TYPED[language].split()
@@ -295,11 +330,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "suggest.sqlite3")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--base", type=Path, help="start from a copy of this (ticket) database, not an empty one"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the database at --db if it holds --articles"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the database, time nothing"
+    )
     args = parser.parse_args(argv)
-    db_path = fresh_sqlite(args.db)
-    setup_django(db_path)
-    log(f"building {args.articles} articles in {db_path}")
-    build(args.articles)
+    db_path = args.db.expanduser().resolve()
+    if args.keep and built_articles(db_path) == args.articles:
+        log(f"reusing {db_path} ({args.articles} articles)")
+        setup_django(db_path)
+    else:
+        db_path = fresh_sqlite(db_path)
+        if args.base:
+            log(f"copying {args.base}")
+            copy_database(args.base.expanduser().resolve(), db_path.parent, db_path.name)
+        setup_django(db_path)
+        log(f"building {args.articles} articles in {db_path}")
+        build(args.articles)
+    if args.build_only:
+        return 0
+    tickets = tickets_in(db_path)
 
     def measure_one() -> list[Page]:
         runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
@@ -321,8 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         command=command_line("bench.suggest", argv),
         setting=(
             f"{args.articles:,} published articles (a fifth internal; English, Russian, "
-            f"Chinese), {args.requests} requests per line and run, in process (test client), "
-            "as an anonymous visitor."
+            f"Chinese) in a database of {tickets:,} tickets, {args.requests} requests per line "
+            "and run, in process (test client), as an anonymous visitor."
         ),
         table=text,
         goal_ms=GOAL_MS,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,35 @@ def test_suggestion_bench_runs_on_a_fresh_database(tmp_path: Path) -> None:
     ), output
     assert re.search(r"^Goal \(p95 under 100 ms on every run\): ", output, re.M)
     assert (tmp_path / "suggest.json").exists()  # beside its database, not in the repository
+
+
+def test_suggestion_bench_on_a_copy_of_a_ticket_database_then_reused(tmp_path: Path) -> None:
+    """``--base``: the articles go into a copy of a ticket database (the
+    1,000,000-ticket one, for the issue's figure), which stays as it was;
+    ``--keep``: a later run times that copy without building it again."""
+    base = tmp_path / "tickets.sqlite3"
+    run_bench("bench.generate", "--tickets", str(TICKETS), "--db", str(base), tmp_path=tmp_path)
+    db = tmp_path / "suggest.sqlite3"
+    common = ("--articles", "200", "--db", str(db))
+    built = run_bench(
+        "bench.suggest", *common, "--base", str(base), "--build-only", tmp_path=tmp_path
+    )
+    assert "building 200 articles" in built, built
+    assert "| visitor |" not in built  # nothing timed
+    output = run_bench(
+        "bench.suggest",
+        *common,
+        *("--keep", "--requests", "2", "--runs", "1", "--no-docs"),
+        tmp_path=tmp_path,
+    )
+    assert "reusing" in output and "building" not in output, output
+    assert f"in a database of {TICKETS} tickets" in output, output
+    assert re.search(
+        rf"^\| suggestions while typing \(English\) \| visitor \| \d+ \| {NUMBER}", output, re.M
+    ), output
+    con = sqlite3.connect(base)
+    assert con.execute("SELECT count(*) FROM knowledge_article").fetchone()[0] == 0
+    con.close()
 
 
 CHECK_LOADED = """
