@@ -269,3 +269,27 @@ def test_customer_pages_count_runs_on_a_fresh_database(tmp_path: Path) -> None:
     pages = {(page.strip(), who) for page, who, *_counts in rows}
     assert {("contact page", "supervisor"), ("organisation page", "agent")} <= pages, output
     assert "SEARCH tickets_ticket USING COVERING INDEX t_org_recent" in output
+
+
+def test_report_steps_counts_each_statement_of_the_report_pages(tmp_path: Path) -> None:
+    db = tmp_path / "bench.sqlite3"
+    output = run_bench(
+        "bench.report_steps", "--tickets", str(TICKETS), "--db", str(db), tmp_path=tmp_path
+    )
+
+    pages = re.findall(
+        r"^## (report, [^(]+) \(/desk/reports/\?[^)]+\): status (\d+), ", output, re.M
+    )
+    assert [page.strip() for page, _status in pages] == [
+        "report, 90 days, per team",
+        "report, 90 days, one team per agent",
+        "report, one year, per team",
+        "report, one year, one team per agent",
+    ]
+    assert {status for _page, status in pages} == {"200"}
+    totals = [
+        int(n.replace(",", "")) for n in re.findall(r"^   total ([\d,]+) steps", output, re.M)
+    ]
+    assert len(totals) == 4 and all(n > 0 for n in totals), totals
+    # Each page lists its statements with their steps, the percentiles' window among them.
+    assert re.search(r"^ +[\d,]+  SELECT … FROM \( SELECT \* FROM", output, re.M)
