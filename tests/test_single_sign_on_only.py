@@ -48,7 +48,7 @@ def test_staff_passwords_are_refused_with_the_reason_customers_keep_theirs(
     wrong = client.post("/login/", {"username": "alice", "password": "not-it"})
     assert REFUSED not in wrong.content.decode()
     # The admin's own form refuses the same way.
-    admin = client.post("/admin/login/", {"username": "alice", "password": PASSWORD})
+    admin = client.post("/admin/login/", {"username": "ada", "password": PASSWORD})
     assert admin.status_code == 200 and REFUSED in admin.content.decode()
     assert signed_in_as(client) is None
     # A customer signs in with a password as before.

@@ -17,9 +17,12 @@ class SignOnOnlyMixin:
     """Staff who must use single sign-on are refused here, with the reason, even
     with the right password (``STAFF_SIGN_ON_ONLY``); a wrong one is a wrong one."""
 
+    sign_on_only = False  # the sign-in page shows this refusal's own words
+
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)  # type: ignore[misc]
         if must_sign_on(user):
+            self.sign_on_only = True
             raise ValidationError(sign_on_refusal(), code="sign_on_only")
 
 
