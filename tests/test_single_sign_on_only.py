@@ -36,8 +36,8 @@ def enforce(settings, hours: float = 8) -> None:
 def test_staff_passwords_are_refused_with_the_reason_customers_keep_theirs(
     client,
     people,
-    sso,
-    settings,  # noqa: F811
+    sso,  # noqa: F811
+    settings,
 ):
     enforce(settings)
     response = client.post("/login/", {"username": "alice", "password": PASSWORD})
@@ -75,8 +75,8 @@ def test_a_staff_passkey_is_refused(client, people, sso, settings, with_app):  #
 def test_a_staff_session_from_before_the_setting_ends_at_its_next_request(
     client,
     people,
-    sso,
-    settings,  # noqa: F811
+    sso,  # noqa: F811
+    settings,
 ):
     login(client, people.alice)  # a password session
     assert client.get("/desk/q/open/").status_code == 200
@@ -95,8 +95,8 @@ def test_a_staff_session_from_before_the_setting_ends_at_its_next_request(
 def test_a_signed_on_session_goes_back_to_the_provider_after_the_hours(
     client,
     people,
-    sso,
-    settings,  # noqa: F811
+    sso,  # noqa: F811
+    settings,
 ):
     enforce(settings, hours=8)
     at_provider(sso, "u-1", email="alice@example.com", email_verified=True, groups=["support"])
@@ -121,8 +121,8 @@ def test_a_signed_on_session_goes_back_to_the_provider_after_the_hours(
 def test_someone_removed_at_the_provider_is_out_within_the_hours(
     client,
     people,
-    sso,
-    settings,  # noqa: F811
+    sso,  # noqa: F811
+    settings,
 ):
     enforce(settings, hours=1)
     at_provider(sso, "u-1", email="alice@example.com", email_verified=True, groups=["support"])
