@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontline.accounts.middleware.signed_in_pages_not_stored",
     "frontline.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "frontline.accounts.middleware.StaffSignOnOnlyMiddleware",
     "frontline.accounts.middleware.SecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
@@ -381,6 +382,8 @@ class FrontlineSettings(TypedDict):
     STAFF_IDLE_HOURS: float
     OUTBOX_KEEPS_LINKS: bool
     STAFF_SECOND_FACTOR: bool
+    STAFF_SIGN_ON_ONLY: bool
+    STAFF_SIGN_ON_HOURS: float
     TASK_RESULTS_DAYS: int
     SURVEY_DAYS: int
     WEBHOOK_TIMEOUT_SECONDS: int
@@ -443,6 +446,12 @@ FRONTLINE: FrontlineSettings = {
     # Staff must sign in with a second factor (an authenticator app); the Django
     # admin always asks for one, and so does every sign-in of whoever set one up.
     "STAFF_SECOND_FACTOR": env_bool("STAFF_SECOND_FACTOR", False),
+    # With single sign-on on: staff sign in only through it (their password and
+    # passkeys are refused, other staff sessions end), and go back through the
+    # provider this many hours after signing on, so that someone removed there
+    # loses the desk within that time, not when an admin deactivates them here.
+    "STAFF_SIGN_ON_ONLY": env_bool("STAFF_SIGN_ON_ONLY", False),
+    "STAFF_SIGN_ON_HOURS": float(os.environ.get("STAFF_SIGN_ON_HOURS") or 8),
     # Days the records of finished background tasks are kept (failed ones stay).
     "TASK_RESULTS_DAYS": env_int("TASK_RESULTS_DAYS", 7),
     # Days a satisfaction survey link can be answered (and the answer changed).

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
+from .forms import AdminSignInForm
+
 
 def _verified(user: Any) -> bool:
     return bool(getattr(user, "is_verified", lambda: False)())
@@ -19,6 +21,8 @@ def _verified(user: Any) -> bool:
 
 class VerifiedAdminSite(AdminSite):
     """``admin.site``: only staff who signed in with their second factor."""
+
+    login_form = AdminSignInForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and _verified(request.user)

@@ -101,6 +101,16 @@ def check_single_sign_on(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                     id="frontline.E102",
                 )
             )
+        if settings.FRONTLINE["STAFF_SIGN_ON_ONLY"]:
+            found.append(
+                Error(
+                    "STAFF_SIGN_ON_ONLY is set, but single sign-on is off (OIDC_ISSUER, "
+                    "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are not set), so staff would "
+                    "still sign in with their passwords.",
+                    hint="Set up single sign-on, or remove STAFF_SIGN_ON_ONLY.",
+                    id="frontline.E108",
+                )
+            )
         return found  # off: nothing else to check
     for name in ENDPOINTS:
         value = str(getattr(settings, name, ""))

@@ -1,5 +1,6 @@
 """Request hooks that protect signed-in people: pages that hold their data are
-never kept in a cache, and a staff session left alone ends by itself."""
+never kept in a cache, a staff session left alone ends by itself, and where
+staff must use single sign-on, their sessions come from it and go back to it."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 # Where a staff session keeps the time of its last request that a person made.
 LAST_ACTIVE = "frontline_last_active"
@@ -46,6 +47,29 @@ def not_activity[V: Callable[..., Any]](view: V) -> V:
     return view
 
 
+# When this session signed in (for the staff's return to the sign-on provider).
+SIGNED_IN_AT = "frontline_signed_in_at"
+SIGN_ON_BACKEND = "frontline.accounts.single_sign_on.SingleSignOnBackend"
+
+
+def must_sign_on(user: Any) -> bool:
+    """Whether ``user`` may sign in only through single sign-on: staff, when it
+    is on and ``STAFF_SIGN_ON_ONLY`` is set. Their password and passkeys are
+    refused, so that someone removed at the provider cannot come back that way."""
+    return bool(
+        settings.FRONTLINE["STAFF_SIGN_ON_ONLY"]
+        and settings.OIDC_OP_ISSUER
+        and settings.OIDC_RP_CLIENT_ID
+        and (user.is_staff_member or user.is_staff)
+    )
+
+
+def sign_on_refusal() -> str:
+    return gettext(
+        "Staff sign in here with single sign-on only: please use the single sign-on button."
+    )
+
+
 # Whether the person had a second factor when this session signed in: read once
 # there, not on every request (the hot pages keep their query counts).
 HAS_SECOND_FACTOR = "frontline_has_second_factor"
@@ -57,7 +81,7 @@ def note_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
     from .second_factor import has_second_factor
 
     if request is not None and hasattr(request, "session"):
-        request.session[LAST_ACTIVE] = time.time()
+        request.session[LAST_ACTIVE] = request.session[SIGNED_IN_AT] = time.time()
         request.session[HAS_SECOND_FACTOR] = has_second_factor(user)
 
 
@@ -104,6 +128,48 @@ class StaffIdleTimeoutMiddleware:
         if last is None or now - last > ACTIVE_RESOLUTION:
             request.session[LAST_ACTIVE] = now
         return None
+
+
+class StaffSignOnOnlyMiddleware:
+    """Where staff must use single sign-on (``must_sign_on``): a staff session that
+    did not come from it (a password or passkey sign-in from before the setting)
+    ends at its next request, and one that did ends ``STAFF_SIGN_ON_HOURS`` after
+    it signed on, so the person goes back through the provider, which lets in
+    only those it still knows (usually without asking anything)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or not must_sign_on(user):
+            return None
+        if getattr(view, "login_required", True) is False:  # signing in, or on
+            return None
+        hours = settings.FRONTLINE["STAFF_SIGN_ON_HOURS"]
+        if request.session.get(BACKEND_SESSION_KEY) != SIGN_ON_BACKEND:
+            message = sign_on_refusal()
+        elif time.time() - request.session.get(SIGNED_IN_AT, 0) > hours * 3600:
+            message = ngettext(
+                "Staff sign in again with single sign-on every %(hours)s hour: "
+                "please use the single sign-on button.",
+                "Staff sign in again with single sign-on every %(hours)s hours: "
+                "please use the single sign-on button.",
+                int(hours),
+            ) % {"hours": f"{hours:g}"}
+        else:
+            return None
+        logout(request)
+        messages.info(request, message)
+        response = redirect_to_login(request.get_full_path())
+        if request.headers.get("HX-Request"):
+            response["HX-Redirect"] = response["Location"]
+        return response
 
 
 def second_factor_exempt(view: Any) -> Any:

@@ -30,12 +30,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models import Q
 
 from frontline.accounts.models import CustomerNote, User
 from frontline.api.models import ApiToken, IdempotencyKey, WebhookDelivery
 from frontline.knowledge.models import ArticleFeedback
+from frontline.lib.stored_bytes import StoredFile
 from frontline.mail.models import InboundMessage, OutboundMessage
 from frontline.reports.models import Estimate, SurveyResponse, TimeEntry
 from frontline.search import indexing
@@ -143,6 +145,9 @@ class _Eraser:
         self.on_tickets = _pattern(self.terms)
         self.counts: Counter[str] = Counter()
         self.old_files: list[Any] = []
+        # Raw mail kept in files (RAW_MAIL_IN_FILES): the rows are pointed at the
+        # placeholder, and these, the files that held the mail, deleted after.
+        self.old_raw_files: list[str] = []
         self.ticket_ids: set[int] = set()
 
     def run(self) -> None:
@@ -185,6 +190,8 @@ class _Eraser:
         own_mail = InboundMessage.objects.filter(
             Q(message__author=user) | Q(sender__iexact=user.email)
         )
+        for raw in own_mail.values_list("raw", flat=True):
+            self._note_raw_file(raw)
         self.counts["raw_mail"] += own_mail.update(
             raw=ERASED_MAIL, sender=PLACEHOLDER, subject=PLACEHOLDER
         )
@@ -198,6 +205,12 @@ class _Eraser:
         for device in devices_for_user(user, confirmed=None):
             device.delete()
             self.counts["second_factor_devices"] += 1
+
+    def _note_raw_file(self, raw: Any) -> None:
+        """The file a raw mail column points to, unless it is the placeholder's
+        (shared by every erased row)."""
+        if isinstance(raw, StoredFile) and bytes(raw) != ERASED_MAIL:
+            self.old_raw_files.append(raw.name)
 
     def _names_on_their_tickets(self, pattern: re.Pattern[str]) -> None:
         ids = self.ticket_ids
@@ -223,6 +236,7 @@ class _Eraser:
         rows = InboundMessage.objects.filter(ticket_id__in=ids).values_list("pk", "raw")
         for pk, raw in rows.iterator(chunk_size=100):
             if bytes(raw) != ERASED_MAIL and _holds(bytes(raw), self.terms):
+                self._note_raw_file(raw)
                 InboundMessage.objects.filter(pk=pk).update(raw=ERASED_MAIL)
                 self.counts["raw_mail"] += 1
 
@@ -334,7 +348,9 @@ def erase_contact(user: User, *, by: User | None) -> Erasure:
             erasure = Erasure.objects.create(
                 contact=user, erased_by=by, counts=dict(sorted(eraser.counts.items()))
             )
-            transaction.on_commit(lambda: _delete_files(eraser.old_files, eraser.terms))
+            transaction.on_commit(
+                lambda: _delete_files(eraser.old_files, eraser.terms, eraser.old_raw_files)
+            )
     finally:
         if sqlite:
             with connection.cursor() as cursor:
@@ -345,10 +361,12 @@ def erase_contact(user: User, *, by: User | None) -> Erasure:
     return erasure
 
 
-def _delete_files(names: list[str], terms: tuple[str, ...]) -> None:
+def _delete_files(names: list[str], terms: tuple[str, ...], raw_names: list[str]) -> None:
     storage = Attachment._meta.get_field("file").storage
     for name in names:
         storage.delete(name)
+    for name in raw_names:  # StoredBytesField keeps its files in the default storage
+        default_storage.delete(name)
     # The development file outbox keeps copies of mail sent.
     mailers: dict[str, Any] = settings.MAILERS
     outbox = mailers.get("default", {}).get("OPTIONS", {}).get("file_path")

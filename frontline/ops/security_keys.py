@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from frontline.accounts.middleware import second_factor_exempt
+from frontline.accounts.middleware import must_sign_on, second_factor_exempt, sign_on_refusal
 from frontline.accounts.models import SecurityKey
 from frontline.accounts.second_factor import has_second_factor
 from frontline.accounts.security_keys import (
@@ -184,6 +184,8 @@ def sign_in_with_passkey(request: HttpRequest) -> HttpResponse:
         key = check_passkey(_body(request), rp_id=rp_id, origin=origin, session=request.session)
     except KeyRefused as exc:
         return _refused(exc)
+    if must_sign_on(key.user):
+        return _refused(KeyRefused(sign_on_refusal()))
     login(request, key.user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, key)
     return JsonResponse({"redirect": target})

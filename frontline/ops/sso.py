@@ -29,6 +29,7 @@ from mozilla_django_oidc.views import (
     OIDCLogoutView,
 )
 
+from frontline.accounts.forms import SignInForm
 from frontline.accounts.single_sign_on import Refused, endpoint, is_on
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ def button_label() -> str:
 
 class LoginView(auth_views.LoginView):
     """Django's sign-in page, with the single sign-on button when it is on."""
+
+    authentication_form = SignInForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
