@@ -2,6 +2,7 @@
 """Time the articles suggested while a customer types a request (issue 16).
 
     python -m bench.suggest [--articles 10000] [--requests 60] [--runs 3] [--no-docs]
+    python -m bench.suggest --build-only; python -m bench.suggest --reuse  # build, then time
 
 Builds its own database (``var/bench/suggest.sqlite3``, made afresh each time):
 ``--articles`` published articles (public and internal, in English, Russian and
@@ -217,9 +218,8 @@ def build(articles: int) -> None:
     from django.utils import timezone
 
     from frontline.accounts.models import Role, User
-    from frontline.knowledge.actions import MAX_TERMS, TITLE_WEIGHT
+    from frontline.knowledge.actions import article_terms
     from frontline.knowledge.models import Article, ArticleCategory, ArticleTerm
-    from frontline.knowledge.terms import terms
 
     call_command("migrate", verbosity=0)
     rng = random.Random(16)
@@ -251,12 +251,12 @@ def build(articles: int) -> None:
         )
     Article.objects.bulk_create(rows, batch_size=1000)
     term_rows = []
-    for article in Article.objects.only("id", "title", "body").iterator(chunk_size=2000):
-        weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
-        weights.update(dict.fromkeys(terms(article.title), TITLE_WEIGHT))
-        term_rows += [
-            ArticleTerm(article_id=article.pk, term=t, weight=w) for t, w in weights.items()
-        ]
+    fields = ("id", "title", "body", "status", "visibility", "language")
+    for article in Article.objects.only(*fields).iterator(chunk_size=2000):
+        term_rows += article_terms(article)
+        if len(term_rows) >= 50_000:
+            ArticleTerm.objects.bulk_create(term_rows, batch_size=5000)
+            term_rows = []
     ArticleTerm.objects.bulk_create(term_rows, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -295,11 +295,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "suggest.sqlite3")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the database and stop (not timed)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the database a --build-only run left (so a timed run holds no lock to build)",
+    )
     args = parser.parse_args(argv)
-    db_path = fresh_sqlite(args.db)
-    setup_django(db_path)
-    log(f"building {args.articles} articles in {db_path}")
-    build(args.articles)
+    if args.reuse:
+        db_path = args.db.expanduser().resolve()
+        if not db_path.exists():
+            parser.error(f"--reuse: no database at {db_path}; build it with --build-only")
+        setup_django(db_path)
+        log(f"timing the articles already in {db_path}")
+    else:
+        db_path = fresh_sqlite(args.db)
+        setup_django(db_path)
+        log(f"building {args.articles} articles in {db_path}")
+        build(args.articles)
+        if args.build_only:
+            return 0
+    from frontline.knowledge.models import Article
+
+    articles = Article.objects.count()
 
     def measure_one() -> list[Page]:
         runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
@@ -320,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         end=END,
         command=command_line("bench.suggest", argv),
         setting=(
-            f"{args.articles:,} published articles (a fifth internal; English, Russian, "
+            f"{articles:,} published articles (a fifth internal; English, Russian, "
             f"Chinese), {args.requests} requests per line and run, in process (test client), "
             "as an anonymous visitor."
         ),
