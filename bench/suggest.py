@@ -2,7 +2,6 @@
 """Time the articles suggested while a customer types a request (issue 16).
 
     python -m bench.suggest [--articles 10000] [--requests 60] [--runs 3] [--no-docs]
-    python -m bench.suggest --build-only; python -m bench.suggest --reuse  # build, then time
 
 Builds its own database (``var/bench/suggest.sqlite3``, made afresh each time):
 ``--articles`` published articles (public and internal, in English, Russian and
@@ -295,31 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "suggest.sqlite3")
     parser.add_argument("--no-docs", action="store_true")
-    parser.add_argument(
-        "--build-only", action="store_true", help="build the database and stop (not timed)"
-    )
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="time the database a --build-only run left (so a timed run holds no lock to build)",
-    )
     args = parser.parse_args(argv)
-    if args.reuse:
-        db_path = args.db.expanduser().resolve()
-        if not db_path.exists():
-            parser.error(f"--reuse: no database at {db_path}; build it with --build-only")
-        setup_django(db_path)
-        log(f"timing the articles already in {db_path}")
-    else:
-        db_path = fresh_sqlite(args.db)
-        setup_django(db_path)
-        log(f"building {args.articles} articles in {db_path}")
-        build(args.articles)
-        if args.build_only:
-            return 0
-    from frontline.knowledge.models import Article
-
-    articles = Article.objects.count()
+    db_path = fresh_sqlite(args.db)
+    setup_django(db_path)
+    log(f"building {args.articles} articles in {db_path}")
+    build(args.articles)
 
     def measure_one() -> list[Page]:
         runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
@@ -340,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         end=END,
         command=command_line("bench.suggest", argv),
         setting=(
-            f"{articles:,} published articles (a fifth internal; English, Russian, "
+            f"{args.articles:,} published articles (a fifth internal; English, Russian, "
             f"Chinese), {args.requests} requests per line and run, in process (test client), "
             "as an anonymous visitor."
         ),
