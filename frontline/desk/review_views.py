@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,7 +50,7 @@ def _said(exc: ValidationError) -> str:
 
 @staff_required
 @require_POST
-def hold_reply(request: AuthedRequest, number: int) -> HttpResponse:
+def hold_reply(request: AuthedRequest, number: int) -> HttpResponseBase:
     """A trainee sends the composer's reply to their mentor instead of the customer."""
     if request.POST.get("mode") == "note":
         # Without JavaScript the button stays beside the note mode's text: an
