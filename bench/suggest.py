@@ -230,9 +230,8 @@ def build(articles: int) -> None:
     from django.utils import timezone
 
     from frontline.accounts.models import Role, User
-    from frontline.knowledge.actions import MAX_TERMS, TITLE_WEIGHT
+    from frontline.knowledge.actions import article_terms
     from frontline.knowledge.models import Article, ArticleCategory, ArticleTerm
-    from frontline.knowledge.terms import terms
 
     call_command("migrate", verbosity=0)
     rng = random.Random(16)
@@ -264,12 +263,12 @@ def build(articles: int) -> None:
         )
     Article.objects.bulk_create(rows, batch_size=1000)
     term_rows = []
-    for article in Article.objects.only("id", "title", "body").iterator(chunk_size=2000):
-        weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
-        weights.update(dict.fromkeys(terms(article.title), TITLE_WEIGHT))
-        term_rows += [
-            ArticleTerm(article_id=article.pk, term=t, weight=w) for t, w in weights.items()
-        ]
+    fields = ("id", "title", "body", "status", "visibility", "language")
+    for article in Article.objects.only(*fields).iterator(chunk_size=2000):
+        term_rows += article_terms(article)
+        if len(term_rows) >= 50_000:
+            ArticleTerm.objects.bulk_create(term_rows, batch_size=5000)
+            term_rows = []
     ArticleTerm.objects.bulk_create(term_rows, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -100,6 +100,10 @@ for _kind in EventKind:
 # the ticket core asks each of these (found through ``settings.FRONTLINE_REPLY_REVIEW``)
 # and refuses the reply (``ReplyNeedsReview``) when one says yes.
 REPLY_REVIEWERS: tuple[Callable[..., bool], ...] = (reviews.needs_review,)
+# Where such a reply waits when its channel cannot ask the writer to send it for
+# review (mail, found through ``settings.FRONTLINE_HOLD_FOR_REVIEW``): the desk's
+# "Send for review", ``hold_reply(ticket, *, body, by)``.
+HOLD_FOR_REVIEW: Callable[..., Any] = reviews.hold_reply
 
 
 # Accounts keep no event table: what follows a change to a person's account runs

@@ -401,6 +401,7 @@ class FrontlineSettings(TypedDict):
 FRONTLINE_REACTIONS = "frontline.reactions.REACTIONS"
 FRONTLINE_ACCOUNT_REACTIONS = "frontline.reactions.ACCOUNT_REACTIONS"
 FRONTLINE_REPLY_REVIEW = "frontline.reactions.REPLY_REVIEWERS"
+FRONTLINE_HOLD_FOR_REVIEW = "frontline.reactions.HOLD_FOR_REVIEW"
 
 # Help-desk behaviour set per deployment.
 FRONTLINE: FrontlineSettings = {

@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from frontline.knowledge import actions, suggest
 from frontline.knowledge import reactions as knowledge_reactions
+from frontline.knowledge.access import readable_articles
 from frontline.knowledge.deflection import deflection_by_article, deflection_totals
 from frontline.knowledge.models import ArticleCategory, SuggestedRead
 from frontline.knowledge.suggest import suggest_articles
 from frontline.knowledge.terms import terms
+from frontline.tickets import actions as ticket_actions
 from frontline.tickets.models import Ticket
 from tests.conftest import login
 
@@ -268,7 +270,8 @@ def test_suggestions_read_only_the_postings_of_the_words_typed(client, articles)
         plan = [row[-1] for row in cursor.fetchall()]
     terms_read = [step for step in plan if "knowledge_articleterm" in step]
     assert terms_read == [
-        "SEARCH knowledge_articleterm USING COVERING INDEX articleterm_term_weight (term=?)"
+        "SEARCH knowledge_articleterm USING COVERING INDEX articleterm_scope_postings "
+        "(term=? AND scope=?)"
     ] * len(terms("printer paper jam tray")), plan
     assert "LIMIT 400" in ranking[0]
 
@@ -277,22 +280,89 @@ def test_a_word_in_very_many_articles_counts_in_titles_and_the_newest(
     people, articles, monkeypatch
 ):
     """Past the cap of postings per word, title matches come first, then the newest."""
-    monkeypatch.setattr(suggest, "POSTINGS_PER_TERM", 3)
+    monkeypatch.setattr(suggest, "POSTINGS_PER_TERM", 2)
     category = articles["jam"].category
     newer = actions.create_article(
         category=category, title="Scanner settings", body="The printer and scanner share a tray.",
         language="en", visibility="public", by=people.alice,
     )  # fmt: skip
     actions.publish_article(newer, by=people.alice)
-    # "printer" is in four titles (the draft's, the internal one's, toner's, jam's)
-    # and a body: the cap reads the three newest titles, of which one is public.
-    assert suggest_articles("printer", language="en", limit=5) == [articles["toner"]]
+    # "printer" is in two public titles (toner's, jam's) and a public body: the
+    # cap reads the two titles.
+    assert suggest_articles("printer", language="en", limit=5) == [
+        articles["jam"],
+        articles["toner"],
+    ]
     # The body-only article is found by its other word, its "printer" uncounted
-    # (it would rank first with it: 3 + 1 against toner's 3; ties by age).
+    # (it would rank first with it: 3 + 1 against 3; ties by age).
     assert suggest_articles("printer scanner", language="en", limit=5) == [
+        articles["jam"],
         articles["toner"],
         newer,
     ]
+
+
+def test_the_cap_is_spent_only_on_articles_the_asker_may_be_offered(
+    client, people, articles, monkeypatch
+):
+    """Internal articles, drafts and other languages holding a word many times
+    over never take a customer's share of its postings (they did: the cap was
+    counted among every indexed article before the portal's filter)."""
+    monkeypatch.setattr(suggest, "POSTINGS_PER_TERM", 3)
+    category = articles["jam"].category
+    for n in range(3):  # newer than the public ones, "printer" in every title
+        for visibility, language in (("internal", "en"), ("public", "ru")):
+            article = actions.create_article(
+                category=category, title=f"Printer fleet {n}", body="printer printer",
+                language=language, visibility=visibility, by=people.alice,
+            )  # fmt: skip
+            actions.publish_article(article, by=people.alice)
+        actions.create_article(
+            category=category, title=f"Printer draft {n}", body="printer",
+            language="en", visibility="public", by=people.alice,
+        )  # fmt: skip
+    page = client.get("/help/suggest/", {"subject": "printer"}).content.decode()
+    assert f'href="/help/articles/{articles["jam"].pk}/?from=suggested"' in page
+    assert f'href="/help/articles/{articles["toner"].pk}/?from=suggested"' in page
+    assert "fleet" not in page and "draft" not in page
+    # Staff read their own scope (published, public and internal, any language).
+    login(client, people.alice)
+    assert "fleet" not in client.get("/help/suggest/", {"subject": "printer"}).content.decode()
+    ticket = ticket_actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Printer", body="Nothing comes out."
+    )
+    staff = suggest.articles_for_ticket(ticket, among=readable_articles(people.alice), limit=10)
+    assert len(staff.suggested) == 3
+    assert {s.article.title for s in staff.suggested} <= {f"Printer fleet {n}" for n in range(3)}
+
+
+def test_suggestion_postings_follow_publishing_and_visibility(people, articles):
+    """An article's postings are rewritten when it is published, unpublished or
+    made internal or public again; a draft has none."""
+    from frontline.knowledge.models import ArticleTerm
+
+    def scopes(article):
+        return set(ArticleTerm.objects.filter(article=article).values_list("scope", flat=True))
+
+    assert scopes(articles["draft"]) == set()
+    assert scopes(articles["jam"]) == {"staff", "public:en"}
+    assert scopes(articles["internal"]) == {"staff"}
+    jam = articles["jam"]
+    actions.update_article(
+        jam, title=jam.title, body=jam.body, category=jam.category, visibility="internal",
+        owner=jam.owner, by=people.alice,
+    )  # fmt: skip
+    assert scopes(jam) == {"staff"}
+    assert suggest_articles("jam", language="en") == []
+    actions.update_article(
+        jam, title=jam.title, body=jam.body, category=jam.category, visibility="public",
+        owner=jam.owner, by=people.alice,
+    )  # fmt: skip
+    assert suggest_articles("jam", language="en") == [jam]
+    actions.unpublish_article(jam, by=people.alice)
+    assert scopes(jam) == set() and suggest_articles("jam", language="en") == []
+    actions.publish_article(jam, by=people.alice)
+    assert scopes(jam) == {"staff", "public:en"}
 
 
 def test_an_empty_pool_suggests_nothing(articles):

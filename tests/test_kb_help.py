@@ -3,6 +3,7 @@ for customers or visitors; views, "Was this helpful?" and search."""
 
 from io import StringIO
 from types import SimpleNamespace
+from xml.etree import ElementTree
 
 import pytest
 from django.core.management import call_command
@@ -203,3 +204,25 @@ def test_the_demo_has_public_and_internal_articles_in_three_languages(client, db
     assert "Reset a forgotten password" in home and "Refunds: who approves" not in home
     assert "打印机提示卡纸" in client.get("/help/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert ReplyTemplate.objects.filter(is_active=True).count() >= 3
+
+
+def test_the_sitemap_lists_public_articles_only_whoever_asks(
+    client, people, kb, settings, django_assert_max_num_queries
+):
+    """Public articles are indexable by search engines; internal ones and drafts
+    are never listed, not even in a signed-in agent's copy."""
+    settings.SITE_URL = "https://help.example.com"
+    for user in (None, people.carol, people.alice):
+        if user is not None:
+            login(client, user)
+        with django_assert_max_num_queries(4):
+            response = client.get("/help/sitemap.xml")
+        assert response.status_code == 200 and response["Content-Type"].startswith(
+            "application/xml"
+        )
+        xml = response.content.decode()
+        for shown in (kb.public, kb.ru, kb.invoice):
+            assert f"<loc>https://help.example.com/help/articles/{shown.pk}/</loc>" in xml
+        for hidden in (kb.internal, kb.draft):
+            assert f"/help/articles/{hidden.pk}/<" not in xml
+    ElementTree.fromstring(response.content)  # noqa: S314 (well-formed; our own output)

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +25,7 @@ from frontline.lib.http import AuthedRequest
 from frontline.tickets.access import access_ticket_for_agent
 
 from .forms import DeskReplyForm
-from .views import _ticket_page, staff_required
+from .views import COMPOSER_MODES, _ticket_page, staff_required
 
 
 class HoldForm(forms.Form):
@@ -49,8 +50,12 @@ def _said(exc: ValidationError) -> str:
 
 @staff_required
 @require_POST
-def hold_reply(request: AuthedRequest, number: int) -> HttpResponse:
+def hold_reply(request: AuthedRequest, number: int) -> HttpResponseBase:
     """A trainee sends the composer's reply to their mentor instead of the customer."""
+    if request.POST.get("mode") == "note":
+        # Without JavaScript the button stays beside the note mode's text: an
+        # internal note is saved as one, never held as a reply a mentor may send.
+        return COMPOSER_MODES["note"](request, number)
     ticket = access_ticket_for_agent(request.user, number)
     if request.FILES or request.POST.get("minutes", "").strip():
         # A held reply keeps only its words: refuse what came with it rather

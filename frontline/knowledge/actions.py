@@ -33,6 +33,7 @@ from frontline.tickets.uploads import (
 
 from .markdown import FileRef, references, render_markdown
 from .models import (
+    STAFF_SCOPE,
     Article,
     ArticleCategory,
     ArticleFeedback,
@@ -45,6 +46,7 @@ from .models import (
     SuggestedRead,
     TemplateUse,
     Visibility,
+    public_scope,
 )
 from .render import render, values_for
 from .terms import terms
@@ -220,15 +222,36 @@ def _html(article: Article, body: str) -> str:
     return render_markdown(body, files=files)
 
 
+def article_terms(article: Article) -> list[ArticleTerm]:
+    """The suggestion postings of ``article`` as stored (``ArticleTerm``): its
+    title and text words in every scope of those who may be offered it. None
+    for a draft; the ``staff`` scope for a published one, and its language's
+    public scope too when it is public."""
+    if article.status != ArticleStatus.PUBLISHED:
+        return []
+    scopes = [STAFF_SCOPE]
+    if article.visibility == Visibility.PUBLIC:
+        scopes.append(public_scope(article.language))
+    weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
+    weights.update(dict.fromkeys(terms(article.title), TITLE_WEIGHT))
+    return [
+        ArticleTerm(article_id=article.pk, scope=scope, term=term, weight=weight)
+        for scope in scopes
+        for term, weight in weights.items()
+    ]
+
+
+def _index_terms(article: Article) -> None:
+    """Rewrite the article's suggestion postings, after a change of its words,
+    status or visibility, in the caller's transaction."""
+    ArticleTerm.objects.filter(article=article).delete()
+    ArticleTerm.objects.bulk_create(article_terms(article))
+
+
 def _index(article: Article) -> None:
     """Rewrite the article's terms (for suggestions) and its search index row from
     its title and text, in the caller's transaction."""
-    weights = dict.fromkeys(terms(article.body, limit=MAX_TERMS), 1)
-    weights.update(dict.fromkeys(terms(article.title), TITLE_WEIGHT))
-    ArticleTerm.objects.filter(article=article).delete()
-    ArticleTerm.objects.bulk_create(
-        ArticleTerm(article=article, term=term, weight=weight) for term, weight in weights.items()
-    )
+    _index_terms(article)
     index_articles([article.pk])
 
 
@@ -310,6 +333,7 @@ def update_article(
     now = timezone.now()
     title = title.strip()
     text_changed = (title, body) != (locked.title, locked.body)
+    visibility_changed = visibility != locked.visibility
     locked.title, locked.body, locked.body_html = title, body, _html(locked, body)
     locked.category, locked.visibility, locked.owner = category, visibility, owner
     if for_trainees is not None:
@@ -319,6 +343,8 @@ def update_article(
     revision = _add_revision(locked, by=by, now=now, note=note) if text_changed else None
     if text_changed:
         _index(locked)
+    elif visibility_changed:
+        _index_terms(locked)
     _refresh(article, locked)
     return revision
 
@@ -362,6 +388,7 @@ def publish_article(article: Article, *, by: User) -> Article:
             locked.reviewed_at, locked.review_due_at = now, _review_due(now)
         locked.updated_at = now
         locked.save()
+        _index_terms(locked)
     _refresh(article, locked)
     return article
 
@@ -374,6 +401,7 @@ def unpublish_article(article: Article, *, by: User) -> Article:
         status=ArticleStatus.DRAFT, updated_at=timezone.now()
     )
     article.refresh_from_db()
+    ArticleTerm.objects.filter(article=article).delete()  # offered to nobody now
     return article
 
 

@@ -331,23 +331,40 @@ class ArticleFeedback(models.Model):
         return f"{self.article_id}: {'+' if self.helpful else '-'}"
 
 
+STAFF_SCOPE = "staff"
+
+
+def public_scope(language: str) -> str:
+    """The postings scope of the published public articles in ``language``."""
+    return f"public:{language}"
+
+
 class ArticleTerm(models.Model):
-    """One word (or pair of Chinese characters) of an article's title or text, for
-    matching what a customer types (``knowledge.suggest``): an indexed look-up
-    until the search index takes over."""
+    """One word (or pair of Chinese characters) of a published article's title or
+    text, for matching what someone types (``knowledge.suggest``), in one
+    ``scope``: who may be offered the article. Every published article has its
+    words in the ``staff`` scope; a public one also in ``public:<language>``.
+    Drafts have none. So the postings of a word read for a customer are only
+    articles they may see (``knowledge.actions`` writes them, ``article_terms``)."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="terms")
     term = models.CharField(max_length=16)
+    scope = models.CharField(max_length=16, default=STAFF_SCOPE)
     weight = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["article", "term"], name="articleterm_unique")
+            models.UniqueConstraint(
+                fields=["article", "scope", "term"], name="articleterm_scope_unique"
+            )
         ]
-        # The suggestion reads only this index: the postings of each word typed,
-        # title words first, a bounded number of them (``knowledge.suggest``).
+        # The suggestion reads only this index: the postings of each word typed
+        # in the asker's scope, title words first, a bounded number of them
+        # (``knowledge.suggest``).
         indexes = [
-            models.Index(fields=["term", "-weight", "-article"], name="articleterm_term_weight")
+            models.Index(
+                fields=["term", "scope", "-weight", "-article"], name="articleterm_scope_postings"
+            )
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Subquery
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from frontline.accounts.actions import address_key, contact_for
 from frontline.accounts.models import User
@@ -434,6 +435,8 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
         except actions.TicketClosed:
             notes.append(f"{ticket.reference} is closed: new ticket, linked to it")
             closed = ticket
+        except actions.ReplyNeedsReview:
+            return _hold_for_review(inbound, parsed, ticket, sender, body, files, notes)
         else:
             inbound.ticket, inbound.message = ticket, message
             if via_token:
@@ -469,6 +472,35 @@ def _act(inbound: InboundMessage, parsed: ParsedEmail, recent: Recent) -> tuple[
     if closed is not None:
         actions.link_tickets(ticket, to=closed, kind=LinkKind.RELATED, by=None)
     return Outcome.NEW_TICKET, "; ".join(notes)
+
+
+def _hold_for_review(
+    inbound: InboundMessage,
+    parsed: ParsedEmail,
+    ticket: Ticket,
+    sender: User,
+    body: str,
+    files: list[SimpleUploadedFile],
+    notes: list[str],
+) -> tuple[str, str]:
+    """A trainee answered a notice by mail: their reply waits for their mentor,
+    as "Send for review" does in the desk (the action found through
+    ``settings.FRONTLINE_HOLD_FOR_REVIEW``: mail and knowledge are sibling
+    layers). Nothing is sent and nobody copied is added; like the desk, a held
+    reply keeps only its words (the files stay in the raw message)."""
+    held = import_string(settings.FRONTLINE_HOLD_FOR_REVIEW)(ticket, body=body, by=sender)
+    inbound.ticket, inbound.message = ticket, None
+    notes.insert(0, f"a trainee's reply: held for their mentor's review (held reply {held.pk})")
+    if files:
+        notes.append(
+            "files not held with the reply, kept in the raw message: "
+            + ", ".join(f.name or "" for f in files)
+        )
+    if copied := _copied(parsed, sender, _our_addresses(_ours(inbound.mailbox))):
+        notes.append(
+            "copied, not added (the reply waits for review): " + ", ".join(copied.values())
+        )
+    return Outcome.REPLY, "; ".join(notes)
 
 
 def _flagged_note(

@@ -15,12 +15,18 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontline.accounts.models import User
-from frontline.knowledge.access import access_article, access_article_file, readable_articles
+from frontline.knowledge.access import (
+    access_article,
+    access_article_file,
+    public_articles,
+    readable_articles,
+)
 from frontline.knowledge.actions import (
     count_article_view,
     record_article_read,
@@ -35,6 +41,7 @@ from frontline.tickets.downloads import attachment_response
 from .forms import HelpfulForm
 
 TOP_PER_CATEGORY = 5
+SITEMAP_LIMIT = 50_000  # the sitemap protocol's most addresses in one file
 SEARCH_LIMIT = 20
 SUGGESTIONS = 5
 VOTED = "kb_voted"  # session key: articles this visitor already rated
@@ -168,3 +175,23 @@ def article_file(request: HttpRequest, file_id: int) -> FileResponse:
     internal or draft article's files to staff only), with the same safe
     headers as a ticket's files."""
     return attachment_response(access_article_file(request.user, file_id))
+
+
+@login_not_required
+def sitemap(request: HttpRequest) -> HttpResponse:
+    """The public articles for search engines (``/help/sitemap.xml``), at
+    ``SITE_URL``. Built from ``public_articles`` whoever asks: a signed-in
+    agent's copy lists no internal article or draft either."""
+    rows = public_articles().order_by("pk").values_list("pk", "updated_at")[:SITEMAP_LIMIT]
+    base = settings.SITE_URL.rstrip("/")
+    urls = "".join(
+        f"<url><loc>{escape(base + reverse('help:article', args=[pk]))}</loc>"
+        f"<lastmod>{updated:%Y-%m-%d}</lastmod></url>\n"
+        for pk, updated in rows
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}</urlset>\n"
+    )
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")

@@ -6,6 +6,7 @@ app_name = "help"
 urlpatterns = [
     path("", help.home, name="home"),
     path("search/", help.search, name="search"),
+    path("sitemap.xml", help.sitemap, name="sitemap"),
     path("suggest/", help.suggest, name="suggest"),
     path("c/<int:pk>/", help.category, name="category"),
     path("articles/<int:pk>/", help.article, name="article"),
