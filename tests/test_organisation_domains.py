@@ -173,7 +173,7 @@ def test_a_domain_of_another_organisation_or_not_a_domain_is_a_form_error(client
     refused = _add(client, people.acme, "GLOBEX.test")
     assert refused.status_code == 400
     assert "globex.test is a mail domain of Globex already." in refused.text
-    assert 'aria-invalid="true"' in refused.text  # on the field, with its message
+    assert 'id="id_domain_error" role="alert"' in refused.text  # on the field
     again = _add(client, people.acme, "acme.test")
     assert again.status_code == 400
     assert "This organisation has this mail domain already." in again.text

@@ -123,7 +123,7 @@ class OrganisationDomain(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"*.{self.domain}" if self.subdomains else self.domain
+        return self.domain
 
     def clean(self) -> None:
         self.domain = clean_domain(self.domain)

@@ -198,7 +198,8 @@ def organisation_domain_add(request: AuthedRequest, organisation_id: int) -> Htt
         else:
             messages.success(
                 request,
-                _("%(domain)s is a mail domain of this organisation now.") % {"domain": added},
+                _("%(domain)s is a mail domain of this organisation now.")
+                % {"domain": added.domain},
             )
             return redirect("desk:organisation", organisation_id=org.pk)
     return _organisation_page(request, org, domain_form=form)
@@ -218,7 +219,7 @@ def organisation_domain_remove(
     messages.success(
         request,
         _("%(domain)s is no longer a mail domain of this organisation; its people stay.")
-        % {"domain": domain},
+        % {"domain": domain.domain},
     )
     return redirect("desk:organisation", organisation_id=org.pk)
 
