@@ -79,12 +79,15 @@ class OrganisationDomainQuerySet(models.QuerySet["OrganisationDomain"]):
             return None
         labels = domain.split(".")
         parents = [".".join(labels[i:]) for i in range(1, len(labels))]
-        found = list(
+        closest: OrganisationDomain | None = None
+        for found in (
             self.filter(Q(domain=domain) | Q(domain__in=parents, subdomains=True))
             .select_related("organisation")
             .order_by()
-        )
-        return max(found, key=lambda d: len(d.domain), default=None)
+        ):
+            if closest is None or len(found.domain) > len(closest.domain):
+                closest = found
+        return closest
 
 
 class OrganisationDomain(models.Model):
