@@ -2,6 +2,8 @@
 ``make bench``).
 
     python -m bench.customers [--tickets 20000] [--requests 50] [--runs 3] [--no-docs]
+    python -m bench.customers --build-only [--tickets 20000] [--db PATH]
+    python -m bench.customers --on PATH [--requests 50] [--runs 3] [--no-docs]
     python -m bench.customers --count [--requests 20] [--on PATH]
 
 
@@ -18,6 +20,10 @@ desk's unassigned queue (50 rows, as these pages show) as a reference.
 
 Writes a table between the ``bench:customers`` markers of
 ``docs/benchmarks.md`` and ``customers.json`` beside the database.
+
+``--build-only`` builds that database and stops; ``--on PATH`` then times an
+existing database (the busiest organisation's pages, as below), so that a
+timed run taken in turns (``flock``) holds its turn only while it times.
 
 ``--count`` times nothing: it prints what does not depend on the machine's
 load, for each page: Python function calls per request (cProfile, the mean of
@@ -66,7 +72,8 @@ def build(tickets: int) -> dict[str, Any]:
     supervisor = User.objects.create(username="supervisor", role=Role.SUPERVISOR, password=password)
     agent = User.objects.create(username="agent", role=Role.AGENT, password=password)
     agent.teams.add(first)
-    org = Organisation.objects.create(name="Big Org", email_domain="big.test")
+    org = Organisation.objects.create(name="Big Org")
+    org.domains.create(domain="big.test")
     ServicePlan.objects.create(name="Gold").organisations.add(org)
     other_org = Organisation.objects.create(name="Small Org")
     people = [
@@ -269,14 +276,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=REPO_DIR / "var" / "bench" / "customers.sqlite3")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--count", action="store_true", help="count calls, queries and plans")
-    parser.add_argument("--on", type=Path, help="with --count: an existing database")
+    parser.add_argument(
+        "--on", type=Path, help="an existing database (built with --build-only, or bench.generate)"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the database, time nothing"
+    )
     args = parser.parse_args(argv)
     if args.count:
         return main_count(args)
-    db_path = fresh_sqlite(args.db)
-    setup_django(db_path)
-    log(f"building an organisation with {args.tickets} tickets in {db_path}")
-    ids = build(args.tickets)
+    if args.on:
+        # Built beforehand (--build-only), so that a timed run under a shared
+        # lock spends its turn on the timing alone.
+        db_path = args.on.expanduser().resolve()
+        ids = _open_existing(db_path)
+        from frontline.tickets.models import Ticket
+
+        args.tickets = Ticket.objects.filter(organisation=ids["org"]).count()
+    else:
+        db_path = fresh_sqlite(args.db)
+        setup_django(db_path)
+        log(f"building an organisation with {args.tickets} tickets in {db_path}")
+        ids = build(args.tickets)
+        if args.build_only:
+            log(f"built {db_path}; time it with --on {db_path}")
+            return 0
 
     def measure_one() -> list[Page]:
         runner = Runner(warmup=3, reconnect=False, budget_s=60.0)
@@ -318,13 +342,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _open_existing(db_path: Path) -> dict[str, Any]:
+    setup_django(db_path)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return existing_ids()
+
+
 def main_count(args: argparse.Namespace) -> int:
     if args.on:
-        setup_django(args.on.expanduser().resolve())
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        ids = existing_ids()
+        ids = _open_existing(args.on.expanduser().resolve())
     else:
         db_path = fresh_sqlite(args.db)
         setup_django(db_path)

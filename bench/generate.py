@@ -117,7 +117,8 @@ EVENT_COLUMNS = tuple(words("id kind data created_at actor_id ticket_id"))
 # compares them with the migrated schema before loading, so a new NOT NULL
 # column without a database default stops the build at once, by name.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts_organisation": tuple(words("id name email_domain notes created_at")),
+    "accounts_organisation": tuple(words("id name notes created_at")),
+    "accounts_organisationdomain": tuple(words("id domain subdomains created_at organisation_id")),
     "accounts_user": tuple(
         words(
             "id password last_login is_superuser username first_name last_name email "
@@ -420,9 +421,12 @@ def load_people(con: Any, rng: random.Random, now: float) -> People:
         if name in names:
             continue
         names.add(name)
-        domain = name.lower().replace(" ", "-") + ".test"
-        orgs.append((len(orgs) + 1, name, domain, "", joined))
+        orgs.append((len(orgs) + 1, name, "", joined))
     con.executemany(insert_sql("accounts_organisation"), orgs)
+    domains = [
+        (pk, name.lower().replace(" ", "-") + ".test", False, joined, pk) for pk, name, *_ in orgs
+    ]
+    con.executemany(insert_sql("accounts_organisationdomain"), domains)
 
     users = []
     uid = itertools.count(1)

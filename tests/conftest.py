@@ -68,8 +68,10 @@ def make_user(username: str, role: str, **extra) -> User:
 
 @pytest.fixture
 def people(db) -> Personas:
-    acme = Organisation.objects.create(name="Acme", email_domain="acme.test")
-    globex = Organisation.objects.create(name="Globex", email_domain="globex.test")
+    acme = Organisation.objects.create(name="Acme")
+    acme.domains.create(domain="acme.test")
+    globex = Organisation.objects.create(name="Globex")
+    globex.domains.create(domain="globex.test")
     first_line = Team.objects.create(name="First line", tier=Team.Tier.FIRST)
     second_line = Team.objects.create(name="Second line", tier=Team.Tier.SECOND)
     alice = make_user("alice", Role.AGENT, name="Alice Agent")

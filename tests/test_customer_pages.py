@@ -167,19 +167,19 @@ def _counts(client, django_assert_num_queries, people) -> None:
     """The pages' statements, exactly, for a supervisor and for an agent."""
     # Supervisor, contact: session, user, contact with organisation, page ids,
     # rows, changes, notes. Organisation: session, user, organisation, members,
-    # notes, service plans, page ids, rows.
+    # notes, service plans, mail domains, page ids, rows.
     login(client, people.sam)
     with django_assert_num_queries(7):
         assert client.get(contact_url(people.carol)).status_code == 200
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(org_url(people.acme)).status_code == 200
     # An agent: the same, plus their teams and whether they may see the customer.
     login(client, people.alice)
     with django_assert_num_queries(9):
         assert client.get(contact_url(people.carol)).status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert client.get(org_url(people.acme)).status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert client.get(org_url(people.acme) + "?state=open").status_code == 200
 
 

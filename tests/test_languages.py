@@ -60,6 +60,26 @@ def test_the_portal_shows_categories_and_questions_in_the_readers_language(
     assert "Hardware" in page.text and "Оборудование" not in page.text
 
 
+def test_help_texts_and_choices_are_shown_in_chinese_and_russian(people, translated, client):
+    FormField.objects.filter(category=translated, key="serial").update(
+        help_text="On the sticker underneath.",
+        help_text_ru="На наклейке снизу.",
+        help_text_zh_hans="在底部的标签上。",
+    )
+    FormField.objects.filter(category=translated, key="model").update(
+        choices_zh_hans="笔记本\n台式机\n打印机"
+    )
+    login(client, people.carol)
+    url = reverse("portal:new_request", args=[translated.pk])
+    russian = client.get(url, HTTP_ACCEPT_LANGUAGE="ru").text
+    assert "На наклейке снизу." in russian and "On the sticker" not in russian
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert "在底部的标签上。" in chinese and "序列号" in chinese and "笔记本" in chinese
+    assert "On the sticker" not in chinese and ">Laptop<" not in chinese
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").text
+    assert "On the sticker underneath." in english and "在底部" not in english
+
+
 def test_a_choice_is_kept_in_english_and_shown_in_the_readers_language(people, translated, client):
     login(client, people.carol)
     response = client.post(

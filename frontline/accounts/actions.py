@@ -27,7 +27,15 @@ from django.utils.translation import gettext as _
 from frontline.lib.languages import detect_language
 from frontline.lib.prepared import Prepared
 
-from .models import ContactChange, CustomerNote, Organisation, Role, User
+from .models import (
+    ContactChange,
+    CustomerNote,
+    Organisation,
+    OrganisationDomain,
+    Role,
+    User,
+    clean_domain,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -199,9 +207,10 @@ def verify_email(user: User) -> User:
     password set through a mailed link).
 
     Only now does the address count: the person joins the organisation whose
-    mail domain it is (if they have none), and requests that came by mail from
-    the same address before, kept under a separate contact until now, move to
-    this account so nobody has to tell their story twice.
+    mail domain it is (if they have none; ``OrganisationDomain.objects.for_address``),
+    and requests that came by mail from the same address before, kept under a
+    separate contact until now, move to this account so nobody has to tell their
+    story twice.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -210,11 +219,10 @@ def verify_email(user: User) -> User:
         if user.email_verified_at is None:
             user.email_verified_at = now
             changed.append("email_verified_at")
-        domain = user.email.rpartition("@")[2].lower()
-        if user.organisation_id is None and not user.is_staff_member and domain.isascii():
-            organisation = Organisation.objects.filter(email_domain__iexact=domain).first()
-            if organisation is not None:
-                user.organisation = organisation
+        if user.organisation_id is None and not user.is_staff_member:
+            found = OrganisationDomain.objects.for_address(user.email)
+            if found is not None:
+                user.organisation = found.organisation
                 changed.append("organisation")
         if changed:
             user.save(update_fields=changed)
@@ -520,18 +528,6 @@ def add_contact(*, by: User, name: str, email: str = "", phone: str = "") -> Use
         )
 
 
-def _clean_domain(domain: str) -> str:
-    domain = domain.strip().lower().removeprefix("@")
-    if domain and (
-        "." not in domain
-        or not domain.isascii()
-        or any(not (c.isalnum() or c in ".-") for c in domain)
-        or len(domain) > 200
-    ):
-        raise ValidationError({"email_domain": _("Enter a mail domain, e.g. example.com.")})
-    return domain
-
-
 def _require_supervisor(by: User) -> None:
     # Which addresses join an organisation decides which manager sees whose
     # tickets: a supervisor's or an admin's call, not an agent's.
@@ -551,20 +547,26 @@ def _check_organisation_name(name: str, *, other_than: int | None = None) -> str
     return name
 
 
+Domains = Iterable[tuple[str, bool]]
+
+
 def add_organisation(
-    *, by: User, name: str, email_domain: str = "", notes: str = ""
+    *, by: User, name: str, domains: Domains = (), notes: str = ""
 ) -> Organisation:
-    """A supervisor or admin adds an organisation (as in the admin). Mail from
-    verified addresses at ``email_domain`` then joins it (:func:`verify_email`)."""
+    """A supervisor or admin adds an organisation (as in the admin), with its
+    mail ``domains`` as (domain, with its subdomains). Verified addresses at
+    them then join it (:func:`verify_email`)."""
     _require_supervisor(by)
     name = _check_organisation_name(name)
+    wanted = _clean_domains(domains)
     try:
         with transaction.atomic():
-            return Organisation.objects.create(
-                name=name, email_domain=_clean_domain(email_domain), notes=notes.strip()
-            )
-    except IntegrityError:  # the same name, added meanwhile
+            organisation = Organisation.objects.create(name=name, notes=notes.strip())
+            _set_domains(organisation, wanted)
+    except IntegrityError:  # the same name or a domain, taken meanwhile
+        _check_domains_free(Organisation(), wanted, field="domains")
         raise ValidationError({"name": _("Another organisation has this name.")}) from None
+    return organisation
 
 
 def update_organisation(
@@ -572,26 +574,106 @@ def update_organisation(
     *,
     by: User,
     name: str | None = None,
-    email_domain: str | None = None,
+    domains: Domains | None = None,
     notes: str | None = None,
 ) -> Organisation:
     """A supervisor or admin corrects an organisation; None leaves a detail as it
-    is. A new mail domain applies to addresses verified from now on."""
+    is. ``domains`` replaces its mail domains; a new one applies to addresses
+    verified from now on, and nobody leaves for a domain taken away."""
     _require_supervisor(by)
     changed = []
     if name is not None:
         organisation.name = _check_organisation_name(name, other_than=organisation.pk)
         changed.append("name")
-    if email_domain is not None:
-        organisation.email_domain = _clean_domain(email_domain)
-        changed.append("email_domain")
+    wanted = _clean_domains(domains) if domains is not None else None
     if notes is not None:
         organisation.notes = notes.strip()
         changed.append("notes")
-    if changed:
-        try:
-            with transaction.atomic():
+    try:
+        with transaction.atomic():
+            if changed:
                 organisation.save(update_fields=changed)
-        except IntegrityError:
-            raise ValidationError({"name": _("Another organisation has this name.")}) from None
+            if wanted is not None:
+                _set_domains(organisation, wanted)
+    except IntegrityError:  # the same name or a domain, taken meanwhile
+        _check_domains_free(organisation, wanted or {}, field="domains")
+        raise ValidationError({"name": _("Another organisation has this name.")}) from None
     return organisation
+
+
+def add_organisation_domain(
+    organisation: Organisation, *, by: User, domain: str, subdomains: bool = False
+) -> OrganisationDomain:
+    """A supervisor or admin gives an organisation one more mail domain. Refused
+    (a ValidationError on ``domain``) if it is not a domain or another
+    organisation has it: an address joins one organisation at most."""
+    _require_supervisor(by)
+    cleaned = clean_domain(domain)
+    if not cleaned:
+        raise ValidationError({"domain": _("Enter a mail domain, e.g. example.com.")})
+    _check_domains_free(organisation, [cleaned])
+    try:
+        with transaction.atomic():
+            return OrganisationDomain.objects.create(
+                organisation=organisation, domain=cleaned, subdomains=subdomains
+            )
+    except IntegrityError:  # taken meanwhile
+        _check_domains_free(organisation, [cleaned])
+        raise
+
+
+def remove_organisation_domain(domain: OrganisationDomain, *, by: User) -> None:
+    """A supervisor or admin takes a mail domain from an organisation. Its people
+    stay; addresses verified from now on no longer join it."""
+    _require_supervisor(by)
+    OrganisationDomain.objects.filter(pk=domain.pk).delete()
+
+
+def _clean_domains(domains: Domains) -> dict[str, bool]:
+    wanted: dict[str, bool] = {}
+    for domain, subdomains in domains:
+        cleaned = clean_domain(domain, field="domains")
+        if cleaned:
+            wanted[cleaned] = wanted.get(cleaned, False) or subdomains
+    return wanted
+
+
+def _check_domains_free(
+    organisation: Organisation, domains: Iterable[str], *, field: str = "domain"
+) -> None:
+    taken = (
+        OrganisationDomain.objects.filter(domain__in=list(domains))
+        .exclude(organisation_id=organisation.pk)
+        .select_related("organisation")
+        .order_by("domain")
+        .first()
+    )
+    if taken is not None:
+        raise ValidationError(
+            {
+                field: _("%(domain)s is a mail domain of %(organisation)s already.")
+                % {"domain": taken.domain, "organisation": taken.organisation.name}
+            }
+        )
+    if OrganisationDomain.objects.filter(
+        organisation_id=organisation.pk, domain__in=list(domains)
+    ).exists():
+        raise ValidationError({field: _("This organisation has this mail domain already.")})
+
+
+def _set_domains(organisation: Organisation, wanted: dict[str, bool]) -> None:
+    """Make the organisation's domains ``wanted`` (domain → with subdomains)."""
+    have = {d.domain: d for d in OrganisationDomain.objects.filter(organisation=organisation)}
+    new = [d for d in wanted if d not in have]
+    if new:
+        _check_domains_free(organisation, new, field="domains")
+    OrganisationDomain.objects.filter(
+        organisation=organisation, domain__in=[d for d in have if d not in wanted]
+    ).delete()
+    for domain, row in have.items():
+        if domain in wanted and row.subdomains != wanted[domain]:
+            row.subdomains = wanted[domain]
+            row.save(update_fields=["subdomains"])
+    OrganisationDomain.objects.bulk_create(
+        OrganisationDomain(organisation=organisation, domain=d, subdomains=wanted[d]) for d in new
+    )

@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .branding import check_accent, check_logo, forget_brand, save_brand
-from .models import Brand, Organisation, SecurityKey, Team, User
+from .models import Brand, Organisation, OrganisationDomain, SecurityKey, Team, User
 
 
 @admin.register(User)
@@ -63,10 +63,19 @@ class FrontlineUserAdmin(UserAdmin):
         return False
 
 
+class OrganisationDomainInline(admin.TabularInline):
+    # The model's clean() writes each domain as stored (lower case, checked);
+    # the unique index refuses one that another organisation has.
+    model = OrganisationDomain
+    fields = ("domain", "subdomains")
+    extra = 1
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "email_domain", "created_at")
-    search_fields = ("name", "email_domain")
+    list_display = ("name", "created_at")
+    search_fields = ("name", "domains__domain")
+    inlines = [OrganisationDomainInline]
 
 
 @admin.register(Team)

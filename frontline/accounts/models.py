@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -29,13 +31,10 @@ STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
 class Organisation(models.Model):
+    """A customer company. Its mail domains (``domains``, :class:`OrganisationDomain`)
+    decide who joins it: a person whose address at one of them is verified."""
+
     name = models.CharField(_("name"), max_length=200, unique=True)
-    email_domain = models.CharField(
-        _("email domain"),
-        max_length=200,
-        blank=True,
-        help_text=_("Mail from verified addresses at this domain belongs to this organisation."),
-    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -45,6 +44,92 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def clean_domain(text: str, *, field: str = "domain") -> str:
+    """A mail domain as stored: lower case, without a leading "@" or "*." or a
+    trailing dot; a ValidationError on ``field`` for anything that is not one
+    (an empty text stays empty)."""
+    domain = text.strip().lower().removeprefix("@").removeprefix("*.").rstrip(".")
+    labels = domain.split(".")
+    if domain and (
+        len(labels) < 2
+        or not domain.isascii()
+        or len(domain) > 200
+        or any(
+            not label
+            or len(label) > 63
+            or label.startswith("-")
+            or label.endswith("-")
+            or any(not (c.isalnum() or c == "-") for c in label)
+            for label in labels
+        )
+    ):
+        raise ValidationError({field: _("Enter a mail domain, e.g. example.com.")})
+    return domain
+
+
+class OrganisationDomainQuerySet(models.QuerySet["OrganisationDomain"]):
+    def for_address(self, address: str) -> OrganisationDomain | None:
+        """The domain an address belongs to: its own domain, else the closest
+        parent domain taken with its subdomains (``mail.acme.test`` joins
+        ``acme.test`` only if that says so). One query on the unique index."""
+        domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+        if not domain or not domain.isascii():
+            return None
+        labels = domain.split(".")
+        parents = [".".join(labels[i:]) for i in range(1, len(labels))]
+        closest: OrganisationDomain | None = None
+        for found in (
+            self.filter(Q(domain=domain) | Q(domain__in=parents, subdomains=True))
+            .select_related("organisation")
+            .order_by()
+        ):
+            if closest is None or len(found.domain) > len(closest.domain):
+                closest = found
+        return closest
+
+
+class OrganisationDomain(models.Model):
+    """One mail domain of an organisation. A domain belongs to one organisation
+    at most (the unique index), so an address never joins two. Written in lower
+    case (:func:`clean_domain`); matched by
+    ``OrganisationDomain.objects.for_address``."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="domains",
+        db_index=False,  # org_domains_in_order starts with it
+    )
+    domain = models.CharField(
+        _("mail domain"),
+        max_length=200,
+        unique=True,
+        help_text=_("Verified addresses at this domain join the organisation, e.g. example.com."),
+    )
+    subdomains = models.BooleanField(
+        _("and its subdomains"),
+        default=False,
+        help_text=_("Addresses at any subdomain (e.g. mail.example.com) join it too."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganisationDomainQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("mail domain")
+        indexes = [
+            models.Index(fields=["organisation", "domain"], name="org_domains_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def clean(self) -> None:
+        self.domain = clean_domain(self.domain)
 
 
 def display_name_of(first_name: str, last_name: str, username: str) -> str:

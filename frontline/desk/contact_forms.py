@@ -1,4 +1,5 @@
-"""Forms of the desk's contact page: edit a customer's details, merge two contacts."""
+"""Forms of the desk's contact and organisation pages: edit a customer's
+details, merge two contacts, add a mail domain to an organisation."""
 
 from __future__ import annotations
 
@@ -56,4 +57,15 @@ class ContactForm(forms.Form):
 class MergeContactForm(forms.Form):
     other = forms.CharField(
         label=_("Merge this contact into (email address or contact number)"), max_length=254
+    )
+
+
+class DomainForm(forms.Form):
+    domain = forms.CharField(
+        label=_("Mail domain"),
+        max_length=200,
+        help_text=_("People whose address at this domain is verified join the organisation."),
+    )
+    subdomains = forms.BooleanField(
+        label=_("Its subdomains too (e.g. mail.example.com)"), required=False
     )

@@ -8,17 +8,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from frontline.accounts import actions as people
 from frontline.accounts.actions import add_customer_note
-from frontline.accounts.models import CustomerNote, Organisation, Role, User
+from frontline.accounts.models import CustomerNote, Organisation, OrganisationDomain, Role, User
 from frontline.lib.http import AuthedRequest
 from frontline.routing.models import ServicePlan
 from frontline.tickets.access import (
@@ -29,7 +29,7 @@ from frontline.tickets.access import (
 from frontline.tickets.models import Ticket, TicketQuerySet
 from frontline.tickets.queues import page_ids
 
-from .contact_forms import ContactForm, MergeContactForm
+from .contact_forms import ContactForm, DomainForm, MergeContactForm
 from .templatetags.customers import HISTORY_COLUMNS
 from .views import staff_required
 
@@ -158,8 +158,14 @@ def organisation(request: AuthedRequest, organisation_id: int) -> HttpResponse:
 
 
 def _organisation_page(
-    request: AuthedRequest, org: Organisation, note_form: CustomerNoteForm | None = None
+    request: AuthedRequest,
+    org: Organisation,
+    note_form: CustomerNoteForm | None = None,
+    domain_form: DomainForm | None = None,
 ) -> HttpResponse:
+    # Which addresses join an organisation is a supervisor's or an admin's call
+    # (accounts.actions.add_organisation_domain); agents read the list.
+    may_edit = request.user.sees_all_tickets
     context = {
         "organisation": org,
         "members": _members(org),
@@ -167,12 +173,55 @@ def _organisation_page(
         # The contract: each plan raises its tickets to a minimum priority and
         # may have its own SLA targets (routing.ServicePlan, sla.SlaPolicy).
         "plans": list(ServicePlan.objects.filter(organisations=org).order_by("name")),
+        "domains": list(org.domains.order_by("domain").only("domain", "subdomains")),
+        "domain_form": (domain_form or DomainForm()) if may_edit else None,
         "note_form": note_form or CustomerNoteForm(),
         **_history(request, visible_tickets(request.user).filter(organisation=org)),
     }
-    return render(
-        request, "desk/organisation.html", context, status=400 if note_form is not None else 200
+    refused = note_form is not None or domain_form is not None
+    return render(request, "desk/organisation.html", context, status=400 if refused else 200)
+
+
+@staff_required
+@require_POST
+def organisation_domain_add(request: AuthedRequest, organisation_id: int) -> HttpResponse:
+    """Give the organisation one more mail domain (supervisors and admins)."""
+    org = access_organisation_for_staff(request.user, organisation_id)
+    if not request.user.sees_all_tickets:
+        raise PermissionDenied
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            added = people.add_organisation_domain(org, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("%(domain)s is a mail domain of this organisation now.")
+                % {"domain": added.domain},
+            )
+            return redirect("desk:organisation", organisation_id=org.pk)
+    return _organisation_page(request, org, domain_form=form)
+
+
+@staff_required
+@require_POST
+def organisation_domain_remove(
+    request: AuthedRequest, organisation_id: int, domain_id: int
+) -> HttpResponse:
+    """Take a mail domain from the organisation (supervisors and admins)."""
+    org = access_organisation_for_staff(request.user, organisation_id)
+    domain = get_object_or_404(OrganisationDomain, pk=domain_id, organisation=org)
+    if not request.user.sees_all_tickets:
+        raise PermissionDenied
+    people.remove_organisation_domain(domain, by=request.user)
+    messages.success(
+        request,
+        _("%(domain)s is no longer a mail domain of this organisation; its people stay.")
+        % {"domain": domain.domain},
     )
+    return redirect("desk:organisation", organisation_id=org.pk)
 
 
 def _note(request: AuthedRequest, about: User | Organisation) -> CustomerNoteForm | None:

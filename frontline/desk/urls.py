@@ -115,6 +115,16 @@ urlpatterns = [
         customer_views.organisation_note,
         name="organisation_note",
     ),
+    path(
+        "organisations/<int:organisation_id>/domains/",
+        customer_views.organisation_domain_add,
+        name="organisation_domain_add",
+    ),
+    path(
+        "organisations/<int:organisation_id>/domains/<int:domain_id>/remove/",
+        customer_views.organisation_domain_remove,
+        name="organisation_domain_remove",
+    ),
     path("messages/<int:message_id>/html/", views.message_html, name="message_html"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("kb/", kb_views.kb_list, name="kb"),

@@ -27,7 +27,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from frontline.accounts.models import Organisation, Role, Team, User
+from frontline.accounts.models import Organisation, OrganisationDomain, Role, Team, User
 from frontline.knowledge.reviews import mentor_of
 from frontline.ops.demo_articles import load_knowledge
 from frontline.ops.demo_setup import load_setup, play_calls
@@ -72,7 +72,12 @@ class Person:
         return f"{self.username}@{domain[self.organisation]}"
 
 
-ORGANISATIONS = [("Acme", "acme.test"), ("Globex", "globex.test")]
+# Each with its mail domains: (domain, with its subdomains). Acme has a second
+# domain from a brand it bought; Globex's offices write from eu.globex.test & co.
+ORGANISATIONS = [
+    ("Acme", [("acme.test", False), ("acme-rockets.test", False)]),
+    ("Globex", [("globex.test", True)]),
+]
 TEAMS = [
     ("First line", Team.Tier.FIRST),
     ("Second line", Team.Tier.SECOND),
@@ -242,10 +247,14 @@ def scripted_time(clock: ScriptClock) -> Iterator[None]:
 
 
 def _people(password_hash: str, joined: datetime.datetime) -> dict[str, User]:
-    orgs = {
-        name: Organisation.objects.get_or_create(name=name, defaults={"email_domain": domain})[0]
-        for name, domain in ORGANISATIONS
-    }
+    orgs = {}
+    for name, domains in ORGANISATIONS:
+        orgs[name], created = Organisation.objects.get_or_create(name=name)
+        if created:
+            OrganisationDomain.objects.bulk_create(
+                OrganisationDomain(organisation=orgs[name], domain=d, subdomains=sub)
+                for d, sub in domains
+            )
     teams = {
         name: Team.objects.get_or_create(name=name, defaults={"tier": tier})[0]
         for name, tier in TEAMS

@@ -10,7 +10,7 @@ from typing import Any
 import phonenumbers
 from django.db import connection, transaction
 
-from frontline.accounts.models import Organisation, User
+from frontline.accounts.models import Organisation, OrganisationDomain, User
 from frontline.tickets.models import INTERNAL_KINDS, Attachment, Message, Ticket
 
 from .models import ArticleIndex, ContactIndex, IndexRow, OrganisationIndex, TicketIndex
@@ -74,12 +74,15 @@ def index_organisations(ids: Iterable[int]) -> int:
 
 
 def organisation_rows(ids: list[int]) -> list[Row]:
-    organisations = Organisation.objects.filter(pk__in=ids).values_list(
-        "pk", "name", "email_domain", "notes"
-    )
+    organisations = Organisation.objects.filter(pk__in=ids).values_list("pk", "name", "notes")
+    domains: dict[int, list[str]] = {}
+    for org_id, domain in OrganisationDomain.objects.filter(organisation_id__in=ids).values_list(
+        "organisation_id", "domain"
+    ):
+        domains.setdefault(org_id, []).append(domain)
     return [
-        (pk, index_text(name), index_text(domain), index_text(notes))
-        for pk, name, domain, notes in organisations
+        (pk, index_text(name), index_text(*domains.get(pk, ())), index_text(notes))
+        for pk, name, notes in organisations
     ]
 
 

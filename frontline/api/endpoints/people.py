@@ -88,19 +88,30 @@ class ContactPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page.")
 
 
+class DomainOut(BaseModel):
+    domain: str = Field(description="Verified addresses at this domain join the organisation.")
+    subdomains: bool = Field(description="Addresses at its subdomains join it too.")
+
+
 class OrganisationOut(BaseModel):
     id: int
     name: str
-    email_domain: str = Field(description="Verified addresses at this domain join it.")
+    domains: list[DomainOut] = Field(description="Its mail domains, in alphabetical order.")
+    email_domain: str = Field(
+        description="The first of ``domains`` (empty if none); kept for older clients.",
+        json_schema_extra={"deprecated": True},
+    )
     notes: str
     created_at: datetime.datetime
 
     @classmethod
     def of(cls, org: Organisation) -> OrganisationOut:
+        domains = [DomainOut(domain=d.domain, subdomains=d.subdomains) for d in org.domains.all()]
         return cls(
             id=org.pk,
             name=org.name,
-            email_domain=org.email_domain,
+            domains=domains,
+            email_domain=domains[0].domain if domains else "",
             notes=org.notes,
             created_at=org.created_at,
         )
@@ -152,16 +163,54 @@ class ContactChange(Schema):
     language: LanguageCode | None = None
 
 
+MAX_DOMAINS = 100
+
+
+class DomainIn(Schema):
+    domain: str = Field(max_length=200, description="e.g. example.com")
+    subdomains: bool = Field(default=False, description="Its subdomains join too.")
+
+
 class OrganisationIn(Schema):
     name: str = Field(max_length=200)
-    email_domain: str = Field(default="", max_length=200)
+    domains: list[DomainIn] = Field(default=[], max_length=MAX_DOMAINS)
+    email_domain: str = Field(
+        default="",
+        max_length=200,
+        description="One more domain, as ``domains``; kept for older clients.",
+        json_schema_extra={"deprecated": True},
+    )
     notes: str = Field(default="", max_length=5000)
+
+    def all_domains(self) -> list[tuple[str, bool]]:
+        return _domains(self.domains, self.email_domain)
 
 
 class OrganisationChange(Schema):
     name: str | None = Field(default=None, max_length=200)
-    email_domain: str | None = Field(default=None, max_length=200)
+    domains: list[DomainIn] | None = Field(
+        default=None, max_length=MAX_DOMAINS, description="Replaces every mail domain."
+    )
+    email_domain: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Replaces every mail domain with this one (empty: none), unless "
+        "``domains`` is given; kept for older clients.",
+        json_schema_extra={"deprecated": True},
+    )
     notes: str | None = Field(default=None, max_length=5000)
+
+    def all_domains(self) -> list[tuple[str, bool]] | None:
+        if self.domains is None and self.email_domain is None:
+            return None
+        return _domains(self.domains or [], self.email_domain if self.domains is None else "")
+
+
+def _domains(domains: list[DomainIn], single: str | None) -> list[tuple[str, bool]]:
+    wanted = [(d.domain, d.subdomains) for d in domains]
+    if single and single.strip():
+        wanted.append((single, False))
+    return wanted
 
 
 class NoteIn(Schema):
@@ -313,7 +362,7 @@ def list_organisations(request: AuthedRequest, page: Query[PageIn]) -> Organisat
     _staff_only(request)
     qs = visible_organisations_for_staff(request.user)
     ids, next_cursor = _page(qs, page.cursor, page.limit)
-    by_id = Organisation.objects.in_bulk(ids)
+    by_id = Organisation.objects.prefetch_related("domains").in_bulk(ids)
     return OrganisationPage(
         items=[OrganisationOut.of(by_id[pk]) for pk in ids], next_cursor=next_cursor
     )
@@ -342,7 +391,7 @@ def create_organisation(request: AuthedRequest, payload: OrganisationIn) -> Stat
     org = add_organisation(
         by=request.user,
         name=payload.name,
-        email_domain=payload.email_domain,
+        domains=payload.all_domains(),
         notes=payload.notes,
     )
     return Status(201, OrganisationOut.of(org))
@@ -366,7 +415,7 @@ def change_organisation(
         org,
         by=request.user,
         name=payload.name,
-        email_domain=payload.email_domain,
+        domains=payload.all_domains(),
         notes=payload.notes,
     )
     out = OrganisationOut.of(org)
