@@ -172,3 +172,48 @@ def test_retention_runs_on_the_schedule_and_rules_preview_in_the_admin(people, t
     page = client.get("/admin/ops/retentionrule/").content.decode()
     assert "Billing files" in page and "1 attachments" in page
     assert Attachment.objects.count() == 4
+
+
+def test_deleted_tickets_raw_mail_files_go_and_a_file_another_row_holds_stays(
+    people, tickets, django_capture_on_commit_callbacks, settings
+):
+    """With raw mail kept in files (RAW_MAIL_IN_FILES), a deleted ticket's mail
+    leaves no file behind; files are named by content, so one that another
+    mail still holds stays, readable."""
+    settings.FRONTLINE = {**settings.FRONTLINE, "RAW_MAIL_IN_FILES": True}
+    User.objects.filter(pk=people.dan.pk).update(email_verified_at=timezone.now() - LONG_AGO)
+    dans_mail = (
+        b"From: Dan Other <dan@example.com>\r\nTo: support@frontline.test\r\n"
+        b"Subject: Fax machine\r\nMessage-ID: <fax@globex.test>\r\n\r\nThe fax is down.\r\n"
+    )
+    with time_machine.travel(timezone.now() - LONG_AGO):
+        mailed = receive(dans_mail).inbound.ticket
+        other = receive(
+            b"From: Someone <someone@elsewhere.test>\r\nTo: support@frontline.test\r\n"
+            b"Subject: Kettle\r\nMessage-ID: <kettle@elsewhere.test>\r\n\r\nIt leaks.\r\n"
+        ).inbound
+        gone = receive(
+            b"From: Dan Other <dan@example.com>\r\nTo: support@frontline.test\r\n"
+            b"Subject: Scanner\r\nMessage-ID: <scanner@globex.test>\r\n\r\nIt jams.\r\n"
+        ).inbound
+        actions.change_status(mailed, status=Status.RESOLVED, by=people.alice)
+        actions.change_status(gone.ticket, status=Status.RESOLVED, by=people.alice)
+    with time_machine.travel(timezone.now() - LONG_AGO + datetime.timedelta(days=60)):
+        actions.close_quiet_resolved()
+    # Another mail with the very same bytes as Dan's first (on a ticket that stays).
+    InboundMessage.objects.filter(pk=other.pk).update(raw=dans_mail)
+    shared = InboundMessage.objects.get(pk=other.pk).raw.name
+    only_dans = InboundMessage.objects.get(pk=gone.pk).raw.name
+    assert {shared, only_dans} <= files_on_disk()
+    RetentionRule.objects.create(
+        name="Globex tickets",
+        organisation=people.globex,
+        what=RetentionDelete.TICKETS,
+        after_days=30,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("retention", "--apply", stdout=StringIO())
+    assert not Ticket.objects.filter(pk__in=[mailed.pk, gone.ticket_id]).exists()
+    assert only_dans not in files_on_disk()
+    assert shared in files_on_disk()
+    assert bytes(InboundMessage.objects.get(pk=other.pk).raw) == dans_mail

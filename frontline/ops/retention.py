@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from frontline.lib.stored_bytes import StoredFile
 from frontline.mail.models import InboundMessage
 from frontline.search import indexing
 from frontline.tickets.models import Attachment, Status, Ticket
@@ -111,11 +113,38 @@ def _delete_tickets(ids: list[int], run: RetentionRun) -> None:
         # due themselves, else they stop pointing.
         Ticket.objects.filter(merged_into__in=ids).update(merged_into=None)
         _delete_attachments(Attachment.objects.filter(ticket_id__in=ids), run)
-        # The raw mail of a deleted ticket would otherwise stay, unlinked.
-        InboundMessage.objects.filter(ticket_id__in=ids).delete()
+        # The raw mail of a deleted ticket would otherwise stay, unlinked; kept
+        # in files (RAW_MAIL_IN_FILES), its files go after the commit.
+        raw_mail = InboundMessage.objects.filter(ticket_id__in=ids)
+        raw_files = sorted(
+            {
+                raw.name
+                for raw in raw_mail.values_list("raw", flat=True)
+                if isinstance(raw, StoredFile)
+            }
+        )
+        raw_mail.delete()
+        if raw_files:
+            transaction.on_commit(lambda: _delete_raw_files(raw_files))
         _deleted, per_model = Ticket.objects.filter(pk__in=ids).delete()
         run.tickets += per_model.get(Ticket._meta.label, 0)
         indexing.index_tickets(ids)  # removes the index rows of tickets gone
+
+
+def _delete_raw_files(names: list[str]) -> None:
+    """Delete these raw-mail files unless a row still holds one: the files are
+    named by their content, so the same mail kept twice (or the placeholder of
+    erased mail) is one file."""
+    kept = {
+        raw.name
+        for raw in InboundMessage.objects.filter(
+            raw__in=[StoredFile(name) for name in names]
+        ).values_list("raw", flat=True)
+        if isinstance(raw, StoredFile)
+    }
+    for name in names:
+        if name not in kept:
+            default_storage.delete(name)  # StoredBytesField's files are in the default storage
 
 
 def _delete_files(names: list[str]) -> None:
