@@ -523,6 +523,55 @@ def test_a_graceful_stop_lets_a_request_in_flight_finish(tmp_path):
     assert proc.returncode == 0, output
 
 
+def test_a_graceful_stop_lets_the_running_task_finish(tmp_path):
+    """Issue 12: SIGTERM while the worker runs a task stops the server only after
+    that task has finished and its result is stored as done."""
+    frontline = str(Path(sys.executable).with_name("frontline"))
+    repo = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "FRONTLINE_VAR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(repo),  # the worker finds tests.slow_task by its path
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "HOST", "PORT", "WEB_CONCURRENCY"):
+        env.pop(name, None)
+    subprocess.run([frontline, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    enqueue = f"from tests.slow_task import write_slowly; write_slowly.enqueue({str(marks)!r}, 4)"
+    subprocess.run([frontline, "shell", "-c", enqueue], env=env, check=True, timeout=60)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [frontline, "serve", "--port", str(port), "--workers", "1", "--no-scheduler"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        assert wait_for(lambda: (marks / "started").exists(), 60), log_path.read_text()
+        os.killpg(proc.pid, signal.SIGTERM)
+        time.sleep(1)
+        assert not (marks / "finished").exists()  # stopping, but the task still runs
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = log_path.read_text()
+    assert (marks / "finished").exists(), output
+    assert proc.returncode == 0, output
+    with closing(sqlite3.connect(tmp_path / "frontline.sqlite3")) as db:
+        statuses = db.execute(
+            "SELECT status FROM django_tasks_database_dbtaskresult WHERE task_path = ?",
+            ("tests.slow_task.write_slowly",),
+        ).fetchall()
+    assert statuses == [("SUCCESSFUL",)], output
+
+
 def booted_workers(log_path: Path) -> list[int]:
     """The pids of gunicorn's web workers, as it logs them."""
     return [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", log_path.read_text())]
