@@ -459,25 +459,41 @@ def test_a_stop_signal_sent_twice_to_the_group_stops_every_process(tmp_path):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
-def test_a_graceful_stop_lets_a_request_in_flight_finish(tmp_path):
-    """Issue 12: SIGTERM while a request is half received (a sign-in form still
-    uploading) stops the server only after that request has its answer, and the
-    stop is still a clean exit."""
-    frontline = str(Path(sys.executable).with_name("frontline"))
-    env = {**os.environ, "FRONTLINE_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+FRONTLINE = str(Path(sys.executable).with_name("frontline"))
+
+
+def serve_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``frontline`` command on a fresh SQLite database under
+    ``tmp_path`` (migrated here), whatever the test run's own database."""
+    env = {**os.environ, "FRONTLINE_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1", **extra}
     for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "HOST", "PORT", "WEB_CONCURRENCY"):
         env.pop(name, None)
-    subprocess.run([frontline, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
+    subprocess.run([FRONTLINE, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
+    return env
+
+
+def start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, Path]:
+    """``frontline serve`` (one web worker, no scheduler) in a session of its own:
+    (the process, its port, its log)."""
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [frontline, "serve", "--port", str(port), "--workers", "1", "--no-scheduler"],
+            [FRONTLINE, "serve", "--port", str(port), "--workers", "1", "--no-scheduler"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    return proc, port, log_path
+
+
+def test_a_graceful_stop_lets_a_request_in_flight_finish(tmp_path):
+    """Issue 12: SIGTERM while a request is half received (a sign-in form still
+    uploading) stops the server only after that request has its answer, and the
+    stop is still a clean exit."""
+    env = serve_env(tmp_path)
+    proc, port, log_path = start_serve(tmp_path, env)
     try:
         assert wait_for(lambda: get_json(port, "/healthz")[1]["status"] == "ok", 60), (
             log_path.read_text()
@@ -526,31 +542,13 @@ def test_a_graceful_stop_lets_a_request_in_flight_finish(tmp_path):
 def test_a_graceful_stop_lets_the_running_task_finish(tmp_path):
     """Issue 12: SIGTERM while the worker runs a task stops the server only after
     that task has finished and its result is stored as done."""
-    frontline = str(Path(sys.executable).with_name("frontline"))
-    repo = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "FRONTLINE_VAR": str(tmp_path),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(repo),  # the worker finds tests.slow_task by its path
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "TASK_BACKEND", "HOST", "PORT", "WEB_CONCURRENCY"):
-        env.pop(name, None)
-    subprocess.run([frontline, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=60)
+    # The worker finds tests.slow_task by its path.
+    env = serve_env(tmp_path, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     marks = tmp_path / "marks"
     marks.mkdir()
     enqueue = f"from tests.slow_task import write_slowly; write_slowly.enqueue({str(marks)!r}, 4)"
-    subprocess.run([frontline, "shell", "-c", enqueue], env=env, check=True, timeout=60)
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [frontline, "serve", "--port", str(port), "--workers", "1", "--no-scheduler"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    subprocess.run([FRONTLINE, "shell", "-c", enqueue], env=env, check=True, timeout=60)
+    proc, _port, log_path = start_serve(tmp_path, env)
     try:
         assert wait_for(lambda: (marks / "started").exists(), 60), log_path.read_text()
         os.killpg(proc.pid, signal.SIGTERM)
