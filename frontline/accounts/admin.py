@@ -80,7 +80,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "is_active", "assign_on_reply")
+    list_display = ("name", "tier", "is_active", "assign_on_reply", "confirm_templates")
     list_filter = ("tier", "is_active")
     filter_horizontal = ("members",)
 

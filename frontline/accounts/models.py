@@ -236,6 +236,15 @@ class Team(models.Model):
         db_default=True,  # rows written outside Django (the bench generator) get it too
         help_text=_("A member who answers an unassigned ticket of this team becomes its assignee."),
     )
+    confirm_templates = models.BooleanField(
+        _("templates need a look before sending"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "On this team's tickets, a reply with an inserted template cannot be sent "
+            "until the agent has edited its text or confirmed it as it is."
+        ),
+    )
 
     class Meta:
         ordering = ["tier", "name"]

@@ -255,8 +255,11 @@ def _people(password_hash: str, joined: datetime.datetime) -> dict[str, User]:
                 OrganisationDomain(organisation=orgs[name], domain=d, subdomains=sub)
                 for d, sub in domains
             )
+    # The specialists ask for a look at every template before it goes out (issue 16).
     teams = {
-        name: Team.objects.get_or_create(name=name, defaults={"tier": tier})[0]
+        name: Team.objects.get_or_create(
+            name=name, defaults={"tier": tier, "confirm_templates": tier == Team.Tier.SPECIALISTS}
+        )[0]
         for name, tier in TEAMS
     }
     users: dict[str, User] = {}

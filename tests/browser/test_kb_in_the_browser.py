@@ -39,6 +39,42 @@ def test_a_template_goes_in_at_the_cursor_and_the_typed_text_survives(
     expect(page.locator("#template-status")).to_be_hidden()
 
 
+def test_a_team_that_asks_for_it_gets_no_template_sent_unread(new_page, site, people, ticket):
+    """Issue 16: templates are a starting point. On a team that turns it on, a
+    reply with an inserted template cannot be sent until the agent has edited
+    the text or confirmed it as it is; elsewhere sending is never held."""
+    ReplyTemplate.objects.create(name="Refund", body="Your refund is on its way.")
+    team = ticket.team
+    assert team is not None
+    team.confirm_templates = True
+    team.save(update_fields=["confirm_templates"])
+    page = new_page()
+    sign_in(page, site, "alice")
+    page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    send = page.get_by_role("button", name="Send", exact=True)
+    body = page.locator("#id_body")
+    page.select_option("select[name=template]", label="Refund")
+    expect(body).to_have_value("Your refund is on its way.")
+    expect(send).to_be_disabled()
+    expect(page.get_by_text("Make it yours: edit the text")).to_be_visible()
+    body.press("End")
+    body.press_sequentially(" Thanks, Alice")  # an edit
+    expect(send).to_be_enabled()
+    page.select_option("select[name=template]", label="Refund")
+    expect(send).to_be_disabled()
+    page.get_by_role("button", name="Use it as it is").click()  # or a confirmation
+    expect(send).to_be_enabled()
+    send.click()
+    expect(page.get_by_text("Thanks, Alice").first).to_be_visible()
+
+    team.confirm_templates = False
+    team.save(update_fields=["confirm_templates"])
+    page.goto(f"{site}/desk/tickets/{ticket.pk}/")
+    page.select_option("select[name=template]", label="Refund")
+    expect(page.locator("#id_body")).to_have_value("Your refund is on its way.")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+
+
 def test_a_customer_typing_a_request_sees_a_matching_article(new_page, site, people):
     category = ArticleCategory.objects.create(name="Hardware")
     article = actions.create_article(

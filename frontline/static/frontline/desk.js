@@ -37,15 +37,30 @@
           body.setRangeText(text, body.selectionStart, body.selectionEnd, "end");
         }
         templateStatus.hidden = false;
+        if (picker.hasAttribute("data-confirm-template")) holdSending(true);
       });
-      templateStatus.querySelector("button").addEventListener("click", () => {
+      templateStatus.querySelector("[data-undo-template]").addEventListener("click", () => {
         if (before === null) return;
         body.value = before.value;
         body.setSelectionRange(before.start, before.end);
         body.focus();
         before = null;
         templateStatus.hidden = true;
+        holdSending(false);
       });
+      // The team's choice: an inserted template is a starting point, so sending
+      // waits until the agent has edited the text or confirmed it as it is.
+      const check = templateStatus.querySelector("[data-template-check]");
+      const holdSending = (held) => {
+        if (!check) return;
+        check.hidden = !held;
+        composer.querySelectorAll("button[type=submit]").forEach((button) => { button.disabled = held; });
+      };
+      if (check) {
+        check.querySelector("button").addEventListener("click", () => { holdSending(false); body.focus(); });
+        // The insertion's own input event comes before the hold; the next is the agent's.
+        body.addEventListener("input", () => { if (!check.hidden) holdSending(false); });
+      }
     }
     let typingTimer = null;
     body.addEventListener("input", () => {
