@@ -102,6 +102,37 @@ def test_admins_cannot_name_a_template_that_does_not_exist(people, thanks_rule):
     RuleAction(rule=thanks_rule, kind="send_template", value="Thanks").full_clean()
 
 
+def test_the_customers_language_version_of_each_template_comes_first(client, people, ticket):
+    """Issue 16: the picker offers, for each template, the version in the
+    customer's language (else the one for any language) first; the other
+    versions after, apart."""
+    people.carol.language = "ru"
+    people.carol.save(update_fields=["language"])
+    refund_en = ReplyTemplate.objects.create(name="Refund", body="Refund", language="en")
+    refund_ru = ReplyTemplate.objects.create(name="Refund", body="Возврат", language="ru")
+    hello = ReplyTemplate.objects.create(name="Hello", body="Hello")  # any language
+    closing_en = ReplyTemplate.objects.create(name="Closing", body="Bye", language="en")
+    login(client, people.alice)
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    picker = page[
+        page.index('<select name="template"') : page.index(
+            "</select>", page.index('<select name="template"')
+        )
+    ]
+    first, others = picker.split("Other languages")
+    assert "In the customer&#x27;s language" in first or "In the customer's language" in first
+    for t in (refund_ru, hello):
+        assert f'<option value="{t.pk}">' in first and f'<option value="{t.pk}">' not in others
+    for t in (refund_en, closing_en):
+        assert f'<option value="{t.pk}">' in others and f'<option value="{t.pk}">' not in first
+    # One language among them all: one list, no groups.
+    ReplyTemplate.objects.exclude(language="en").delete()
+    page = client.get(f"/desk/tickets/{ticket.pk}/").content.decode()
+    assert (
+        "<optgroup" not in page and f'<option value="{refund_en.pk}">Refund (en)</option>' in page
+    )
+
+
 def test_agents_get_a_filled_in_template_to_insert_in_the_reply_box(client, people, ticket):
     template = ReplyTemplate.objects.create(name="Sorry", body="Sorry {customer_first_name} <3")
     hidden = ReplyTemplate.objects.create(name="Old", body="old", is_active=False)

@@ -23,7 +23,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from frontline.accounts.actions import contact_for, customer_notes_for
 from frontline.accounts.middleware import not_activity
-from frontline.knowledge.access import access_reply_template, templates_to_insert
+from frontline.knowledge.access import (
+    access_reply_template,
+    in_their_language,
+    templates_to_insert,
+)
 from frontline.knowledge.actions import count_template_use, filled_in
 from frontline.lib.http import AuthedRequest
 from frontline.lib.prepared import Prepared
@@ -243,7 +247,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "participant_form": forms.get("participant_form") or ParticipantForm(),
         "links": visible_links(user, ticket),
         "customer_notes": customer_notes_for(ticket),
-        "reply_templates": templates_to_insert(user),
+        "reply_templates": in_their_language(templates_to_insert(user), ticket.requester.language),
         "time": time_on_ticket(user, ticket, latest=TIME_ENTRIES_SHOWN),
         "estimates": estimates,
         "time_form": forms.get("time_form") or TimeEntryForm(estimates=estimates),

@@ -106,6 +106,23 @@ _INSERTABLE_TEAMS = Prepared(lambda p: _usable(p.user, p.teams).only(*_NAMES))
 _INSERTABLE_ALONE = Prepared(lambda p: _usable(p.user, ()).only(*_NAMES))
 
 
+def in_their_language(
+    templates: list[ReplyTemplate], language: str
+) -> tuple[list[ReplyTemplate], list[ReplyTemplate]]:
+    """The picker's two groups: for each template name, the version in the
+    customer's ``language`` (else the one for any language), preselected so to
+    speak; and the other versions. One group (the first) when no name has
+    versions in several languages."""
+    if len({t.language for t in templates}) <= 1:
+        return templates, []
+    chosen: dict[str, ReplyTemplate] = {}
+    for t in templates:
+        if t.language == language or (t.language == "" and t.name not in chosen):
+            chosen[t.name] = t
+    first = [t for t in templates if chosen.get(t.name) is t]
+    return first, [t for t in templates if chosen.get(t.name) is not t]
+
+
 def templates_to_insert(user: Visitor) -> list[ReplyTemplate]:
     """:func:`usable_templates`, with only what the picker shows (name, language)."""
     if not (isinstance(user, User) and _is_staff(user)):
