@@ -10,6 +10,7 @@ import datetime
 import importlib.util
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
@@ -26,8 +27,11 @@ VAR_DIR = Path(os.environ.get("FRONTLINE_VAR", BASE_DIR.parent / "var")).resolve
 # wsgi.py) set umask 077, and the folder itself is closed, so that files made
 # before (under umask 022, still 0644) cannot be reached through it either.
 VAR_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
-with contextlib.suppress(PermissionError):  # not ours: the deployment decides
-    VAR_DIR.chmod(0o700)
+# A shared folder with the sticky bit (/tmp, pointed at by a benchmark's --db)
+# is everyone's: closing it would lock every other user and service out.
+if not VAR_DIR.stat().st_mode & stat.S_ISVTX:
+    with contextlib.suppress(PermissionError):  # not ours: the deployment decides
+        VAR_DIR.chmod(0o700)
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 

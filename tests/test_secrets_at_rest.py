@@ -120,3 +120,27 @@ def test_files_under_frontline_var_are_for_the_service_user_only(tmp_path):
     for path in found:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+def test_a_shared_sticky_folder_as_the_var_folder_is_left_open(tmp_path):
+    """A benchmark pointed at /tmp (``--db /tmp/x.sqlite3`` makes /tmp the var
+    folder) closed /tmp to everyone but root: a folder with the sticky bit is
+    shared, and its mode is not Frontline's to change."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    env = {**os.environ, "FRONTLINE_VAR": str(shared), "DATABASE_URL": f"sqlite:///{shared}/db"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from frontline.manage import main; import sys;"
+            " sys.argv = ['frontline', 'check']; main()",
+        ],
+        env=env,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+        capture_output=True,
+    )
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
