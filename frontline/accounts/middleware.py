@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext, ngettext
 
 # Where a staff session keeps the time of its last request that a person made.
@@ -85,18 +86,12 @@ def note_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
         request.session[HAS_SECOND_FACTOR] = has_second_factor(user)
 
 
-class StaffIdleTimeoutMiddleware:
+class StaffIdleTimeoutMiddleware(MiddlewareMixin):
     """Signs staff out after ``STAFF_IDLE_HOURS`` without a request of their own.
 
     Staff sessions hold every customer's data; customers' sessions keep Django's
     lifetime. Runs after the login check, so the sign-in page is what follows.
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
@@ -130,18 +125,12 @@ class StaffIdleTimeoutMiddleware:
         return None
 
 
-class StaffSignOnOnlyMiddleware:
+class StaffSignOnOnlyMiddleware(MiddlewareMixin):
     """Where staff must use single sign-on (``must_sign_on``): a staff session that
     did not come from it (a password or passkey sign-in from before the setting)
     ends at its next request, and one that did ends ``STAFF_SIGN_ON_HOURS`` after
     it signed on, so the person goes back through the provider, which lets in
     only those it still knows (usually without asking anything)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
@@ -179,16 +168,10 @@ def second_factor_exempt(view: Any) -> Any:
     return view
 
 
-class SecondFactorMiddleware:
+class SecondFactorMiddleware(MiddlewareMixin):
     """Someone signed in with a password but not yet with their second factor
     sees only the code form (or, if they must have one and have none, the page
     that sets one up)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
