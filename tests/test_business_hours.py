@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -264,6 +265,18 @@ def test_holiday_dates_come_from_the_holidays_package_for_the_years_asked():
     assert {d.year for d in holiday_dates("US", [2021, 2022])} == {2021, 2022}
     with pytest.raises(ValueError):
         holiday_dates("XX", [2025])
+
+
+def test_holiday_dates_are_kept_so_another_call_needs_no_holidays_package(monkeypatch):
+    """The package's first use loads every country it knows (some 400 modules,
+    17 MiB of a process); each year's dates are kept in the shared cache, so a
+    later call, in any process, reads them from there (issue 19, the footprint)."""
+    first = holiday_dates("FR", [2031])
+    assert date(2031, 7, 14) in first
+    monkeypatch.setitem(sys.modules, "holidays", None)  # `import holidays` now fails
+    assert holiday_dates("FR", [2031]) == first
+    with pytest.raises(ImportError):
+        holiday_dates("FR", [2031, 2039])  # 2039 not kept yet: the package is needed
 
 
 # Properties -----------------------------------------------------------------------

@@ -22,24 +22,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from webauthn import (
-    base64url_to_bytes,
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from .models import SecurityKey, User
+
+# py_webauthn (with cryptography, pyOpenSSL, cbor2, pyasn1: some 150 modules)
+# is imported by each ceremony when it runs, not with this module: the URLs
+# import it, and every web process would hold a library few requests use.
 
 REGISTER_CHALLENGE = "frontline_webauthn_register"
 SIGN_IN_CHALLENGE = "frontline_webauthn_sign_in"
@@ -68,6 +56,15 @@ def registration_options(
     """The options for ``navigator.credentials.create`` (JSON); the challenge is
     kept in ``session`` for :func:`register`. A ``passkey`` must be kept on the
     authenticator and verify its user."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name=rp_name,
@@ -97,6 +94,10 @@ def register(
 ) -> SecurityKey:
     """Check the authenticator's answer to the challenge in ``session`` (used
     once) and keep the new key."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
     challenge = session.pop(REGISTER_CHALLENGE, None)
     passkey = bool(session.pop(REGISTER_PASSKEY, False))
     answer = _answer(answer)
@@ -131,6 +132,13 @@ def register(
 def sign_in_options(user: User, *, rp_id: str, session: Any) -> str | None:
     """The options for ``navigator.credentials.get`` for ``user``'s keys (JSON),
     or None if they have none; the challenge is kept in ``session``."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.structs import (
+        PublicKeyCredentialDescriptor,
+        UserVerificationRequirement,
+    )
+
     keys = list(SecurityKey.objects.filter(user=user, confirmed=True))
     if not keys:
         return None
@@ -161,6 +169,10 @@ def passkey_options(*, rp_id: str, session: Any) -> str:
     """The options for ``navigator.credentials.get`` before anyone is signed in
     (JSON): no list of keys (the authenticator offers the passkeys it keeps for
     this site), user verification required; the challenge is kept in ``session``."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = generate_authentication_options(
         rp_id=rp_id, user_verification=UserVerificationRequirement.REQUIRED
     )
@@ -204,6 +216,9 @@ def _verify(
     origin: str,
     passkey: bool,
 ) -> SecurityKey:
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         verified = verify_authentication_response(
             credential=answer,
@@ -227,4 +242,6 @@ def _verify(
 
 
 def _bytes(text: str) -> bytes:
+    from webauthn import base64url_to_bytes
+
     return base64url_to_bytes(text)

@@ -20,17 +20,14 @@ import threading
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import jwt
-import requests
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.core.exceptions import SuspiciousOperation
+from django.contrib.auth.backends import BaseBackend
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from .actions import split_name, users_with_address, verify_email
 from .models import STAFF_ROLES, Role, Team, User
@@ -77,6 +74,8 @@ def endpoint(name: str) -> str:
 
 
 def _discovery() -> dict[str, Any]:
+    import requests  # loaded by the first sign-on, not by every process (see SingleSignOnBackend)
+
     issuer = settings.OIDC_OP_ISSUER
     with _discovery_lock:
         if issuer not in _discovered:
@@ -111,6 +110,8 @@ def provider_logout_url(request: HttpRequest) -> str:
     id_token = request.session.get("oidc_id_token")
     if not id_token or not is_on():
         return here
+    import requests
+
     try:
         end_session = endpoint("end_session_endpoint")
     except (Refused, requests.RequestException, ValueError) as exc:
@@ -326,61 +327,20 @@ def _audit(user: User, *, made: bool, old_role: str, joined: list[Team], left: l
         )
 
 
-class SingleSignOnBackend(OIDCAuthenticationBackend):
-    """mozilla-django-oidc's backend with the checks and rules above. The reason
-    for a refusal is left on the request (``sso_refused``) for the callback page."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # The library reads its endpoints here; ours come from discovery, later.
-        self.UserModel = User
-        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
-        self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
-        self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO
-        self.OIDC_RP_IDP_SIGN_KEY = None
+class SingleSignOnBackend(BaseBackend):
+    """Answers only the sign-on callback (a code and a state), and only when
+    sign-on is on: mozilla-django-oidc's backend with the checks and rules above
+    (:class:`frontline.accounts.oidc.ProviderBackend`). That one, with
+    ``requests`` and PyJWT, is imported by the first callback, not by every
+    process that serves pages: Django asks each backend at every sign-in with a
+    password, and loads a session's backend at every request."""
 
     def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
         if request is None or not is_on() or "nonce" not in kwargs:
             return None  # a password sign-in, or sign-on is off
-        self.OIDC_OP_TOKEN_ENDPOINT = endpoint("token_endpoint")
-        self.OIDC_OP_USER_ENDPOINT = endpoint("userinfo_endpoint")
-        self.OIDC_OP_JWKS_ENDPOINT = endpoint("jwks_uri")
-        user: User | None = super().authenticate(request, **kwargs)
-        return user
+        from .oidc import ProviderBackend
 
-    def _verify_jws(self, payload: str, key: Any) -> dict[str, Any]:
-        try:
-            alg = jwt.get_unverified_header(payload).get("alg")
-        except jwt.InvalidTokenError as exc:
-            raise SuspiciousOperation(f"ID token unreadable: {exc}") from exc
-        if alg != self.OIDC_RP_SIGN_ALGO:
-            raise SuspiciousOperation(f"ID token signed with {alg!r}")
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                payload,
-                key,
-                algorithms=[alg],
-                audience=self.OIDC_RP_CLIENT_ID,
-                issuer=settings.OIDC_OP_ISSUER,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-                leeway=60,
-            )
-        except jwt.InvalidTokenError as exc:
-            raise SuspiciousOperation(f"ID token refused: {exc}") from exc
-        azp = claims.get("azp")
-        if azp is not None and azp != self.OIDC_RP_CLIENT_ID:
-            raise SuspiciousOperation(f"ID token for another client ({azp!r})")
-        return claims
-
-    def get_or_create_user(
-        self, access_token: str, id_token: str, payload: dict[str, Any]
-    ) -> User | None:
-        info = self.get_userinfo(access_token, id_token, payload)
-        if info.get("sub") != payload.get("sub"):
-            raise Refused(
-                _("The sign-on service answered about someone else."),
-                f"user info for {info.get('sub')!r}, token for {payload.get('sub')!r}",
-            )
-        return account_for({**payload, **info})
+        return ProviderBackend().authenticate(request, **kwargs)
 
     def get_user(self, user_id: int) -> User | None:
         return User.objects.filter(pk=user_id).first()

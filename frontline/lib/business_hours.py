@@ -258,14 +258,40 @@ def holiday_dates(country: str, years: Iterable[int], subdiv: str | None = None)
 
     Uses the ``holidays`` package, imported here so that the arithmetic above
     never needs it. Raises ValueError for an unknown country or subdivision.
-    """
-    import holidays
 
-    try:
-        calendar = holidays.country_holidays(country, subdiv=subdiv, years=sorted(set(years)))
-    except NotImplementedError as exc:
-        raise ValueError(str(exc)) from exc
-    return frozenset(calendar)
+    Each year's dates are kept in Django's cache (shared by every process of
+    the deployment: files or Redis), so the package is imported once per
+    country and year, not by every process that computes a due date: its first
+    use loads every country it knows (some 400 modules, 17 MiB of each
+    process's memory; docs/benchmarks.md, "Stop 13").
+    """
+    from importlib.metadata import version
+
+    from django.core.cache import cache
+
+    wanted = sorted(set(years))
+    release = version("holidays")
+    keys = {y: f"holidays:{release}:{country}:{subdiv or ''}:{y}" for y in wanted}
+    kept = cache.get_many(list(keys.values()))
+    missing = [y for y in wanted if keys[y] not in kept]
+    found = {date.fromisoformat(d) for y in wanted if keys[y] in kept for d in kept[keys[y]]}
+    if missing:
+        import holidays
+
+        computed = {}
+        for year in missing:  # each year on its own: what it gives (an observed day
+            # may fall in the year before) is what that year's key keeps
+            try:
+                calendar = holidays.country_holidays(country, subdiv=subdiv, years=[year])
+            except NotImplementedError as exc:
+                raise ValueError(str(exc)) from exc
+            computed[keys[year]] = sorted(d.isoformat() for d in calendar)
+            found.update(calendar)
+        cache.set_many(computed, timeout=HOLIDAYS_KEPT_SECONDS)
+    return frozenset(found)
+
+
+HOLIDAYS_KEPT_SECONDS = 90 * 24 * 3600
 
 
 def _business_intervals(

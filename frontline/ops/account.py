@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 
-import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -44,6 +43,15 @@ def _base32(key: bytes) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
+def _qr_code(url: str) -> str:
+    """``url`` as a QR code (inline SVG) for an authenticator app to scan;
+    segno is imported here, by the few who set up a code, not by every web
+    process that loads the URLs."""
+    import segno
+
+    return str(segno.make(url).svg_inline(scale=4))
+
+
 def _verified(request: AuthedRequest) -> bool:
     return bool(request.user.is_verified())  # type: ignore[attr-defined]
 
@@ -74,7 +82,7 @@ def second_factor(request: AuthedRequest) -> HttpResponse:
         {
             "form": form,
             "pending": pending,
-            "qr": segno.make(pending.config_url).svg_inline(scale=4) if pending else "",
+            "qr": _qr_code(pending.config_url) if pending else "",
             "secret": _base32(pending.bin_key) if pending else "",
             "required": user.is_staff_member and settings.FRONTLINE["STAFF_SECOND_FACTOR"],
             "keys": [] if pending else list(SecurityKey.objects.filter(user=user)),

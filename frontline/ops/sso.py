@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import jwt
-import requests
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -34,8 +32,16 @@ from frontline.accounts.single_sign_on import Refused, endpoint, is_on
 
 logger = logging.getLogger(__name__)
 
-# What goes wrong talking to the provider, or with what it sends back.
-PROVIDER_TROUBLE = (requests.RequestException, ValueError, KeyError, jwt.PyJWTError)
+
+def provider_trouble() -> tuple[type[Exception], ...]:
+    """What goes wrong talking to the provider, or with what it sends back. A
+    function (evaluated by ``except`` only when something was raised) so that
+    the URLs do not load ``requests`` and PyJWT into every web process: only
+    sign-on uses them."""
+    import jwt
+    import requests
+
+    return (requests.RequestException, ValueError, KeyError, jwt.PyJWTError)
 
 
 def button_label() -> str:
@@ -80,7 +86,7 @@ class StartView(OIDCAuthenticationRequestView):
         except Refused as exc:
             logger.warning("single sign-on: %s", exc)
             return refused(request, str(exc.reason), status=503)
-        except PROVIDER_TROUBLE as exc:
+        except provider_trouble() as exc:
             logger.warning("single sign-on: the provider's discovery failed: %r", exc)
             return refused(
                 request,
@@ -113,7 +119,7 @@ class CallbackView(OIDCAuthenticationCallbackView):
                 ),
                 status=400,
             )
-        except PROVIDER_TROUBLE as exc:
+        except provider_trouble() as exc:
             logger.warning("single sign-on: talking to the provider failed: %r", exc)
             return refused(
                 request,

@@ -502,9 +502,16 @@ _INCIDENT_OF = Prepared(
 class TicketParticipant(models.Model):
     """Someone besides the requester who takes part in a ticket (see ``Ticket.participants``)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participations")
+    # No index of their own: "participant_unique" leads with the ticket and
+    # "participant_user" with the user (migration 0024).
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="participations", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="participations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="participations",
+        db_index=False,
     )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -533,9 +540,13 @@ class TicketFollower(models.Model):
     the assignee does. Their own subscription, not a change to the ticket (no
     event); changed only by ``follow_ticket`` and ``unfollow_ticket``."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers")
+    # No index of their own: "follower_unique" leads with the ticket and
+    # "follower_user" with the user (migration 0024).
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="followers", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followed"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followed", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -774,8 +785,14 @@ class TicketLink(models.Model):
     the other end is decided by ``tickets/access.py`` when it is shown.
     """
 
-    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
-    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    # No index of their own: "link_unique_pair" leads with the source and
+    # "link_target" with the target (migration 0024).
+    source = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="links_out", db_index=False
+    )
+    target = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="links_in", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=LinkKind.choices, default=LinkKind.RELATED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
