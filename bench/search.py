@@ -86,6 +86,8 @@ QUERIES = [
     ("frequent word", "invoice"),
     ("two-word phrase", '"charged twice"'),
     ("three words", "password locked attempts"),
+    # Issue 14's "word plus two filters": a frequent word among the open high tickets.
+    ("word plus two filters", "invoice status:open priority:high"),
     ("Chinese two-character word", "退款"),
     ("Chinese word inside a sentence", "麒麟"),
     ("Russian inflected form", "принтера"),

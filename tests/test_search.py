@@ -10,7 +10,7 @@ from frontline.search import selectors
 from frontline.search.reactions import index_ticket
 from frontline.search.text import parse_query
 from frontline.tickets import actions
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import Priority, Ticket
 
 
 def reindex(ticket: Ticket) -> None:
@@ -446,29 +446,83 @@ def test_the_total_is_exact_up_to_the_cap_then_says_more(people, monkeypatch):
     assert (bobs.ticket_count, bobs.more_tickets, bobs.tickets) == (0, False, [])
 
 
-def test_the_total_is_counted_over_at_most_ten_thousand_and_one_rows(people, ticket):
-    """An exact total up to 10,000 without counting every match: the count is of
-    a subquery that stops at 10,001 rows, however common the word."""
+def test_the_total_is_counted_over_at_most_ten_thousand_and_one_rows(people, ticket, monkeypatch):
+    """An exact total up to 10,000 without counting every match: past the first
+    RANK_CAP ids, the count is of a subquery that stops at 10,001 rows, however
+    common the word."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     reindex(ticket)
     assert selectors.TOTAL_CAP == 10_000 and selectors.RANK_CAP == 1000
+    monkeypatch.setattr(selectors, "RANK_CAP", 1)  # one match is "many"
 
     def count_statement(user, text):
         with CaptureQueriesContext(connection) as queries:
             results = selectors.search(user, text)
-        assert results.ticket_count == 1 and not results.more_tickets
-        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
-        assert len(counts) == 1 and "LIMIT 10001" in counts[0], counts
+        assert results.ticket_count == 1 and not results.more_tickets and results.broad
+        counts = [q["sql"] for q in queries if "LIMIT 10001" in q["sql"]]
+        assert len(counts) == 1, counts
         return counts[0]
 
     # Who sees every ticket is counted over the index alone, no join to tickets;
     count = count_statement(people.sam, "invoice")
-    assert "search_ticket" in count and "tickets_ticket" not in count
-    # a filter, or an agent's team visibility, needs the tickets.
-    assert "tickets_ticket" in count_statement(people.sam, "invoice status:new")
-    assert "team_id" in count_statement(people.alice, "invoice")
+    assert "COUNT(" in count and "tickets_ticket" not in count
+    # a filter, or an agent's team visibility, needs the tickets: their ids are
+    # fetched, up to the cap, in one pass (no count after it).
+    for user, text in ((people.sam, "invoice status:new"), (people.alice, "invoice")):
+        count = count_statement(user, text)
+        assert "tickets_ticket" in count and "COUNT(" not in count
+
+
+def test_few_matches_are_read_once_counted_and_ranked_among_themselves(people, ticket):
+    """Under RANK_CAP visible matches, the first RANK_CAP ids are all of them: no
+    count, and the ranked page reads only those ids' index rows (on SQLite the
+    full-text query runs once, not once per id)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reindex(ticket)
+    for user, text in ((people.sam, "invoice"), (people.sam, "invoice status:new"),
+                       (people.alice, "invoice")):  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            results = selectors.search(user, text)
+        assert [h.ticket.pk for h in results.tickets] == [ticket.pk] and not results.broad
+        assert results.ticket_count == 1 and not results.more_tickets
+        words = [q for q in queries if "search_ticket" in q["sql"]]
+        assert not any("COUNT(" in q["sql"].upper() for q in words), words
+        assert "LIMIT 1000" in words[0]["sql"] and len(words) == 2, words
+        ranked = words[1]["sql"]
+        assert ("rowid = ANY(" if connection.vendor == "postgresql" else "+") in ranked
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN QUERY PLAN " + ranked)
+                plan = " / ".join(row[-1] for row in cursor.fetchall())
+            # MATCH alone (0:M…), no rowid handed to FTS5 (0:=M…).
+            assert "search_ticket VIRTUAL TABLE INDEX 0:M" in plan, plan
+
+
+def test_few_visible_among_many_matches_are_ranked_best_first(people, monkeypatch):
+    monkeypatch.setattr(selectors, "RANK_CAP", 5)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    for i in range(8):
+        open_as(people, people.carol, f"Widget {i}", "a widget")
+    for i in range(12):
+        open_as(people, people.carol, f"Gasket {i}", "a gasket")
+    weak = open_as(people, people.carol, "Spare part", "a widget")
+    best = open_as(people, people.carol, "Widget widget widget", "widget widget")
+    middle = open_as(people, people.carol, "Widget", "widget part")
+    Ticket.objects.filter(pk__in=[weak.pk, best.pk, middle.pk]).update(priority=Priority.HIGH)
+    first = selectors.search(people.sam, "widget priority:high")
+    assert not first.broad and first.ticket_count == 3 and first.has_next
+    second = selectors.search(people.sam, "widget priority:high", page=2)
+    assert not second.has_next and second.ticket_count == 3
+    order = [h.ticket.pk for h in first.tickets + second.tickets]
+    assert order == [best.pk, middle.pk, weak.pk]
+    # Past the cap, the same words are newest first, and all counted.
+    many = selectors.search(people.sam, "widget")
+    assert many.broad and many.ticket_count == 11
+    assert [h.ticket.pk for h in many.tickets] == [middle.pk, best.pk]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")

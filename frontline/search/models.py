@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, models
 from django.db.models import Expression, F, FloatField, Lookup
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +76,33 @@ class Matches(Lookup):
             sql, params = tsquery_sql(match.query)
             return f"{alias}.{match.tsv_column} @@ {sql}", params
         raise NotSupportedError("Search runs on SQLite and PostgreSQL.")
+
+
+@IndexedTitle.register_lookup
+class Among(Lookup):
+    """``<relation>__title__among=[ids]``: the index row is one of these objects'.
+
+    On SQLite the unary plus keeps the ids from FTS5: given ``rowid IN (...)``
+    beside ``MATCH``, SQLite runs the full-text query once per id, and each run
+    reads the words' whole lists (milliseconds apiece on a big index). With it,
+    the matches are read once and each is tested against the ids.
+    (``docs/benchmarks.md``, "Stop 13".) PostgreSQL reads the ids through the
+    primary key."""
+
+    lookup_name = "among"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return [int(pk) for pk in self.rhs]
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        ids: list[int] = self.rhs
+        if not ids:
+            raise EmptyResultSet
+        alias = compiler.quote_name(self.lhs.alias)
+        if connection.vendor == "postgresql":
+            return f"{alias}.rowid = ANY(%s)", [ids]
+        return f"+{alias}.rowid IN ({', '.join(['%s'] * len(ids))})", ids
 
 
 class Rank(Expression):

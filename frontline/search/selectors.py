@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,20 +188,29 @@ def _ranked[QS: QuerySet[Any]](qs: QS, match: Match, *ties: str) -> QS:
 def total(qs: QuerySet[Any]) -> int:
     """How many rows ``qs`` has, counted up to ``TOTAL_CAP + 1`` (one more than the
     cap says "more"): ``SELECT count(*) FROM (SELECT ... LIMIT 10001)``, so a
-    word in half the tickets costs no more than the cap's worth of index rows.
+    word in half the tickets costs no more than the cap's worth of index rows."""
+    with _through_the_index():
+        return _capped_count(qs)
 
-    On PostgreSQL the count reads the matches through the GIN index: with a
-    LIMIT of 10,001 the planner would rather walk a table, testing ``@@`` on each
-    row and detoasting its ``tsvector``, which it prices as cheap and is not
+
+def _capped_count(qs: QuerySet[Any]) -> int:
+    return qs.order_by()[: TOTAL_CAP + 1].count()
+
+
+@contextmanager
+def _through_the_index() -> Iterator[None]:
+    """On PostgreSQL, the statements inside read the matches through the GIN
+    index: with a LIMIT the planner would rather walk a table, testing ``@@`` on
+    each row and detoasting its ``tsvector``, which it prices as cheap and is not
     (``docs/benchmarks.md``, "Stop 11 search": 74,000 to 196,000 buffers for a
-    common word, against 3,300 to 11,000 this way)."""
-    limited = qs.order_by()[: TOTAL_CAP + 1]
+    common word, against 3,300 to 11,000 this way). Nothing on SQLite."""
     if connection.vendor != "postgresql":
-        return limited.count()
+        yield
+        return
     nested = connection.in_atomic_block  # SET LOCAL lasts to the outermost commit
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
-        found = limited.count()
+        yield
         # A savepoint released keeps SET LOCAL to the outermost commit: put them
         # back. One rolled back (the count failed) undoes them itself, and a
         # statement sent in the failed transaction would hide the real error.
@@ -207,7 +218,28 @@ def total(qs: QuerySet[Any]) -> int:
             cursor.execute(
                 "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT"
             )
-        return found
+
+
+def _first_and_total(qs: QuerySet[Any], *, alone: bool) -> tuple[list[int], int]:
+    """The ids of some of ``qs``'s rows, and how many rows it has (exact up to
+    ``TOTAL_CAP``, see ``total``). Fewer than ``RANK_CAP`` ids means those are
+    all of them: they are ranked among themselves (``Among``), without reading
+    every match of the words a second time (``docs/benchmarks.md``, "Stop 13").
+
+    ``alone``: ``qs`` reads the index alone, so its first ``RANK_CAP`` rows
+    cost little and a count past them little more. Otherwise every match costs
+    a ticket read, and a filter or an agent's team may keep few of them: one
+    pass fetches up to ``TOTAL_CAP + 1`` ids, rather than fetching the first
+    ``RANK_CAP`` and then counting over the same matches again."""
+    with _through_the_index():
+        ids = qs.order_by().values_list("pk", flat=True)
+        if not alone:
+            first = list(ids[: TOTAL_CAP + 1])
+            return first, len(first)
+        first = list(ids[:RANK_CAP])
+        if len(first) < RANK_CAP:
+            return first, len(first)
+        return first, _capped_count(qs)
 
 
 def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any]) -> QuerySet[Any]:
@@ -230,13 +262,16 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         matched = visible.filter(search_index__title__matches=match)
         # Ranking reads every match; past RANK_CAP of them (visible to this
         # user) the words say little about any one ticket anyway, so the newest
-        # come first, read straight from the index in its order.
-        count = total(_counted(user, match, results.query, matched))
+        # come first, read straight from the index in its order. Under it, the
+        # few are ranked among themselves.
+        counted = _counted(user, match, results.query, matched)
+        first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
         results.broad = count >= RANK_CAP
         if results.broad:
             matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
         else:
-            matching = _ranked(visible, match, "-updated_at")
+            among = Ticket.objects.filter(search_index__title__among=first)
+            matching = _ranked(among, match, "-updated_at")
     start = (results.page - 1) * PAGE_SIZE
     # The page's ids first, from the index and the visibility filter alone; then
     # those tickets with what the list shows (joined at once, SQLite's planner
@@ -343,11 +378,8 @@ def similar_resolved(user: User, ticket: Ticket, *, limit: int = 5) -> list[Simi
     )
     if not candidates:
         return []
-    best = list(
-        _ranked(Ticket.objects.filter(pk__in=candidates), match, "-pk").values_list(
-            "pk", flat=True
-        )[:limit]
-    )
+    among = Ticket.objects.filter(search_index__title__among=candidates)
+    best = list(_ranked(among, match, "-pk").values_list("pk", flat=True)[:limit])
     answers = (
         visible_messages(user, of=best)
         .filter(ticket=OuterRef("pk"), kind=MessageKind.REPLY, author__role__in=STAFF_ROLES)
