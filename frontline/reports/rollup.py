@@ -232,6 +232,13 @@ def _write(cells: dict[Cell, list]) -> None:
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names from the model)
     rows = [[*cell, *values] for cell, values in cells.items()]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > 100:
+            # Many rows (a rebuild): one COPY stream, not a statement per row.
+            copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
         for i in range(0, len(rows), 1000):
             cursor.executemany(sql, rows[i : i + 1000])
 
