@@ -223,6 +223,9 @@ def test_report_page_shows_the_figures_with_chart_and_table(client, people, week
     html = page.content.decode()
     assert "vendor/chartjs/chart.umd.min.js" in html and "frontline/reports.js" in html
     assert "<script>" not in html and "onclick" not in html
+    # The page says how precise its medians and percentiles are.
+    assert "rounded up to the end of their bucket: to the nearest 5 min under 1 h;" in html
+    assert "to the nearest 1 d under 30 d." in html
     assert '<th scope="row">2026-03-02</th><td>1</td><td>2</td>' in html
     row = re.search(r'<tr><th scope="row">First line</th>(.*?)</tr>', html.split('id="figures"')[1])
     cells = re.findall(r"<td>(.*?)</td>", row.group(1))
@@ -466,13 +469,16 @@ def test_rollup_follows_each_change(people, django_capture_on_commit_callbacks):
     kept = figures_of(ticket)
     # The daily rows followed: the ticket opened Monday, now in Second line,
     # answered in 2 h, open again (its resolution on Monday gone).
+    # (the move to Second line left it without an assignee).
+    ticket.refresh_from_db()
+    assert ticket.assignee_id is None and ticket.organisation_id is not None
     daily = daily_rows()
     assert daily == {
         (MONDAY, "team", people.second_line.pk, str(people.second_line.pk)): (1, 1, 0),
-        (MONDAY, "agent", people.second_line.pk, str(people.alice.pk)): (1, 1, 0),
+        (MONDAY, "agent", people.second_line.pk, ""): (1, 1, 0),
         (MONDAY, "category", people.second_line.pk, str(people.billing.pk)): (1, 1, 0),
         (MONDAY, "channel", people.second_line.pk, ticket.channel): (1, 1, 0),
-        (MONDAY, "organisation", people.second_line.pk, ""): (1, 1, 0),
+        (MONDAY, "organisation", people.second_line.pk, str(ticket.organisation_id)): (1, 1, 0),
     }
     TicketFigures.objects.all().delete()
     out = io.StringIO()

@@ -256,10 +256,13 @@ def refresh_days(pairs: Iterable[tuple[datetime.date, int | None]]) -> None:
             _write(_cells(tickets, {day}))
 
 
-def rebuild_daily(*, days: int = 7) -> Iterator[tuple[datetime.date, int]]:
+def rebuild_daily(
+    *, days: int = 7, since: datetime.date | None = None
+) -> Iterator[tuple[datetime.date, int]]:
     """Write every daily row again from the tickets' figures, ``days`` days per
-    transaction, oldest first; yields (last day done, rows written) after
-    each. Rows of days no ticket has any more are deleted first."""
+    transaction, oldest first (from ``since``, to resume); yields (last day
+    done, rows written) after each. Rows of days no ticket has any more are
+    deleted first."""
     span = TicketFigures.objects.aggregate(
         first=Min("created_on"), last=Max("created_on"), resolved=Max("resolved_on")
     )
@@ -269,7 +272,7 @@ def rebuild_daily(*, days: int = 7) -> Iterator[tuple[datetime.date, int]]:
     first = span["first"]
     last = max(d for d in (span["last"], span["resolved"]) if d is not None)
     DailyFigures.objects.exclude(day__gte=first, day__lte=last).delete()
-    day = first
+    day = max(first, since) if since else first
     while day <= last:
         end = min(day + datetime.timedelta(days=days - 1), last)
         chunk = {day + datetime.timedelta(days=i) for i in range((end - day).days + 1)}

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
@@ -34,6 +35,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Write only the daily rows again, from the tickets' figures.",
         )
+        again.add_argument(
+            "--since",
+            type=datetime.date.fromisoformat,
+            help="Write the daily rows from this day (YYYY-MM-DD) on: resume.",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if options["batch"] < 1:
@@ -42,7 +48,7 @@ class Command(BaseCommand):
             self._tickets(options)
         started = time.monotonic()
         rows = 0
-        for day, count in rebuild_daily():
+        for day, count in rebuild_daily(since=options["since"]):
             rows += count
             self.stdout.write(f"\rdaily rows: {rows} (up to {day})", ending="")
             self.stdout.flush()
