@@ -94,10 +94,14 @@ def refresh(ticket_ids: Iterable[int], *, daily: bool = True) -> int:
     rows of the days and teams they had and have. Returns the number of rows
     written."""
     ids = list(ticket_ids)
-    before = list(
-        TicketFigures.objects.filter(ticket_id__in=ids).values_list(
-            "created_on", "resolved_on", "team_id"
+    before = (
+        list(
+            TicketFigures.objects.filter(ticket_id__in=ids).values_list(
+                "created_on", "resolved_on", "team_id"
+            )
         )
+        if daily
+        else []
     )
     breached = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.SLA_BREACH)
     tickets = (
