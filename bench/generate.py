@@ -298,6 +298,21 @@ def migrate(db_path: Path) -> None:
     subprocess.run(cmd, env=django_env(db_path), check=True, cwd=db_path.parent)  # noqa: S603
 
 
+def fill_daily_rollup(db_path: Path) -> None:
+    """The reports' daily rollup (``reports_dailyfigures``) from the per-ticket
+    one, by ``frontline reports rebuild --daily-only``, when it is empty and the
+    per-ticket one is not (a database generated or reused before it existed)."""
+    con = sqlite3.connect(db_path)
+    empty = con.execute("SELECT NOT EXISTS (SELECT 1 FROM reports_dailyfigures)").fetchone()[0]
+    tickets = con.execute("SELECT EXISTS (SELECT 1 FROM reports_ticketfigures)").fetchone()[0]
+    con.close()
+    if empty and tickets:
+        t0 = time.monotonic()
+        cmd = [sys.executable, "-m", "frontline.manage", "reports", "rebuild", "--daily-only"]
+        subprocess.run(cmd, env=django_env(db_path), check=True, cwd=db_path.parent)  # noqa: S603
+        log(f"daily report rollup filled in {time.monotonic() - t0:.0f} s")
+
+
 def schema_key() -> str:
     """A digest of everything ``migrate`` reads: the migration files, Python's and
     Django's versions."""
@@ -994,6 +1009,7 @@ def build(db_path: Path, n_tickets: int, seed: int = SEED) -> dict[str, str]:
     for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         p.unlink(missing_ok=True)
     tmp.rename(db_path)
+    fill_daily_rollup(db_path)
     size = db_path.stat().st_size
     log(
         f"done in {elapsed:.0f} s ({elapsed / 60:.1f} min): {counts['tickets']:,} tickets, "
@@ -1023,6 +1039,7 @@ def ensure(db_path: Path, n_tickets: int, *, force: bool = False) -> tuple[dict[
         )
         before = applied_migrations(db_path)
         migrate(db_path)
+        fill_daily_rollup(db_path)
         if applied_migrations(db_path) != before:
             log("new migrations applied; ANALYZE")
             con = sqlite3.connect(db_path)
@@ -1073,6 +1090,20 @@ def migrate_url(url: str) -> None:
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="frontline.settings")
     cmd = [sys.executable, "-m", "frontline.manage", "migrate", "--noinput", "-v", "0"]
     subprocess.run(cmd, env=env, check=True, cwd=REPO_DIR)  # noqa: S603
+
+
+def fill_daily_rollup_pg(url: str) -> None:
+    """``fill_daily_rollup`` on PostgreSQL."""
+    load = CopyLoad(url)
+    empty = load.execute("SELECT NOT EXISTS (SELECT 1 FROM reports_dailyfigures)").fetchone()[0]
+    tickets = load.execute("SELECT EXISTS (SELECT 1 FROM reports_ticketfigures)").fetchone()[0]
+    load.close()
+    if empty and tickets:
+        t0 = time.monotonic()
+        env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="frontline.settings")
+        cmd = [sys.executable, "-m", "frontline.manage", "reports", "rebuild", "--daily-only"]
+        subprocess.run(cmd, env=env, check=True, cwd=REPO_DIR)  # noqa: S603
+        log(f"daily report rollup filled in {time.monotonic() - t0:.0f} s")
 
 
 def read_meta_pg(load: CopyLoad) -> dict[str, str] | None:
@@ -1180,13 +1211,16 @@ def ensure_postgres(url: str, n_tickets: int) -> tuple[dict[str, str], bool]:
     ):
         log(f"reusing the PostgreSQL database ({int(meta['tickets']):,} tickets)")
         migrate_url(url)
+        fill_daily_rollup_pg(url)
         return meta, True
     if meta:
         raise SystemExit(
             f"bench.generate: the database holds {meta.get('tickets')} benchmark tickets "
             f"(data v{meta.get('data_version')}); give an empty one for {n_tickets:,}"
         )
-    return build_postgres(url, n_tickets), False
+    meta = build_postgres(url, n_tickets)
+    fill_daily_rollup_pg(url)
+    return meta, False
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -458,6 +458,8 @@ def load_demo(*, password: str = DEMO_PASSWORD, seed: int = SEED) -> DemoResult:
         # The report's rollup at once (the reactions would write it after the commit).
         for _batch in rollup.rebuild():
             pass
+        for _days in rollup.rebuild_daily():
+            pass
     return DemoResult(users=len(users), tickets=len(SCRIPTS))
 
 

@@ -5,10 +5,15 @@ rollup's rows by creation or resolution date, events by kind and date, time
 entries by date, survey answers by invitation date, QA reviews by the day
 they were written), grouped by team, agent or
 category; no ticket is loaded into Python. Volume, response and resolution
-times and SLA come from the rollup (``TicketFigures``, one narrow row per
-ticket kept by a reaction, see ``rollup.py``), not from joining events,
-tickets and SLA breaches. The labels of the groups take one more query
-per dimension, the daily series two.
+times and SLA come from the daily rollup (``DailyFigures``: per day, team
+and value of the dimension, counts, sums and a histogram of each duration
+over fixed buckets, kept by a reaction, see ``rollup.py``), so a period
+reads days x teams x values, not its tickets; medians and 90th percentiles
+are then read from the summed histograms, to the precision of a bucket
+(:func:`percentile_of`). Only one agent's figures (their own page) are
+read, exactly, from the per-ticket rollup (``TicketFigures``): they are few.
+The labels of the groups take one more query per dimension, the daily
+series one.
 
 Where a ticket's team, assignee or category is meant, it is the ticket's
 current one, except for satisfaction (who had the ticket when it was
@@ -41,7 +46,18 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organisation, Team, User
 from frontline.tickets.models import Category, Channel, EventKind, TicketEvent
 
-from .models import SATISFIED_FROM, QaReview, SurveyResponse, TicketFigures, TimeEntry
+from .models import (
+    HISTOGRAM_EDGES,
+    HISTOGRAM_STEPS,
+    HISTOGRAMS,
+    SATISFIED_FROM,
+    DailyFigures,
+    QaReview,
+    SurveyResponse,
+    TicketFigures,
+    TimeEntry,
+    histogram_columns,
+)
 from .rates import CENT
 
 # How each dimension is reached from each source of figures.
@@ -275,6 +291,14 @@ class Report:
     previous_start: datetime.date | None = None
     previous_end: datetime.date | None = None
     ages: list[Age] = field(default_factory=list)
+    # Whether the medians and percentiles were read from the daily histograms
+    # (to a bucket's precision) rather than from every ticket.
+    bucketed: bool = False
+
+    @property
+    def precision(self) -> list[tuple[str, str]]:
+        """The buckets' widths, as (width, up to) in words, for the page."""
+        return [(_duration(width), _duration(up_to)) for up_to, width in HISTOGRAM_STEPS]
 
     @property
     def changes(self) -> list[Change]:
@@ -305,6 +329,32 @@ class Report:
         ]
 
 
+def _duration(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return str(_("%(n)s d") % {"n": seconds // 86400})
+    if seconds % 3600 == 0:
+        return str(_("%(n)s h") % {"n": seconds // 3600})
+    return str(_("%(n)s min") % {"n": seconds // 60})
+
+
+def percentile_of(counts: list[int], p: float) -> float | None:
+    """The ``p`` percentile (nearest rank: the ⌈n·p⌉-th of the n durations) of
+    a histogram over the buckets of ``HISTOGRAM_EDGES``, as the upper edge of
+    the bucket that rank falls in: the true value is at most that, and more
+    than the edge before (in the last, open bucket: more than the last edge,
+    which is returned). None without any duration."""
+    n = sum(counts)
+    if not n:
+        return None
+    rank = math.ceil(n * p)
+    seen = 0
+    for i, count in enumerate(counts):
+        seen += count
+        if seen >= rank:
+            return float(HISTOGRAM_EDGES[min(i, len(HISTOGRAM_EDGES) - 1)])
+    return None  # not reached: the counts add up to n
+
+
 def _bounds(
     start: datetime.date, end: datetime.date
 ) -> tuple[datetime.datetime, datetime.datetime]:
@@ -333,7 +383,7 @@ def build_report(
     team's tickets (and its ratings); with ``agent``, only that agent's
     tickets, ratings and time."""
     only = _filter(team, agent)
-    rows, total, created, resolved, moves = _measure(start, end, by, only)
+    rows, total, per_day, moves = _measure(start, end, by, only)
     _label(rows.values(), by)
     report = Report(
         start=start,
@@ -341,8 +391,9 @@ def build_report(
         by=by,
         rows=sorted(rows.values(), key=lambda r: (r.key is None, r.label.lower())),
         total=total,
-        days=_days(start, end, created, resolved),
+        days=_days(start, end, per_day),
         most_moved=_most_moved(moves),
+        bucketed=agent is None,
     )
     report.ages = _backlog_and_ages(report.days, end, only)
     if compare:
@@ -363,9 +414,10 @@ def _grouped(qs: Any, group: str | None, **aggregates: Any) -> list[dict[Any, An
 
 def _measure(
     start: datetime.date, end: datetime.date, by: str | None, only: Any
-) -> tuple[dict[Any, Row], Row, Any, Any, Any]:
-    """The figures per ``by`` (or only the total, with ``by`` None), and the
-    querysets of the tickets created and resolved and the moves, for the rest."""
+) -> tuple[dict[Any, Row], Row, Any, Any]:
+    """The figures per ``by`` (or only the total, with ``by`` None), the
+    statement of the daily counts (day, side, n), and the queryset of the
+    moves, for the rest."""
     paths = DIMENSIONS[by] if by else dict.fromkeys(DIMENSIONS["team"])
     first, after = _bounds(start, end)
     rows: dict[Any, Row] = {}
@@ -377,35 +429,11 @@ def _measure(
     events = TicketEvent.objects.filter(
         created_at__gte=first, created_at__lt=after, **only("event")
     )
-    # Volume, response and resolution times from the rollup (one row per ticket,
-    # its current team, assignee and category): no join, one index range.
-    figures = TicketFigures.objects.filter(**only("ticket"))
-    group = paths["ticket"]
-    in_created = Q(created_on__gte=start, created_on__lte=end)
-    in_resolved = Q(resolved_on__gte=start, resolved_on__lte=end)
-    created = figures.filter(in_created)
-    resolved = figures.filter(in_resolved)
-    # The tickets opened and those resolved in the period, counted in one
-    # statement over the two index ranges (an OR of them).
-    for r in _grouped(
-        figures.filter(in_created | in_resolved),
-        group,
-        n=Count("pk", filter=in_created),
-        answered=Count("first_response_seconds", filter=in_created),
-        wait=Sum("first_response_seconds", filter=in_created),
-        done=Count("pk", filter=in_resolved),
-        took=Sum("resolution_seconds", filter=in_resolved),
-        missed=Count("pk", filter=in_resolved & Q(sla_missed=True)),
-    ):
-        target = row(r[group])
-        target.created = r["n"]
-        target.first_responses = r["answered"]
-        target.first_response_seconds = r["wait"] or 0.0
-        target.resolved = r["done"]
-        target.resolution_seconds = r["took"] or 0.0
-        target.sla_missed = r["missed"]
-    _percentiles(created, group, ("first_response", "first_response_business"), rows, total)
-    _percentiles(resolved, group, ("resolution", "resolution_business"), rows, total)
+    kept = only("ticket")
+    if "assignee" in kept:
+        per_day = _from_tickets(start, end, paths["ticket"], kept, rows, total, row)
+    else:
+        per_day = _from_days(start, end, by, kept.get("team"), rows, total, row)
 
     group = paths["event"]
     for r in _grouped(events.filter(kind=EventKind.REOPENED), group, n=Count("id")):
@@ -458,7 +486,122 @@ def _measure(
     if by:
         for one in rows.values():
             total.add(one)
-    return rows, total, created, resolved, moves
+    return rows, total, per_day, moves
+
+
+_SUMS = [
+    "created",
+    "first_responses",
+    "first_response_seconds",
+    "resolved",
+    "resolution_seconds",
+    "sla_missed",
+]
+
+
+def _from_days(
+    start: datetime.date,
+    end: datetime.date,
+    by: str | None,
+    team: int | None,
+    rows: dict[Any, Row],
+    total: Row,
+    row: Any,
+) -> Any:
+    """Volume, response and resolution times and SLA from the daily rollup, in
+    one statement: the daily rows of the period (of ``by``'s dimension, or the
+    teams' for the total alone; of one team with ``team``) summed per value,
+    the histograms bucket by bucket; the percentiles read from the sums.
+    Returns the statement of the daily series (one row per day)."""
+    daily = DailyFigures.objects.filter(
+        dimension=by or "team", day__gte=start, day__lte=end
+    ).order_by()
+    if team is not None:
+        daily = daily.filter(team=team)
+    columns = {m: histogram_columns(m) for m in HISTOGRAMS}
+    sums = {name: Sum(name) for name in _SUMS}
+    sums |= {c: Sum(c) for names in columns.values() for c in names}
+    found: Any = daily.values("key").annotate(**sums) if by else [daily.aggregate(**sums)]
+    overall = {m: [0] * len(names) for m, names in columns.items()}
+    for r in found:
+        key: Any = None
+        if by:
+            key = r["key"] if by == "channel" else (int(r["key"]) if r["key"] else None)
+        target = row(key)
+        target.created = r["created"] or 0
+        target.first_responses = r["first_responses"] or 0
+        target.first_response_seconds = r["first_response_seconds"] or 0.0
+        target.resolved = r["resolved"] or 0
+        target.resolution_seconds = r["resolution_seconds"] or 0.0
+        target.sla_missed = r["sla_missed"] or 0
+        for m, names in columns.items():
+            counts = [r[c] or 0 for c in names]
+            overall[m] = [a + b for a, b in zip(overall[m], counts, strict=True)]
+            setattr(target, f"{m}_median", percentile_of(counts, 0.5))
+            setattr(target, f"{m}_p90", percentile_of(counts, 0.9))
+    if by:
+        # The total's histograms are its groups' added up (each ticket is in
+        # one group of each dimension).
+        for m, counts in overall.items():
+            setattr(total, f"{m}_median", percentile_of(counts, 0.5))
+            setattr(total, f"{m}_p90", percentile_of(counts, 0.9))
+    teams = DailyFigures.objects.filter(dimension="team", day__gte=start, day__lte=end)
+    if team is not None:
+        teams = teams.filter(team=team)
+    return teams.order_by().values("day").annotate(c=Sum("created"), r=Sum("resolved"))
+
+
+def _from_tickets(
+    start: datetime.date,
+    end: datetime.date,
+    group: str | None,
+    kept: dict[str, int],
+    rows: dict[Any, Row],
+    total: Row,
+    row: Any,
+) -> Any:
+    """The same from the per-ticket rollup, exactly (for one agent's tickets:
+    few): one statement for the counts and sums, one per pair of percentiles.
+    Returns the statement of the daily series (day, side, n)."""
+    figures = TicketFigures.objects.filter(**kept)
+    in_created = Q(created_on__gte=start, created_on__lte=end)
+    in_resolved = Q(resolved_on__gte=start, resolved_on__lte=end)
+    created = figures.filter(in_created)
+    resolved = figures.filter(in_resolved)
+    # The tickets opened and those resolved in the period, counted in one
+    # statement over the two index ranges (an OR of them).
+    for r in _grouped(
+        figures.filter(in_created | in_resolved),
+        group,
+        n=Count("pk", filter=in_created),
+        answered=Count("first_response_seconds", filter=in_created),
+        wait=Sum("first_response_seconds", filter=in_created),
+        done=Count("pk", filter=in_resolved),
+        took=Sum("resolution_seconds", filter=in_resolved),
+        missed=Count("pk", filter=in_resolved & Q(sla_missed=True)),
+    ):
+        target = row(r[group])
+        target.created = r["n"]
+        target.first_responses = r["answered"]
+        target.first_response_seconds = r["wait"] or 0.0
+        target.resolved = r["done"]
+        target.resolution_seconds = r["took"] or 0.0
+        target.sla_missed = r["missed"]
+    _percentiles(created, group, ("first_response", "first_response_business"), rows, total)
+    _percentiles(resolved, group, ("resolution", "resolution_business"), rows, total)
+    opened = (
+        created.order_by()
+        .values("created_on")
+        .annotate(n=Count("pk"), side=Value("created"))
+        .values_list("created_on", "n", "side")
+    )
+    closed = (
+        resolved.order_by()
+        .values("resolved_on")
+        .annotate(n=Count("pk"), side=Value("resolved"))
+        .values_list("resolved_on", "n", "side")
+    )
+    return opened.union(closed, all=True)
 
 
 def _percentiles(
@@ -559,28 +702,21 @@ def _filter(team: Team | None, agent: User | None = None) -> Any:
     return only
 
 
-def _days(start: datetime.date, end: datetime.date, created: Any, resolved: Any) -> list[Day]:
+def _days(start: datetime.date, end: datetime.date, per_day: Any) -> list[Day]:
     """The tickets opened and resolved on each day of the period, in one
-    statement (the two grouped counts, ``UNION ALL``)."""
+    statement (``per_day``: the daily rollup's sums per day, or the
+    per-ticket rollup's two grouped counts, ``UNION ALL``)."""
     days = {
         start + datetime.timedelta(days=i): Day(start + datetime.timedelta(days=i))
         for i in range((end - start).days + 1)
     }
-    opened = (
-        created.order_by()
-        .values("created_on")
-        .annotate(n=Count("pk"), side=Value("created"))
-        .values_list("created_on", "n", "side")
-    )
-    closed = (
-        resolved.order_by()
-        .values("resolved_on")
-        .annotate(n=Count("pk"), side=Value("resolved"))
-        .values_list("resolved_on", "n", "side")
-    )
-    for day, n, side in opened.union(closed, all=True):
-        if day in days:
-            setattr(days[day], side, n)
+    for r in per_day:
+        if isinstance(r, dict):
+            if r["day"] in days:
+                days[r["day"]].created = r["c"] or 0
+                days[r["day"]].resolved = r["r"] or 0
+        elif r[0] in days:
+            setattr(days[r[0]], r[2], r[1])
     return list(days.values())
 
 

@@ -424,6 +424,98 @@ class TicketFigures(models.Model):
         return f"Figures of #{self.ticket_id}"
 
 
+# The fixed buckets of the daily rollup's duration histograms, the one place
+# they are set: (up to, width) in seconds, each step's buckets ``width`` wide
+# from the end of the step before up to ``up_to``; one last bucket holds
+# everything longer. Fine where response and resolution times mostly fall
+# (minutes to a few hours), coarser for days: 5 minutes under an hour, 15
+# minutes under 4 hours, an hour under a day, 6 hours under a week, a day
+# under 30 days: 91 edges, and 92 buckets per duration with the open one.
+HISTOGRAM_STEPS: list[tuple[int, int]] = [
+    (3600, 300),
+    (4 * 3600, 900),
+    (24 * 3600, 3600),
+    (7 * 24 * 3600, 6 * 3600),
+    (30 * 24 * 3600, 24 * 3600),
+]
+
+
+def _edges(steps: list[tuple[int, int]]) -> list[int]:
+    edges: list[int] = []
+    low = 0
+    for up_to, width in steps:
+        edges.extend(range(low + width, up_to + 1, width))
+        low = up_to
+    return edges
+
+
+# The upper edges of the buckets (a duration d falls in the first bucket whose
+# edge is >= d); bucket len(HISTOGRAM_EDGES) is "longer than the last edge".
+HISTOGRAM_EDGES: list[int] = _edges(HISTOGRAM_STEPS)
+HISTOGRAM_BUCKETS = len(HISTOGRAM_EDGES) + 1
+# The durations with a histogram, as named in ``TicketFigures`` (<name>_seconds),
+# and the prefix of their bucket columns in ``DailyFigures``.
+HISTOGRAMS: dict[str, str] = {
+    "first_response": "fr",
+    "first_response_business": "frb",
+    "resolution": "res",
+    "resolution_business": "resb",
+}
+# The dimensions a daily row may stand for (``DailyFigures.dimension``).
+DAILY_DIMENSIONS = ("team", "agent", "category", "channel", "organisation")
+
+
+def histogram_columns(measure: str) -> list[str]:
+    prefix = HISTOGRAMS[measure]
+    return [f"{prefix}{i}" for i in range(HISTOGRAM_BUCKETS)]
+
+
+class DailyFigures(models.Model):
+    """The report's figures of one day, one team and one value of one
+    dimension (the team itself, an agent, a category, a channel or an
+    organisation): counts, sums and a histogram over fixed buckets
+    (``HISTOGRAM_EDGES``) of each duration. The dashboard sums these rows
+    over its period, so it reads days x teams x values, not tickets; its
+    medians and 90th percentiles are read from the summed histograms, to the
+    precision of a bucket.
+
+    Derived from ``TicketFigures`` (whose team, assignee, category, channel and
+    organisation are the ticket's current ones), never edited: the rows of a
+    day and team are written again whole, from the tickets' figures, by
+    :func:`frontline.reports.rollup.refresh_days`, after each change to a
+    ticket of that day and team and by ``frontline reports rebuild``. The
+    opened side (created, first responses) counts the tickets opened on
+    ``day``, the resolved side those resolved on ``day``.
+    """
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=12)
+    # The ticket's team, 0 for none (a plain value, so the unique key holds).
+    team = models.IntegerField(default=0)
+    # The value of the dimension: an id, a channel, "" for none.
+    key = models.CharField(max_length=20, default="", blank=True)
+    created = models.IntegerField(default=0)
+    first_responses = models.IntegerField(default=0)
+    first_response_seconds = models.FloatField(default=0.0)
+    resolved = models.IntegerField(default=0)
+    resolution_seconds = models.FloatField(default=0.0)
+    sla_missed = models.IntegerField(default=0)
+    for _column in [c for m in HISTOGRAMS for c in histogram_columns(m)]:
+        locals()[_column] = models.IntegerField(default=0)
+    del _column
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "team", "day", "key"], name="daily_figures_cell"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "day"], name="daily_figures_day")]
+
+    def __str__(self) -> str:
+        return f"Figures of {self.day} ({self.dimension} {self.key or '-'}, team {self.team})"
+
+
 # -- QA review ----------------------------------------------------------------
 
 QA_SCORES = range(1, 6)

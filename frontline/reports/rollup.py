@@ -7,21 +7,35 @@ clock and in the business hours of the ticket's SLA policy, and whether an SLA
 deadline was missed), so running it twice, or after any change, leaves
 the same rows: the reaction calls it for one ticket, ``frontline reports
 rebuild`` for all of them in batches.
+
+The daily rollup (``DailyFigures``) is derived from those rows: the rows of
+one day and one team are written again whole from the tickets' figures of
+that day and team (:func:`refresh_days`), for the days and teams a ticket's
+row had before and has after each refresh, and for every day by
+:func:`rebuild_daily`.
 """
 
 from __future__ import annotations
 
+import datetime
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from frontline.sla.actions import BusinessClock
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
-from .models import TicketFigures
+from .models import (
+    HISTOGRAM_EDGES,
+    HISTOGRAMS,
+    DailyFigures,
+    TicketFigures,
+    histogram_columns,
+)
 
 BATCH = 2000
 FIELDS = [
@@ -74,10 +88,21 @@ def _figures(tickets: Iterable[Any]) -> list[TicketFigures]:
     return rows
 
 
-def refresh(ticket_ids: Iterable[int]) -> int:
+def refresh(ticket_ids: Iterable[int], *, daily: bool = True) -> int:
     """Write the rows of these tickets from what the tickets are now (a ticket
-    no longer there loses its row with it). Returns the number of rows written."""
+    no longer there loses its row with it), and (with ``daily``) the daily
+    rows of the days and teams they had and have. Returns the number of rows
+    written."""
     ids = list(ticket_ids)
+    before = (
+        list(
+            TicketFigures.objects.filter(ticket_id__in=ids).values_list(
+                "created_on", "resolved_on", "team_id"
+            )
+        )
+        if daily
+        else []
+    )
     breached = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.SLA_BREACH)
     tickets = (
         Ticket.objects.filter(pk__in=ids)
@@ -103,13 +128,19 @@ def refresh(ticket_ids: Iterable[int]) -> int:
         TicketFigures.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["ticket"], update_fields=FIELDS
         )
+        if daily:
+            after = [(r.created_on, r.resolved_on, r.team_id) for r in rows]
+            refresh_days(
+                {(day, team) for c, r, team in before + after for day in (c, r) if day is not None}
+            )
     return len(rows)
 
 
 def rebuild(*, after: int = 0, batch: int = BATCH) -> Iterator[tuple[int, int]]:
     """Refresh every ticket's row, ``batch`` tickets per transaction, in id order
     from ``after``; yields (last id done, rows written) after each batch. Rows
-    of tickets deleted meanwhile went with them (the foreign key cascades)."""
+    of tickets deleted meanwhile went with them (the foreign key cascades).
+    The daily rows are not written: :func:`rebuild_daily` does, after."""
     last = after
     while True:
         ids = list(
@@ -117,6 +148,145 @@ def rebuild(*, after: int = 0, batch: int = BATCH) -> Iterator[tuple[int, int]]:
         )
         if not ids:
             return
-        written = refresh(ids)
+        written = refresh(ids, daily=False)
         last = ids[-1]
         yield last, written
+
+
+# -- the daily rollup ---------------------------------------------------------
+
+# What the daily rows are made of, per ticket.
+_SOURCE = [
+    "created_on",
+    "resolved_on",
+    "team_id",
+    "assignee_id",
+    "category_id",
+    "channel",
+    "organisation_id",
+    "sla_missed",
+    *(f"{m}_seconds" for m in HISTOGRAMS),
+]
+_KEYS = {
+    "team": "team_id",
+    "agent": "assignee_id",
+    "category": "category_id",
+    "channel": "channel",
+    "organisation": "organisation_id",
+}
+_SCALARS = [
+    "created",
+    "first_responses",
+    "first_response_seconds",
+    "resolved",
+    "resolution_seconds",
+    "sla_missed",
+]
+_COLUMNS = _SCALARS + [c for m in HISTOGRAMS for c in histogram_columns(m)]
+_OFFSET = {m: len(_SCALARS) + i * len(histogram_columns(m)) for i, m in enumerate(HISTOGRAMS)}
+
+
+def bucket(seconds: float) -> int:
+    """The histogram bucket of a duration: the first whose upper edge it does
+    not pass (a negative duration, from clocks out of step, in the first)."""
+    return bisect_left(HISTOGRAM_EDGES, seconds)
+
+
+Cell = tuple[datetime.date, str, int, str]
+
+
+def _cells(tickets: Iterable[dict[str, Any]], days: set[datetime.date] | None) -> dict[Cell, list]:
+    """The daily rows' values, per (day, dimension, team, key), of these
+    tickets' figures: each ticket counts on its opening day (if in ``days``,
+    or any day without) and on its resolution day."""
+    cells: dict[Cell, list] = {}
+    for t in tickets:
+        team = t["team_id"] or 0
+        keys = [(d, "" if t[f] is None else str(t[f])) for d, f in _KEYS.items()]
+        opened, resolved = t["created_on"], t["resolved_on"]
+        if days is None or opened in days:
+            for dimension, key in keys:
+                v = cells.setdefault((opened, dimension, team, key), [0] * len(_COLUMNS))
+                v[0] += 1
+                if t["first_response_seconds"] is not None:
+                    v[1] += 1
+                    v[2] += t["first_response_seconds"]
+                for m in ("first_response", "first_response_business"):
+                    if t[f"{m}_seconds"] is not None:
+                        v[_OFFSET[m] + bucket(t[f"{m}_seconds"])] += 1
+        if resolved is not None and (days is None or resolved in days):
+            for dimension, key in keys:
+                v = cells.setdefault((resolved, dimension, team, key), [0] * len(_COLUMNS))
+                v[3] += 1
+                v[4] += t["resolution_seconds"] or 0.0
+                v[5] += 1 if t["sla_missed"] else 0
+                for m in ("resolution", "resolution_business"):
+                    if t[f"{m}_seconds"] is not None:
+                        v[_OFFSET[m] + bucket(t[f"{m}_seconds"])] += 1
+    return cells
+
+
+def _write(cells: dict[Cell, list]) -> None:
+    """Insert these daily rows (their old ones already deleted), in batches
+    through one prepared statement."""
+    table = connection.ops.quote_name(DailyFigures._meta.db_table)
+    names = ["day", "dimension", "team", "key", *_COLUMNS]
+    columns = ", ".join(connection.ops.quote_name(n) for n in names)
+    marks = ", ".join(["%s"] * len(names))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names from the model)
+    rows = [[*cell, *values] for cell, values in cells.items()]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > 100:
+            # Many rows (a rebuild): one COPY stream, not a statement per row.
+            copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for i in range(0, len(rows), 1000):
+            cursor.executemany(sql, rows[i : i + 1000])
+
+
+def refresh_days(pairs: Iterable[tuple[datetime.date, int | None]]) -> None:
+    """Write again, from the tickets' figures, the daily rows of each (day,
+    team) (team None: the tickets without one): every dimension's rows of the
+    tickets of that team opened or resolved that day."""
+    with transaction.atomic():
+        for day, team in sorted(pairs, key=lambda p: (p[0], p[1] or 0)):
+            of_day = Q(created_on=day) | Q(resolved_on=day)
+            of_team = Q(team_id=team) if team else Q(team_id__isnull=True)
+            tickets = TicketFigures.objects.filter(of_day, of_team).values(*_SOURCE).order_by()
+            DailyFigures.objects.filter(day=day, team=team or 0).delete()
+            _write(_cells(tickets, {day}))
+
+
+def rebuild_daily(
+    *, days: int = 7, since: datetime.date | None = None
+) -> Iterator[tuple[datetime.date, int]]:
+    """Write every daily row again from the tickets' figures, ``days`` days per
+    transaction, oldest first (from ``since``, to resume); yields (last day
+    done, rows written) after each. Rows of days no ticket has any more are
+    deleted first."""
+    span = TicketFigures.objects.aggregate(
+        first=Min("created_on"), last=Max("created_on"), resolved=Max("resolved_on")
+    )
+    if span["first"] is None:
+        DailyFigures.objects.all().delete()
+        return
+    first = span["first"]
+    last = max(d for d in (span["last"], span["resolved"]) if d is not None)
+    DailyFigures.objects.exclude(day__gte=first, day__lte=last).delete()
+    day = max(first, since) if since else first
+    while day <= last:
+        end = min(day + datetime.timedelta(days=days - 1), last)
+        chunk = {day + datetime.timedelta(days=i) for i in range((end - day).days + 1)}
+        in_chunk = Q(created_on__gte=day, created_on__lte=end) | Q(
+            resolved_on__gte=day, resolved_on__lte=end
+        )
+        with transaction.atomic():
+            tickets = TicketFigures.objects.filter(in_chunk).values(*_SOURCE).order_by()
+            cells = _cells(tickets.iterator(chunk_size=5000), chunk)
+            DailyFigures.objects.filter(day__gte=day, day__lte=end).delete()
+            _write(cells)
+        yield end, len(cells)
+        day = end + datetime.timedelta(days=1)

@@ -5,17 +5,20 @@
   printing progress. Safe while the site runs (each row is rewritten whole, as
   the reaction does); needed after a restore, a bulk load, or on a database
   that had tickets before the rollup existed. Interrupted, it says the last
-  id done, and ``--after`` that id resumes.
+  id done, and ``--after`` that id resumes. Then the daily rows, all of
+  them, from the tickets' figures (``rollup.rebuild_daily``); ``--daily-only``
+  writes only those (after a bulk load that wrote the tickets' figures itself).
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from frontline.reports.rollup import BATCH, rebuild
+from frontline.reports.rollup import BATCH, rebuild, rebuild_daily
 from frontline.tickets.models import Ticket
 
 
@@ -27,10 +30,32 @@ class Command(BaseCommand):
         again = sub.add_parser("rebuild", help="Write every ticket's figures again.")
         again.add_argument("--after", type=int, default=0, help="Resume after this ticket id.")
         again.add_argument("--batch", type=int, default=BATCH, help="Tickets per transaction.")
+        again.add_argument(
+            "--daily-only",
+            action="store_true",
+            help="Write only the daily rows again, from the tickets' figures.",
+        )
+        again.add_argument(
+            "--since",
+            type=datetime.date.fromisoformat,
+            help="Write the daily rows from this day (YYYY-MM-DD) on: resume.",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1.")
+        if not options["daily_only"]:
+            self._tickets(options)
+        started = time.monotonic()
+        rows = 0
+        for day, count in rebuild_daily(since=options["since"]):
+            rows += count
+            self.stdout.write(f"\rdaily rows: {rows} (up to {day})", ending="")
+            self.stdout.flush()
+        seconds = time.monotonic() - started
+        self.stdout.write(f"\rdaily rows: {rows} written in {seconds:.1f} s")
+
+    def _tickets(self, options: dict[str, Any]) -> None:
         total = Ticket.objects.filter(pk__gt=options["after"]).count()
         done, last = 0, options["after"]
         started = time.monotonic()
