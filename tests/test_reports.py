@@ -493,6 +493,31 @@ def test_rollup_follows_each_change(people, django_capture_on_commit_callbacks):
     assert daily_rows() == daily
 
 
+def test_migrate_fills_the_daily_rows_of_an_upgraded_install(
+    people, django_capture_on_commit_callbacks
+):
+    """An install from before the daily rollup has the tickets' figures but no
+    daily rows: ``frontline migrate`` writes them, and leaves rows it finds."""
+    from frontline.reports.models import DailyFigures
+
+    with (
+        time_machine.travel(at(2, 9), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket = actions.open_ticket(
+            requester=people.carol, by=people.carol, subject="U", body="x", category=people.billing
+        )
+        actions.add_reply(ticket, body="On it", by=people.alice)
+    daily = daily_rows()
+    assert daily
+    DailyFigures.objects.all().delete()
+    call_command("migrate", verbosity=0)
+    assert daily_rows() == daily
+    DailyFigures.objects.filter(dimension="agent").delete()
+    call_command("migrate", verbosity=0)  # rows there: nothing written again
+    assert daily_rows() == {k: v for k, v in daily.items() if k[1] != "agent"}
+
+
 def daily_rows():
     """The daily rollup's rows: (created, first responses, resolved) per cell,
     with the histograms' counts checked against them."""

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +9,21 @@ class ReportsConfig(AppConfig):
     name = "frontline.reports"
     label = "reports"
     verbose_name = _("Time, cost and satisfaction")
+
+    def ready(self) -> None:
+        post_migrate.connect(fill_daily_rollup, sender=self)
+
+
+def fill_daily_rollup(**kwargs: Any) -> None:
+    """After ``frontline migrate``: an install upgraded from before the daily
+    rollup has tickets' figures but no daily rows, and its dashboard would show
+    nothing; write them once (what ``frontline reports rebuild --daily-only``
+    does), with the code and schema as they are after every migration. A
+    database with daily rows, or with no figures, costs two small reads."""
+    from .models import DailyFigures, TicketFigures
+    from .rollup import rebuild_daily
+
+    if DailyFigures.objects.exists() or not TicketFigures.objects.exists():
+        return
+    for _done in rebuild_daily():
+        pass
