@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Query, Router, Schema, Status, UploadedFile
@@ -177,7 +177,19 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> HttpR
     sort = filters.sort or ("due" if user.is_staff_member else "updated")
     ordering = ORDERINGS[sort]
     start = decode_cursor(filters.cursor, ordering, KINDS) if filters.cursor else None
-    ids, next_cursor = keyset_page(qs, ordering, start, filters.limit)
+    # Staff see a great many tickets, and the sorts' indexes lead with is_open
+    # (after a scope: team, assignee, channel): open and closed pages read apart,
+    # each a bounded walk of an index, then merged. As one query, every ticket
+    # the caller sees was sorted for each page (0.8 s of SQL for a supervisor at
+    # a million). A queue or a status names one side already; a tag or an
+    # organisation narrows through its own index to few enough tickets that two
+    # reads would only read them twice.
+    parts: tuple[Q, ...] = ()
+    if user.is_staff_member and not (
+        filters.queue or filters.status or filters.tag or filters.organisation
+    ):
+        parts = (Q(is_open=True), Q(is_open=False))
+    ids, next_cursor = keyset_page(qs, ordering, start, filters.limit, parts=parts)
     items = ticket_page_items(ids, for_staff=user.is_staff_member)
     return json_response(TicketPage.model_construct(items=items, next_cursor=next_cursor))
 
