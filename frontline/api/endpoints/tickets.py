@@ -281,14 +281,20 @@ def create_ticket(
         )
 
     number = open_idempotently(request, idempotency_key, open_ticket)
-    return json_response(_opened(request, number), status=201)
+    return json_response(_opened(request, number, requester=requester), status=201)
 
 
-def _opened(request: AuthedRequest, number: int) -> TicketOut:
+def _opened(request: AuthedRequest, number: int, *, requester: User) -> TicketOut:
     """The ticket just opened (or opened before with the same key), as the caller
-    sees it: read among the tickets they may see, as plain values."""
+    sees it: read among the tickets they may see, as plain values. A customer's
+    own request is among them by the first rule of ``for_requester``: read among
+    their own requests, without first asking which tickets they take part in."""
     user = request.user
-    found = ticket_page_items([number], for_staff=user.is_staff_member, among=visible_tickets(user))
+    if requester.pk == user.pk and not user.is_staff_member and user.is_active:
+        among = Ticket.objects.filter(requester_id=user.pk)
+    else:
+        among = visible_tickets(user)  # (for a customer, a query: their participations)
+    found = ticket_page_items([number], for_staff=user.is_staff_member, among=among)
     return found[0] if found else _out(request, access_ticket(user, number))
 
 
