@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime
 import json
+import operator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -96,7 +97,7 @@ def keyset_page(
     if len(parts) > 1:
         # Stable sorts, the last key first: each part is in order already.
         for i in reversed(range(len(ordering))):
-            rows.sort(key=lambda row, i=i: row[i], reverse=ordering[i][1])
+            rows.sort(key=operator.itemgetter(i), reverse=ordering[i][1])
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(list(rows[-1])) if more and rows else None
