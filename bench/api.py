@@ -24,7 +24,9 @@ over keep-alive HTTP connections:
   this machine, with this client, can beat.
 
 ``--in-place`` times on ``--db`` itself (it writes tickets to it) instead of a
-fresh copy; ``--database-url`` on a PostgreSQL database built (and migrated)
+fresh copy (the creates' reactions stay queued there, as no worker runs: a
+later ``frontline serve`` on it, e.g. ``bench.http --in-place``, drains them
+first, beside what it times); ``--database-url`` on a PostgreSQL database built (and migrated)
 by ``bench.generate --database-url``, used as it is (tickets and two tokens
 are written to it).
 
