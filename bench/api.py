@@ -1,6 +1,7 @@
 """The REST API over HTTP against ``frontline serve`` (``make bench``).
 
-    python -m bench.api [--tickets N] [--db PATH] [--requests 300] [--seconds 10]
+    python -m bench.api [--tickets N] [--db PATH] [--in-place] [--requests 300] [--seconds 10]
+    python -m bench.api --database-url postgres://... [--requests 300] [--seconds 10]
 
 Uses the benchmark database (``bench.generate``; one million tickets unless
 ``--tickets`` says otherwise), copied to a temporary file first because the
@@ -17,7 +18,17 @@ over keep-alive HTTP connections:
   supervisor and as the customer: p50 and p95 (the reads in rounds, one of
   each kind per round, so load from elsewhere falls on all alike);
 - opening tickets (``POST /api/v1/tickets`` as the customer, with a form
-  answer) for ``--seconds`` at concurrency 1 and then 4: tickets per second.
+  answer) for ``--seconds`` at concurrency 1 and then 4: tickets per second;
+  and, beside them, the floor's own rate (``GET /api/v1/me`` back to back for
+  as long, at concurrency 1 and 4): what no request through this stack, on
+  this machine, with this client, can beat.
+
+``--in-place`` times on ``--db`` itself (it writes tickets to it) instead of a
+fresh copy (the creates' reactions stay queued there, as no worker runs: a
+later ``frontline serve`` on it, e.g. ``bench.http --in-place``, drains them
+first, beside what it times); ``--database-url`` on a PostgreSQL database built (and migrated)
+by ``bench.generate --database-url``, used as it is (tickets and two tokens
+are written to it).
 
 Goals (issue 18): get p95 under 20 ms, list p95 under 50 ms, create at least
 350/s at concurrency 1 and 700/s at concurrency 4 on SQLite. Prints the
@@ -38,11 +49,12 @@ from bench import generate as gen
 from bench.common import (
     Client,
     api_create,
-    copy_database,
+    api_floor,
     create_rate,
     manage_shell,
     percentile,
     serving,
+    working_database,
 )
 
 GOALS = {"get_p95_ms": 20.0, "list_p95_ms": 50.0, "create_1_per_s": 350.0, "create_4_per_s": 700.0}
@@ -79,17 +91,33 @@ def main(argv: list[str] | None = None) -> int:
     add_database_arguments(parser)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--in-place", action="store_true", help="time on --db itself (written to), not a copy"
+    )
+    parser.add_argument("--database-url", help="time on this PostgreSQL database instead")
     args = parser.parse_args(argv)
-    db_path = (args.db or default_db_path(args.tickets)).resolve()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    gen.ensure(db_path, args.tickets)
+    if args.database_url:
+        # Never built or migrated from here: another's database, used as it is.
+        load = gen.CopyLoad(args.database_url)
+        meta = gen.read_meta_pg(load)
+        load.close()
+        if not meta:
+            raise SystemExit("bench.api: no benchmark data at --database-url")
+    else:
+        db_path = (args.db or default_db_path(args.tickets)).resolve()
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        meta, _reused = gen.ensure(db_path, args.tickets)
     rng = random.Random(18)
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="frontline-bench-api-") as tmp:
         workdir = Path(tmp)
-        log("copying the database")
-        db = copy_database(db_path, workdir)
-        env = gen.django_env(db) | {
+        if args.database_url:
+            env = dict(os.environ, DATABASE_URL=args.database_url, FRONTLINE_VAR=str(workdir))
+            env.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
+        else:
+            log("copying the database" if not args.in_place else "on the database in place")
+            env = gen.django_env(working_database(db_path, workdir, in_place=args.in_place))
+        env |= {
             "API_REQUESTS_PER_MINUTE": "0",
             "LOG_LEVEL": "WARNING",
             "RUN_WORKER": "false",
@@ -117,9 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             log(f"opening tickets for {args.seconds:.0f} s at concurrency 1, then 4")
             one, _t, failed_one = create_rate(api_create, port, setup, 1, args.seconds)
             four, _t, failed_four = create_rate(api_create, port, setup, 4, args.seconds)
+            log(f"the floor back to back for {args.seconds:.0f} s at concurrency 1, then 4")
+            floor_one, _t, failed_floor = create_rate(api_floor, port, setup, 1, args.seconds)
+            floor_four, _t, failed_floor4 = create_rate(api_floor, port, setup, 4, args.seconds)
     floor_p50 = percentile(floor, 50)
     results = {
-        "tickets": args.tickets,
+        "tickets": int(meta["tickets"]),
+        "database": "postgresql" if args.database_url else "sqlite",
         "load_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "floor_p50_ms": round(floor_p50, 2),
         "floor_p95_ms": round(percentile(floor, 95), 2),
@@ -140,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         "create_1_per_s": round(one, 1),
         "create_4_per_s": round(four, 1),
         "create_failures": failed_one + failed_four,
+        # The cheapest request's own rate: the ceiling of any rate through the stack.
+        "floor_1_per_s": round(floor_one, 1),
+        "floor_4_per_s": round(floor_four, 1),
+        "create_1_x_floor_rate": round(one / floor_one, 2) if floor_one else None,
+        "create_4_x_floor_rate": round(four / floor_four, 2) if floor_four else None,
+        "floor_failures": failed_floor + failed_floor4,
         "errors": errors,
     }
     for key, value in results.items():

@@ -125,6 +125,13 @@ def copy_database(source: Path, workdir: Path, name: str = "api.sqlite3") -> Pat
     return target
 
 
+def working_database(source: Path, workdir: Path, *, in_place: bool) -> Path:
+    """The database a run writes to: a copy of ``source`` in ``workdir``, or with
+    ``in_place`` ``source`` itself (a copy of one's own already: a million
+    tickets are 3.5 GiB to copy before every run)."""
+    return source if in_place else copy_database(source, workdir)
+
+
 def run_frontline(env: dict[str, str], *args: str) -> str:
     """``frontline ARGS`` to its end; its output."""
     done = subprocess.run(  # noqa: S603 (our own command)
@@ -281,6 +288,18 @@ def api_create(port: int, setup: dict[str, Any]) -> Callable[[], tuple[bool, flo
         return status == 201, ms
 
     return create
+
+
+def api_floor(port: int, setup: dict[str, Any]) -> Callable[[], tuple[bool, float]]:
+    """A function that makes the API's cheapest request (``GET /api/v1/me``, the
+    staff token): the rate of the floor, beside the rate of the creates."""
+    client = Client(port, token=setup["staff"])
+
+    def floor() -> tuple[bool, float]:
+        status, ms, _ = client.call("GET", "/api/v1/me")
+        return status == 200, ms
+
+    return floor
 
 
 def create_rate(

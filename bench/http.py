@@ -1,6 +1,9 @@
 """Pages, forms and the API over real HTTP against ``frontline serve`` (``make bench``).
 
-    python -m bench.http [--tickets N] [--db PATH] [--requests 100] [--seconds 10] [--runs 3]
+    python -m bench.http [--tickets N] [--db PATH] [--in-place] [--requests 100]
+                         [--seconds 10] [--runs 3]
+
+``--in-place`` times on ``--db`` itself (it writes tickets to it), not a copy.
 
 ``bench.run`` times pages in process; this times them as a browser or a client
 gets them: through gunicorn (``frontline serve`` as shipped, its two web
@@ -54,13 +57,13 @@ from bench import generate as gen
 from bench.common import (
     Client,
     api_create,
-    copy_database,
     create_rate,
     git_head,
     manage_shell,
     now_utc,
     percentile,
     serving,
+    working_database,
     write_block,
 )
 from bench.footprint import memory_of, tree
@@ -248,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per create figure")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--in-place", action="store_true", help="time on --db itself (written to), not a copy"
+    )
     args = parser.parse_args(argv)
     db_path = (args.db or default_db_path(args.tickets)).resolve()
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="frontline-bench-http-") as tmp:
         workdir = Path(tmp)
-        log("copying the database")
-        db = copy_database(db_path, workdir)
+        log("copying the database" if not args.in_place else "on the database in place")
+        db = working_database(db_path, workdir, in_place=args.in_place)
         db_mib = db.stat().st_size / 2**20
         env = gen.django_env(db) | {"API_REQUESTS_PER_MINUTE": "0", "LOG_LEVEL": "WARNING"}
         env.pop("WEB_CONCURRENCY", None)

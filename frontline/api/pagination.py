@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime
 import json
+import operator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -73,17 +74,30 @@ def after(ordering: Ordering, values: list[Any]) -> Q:
 
 
 def keyset_page(
-    qs: QuerySet[Any], ordering: Ordering, cursor_values: list[Any] | None, limit: int
+    qs: QuerySet[Any],
+    ordering: Ordering,
+    cursor_values: list[Any] | None,
+    limit: int,
+    *,
+    parts: tuple[Q, ...] = (),
 ) -> tuple[list[int], str | None]:
-    """The ids of one page (in order) and the cursor of the next, if any."""
+    """The ids of one page (in order) and the cursor of the next, if any.
+
+    With ``parts`` (conditions that split ``qs`` into disjoint sets, such as
+    open and closed tickets) each part's page is read on its own and the pages
+    merged: one bounded walk of an index per part where the whole would need
+    every row sorted (no index leads with the sort's column alone)."""
     if cursor_values is not None:
         qs = qs.filter(after(ordering, cursor_values))
     fields = [f for f, _desc in ordering]
-    rows = list(
-        qs.order_by(*(f"-{f}" if desc else f for f, desc in ordering)).values_list(*fields)[
-            : limit + 1
-        ]
-    )
+    order = [f"-{f}" if desc else f for f, desc in ordering]
+    rows: list[tuple[Any, ...]] = []
+    for part in parts or (Q(),):
+        rows += qs.filter(part).order_by(*order).values_list(*fields)[: limit + 1]
+    if len(parts) > 1:
+        # Stable sorts, the last key first: each part is in order already.
+        for i in reversed(range(len(ordering))):
+            rows.sort(key=operator.itemgetter(i), reverse=ordering[i][1])
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(list(rows[-1])) if more and rows else None

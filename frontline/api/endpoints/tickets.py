@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Query, Router, Schema, Status, UploadedFile
@@ -177,7 +177,19 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> HttpR
     sort = filters.sort or ("due" if user.is_staff_member else "updated")
     ordering = ORDERINGS[sort]
     start = decode_cursor(filters.cursor, ordering, KINDS) if filters.cursor else None
-    ids, next_cursor = keyset_page(qs, ordering, start, filters.limit)
+    # Staff see a great many tickets, and the sorts' indexes lead with is_open
+    # (after a scope: team, assignee, channel): open and closed pages read apart,
+    # each a bounded walk of an index, then merged. As one query, every ticket
+    # the caller sees was sorted for each page (0.8 s of SQL for a supervisor at
+    # a million). A queue or a status names one side already; a tag or an
+    # organisation narrows through its own index to few enough tickets that two
+    # reads would only read them twice.
+    parts: tuple[Q, ...] = ()
+    if user.is_staff_member and not (
+        filters.queue or filters.status or filters.tag or filters.organisation
+    ):
+        parts = (Q(is_open=True), Q(is_open=False))
+    ids, next_cursor = keyset_page(qs, ordering, start, filters.limit, parts=parts)
     items = ticket_page_items(ids, for_staff=user.is_staff_member)
     return json_response(TicketPage.model_construct(items=items, next_cursor=next_cursor))
 
@@ -269,14 +281,20 @@ def create_ticket(
         )
 
     number = open_idempotently(request, idempotency_key, open_ticket)
-    return json_response(_opened(request, number), status=201)
+    return json_response(_opened(request, number, requester=requester), status=201)
 
 
-def _opened(request: AuthedRequest, number: int) -> TicketOut:
+def _opened(request: AuthedRequest, number: int, *, requester: User) -> TicketOut:
     """The ticket just opened (or opened before with the same key), as the caller
-    sees it: read among the tickets they may see, as plain values."""
+    sees it: read among the tickets they may see, as plain values. A customer's
+    own request is among them by the first rule of ``for_requester``: read among
+    their own requests, without first asking which tickets they take part in."""
     user = request.user
-    found = ticket_page_items([number], for_staff=user.is_staff_member, among=visible_tickets(user))
+    if requester.pk == user.pk and not user.is_staff_member and user.is_active:
+        among = Ticket.objects.filter(requester_id=user.pk)
+    else:
+        among = visible_tickets(user)  # (for a customer, a query: their participations)
+    found = ticket_page_items([number], for_staff=user.is_staff_member, among=among)
     return found[0] if found else _out(request, access_ticket(user, number))
 
 
