@@ -1350,14 +1350,34 @@ def build_from_sqlite(url: str, source: Path) -> dict[str, str]:
         if time.monotonic() - t_one > 5:
             log(f"  index {name}: {time.monotonic() - t_one:.0f} s")
     log(f"indexes created in {time.monotonic() - t_i:.0f} s")
-    for table in tables:
-        if "id" in copy_columns(src, load, table):
-            load.execute(
-                f"SELECT setval(pg_get_serial_sequence(?, 'id'), max(id)) FROM \"{table}\" "  # noqa: S608
-                "HAVING max(id) IS NOT NULL",
-                (f'"{table}"',),
-            )
     src.close()
+    load.close()
+    return finish_copy(url, source, tables, meta, extra, t0=t0, t_load=f"{t_load:.0f}")
+
+
+def finish_copy(
+    url: str,
+    source: Path,
+    tables: list[str],
+    meta: dict[str, str],
+    extra: dict[str, str],
+    *,
+    t0: float,
+    t_load: str,
+) -> dict[str, str]:
+    """``build_from_sqlite`` after the rows and indexes: sequences, the
+    migrations since the source's, ``ANALYZE``, ``bench_meta`` and ``bench_search``."""
+    load = CopyLoad(url)
+    for table in tables:
+        if not _has_id(load, table):
+            continue
+        sequence = load.execute("SELECT pg_get_serial_sequence(?, 'id')", (f'"{table}"',))
+        name = sequence.fetchone()[0]
+        if name:
+            load.execute(
+                f'SELECT setval(?, max(id)) FROM "{table}" HAVING max(id) IS NOT NULL',  # noqa: S608
+                (name,),
+            )
     load.close()
     log("frontline migrate (the migrations since the source's)")
     migrate_url(url)
@@ -1370,20 +1390,35 @@ def build_from_sqlite(url: str, source: Path) -> dict[str, str]:
         copied_from=str(source),
         copied_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         copy_seconds=f"{elapsed:.0f}",
-        copy_load_seconds=f"{t_load:.0f}",
+        copy_load_seconds=str(t_load),
     )
     load.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL)")
     load.executemany("INSERT INTO bench_meta (key, value) VALUES (?, ?)", list(meta.items()))
     load.execute("CREATE TABLE IF NOT EXISTS bench_search (key text PRIMARY KEY, value text)")
     rows = [(k, v) for k, v in extra.items() if k != "indexed"]  # the index is not copied
     load.executemany("INSERT INTO bench_search (key, value) VALUES (?, ?)", rows)
+    counts = {
+        table: load.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        for table in ("tickets_ticket", "tickets_message", "tickets_ticketevent")
+    }
     load.close()
     log(
         f"done in {elapsed:.0f} s ({elapsed / 60:.1f} min): "
-        f"{counts.get('tickets_ticket', 0):,} tickets, {counts.get('tickets_message', 0):,} "
-        f"messages, {counts.get('tickets_ticketevent', 0):,} events, from {source}"
+        f"{counts['tickets_ticket']:,} tickets, {counts['tickets_message']:,} "
+        f"messages, {counts['tickets_ticketevent']:,} events, from {source}"
     )
     return meta
+
+
+def _has_id(load: CopyLoad, table: str) -> bool:
+    """Whether ``table`` has an integer ``id`` column (one a sequence may fill)."""
+    return bool(
+        load.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? AND column_name = 'id' AND data_type IN ('integer', 'bigint')",
+            (table,),
+        ).fetchone()
+    )
 
 
 class _Counted:
