@@ -1049,8 +1049,12 @@ class CopyLoad:
     def __init__(self, url: str) -> None:
         import psycopg
 
+        from bench.common import backend_at_our_niceness
+
         self.con = psycopg.connect(url, autocommit=True)
         self.con.execute("SET TIME ZONE 'UTC'")  # ts_str writes naive UTC
+        with self.con.cursor() as cursor:
+            backend_at_our_niceness(cursor)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.con.execute(sql.replace("?", "%s"), params or None)  # type: ignore[arg-type]

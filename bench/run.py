@@ -100,6 +100,12 @@ def setup_django_postgres(url: str, var: Path) -> None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise RuntimeError(f"--database-url is not PostgreSQL: {url}")
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    from django.db import connection
+
+    from bench.common import backend_at_our_niceness
+
+    with connection.cursor() as cursor:
+        backend_at_our_niceness(cursor)
 
 
 def database_bytes(db_path: Path | None) -> int:

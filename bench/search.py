@@ -624,6 +624,12 @@ def django_for_postgres() -> None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise SystemExit("--database-url needs a postgres://... URL")
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    from django.db import connection
+
+    from bench.common import backend_at_our_niceness
+
+    with connection.cursor() as cursor:
+        backend_at_our_niceness(cursor)
 
 
 def copy_sqlite_ticket_index(source: Path, connection: Any, ticket_rows: Any) -> int:
@@ -680,8 +686,11 @@ def index_part(part: str) -> None:
     django_for_postgres()
     from django.db import connection, transaction
 
+    from bench.common import backend_at_our_niceness
     from frontline.search.indexing import index_tickets
 
+    with connection.cursor() as cursor:
+        backend_at_our_niceness(cursor)
     done, last, started = 0, 0, time.monotonic()
     while True:
         with connection.cursor() as cursor:
