@@ -682,7 +682,17 @@ def copy_sqlite_ticket_index(source: Path, connection: Any, ticket_rows: Any) ->
 def index_part(part: str) -> None:
     """One worker of ``postgres_index``: tickets with id ≡ k (mod n) that have no
     index row, by ``index_tickets`` a batch per transaction; prints the count."""
+    part, _, spans = part.partition(":")
     k, n = (int(x) for x in part.split("/"))
+    # Optionally only ids in these ranges ("lo-hi,lo-hi"): a worker may start on
+    # tickets a copy from SQLite will not bring while that copy still runs.
+    ranges = [tuple(int(x) for x in span.split("-")) for span in spans.split(",") if span]
+    within = " OR ".join(["t.id BETWEEN %s AND %s"] * len(ranges)) or "TRUE"
+    if ranges:  # tickets with several form answers: the copy's check clears their rows
+        within = (
+            f"({within}) AND NOT (jsonb_typeof(t.fields) = 'object' "  # noqa: S608
+            "AND (SELECT count(*) FROM jsonb_object_keys(t.fields)) > 1)"
+        )
     django_for_postgres()
     from django.db import connection, transaction
 
@@ -695,10 +705,11 @@ def index_part(part: str) -> None:
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT t.id FROM tickets_ticket t WHERE t.id > %s AND t.id %% %s = %s "
+                "SELECT t.id FROM tickets_ticket t WHERE t.id > %s AND t.id %% %s = %s "  # noqa: S608
+                f"AND ({within}) "
                 "AND NOT EXISTS (SELECT 1 FROM search_ticket s WHERE s.rowid = t.id) "
                 "ORDER BY t.id LIMIT 1000",
-                [last, n, k],
+                [last, n, k, *(x for r in ranges for x in r)],
             )
             ids = [row[0] for row in cursor.fetchall()]
         if not ids:
