@@ -694,13 +694,10 @@ def index_part(part: str) -> None:
             "AND (SELECT count(*) FROM jsonb_object_keys(t.fields)) > 1)"
         )
     django_for_postgres()
-    from django.db import connection, transaction
+    from django.db import IntegrityError, connection, transaction
 
-    from bench.common import backend_at_our_niceness
     from frontline.search.indexing import index_tickets
 
-    with connection.cursor() as cursor:
-        backend_at_our_niceness(cursor)
     done, last, started = 0, 0, time.monotonic()
     while True:
         with connection.cursor() as cursor:
@@ -714,8 +711,14 @@ def index_part(part: str) -> None:
             ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             break
-        with transaction.atomic():
-            done += index_tickets(ids)
+        try:
+            with transaction.atomic():
+                done += index_tickets(ids)
+        except IntegrityError:
+            # Another worker (one started early on id ranges) wrote some of them
+            # first; the next query leaves those out.
+            log(f"part {part}: some of {ids[0]}-{ids[-1]} indexed meanwhile; again")
+            continue
         last = ids[-1]
         if done % 20_000 < 1000:
             rate = done / (time.monotonic() - started)
