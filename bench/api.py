@@ -187,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             met = value <= goal if key.endswith("_ms") else value >= goal
             verdict = f"  (goal {goal:g}: {'met' if met else 'NOT met'})"
         log(f"{key}: {value}{verdict}")
-    out_path = REPO_DIR / "var" / "bench" / "api.json"
+    out_path = (
+        REPO_DIR / "var" / "bench" / ("api-postgres.json" if args.database_url else "api.json")
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(results, indent=2) + "\n")
     return 0

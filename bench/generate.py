@@ -1066,8 +1066,12 @@ class CopyLoad:
     def __init__(self, url: str) -> None:
         import psycopg
 
+        from bench.common import backend_at_our_niceness
+
         self.con = psycopg.connect(url, autocommit=True)
         self.con.execute("SET TIME ZONE 'UTC'")  # ts_str writes naive UTC
+        with self.con.cursor() as cursor:
+            backend_at_our_niceness(cursor)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.con.execute(sql.replace("?", "%s"), params or None)  # type: ignore[arg-type]
@@ -1198,9 +1202,12 @@ def build_postgres(url: str, n_tickets: int, seed: int = SEED) -> dict[str, str]
     return meta
 
 
-def ensure_postgres(url: str, n_tickets: int) -> tuple[dict[str, str], bool]:
+def ensure_postgres(
+    url: str, n_tickets: int, *, source: Path | None = None
+) -> tuple[dict[str, str], bool]:
     """Reuse the benchmark data at ``url`` if it holds ``n_tickets`` (migrated
-    again), else load it into that database, which must then be empty."""
+    again), else load it into that database, which must then be empty: generated,
+    or copied from the SQLite benchmark database ``source`` of that size."""
     load = CopyLoad(url)
     meta = read_meta_pg(load)
     load.close()
@@ -1218,9 +1225,252 @@ def ensure_postgres(url: str, n_tickets: int) -> tuple[dict[str, str], bool]:
             f"bench.generate: the database holds {meta.get('tickets')} benchmark tickets "
             f"(data v{meta.get('data_version')}); give an empty one for {n_tickets:,}"
         )
-    meta = build_postgres(url, n_tickets)
+    if source is not None:
+        source = source.expanduser().resolve()
+        found = read_meta(source)
+        if not found or found.get("tickets") != str(n_tickets):
+            raise SystemExit(
+                f"bench.generate: {source} is not a benchmark database of {n_tickets:,} tickets"
+            )
+        meta = build_from_sqlite(url, source)
+    else:
+        meta = build_postgres(url, n_tickets)
     fill_daily_rollup_pg(url)
     return meta, False
+
+
+# ---------------------------------------------------------------- SQLite into PostgreSQL
+
+# Tables of SQLite's own (FTS5 index tables and their shadow tables, statistics)
+# and the migration record are never copied; the search index is made again on
+# PostgreSQL (``frontline search reindex``), its tables hold other columns there.
+SEARCH_INDEX_TABLES = ("search_ticket", "search_contact", "search_organisation", "search_article")
+
+
+def source_migrations(src: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The migrations applied to the SQLite database, in the order applied."""
+    return [
+        (app, name)
+        for app, name in src.execute("SELECT app, name FROM django_migrations ORDER BY id")
+    ]
+
+
+MIGRATE_TO = """
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+executor = MigrationExecutor(connection)
+nodes = set(executor.loader.graph.nodes)
+wanted = [tuple(t) for t in json.loads(sys.stdin.read())]
+missing = [t for t in wanted if t not in nodes]
+if missing:
+    raise SystemExit(f"migrations of the SQLite database this code does not have: {missing}")
+executor.migrate(wanted, executor.migration_plan(wanted))
+"""
+
+
+def migrate_url_to(url: str, targets: list[tuple[str, str]]) -> None:
+    """Migrate the database at ``url`` to exactly these migrations (and no
+    later one), so that its tables have the columns of the SQLite database the
+    rows come from; ``frontline migrate`` takes it forward after the copy, data
+    migrations included."""
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="frontline.settings")
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", MIGRATE_TO],
+        input=json.dumps(targets),
+        text=True,
+        env=env,
+        check=True,
+        cwd=REPO_DIR,
+    )
+
+
+def copied_tables(src: sqlite3.Connection, load: CopyLoad) -> list[str]:
+    """The tables to copy: in both databases, not SQLite's own nor the index's."""
+    theirs = {
+        name
+        for (name,) in load.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        ).fetchall()
+    }
+    return [
+        name
+        for (name,) in src.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        )
+        if name in theirs and name not in SEARCH_INDEX_TABLES and name != "django_migrations"
+    ]
+
+
+def copy_columns(src: sqlite3.Connection, load: CopyLoad, table: str) -> list[str]:
+    """The columns of ``table`` the rows carry: in both, not generated in PostgreSQL.
+    A column PostgreSQL has and the rows do not must have a default there."""
+    info = table_columns(load, table)
+    ours = {row[1] for row in src.execute(f'PRAGMA table_info("{table}")')}
+    missing = [
+        name
+        for name, notnull, default, pk, generated in info
+        if notnull and default is None and not pk and not generated and name not in ours
+    ]
+    if missing:
+        raise SystemExit(
+            f"bench.generate: {table} has NOT NULL columns the SQLite rows lack: {missing}"
+        )
+    return [name for name, *_x, generated in info if name in ours and not generated]
+
+
+def build_from_sqlite(url: str, source: Path) -> dict[str, str]:
+    """The benchmark database at ``source`` (SQLite, opened read-only) copied into
+    the empty PostgreSQL database at ``url``: the schema by the migrations the
+    source has, every table's rows by ``COPY`` (``CopyLoad``) with the big
+    tables' secondary indexes dropped for the load and made again after it,
+    foreign keys not checked row by row, the identity sequences moved past the
+    ids, ``frontline migrate`` for the migrations since, ``ANALYZE``; its
+    ``bench_meta`` (and ``bench_search``, which says how its text was made)
+    copied. SQLite's values go through ``COPY``'s text form, which PostgreSQL
+    reads into its own types: 0/1 booleans, UTC datetimes written as text
+    (the session's zone is UTC), JSON as text."""
+    t0 = time.monotonic()
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    meta = dict(src.execute("SELECT key, value FROM bench_meta").fetchall())
+    extra = {}
+    if src.execute("SELECT 1 FROM sqlite_master WHERE name = 'bench_search'").fetchone():
+        extra = dict(src.execute("SELECT key, value FROM bench_search").fetchall())
+    log(f"migrating the schema to the {source.name}'s migrations")
+    migrate_url_to(url, source_migrations(src))
+    load = CopyLoad(url)
+    if load.execute("SELECT EXISTS (SELECT 1 FROM tickets_ticket)").fetchone()[0]:
+        raise SystemExit("bench.generate: the database already holds tickets; give an empty one")
+    tables = copied_tables(src, load)
+    big = [*BIG_TABLES, "reports_ticketfigures"]
+    indexes = load.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND tablename = ANY(?) AND indexname NOT IN (SELECT conname FROM pg_constraint) "
+        "ORDER BY tablename, indexname",
+        (big,),
+    ).fetchall()
+    t_migrate = time.monotonic() - t0
+    counts: dict[str, int] = {}
+    with load.con.transaction():
+        # Rows the migrations wrote (content types, say) give way to the source's.
+        load.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        for name, _sql in indexes:
+            load.execute(f'DROP INDEX "{name}"')
+        try:
+            with load.con.transaction():
+                load.execute("SET LOCAL session_replication_role = replica")
+        except Exception as exc:
+            log(f"foreign keys checked at commit ({exc})")
+            load.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table in tables:
+            t_table = time.monotonic()
+            cols = copy_columns(src, load, table)
+            names = ", ".join(f'"{c}"' for c in cols)
+            rows = src.execute(f'SELECT {names} FROM "{table}" ORDER BY rowid')  # noqa: S608
+            counted = _Counted(rows)
+            marks = ", ".join("?" * len(cols))
+            insert = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608
+            load.executemany(insert, counted)
+            counts[table] = counted.n
+            if time.monotonic() - t_table > 5:
+                log(f"  {table}: {counted.n:,} rows in {time.monotonic() - t_table:.0f} s")
+    t_load = time.monotonic() - t0 - t_migrate
+    log(
+        f"{sum(counts.values()):,} rows of {len(tables)} tables in {t_load:.0f} s; "
+        f"creating {len(indexes)} indexes"
+    )
+    t_i = time.monotonic()
+    for name, sql in indexes:
+        t_one = time.monotonic()
+        load.execute(sql)
+        if time.monotonic() - t_one > 5:
+            log(f"  index {name}: {time.monotonic() - t_one:.0f} s")
+    log(f"indexes created in {time.monotonic() - t_i:.0f} s")
+    src.close()
+    load.close()
+    return finish_copy(url, source, tables, meta, extra, t0=t0, t_load=f"{t_load:.0f}")
+
+
+def finish_copy(
+    url: str,
+    source: Path,
+    tables: list[str],
+    meta: dict[str, str],
+    extra: dict[str, str],
+    *,
+    t0: float,
+    t_load: str,
+) -> dict[str, str]:
+    """``build_from_sqlite`` after the rows and indexes: sequences, the
+    migrations since the source's, ``ANALYZE``, ``bench_meta`` and ``bench_search``."""
+    load = CopyLoad(url)
+    for table in tables:
+        if not _has_id(load, table):
+            continue
+        sequence = load.execute("SELECT pg_get_serial_sequence(?, 'id')", (f'"{table}"',))
+        name = sequence.fetchone()[0]
+        if name:
+            load.execute(
+                f'SELECT setval(?, max(id)) FROM "{table}" HAVING max(id) IS NOT NULL',  # noqa: S608
+                (name,),
+            )
+    load.close()
+    log("frontline migrate (the migrations since the source's)")
+    migrate_url(url)
+    load = CopyLoad(url)
+    log("ANALYZE")
+    load.execute("ANALYZE")
+    elapsed = time.monotonic() - t0
+    meta = dict(
+        meta,
+        copied_from=str(source),
+        copied_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        copy_seconds=f"{elapsed:.0f}",
+        copy_load_seconds=str(t_load),
+    )
+    load.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL)")
+    load.executemany("INSERT INTO bench_meta (key, value) VALUES (?, ?)", list(meta.items()))
+    load.execute("CREATE TABLE IF NOT EXISTS bench_search (key text PRIMARY KEY, value text)")
+    rows = [(k, v) for k, v in extra.items() if k != "indexed"]  # the index is not copied
+    load.executemany("INSERT INTO bench_search (key, value) VALUES (?, ?)", rows)
+    counts = {
+        table: load.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        for table in ("tickets_ticket", "tickets_message", "tickets_ticketevent")
+    }
+    load.close()
+    log(
+        f"done in {elapsed:.0f} s ({elapsed / 60:.1f} min): "
+        f"{counts['tickets_ticket']:,} tickets, {counts['tickets_message']:,} "
+        f"messages, {counts['tickets_ticketevent']:,} events, from {source}"
+    )
+    return meta
+
+
+def _has_id(load: CopyLoad, table: str) -> bool:
+    """Whether ``table`` has an integer ``id`` column (one a sequence may fill)."""
+    return bool(
+        load.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? AND column_name = 'id' AND data_type IN ('integer', 'bigint')",
+            (table,),
+        ).fetchone()
+    )
+
+
+class _Counted:
+    """Rows passed through, counted."""
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Any:
+        for row in self.rows:
+            self.n += 1
+            yield row
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -1235,14 +1485,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--database-url",
         help="load an empty PostgreSQL database (postgres://…) with COPY instead of a SQLite file",
     )
+    parser.add_argument(
+        "--from-sqlite",
+        type=Path,
+        help="with --database-url: copy this SQLite benchmark database (opened read-only) "
+        "instead of generating the rows",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.database_url:
-        ensure_postgres(args.database_url, args.tickets)
+        ensure_postgres(args.database_url, args.tickets, source=args.from_sqlite)
         return
+    if args.from_sqlite:
+        raise SystemExit("bench.generate: --from-sqlite goes with --database-url")
     db_path = (args.db or default_db_path(args.tickets)).expanduser().resolve()
     ensure(db_path, args.tickets, force=args.force)
 

@@ -86,6 +86,39 @@ def setup_django(db_path: Path) -> None:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
 
 
+def setup_django_postgres(url: str, var: Path) -> None:
+    """Point Django at the PostgreSQL benchmark database at ``url``."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["FRONTLINE_VAR"] = str(var)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "frontline.settings"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise RuntimeError(f"--database-url is not PostgreSQL: {url}")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    from django.db import connection
+
+    from bench.common import backend_at_our_niceness
+
+    with connection.cursor() as cursor:
+        backend_at_our_niceness(cursor)
+
+
+def database_bytes(db_path: Path | None) -> int:
+    """The SQLite file's size, or (None) the PostgreSQL database's."""
+    if db_path is not None:
+        return db_path.stat().st_size
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        return int(cursor.fetchone()[0])
+
+
 # ---------------------------------------------------------------- measuring
 
 
@@ -381,6 +414,39 @@ def time_sql(db_path: Path, pages: list[Page], repeat: int = 3) -> list[dict[str
     return out
 
 
+def time_sql_postgres(pages: list[Page], repeat: int = 3) -> list[dict[str, Any]]:
+    """``time_sql`` on PostgreSQL: each captured SELECT re-run on Django's
+    connection (best of ``repeat``), with its ``EXPLAIN`` plan."""
+    from django.db import connection
+
+    seen: dict[str, dict[str, Any]] = {}
+    with connection.cursor() as cursor:
+        for page in pages:
+            total = 0.0
+            for sql in page.sql:
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                if sql not in seen:
+                    best = float("inf")
+                    for _ in range(repeat):
+                        t0 = time.perf_counter()
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                        best = min(best, (time.perf_counter() - t0) * 1000)
+                    cursor.execute("EXPLAIN " + sql)
+                    plan = [row[0] for row in cursor.fetchall()]
+                    seen[sql] = {"ms": best, "sql": sql, "plan": plan, "pages": set()}
+                seen[sql]["pages"].add(f"{page.label} ({page.who})")
+                total += seen[sql]["ms"]
+            if page.sql:
+                page.sql_ms = total
+    out = sorted(seen.values(), key=lambda v: -v["ms"])
+    for item in out:
+        item["pages"] = sorted(item["pages"])
+        item["ms"] = round(item["ms"], 2)
+    return out
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -561,15 +627,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--explain", action="store_true", help="print the slow statements in full, not elided"
     )
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--database-url",
+        help="time the pages on this PostgreSQL benchmark database (bench.generate "
+        "--database-url) instead of a SQLite file; implies --no-docs, no routing rates",
+    )
+    args = parser.parse_args(argv)
+    if args.database_url:
+        args.no_docs = True
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args_given = sys.argv[1:] if argv is None else argv
-    db_path = (args.db or default_db_path(args.tickets)).expanduser().resolve()
-    meta, reused = gen.ensure(db_path, args.tickets)
-    setup_django(db_path)
+    if args.database_url:
+        meta, reused = gen.ensure_postgres(args.database_url, args.tickets)
+        db_path = REPO_DIR / "var" / "bench" / "postgres" / "results"  # results.json beside it
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        setup_django_postgres(args.database_url, db_path.parent)
+    else:
+        db_path = (args.db or default_db_path(args.tickets)).expanduser().resolve()
+        meta, reused = gen.ensure(db_path, args.tickets)
+        setup_django(db_path)
 
     import django
 
@@ -599,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         f"measured in {time.monotonic() - t0:.0f} s (load average {load_before:.2f} before, "
         f"{load_after:.2f} after); re-running the SQL alone"
     )
-    statements = time_sql(db_path, pages)
+    statements = time_sql_postgres(pages) if args.database_url else time_sql(db_path, pages)
     slow = [s for s in statements if s["ms"] >= SLOW_SQL_MS]
     rows = [page.stats() for page in pages]
 
@@ -612,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "django": django.get_version(),
         "sqlite": sqlite3.sqlite_version,
-        "db_size_gib": db_path.stat().st_size / 2**30,
+        "db_size_gib": database_bytes(db_path if not args.database_url else None) / 2**30,
         "requests": args.requests,
         "warmup": args.warmup,
         "ticket_pages": args.ticket_pages,
@@ -647,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_docs and not args.only:
         write_docs(results_block(meta, rows, slow, ctx, reused))
         log(f"wrote {DOCS.relative_to(REPO_DIR)} and {out}")
-    if not args.only:
+    if not args.only and not args.database_url:
         from bench import routing as routing_bench
 
         log("routing and SLA rates")

@@ -360,11 +360,43 @@ def main(argv: list[str] | None = None) -> None:
         help="With --postgres: if that database was already copied and indexed by an earlier "
         "run (a server kept running), time it as it is, with that run's index figures.",
     )
+    parser.add_argument(
+        "--database-url",
+        help="Time on this PostgreSQL database, loaded before by `python -m bench.generate "
+        "--database-url URL --from-sqlite FILE` (index it first if it is not); --db, if "
+        "given, is that FILE: its index rows are copied where they match (read-only).",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="Index processes (--database-url).")
+    parser.add_argument("--index-part", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    db_path = (args.db or REPO_DIR / "var" / "bench" / f"search-{args.tickets}.sqlite3").resolve()
-    meta, _reused = gen.ensure(db_path, args.tickets)
-    multilingual(db_path)
-    if args.postgres:
+    if args.index_part:
+        index_part(args.index_part)
+        return
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+        os.environ.setdefault("FRONTLINE_VAR", str(REPO_DIR / "var"))
+        index = postgres_index(args.database_url, args.db, workers=args.workers)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT key, value FROM bench_meta")
+            meta = dict(cursor.fetchall())
+        if meta.get("tickets") != str(args.tickets):
+            raise SystemExit(
+                f"the database holds {meta.get('tickets')} tickets, not {args.tickets}"
+            )
+        db_path = REPO_DIR / "var" / "bench" / "postgres"
+        db_path.mkdir(parents=True, exist_ok=True)
+        db_path = db_path / "x"
+    else:
+        db_path = (
+            args.db or REPO_DIR / "var" / "bench" / f"search-{args.tickets}.sqlite3"
+        ).resolve()
+        meta, _reused = gen.ensure(db_path, args.tickets)
+        multilingual(db_path)
+    if args.database_url:
+        pass
+    elif args.postgres:
         index = postgres_copy_and_index(db_path, reuse=args.reuse_postgres)
     else:
         setup_django(db_path)
@@ -378,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = time_queries(args.requests)
         runs.append({"rows": rows, "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]})
         log(f"run {number} done")
-    name = "search-postgres.json" if args.postgres else "search.json"
+    name = "search-postgres.json" if args.postgres or args.database_url else "search.json"
     out = db_path.parent / name  # beside the database, as bench.run's results
     out.write_text(json.dumps({"meta": meta, "index": index, "runs": runs}, indent=2))
     text = block(meta, index, runs)
@@ -480,6 +512,220 @@ def postgres_copy_and_index(db_path: Path, *, reuse: bool = False) -> dict[str, 
             [json.dumps(figures)],
         )
     return figures
+
+
+def postgres_index(url: str, source: Path | None, *, workers: int = 2) -> dict[str, Any]:
+    """Index the PostgreSQL benchmark database at ``url`` (loaded by ``python -m
+    bench.generate --database-url URL --from-sqlite FILE``) unless it already is,
+    and keep the figures in its ``bench_search``. Nothing is written to ``source``.
+
+    The tickets' rows are the reindex's (``index_tickets``), ``workers``
+    processes on ids apart, while the index's two GIN indexes are dropped (made
+    again at the end, timed apart). With ``source``, tickets it has already
+    indexed (its FTS5 table holds the same folded words, made by the same
+    ``index_text``) are copied from it first, after checking on a sample that
+    the reindex's code makes the same rows from the PostgreSQL data."""
+    import subprocess
+    import sys
+
+    os.environ["DATABASE_URL"] = url
+    django_for_postgres()
+    from django.db import connection
+
+    from frontline.search.indexing import KINDS, rebuild, ticket_rows
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_search (key text PRIMARY KEY, value text)")
+        cursor.execute("SELECT value FROM bench_search WHERE key = 'indexed'")
+        kept = cursor.fetchone()
+    if kept and json.loads(kept[0]).get("version") == INDEX_VERSION:
+        log("reusing the PostgreSQL index")
+        return dict(json.loads(kept[0]))
+    figures: dict[str, Any] = {"version": INDEX_VERSION}
+    # The GIN indexes of search/schema.py, made again at the end.
+    gin = [
+        (
+            f"search_ticket_{c}",
+            f"CREATE INDEX search_ticket_{c} ON search_ticket USING gin ({c}_tsv)",
+        )
+        for c in ("public", "staff")
+    ]
+    with connection.cursor() as cursor:
+        for name, _sql in gin:
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+    if source is not None:
+        started = time.monotonic()
+        copied = copy_sqlite_ticket_index(source, connection, ticket_rows)
+        figures["copied_from_sqlite"] = {
+            "rows": copied,
+            "seconds": round(time.monotonic() - started, 1),
+            "from": source.name,
+        }
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "bench.search", "--index-part", f"{k}/{workers}"],
+            env=dict(os.environ, DATABASE_URL=url),
+            cwd=REPO_DIR,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(workers)
+    ]
+    indexed = 0
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"an index worker failed ({proc.returncode})")
+        indexed += int(out.strip().splitlines()[-1])
+    seconds = time.monotonic() - started
+    figures["tickets"] = {"rows": indexed, "seconds": round(seconds, 1), "workers": workers}
+    log(f"tickets: {indexed:,} rows in {seconds:.1f} s ({indexed / max(seconds, 1e-9):,.0f}/s)")
+    for kind in KINDS:
+        if kind == "tickets":
+            continue
+        started = time.monotonic()
+        rows = sum(count for _last, count in rebuild(kind, batch=1000))
+        figures[kind] = {"rows": rows, "seconds": round(time.monotonic() - started, 1)}
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        for _name, sql in gin:
+            cursor.execute(sql)
+    figures["gin_seconds"] = round(time.monotonic() - started, 1)
+    log(f"GIN indexes made in {figures['gin_seconds']} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "WHERE c.relkind = 'r' AND c.relname LIKE 'search\\_%' ORDER BY 1"
+        )
+        figures["index_tables"] = dict(cursor.fetchall())
+        figures["index_bytes"] = sum(figures["index_tables"].values())
+        cursor.execute("SHOW server_version")
+        figures["engine"] = f"PostgreSQL {cursor.fetchone()[0]}"
+        figures["size_how"] = "search_* tables with their GIN indexes and TOAST"
+        figures["command"] = "python -m bench.search --database-url URL"
+        figures["source"] = _source(source) if source else "postgres"
+        cursor.execute(
+            "INSERT INTO bench_search VALUES ('indexed', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [json.dumps(figures)],
+        )
+    return figures
+
+
+def django_for_postgres() -> None:
+    """Django on ``$DATABASE_URL`` (PostgreSQL), for the benches' own process."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "frontline.settings"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise SystemExit("--database-url needs a postgres://... URL")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    from django.db import connection
+
+    from bench.common import backend_at_our_niceness
+
+    with connection.cursor() as cursor:
+        backend_at_our_niceness(cursor)
+
+
+def copy_sqlite_ticket_index(source: Path, connection: Any, ticket_rows: Any) -> int:
+    """Copy the tickets' rows of ``source``'s FTS5 index into PostgreSQL's, but
+    for tickets with two or more form answers: ``jsonb`` keeps an object's keys
+    in its own order, not as written, so the reindex lists their words in
+    another order on PostgreSQL; those are left to the reindex. Then checks that
+    the reindex makes the rows kept, byte for byte, for a sample of them (the
+    first, the last and 300 at random), and stops if not."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        rows = src.execute(
+            "SELECT rowid, title, public_text, internal_text FROM search_ticket ORDER BY rowid"
+        )
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(
+                "COPY search_ticket (rowid, title, public_text, internal_text) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                "DELETE FROM search_ticket s USING tickets_ticket t WHERE t.id = s.rowid "
+                "AND jsonb_typeof(t.fields) = 'object' "
+                "AND (SELECT count(*) FROM jsonb_object_keys(t.fields)) > 1"
+            )
+            left = cursor.rowcount
+            cursor.execute("SELECT rowid FROM search_ticket ORDER BY rowid")
+            ids = [row[0] for row in cursor.fetchall()]
+        log(f"copied {len(ids):,} ticket rows from {source.name} ({left:,} left to the reindex)")
+        if not ids:
+            return 0
+        sample = sorted({ids[0], ids[-1], *random.Random(1).sample(ids, min(300, len(ids)))})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rowid, title, public_text, internal_text FROM search_ticket "
+                "WHERE rowid = ANY(%s) ORDER BY rowid",
+                [sample],
+            )
+            kept = [tuple(row) for row in cursor.fetchall()]
+        made = sorted(tuple(row) for row in ticket_rows(sample))
+        if kept != made:
+            differ = [a[0] for a, b in zip(kept, made, strict=False) if a != b][:10]
+            raise SystemExit(f"{source.name}'s index rows differ from the reindex's: {differ}")
+        log(f"{len(sample)} sampled rows equal the reindex's")
+        return len(ids)
+    finally:
+        src.close()
+
+
+def index_part(part: str) -> None:
+    """One worker of ``postgres_index``: tickets with id ≡ k (mod n) that have no
+    index row, by ``index_tickets`` a batch per transaction; prints the count."""
+    part, _, spans = part.partition(":")
+    k, n = (int(x) for x in part.split("/"))
+    # Optionally only ids in these ranges ("lo-hi,lo-hi"): a worker may start on
+    # tickets a copy from SQLite will not bring while that copy still runs.
+    ranges = [tuple(int(x) for x in span.split("-")) for span in spans.split(",") if span]
+    within = " OR ".join(["t.id BETWEEN %s AND %s"] * len(ranges)) or "TRUE"
+    if ranges:  # tickets with several form answers: the copy's check clears their rows
+        within = (
+            f"({within}) AND NOT (jsonb_typeof(t.fields) = 'object' "  # noqa: S608
+            "AND (SELECT count(*) FROM jsonb_object_keys(t.fields)) > 1)"
+        )
+    django_for_postgres()
+    from django.db import IntegrityError, connection, transaction
+
+    from frontline.search.indexing import index_tickets
+
+    done, last, started = 0, 0, time.monotonic()
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.id FROM tickets_ticket t WHERE t.id > %s AND t.id %% %s = %s "  # noqa: S608
+                f"AND ({within}) "
+                "AND NOT EXISTS (SELECT 1 FROM search_ticket s WHERE s.rowid = t.id) "
+                "ORDER BY t.id LIMIT 1000",
+                [last, n, k, *(x for r in ranges for x in r)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            break
+        try:
+            with transaction.atomic():
+                done += index_tickets(ids)
+        except IntegrityError:
+            # Another worker (one started early on id ranges) wrote some of them
+            # first; the next query leaves those out.
+            log(f"part {part}: some of {ids[0]}-{ids[-1]} indexed meanwhile; again")
+            continue
+        last = ids[-1]
+        if done % 20_000 < 1000:
+            rate = done / (time.monotonic() - started)
+            log(f"part {part}: {done:,} tickets, last id {last}, {rate:,.0f}/s")
+    print(done)
 
 
 def _source(db_path: Path) -> str:

@@ -257,6 +257,80 @@ def test_generator_loads_postgresql_with_copy(tmp_path: Path) -> None:
         drop()  # type: ignore[operator]
 
 
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="copies a SQLite benchmark database into PostgreSQL",
+)
+def test_sqlite_benchmark_database_copied_into_postgresql_and_indexed(tmp_path: Path) -> None:
+    """``bench.generate --database-url URL --from-sqlite FILE`` copies a SQLite
+    benchmark database (its text rewritten and indexed by ``bench.search``) into
+    an empty PostgreSQL database, leaving the file as it was; the application
+    works on the rows; ``bench.search --database-url`` indexes it there (rows
+    the file's index holds copied, the rest by the reindex's code) and
+    ``frontline search check`` finds no drift; a second run reuses both."""
+    from bench.mail import fresh_database
+
+    db = tmp_path / "search.sqlite3"
+    run_bench("bench.search", "--tickets", str(TICKETS), "--db", str(db), "--build-only",
+              tmp_path=tmp_path)  # fmt: skip
+    con = sqlite3.connect(db, isolation_level=None)  # leave a third of the tickets to the reindex
+    con.execute("DELETE FROM search_ticket WHERE rowid > ?", (TICKETS * 2 // 3,))
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+    before = db.read_bytes()
+    _backend, url, drop = fresh_database(tmp_path)
+    try:
+        generate = ("bench.generate", "--tickets", str(TICKETS), "--database-url", url)
+        output = run_bench(*generate, "--from-sqlite", str(db), tmp_path=tmp_path)
+        loaded = re.search(r"done in .*?: ([\d,]+) tickets, ([\d,]+) messages", output)
+        assert loaded, output
+        assert int(loaded[1].replace(",", "")) == TICKETS
+        assert db.read_bytes() == before  # opened read-only
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            messages = con.execute("SELECT count(*) FROM tickets_message").fetchone()[0]
+            rewritten = con.execute(
+                "SELECT body FROM tickets_message WHERE body LIKE '%принтер%' LIMIT 1"
+            ).fetchone()[0]
+        con.close()
+        assert int(loaded[2].replace(",", "")) == messages
+        search = ("bench.search", "--tickets", str(TICKETS), "--database-url", url)
+        output = run_bench(*search, "--db", str(db), "--build-only", tmp_path=tmp_path)
+        copied = re.search(
+            r"copied ([\d,]+) ticket rows from search.sqlite3 \(([\d,]+) left", output
+        )
+        indexed = re.search(r"tickets: ([\d,]+) rows in", output)
+        assert copied and indexed, output
+        kept, left = (int(n.replace(",", "")) for n in copied.groups())
+        assert kept > 0 and kept + left == TICKETS * 2 // 3, output
+        assert int(indexed[1].replace(",", "")) == TICKETS - kept, output
+        env = {**os.environ, "DATABASE_URL": url, "FRONTLINE_VAR": str(tmp_path / "var")}
+        check = subprocess.run(
+            [sys.executable, "-m", "frontline.manage", "search", "check"],
+            cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+        done = subprocess.run(
+            [sys.executable, "-m", "frontline.manage", "shell", "-c", CHECK_LOADED + CHECK_TEXT],
+            cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+        counts = done.stdout.strip().splitlines()
+        assert counts[-2].split()[0] == str(TICKETS + 1), counts
+        assert counts[-2].split()[4:] == ["True", "True"], counts
+        assert counts[-1] == f"{rewritten[:40]!r} True", counts
+        assert "reusing the PostgreSQL database" in run_bench(*generate, tmp_path=tmp_path)
+        again = run_bench(*search, "--build-only", tmp_path=tmp_path)
+        assert "reusing the PostgreSQL index" in again, again
+    finally:
+        drop()  # type: ignore[operator]
+
+
+CHECK_TEXT = """
+from frontline.search.selectors import search
+body = Message.objects.filter(body__contains="принтер").order_by("id").first().body
+print(repr(body[:40]), search(sup, "zeppelinmark").ticket_count > 0)
+"""
+
+
 def test_customer_pages_count_runs_on_a_fresh_database(tmp_path: Path) -> None:
     """``bench.customers --count``: calls, statements and plans of each page."""
     output = run_bench(
