@@ -47,6 +47,7 @@ from frontline.accounts.models import Organisation, Team, User
 from frontline.tickets.models import Category, Channel, EventKind, TicketEvent
 
 from .models import (
+    DAILY_SUMS,
     HISTOGRAM_EDGES,
     HISTOGRAM_STEPS,
     HISTOGRAMS,
@@ -489,16 +490,6 @@ def _measure(
     return rows, total, per_day, moves
 
 
-_SUMS = [
-    "created",
-    "first_responses",
-    "first_response_seconds",
-    "resolved",
-    "resolution_seconds",
-    "sla_missed",
-]
-
-
 def _from_days(
     start: datetime.date,
     end: datetime.date,
@@ -519,7 +510,7 @@ def _from_days(
     if team is not None:
         daily = daily.filter(team=team)
     columns = {m: histogram_columns(m) for m in HISTOGRAMS}
-    sums = {name: Sum(name) for name in _SUMS}
+    sums = {name: Sum(name) for name in DAILY_SUMS}
     sums |= {c: Sum(c) for names in columns.values() for c in names}
     found: Any = daily.values("key").annotate(**sums) if by else [daily.aggregate(**sums)]
     overall = {m: [0] * len(names) for m, names in columns.items()}

@@ -461,6 +461,15 @@ HISTOGRAMS: dict[str, str] = {
     "resolution": "res",
     "resolution_business": "resb",
 }
+# The counts and sums a daily row holds beside its histograms (its other columns).
+DAILY_SUMS = [
+    "created",
+    "first_responses",
+    "first_response_seconds",
+    "resolved",
+    "resolution_seconds",
+    "sla_missed",
+]
 # The dimensions a daily row may stand for (``DailyFigures.dimension``).
 DAILY_DIMENSIONS = ("team", "agent", "category", "channel", "organisation")
 

@@ -30,6 +30,7 @@ from frontline.sla.actions import BusinessClock
 from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
 from .models import (
+    DAILY_SUMS,
     HISTOGRAM_EDGES,
     HISTOGRAMS,
     DailyFigures,
@@ -174,14 +175,7 @@ _KEYS = {
     "channel": "channel",
     "organisation": "organisation_id",
 }
-_SCALARS = [
-    "created",
-    "first_responses",
-    "first_response_seconds",
-    "resolved",
-    "resolution_seconds",
-    "sla_missed",
-]
+_SCALARS = DAILY_SUMS
 _COLUMNS = _SCALARS + [c for m in HISTOGRAMS for c in histogram_columns(m)]
 _OFFSET = {m: len(_SCALARS) + i * len(histogram_columns(m)) for i, m in enumerate(HISTOGRAMS)}
 
