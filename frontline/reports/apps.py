@@ -23,6 +23,10 @@ def fill_daily_rollup(**kwargs: Any) -> None:
     from .models import DailyFigures, TicketFigures
     from .rollup import rebuild_daily
 
+    try:  # a partial migrate (``migrate contenttypes``) may not have made the tables
+        kwargs["apps"].get_model("reports", "DailyFigures")
+    except LookupError:
+        return
     if DailyFigures.objects.exists() or not TicketFigures.objects.exists():
         return
     for _done in rebuild_daily():
