@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -23,8 +24,10 @@ def fill_daily_rollup(**kwargs: Any) -> None:
     from .models import DailyFigures, TicketFigures
     from .rollup import rebuild_daily
 
-    try:  # a partial migrate (``migrate contenttypes``) may not have made the tables
-        kwargs["apps"].get_model("reports", "DailyFigures")
+    # A partial migrate (``migrate contenttypes``) may not have made the tables
+    # yet; ``flush`` sends no ``apps`` (its tables are all there).
+    try:
+        kwargs.get("apps", global_apps).get_model("reports", "DailyFigures")
     except LookupError:
         return
     if DailyFigures.objects.exists() or not TicketFigures.objects.exists():
