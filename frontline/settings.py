@@ -148,9 +148,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "frontline.accounts.branding.brand",
             ],
-            # {% field_row %} everywhere without {% load %}: see frontline/lib/form_rows.py;
-            # {% url %} reversed once per shape of address: frontline/lib/fast_url.py
-            "builtins": ["frontline.lib.form_rows", "frontline.lib.fast_url"],
+            # {% field_row %} everywhere without {% load %}: see frontline/lib/form_rows.py
+            "builtins": ["frontline.lib.form_rows"],
         },
     }
 ]
