@@ -494,6 +494,10 @@ def test_few_matches_are_read_once_counted_and_ranked_among_themselves(people, t
         assert results.ticket_count == 1 and not results.more_tickets
         words = [q for q in queries if "search_ticket" in q["sql"]]
         assert not any("COUNT(" in q["sql"].upper() for q in words), words
+        if ":" in text and connection.vendor == "sqlite":
+            # With filters, the one walk of the matches ranks them as well.
+            assert len(words) == 1 and "bm25(" in words[0]["sql"], words
+            continue
         assert "LIMIT 1000" in words[0]["sql"] and len(words) == 2, words
         ranked = words[1]["sql"]
         assert ("rowid = ANY(" if connection.vendor == "postgresql" else "+") in ranked
