@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.branding import current_brand
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.access import answers_token, staff_following, staff_who_may_see
 from frontline.tickets.events import record_event
@@ -373,6 +374,12 @@ def compose(
     return outbound
 
 
+# Read for every notice (each new ticket's acknowledgement): compiled once (lib.prepared).
+_TICKET_WITH_PEOPLE = Prepared(
+    lambda p: Ticket.objects.select_related("requester", "assignee", "team").filter(pk=p.pk)
+)
+
+
 def notify(
     notice: str,
     ticket_id: int,
@@ -384,9 +391,7 @@ def notify(
 ) -> list[OutboundMessage]:
     """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker.
     ``extra``: plain values the notice's wording needs besides the ticket's."""
-    ticket = (
-        Ticket.objects.select_related("requester", "assignee", "team").filter(pk=ticket_id).first()
-    )
+    ticket = next(iter(_TICKET_WITH_PEOPLE(pk=ticket_id)), None)
     if ticket is None:
         return []
     message = Message.objects.filter(pk=message_id, ticket=ticket).first() if message_id else None
