@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.tasks import Task, task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from frontline.accounts.models import User
+from frontline.lib.db import reads_first
 from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueue_all_after_commit
 
@@ -185,8 +185,9 @@ def react(event_id: int, reactions: list[str], attempt: int = 1) -> list[str]:
             )
             continue
         try:
-            with transaction.atomic():
-                func(event_id)
+            # Each in its own transaction, which on SQLite takes the write lock
+            # only when the reaction writes (most of a reaction is reading).
+            reads_first(functools.partial(func, event_id), what=f"reaction {name}")
         except Exception as exc:
             logger.exception("Reaction %s to event %s failed (try %s).", name, event_id, attempt)
             failed.append(name)
