@@ -68,8 +68,9 @@ def test_each_reaction_to_a_new_ticket_takes_a_fixed_few_statements(people):
     # locked, the policies, release (7). Writer's language: the message (4).
     # The acknowledgement: the ticket with its people, the message, our
     # addresses, savepoint, the form's questions, the admin's templates, the
-    # mailbox it came in through and the first one, the thread (5), the rate,
-    # the mail, release (19). The index: the ticket, its messages, its files,
+    # mailbox it came in through and the first one, the thread (4: the
+    # customer's latest message is read with it, 5 before), the rate, the
+    # mail, release (18). The index: the ticket, its messages, its files,
     # its row rewritten (4), the requester and the organisation built and
     # compared with their rows, not written again (5), in a savepoint (17; 23
     # when both were deleted and inserted each time). Articles read: one update
@@ -79,7 +80,7 @@ def test_each_reaction_to_a_new_ticket_takes_a_fixed_few_statements(people):
         "triage_new_ticket": 14,
         "recompute_deadlines": 7,
         "learn_writers_language": 4,
-        "tell_request_received": 19,
+        "tell_request_received": 18,
         "index_ticket": 17,
         "note_articles_read": 4,
         "refresh_figures": 14,
