@@ -366,6 +366,34 @@ def test_the_indexing_task_shrugs_at_an_event_that_is_gone(people, ticket):
     assert selectors.search(people.alice, "acme").organisations == [people.acme]
 
 
+def test_a_new_ticket_writes_its_requester_and_organisation_only_when_they_changed(
+    people, ticket, django_assert_num_queries
+):
+    reindex(ticket)  # Carol and Acme indexed with her first ticket
+    second = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Toner", body="Out of toner."
+    )
+    # The latest event (the helper's, 1); the event with its ticket's people (1);
+    # savepoint; the ticket's row: the ticket, its messages, its files, then
+    # savepoint, delete, insert, release (7); Carol built and her stored row read
+    # (2), Acme with its domains and its stored row (3), both the same: not
+    # written again (22 when each was deleted and inserted in its savepoint);
+    # release.
+    with django_assert_num_queries(16):
+        reindex(second)
+    assert found(people.sam, "toner") == [second.pk]
+    assert selectors.search(people.alice, "carol").contacts == [people.carol]
+    people.carol.last_name = "Zebrafish"
+    people.carol.save()
+    people.acme.domains.create(domain="acme-labs.test")
+    third = actions.open_ticket(
+        requester=people.carol, by=people.carol, subject="Paper", body="Out of paper."
+    )
+    reindex(third)  # the next ticket brings what changed about them
+    assert selectors.search(people.alice, "zebrafish").contacts == [people.carol]
+    assert selectors.search(people.alice, "acme-labs.test").organisations == [people.acme]
+
+
 def test_changes_reach_the_index_through_the_reactions_table(
     people, django_capture_on_commit_callbacks
 ):

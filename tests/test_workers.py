@@ -408,3 +408,29 @@ def test_intervals_of_zero_leave_tasks_out():
         "check_recent_drift",
         "apply_retention_rules",
     ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority: Linux")
+def test_the_database_worker_thread_runs_below_the_web():
+    """``frontline serve`` runs the worker's thread nicer than the web, so that
+    requests are answered first and the reactions catch up after."""
+    seen: dict[str, int] = {}
+
+    def worker() -> None:
+        tid = threading.get_native_id()
+        try:  # room to be nicer, even when the tests themselves run at nice 19
+            os.setpriority(os.PRIO_PROCESS, tid, 0)
+        except PermissionError:
+            return
+        seen["before"] = os.getpriority(os.PRIO_PROCESS, tid)
+        workers.lower_this_threads_priority()  # what serve's worker thread does first
+        seen["after"] = os.getpriority(os.PRIO_PROCESS, tid)
+
+    here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    if not seen:
+        pytest.skip("may not make a thread less nice here")
+    assert seen["after"] == seen["before"] + workers.WORKER_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == here  # only that thread

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 
 from .models import ApiToken
 
@@ -35,12 +36,23 @@ def access_token_for_owner(user: User, token_id: int) -> ApiToken:
     return get_object_or_404(tokens_of(user), pk=token_id)
 
 
+# Every API request with a token makes this read: compiled once (lib.prepared);
+# building it was half the Python of the cheapest request, GET /api/v1/me
+# (docs/benchmarks.md, stop 14). With the person's organisation, which the
+# answers about them name.
+_TOKEN_BY_HASH = Prepared(
+    lambda p: ApiToken.objects.select_related("user", "user__organisation").filter(
+        key_hash=p.key_hash
+    )
+)
+
+
 def token_for_secret(secret: str) -> ApiToken | None:
     """The usable token whose secret this is (with its user), or None: unknown,
     revoked, expired, or its person deactivated."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
+    token = next(iter(_TOKEN_BY_HASH(key_hash=hash_secret(secret))), None)
     if token is None or not token.is_usable():
         return None
     return token

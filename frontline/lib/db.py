@@ -79,3 +79,37 @@ def _try_in_savepoint(write: Callable[[], object], *, wait_ms: int, what: str) -
         logger.info("Skipped %s: the database was busy (%s)", what or "a write", exc)
         return False
     return True
+
+
+def reads_first[T](work: Callable[[], T], *, what: str = "") -> T:
+    """Run ``work`` in a transaction of its own; on SQLite one that takes the
+    database's write lock only at its first write (``BEGIN DEFERRED``), so that
+    the reading and the Python before it hold up no other writer.
+
+    For background work that mostly reads (the reactions to a ticket event):
+    with the usual ``BEGIN IMMEDIATE`` the worker held the one write lock
+    through all of its reads and rendering, reaction after reaction, and the
+    web's creates waited behind it (docs/benchmarks.md, stop 14). SQLite
+    refuses to turn a reading transaction into a writing one when another
+    connection wrote meanwhile (its snapshot is stale) or holds the lock; then
+    everything ``work`` did is rolled back and it runs again, holding the lock
+    from the start as usual. So ``work`` must be safe to run twice, and nothing
+    it reads can change under its writes. Elsewhere (PostgreSQL, or inside a
+    transaction already) it is a plain ``transaction.atomic()``."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            return work()
+    connection.ensure_connection()
+    mode = connection.transaction_mode  # type: ignore[attr-defined]
+    connection.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            return work()
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        logger.info("Ran %s again holding the lock: %s", what or "a transaction", exc)
+    finally:
+        connection.transaction_mode = mode  # type: ignore[attr-defined]
+    with transaction.atomic():
+        return work()

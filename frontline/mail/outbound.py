@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 
 from frontline.accounts.branding import current_brand
 from frontline.accounts.models import User
+from frontline.lib.prepared import Prepared
 from frontline.lib.tasks import enqueue_after_commit
 from frontline.tickets.access import answers_token, staff_following, staff_who_may_see
 from frontline.tickets.events import record_event
@@ -256,9 +257,10 @@ def _render_own(own: NotificationTemplate, context: dict[str, Any]) -> tuple[str
         return None
 
 
-def _thread_ids(ticket: Ticket, to_address: str) -> list[str]:
+def _thread_ids(ticket: Ticket, to_address: str) -> tuple[list[str], str]:
     """Message-IDs of the ticket's conversation with this address, oldest first:
-    what the customer sent us and what we sent them (first one and the latest)."""
+    what the customer sent us and what we sent them (first one and the latest);
+    and the customer's latest one ("" if they sent none), read with them."""
     received = InboundMessage.objects.filter(
         ticket=ticket,
         outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY),
@@ -267,11 +269,14 @@ def _thread_ids(ticket: Ticket, to_address: str) -> list[str]:
     sent = OutboundMessage.objects.filter(ticket=ticket, to_address=to_address).exclude(
         status=Delivery.SUPPRESSED
     )
+    latest_received = list(
+        received.order_by("-received_at").values_list("received_at", "message_id_header")[
+            :THREAD_IDS_KEPT
+        ]
+    )
     dated = [
         *received.values_list("received_at", "message_id_header")[:THREAD_IDS_KEPT],
-        *received.order_by("-received_at").values_list("received_at", "message_id_header")[
-            :THREAD_IDS_KEPT
-        ],
+        *latest_received,
         *sent.order_by("created_at").values_list("created_at", "message_id_header")[:1],
         *sent.order_by("-created_at").values_list("created_at", "message_id_header")[
             :THREAD_IDS_KEPT
@@ -282,7 +287,8 @@ def _thread_ids(ticket: Ticket, to_address: str) -> list[str]:
         mid = bracketed(mid)
         if mid not in ids:
             ids.append(mid)
-    return ids[:1] + ids[1:][-(THREAD_IDS_KEPT - 1) :]
+    theirs = latest_received[0][1] if latest_received else ""
+    return ids[:1] + ids[1:][-(THREAD_IDS_KEPT - 1) :], theirs
 
 
 def _threading(ticket: Ticket | None, to_address: str) -> tuple[str, str]:
@@ -290,18 +296,7 @@ def _threading(ticket: Ticket | None, to_address: str) -> tuple[str, str]:
     wrote one, else our own latest; References carry the thread's first and latest."""
     if ticket is None:
         return "", ""
-    thread = _thread_ids(ticket, to_address)
-    theirs = (
-        InboundMessage.objects.filter(
-            ticket=ticket,
-            outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY),
-            message__kind=MessageKind.REPLY,  # not bounces or auto-replies kept as notes
-        )
-        .exclude(message_id_header="")
-        .order_by("-received_at")
-        .values_list("message_id_header", flat=True)
-        .first()
-    )
+    thread, theirs = _thread_ids(ticket, to_address)
     return (bracketed(theirs) if theirs else (thread[-1] if thread else "")), " ".join(thread)
 
 
@@ -373,6 +368,12 @@ def compose(
     return outbound
 
 
+# Read for every notice (each new ticket's acknowledgement): compiled once (lib.prepared).
+_TICKET_WITH_PEOPLE = Prepared(
+    lambda p: Ticket.objects.select_related("requester", "assignee", "team").filter(pk=p.pk)
+)
+
+
 def notify(
     notice: str,
     ticket_id: int,
@@ -384,9 +385,7 @@ def notify(
 ) -> list[OutboundMessage]:
     """Tell everyone who should hear of ``notice`` on a ticket. Runs on the worker.
     ``extra``: plain values the notice's wording needs besides the ticket's."""
-    ticket = (
-        Ticket.objects.select_related("requester", "assignee", "team").filter(pk=ticket_id).first()
-    )
+    ticket = next(iter(_TICKET_WITH_PEOPLE(pk=ticket_id)), None)
     if ticket is None:
         return []
     message = Message.objects.filter(pk=message_id, ticket=ticket).first() if message_id else None

@@ -54,6 +54,24 @@ def worker_arguments() -> list[str] | None:
     return None
 
 
+# How much lower the database worker's thread runs than the web (``nice``
+# steps): a burst of requests is answered first and the reactions it queued
+# catch up after, rather than taking half of the CPU from the requests
+# (docs/benchmarks.md, stop 14: at a million tickets a new ticket's reactions
+# cost several times its create).
+WORKER_NICENESS = 10
+
+
+def lower_this_threads_priority(by: int = WORKER_NICENESS) -> None:
+    """Make the calling thread ``by`` steps nicer than it is (Linux sets the
+    priority of one thread by its id; elsewhere, or if refused, nothing)."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + by)
+    except (AttributeError, OSError):
+        logger.info("The worker runs at the web's priority (could not lower it).")
+
+
 def database_worker() -> Any | None:
     """A django-tasks-db worker to run in a thread of this process (``Worker.run``;
     set ``running`` to False to stop it after its current task), or None when the

@@ -211,18 +211,22 @@ def dry_run(ticket: Ticket) -> list[rules.Verdict]:
     return rules.evaluate(_rules(), ticket_facts(ticket))
 
 
-def apply_rules(ticket_id: int, *, message_id: int | None = None) -> list[str]:
+def apply_rules(
+    ticket_id: int, *, message_id: int | None = None, ticket: Ticket | None = None
+) -> list[str]:
     """Run the triage rules on a ticket and carry out the matched rules' actions:
     the rules for new tickets, or with ``message_id`` (a customer's reply) the
     rules that run on replies, looking at that reply's words.
 
     Each action goes through the ticket actions as the system (``by=None``),
     and each matched rule leaves a RULE event naming it. Returns the names of
-    the rules applied. Runs once per ticket, and once per reply.
+    the rules applied. Runs once per ticket, and once per reply. ``ticket``:
+    the ticket as just read by the caller (triage), not read again.
     """
-    ticket = Ticket.objects.select_related("category", "organisation", "requester").get(
-        pk=ticket_id
-    )
+    if ticket is None:
+        ticket = Ticket.objects.select_related("category", "organisation", "requester").get(
+            pk=ticket_id
+        )
     done = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.RULE)
     message = None
     if message_id is None:
@@ -237,6 +241,8 @@ def apply_rules(ticket_id: int, *, message_id: int | None = None) -> list[str]:
     if done.exists():
         return []  # a task run twice must not act twice
     verdicts = rules.evaluate(_rules(trigger), ticket_facts(ticket, message))
+    if not any(verdict.matched for verdict in verdicts):
+        return []
     applied: list[str] = []
     on_reply: dict[str, Any] = {"message": message_id} if message_id is not None else {}
     with transaction.atomic():
@@ -289,7 +295,10 @@ def _carry_out(ticket: Ticket, kind: str, value: str, *, rule: str) -> None:
 def apply_priority_matrix(ticket_id: int) -> Ticket | None:
     """Set a new ticket's priority from its impact and urgency answers, when the
     matrix has that pair."""
-    ticket = Ticket.objects.get(pk=ticket_id)
+    return _priority_from_matrix(Ticket.objects.get(pk=ticket_id))
+
+
+def _priority_from_matrix(ticket: Ticket) -> Ticket | None:
     impact = str(ticket.fields.get("impact", "")).strip()
     urgency = str(ticket.fields.get("urgency", "")).strip()
     if not impact or not urgency:
@@ -317,7 +326,10 @@ def plan_for(organisation_id: int | None) -> ServicePlan | None:
 
 def apply_service_plan(ticket_id: int) -> Ticket | None:
     """Raise a new ticket to its organisation's plan minimum (e.g. VIP: high)."""
-    ticket = Ticket.objects.get(pk=ticket_id)
+    return _plan_minimum(Ticket.objects.get(pk=ticket_id))
+
+
+def _plan_minimum(ticket: Ticket) -> Ticket | None:
     plan = plan_for(ticket.organisation_id)
     if plan is None or ticket.priority >= plan.minimum_priority:
         return None
@@ -330,10 +342,18 @@ def triage_and_assign(ticket_id: int) -> None:
     """What happens to every new ticket after it is stored: the priority from
     impact and urgency, the service plan's minimum, the rules, then the team's
     assignment strategy. (The SLA deadlines follow as the next reaction to the
-    new ticket, and again on every priority change these make.)"""
-    apply_priority_matrix(ticket_id)
-    apply_service_plan(ticket_id)
-    apply_rules(ticket_id)
+    new ticket, and again on every priority change these make.) The ticket is
+    read once for the three, and again only after a priority change."""
+    ticket = (
+        Ticket.objects.select_related("category", "organisation", "requester")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        return
+    changed = _priority_from_matrix(ticket)
+    changed = _plan_minimum(changed or ticket) or changed
+    apply_rules(ticket_id, ticket=None if changed else ticket)
     assign_automatically(ticket_id)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .indexing import BATCH, KINDS, Row, _prune, _write, indexed_model
+from .indexing import BATCH, KINDS, _prune, _write, indexed_model, stored_rows
 
 logger = logging.getLogger(__name__)
 SAMPLE = 20  # ids kept per finding, to show
@@ -40,17 +40,6 @@ class Drift:
     @property
     def found(self) -> int:
         return self.missing + self.orphans + self.stale
-
-
-def _stored(table: str, ids: list[int]) -> dict[int, Row]:
-    marks = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT rowid, title, public_text, internal_text FROM {table} "  # noqa: S608
-            f"WHERE rowid IN ({marks})",
-            ids,
-        )
-        return {row[0]: (row[0], row[1], row[2], row[3]) for row in cursor.fetchall()}
 
 
 def _batches(objects: Any, batch: int) -> Iterator[list[int]]:
@@ -101,7 +90,7 @@ def check(
             drift.orphans = cursor.fetchone()[0]
     for ids in _batches(objects, batch):
         now = {row[0]: row for row in make_rows(ids)}
-        stored = _stored(table, ids)
+        stored = stored_rows(table, ids)
         missing = [pk for pk in now if pk not in stored]
         stale = [pk for pk, row in now.items() if pk in stored and stored[pk] != row]
         drift.checked += len(ids)

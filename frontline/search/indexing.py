@@ -120,6 +120,34 @@ def _index(kind: str, ids: Iterable[int]) -> int:
     return len(rows)
 
 
+def index_changed(kind: str, ids: Iterable[int]) -> int:
+    """Index these objects of ``kind`` whose row would say something else than
+    the stored one (or that have none); leave the others alone. For what every
+    new ticket re-indexes beside it (its requester, their organisation): built
+    and compared, one read, where writing the full-text row again each time
+    cost an FTS delete and insert. Returns how many were written."""
+    ids = list(ids)
+    make_rows, table = KINDS[kind]
+    now = {row[0]: row for row in make_rows(ids)}
+    stored = stored_rows(connection.ops.quote_name(table._meta.db_table), ids)
+    wrong = [pk for pk in ids if now.get(pk) != stored.get(pk)]
+    if wrong:
+        _write(table, wrong, [now[pk] for pk in wrong if pk in now])
+    return len(wrong)
+
+
+def stored_rows(table: str, ids: list[int]) -> dict[int, Row]:
+    """The index rows stored in ``table`` (its quoted name) for these ids."""
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid, title, public_text, internal_text FROM {table} "  # noqa: S608
+            f"WHERE rowid IN ({marks})",
+            ids,
+        )
+        return {row[0]: (row[0], row[1], row[2], row[3]) for row in cursor.fetchall()}
+
+
 def indexed_model(kind: str) -> Any:
     """The model whose objects the index of ``kind`` holds (its row's ``rowid``)."""
     return KINDS[kind][1]._meta.pk.related_model

@@ -6,14 +6,15 @@ from django.db import transaction
 
 from frontline.tickets.models import TicketEvent
 
-from .indexing import index_contacts, index_organisations, index_tickets
+from .indexing import index_changed, index_tickets
 
 
 def index_ticket(event_id: int) -> int | None:
     """Index the ticket of event ``event_id`` as it is now, with its requester and
-    organisation (a contact met first by mail is found once their ticket is).
-    Safe to run twice: each row is rebuilt whole. Returns the ticket's number,
-    or None if the event is gone."""
+    organisation (a contact met first by mail is found once their ticket is);
+    those two are written only when their row would change (most tickets come
+    from people already indexed). Safe to run twice: each row is rebuilt whole.
+    Returns the ticket's number, or None if the event is gone."""
     found = (
         TicketEvent.objects.filter(pk=event_id)
         .values_list("ticket_id", "ticket__requester_id", "ticket__organisation_id")
@@ -24,7 +25,7 @@ def index_ticket(event_id: int) -> int | None:
     ticket_id, requester_id, organisation_id = found
     with transaction.atomic():
         index_tickets([ticket_id])
-        index_contacts([requester_id])
+        index_changed("contacts", [requester_id])
         if organisation_id:
-            index_organisations([organisation_id])
+            index_changed("organisations", [organisation_id])
     return ticket_id

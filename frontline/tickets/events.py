@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.tasks import Task, task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from frontline.accounts.models import User
-from frontline.lib.tasks import enqueue_after_commit, enqueue_all_after_commit
+from frontline.lib.db import reads_first
+from frontline.lib.prepared import Prepared
+from frontline.lib.tasks import enqueue_all_after_commit
 
 from .models import Ticket, TicketEvent
 
@@ -118,7 +119,9 @@ def record_event(
     if due:
         held = _held.get()
         if held is None:
-            enqueue_after_commit(react, event.pk, due)
+            # The outbox's row as the batch writes it: the backend's own enqueue
+            # also builds the task's result for a signal nobody listens to.
+            enqueue_all_after_commit(react, [(event.pk, due)])
         else:
             held[event.pk] = due
     return event
@@ -182,8 +185,9 @@ def react(event_id: int, reactions: list[str], attempt: int = 1) -> list[str]:
             )
             continue
         try:
-            with transaction.atomic():
-                func(event_id)
+            # Each in its own transaction, which on SQLite takes the write lock
+            # only when the reaction writes (most of a reaction is reading).
+            reads_first(functools.partial(func, event_id), what=f"reaction {name}")
         except Exception as exc:
             logger.exception("Reaction %s to event %s failed (try %s).", name, event_id, attempt)
             failed.append(name)
@@ -198,10 +202,18 @@ def react(event_id: int, reactions: list[str], attempt: int = 1) -> list[str]:
     return [name for name in reactions if name in table]
 
 
+# Every reaction starts with this read (five or six times per new ticket):
+# compiled once (lib.prepared); building the three tables' columns each time
+# cost more than the rest of some reactions (docs/benchmarks.md, stop 14).
+_EVENT_WITH_TICKET = Prepared(
+    lambda p: TicketEvent.objects.select_related("ticket", "actor").filter(pk=p.pk)
+)
+
+
 def event_with_ticket(event_id: int) -> TicketEvent | None:
     """The event (with its ticket and actor) a reaction was queued for; None if
     it is gone (its ticket was deleted)."""
-    return TicketEvent.objects.select_related("ticket", "actor").filter(pk=event_id).first()
+    return next(iter(_EVENT_WITH_TICKET(pk=event_id)), None)
 
 
 def by_customer(event: TicketEvent) -> bool:

@@ -297,10 +297,10 @@ def _opened(request: AuthedRequest, number: int, *, requester: User) -> TicketOu
     their own requests, without first asking which tickets they take part in."""
     user = request.user
     if requester.pk == user.pk and not user.is_staff_member and user.is_active:
-        among = Ticket.objects.filter(requester_id=user.pk)
+        found = ticket_page_items([number], for_staff=False, requested_by=user.pk)
     else:
         among = visible_tickets(user)  # (for a customer, a query: their participations)
-    found = ticket_page_items([number], for_staff=user.is_staff_member, among=among)
+        found = ticket_page_items([number], for_staff=user.is_staff_member, among=among)
     return found[0] if found else _out(request, access_ticket(user, number))
 
 

@@ -48,6 +48,7 @@ from frontline.ops.workers import (
     database_worker,
     env_bool,
     env_int,
+    lower_this_threads_priority,
     periodic_tasks,
     run_periodically,
     start_mail_watch,
@@ -209,6 +210,7 @@ class Command(BaseCommand):
         self._spawn("worker", worker)
 
     def _run_worker(self) -> None:
+        lower_this_threads_priority()  # the web's requests first
         try:
             self.worker.run()
         except BaseException:
