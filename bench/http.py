@@ -1,7 +1,7 @@
 """Pages, forms and the API over real HTTP against ``frontline serve`` (``make bench``).
 
     python -m bench.http [--tickets N] [--db PATH] [--in-place] [--requests 100]
-                         [--seconds 10] [--runs 3]
+                         [--seconds 10] [--runs 3] [--pages-only]
 
 ``--in-place`` times on ``--db`` itself (it writes tickets to it), not a copy.
 
@@ -194,7 +194,7 @@ def one_run(port: int, setup: dict[str, Any], args: argparse.Namespace, rng: ran
         if t
     ]
     for label, make in (("web form", form_create), ("API", api_create)):
-        for concurrency in (1, 4):
+        for concurrency in (1, 4) if not args.pages_only else ():
             rate, done, failed = create_rate(make, port, setup, concurrency, args.seconds)
             row: dict[str, Any] = {"what": f"create through the {label}, {concurrency} client"}
             row["what"] += "s" if concurrency > 1 else ""
@@ -251,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per create figure")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--pages-only", action="store_true", help="time the pages, not the creates (shorter)"
+    )
     parser.add_argument(
         "--in-place", action="store_true", help="time on --db itself (written to), not a copy"
     )

@@ -83,11 +83,14 @@ ZH = [
 QUERIES = [
     ("rare word (subject)", "zeppelinmark"),
     ("rare word, only in a later message", "quasarlate"),
-    ("frequent word", "invoice"),
+    # Issue 14's frequent word, in ~20% of tickets: each Russian sentence's words
+    # are (20.3% for this one at 1,000,000, the index's own term statistics);
+    # every English sentence's words are in ~29%, "invoice" in 55%.
+    ("frequent word", "пароль"),
     ("two-word phrase", '"charged twice"'),
     ("three words", "password locked attempts"),
-    # Issue 14's "word plus two filters": a frequent word among the open high tickets.
-    ("word plus two filters", "invoice status:open priority:high"),
+    # Issue 14's "word plus two filters": the frequent word among the open high tickets.
+    ("word plus two filters", "пароль status:open priority:high"),
     ("Chinese two-character word", "退款"),
     ("Chinese word inside a sentence", "麒麟"),
     ("Russian inflected form", "принтера"),

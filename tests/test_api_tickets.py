@@ -341,6 +341,39 @@ def test_cursor_pages_cover_every_ticket_once_in_order(people):
     assert [t["priority"] for t in by_priority] == ["high"] * 3 + ["low"] * 4
 
 
+def test_a_managers_pages_merge_own_organisation_and_copied_tickets_once_in_order(people):
+    # Maria manages Acme: she sees her own tickets (which are Acme's too), Carol's
+    # (Acme's) and Dan's that she is copied on (Globex's); each rule is read apart.
+    def opened(requester, i):
+        return actions.open_ticket(
+            requester=requester, by=requester, subject=f"T{i}", body="b", category=people.billing
+        )
+
+    mine = [opened(people.maria, i) for i in range(3)]
+    carols = [opened(people.carol, i) for i in range(3, 6)]
+    dans = [opened(people.dan, i) for i in range(6, 9)]
+    actions.add_participant(dans[0], user=people.maria, by=people.sam)
+    actions.add_participant(dans[2], user=people.maria, by=people.sam)
+    actions.add_participant(carols[1], user=people.maria, by=people.sam)  # and Acme's
+    maria = Api(people.maria)
+    expected = {t.pk for t in [*mine, *carols, dans[0], dans[2]]}
+    for sort in ("updated", "created"):
+        seen, rows, cursor = [], [], None
+        while True:
+            params = {"limit": 2, "sort": sort, **({"cursor": cursor} if cursor else {})}
+            page = maria.get("/tickets", **params).json()
+            seen += [t["number"] for t in page["items"]]
+            rows += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == len(set(seen)) and set(seen) == expected, sort
+        key = "updated_at" if sort == "updated" else "created_at"
+        assert rows == sorted(rows, key=lambda t: (t[key], t["number"]), reverse=True), sort
+        assert seen == [t["number"] for t in maria.get("/tickets", sort=sort).json()["items"]]
+    assert numbers(Api(people.carol).get("/tickets")) == {t.pk for t in carols}
+
+
 def test_the_desks_filters_and_queues_apply(people, ticket, bobs_ticket):
     sam = Api(people.sam)
     assert numbers(sam.get("/tickets", team=people.second_line.pk)) == {bobs_ticket.pk}
@@ -376,8 +409,10 @@ def test_the_list_takes_the_same_few_queries_for_many_tickets(people, django_ass
     with django_assert_num_queries(5 + last_use_statements()):
         page = supervisor.get("/tickets", limit=40).json()["items"]
     assert len(page) == 40 and {t["status"] for t in page} == {"new", "resolved"}
-    # Token (1), last use, participations (1), page ids (1), rows (1); no tags.
-    with django_assert_num_queries(4 + last_use_statements()):
+    # Token (1), last use, participations (1), page ids (2: the manager's own
+    # tickets and the organisation's apart, each a bounded walk of its index),
+    # rows (1); no tags.
+    with django_assert_num_queries(5 + last_use_statements()):
         assert len(customer.get("/tickets", limit=40).json()["items"]) == 20
 
 

@@ -274,7 +274,7 @@ def test_the_ticket_page_reads_any_number_of_links_in_two_queries(
     client.get(url)
     # the pin of tests/test_desk.py (with the time panel of frontline.reports and
     # the "do you follow this?" check, the shared draft, the mentor check)
-    with django_assert_max_num_queries(24) as unlinked:
+    with django_assert_max_num_queries(23) as unlinked:
         client.get(url)
     for i in range(8):
         other = _open(people.carol, f"Outage report {i}", category=people.billing)

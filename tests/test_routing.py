@@ -157,6 +157,20 @@ def test_escalation_stops_at_the_last_line(people, ticket):
         escalate_ticket(ticket, by=people.sam, note="nowhere")
 
 
+def test_the_ticket_page_offers_the_next_active_line_only(client, people, ticket):
+    # The page finds it among the side panel's team rows (one query for both).
+    specialists = Team.objects.create(name="Specialists", tier=Team.Tier.SPECIALISTS)
+    login(client, people.sam)
+    url = f"/desk/tickets/{ticket.pk}/"
+    assert ticket.team == people.first_line
+    assert "Escalate to Second line" in client.get(url).content.decode()
+    Team.objects.filter(pk=people.second_line.pk).update(is_active=False)
+    assert "Escalate to Specialists" in client.get(url).content.decode()
+    Ticket.objects.filter(pk=ticket.pk).update(team=specialists)
+    page = client.get(url).content.decode()
+    assert "Escalate to" not in page and 'action="/desk/tickets/' in page
+
+
 def test_a_vip_plan_raises_new_tickets_to_its_minimum_priority(
     people, django_capture_on_commit_callbacks
 ):

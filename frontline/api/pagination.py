@@ -83,10 +83,11 @@ def keyset_page(
 ) -> tuple[list[int], str | None]:
     """The ids of one page (in order) and the cursor of the next, if any.
 
-    With ``parts`` (conditions that split ``qs`` into disjoint sets, such as
-    open and closed tickets) each part's page is read on its own and the pages
-    merged: one bounded walk of an index per part where the whole would need
-    every row sorted (no index leads with the sort's column alone)."""
+    With ``parts`` (conditions whose union is ``qs``: open and closed tickets,
+    or a customer's own and their organisation's) each part's page is read on
+    its own and the pages merged, a row in two parts once: one bounded walk of
+    an index per part where the whole would need every row sorted (no index
+    leads with the sort's column alone)."""
     if cursor_values is not None:
         qs = qs.filter(after(ordering, cursor_values))
     fields = [f for f, _desc in ordering]
@@ -98,6 +99,8 @@ def keyset_page(
         # Stable sorts, the last key first: each part is in order already.
         for i in reversed(range(len(ordering))):
             rows.sort(key=operator.itemgetter(i), reverse=ordering[i][1])
+        # A row in two parts is the same tuple twice, side by side once sorted.
+        rows = [row for i, row in enumerate(rows) if i == 0 or row != rows[i - 1]]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(list(rows[-1])) if more and rows else None

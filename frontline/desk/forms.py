@@ -456,6 +456,10 @@ class TicketPanelForm(FastSelectsMixin, forms.Form):
     def tag_names(self) -> list[str]:
         return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
+    def active_teams(self) -> list[Team]:
+        """The team drop-down's rows: the active teams in tier and name order."""
+        return cast(PreparedChoiceField, self.fields["team"]).rows()
+
     def hands_over(self) -> bool:
         """Whether the assignee or team changes (``assign_ticket`` is called)."""
         data = self.cleaned_data

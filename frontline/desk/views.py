@@ -222,6 +222,7 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
     estimates = forms.get("estimates") or estimates_on(ticket)
     entries = ticket_timeline(ticket, for_customer=False)
     specs = category_fields(ticket.category_id)
+    panel_form = forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user)
     context = {
         "ticket": ticket,
         "entries": entries,
@@ -234,12 +235,13 @@ def _ticket_page(request: AuthedRequest, ticket: Ticket, status: int = 200, **fo
         "draft": next(iter(_DRAFT(ticket=ticket.pk)), None),
         "closure_reasons": [("", "—"), *ClosureReason.choices],
         "reply_closure_reason": request.POST.get("closure_reason", ""),
-        "panel_form": forms.get("panel_form") or TicketPanelForm(ticket=ticket, by=user),
+        "panel_form": panel_form,
         # The forms in closed <details> (answers, call, link and merge, estimate)
         # are fetched when opened (ticket_form); here only when sent back with errors.
         "has_fields": any(spec.field_type != FieldType.FILE for spec in specs),
         "fields_form": forms.get("fields_form"),
-        "next_line": next_line(ticket.team),
+        # Among the panel's team drop-down rows: one query for both.
+        "next_line": next_line(ticket.team, among=panel_form.active_teams()),
         "escalate_form": EscalateForm(),
         "call_form": forms.get("call_form"),
         "participants": _PARTICIPANTS(ticket=ticket.pk),

@@ -24,13 +24,12 @@ class _PreparedOptions(forms.models.ModelChoiceIterator):
     Prepared query, or by its queryset if a form has set another."""
 
     def __iter__(self) -> Any:
-        options = self.field.options  # type: ignore[attr-defined]
-        if options is None:
+        if self.field.options is None:  # type: ignore[attr-defined]
             yield from super().__iter__()
             return
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for row in options():
+        for row in self.field.rows():  # type: ignore[attr-defined]
             yield self.choice(row)
 
 
@@ -46,6 +45,15 @@ class PreparedChoiceField(forms.ModelChoiceField):
     def __init__(self, queryset: Any, **kwargs: Any) -> None:
         super().__init__(queryset, **kwargs)
         self.options: Prepared[Any] | None = self.prepare(queryset)
+        self._rows: list[Any] | None = None
+
+    def rows(self) -> list[Any]:
+        """The drop-down's rows, read once per form (a form has its own copy of the
+        field): a page that needs them too (the desk's next line of support among
+        the active teams) asks here rather than reading them again."""
+        if self._rows is None:
+            self._rows = list(self.options() if self.options is not None else self.queryset)
+        return self._rows
 
     def prepare(self, queryset: Any) -> Prepared[Any]:
         return Prepared(lambda p: queryset.all())
@@ -53,12 +61,14 @@ class PreparedChoiceField(forms.ModelChoiceField):
     def _set_queryset(self, queryset: Any) -> None:
         super()._set_queryset(queryset)  # type: ignore[misc]
         self.options = None
+        self._rows = None
 
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)  # type: ignore[attr-defined]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         result = super().__deepcopy__(memo)  # sets a copy of the same queryset
         result.options = self.options
+        result._rows = None
         return result
 
 

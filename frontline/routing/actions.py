@@ -118,9 +118,13 @@ _NEXT_LINE = Prepared(
 )
 
 
-def next_line(team: Team | None) -> Team | None:
-    """The first active team of a higher tier (first line → second line → specialists)."""
-    return next(iter(_NEXT_LINE(tier=team.tier if team else 0)), None)
+def next_line(team: Team | None, among: list[Team] | None = None) -> Team | None:
+    """The first active team of a higher tier (first line → second line → specialists);
+    ``among``: the active teams in tier and name order, if the caller has read them."""
+    tier = team.tier if team else 0
+    if among is not None:
+        return next((t for t in among if t.tier > tier), None)
+    return next(iter(_NEXT_LINE(tier=tier)), None)
 
 
 def escalate_ticket(ticket: Ticket, *, by: User, note: str) -> Ticket:

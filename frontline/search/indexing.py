@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import phonenumbers
@@ -19,6 +20,7 @@ from .text import index_text
 # A pasted log can be megabytes; the words that matter are near the top.
 MESSAGE_CHARS = 100_000
 BATCH = 500
+FTS5_AUTOMERGE = 4  # FTS5's default
 
 Row = tuple[int, str, str, str]  # rowid, title, public_text, internal_text
 
@@ -131,17 +133,51 @@ def rebuild(kind: str, *, after: int = 0, batch: int = BATCH) -> Iterator[tuple[
     rows = KINDS[kind][1]
     model = indexed_model(kind)
     last = after
-    while True:
-        ids = list(
-            model.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+    with _no_automerge(rows):
+        while True:
+            ids = list(
+                model.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                _prune(rows, model)
+                return
+            with transaction.atomic():
+                done = _index(kind, ids)
+            last = ids[-1]
+            yield last, done
+
+
+@contextmanager
+def _no_automerge(rows: type[IndexRow]) -> Iterator[None]:
+    """On SQLite, FTS5's automerge off while a rebuild writes, put back after.
+
+    Each commit into a big FTS5 index merges the new segment into the older
+    ones: on the million-ticket index a commit of 500 rows cost 2.35 s of CPU
+    with automerge on and 0.01 s with it off (``docs/benchmarks.md``, "Stop
+    14"), and held the write lock all that time. With it off, FTS5 still merges
+    a level once it has 16 segments (crisismerge), so the index stays bounded."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    table = connection.ops.quote_name(rows._meta.db_table)
+    config = connection.ops.quote_name(f"{rows._meta.db_table}_config")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT v FROM {config} WHERE k = 'automerge'")  # noqa: S608
+        found = cursor.fetchone()
+        before = int(found[0]) if found else FTS5_AUTOMERGE
+        cursor.execute(
+            f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 0)"  # noqa: S608
         )
-        if not ids:
-            _prune(rows, model)
-            return
-        with transaction.atomic():
-            done = _index(kind, ids)
-        last = ids[-1]
-        yield last, done
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', %s)",  # noqa: S608
+                [before],
+            )
 
 
 def _prune(rows: type[IndexRow], model: Any) -> None:

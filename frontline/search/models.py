@@ -80,7 +80,8 @@ class Matches(Lookup):
 
 @IndexedTitle.register_lookup
 class Among(Lookup):
-    """``<relation>__title__among=[ids]``: the index row is one of these objects'.
+    """``<relation>__title__among=[ids]``: the index row is one of these objects'
+    (a list of ids, or a queryset of them: ``Ticket.objects.filter(...).values("pk")``).
 
     On SQLite the unary plus keeps the ids from FTS5: given ``rowid IN (...)``
     beside ``MATCH``, SQLite runs the full-text query once per id, and each run
@@ -93,13 +94,21 @@ class Among(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
+        if hasattr(self.rhs, "resolve_expression"):  # a subquery of ids
+            return self.rhs
         return [int(pk) for pk in self.rhs]
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
+        alias = compiler.quote_name(self.lhs.alias)
+        plus = "+" if connection.vendor == "sqlite" else ""
+        if hasattr(self.rhs, "resolve_expression"):
+            # SQLite makes the subquery's ids a temporary b-tree once, then tests
+            # each match against it.
+            sql, params = compiler.compile(self.rhs)
+            return f"{plus}{alias}.rowid IN {sql}", params
         ids: list[int] = self.rhs
         if not ids:
             raise EmptyResultSet
-        alias = compiler.quote_name(self.lhs.alias)
         if connection.vendor == "postgresql":
             return f"{alias}.rowid = ANY(%s)", [ids]
         return f"+{alias}.rowid IN ({', '.join(['%s'] * len(ids))})", ids

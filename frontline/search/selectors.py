@@ -47,6 +47,9 @@ KINDS = ("tickets", "contacts", "organisations", "articles")
 NUMBER = re.compile(r"\s*#?\s*(\d{1,9})\s*")
 RANK_CAP = 1000  # past this many visible matches the newest come first, unranked
 TOTAL_CAP = 10_000  # the total shown is exact up to this, then "10,000+"
+# A query's filters that leave at most this many visible tickets make them a set
+# the matches are tested against (``_few_filtered``).
+POOL_CAP = 20_000
 
 
 @dataclass(frozen=True)
@@ -230,10 +233,14 @@ def _first_and_total(qs: QuerySet[Any], *, alone: bool) -> tuple[list[int], int]
     cost little and a count past them little more. Otherwise every match costs
     a ticket read, and a filter or an agent's team may keep few of them: one
     pass fetches up to ``TOTAL_CAP + 1`` ids, rather than fetching the first
-    ``RANK_CAP`` and then counting over the same matches again."""
+    ``RANK_CAP`` and then counting over the same matches again. So does
+    PostgreSQL always: its GIN index yields the first row only after reading
+    every match (``docs/benchmarks.md``, "Stop 14")."""
     with _through_the_index():
         ids = qs.order_by().values_list("pk", flat=True)
-        if not alone:
+        # PostgreSQL builds the bitmap of every match of the words before it
+        # returns the first row, whatever the LIMIT: two passes would build it twice.
+        if not alone or connection.vendor == "postgresql":
             first = list(ids[: TOTAL_CAP + 1])
             return first, len(first)
         first = list(ids[:RANK_CAP])
@@ -253,22 +260,56 @@ def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any
     return TicketIndex.objects.filter(title__matches=match)
 
 
+def _few_filtered(visible: QuerySet[Ticket], query: ParsedQuery) -> QuerySet[Any] | None:
+    """The ids of the tickets the query's filters leave visible, as a subquery,
+    when there are at most ``POOL_CAP`` of them (one count over at most that
+    many, from the tickets' indexes for the usual filters); else None.
+
+    Joined to the index, every match of the words costs a read of its ticket's
+    row to test the filters: a common word with two filters read half a million
+    rows. Tested against the filtered ids instead, the matches are read from the
+    index alone (``docs/benchmarks.md``, "Stop 14")."""
+    if not query.filters:
+        return None
+    ids = visible.order_by().values("pk")
+    return ids if ids[:POOL_CAP].count() < POOL_CAP else None
+
+
 def _tickets(user: User, match: Match | None, condition: Q, results: Results) -> None:
     visible = visible_tickets(user).filter(condition)
     count: int | None = None
+    ranks: dict[int, float] | None = None  # of every visible match, when read with them
+    best: list[int] | None = None  # their ids best first
     if match is None:  # filters alone: the latest first
         matching = visible.order_by("-updated_at", "-pk")
     else:
-        matched = visible.filter(search_index__title__matches=match)
         # Ranking reads every match; past RANK_CAP of them (visible to this
         # user) the words say little about any one ticket anyway, so the newest
         # come first, read straight from the index in its order. Under it, the
         # few are ranked among themselves.
-        counted = _counted(user, match, results.query, matched)
-        first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
+        pool = _few_filtered(visible, results.query)
+        if pool is None:
+            matched = visible.filter(search_index__title__matches=match)
+            counted = _counted(user, match, results.query, matched)
+            first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
+        else:
+            matched = Ticket.objects.filter(
+                search_index__title__matches=match, search_index__title__among=pool
+            )
+            counted = TicketIndex.objects.filter(title__matches=match, title__among=pool)
+            if connection.vendor == "sqlite":
+                # The one walk of the matches gives their ranks too (bm25 of the
+                # few that pass costs little): no second walk to rank them.
+                scored = counted.annotate(rank=Rank("title", match)).order_by()
+                ranks = dict(scored.values_list("pk", "rank")[: TOTAL_CAP + 1])
+                first, count = list(ranks), len(ranks)
+            else:
+                first, count = _first_and_total(counted, alone=False)
         results.broad = count >= RANK_CAP
         if results.broad:
             matching = matched.annotate(newest=Newest("search_index__title")).order_by("-newest")
+        elif ranks is not None:
+            best = _best_first(ranks)
         else:
             among = Ticket.objects.filter(search_index__title__among=first)
             matching = _ranked(among, match, "-updated_at")
@@ -276,7 +317,10 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
     # The page's ids first, from the index and the visibility filter alone; then
     # those tickets with what the list shows (joined at once, SQLite's planner
     # may start from another table).
-    ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
+    if best is not None:
+        ids = best[start : start + PAGE_SIZE + 1]
+    else:
+        ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     results.has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
     if count is None:
@@ -306,6 +350,16 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
                 snippet=mark_safe(found) if found else None,  # noqa: S308
             )
         )
+
+
+def _best_first(ranks: dict[int, float]) -> list[int]:
+    """The ids of ``ranks`` best first, then the latest change, as ``_ranked``
+    orders them; one read of their tickets' ``updated_at`` by primary key."""
+    updated = dict(Ticket.objects.filter(pk__in=list(ranks)).values_list("pk", "updated_at"))
+    return sorted(
+        (pk for pk in ranks if pk in updated),
+        key=lambda pk: (ranks[pk], -updated[pk].timestamp(), -pk),
+    )
 
 
 def _texts(user: User, ids: list[int]) -> dict[int, list[str]]:

@@ -7,6 +7,8 @@ what the user may not see, so a stranger cannot even learn that it exists.
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,7 @@ from .models import (
     TicketLink,
     TicketParticipant,
     TicketQuerySet,
+    requester_branches,
 )
 
 
@@ -42,6 +45,18 @@ def visible_tickets(user: User) -> TicketQuerySet:
     if user.is_staff_member:
         return Ticket.objects.for_agent(user)
     return Ticket.objects.for_requester(user)
+
+
+def visible_tickets_by_branch(user: User) -> tuple[TicketQuerySet, tuple[Q, ...]]:
+    """:func:`visible_tickets`, and for a customer who sees tickets by more than
+    one rule (their own, their organisation's, those they take part in) those
+    rules apart, as conditions whose union is the set: a page of a list reads
+    each as one bounded walk of its own index, then merges them. Staff: no
+    branches (their sets split otherwise, by open and closed)."""
+    if not user.is_authenticated or not user.is_active or user.is_staff_member:
+        return visible_tickets(user), ()
+    branches = requester_branches(user)
+    return Ticket.objects.filter(functools.reduce(operator.or_, branches)), branches
 
 
 def sees_internal(user: User) -> bool:

@@ -28,6 +28,7 @@ from frontline.tickets.access import (
     visible_attachments,
     visible_messages,
     visible_tickets,
+    visible_tickets_by_branch,
 )
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
 from frontline.tickets.models import Category, Channel, Ticket
@@ -154,7 +155,7 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> HttpR
     """The tickets the caller sees (the desk's for staff, the portal's for
     customers), narrowed by a queue and the desk's filters, one page at a time."""
     user = request.user
-    qs = visible_tickets(user)
+    qs, branches = visible_tickets_by_branch(user)
     # Customers see neither queues, tags nor priorities: no filtering or sorting by
     # them either (it would tell a tag or a priority by which tickets come back).
     if filters.queue or filters.tag or filters.priority or filters.sort == "priority":
@@ -189,6 +190,11 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> HttpR
         filters.queue or filters.status or filters.tag or filters.organisation
     ):
         parts = (Q(is_open=True), Q(is_open=False))
+    elif len(branches) > 1:
+        # A customer's own tickets and their organisation's: each walks its own
+        # index in order (their union sorted whole was ~45 ms for 12,000 tickets
+        # of one organisation at a million, on PostgreSQL).
+        parts = branches
     ids, next_cursor = keyset_page(qs, ordering, start, filters.limit, parts=parts)
     items = ticket_page_items(ids, for_staff=user.is_staff_member)
     return json_response(TicketPage.model_construct(items=items, next_cursor=next_cursor))
