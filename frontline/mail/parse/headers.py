@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email import utils as email_utils
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 from .charsets import _FOLD, _SURROGATES, _decode_bytes, _to_bytes, _unsurrogate
 
@@ -24,6 +25,7 @@ class _Part(Message):
     semicolons took 40 s, and the feed parser reads every multipart boundary
     through it) and raises on some RFC 2231 continuations. Here the text is
     bounded, split in one pass, and decoding errors fall back to raw values.
+    Its header fields are found through an index (``first_value``).
     """
 
     def _get_params_preserve(self, failobj: object, header: str) -> object:
@@ -46,9 +48,51 @@ class _Part(Message):
         except (TypeError, ValueError):  # mixed or absurd continuation numbers
             return params
 
+    # The parser asks a message for some thirty headers (the automatic-mail checks
+    # alone for twenty): the first question indexes its fields once, by lower-case
+    # name. Every method that changes the fields forgets the index.
+    _first_values: dict[str, str] | None = None
+
+    def first_value(self, name: str) -> str | None:
+        if self._first_values is None:
+            first: dict[str, str] = {}
+            for key, value in self.raw_items():
+                first.setdefault(key.lower(), value if isinstance(value, str) else str(value))
+            self._first_values = first
+        return self._first_values.get(name.lower())
+
+    def _forget(self) -> None:
+        self._first_values = None
+
+    def __setitem__(self, name: str, val: Any) -> None:
+        self._forget()
+        super().__setitem__(name, val)
+
+    def __delitem__(self, name: str) -> None:
+        self._forget()
+        super().__delitem__(name)
+
+    def set_raw(self, name: str, value: Any) -> None:
+        self._forget()
+        super().set_raw(name, value)
+
+    def add_header(self, _name: str, _value: str, **_params: Any) -> None:
+        self._forget()
+        super().add_header(_name, _value, **_params)
+
+    def replace_header(self, _name: str, _value: Any) -> None:
+        self._forget()
+        super().replace_header(_name, _value)
+
+    def set_boundary(self, boundary: str) -> None:
+        self._forget()
+        super().set_boundary(boundary)
+
 
 def _header(msg: Message, name: str) -> str | None:
     """The first raw value of a header, 8-bit bytes still surrogate-escaped."""
+    if isinstance(msg, _Part):
+        return msg.first_value(name)
     lowered = name.lower()
     for key, value in msg.raw_items():
         if key.lower() == lowered:
