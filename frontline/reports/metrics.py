@@ -215,14 +215,7 @@ class Row:
 
     def add(self, other: Row) -> None:
         for name in (
-            "created",
-            "first_responses",
-            "first_response_seconds",
-            "resolved",
-            "resolution_seconds",
-            "sla_missed",
-            "reopened",
-            "transfers",
+            *DAILY_SUMS,
             "minutes",
             "cost",
             "ratings",
@@ -436,15 +429,25 @@ def _measure(
     else:
         per_day = _from_days(start, end, by, kept.get("team"), rows, total, row)
 
-    group = paths["event"]
-    for r in _grouped(events.filter(kind=EventKind.REOPENED), group, n=Count("id")):
-        row(r[group]).reopened = r["n"]
     moves = events.filter(kind__in=(EventKind.TEAM, EventKind.ASSIGNEE)).exclude(data__old=None)
-    # One handoff writes a team and an assignee event at the same moment: a move
-    # is one (ticket, moment), however many events it wrote.
-    one_move = Concat(Cast("ticket_id", CharField()), Value("@"), Cast("created_at", CharField()))
-    for r in _grouped(moves, group, n=Count(one_move, distinct=True)):
-        row(r[group]).transfers = r["n"]
+    if "assignee" in kept:
+        # One agent's figures: reopenings and handoffs from their tickets'
+        # events (the daily rows count them per team and value, above).
+        group = paths["event"]
+        for r in _grouped(events.filter(kind=EventKind.REOPENED), group, n=Count("id")):
+            row(r[group]).reopened = r["n"]
+        # One handoff writes a team and an assignee event at the same moment: a
+        # move is one (ticket, moment), however many events it wrote.
+        one_move = Concat(
+            Cast("ticket_id", CharField()), Value("@"), Cast("created_at", CharField())
+        )
+        for r in _grouped(moves, group, n=Count(one_move, distinct=True)):
+            row(r[group]).transfers = r["n"]
+    # The most moved of the period were moved at least twice in it, so at least
+    # twice ever (``TicketFigures.moves``): only those tickets' events are read.
+    moves = moves.filter(
+        ticket__in=TicketFigures.objects.filter(moves__gte=2, **kept).values("ticket_id")
+    )
 
     group = paths["time"]
     for r in _grouped(
@@ -525,6 +528,8 @@ def _from_days(
         target.resolved = r["resolved"] or 0
         target.resolution_seconds = r["resolution_seconds"] or 0.0
         target.sla_missed = r["sla_missed"] or 0
+        target.reopened = r["reopened"] or 0
+        target.transfers = r["transfers"] or 0
         for m, names in columns.items():
             counts = [r[c] or 0 for c in names]
             overall[m] = [a + b for a, b in zip(overall[m], counts, strict=True)]
