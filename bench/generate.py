@@ -914,7 +914,7 @@ def fill_report_rollup(con: sqlite3.Connection) -> None:
             ticket_id, team_id, assignee_id, category_id, created_on,
             first_response_seconds, resolved_on, resolution_seconds, sla_missed,
             first_response_business_seconds, resolution_business_seconds,
-            channel, organisation_id)
+            channel, organisation_id, moves)
         SELECT t.id, t.team_id, t.assignee_id, t.category_id, date(t.created_at),
             (julianday(t.first_response_at) - julianday(t.created_at)) * 86400.0,
             CASE WHEN t.status IN ('resolved', 'closed') THEN date(t.resolved_at) END,
@@ -926,7 +926,7 @@ def fill_report_rollup(con: sqlite3.Connection) -> None:
             CASE WHEN t.status IN ('resolved', 'closed')
                 THEN (julianday(t.resolved_at) - julianday(t.created_at)) * 86400.0 * 45 / 168
                 END,
-            t.channel, t.organisation_id
+            t.channel, t.organisation_id, t.transfers
         FROM tickets_ticket t ORDER BY t.id
         """
     )
@@ -1126,7 +1126,7 @@ def fill_report_rollup_pg(load: CopyLoad) -> None:
             ticket_id, team_id, assignee_id, category_id, created_on,
             first_response_seconds, resolved_on, resolution_seconds, sla_missed,
             first_response_business_seconds, resolution_business_seconds,
-            channel, organisation_id)
+            channel, organisation_id, moves)
         SELECT t.id, t.team_id, t.assignee_id, t.category_id,
             (t.created_at AT TIME ZONE 'UTC')::date,
             {seconds.format("t.first_response_at")},
@@ -1139,7 +1139,7 @@ def fill_report_rollup_pg(load: CopyLoad) -> None:
             {seconds.format("t.first_response_at")} * 45 / 168,
             CASE WHEN t.status IN ('resolved', 'closed')
                 THEN {seconds.format("t.resolved_at")} * 45 / 168 END,
-            t.channel, t.organisation_id
+            t.channel, t.organisation_id, t.transfers
         FROM tickets_ticket t ORDER BY t.id
         """  # noqa: S608 (no input in it)
     )

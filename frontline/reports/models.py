@@ -410,14 +410,21 @@ class TicketFigures(models.Model):
         null=True,
         related_name="+",
     )
+    # How often the ticket was passed on (changes of team or assignee from
+    # someone to someone else; one handoff moment counts once), ever: the
+    # "most moved" list reads only the tickets moved at least twice.
+    moves = models.IntegerField(default=0)
 
     class Meta:
         indexes = [
-            models.Index(fields=["created_on"], name="figures_created"),
+            # With the resolution day: the open tickets of the last days are
+            # counted from the index alone (the report's ages).
+            models.Index(fields=["created_on", "resolved_on"], name="figures_created"),
+            models.Index(fields=["moves"], name="figures_moves"),
             models.Index(fields=["assignee", "created_on"], name="figures_assignee_created"),
             models.Index(fields=["assignee", "resolved_on"], name="figures_assignee_resolved"),
             models.Index(fields=["resolved_on"], name="figures_resolved"),
-            models.Index(fields=["team", "created_on"], name="figures_team_created"),
+            models.Index(fields=["team", "created_on", "resolved_on"], name="figures_team_created"),
             models.Index(fields=["team", "resolved_on"], name="figures_team_resolved"),
         ]
 
@@ -470,6 +477,8 @@ DAILY_SUMS = [
     "resolved",
     "resolution_seconds",
     "sla_missed",
+    "reopened",
+    "transfers",
 ]
 # The dimensions a daily row may stand for (``DailyFigures.dimension``).
 DAILY_DIMENSIONS = ("team", "agent", "category", "channel", "organisation")
@@ -495,7 +504,9 @@ class DailyFigures(models.Model):
     :func:`frontline.reports.rollup.refresh_days`, after each change to a
     ticket of that day and team and by ``frontline reports rebuild``. The
     opened side (created, first responses) counts the tickets opened on
-    ``day``, the resolved side those resolved on ``day``.
+    ``day``, the resolved side those resolved on ``day``; ``reopened`` and
+    ``transfers`` count the events of ``day`` (of the tickets' current team
+    and value, as everything else here).
     """
 
     day = models.DateField()
@@ -510,6 +521,11 @@ class DailyFigures(models.Model):
     resolved = models.IntegerField(default=0)
     resolution_seconds = models.FloatField(default=0.0)
     sla_missed = models.IntegerField(default=0)
+    # Events of the day (of the tickets' current team and dimension value, as
+    # ``TicketFigures``): reopenings, and handoffs (a change of team or
+    # assignee from someone to someone else; one moment per ticket counts once).
+    reopened = models.IntegerField(default=0)
+    transfers = models.IntegerField(default=0)
     # 368 columns, made as copies of one field (lib/fields.py says why).
     _histograms = [c for m in HISTOGRAMS for c in histogram_columns(m)]
     locals().update(columns(_histograms, models.IntegerField(default=0)))
