@@ -303,6 +303,17 @@ def test_staff_open_tickets_for_a_customer_and_customers_only_for_themselves(peo
 # Lists: the desk's filters and cursor pages.
 
 
+def every_page(api, **params) -> list[dict]:
+    """The list's items, page after page, following each next cursor."""
+    rows, cursor = [], None
+    while True:
+        page = api.get("/tickets", **params, **({"cursor": cursor} if cursor else {})).json()
+        rows += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return rows
+
+
 def test_cursor_pages_cover_every_ticket_once_in_order(people):
     for i in range(7):
         t = actions.open_ticket(
@@ -323,15 +334,8 @@ def test_cursor_pages_cover_every_ticket_once_in_order(people):
         "created": lambda t: (t["created_at"], t["number"]),
     }
     for sort in ("due", "priority", "updated", "created"):
-        seen, rows, cursor = [], [], None
-        while True:
-            params = {"limit": 3, "sort": sort, **({"cursor": cursor} if cursor else {})}
-            page = sam.get("/tickets", **params).json()
-            seen += [t["number"] for t in page["items"]]
-            rows += page["items"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        rows = every_page(sam, limit=3, sort=sort)
+        seen = [t["number"] for t in rows]
         assert len(seen) == len(set(seen)) == 7, sort
         newest_first = sort in ("updated", "created")
         assert rows == sorted(rows, key=keys[sort], reverse=newest_first), sort
@@ -358,15 +362,8 @@ def test_a_managers_pages_merge_own_organisation_and_copied_tickets_once_in_orde
     maria = Api(people.maria)
     expected = {t.pk for t in [*mine, *carols, dans[0], dans[2]]}
     for sort in ("updated", "created"):
-        seen, rows, cursor = [], [], None
-        while True:
-            params = {"limit": 2, "sort": sort, **({"cursor": cursor} if cursor else {})}
-            page = maria.get("/tickets", **params).json()
-            seen += [t["number"] for t in page["items"]]
-            rows += page["items"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        rows = every_page(maria, limit=2, sort=sort)
+        seen = [t["number"] for t in rows]
         assert len(seen) == len(set(seen)) and set(seen) == expected, sort
         key = "updated_at" if sort == "updated" else "created_at"
         assert rows == sorted(rows, key=lambda t: (t[key], t["number"]), reverse=True), sort
