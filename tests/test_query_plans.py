@@ -78,3 +78,25 @@ def test_a_full_scan_is_found(db):
     assert full_scans(['SELECT id FROM "tickets_ticket" WHERE "subject" = \'x\''])
     assert full_scans(['SELECT U0."id" FROM "tickets_ticket" U0 WHERE U0."subject" = \'x\''])
     assert not full_scans(['SELECT id FROM "tickets_ticket" WHERE "id" = 1'])
+
+
+def test_a_managers_organisation_list_walks_the_organisations_index_alone(
+    client, people, ticket, django_assert_num_queries
+):
+    # Every rule of what a manager sees, narrowed to their organisation, is part
+    # of it: the list reads that one index in its order (on PostgreSQL the rules
+    # OR-ed together were read whole and sorted: 40 ms at a million) and asks
+    # nothing about the tickets the manager takes part in.
+    login(client, people.maria)
+    client.get("/portal/?scope=org")  # the session's first-use writes
+    with django_assert_num_queries(5):  # session, user, page ids, rows, organisation
+        page = client.get("/portal/?scope=org")
+    assert page.status_code == 200 and ticket.subject in page.content.decode()
+    statements = captured(client, ["/portal/?scope=org"])
+    ids = next(s for s in statements if s.startswith('SELECT "tickets_ticket"."id" AS "pk"'))
+    assert "tickets_ticketparticipant" not in " ".join(statements)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {ids}")
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+        assert "t_org_recent" in plan and "TEMP B-TREE" not in plan, plan
