@@ -63,3 +63,45 @@ def test_writing_to_a_resolved_request_says_it_reopens(client, people, ticket):
     login(client, people.carol)
     page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
     assert "Writing here reopens this request." in page
+
+
+def test_the_request_list_names_who_is_on_each_request_in_a_fixed_number_of_statements(
+    client, people, ticket
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(path):
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(path)
+        assert page.status_code == 200
+        return len(captured), page.content.decode()
+
+    def opened(subject):
+        return actions.open_ticket(
+            requester=people.maria, by=people.maria, subject=subject, body="Help"
+        )
+
+    opened("Nobody yet")
+    login(client, people.maria)
+    client.get("/portal/")  # the session's first-use writes
+    one = {path: statements(path)[0] for path in ("/portal/", "/portal/?scope=org")}
+
+    # Maria's others: taken by Alice; passed to the specialists; taken by Bob there.
+    actions.add_reply(opened("Taken"), body="On it.", by=people.alice)
+    actions.assign_ticket(opened("Passed"), by=people.alice, team=people.second_line, note="n")
+    specialist = opened("Specialist")
+    actions.assign_ticket(specialist, by=people.alice, team=people.second_line, note="n")
+    actions.add_reply(specialist, body="Mine now.", by=people.bob)
+
+    count, mine = statements("/portal/")
+    assert count == one["/portal/"]
+    assert mine.count('class="request"') == 4
+    assert "Alice from our support team" in mine
+    assert "Passed on to our specialists" in mine
+    assert "Bob, one of our specialists" in mine
+    count, organisation = statements("/portal/?scope=org")
+    assert count == one["/portal/?scope=org"]
+    assert organisation.count('class="request"') == 5
+    # The organisation's list also says who asked: Carol's and Maria's requests.
+    assert "From Carol Customer" in organisation and "From Maria Manager" in organisation
