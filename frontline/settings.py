@@ -195,6 +195,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "frontline.accounts.lockout.username_tried"
 AXES_LOCKOUT_CALLABLE = "frontline.accounts.lockout.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# No banner from every process at start (the lockouts and their log are unchanged).
+AXES_VERBOSE = False
 # Single sign-on (OpenID Connect, mozilla-django-oidc; frontline/accounts/single_sign_on.py).
 # Off unless OIDC_ISSUER and OIDC_CLIENT_ID are set. The endpoints are read from the
 # issuer's discovery document at first use unless given here. Who may sign in this
@@ -516,10 +518,19 @@ MAIL_CA_FILE = os.environ.get("MAIL_CA_FILE", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# Every task's start and end (two lines each, several a second while the worker
+# catches up) buried the demo logins `make run` prints; a failed task is still
+# logged (ERROR), and LOG_LEVEL=DEBUG shows them all again.
+TASK_LOG_LEVEL = "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.tasks": {"level": TASK_LOG_LEVEL},
+        "django_tasks": {"level": TASK_LOG_LEVEL},
+    },
 }

@@ -1,5 +1,6 @@
-"""A task that takes its time, for the graceful-stop test in ``tests/test_ops.py``
-(``frontline serve`` runs it in its worker, found by this module's path)."""
+"""Tasks for the worker tests: one that takes its time, for the graceful-stop test
+in ``tests/test_ops.py`` (``frontline serve`` runs it in its worker, found by this
+module's path), and one that fails."""
 
 from __future__ import annotations
 
@@ -15,3 +16,9 @@ def write_slowly(folder: str, seconds: float) -> None:
     Path(folder, "started").write_text("yes")
     time.sleep(seconds)
     Path(folder, "finished").write_text("yes")
+
+
+@task
+def fail(reason: str) -> None:
+    """A task that fails, for the worker's log test in ``tests/test_workers.py``."""
+    raise RuntimeError(reason)

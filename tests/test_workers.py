@@ -434,3 +434,23 @@ def test_the_database_worker_thread_runs_below_the_web():
         pytest.skip("may not make a thread less nice here")
     assert seen["after"] == seen["before"] + workers.WORKER_NICENESS
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == here  # only that thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_worker_logs_a_failed_task_and_not_every_task(settings, tmp_path, caplog):
+    """`make run` prints the demo logins, then serves: a line per task started and
+    finished buried them within a second. At the default level only a failure
+    is logged."""
+    from tests.slow_task import fail, write_slowly
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    done = write_slowly.enqueue(str(tmp_path), 0)
+    failed = fail.enqueue("on purpose")
+    worker = workers.database_worker()
+    assert worker is not None
+    worker.batch = True  # stop when the queue is empty
+    worker.run()
+    assert write_slowly.get_result(done.id).status == TaskResultStatus.SUCCESSFUL
+    assert fail.get_result(failed.id).status == TaskResultStatus.FAILED
+    lines = [r for r in caplog.records if r.name in ("django.tasks", "django_tasks")]
+    assert [(r.levelname, str(failed.id) in r.getMessage()) for r in lines] == [("ERROR", True)]
