@@ -318,7 +318,7 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
             matched = visible.filter(search_index__title__matches=match)
             counted = _counted(user, match, results.query, matched)
             if _surely_many(counted):
-                first, count = [], TOTAL_CAP + 1
+                first, count = list[int](), TOTAL_CAP + 1
             else:
                 first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
         else:
