@@ -11,6 +11,7 @@ show.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -50,6 +51,9 @@ TOTAL_CAP = 10_000  # the total shown is exact up to this, then "10,000+"
 # A query's filters that leave at most this many visible tickets make them a set
 # the matches are tested against (``_few_filtered``).
 POOL_CAP = 20_000
+# PostgreSQL: a query its planner expects to match at least this many visible
+# tickets is taken to match more than TOTAL_CAP without counting (``_surely_many``).
+SURELY_MANY = 5 * TOTAL_CAP
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,28 @@ def _first_and_total(qs: QuerySet[Any], *, alone: bool) -> tuple[list[int], int]
         return first, _capped_count(qs)
 
 
+def _surely_many(qs: QuerySet[Any]) -> bool:
+    """On PostgreSQL, whether its planner expects ``qs`` to have at least
+    ``SURELY_MANY`` rows (five times the count cap), from its own statistics
+    (``EXPLAIN``, no row read: the words' frequencies in the index's sample,
+    the share of tickets the user's teams and filters leave). Then the total
+    shown is "10,000+" without counting, and the page is the newest matches:
+    the GIN index builds the bitmap of every match of the words before its
+    first row, 66 ms for a word in a fifth of a million tickets, 150 ms in half
+    (``docs/benchmarks.md``, "Stop 15"). A page that ends before it is full is
+    counted as it is (``_tickets``). Always False on SQLite, whose FTS5 index
+    yields its matches in order and stops at the cap."""
+    if connection.vendor != "postgresql":
+        return False
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return bool(plan[0]["Plan"]["Plan Rows"] >= SURELY_MANY)
+
+
 def _counted(user: User, match: Match, query: ParsedQuery, matched: QuerySet[Any]) -> QuerySet[Any]:
     """What to count for the total: for someone who sees every ticket
     (``for_agent`` filters nothing) and no filter, the index rows alone, no join
@@ -291,7 +317,10 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         if pool is None:
             matched = visible.filter(search_index__title__matches=match)
             counted = _counted(user, match, results.query, matched)
-            first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
+            if _surely_many(counted):
+                first, count = list[int](), TOTAL_CAP + 1
+            else:
+                first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
         else:
             matched = Ticket.objects.filter(
                 search_index__title__matches=match, search_index__title__among=pool
@@ -323,6 +352,9 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         ids = list(matching.values_list("pk", flat=True)[start : start + PAGE_SIZE + 1])
     results.has_next = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]
+    if count is not None and count > TOTAL_CAP and not first and not results.has_next:
+        # The planner expected many (``_surely_many``) and the page says otherwise.
+        count = None
     if count is None:
         if not ids:
             count = 0 if results.page == 1 else total(matching)
