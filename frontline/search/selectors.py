@@ -263,7 +263,13 @@ def _surely_many(qs: QuerySet[Any]) -> bool:
     first row, 66 ms for a word in a fifth of a million tickets, 150 ms in half
     (``docs/benchmarks.md``, "Stop 15"). A page that ends before it is full is
     counted as it is (``_tickets``). Always False on SQLite, whose FTS5 index
-    yields its matches in order and stops at the cap."""
+    yields its matches in order and stops at the cap.
+
+    Asked only for the index rows alone (someone who sees every ticket, no
+    filter): there the estimate is the words' own frequency. Narrowed to a
+    user's teams or by filters it assumes the words spread evenly over them, and
+    words follow teams (a billing word is in the billing team's tickets): an
+    agent of another team could be told "10,000+" of a few hundred."""
     if connection.vendor != "postgresql":
         return False
     sql, params = qs.order_by().values("pk").query.sql_with_params()
@@ -317,7 +323,7 @@ def _tickets(user: User, match: Match | None, condition: Q, results: Results) ->
         if pool is None:
             matched = visible.filter(search_index__title__matches=match)
             counted = _counted(user, match, results.query, matched)
-            if _surely_many(counted):
+            if counted.model is TicketIndex and _surely_many(counted):
                 first, count = list[int](), TOTAL_CAP + 1
             else:
                 first, count = _first_and_total(counted, alone=counted.model is TicketIndex)
