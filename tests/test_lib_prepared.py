@@ -164,6 +164,43 @@ def test_other_shapes_are_compiled_once_then_only_run(django_assert_num_queries,
     assert compiled == []
 
 
+def test_other_shapes_convert_columns_as_the_orm_with_converters_found_once(monkeypatch):
+    """A shaped read's columns are converted as the ORM converts them (text to an
+    aware datetime, 0/1 to a bool on SQLite, JSON to a dict) on every run, and
+    which functions convert which column is worked out on the first run only."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    columns = ("pk", "created_at", "fields", "requester__is_active", "requester__date_joined")
+    prepared = Prepared(lambda p: Ticket.objects.filter(pk=p.pk).values_list(*columns))
+    whole = Prepared(lambda p: Ticket.objects.filter(pk=p.pk).select_related("requester"))
+    tickets = [receive(mail(message_id=f"<{i}@x>")).inbound.ticket for i in range(3)]
+    Ticket.objects.filter(pk=tickets[1].pk).update(fields={"serial": "X1"})
+    prepared(pk=tickets[0].pk), whole(pk=tickets[0].pk)  # compiled, converters found
+    asked = []
+    original = SQLCompiler.get_converters
+
+    def counting(self, expressions):
+        asked.append(len(expressions))
+        return original(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", counting)
+    for ticket in tickets:
+        expected = list(Ticket.objects.filter(pk=ticket.pk).values_list(*columns))
+        asked.clear()
+        found = prepared(pk=ticket.pk)
+        (joined,) = whole(pk=ticket.pk)
+        assert asked == []
+        assert found == expected
+        assert found[0][1].tzinfo is not None and found[0][3] is True
+        orm = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+        assert (joined.created_at, joined.fields, joined.requester.date_joined) == (
+            orm.created_at,
+            orm.fields,
+            orm.requester.date_joined,
+        )
+    assert found[0][2] == {} and prepared(pk=tickets[1].pk)[0][2] == {"serial": "X1"}
+
+
 def test_a_compiled_query_runs_on_each_threads_own_connection():
     """Django's connections are per thread: a compiler kept from one thread
     must not send another thread's query down the first one's connection."""
