@@ -168,7 +168,7 @@ def fetched_for(user: User, ticket: Ticket) -> bool:
     return getattr(ticket, "_fetched_for", None) == user.pk
 
 
-class _AgentTickets[R]:
+class AgentTickets[R]:
     """A Prepared query (lib.prepared) over the tickets a staff member sees, in
     each shape of :meth:`TicketQuerySet.for_agent`: compiled once per shape.
     ``build(tickets, p)`` narrows the visible tickets with placeholders ``p``."""
@@ -189,7 +189,7 @@ class _AgentTickets[R]:
 
 
 # Every desk page of a ticket starts here.
-_TICKET_FOR_AGENT = _AgentTickets(
+_TICKET_FOR_AGENT = AgentTickets(
     lambda tickets, p: (
         tickets.with_list_relations().select_related("handoff_by").filter(pk=p.number)
     )
@@ -209,7 +209,7 @@ def access_ticket_for_agent(user: User, number: int) -> Ticket:
     return ticket
 
 
-_OTHERS_OF_REQUESTER = _AgentTickets(
+_OTHERS_OF_REQUESTER = AgentTickets(
     lambda tickets, p: (
         tickets.filter(requester_id=p.requester)
         .exclude(pk=p.ticket)
