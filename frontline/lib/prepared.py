@@ -271,7 +271,7 @@ class _Insert:
         self.sql = "{} {} ({}) VALUES ({})".format(
             connection.ops.insert_statement(),
             qn(meta.db_table),
-            ", ".join(qn(f.column) for f in self.fields),
+            ", ".join(qn(f.column) for f in self.fields if f.column),
             ", ".join(["%s"] * len(self.fields)),
         )
         self.returning_params: Any = ()
