@@ -280,3 +280,21 @@ def test_insert_is_compiled_once_then_only_run(people, ticket, monkeypatch):
 def test_insert_leaves_an_expression_to_the_orm(ticket):
     message = insert(Message(ticket=ticket, body=Lower(Value("SHOUT"))))
     assert Message.objects.get(pk=message.pk).body == "shout"
+
+
+def test_insert_leaves_a_model_someone_listens_to_to_the_orm(ticket):
+    from django.db.models.signals import post_save
+
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.body, created))
+
+    post_save.connect(listener, sender=Message)
+    try:
+        insert(Message(ticket=ticket, body="heard"))
+        insert(Message(ticket=ticket, body="quiet"), signals=False)
+    finally:
+        post_save.disconnect(listener, sender=Message)
+    assert heard == [("heard", True)]
+    assert Message.objects.filter(ticket=ticket, body="quiet").exists()

@@ -35,6 +35,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models import signals as models_signals
 from django.db.models.query import ModelIterable
 
 
@@ -289,21 +290,27 @@ class _Insert:
 _INSERTS: dict[tuple[type[Model], str, bool], _Insert] = {}
 
 
-def insert[M: Model](obj: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
+def insert[M: Model](obj: M, *, using: str = DEFAULT_DB_ALIAS, signals: bool = True) -> M:
     """Write ``obj``, a new instance, with one INSERT whose SQL is built once per
     model, as ``Model.objects.create`` would write it (each field's ``pre_save``
     and database value, the new id read back) without compiling the statement
-    again each time: four of them were most of a new ticket's Python. Sends no
-    ``pre_save``/``post_save`` signals, like ``bulk_create``: for models no one
-    listens to. Anything unusual (an expression as a value, a model with
-    parents) is saved by the ORM as usual."""
+    again each time: four of them were most of a new ticket's Python. A model
+    someone listens to (``pre_save``/``post_save``) is saved by the ORM, which
+    sends them, unless ``signals=False`` (as ``bulk_create``, which sends none);
+    so is anything unusual (an expression as a value, a model with parents)."""
     model = type(obj)
     key = (model, using, obj.pk is not None)
     plan = _INSERTS.get(key)
     if plan is None:
         plan = _INSERTS.setdefault(key, _Insert(model, using, obj.pk is not None))
     connection = connections[using]
-    if plan.usable:
+    if plan.usable and not (
+        signals
+        and (
+            models_signals.pre_save.has_listeners(model)
+            or models_signals.post_save.has_listeners(model)
+        )
+    ):
         obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
         values = [f.pre_save(obj, True) for f in plan.fields]
         if not any(hasattr(v, "resolve_expression") for v in values):

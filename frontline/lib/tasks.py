@@ -97,7 +97,7 @@ def _insert_rows(task: Any, calls: list[tuple[Any, ...]]) -> bool:
     ]
     if len(rows) == 1:
         # A new ticket's: the statement built once (and no signals, as bulk_create).
-        insert(rows[0], using=router.db_for_write(DBTaskResult))
+        insert(rows[0], using=router.db_for_write(DBTaskResult), signals=False)
     else:
         DBTaskResult.objects.bulk_create(rows)
     if task_enqueued.has_listeners(DatabaseBackend):
