@@ -5,16 +5,16 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.db.models import Q, Subquery
+from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from frontline.accounts.models import User
-from frontline.lib.prepared import Prepared
+from frontline.lib.prepared import Prepared, insert
 from frontline.mail.inbound import receive
 from frontline.mail.models import InboundMessage
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import Message, Ticket
 from tests.mail.test_inbound import mail
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +263,75 @@ def test_values_that_need_a_fields_conversion_are_refused():
     with pytest.raises(TypeError, match="pks: Prepared passes"):
         by_pks(pks=[1, uuid.uuid4()])
     assert by_pks(pks=[1, 2]) == []
+
+
+def _stored(model, pk):
+    """A row as read back, every column."""
+    return model.objects.filter(pk=pk).values().get()
+
+
+def test_insert_writes_the_row_the_orms_create_writes(people):
+    now = timezone.now()
+    values = dict(
+        subject="Printer",
+        requester=people.carol,
+        organisation_id=people.carol.organisation_id,
+        category=people.billing,
+        team=people.billing.default_team,
+        fields={"impact": "high", "n": 2},
+        created_at=now,
+        updated_at=now,
+        due_at=now,
+    )
+    made = Ticket.objects.create(**values, reply_token="abc")
+    written = insert(Ticket(**values, reply_token="def"))
+    assert written.pk is not None and written.pk != made.pk
+    assert not written._state.adding and written._state.db == "default"
+    expected = _stored(Ticket, made.pk) | {"id": written.pk, "reply_token": "def"}
+    assert _stored(Ticket, written.pk) == expected
+    assert Ticket.objects.get(pk=written.pk).fields == {"impact": "high", "n": 2}
+    # An instance with its key given keeps it.
+    message = insert(Message(id=written.pk * 100, ticket=written, author=people.carol, body="Hi"))
+    assert Message.objects.get(pk=written.pk * 100).body == "Hi" == message.body
+
+
+def test_insert_is_compiled_once_then_only_run(people, ticket, monkeypatch):
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    insert(Message(ticket=ticket, body="a"))
+    compiled = []
+    original = SQLInsertCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        compiled.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLInsertCompiler, "as_sql", counting)
+    Message.objects.create(ticket=ticket, body="c")  # the ORM compiles
+    with CaptureQueriesContext(connection) as ctx:
+        message = insert(Message(ticket=ticket, body="b", author=people.carol))
+    assert compiled == [Message] and len(ctx.captured_queries) == 1
+    assert Message.objects.get(pk=message.pk).ticket_id == ticket.pk
+
+
+def test_insert_leaves_an_expression_to_the_orm(ticket):
+    message = insert(Message(ticket=ticket, body=Lower(Value("SHOUT"))))
+    assert Message.objects.get(pk=message.pk).body == "shout"
+
+
+def test_insert_leaves_a_model_someone_listens_to_to_the_orm(ticket):
+    from django.db.models.signals import post_save
+
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.body, created))
+
+    post_save.connect(listener, sender=Message)
+    try:
+        insert(Message(ticket=ticket, body="heard"))
+        insert(Message(ticket=ticket, body="quiet"), signals=False)
+    finally:
+        post_save.disconnect(listener, sender=Message)
+    assert heard == [("heard", True)]
+    assert Message.objects.filter(ticket=ticket, body="quiet").exists()

@@ -33,8 +33,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models import signals as models_signals
 from django.db.models.query import ModelIterable
 
 
@@ -261,3 +262,92 @@ def prefetched(instance: Model, name: str, rows: list[Any]) -> None:
     queryset._prefetch_done = True
     key = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[key] = queryset
+
+
+class _Insert:
+    """One model's INSERT of a whole new row: its SQL, fields, and what it reads back."""
+
+    def __init__(self, model: type[Model], using: str, with_pk: bool) -> None:
+        from django.db.models.sql import InsertQuery
+
+        meta = model._meta
+        connection = connections[using]
+        self.fields = [
+            f
+            for f in meta.local_concrete_fields
+            if not f.generated and (with_pk or f is not meta.auto_field)
+        ]
+        self.returning = [] if with_pk else list(meta.db_returning_fields)
+        # A model saved through its parents, a field with its own placeholder, or
+        # a database that cannot read back the new id: the ORM's own insert.
+        self.usable = not (
+            meta.parents
+            or meta.proxy
+            or any(getattr(f, "get_placeholder_sql", None) for f in self.fields)
+            or (self.returning and not connection.features.can_return_columns_from_insert)
+        )
+        if not self.usable:
+            return
+        qn = connection.ops.quote_name
+        self.sql = "{} {} ({}) VALUES ({})".format(
+            connection.ops.insert_statement(),
+            qn(meta.db_table),
+            ", ".join(qn(f.column) for f in self.fields if f.column),
+            ", ".join(["%s"] * len(self.fields)),
+        )
+        self.returning_params: Any = ()
+        self.converters: dict[int, Any] = {}
+        if self.returning:
+            r_sql, self.returning_params = connection.ops.returning_columns(self.returning)
+            if r_sql:
+                self.sql += " " + r_sql
+            self.compiler = InsertQuery(model).get_compiler(using=using)
+            self.converters = self.compiler.get_converters(
+                [f.get_col(meta.db_table) for f in self.returning]
+            )
+
+
+_INSERTS: dict[tuple[type[Model], str, bool], _Insert] = {}
+
+
+def insert[M: Model](obj: M, *, using: str = DEFAULT_DB_ALIAS, signals: bool = True) -> M:
+    """Write ``obj``, a new instance, with one INSERT whose SQL is built once per
+    model, as ``Model.objects.create`` would write it (each field's ``pre_save``
+    and database value, the new id read back) without compiling the statement
+    again each time: four of them were most of a new ticket's Python. A model
+    someone listens to (``pre_save``/``post_save``) is saved by the ORM, which
+    sends them, unless ``signals=False`` (as ``bulk_create``, which sends none);
+    so is anything unusual (an expression as a value, a model with parents)."""
+    model = type(obj)
+    key = (model, using, obj.pk is not None)
+    plan = _INSERTS.get(key)
+    if plan is None:
+        plan = _INSERTS.setdefault(key, _Insert(model, using, obj.pk is not None))
+    connection = connections[using]
+    if plan.usable and not (
+        signals
+        and (
+            models_signals.pre_save.has_listeners(model)
+            or models_signals.post_save.has_listeners(model)
+        )
+    ):
+        obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+        values = [f.pre_save(obj, True) for f in plan.fields]
+        if not any(hasattr(v, "resolve_expression") for v in values):
+            params = [
+                f.get_db_prep_save(v, connection=connection)
+                for f, v in zip(plan.fields, values, strict=True)
+            ]
+            with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+                cursor.execute(plan.sql, [*params, *plan.returning_params])
+                if plan.returning:
+                    (row,) = connection.ops.fetch_returned_rows(cursor, plan.returning_params)
+                    if plan.converters:
+                        (row,) = plan.compiler.apply_converters([row], plan.converters)
+                    for field, value in zip(plan.returning, row, strict=True):
+                        setattr(obj, field.attname, value)
+            obj._state.adding = False
+            obj._state.db = using
+            return obj
+    obj.save(force_insert=True, using=using)
+    return obj

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 
+from frontline.lib.prepared import insert
+
 
 def enqueue_after_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     """Queue ``task(*args, **kwargs)`` so that it commits or rolls back with the
@@ -93,7 +95,11 @@ def _insert_rows(task: Any, calls: list[tuple[Any, ...]]) -> bool:
         )
         for args in calls
     ]
-    DBTaskResult.objects.bulk_create(rows)
+    if len(rows) == 1:
+        # A new ticket's: the statement built once (and no signals, as bulk_create).
+        insert(rows[0], using=router.db_for_write(DBTaskResult), signals=False)
+    else:
+        DBTaskResult.objects.bulk_create(rows)
     if task_enqueued.has_listeners(DatabaseBackend):
         for row in rows:
             task_enqueued.send(DatabaseBackend, task_result=row.task_result)

@@ -116,7 +116,7 @@ def recipients(
         # too: they read it in the desk, read-only).
         followers = staff_following(ticket)
         chosen = [*([ticket.assignee] if ticket.assignee else []), *followers, *chosen]
-    ours = Mailbox.objects.addresses()
+    ours = {address.lower() for address in _OUR_ADDRESSES()}
     seen: set[int] = set()
     result = []
     for user in chosen:
@@ -131,22 +131,29 @@ def recipients(
 # -- rendering ---------------------------------------------------------------
 
 
+_CAME_IN = Prepared(
+    lambda p: (
+        InboundMessage.objects.filter(
+            ticket_id=p.ticket, mailbox__isnull=False, message__kind=MessageKind.REPLY
+        )
+        .order_by("received_at")
+        .values_list("mailbox_id", flat=True)[:1]
+    )
+)
+_MAILBOX = Prepared(lambda p: Mailbox.objects.filter(pk=p.pk))
+_FIRST_MAILBOX = Prepared(lambda p: Mailbox.objects.filter(is_active=True).order_by("pk")[:1])
+_OUR_ADDRESSES = Prepared(lambda p: Mailbox.objects.values_list("address", flat=True))
+
+
 def mailbox_for(ticket: Ticket | None) -> Mailbox | None:
     """The mailbox a ticket's mail goes out from: the one its customers' mail came
     in through (not a bounce or a stranger's note: anyone can send those to any
     mailbox), else the first."""
     if ticket is not None:
-        came_in = (
-            InboundMessage.objects.filter(
-                ticket=ticket, mailbox__isnull=False, message__kind=MessageKind.REPLY
-            )
-            .order_by("received_at")
-            .values_list("mailbox_id", flat=True)
-            .first()
-        )
+        came_in = next(iter(_CAME_IN(ticket=ticket.pk)), None)
         if came_in is not None:
-            return Mailbox.objects.filter(pk=came_in).first()
-    return Mailbox.objects.filter(is_active=True).order_by("pk").first()
+            return next(iter(_MAILBOX(pk=came_in)), None)
+    return next(iter(_FIRST_MAILBOX()), None)
 
 
 def _addresses(ticket: Ticket | None, sender_name: str) -> tuple[str, str]:
@@ -214,17 +221,18 @@ def _missing_answers(ticket: Ticket, language: str) -> dict[str, Any]:
     }
 
 
+_OWN_TEMPLATE = Prepared(
+    lambda p: NotificationTemplate.objects.filter(
+        notice=p.notice, is_active=True, language__in=p.languages
+    ).order_by("-language")[:1]
+)
+
+
 def render(notice: str, context: dict[str, Any], language: str) -> tuple[str, str]:
     """Subject and body of a notice in ``language``: an admin's template if there is
     an active one for the language (or for every language), else the built-in one."""
     with translation.override(language or settings.LANGUAGE_CODE):
-        own = (
-            NotificationTemplate.objects.filter(
-                notice=notice, is_active=True, language__in=[language, ""]
-            )
-            .order_by("-language")
-            .first()
-        )
+        own = next(iter(_OWN_TEMPLATE(notice=str(notice), languages=[language or "", ""])), None)
         rendered = _render_own(own, context) if own is not None else None
         if rendered is None:
             rendered = (
@@ -257,33 +265,53 @@ def _render_own(own: NotificationTemplate, context: dict[str, Any]) -> tuple[str
         return None
 
 
-def _thread_ids(ticket: Ticket, to_address: str) -> tuple[list[str], str]:
-    """Message-IDs of the ticket's conversation with this address, oldest first:
-    what the customer sent us and what we sent them (first one and the latest);
-    and the customer's latest one ("" if they sent none), read with them."""
-    received = InboundMessage.objects.filter(
-        ticket=ticket,
-        outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY),
-        message__kind=MessageKind.REPLY,  # not bounces or auto-replies kept as notes
-    ).exclude(message_id_header="")
-    sent = OutboundMessage.objects.filter(ticket=ticket, to_address=to_address).exclude(
+# The reads of every notice (each new ticket's acknowledgement): compiled once (lib.prepared).
+_RECEIVED_IDS = Prepared(
+    lambda p: (
+        InboundMessage.objects.filter(
+            ticket_id=p.ticket,
+            outcome__in=(Outcome.NEW_TICKET, Outcome.REPLY),
+            message__kind=MessageKind.REPLY,  # not bounces or auto-replies kept as notes
+        )
+        .exclude(message_id_header="")
+        .order_by("-received_at")
+        .values_list("received_at", "message_id_header")[:THREAD_IDS_KEPT]
+    )
+)
+
+
+def _sent(p: Any) -> Any:
+    return OutboundMessage.objects.filter(ticket_id=p.ticket, to_address=p.address).exclude(
         status=Delivery.SUPPRESSED
     )
-    latest_received = list(
-        received.order_by("-received_at").values_list("received_at", "message_id_header")[
-            :THREAD_IDS_KEPT
-        ]
+
+
+_SENT_LATEST = Prepared(
+    lambda p: (
+        _sent(p)
+        .order_by("-created_at")
+        .values_list("created_at", "message_id_header")[:THREAD_IDS_KEPT]
     )
-    dated = [
-        *received.values_list("received_at", "message_id_header")[:THREAD_IDS_KEPT],
-        *latest_received,
-        *sent.order_by("created_at").values_list("created_at", "message_id_header")[:1],
-        *sent.order_by("-created_at").values_list("created_at", "message_id_header")[
-            :THREAD_IDS_KEPT
-        ],
-    ]
+)
+_SENT_FIRST = Prepared(
+    lambda p: _sent(p).order_by("created_at").values_list("created_at", "message_id_header")[:1]
+)
+
+
+def _thread_ids(ticket: Ticket, to_address: str) -> tuple[list[str], str]:
+    """Message-IDs of the ticket's conversation with this address, oldest first:
+    what the customer sent us (the latest ten) and what we sent them (first one
+    and the latest); and the customer's latest one ("" if they sent none)."""
+    latest_received = _RECEIVED_IDS(ticket=ticket.pk)
+    latest_sent = _SENT_LATEST(ticket=ticket.pk, address=to_address)
+    # Fewer than kept: the first one we sent is among them (a new ticket: none).
+    first_sent = (
+        _SENT_FIRST(ticket=ticket.pk, address=to_address)
+        if len(latest_sent) == THREAD_IDS_KEPT
+        else []
+    )
     ids: list[str] = []
-    for _when, mid in sorted(dated):
+    for _when, mid in sorted([*latest_received, *first_sent, *latest_sent]):
         mid = bracketed(mid)
         if mid not in ids:
             ids.append(mid)
@@ -374,6 +402,9 @@ _TICKET_WITH_PEOPLE = Prepared(
 )
 
 
+_MESSAGE = Prepared(lambda p: Message.objects.filter(pk=p.pk, ticket_id=p.ticket))
+
+
 def notify(
     notice: str,
     ticket_id: int,
@@ -388,7 +419,7 @@ def notify(
     ticket = next(iter(_TICKET_WITH_PEOPLE(pk=ticket_id)), None)
     if ticket is None:
         return []
-    message = Message.objects.filter(pk=message_id, ticket=ticket).first() if message_id else None
+    message = next(iter(_MESSAGE(pk=message_id, ticket=ticket.pk)), None) if message_id else None
     if message is not None and message.is_internal and notice in CUSTOMER_NOTICES:
         raise ValueError("internal messages are never mailed to customers")
     if notice == Notice.TEAM_ASSIGNED and ticket.assignee_id is not None:

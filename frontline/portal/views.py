@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
@@ -27,7 +27,7 @@ from frontline.accounts.actions import verify_email as verify_email_action
 from frontline.accounts.forms import MailedPasswordForm
 from frontline.accounts.models import User
 from frontline.lib.http import AuthedRequest
-from frontline.lib.prepared import Prepared
+from frontline.lib.prepared import Prepared, prefetched
 from frontline.lib.ratelimit import over_hourly_limit
 from frontline.reports.access import access_estimate, billed_work
 from frontline.reports.actions import answer_survey, approve_estimate, decline_estimate
@@ -51,7 +51,14 @@ from frontline.tickets.access import (
 )
 from frontline.tickets.downloads import attachment_response
 from frontline.tickets.forms import CategoryFieldsForm, ReplyForm, RequestForm
-from frontline.tickets.models import Category, Channel, Status, Ticket, TicketQuerySet
+from frontline.tickets.models import (
+    Category,
+    Channel,
+    FormField,
+    Status,
+    Ticket,
+    TicketQuerySet,
+)
 from frontline.tickets.queues import page_of
 from frontline.tickets.timeline import form_answers, ticket_timeline
 
@@ -200,12 +207,21 @@ def choose_category(request: AuthedRequest) -> HttpResponse:
     return render(request, "portal/choose_category.html", {"categories": categories})
 
 
+# Read for every new request through the portal: compiled once (lib.prepared).
+_CATEGORY = Prepared(
+    lambda p: Category.objects.select_related("default_team").filter(pk=p.pk, is_active=True)
+)
+_QUESTIONS = Prepared(lambda p: FormField.objects.filter(category_id=p.category))
+
+
 def new_request(request: AuthedRequest, category_id: int) -> HttpResponse:
     _customer(request)
     # The team and the questions come with the category: the form and
     # ``open_ticket`` both read them, and would each fetch the questions again.
-    categories = Category.objects.select_related("default_team").prefetch_related("fields")
-    category = get_object_or_404(categories, pk=category_id, is_active=True)
+    category = next(iter(_CATEGORY(pk=category_id)), None)
+    if category is None:
+        raise Http404
+    prefetched(category, "fields", _QUESTIONS(category=category.pk))
     form = RequestForm(request.POST or None, request.FILES or None, category=category)
     if request.method == "POST" and form.is_valid():
         try:

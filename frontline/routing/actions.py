@@ -7,6 +7,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -168,7 +169,15 @@ def rules_changed(**_kwargs: object) -> None:
     transaction.on_commit(lambda: cache.delete(REPLY_RULES_CACHE_KEY))
 
 
+# Read for every new ticket (most find no rule): compiled once (lib.prepared).
+_ACTIVE_RULES = Prepared(
+    lambda p: TriageRule.objects.filter(is_active=True, runs_on__in=p.triggers)
+)
+
+
 def _rules(trigger: str = TriageRule.Trigger.NEW) -> list[rules.Rule]:
+    found = _ACTIVE_RULES(triggers=[str(t) for t in _TRIGGERS[trigger]])
+    prefetch_related_objects(found, "conditions", "actions")
     return [
         rules.Rule(
             id=r.pk,
@@ -181,22 +190,25 @@ def _rules(trigger: str = TriageRule.Trigger.NEW) -> list[rules.Rule]:
             ),
             actions=tuple((a.kind, a.value.strip()) for a in r.actions.all()),
         )
-        for r in TriageRule.objects.filter(
-            is_active=True, runs_on__in=_TRIGGERS[trigger]
-        ).prefetch_related("conditions", "actions")
+        for r in found
     ]
 
 
-def ticket_facts(ticket: Ticket, message: Message | None = None) -> rules.Facts:
+def ticket_facts(
+    ticket: Ticket, message: Message | None = None, *, plan: str | None = None
+) -> rules.Facts:
     """What the rules see of a ticket: its channel, category, sender, words and
-    answers; the words are those of ``message`` (a reply) or of the first message."""
+    answers; the words are those of ``message`` (a reply) or of the first message.
+    ``plan``: the name of the organisation's service plan, if the caller read it."""
     first = message or Message.objects.filter(ticket=ticket).order_by("created_at", "id").first()
     requester = ticket.requester
+    if plan is None:
+        plan = found.name if (found := plan_for(ticket.organisation_id)) else ""
     return rules.Facts(
         channel=ticket.channel,
         category=ticket.category.name if ticket.category else "",
         organisation=ticket.organisation.name if ticket.organisation else "",
-        plan=plan.name if (plan := plan_for(ticket.organisation_id)) else "",
+        plan=plan,
         sender_domain=requester.email.rpartition("@")[2].lower(),
         language=requester.language,
         subject=ticket.subject,
@@ -212,7 +224,11 @@ def dry_run(ticket: Ticket) -> list[rules.Verdict]:
 
 
 def apply_rules(
-    ticket_id: int, *, message_id: int | None = None, ticket: Ticket | None = None
+    ticket_id: int,
+    *,
+    message_id: int | None = None,
+    ticket: Ticket | None = None,
+    plan: str | None = None,
 ) -> list[str]:
     """Run the triage rules on a ticket and carry out the matched rules' actions:
     the rules for new tickets, or with ``message_id`` (a customer's reply) the
@@ -221,7 +237,9 @@ def apply_rules(
     Each action goes through the ticket actions as the system (``by=None``),
     and each matched rule leaves a RULE event naming it. Returns the names of
     the rules applied. Runs once per ticket, and once per reply. ``ticket``:
-    the ticket as just read by the caller (triage), not read again.
+    the ticket as just read by the caller (triage), not read again; ``plan``
+    the name of its service plan, likewise. With no active rule for the
+    trigger nothing more is read.
     """
     if ticket is None:
         ticket = Ticket.objects.select_related("category", "organisation", "requester").get(
@@ -238,9 +256,12 @@ def apply_rules(
         message = Message.objects.filter(pk=message_id, ticket=ticket).first()
         if message is None or message.is_internal:
             return []
+    active = _rules(trigger)
+    if not active:
+        return []
     if done.exists():
         return []  # a task run twice must not act twice
-    verdicts = rules.evaluate(_rules(trigger), ticket_facts(ticket, message))
+    verdicts = rules.evaluate(active, ticket_facts(ticket, message, plan=plan))
     if not any(verdict.matched for verdict in verdicts):
         return []
     applied: list[str] = []
@@ -313,29 +334,37 @@ def _priority_from_matrix(ticket: Ticket) -> Ticket | None:
     )
 
 
+_PLAN = Prepared(
+    lambda p: ServicePlan.objects.filter(organisations=p.organisation).order_by(
+        "-minimum_priority", "id"
+    )[:1]
+)
+
+
 def plan_for(organisation_id: int | None) -> ServicePlan | None:
     """The organisation's service plan; of several, the one with the highest minimum."""
     if organisation_id is None:
         return None
-    return (
-        ServicePlan.objects.filter(organisations=organisation_id)
-        .order_by("-minimum_priority", "id")
-        .first()
-    )
+    return next(iter(_PLAN(organisation=organisation_id)), None)
 
 
 def apply_service_plan(ticket_id: int) -> Ticket | None:
     """Raise a new ticket to its organisation's plan minimum (e.g. VIP: high)."""
-    return _plan_minimum(Ticket.objects.get(pk=ticket_id))
+    ticket = Ticket.objects.get(pk=ticket_id)
+    return _plan_minimum(ticket, plan_for(ticket.organisation_id))
 
 
-def _plan_minimum(ticket: Ticket) -> Ticket | None:
-    plan = plan_for(ticket.organisation_id)
+def _plan_minimum(ticket: Ticket, plan: ServicePlan | None) -> Ticket | None:
     if plan is None or ticket.priority >= plan.minimum_priority:
         return None
     return ticket_actions.change_priority(
         ticket, priority=plan.minimum_priority, by=None, reason=f"service plan: {plan.name}"
     )
+
+
+_TRIAGED = Prepared(
+    lambda p: Ticket.objects.select_related("category", "organisation", "requester").filter(pk=p.pk)
+)
 
 
 def triage_and_assign(ticket_id: int) -> None:
@@ -344,16 +373,13 @@ def triage_and_assign(ticket_id: int) -> None:
     assignment strategy. (The SLA deadlines follow as the next reaction to the
     new ticket, and again on every priority change these make.) The ticket is
     read once for the three, and again only after a priority change."""
-    ticket = (
-        Ticket.objects.select_related("category", "organisation", "requester")
-        .filter(pk=ticket_id)
-        .first()
-    )
+    ticket = next(iter(_TRIAGED(pk=ticket_id)), None)
     if ticket is None:
         return
+    plan = plan_for(ticket.organisation_id)  # read once, for the minimum and the rules
     changed = _priority_from_matrix(ticket)
-    changed = _plan_minimum(changed or ticket) or changed
-    apply_rules(ticket_id, ticket=None if changed else ticket)
+    changed = _plan_minimum(changed or ticket, plan) or changed
+    apply_rules(ticket_id, ticket=None if changed else ticket, plan=plan.name if plan else "")
     assign_automatically(ticket_id)
 
 

@@ -22,6 +22,7 @@ from frontline.lib.business_hours import (
     business_time_between,
     due_with_pauses,
 )
+from frontline.lib.prepared import Prepared
 from frontline.mail.outbound import notify
 from frontline.routing.actions import plan_for
 from frontline.tickets import actions as ticket_actions
@@ -43,11 +44,23 @@ SWEEP_BATCH = 500
 logger = logging.getLogger(__name__)
 
 
+# Read for every new ticket and every priority or status change: compiled once
+# (lib.prepared).
+_ACTIVE_POLICIES = Prepared(
+    lambda p: SlaPolicy.objects.filter(is_active=True).select_related("calendar")
+)
+_STATUS_EVENTS = Prepared(
+    lambda p: TicketEvent.objects.filter(ticket_id=p.ticket, kind=EventKind.STATUS).order_by(
+        "created_at", "id"
+    )
+)
+
+
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy, in order, for the ticket's priority, channel and
     its organisation's service plan (a policy with none of them set applies to
     every ticket). Put plan policies first to give a plan its own targets."""
-    policies = list(SlaPolicy.objects.filter(is_active=True).select_related("calendar"))
+    policies = _ACTIVE_POLICIES()
     plan_id = None
     if any(p.plan_id for p in policies):
         plan = plan_for(ticket.organisation_id)
@@ -137,9 +150,7 @@ def recompute_deadlines(ticket_id: int) -> Ticket | None:
             # keep the deadline the ticket has rather than fail the task forever.
             logger.exception("SLA calendar %s cannot be used", policy.calendar_id)
             return ticket
-        events = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.STATUS).order_by(
-            "created_at", "id"
-        )
+        events = _STATUS_EVENTS(ticket=ticket.pk)
         pauses = waiting_pauses(events)
         target = datetime.timedelta(minutes=policy.resolution_minutes)
         changed = []

@@ -36,7 +36,7 @@ from django.utils.module_loading import import_string
 
 from frontline.accounts.models import User
 from frontline.lib.db import reads_first
-from frontline.lib.prepared import Prepared
+from frontline.lib.prepared import Prepared, insert
 from frontline.lib.tasks import enqueue_all_after_commit
 
 from .models import Ticket, TicketEvent
@@ -112,8 +112,8 @@ def record_event(
     ``by`` is the person who made the change; None is Frontline itself.
     ``data`` is what the timeline, the audit and the reactions need to know.
     """
-    event = TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=by, data=data, created_at=at or timezone.now()
+    event = insert(
+        TicketEvent(ticket=ticket, kind=kind, actor=by, data=data, created_at=at or timezone.now())
     )
     due = [r.path for r in reactions_to(kind) if r.when is None or r.when(event)]
     if due:

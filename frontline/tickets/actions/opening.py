@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from frontline.accounts.models import Team, User
 from frontline.lib.email_html import clean_message_html
+from frontline.lib.prepared import insert
 
 from ..events import record_event
 from ..forms import normalise_field_values
@@ -86,28 +87,33 @@ def open_ticket(
     if priority is None:
         priority = category.default_priority if category else Priority.NORMAL
     with transaction.atomic():
-        ticket = Ticket.objects.create(
-            subject=subject,
-            requester=requester,
-            organisation_id=requester.organisation_id,
-            channel=channel,
-            category=category,
-            priority=priority,
-            team=(category.default_team if category else None) or team,
-            fields={k: v for k, v in values.items() if k not in dict(field_files)},
-            created_at=now,
-            updated_at=now,
-            due_at=now + RESOLUTION_TARGET[Priority(priority)],
-            reply_token=secrets.token_hex(10),
+        # Each written by ``insert``: its statement built once (issue 19).
+        ticket = insert(
+            Ticket(
+                subject=subject,
+                requester=requester,
+                organisation_id=requester.organisation_id,
+                channel=channel,
+                category=category,
+                priority=priority,
+                team=(category.default_team if category else None) or team,
+                fields={k: v for k, v in values.items() if k not in dict(field_files)},
+                created_at=now,
+                updated_at=now,
+                due_at=now + RESOLUTION_TARGET[Priority(priority)],
+                reply_token=secrets.token_hex(10),
+            )
         )
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=MessageKind.REPLY,
-            author=by,
-            channel=channel,
-            body=body,
-            body_html=clean_message_html(body_html),
-            created_at=now,
+        message = insert(
+            Message(
+                ticket=ticket,
+                kind=MessageKind.REPLY,
+                author=by,
+                channel=channel,
+                body=body,
+                body_html=clean_message_html(body_html),
+                created_at=now,
+            )
         )
         _store_files(ticket, message, files, by=by, internal=False)
         for key, f in field_files:
