@@ -9,6 +9,7 @@ of rate never rewrites what was already logged.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organisation, Team
-from frontline.lib.fields import columns
 from frontline.tickets.models import Category, Ticket, TicketEvent
 
 
@@ -462,13 +462,13 @@ def _edges(steps: list[tuple[int, int]]) -> list[int]:
 HISTOGRAM_EDGES: list[int] = _edges(HISTOGRAM_STEPS)
 HISTOGRAM_BUCKETS = len(HISTOGRAM_EDGES) + 1
 # The durations with a histogram, as named in ``TicketFigures`` (<name>_seconds),
-# and the prefix of their bucket columns in ``DailyFigures``.
-HISTOGRAMS: dict[str, str] = {
-    "first_response": "fr",
-    "first_response_business": "frb",
-    "resolution": "res",
-    "resolution_business": "resb",
-}
+# each kept in ``DailyFigures.<name>_histogram``.
+HISTOGRAMS: list[str] = [
+    "first_response",
+    "first_response_business",
+    "resolution",
+    "resolution_business",
+]
 # The counts and sums a daily row holds beside its histograms (its other columns).
 DAILY_SUMS = [
     "created",
@@ -484,9 +484,25 @@ DAILY_SUMS = [
 DAILY_DIMENSIONS = ("team", "agent", "category", "channel", "organisation")
 
 
-def histogram_columns(measure: str) -> list[str]:
-    prefix = HISTOGRAMS[measure]
-    return [f"{prefix}{i}" for i in range(HISTOGRAM_BUCKETS)]
+def pack_histogram(counts: Sequence[int]) -> str | None:
+    """A histogram as stored in a daily row: "bucket,count,bucket,count..." of
+    its buckets that are not empty, or None (NULL) when all are. Most of a
+    day's buckets are empty (a team's day has a few dozen durations, an
+    agent's a handful), so a row keeps a few numbers, not 92 columns."""
+    packed = ",".join(f"{i},{n}" for i, n in enumerate(counts) if n)
+    return packed or None
+
+
+def unpack_histogram(packed: str | None, into: list[int] | None = None) -> list[int]:
+    """The counts of ``HISTOGRAM_BUCKETS`` buckets in ``packed`` (one daily
+    row's histogram, or several joined by commas: they add up), added to
+    ``into`` when given (which is returned)."""
+    counts = into if into is not None else [0] * HISTOGRAM_BUCKETS
+    if packed:
+        numbers = list(map(int, packed.split(",")))
+        for i, n in zip(numbers[::2], numbers[1::2], strict=True):
+            counts[i] += n
+    return counts
 
 
 class DailyFigures(models.Model):
@@ -526,10 +542,15 @@ class DailyFigures(models.Model):
     # assignee from someone to someone else; one moment per ticket counts once).
     reopened = models.IntegerField(default=0)
     transfers = models.IntegerField(default=0)
-    # 368 columns, made as copies of one field (lib/fields.py says why).
-    _histograms = [c for m in HISTOGRAMS for c in histogram_columns(m)]
-    locals().update(columns(_histograms, models.IntegerField(default=0)))
-    del _histograms
+    # The histogram of each duration (``HISTOGRAMS``), packed
+    # (:func:`pack_histogram`): NULL without any duration, so the report's
+    # string aggregate of a period's rows skips it. Packed rather than one
+    # column per bucket: 368 columns, nearly all zero, were a quarter of the
+    # database and most of the year pages' time (``docs/benchmarks.md``, stop 15).
+    first_response_histogram = models.TextField(null=True)
+    first_response_business_histogram = models.TextField(null=True)
+    resolution_histogram = models.TextField(null=True)
+    resolution_business_histogram = models.TextField(null=True)
 
     class Meta:
         constraints = [
@@ -541,6 +562,10 @@ class DailyFigures(models.Model):
 
     def __str__(self) -> str:
         return f"Figures of {self.day} ({self.dimension} {self.key or '-'}, team {self.team})"
+
+    def histogram(self, measure: str) -> list[int]:
+        """The counts of each bucket of ``measure`` (a key of ``HISTOGRAMS``)."""
+        return unpack_histogram(getattr(self, f"{measure}_histogram"))
 
 
 # -- QA review ----------------------------------------------------------------
