@@ -523,7 +523,7 @@ def _from_days(
         for m in HISTOGRAMS:
             counts = unpack_histogram(r[m])
             if by:
-                unpack_histogram(r[m], into=overall[m])
+                overall[m] = [a + b for a, b in zip(overall[m], counts, strict=True)]
             setattr(target, f"{m}_median", percentile_of(counts, 0.5))
             setattr(target, f"{m}_p90", percentile_of(counts, 0.9))
     if by:
