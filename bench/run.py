@@ -337,7 +337,8 @@ def build_pages(p: Personas, n_ticket_pages: int, rng: random.Random) -> list[Pa
 
 def report_pages() -> list[Page]:
     """The supervisors' report for the last 90 days and the last year of the data,
-    for everything per team and for one team per agent."""
+    for everything per team and for one team per agent, and the year per
+    organisation."""
     from frontline.accounts.models import Team
     from frontline.tickets.models import Ticket
 
@@ -360,6 +361,11 @@ def report_pages() -> list[Page]:
                     "report",
                 )
             )
+    # Every organisation of the year: the most daily rows a page reads (one per
+    # day, team and organisation with tickets that day).
+    start = end - dt.timedelta(days=364)
+    query = f"/desk/reports/?start={start}&end={end}&by=organisation"
+    pages.append(Page("report, one year, per organisation", "supervisor", [query], "report"))
     return pages
 
 

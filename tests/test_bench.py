@@ -359,12 +359,13 @@ def test_report_steps_counts_each_statement_of_the_report_pages(tmp_path: Path) 
         "report, 90 days, one team per agent",
         "report, one year, per team",
         "report, one year, one team per agent",
+        "report, one year, per organisation",
     ]
     assert {status for _page, status in pages} == {"200"}
     totals = [
         int(n.replace(",", "")) for n in re.findall(r"^   total ([\d,]+) steps", output, re.M)
     ]
-    assert len(totals) == 4 and all(n > 0 for n in totals), totals
+    assert len(totals) == 5 and all(n > 0 for n in totals), totals
     # Each page lists its statements with their steps, the daily rollup's among them
     # (filled by the generator's reuse of the database, from the per-ticket rows).
     assert re.search(r'^ +[\d,]+  SELECT … FROM "reports_dailyfigures" WHERE', output, re.M)

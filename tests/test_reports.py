@@ -173,6 +173,39 @@ def test_two_tickets_in_one_bucket_show_the_rounding(people, django_capture_on_c
     assert total.first_response_median_hours == total.first_response_p90_hours == 1.25
 
 
+def test_daily_rows_keep_only_the_buckets_with_durations(
+    people, django_capture_on_commit_callbacks
+):
+    """A daily row keeps each histogram packed: its non-empty buckets with their
+    counts ("bucket,count,..."), nothing (NULL) for a duration none of its
+    tickets has. Unpacked, it is the whole histogram; rows joined by commas
+    (as the report's statement joins a period's rows) add up."""
+    from frontline.reports.models import HISTOGRAM_BUCKETS, DailyFigures, unpack_histogram
+
+    for minutes in (62, 74, 3):
+        with (
+            time_machine.travel(at(3, 9), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            ticket = actions.open_ticket(
+                requester=people.carol, by=people.carol, subject="B", body="x"
+            )
+        with (
+            time_machine.travel(at(3, 9) + datetime.timedelta(minutes=minutes), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            actions.add_reply(ticket, body="Here", by=people.alice)
+    row = DailyFigures.objects.get(dimension="channel", day=at(3, 9).date())
+    # 3 minutes in the first bucket (up to 5), 62 and 74 in (60, 75], the 13th.
+    assert row.first_response_histogram == "0,1,12,2"
+    assert row.resolution_histogram is None and row.resolution_business_histogram is None
+    counts = row.histogram("first_response")
+    assert len(counts) == HISTOGRAM_BUCKETS and sum(counts) == 3 and counts[12] == 2
+    assert row.histogram("resolution") == [0] * HISTOGRAM_BUCKETS
+    joined = unpack_histogram(f"{row.first_response_histogram},12,5")
+    assert (joined[0], joined[12], sum(joined)) == (1, 7, 8)
+
+
 def test_percentile_of_a_histogram():
     from frontline.reports.metrics import percentile_of
     from frontline.reports.models import HISTOGRAM_BUCKETS, HISTOGRAM_EDGES
@@ -600,14 +633,13 @@ def test_reopenings_and_handoffs_come_from_the_daily_rows(
 def daily_rows():
     """The daily rollup's rows: (created, first responses, resolved) per cell,
     with the histograms' counts checked against them."""
-    from frontline.reports.models import DailyFigures, histogram_columns
+    from frontline.reports.models import DailyFigures
 
     found = {}
-    for r in DailyFigures.objects.values():
-        assert sum(r[c] for c in histogram_columns("first_response")) == r["first_responses"]
-        assert sum(r[c] for c in histogram_columns("resolution")) == r["resolved"]
-        cell = (r["day"], r["dimension"], r["team"], r["key"])
-        found[cell] = (r["created"], r["first_responses"], r["resolved"])
+    for r in DailyFigures.objects.all():
+        assert sum(r.histogram("first_response")) == r.first_responses
+        assert sum(r.histogram("resolution")) == r.resolved
+        found[(r.day, r.dimension, r.team, r.key)] = (r.created, r.first_responses, r.resolved)
     return found
 
 

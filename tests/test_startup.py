@@ -60,7 +60,9 @@ def probe(tmp_path: Path, more_fields: str = "") -> dict[str, int]:
 
 def test_django_fields_keep_the_method_cache_once_every_app_is_loaded(tmp_path):
     loaded = probe(tmp_path)
-    assert loaded["daily_columns"] > 368  # the report's histogram columns are there
+    # The report's daily rows keep each histogram packed in one column, not a
+    # column per bucket (368 of them once).
+    assert loaded["daily_columns"] < 30
     assert loaded["version"] != 0, (
         "Django's Field class lost CPython's method cache: over 1,000 model fields were "
         "made one by one in this process; make a block of like columns with "

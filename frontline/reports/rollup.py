@@ -34,11 +34,12 @@ from frontline.tickets.models import EventKind, Status, Ticket, TicketEvent
 
 from .models import (
     DAILY_SUMS,
+    HISTOGRAM_BUCKETS,
     HISTOGRAM_EDGES,
     HISTOGRAMS,
     DailyFigures,
     TicketFigures,
-    histogram_columns,
+    pack_histogram,
 )
 
 BATCH = 2000
@@ -223,8 +224,10 @@ _KEYS = {
     "organisation": "organisation_id",
 }
 _SCALARS = DAILY_SUMS
-_COLUMNS = _SCALARS + [c for m in HISTOGRAMS for c in histogram_columns(m)]
-_OFFSET = {m: len(_SCALARS) + i * len(histogram_columns(m)) for i, m in enumerate(HISTOGRAMS)}
+# A cell's values while they are counted: the sums, then each histogram's
+# buckets in full (packed when written).
+_WIDTH = len(_SCALARS) + len(HISTOGRAMS) * HISTOGRAM_BUCKETS
+_OFFSET = {m: len(_SCALARS) + i * HISTOGRAM_BUCKETS for i, m in enumerate(HISTOGRAMS)}
 
 
 def bucket(seconds: float) -> int:
@@ -247,7 +250,7 @@ def _cells(tickets: Iterable[dict[str, Any]], days: set[datetime.date] | None) -
         opened, resolved = t["created_on"], t["resolved_on"]
         if days is None or opened in days:
             for dimension, key in keys:
-                v = cells.setdefault((opened, dimension, team, key), [0] * len(_COLUMNS))
+                v = cells.setdefault((opened, dimension, team, key), [0] * _WIDTH)
                 v[0] += 1
                 if t["first_response_seconds"] is not None:
                     v[1] += 1
@@ -257,7 +260,7 @@ def _cells(tickets: Iterable[dict[str, Any]], days: set[datetime.date] | None) -
                         v[_OFFSET[m] + bucket(t[f"{m}_seconds"])] += 1
         if resolved is not None and (days is None or resolved in days):
             for dimension, key in keys:
-                v = cells.setdefault((resolved, dimension, team, key), [0] * len(_COLUMNS))
+                v = cells.setdefault((resolved, dimension, team, key), [0] * _WIDTH)
                 v[3] += 1
                 v[4] += t["resolution_seconds"] or 0.0
                 v[5] += 1 if t["sla_missed"] else 0
@@ -294,18 +297,26 @@ def _add_events(cells: dict[Cell, list], scope: Q, team: Any = ...) -> None:
         for dimension, field in _KEYS.items():
             key = "" if f[field] is None else str(f[field])
             cell = (day, dimension, f["team_id"] or 0, key)
-            cells.setdefault(cell, [0] * len(_COLUMNS))[column] += 1
+            cells.setdefault(cell, [0] * _WIDTH)[column] += 1
 
 
 def _write(cells: dict[Cell, list]) -> None:
     """Insert these daily rows (their old ones already deleted), in batches
     through one prepared statement."""
     table = connection.ops.quote_name(DailyFigures._meta.db_table)
-    names = ["day", "dimension", "team", "key", *_COLUMNS]
+    names = ["day", "dimension", "team", "key", *_SCALARS, *(f"{m}_histogram" for m in HISTOGRAMS)]
     columns = ", ".join(connection.ops.quote_name(n) for n in names)
     marks = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names from the model)
-    rows = [[*cell, *values] for cell, values in cells.items()]
+    scalars = len(_SCALARS)
+    rows = [
+        [
+            *cell,
+            *values[:scalars],
+            *(pack_histogram(values[i : i + HISTOGRAM_BUCKETS]) for i in _OFFSET.values()),
+        ]
+        for cell, values in cells.items()
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(rows) > 100:
             # Many rows (a rebuild): one COPY stream, not a statement per row.
