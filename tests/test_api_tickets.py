@@ -782,3 +782,21 @@ def test_staff_read_how_many_times_a_ticket_was_handed_on(people, ticket):
     assert [t["transfers"] for t in listed if t["number"] == ticket.pk] == [1]
     assert carol.get(f"/tickets/{ticket.pk}").json()["transfers"] is None
     assert {t["transfers"] for t in carol.get("/tickets").json()["items"]} == {None}
+
+
+def test_an_acts_answer_and_a_get_write_the_same_times(people, ticket):
+    # A get is written by pydantic, an act's answer by ninja's encoder: both to
+    # the microsecond (Django's encoder alone cuts times to the millisecond).
+    import datetime
+
+    opened = datetime.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=datetime.UTC)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=opened)
+    alice = Api(people.alice)
+    acted = alice.client.post(
+        f"/api/v1/tickets/{ticket.pk}/priority",
+        json.dumps({"priority": "low"}),
+        content_type="application/json",
+    ).json()
+    read = alice.get(f"/tickets/{ticket.pk}").json()
+    assert acted["created_at"] == read["created_at"] == "2026-03-01T09:30:15.123456Z"
+    assert acted["updated_at"] == read["updated_at"]

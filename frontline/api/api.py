@@ -7,6 +7,7 @@ messages. Nothing a client sends should end in a 500.
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -18,6 +19,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.openapi.docs import Swagger
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+from pydantic_core import to_jsonable_python
 
 from .auth import PerCallerThrottle, read_auth
 from .endpoints import attachments, calls, catalogue, me, people, reviews, tickets
@@ -34,6 +38,22 @@ class FrontlineAPI(NinjaAPI):
                     if int(code) >= 400 and "application/json" in content:
                         content["application/problem+json"] = content.pop("application/json")
         return schema
+
+
+class TimesAsPydantic(NinjaJSONEncoder):
+    """Times as pydantic writes them (to the microsecond, ``Z``), as in the
+    answers ``tickets.json_response`` writes with pydantic itself: ninja's
+    encoder is Django's, which cuts them to the millisecond, so one ticket's
+    ``updated_at`` read differently in a get and in an act's answer."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.date | datetime.time):
+            return to_jsonable_python(o)
+        return super().default(o)
+
+
+class Renderer(JSONRenderer):
+    encoder_class = TimesAsPydantic
 
 
 class LocalSwagger(Swagger):
@@ -60,6 +80,7 @@ api = FrontlineAPI(
     auth=read_auth,
     throttle=[PerCallerThrottle()],
     docs=LocalSwagger(),
+    renderer=Renderer(),
 )
 
 
